@@ -1,0 +1,66 @@
+// Bundles each public entry with its peers (and the other wayflow entries it imports) left
+// out, minifies and gzips it for production and for development, prints both
+// figures and fails when a production bundle is over its budget.
+// Development-only checks (definition linting) sit behind
+// `process.env.NODE_ENV !== 'production'`, which bundlers replace.
+import { existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const peers = ['xstate', 'zod', 'react', 'react-dom', 'react-router', 'idb', 'hono', 'react/jsx-runtime'];
+const budgets = [
+  { entry: 'src/core/index.ts', name: 'wayflow', limit: 6 * 1024 },
+  { entry: 'src/core/graph.ts', name: 'wayflow/graph' },
+  { entry: 'src/persist/index.ts', name: 'wayflow/persist', excludeCore: true },
+  { entry: 'src/react/index.ts', name: 'wayflow/react', limit: 3 * 1024, excludeCore: true },
+  { entry: 'src/router/index.ts', name: 'wayflow/router', limit: 3 * 1024, excludeCore: true },
+  { entry: 'src/automations/index.ts', name: 'wayflow/automations', excludeCore: true },
+  { entry: 'src/sync/index.ts', name: 'wayflow/sync', limit: 3 * 1024, excludeCore: true },
+  { entry: 'src/react/automations/index.ts', name: 'wayflow/react/automations', limit: 3 * 1024, excludeCore: true },
+];
+
+/** Leaves out imports that cross from one wayflow entry folder into another (they ship as their own entries). */
+const leaveOutOwnEntries = {
+  name: 'leave-out-own-entries',
+  setup(b) {
+    const folderOf = (path) => path.match(/src\/(core|persist|sync|react\/automations|react)\//)?.[1];
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const target = folderOf(`${args.resolveDir}/${args.path}`.replace(/\/[^/]+\/\.\.\//g, '/'));
+      if (args.kind !== "entry-point" && target && target !== folderOf(args.importer)) return { path: args.path, external: true };
+      return undefined;
+    });
+  },
+};
+
+async function gzipped(entry, env, excludeCore) {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    write: false,
+    external: peers,
+    platform: 'neutral',
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': JSON.stringify(env) },
+    plugins: excludeCore ? [leaveOutOwnEntries] : [],
+  });
+  const code = result.outputFiles[0].contents;
+  return { min: code.length, gz: gzipSync(code, { level: 9 }).length };
+}
+
+const kb = (n) => `${(n / 1024).toFixed(2)} KB`;
+let failed = false;
+for (const { entry, name, limit, excludeCore } of budgets) {
+  if (!existsSync(entry)) continue;
+  const prod = await gzipped(entry, 'production', excludeCore);
+  const dev = await gzipped(entry, 'development', excludeCore);
+  const ok = limit === undefined || prod.gz <= limit;
+  failed ||= !ok;
+  const budget = limit === undefined ? 'no budget' : `budget ${kb(limit)}`;
+  console.log(`${ok ? "ok  " : "OVER"} ${name.padEnd(26)} ${kb(prod.gz)} (${prod.gz} B) min+gzip (${budget}; development build ${kb(dev.gz)})`);
+}
+if (failed) {
+  console.error('size: an entry is over its budget');
+  process.exit(1);
+}

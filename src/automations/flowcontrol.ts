@@ -1,0 +1,332 @@
+import { WayflowError } from '../core/errors.ts';
+import { describeError } from './errors.ts';
+
+/** django-flowcontrol's `FlowDirective`: what an action tells the engine to do next. */
+export const FlowDirective = {
+  /** Run the next action in the sequence. */
+  CONTINUE: 'continue',
+  /** Run the sub-actions of the current action. */
+  ENTER: 'enter',
+  /** Run the parent action again (like `continue` in a loop). */
+  LEAVE: 'leave',
+  /** Run the parent action's next sibling (like `break` in a loop). */
+  BREAK: 'break',
+  /** Stop the flow run. */
+  ABORT: 'abort',
+  /** Pause until `continueAfter`, then continue with the action's next sibling. */
+  SUSPEND: 'suspend',
+  /** Pause until `continueAfter`, then run the action again. */
+  SUSPEND_AND_REPEAT: 'suspend-and-repeat',
+} as const;
+
+/** One of the `FlowDirective` values. */
+export type FlowDirectiveValue = (typeof FlowDirective)[keyof typeof FlowDirective];
+
+/** What an action returns: a directive (nothing means CONTINUE), or a suspension with its time. */
+export type ActionResult =
+  | FlowDirectiveValue
+  | { directive: typeof FlowDirective.SUSPEND | typeof FlowDirective.SUSPEND_AND_REPEAT; continueAfter: number }
+  | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: actions that return nothing must type-check as CONTINUE
+  | void;
+
+/** What an action's `run` and `returnFromChildren` receive. */
+export interface ActionContext {
+  readonly runId: string;
+  readonly flow: string;
+  /** The object the run is bound to (a trigger's object), if any. */
+  readonly objectId: string | null;
+  readonly now: number;
+  /** The run's JSON state; mutate it to keep results. */
+  state: Record<string, unknown>;
+  /** The run that started this one (django-flowcontrol's `parent_run`), if any. */
+  readonly parentId: string | null;
+  /** The runs this run started with `startChild`, as they stood when the action began (oldest first). */
+  readonly children: readonly FlowRun[];
+  /**
+   * Starts a child run of `flow` with this run as its parent (limits allowing; null if they
+   * forbid it). It is created in the same transaction as this action's step and is `pending`
+   * until `continueFlowRuns` (or `execute`) runs it; the parent runs on meanwhile. When the
+   * child finishes, a parent that is `waiting` becomes due at once, so a parent that should
+   * wait for its child returns `suspendAndRepeat(later)` and checks `children` again.
+   */
+  startChild(flow: string, options?: { objectId?: string; state?: Record<string, unknown> }): Promise<FlowRun | null>;
+}
+
+/** A flowcontrol action: `run` returns a directive; an action with children may ENTER them. */
+export interface FlowAction {
+  readonly name: string;
+  run(ctx: ActionContext): ActionResult | Promise<ActionResult>;
+  /** Called when the children ran to their end; its directive applies to this action (default CONTINUE). */
+  returnFromChildren?(ctx: ActionContext): ActionResult | Promise<ActionResult>;
+  readonly children?: readonly FlowAction[];
+}
+
+/**
+ * Builds an action.
+ * @example
+ * action('loop', (ctx) => ((ctx.state.n as number) < 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE), { children: [increment] })
+ */
+export function action(
+  name: string,
+  run: FlowAction['run'],
+  options: { children?: FlowAction[]; returnFromChildren?: FlowAction['returnFromChildren'] } = {},
+): FlowAction {
+  return { name, run, ...options };
+}
+
+/** Pauses the run until `at`, then continues with the next sibling. */
+export const suspend = (at: number): ActionResult => ({ directive: FlowDirective.SUSPEND, continueAfter: at });
+/** Pauses the run until `at`, then runs the same action again. */
+export const suspendAndRepeat = (at: number): ActionResult => ({ directive: FlowDirective.SUSPEND_AND_REPEAT, continueAfter: at });
+
+/** A flow: a tree of actions, with limits on concurrent runs and the triggers that start it. */
+export interface FlowDefinition {
+  readonly name: string;
+  readonly actions: readonly FlowAction[];
+  /** At most this many unfinished runs of the flow at once. */
+  readonly maxConcurrent?: number;
+  /** At most this many unfinished runs of the flow per bound object. */
+  readonly maxConcurrentPerObject?: number;
+  /** Names of the triggers that start this flow. */
+  readonly triggers?: readonly string[];
+}
+
+/** The status of a flow run. */
+export type FlowRunStatus = 'pending' | 'waiting' | 'done' | 'aborted' | 'cancelled' | 'failed';
+
+/** One run of a flow: where it stands, its state and its log. */
+export interface FlowRun {
+  id: string;
+  flow: string;
+  status: FlowRunStatus;
+  /** Index path of the current action in the action tree; empty before the first action. */
+  position: number[];
+  /** After a suspension: continue with the next sibling, or repeat the action. */
+  resume: 'next' | 'repeat';
+  continueAfter: number | null;
+  state: Record<string, unknown>;
+  objectId: string | null;
+  trigger: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  error: string | null;
+  /** Every action run with its directive, in order. */
+  log: { action: string; directive: FlowDirectiveValue; at: number }[];
+  /** The run that started this one (`parent_run`); null for runs started directly or by a trigger. */
+  parentId: string | null;
+  /** How often each action (by index path) ran in the current execution: the hot-loop guard, kept across steps. */
+  loops: Record<string, number>;
+}
+
+/** What `stepFlowRun` needs besides the flow and the run: the hot-loop limit and the child-run hooks. */
+export interface FlowStepOptions {
+  /** How often one action may run within one execution (default `MAX_HOT_LOOPS`). */
+  maxHotLoop?: number;
+  /** The first step of an execution: the hot-loop counts start again. */
+  fresh?: boolean;
+  /** The run's child runs, for `ActionContext.children`. */
+  children?: readonly FlowRun[];
+  /** Creates a child run (in the step's transaction); without it `startChild` throws. */
+  startChild?: ActionContext['startChild'];
+}
+
+/** An action ran more often than the hot-loop limit within one execution; the run was failed. */
+export class FlowHotLoopError extends WayflowError {
+  constructor(flow: string, runId: string, actionName: string, limit: number) {
+    super(
+      'flowcontrol-hot-loop',
+      `Flow "${flow}", run ${runId}: action "${actionName}" ran more than ${limit} times in one execution; the run was stopped. Suspend inside the loop, or raise maxHotLoop.`,
+    );
+  }
+}
+
+/** An action returned ENTER but has no children, or an unknown directive. */
+export class FlowDirectiveError extends WayflowError {
+  constructor(flow: string, runId: string, actionName: string, detail: string) {
+    super('flowcontrol-directive', `Flow "${flow}", run ${runId}: action "${actionName}" ${detail}. Return a directive the action supports.`);
+  }
+}
+
+/** No flow of that name is registered, or no run has that id. */
+export class FlowNotFoundError extends WayflowError {
+  constructor(what: 'flow' | 'run', name: string) {
+    super(
+      'flowcontrol-not-found',
+      what === 'flow'
+        ? `Flow "${name}" is not registered. Pass it to new FlowControl({ flows }) or registerFlow().`
+        : `Flow run ${name} does not exist. Check the id, or start a new run.`,
+    );
+  }
+}
+
+/** The default hot-loop limit: how often one action may run within one execution. */
+export const MAX_HOT_LOOPS = 100;
+
+const DIRECTIVES = new Set<string>(Object.values(FlowDirective));
+
+/** The run stands at an action the flow no longer has (the flow was changed while the run waited). */
+export class FlowActionMissingError extends WayflowError {
+  constructor(flow: string, runId: string, position: readonly number[]) {
+    super(
+      'flowcontrol-action-missing',
+      `Flow "${flow}", run ${runId}: the run stands at action #${position.join('.')}, which the flow no longer has; the run failed. Keep actions in place while runs wait at them, or cancel those runs first.`,
+    );
+  }
+}
+
+/** A run cannot start child runs outside a `FlowControl` (the pure `executeFlowRun` has no storage). */
+export class FlowChildRunError extends WayflowError {
+  constructor(flow: string, runId: string) {
+    super(
+      'flowcontrol-child-run',
+      `Flow "${flow}", run ${runId}: an action called startChild, but the run is executed without a FlowControl. Execute it through FlowControl (execute or continueFlowRuns).`,
+    );
+  }
+}
+
+/** Whether the run could be executed at `now`: pending, or waiting with `continueAfter` passed. */
+export function isFlowRunRunnable(run: FlowRun, now: number): boolean {
+  return run.status === 'pending' || (run.status === 'waiting' && (run.continueAfter === null || run.continueAfter <= now));
+}
+
+/**
+ * Executes a run until it finishes, suspends, aborts or fails, and returns the new run
+ * (the input is not touched). Runs that are finished, or waiting with `continueAfter`
+ * in the future, are returned unchanged. This is `stepFlowRun` repeated in memory;
+ * `FlowControl` persists every step instead.
+ */
+export async function executeFlowRun(flow: FlowDefinition, input: FlowRun, now: number, maxHotLoop = MAX_HOT_LOOPS): Promise<FlowRun> {
+  let run = input;
+  let fresh = true;
+  while (isFlowRunRunnable(run, now)) {
+    run = await stepFlowRun(flow, run, now, { maxHotLoop, fresh });
+    fresh = false;
+  }
+  return run;
+}
+
+/**
+ * Runs exactly one action of a runnable run (plus the `returnFromChildren` of the parents it
+ * completes) and returns the new run, the input untouched: still `pending` with `position`
+ * at the next action (`resume: 'repeat'`), or `done`, `waiting`, `aborted` or `failed`.
+ * A run that is not runnable at `now` is returned unchanged.
+ */
+export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: number, options: FlowStepOptions = {}): Promise<FlowRun> {
+  const run = structuredClone(input);
+  if (!isFlowRunRunnable(run, now)) return run;
+  const maxHotLoop = options.maxHotLoop ?? MAX_HOT_LOOPS;
+  const ctx: ActionContext = {
+    runId: run.id,
+    flow: flow.name,
+    objectId: run.objectId,
+    now,
+    state: run.state,
+    parentId: run.parentId ?? null,
+    children: options.children ?? [],
+    startChild: options.startChild ?? (() => Promise.reject(new FlowChildRunError(flow.name, run.id))),
+  };
+  if (options.fresh || !run.loops) run.loops = {};
+  const counts = run.loops;
+  const finish = (status: FlowRunStatus, error: string | null = null) => {
+    run.status = status;
+    run.finishedAt = now;
+    run.error = error;
+    run.continueAfter = null;
+    return run;
+  };
+
+  /** The position after `from` completes: its next sibling, or up through the parents' returnFromChildren. */
+  async function afterward(from: number[]): Promise<number[] | null> {
+    let current = from;
+    for (;;) {
+      const next = [...current.slice(0, -1), (current.at(-1) as number) + 1];
+      if (actionAt(flow, next)) return next;
+      const parentPos = current.slice(0, -1);
+      if (parentPos.length === 0) return null;
+      const parent = actionAt(flow, parentPos) as FlowAction;
+      const directive = await apply(parent, parentPos, parent.returnFromChildren ? await parent.returnFromChildren(ctx) : undefined);
+      if (directive !== 'continue') return directive;
+      current = parentPos;
+    }
+  }
+
+  /** Resolves a directive of the action at `at` to the next position; `'continue'` asks the caller to go past it. */
+  async function apply(act: FlowAction, at: number[], result: ActionResult): Promise<number[] | null | 'continue'> {
+    const directive = typeof result === 'object' && result !== null ? result.directive : (result ?? FlowDirective.CONTINUE);
+    if (!DIRECTIVES.has(directive)) throw new FlowDirectiveError(flow.name, run.id, act.name, `returned unknown directive "${String(directive)}"`);
+    run.log.push({ action: act.name, directive, at: now });
+    switch (directive) {
+      case FlowDirective.CONTINUE:
+        return 'continue';
+      case FlowDirective.ENTER:
+        if (!act.children?.length) throw new FlowDirectiveError(flow.name, run.id, act.name, 'returned ENTER but has no children');
+        return [...at, 0];
+      case FlowDirective.LEAVE:
+        // Run the parent again; at the top level there is no parent loop, so the run ends.
+        return at.length > 1 ? at.slice(0, -1) : null;
+      case FlowDirective.BREAK:
+        return at.length > 1 ? afterward(at.slice(0, -1)) : null;
+      case FlowDirective.ABORT:
+        throw new AbortRun();
+      default: {
+        const suspension = result as { continueAfter: number };
+        throw new SuspendRun(at, directive === FlowDirective.SUSPEND ? 'next' : 'repeat', suspension.continueAfter);
+      }
+    }
+  }
+
+  try {
+    // Where to go: the start, the action the position names, or past it (after a SUSPEND).
+    let pos: number[] | null;
+    if (run.position.length === 0) pos = flow.actions.length > 0 ? [0] : null;
+    else if (run.resume === 'repeat') pos = run.position;
+    else pos = await afterward(run.position);
+    run.status = 'pending';
+    run.continueAfter = null;
+    if (pos === null) return finish('done');
+    const act = actionAt(flow, pos);
+    if (!act) return finish('failed', new FlowActionMissingError(flow.name, run.id, pos).message);
+    const key = pos.join('.');
+    const count = (counts[key] ?? 0) + 1;
+    counts[key] = count;
+    if (count > maxHotLoop) return finish('failed', new FlowHotLoopError(flow.name, run.id, act.name, maxHotLoop).message);
+    run.position = pos;
+    const next = await apply(act, pos, await act.run(ctx));
+    const target = next === 'continue' ? await afterward(pos) : next;
+    if (target === null) return finish('done');
+    run.position = target;
+    run.resume = 'repeat';
+    return run;
+  } catch (signal) {
+    if (signal instanceof AbortRun) return finish('aborted');
+    if (signal instanceof SuspendRun) {
+      run.status = 'waiting';
+      run.position = signal.position;
+      run.resume = signal.resume;
+      run.continueAfter = signal.continueAfter;
+      return run;
+    }
+    return finish('failed', describeError(signal));
+  }
+}
+
+class AbortRun {}
+class SuspendRun {
+  constructor(
+    readonly position: number[],
+    readonly resume: 'next' | 'repeat',
+    readonly continueAfter: number,
+  ) {}
+}
+
+function actionAt(flow: FlowDefinition, position: readonly number[]): FlowAction | undefined {
+  let list: readonly FlowAction[] | undefined = flow.actions;
+  let found: FlowAction | undefined;
+  for (const index of position) {
+    found = list?.[index];
+    if (!found) return undefined;
+    list = found.children;
+  }
+  return found;
+}

@@ -1,0 +1,438 @@
+import type { AutomationDefinition } from './definition.ts';
+import {
+  type Actor,
+  deliverMessage,
+  type FormSelector,
+  nextDueAt,
+  openForms,
+  startInstance,
+  step,
+  submitForm,
+} from './engine.ts';
+import { InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
+import type { AutomationData, FormAssignment } from './nodes.ts';
+import type { AutomationEffect, HistoryRow, InstanceState, StepResult } from './state.ts';
+import type { AutomationStorage, AutomationStorageTx, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
+import { type Clock, DAY, systemClock } from './time.ts';
+
+/** Options of `createAutomationRunner`. */
+export interface RunnerOptions {
+  storage: AutomationStorage;
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any node-name union are accepted
+  automations?: readonly AutomationDefinition<any>[];
+  /** Defaults to the system clock; pass a `ManualClock` in tests. */
+  clock?: Clock;
+  /** Makes instance and message ids; defaults to `crypto.randomUUID`. */
+  newId?: () => string;
+  /** Makes the URL keys of instances; defaults to 128 random bits, hex-encoded. */
+  newKey?: () => string;
+  /** At most this many nodes run for one instance in one `run` (a hot-loop guard); default 1000. */
+  maxStepsPerRun?: number;
+  /** Called after commit with each effect (forms opened, instances finished, messages sent). */
+  onEffect?: (effect: AutomationEffect) => void;
+}
+
+/** Options of `create`. */
+export interface CreateOptions {
+  /** Run the new instance at once (default), or leave it for the next step. */
+  autorun?: boolean;
+}
+
+/** An open form a user may process, for task lists. */
+export interface OpenForm {
+  automation: string;
+  verboseName: string;
+  instanceId: string;
+  taskId: number;
+  node: string;
+  description: string;
+  assignment: FormAssignment;
+  since: number;
+}
+
+/** Creates a runner that executes automations on `storage`, one transaction per node. */
+export function createAutomationRunner(options: RunnerOptions): AutomationRunner {
+  return new AutomationRunner(options);
+}
+
+/**
+ * Runs automation instances on top of the pure engine. Every node processed, message
+ * delivered and form submitted is one storage transaction holding the new state, its
+ * history rows, queued messages and the next due time.
+ */
+export class AutomationRunner {
+  private readonly definitions = new Map<string, AutomationDefinition>();
+  /** Automations whose definition was replaced: their stored due times may be stale. */
+  private readonly redefined = new Set<string>();
+  private readonly storage: AutomationStorage;
+  private readonly clock: Clock;
+  private readonly newId: () => string;
+  private readonly newKey: () => string;
+  private readonly maxStepsPerRun: number;
+  private readonly onEffect: (effect: AutomationEffect) => void;
+
+  constructor(options: RunnerOptions) {
+    this.storage = options.storage;
+    this.clock = options.clock ?? systemClock;
+    this.newId = options.newId ?? (() => crypto.randomUUID());
+    this.newKey = options.newKey ?? randomKey;
+    this.maxStepsPerRun = options.maxStepsPerRun ?? 1000;
+    this.onEffect = options.onEffect ?? (() => undefined);
+    for (const definition of options.automations ?? []) this.register(definition);
+  }
+
+  /** Registers a definition, replacing one of the same name: running instances continue under the new definition. */
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any node-name union are accepted
+  register(definition: AutomationDefinition<any>): void {
+    if (this.definitions.has(definition.name)) this.redefined.add(definition.name);
+    this.definitions.set(definition.name, definition);
+  }
+
+  /**
+   * Recomputes the stored due time of every running instance of `automation` (default: all
+   * registered) under the current definitions, so changed waits take effect. `stepAll` does
+   * this after `register` replaced a definition; call it once when a process starts with
+   * changed definitions.
+   */
+  async refreshDueTimes(automation?: string): Promise<void> {
+    const names = automation === undefined ? [...this.definitions.keys()] : [automation];
+    for (const name of names) {
+      const running = await this.list({ automation: name, finished: false });
+      for (const instance of running) await this.transact(instance.id, async (_definition, state) => ({ state, history: [], effects: [], changed: false }));
+    }
+  }
+
+  /** The registered definition of that name. */
+  definition(name: string): AutomationDefinition {
+    const definition = this.definitions.get(name);
+    if (!definition) throw new UnknownAutomationError(name);
+    return definition;
+  }
+
+  /**
+   * Starts an instance with `data`. A singleton with a running instance, or a data-unique
+   * automation with an instance for the same key values, returns that instance instead.
+   */
+  async create(automation: AutomationDefinition | string, data: AutomationData = {}, options: CreateOptions = {}): Promise<InstanceRecord> {
+    const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
+    const now = this.clock.now();
+    const started = await startInstance(definition, { id: this.newId(), key: this.newKey(), data: structuredClone(data), now });
+    const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
+    const existing = await this.storage.transaction(async (tx) => {
+      const holder = await tx.insertInstance(record);
+      if (!holder) await tx.applyHistory(started.history);
+      return holder;
+    });
+    if (existing) return existing;
+    if (options.autorun ?? true) return this.run(record.id);
+    return record;
+  }
+
+  /** The instance with this id. */
+  async get(id: string): Promise<InstanceRecord> {
+    const record = await this.storage.transaction((tx) => tx.getInstance(id));
+    if (!record) throw new InstanceNotFoundError(id);
+    return record;
+  }
+
+  /** The instance addressed by its URL key. */
+  async getByKey(key: string): Promise<InstanceRecord> {
+    const record = await this.storage.transaction((tx) => tx.getInstanceByKey(key));
+    if (!record) throw new InstanceNotFoundError(`key ${key}`);
+    return record;
+  }
+
+  /** Instances matching the query. */
+  list(query: InstanceQuery = {}): Promise<InstanceRecord[]> {
+    return this.storage.transaction((tx) => tx.listInstances(query));
+  }
+
+  /** The instance's history rows (one per node visit) in order. */
+  history(id: string): Promise<HistoryRow[]> {
+    return this.storage.transaction((tx) => tx.history(id));
+  }
+
+  /**
+   * Runs the instance until it finishes or every path waits (django's `Automation.run()`),
+   * one transaction per node, then delivers the messages it sent. Returns the stored instance.
+   */
+  async run(id: string): Promise<InstanceRecord> {
+    for (let i = 0; i < this.maxStepsPerRun; i++) {
+      const moved = await this.transact(id, (definition, state, now) => step(definition, state, now));
+      if (!moved) break;
+    }
+    await this.deliverPending();
+    return this.get(id);
+  }
+
+  /**
+   * One scheduler pass (`wayflow step`): delivers queued messages, then runs every instance
+   * that is due. Returns how many instances moved and how many messages were delivered.
+   */
+  async stepAll(limit = 10_000): Promise<{ advanced: number; delivered: number }> {
+    for (const name of [...this.redefined]) {
+      this.redefined.delete(name);
+      await this.refreshDueTimes(name);
+    }
+    const delivered = await this.deliverPending();
+    const now = this.clock.now();
+    const due = await this.storage.transaction((tx) => tx.dueInstances(now, limit));
+    let advanced = 0;
+    for (const id of due) {
+      const moved = await this.transact(id, (definition, state, at) => step(definition, state, at));
+      if (!moved) continue;
+      advanced += 1;
+      await this.run(id);
+    }
+    return { advanced, delivered: delivered + (await this.deliverPending()) };
+  }
+
+  /** Repeats `stepAll` until a pass changes nothing (or `maxPasses` passes); returns the passes made. */
+  async runUntilIdle(maxPasses = 100): Promise<number> {
+    for (let pass = 1; pass <= maxPasses; pass++) {
+      const { advanced, delivered } = await this.stepAll();
+      if (advanced === 0 && delivered === 0) return pass;
+    }
+    return maxPasses;
+  }
+
+  /**
+   * A long-running scheduler: `stepAll`, then `sleep(intervalMs)`, until `signal` aborts.
+   * `sleep` is injectable so tests drive it with a manual clock instead of real timers.
+   */
+  async runScheduler(options: { intervalMs: number; signal: AbortSignal; sleep: (ms: number) => Promise<void> }): Promise<void> {
+    while (!options.signal.aborted) {
+      await this.stepAll();
+      if (options.signal.aborted) break;
+      await options.sleep(options.intervalMs);
+    }
+  }
+
+  /** Messages sent by SendMessage nodes that could not be delivered (no receiver, finished target, missing data), with their error. */
+  undeliverableMessages(limit = 100): Promise<QueuedMessage[]> {
+    return this.storage.transaction((tx) => tx.failedMessages(limit));
+  }
+
+  /** Deletes the instance with its history and status (for instances created in error). */
+  async kill(id: string): Promise<void> {
+    const deleted = await this.storage.transaction((tx) => tx.deleteInstance(id));
+    if (!deleted) throw new InstanceNotFoundError(id);
+  }
+
+  /**
+   * Delivers a message to one instance's receiver and then runs the instance.
+   * Throws if the automation declares no such receiver or the data lacks required parameters.
+   */
+  async sendMessage(id: string, message: string, token?: string, payload: AutomationData = {}): Promise<unknown> {
+    let result: unknown;
+    await this.transact(id, async (definition, state, now) => {
+      const delivered = await deliverMessage(definition, state, withToken({ message, payload }, token), now);
+      result = delivered.result;
+      return { state: delivered.state, history: [], effects: [], changed: true };
+    });
+    await this.run(id);
+    return result;
+  }
+
+  /** `sendMessage` to an instance addressed by id or by URL key. */
+  async dispatchMessage(target: { id: string } | { key: string }, message: string, token?: string, payload: AutomationData = {}): Promise<unknown> {
+    const id = 'id' in target ? target.id : (await this.getByKey(target.key)).id;
+    return this.sendMessage(id, message, token, payload);
+  }
+
+  /**
+   * Creates an instance and delivers the message before its first node runs. The unique
+   * data keys (if any) are taken from `payload` and must be present there.
+   */
+  async createOnMessage(
+    automation: AutomationDefinition | string,
+    message: string,
+    token?: string,
+    payload: AutomationData = {},
+  ): Promise<{ instance: InstanceRecord; result: unknown }> {
+    const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
+    if (!definition.receivers[message]) throw new UnknownReceiverError(definition.name, message);
+    const data: AutomationData = {};
+    if (Array.isArray(definition.unique)) {
+      const missing = definition.unique.filter((k) => payload[k] === undefined);
+      if (missing.length > 0) throw new MissingMessageDataError(definition.name, message, missing);
+      for (const k of definition.unique) data[k] = payload[k];
+    }
+    const created = await this.create(definition, data, { autorun: false });
+    const result = await this.sendMessage(created.id, message, token, payload);
+    return { instance: await this.get(created.id), result };
+  }
+
+  /**
+   * Sends the message to every running instance of the automation, in no particular order.
+   * A receiver returning `"received"` stops the broadcast; that value is then the last element.
+   */
+  async broadcastMessage(automation: AutomationDefinition | string, message: string, token?: string, payload: AutomationData = {}): Promise<unknown[]> {
+    const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
+    if (!definition.receivers[message]) throw new UnknownReceiverError(definition.name, message);
+    const running = await this.list({ automation: definition.name, finished: false });
+    const results: unknown[] = [];
+    for (const instance of running) {
+      const result = await this.sendMessage(instance.id, message, token, payload);
+      results.push(result);
+      if (result === 'received') break;
+    }
+    return results;
+  }
+
+  /**
+   * Submits a form for `actor`: permission check (User, Group, every Permission; superusers
+   * always), schema validation, then the instance runs on. Nothing changes when a check fails.
+   */
+  async submitForm(id: string, form: FormSelector, actor: Actor, input: unknown): Promise<InstanceRecord> {
+    await this.transact(id, (definition, state, now) => submitForm(definition, state, form, actor, input, now), true);
+    return this.run(id);
+  }
+
+  /** Open forms across running instances; with an actor, only those the actor may process. */
+  async openForms(actor?: Actor): Promise<OpenForm[]> {
+    const running = await this.list({ finished: false });
+    return running.flatMap((instance) => {
+      const definition = this.definitions.get(instance.automation);
+      if (!definition) return [];
+      return openForms(definition, instance, actor).map((form) => ({ automation: definition.name, verboseName: definition.verboseName, ...form }));
+    });
+  }
+
+  /**
+   * Deletes instances finished more than `days` days ago with their history
+   * (django's `delete_history`). Returns the total and the counts per kind.
+   */
+  async deleteHistory(days = 30): Promise<{ deleted: number; automations: number; tasks: number }> {
+    const before = this.clock.now() - days * DAY;
+    const counts = await this.storage.transaction((tx) => tx.deleteFinishedBefore(before));
+    return { deleted: counts.automations + counts.tasks, ...counts };
+  }
+
+  /**
+   * One transaction: lock the instance, compute with the pure engine, and store the new
+   * state, its history rows, its queued messages and its next due time together.
+   * Returns whether the engine changed anything.
+   */
+  private async transact(
+    id: string,
+    compute: (definition: AutomationDefinition, state: InstanceState, now: number) => Promise<StepResult>,
+    throwIfMissing = false,
+  ): Promise<boolean> {
+    const { changed, effects } = await this.storage.transaction((tx) => this.computeIn(tx, id, compute, throwIfMissing));
+    for (const effect of effects) this.onEffect(effect);
+    return changed;
+  }
+
+  /** The body of `transact`, inside a transaction the caller owns. */
+  private async computeIn(
+    tx: AutomationStorageTx,
+    id: string,
+    compute: (definition: AutomationDefinition, state: InstanceState, now: number) => Promise<StepResult>,
+    throwIfMissing: boolean,
+  ): Promise<{ changed: boolean; effects: AutomationEffect[] }> {
+    const record = await tx.getInstance(id);
+    if (!record) {
+      if (throwIfMissing) throw new InstanceNotFoundError(id);
+      return { changed: false, effects: [] };
+    }
+    const definition = this.definition(record.automation);
+    const now = this.clock.now();
+    const result = await compute(definition, stateOf(record), now);
+    const dueAt = nextDueAt(definition, result.state);
+    if (!result.changed) {
+      if (dueAt !== record.dueAt) await tx.putInstance({ ...record, dueAt });
+      return { changed: false, effects: [] };
+    }
+    const singletonDone = result.state.finished && definition.unique === true;
+    await tx.putInstance({ ...result.state, uniqueKey: singletonDone ? null : record.uniqueKey, dueAt, updatedAt: now });
+    await tx.applyHistory(result.history);
+    await this.queueMessages(tx, result.effects, now);
+    return { changed: true, effects: result.effects };
+  }
+
+  private async queueMessages(tx: AutomationStorageTx, effects: readonly AutomationEffect[], now: number): Promise<void> {
+    for (const effect of effects) {
+      if (effect.type !== 'send-message') continue;
+      const queued: QueuedMessage = { id: this.newId(), to: effect.to, message: effect.message, payload: effect.payload, createdAt: now, from: effect.from };
+      if (effect.token !== undefined) queued.token = effect.token;
+      await tx.enqueueMessage(queued);
+    }
+  }
+
+  /**
+   * Delivers queued messages (the outbox). Each delivery to one instance is one transaction
+   * that also removes the message (or, for a broadcast, records the instance as served), so
+   * a crash never loses a message nor delivers it to the same instance twice.
+   */
+  private async deliverPending(): Promise<number> {
+    let delivered = 0;
+    for (let round = 0; round < this.maxStepsPerRun * 10; round++) {
+      const outcome = await this.storage.transaction(async (tx) => {
+        const [queued] = await tx.pendingMessages(1);
+        if (!queued) return null;
+        const served = queued.deliveredTo ?? [];
+        const target = (await this.targetsOf(tx, queued)).find((id) => !served.includes(id));
+        if (target === undefined) {
+          await tx.deleteMessage(queued.id);
+          return { target: undefined, effects: [] };
+        }
+        let result: unknown;
+        const incoming = withToken({ message: queued.message, payload: queued.payload }, queued.token);
+        const broadcast = !('instanceId' in queued.to);
+        try {
+          const { effects } = await this.computeIn(
+            tx,
+            target,
+            async (definition, state, now) => {
+              const reply = await deliverMessage(definition, state, incoming, now);
+              result = reply.result;
+              return { state: reply.state, history: [], effects: [], changed: true };
+            },
+            true,
+          );
+          if (!broadcast || result === 'received') await tx.deleteMessage(queued.id);
+          else await tx.enqueueMessage({ ...queued, deliveredTo: [...served, target] });
+          return { target, effects };
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          if (broadcast) await tx.enqueueMessage({ ...queued, deliveredTo: [...served, target] });
+          else await tx.failMessage(queued.id, reason);
+          return { target: undefined, effects: [] };
+        }
+      });
+      if (!outcome) break;
+      for (const effect of outcome.effects) this.onEffect(effect);
+      if (outcome.target !== undefined) {
+        delivered += 1;
+        await this.run(outcome.target);
+      }
+    }
+    return delivered;
+  }
+
+  private async targetsOf(tx: AutomationStorageTx, queued: QueuedMessage): Promise<string[]> {
+    if ('instanceId' in queued.to) return [queued.to.instanceId];
+    const running = await tx.listInstances({ automation: queued.to.automation, finished: false });
+    return running.map((r) => r.id).filter((id) => id !== queued.from?.instanceId);
+  }
+}
+
+function randomKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function withToken<T extends object>(value: T, token: string | undefined): T & { token?: string } {
+  return token === undefined ? value : { ...value, token };
+}
+
+function stateOf(record: InstanceRecord): InstanceState {
+  const { uniqueKey: _u, dueAt: _d, updatedAt: _a, ...state } = record;
+  return state;
+}
+
+function uniqueKeyOf(definition: AutomationDefinition, data: AutomationData): string | null {
+  if (definition.unique === true) return `${definition.name}#singleton`;
+  if (Array.isArray(definition.unique)) return `${definition.name}#${JSON.stringify(definition.unique.map((k) => data[k] ?? null))}`;
+  return null;
+}

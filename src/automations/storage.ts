@@ -1,0 +1,87 @@
+import type { AutomationData } from './nodes.ts';
+import type { HistoryChange, HistoryRow, InstanceState, MessageAddress } from './state.ts';
+
+/** An instance as stored: its engine state plus the columns the storage indexes. */
+export interface InstanceRecord extends InstanceState {
+  /**
+   * Uniqueness key (`unique` automations): at most one record may hold a given non-null
+   * value. Singletons release it when they finish; data-key uniqueness keeps it.
+   */
+  uniqueKey: string | null;
+  /** The durable timer: when the scheduler should next look at the instance (null: only an outside event can move it). */
+  dueAt: number | null;
+  updatedAt: number;
+}
+
+/** A message waiting in the outbox for delivery (written in the same transaction as the step that sent it). */
+export interface QueuedMessage {
+  id: string;
+  to: MessageAddress;
+  message: string;
+  token?: string;
+  payload: AutomationData;
+  createdAt: number;
+  from?: { instanceId: string; node: string; taskId: number };
+  /** Broadcasts only: instances already served, so a crash mid-broadcast never delivers twice. */
+  deliveredTo?: string[];
+  /** Set when delivery failed for good (no receiver, finished target, missing data); such messages are kept, not retried. */
+  error?: string;
+}
+
+/** Filter for listing instances. */
+export interface InstanceQuery {
+  automation?: string;
+  finished?: boolean;
+}
+
+/**
+ * The operations of one storage transaction. A SQL implementation runs them inside one
+ * database transaction: `getInstance` takes a row lock (`SELECT … FOR UPDATE`) and
+ * `dueInstances` skips locked rows (`FOR UPDATE SKIP LOCKED`), so two schedulers never
+ * process the same instance at once.
+ */
+export interface AutomationStorageTx {
+  /** Inserts a new instance; if its `uniqueKey` is taken, inserts nothing and returns the holder. */
+  insertInstance(record: InstanceRecord): Promise<InstanceRecord | null>;
+  /** The instance (locked for the rest of the transaction), or null. */
+  getInstance(id: string): Promise<InstanceRecord | null>;
+  /** The instance with this URL key, or null. */
+  getInstanceByKey(key: string): Promise<InstanceRecord | null>;
+  /** Replaces the stored instance. */
+  putInstance(record: InstanceRecord): Promise<void>;
+  /** Deletes the instance and its history; false when there was none. */
+  deleteInstance(id: string): Promise<boolean>;
+  /** Instances matching the query, oldest first. */
+  listInstances(query: InstanceQuery): Promise<InstanceRecord[]>;
+  /**
+   * Ids of unfinished instances with `dueAt <= now`, earliest first, at most `limit`. A
+   * storage shared by several schedulers may leave out instances another scheduler holds
+   * (locked, or claimed for a while); it then hands them out again if that one died.
+   */
+  dueInstances(now: number, limit: number): Promise<string[]>;
+  /** Opens and closes history rows. */
+  applyHistory(changes: readonly HistoryChange[]): Promise<void>;
+  /** The instance's history rows in task order. */
+  history(instanceId: string): Promise<HistoryRow[]>;
+  /** Adds a message to the outbox. */
+  enqueueMessage(message: QueuedMessage): Promise<void>;
+  /** Undelivered, unfailed messages, oldest first, at most `limit`; a shared storage locks them for the transaction, skipping locked ones. */
+  pendingMessages(limit: number): Promise<QueuedMessage[]>;
+  /** Messages whose delivery failed for good, oldest first, at most `limit`. */
+  failedMessages(limit: number): Promise<QueuedMessage[]>;
+  /** Removes a delivered message. */
+  deleteMessage(id: string): Promise<void>;
+  /** Marks a message as undeliverable, keeping it for inspection. */
+  failMessage(id: string, error: string): Promise<void>;
+  /** Deletes instances finished before `before`, with their history; returns how many of each. */
+  deleteFinishedBefore(before: number): Promise<{ automations: number; tasks: number }>;
+}
+
+/**
+ * Where automation instances, history, the message outbox and due timers live. Every
+ * engine step runs in one `transaction`: either all its writes (state, history rows,
+ * queued messages, the next due time) commit, or none do.
+ */
+export interface AutomationStorage {
+  transaction<T>(work: (tx: AutomationStorageTx) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,249 @@
+import { z } from 'zod';
+import { WayflowError } from '../core/errors.ts';
+import { validateInput } from '../core/schema.ts';
+import type { AutomationDefinition, AutomationEngine } from './definition.ts';
+import { StepDraft, } from './draft.ts';
+import { type Actor, type FormSelector, formPermissionProblem, type StartOptions } from './engine.ts';
+import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from './errors.ts';
+import { type AnyNode, ExecuteNode, FormNode } from './nodes.ts';
+import type { InstanceState, PathState, StepResult } from './state.ts';
+import {
+  loadWsWorkflow,
+  WS_MAX_ACTIVATIONS,
+  type WsCondition,
+  type WsNode,
+  type WsTask,
+  type WsWorkflow,
+  wsNextNodes,
+  wsNodeNamed,
+  wsParents,
+} from './ws-workflow.ts';
+
+/** A django-ws workflow activated more than `WS_MAX_ACTIVATIONS` nodes in a row without human input. */
+export class WsLoopError extends WayflowError {
+  constructor(workflow: string, instance: string, node: string) {
+    super(
+      'ws-hot-loop',
+      `Workflow "${workflow}", instance ${instance}: node "${node}" was reached after more than ${WS_MAX_ACTIVATIONS} activations without human input; the path stopped. Break the loop with a node that requires input, or a condition.`,
+    );
+  }
+}
+
+/** What a human task's input must be: an object of task parameters. */
+const taskInputSchema = z.record(z.string(), z.unknown(), { error: 'expected an object of task parameters' });
+
+const compiled = new WeakMap<AutomationDefinition, WsWorkflow>();
+
+/**
+ * Compiles a loaded django-ws workflow into an automation definition, so that
+ * `createAutomationRunner` and every `AutomationStorage` (memory, PGlite, PostgreSQL) run it:
+ * one transaction per node activation, human tasks as forms, history rows as ws tasks.
+ *
+ * - Each pending activation is an engine path: `active` until processed, `form` while it waits
+ *   for a user of the node's role (a role is checked as a group: `actor.groups`), `joined`
+ *   while it waits at an AND join for the other parent nodes.
+ * - A node with `requires` compiles to a form node, so `runner.openForms(actor)` lists its open
+ *   tasks and `runner.submitForm(id, { taskId }, actor, params)` completes them.
+ * - The history row of a task closes with `OK` and the task's result, `stopped` (a XOR join or
+ *   an end node stopped it), or the task's error.
+ * @example
+ * const conference = compileWsWorkflow(loadWsWorkflow(json, { tasks, conditions }));
+ * const runner = createAutomationRunner({ storage, automations: [conference] });
+ * const instance = await runner.create(conference);
+ */
+export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?: string; verboseNamePlural?: string } = {}): AutomationDefinition {
+  const nodes: Record<string, AnyNode> = {};
+  for (const node of workflow.json.nodes) {
+    if (node.requires.length > 0) {
+      const form = new FormNode(taskInputSchema).describe(`${node.name} (requires ${node.requires.join(', ')})`);
+      nodes[node.name] = node.role === undefined ? form : form.group(node.role);
+    } else {
+      nodes[node.name] = new ExecuteNode().describe(node.name);
+    }
+  }
+  const name = workflow.json.name;
+  const definition: AutomationDefinition = {
+    name,
+    verboseName: options.verboseName ?? `Workflow ${name}`,
+    verboseNamePlural: options.verboseNamePlural ?? `Workflows ${name}`,
+    order: workflow.json.nodes.map((n) => n.name),
+    nodes,
+    unique: false,
+    receivers: {},
+    publishReceivers: false,
+    engine: wsEngine(workflow),
+  };
+  compiled.set(definition, workflow);
+  return definition;
+}
+
+/** `loadWsWorkflow` (zod validation, every problem reported at once) and then `compileWsWorkflow`. */
+export function loadWsAutomation(
+  json: unknown,
+  code: { tasks?: Record<string, WsTask>; conditions?: Record<string, WsCondition> } = {},
+  options: { verboseName?: string; verboseNamePlural?: string } = {},
+): AutomationDefinition {
+  return compileWsWorkflow(loadWsWorkflow(json, code), options);
+}
+
+/** The workflow a definition was compiled from, or undefined for other definitions. */
+export function wsWorkflowOf(definition: AutomationDefinition): WsWorkflow | undefined {
+  return compiled.get(definition);
+}
+
+/** A step of a django-ws process in progress. */
+class WsDraft extends StepDraft {
+  constructor(
+    readonly workflow: WsWorkflow,
+    state: InstanceState,
+    now: number,
+  ) {
+    super(state, now);
+  }
+
+  /** Queues an activation of `node` (from `from`) at the end of the paths, like the pure engine's queue. */
+  queue(node: string, from: string | null, hops: number): void {
+    this.state.paths.push({ id: `p${this.state.nextPathId++}`, node, taskId: 0, enteredAt: this.now, waitUntil: null, status: 'active', forks: [], from, hops });
+  }
+
+  remove(path: PathState): void {
+    this.state.paths = this.state.paths.filter((p) => p !== path);
+  }
+
+  /** Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node. */
+  async runTask(path: PathState, node: WsNode, params: Record<string, unknown>, hops: number, completedBy?: string): Promise<void> {
+    const { state, workflow, now } = this;
+    const dataBefore = structuredClone(state.data);
+    let result: unknown;
+    try {
+      const fn = node.task === undefined ? undefined : workflow.tasks[node.task];
+      result = fn ? ((await fn({ ...state.data, ...params }, state.data)) ?? null) : null;
+    } catch (error) {
+      state.data = dataBefore;
+      this.close(path, describeError(error), { error: error instanceof Error ? (error.stack ?? describeError(error)) : String(error) }, completedBy);
+      path.status = 'error';
+      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${describeError(error)}). The path stopped.`;
+      return;
+    }
+    this.close(path, 'OK', result, completedBy);
+    this.remove(path);
+    if (node.end) {
+      for (const other of state.paths) if (other.status === 'form') this.close(other, 'stopped');
+      state.paths = state.paths.filter((p) => p.status === 'error');
+      state.finished = true;
+      state.finishedAt = now;
+      this.effects.push({ type: 'finished', instanceId: state.id });
+      return;
+    }
+    for (const to of wsNextNodes(workflow, node, result, state.data)) this.queue(to, node.name, hops + 1);
+  }
+}
+
+/** Whether an activation from `from` fires the node; may park the path (AND join) or stop parents (XOR join). */
+function joinFires(draft: WsDraft, path: PathState, node: WsNode): boolean {
+  const from = path.from ?? null;
+  if (from === null) return true;
+  const state = draft.state;
+  const parents = wsParents(draft.workflow, node.name);
+  if (node.join === 'AND') {
+    const waiting = state.paths.filter((p) => p !== path && p.status === 'joined' && p.node === node.name);
+    const arrived = new Set([...waiting.map((p) => p.from), from]);
+    if (parents.some((p) => !arrived.has(p))) {
+      path.status = 'joined';
+      return false;
+    }
+    state.paths = state.paths.filter((p) => !waiting.includes(p));
+    return true;
+  }
+  if (state.paths.some((p) => p.node === node.name && p.status === 'form')) {
+    draft.remove(path);
+    return false;
+  }
+  for (const other of [...state.paths]) {
+    if (other.status === 'form' && other.node !== from && parents.includes(other.node)) {
+      draft.close(other, 'stopped');
+      draft.remove(other);
+    }
+  }
+  return true;
+}
+
+/** The step functions of one compiled workflow (the workflow travels with the definition, so a bundled copy works alike). */
+function wsEngine(workflow: WsWorkflow): AutomationEngine {
+  return {
+    async start(definition: AutomationDefinition, options: StartOptions): Promise<StepResult> {
+      const state: InstanceState = {
+        id: options.id,
+        automation: definition.name,
+        key: options.key,
+        data: options.data,
+        paths: [],
+        finished: false,
+        createdAt: options.now,
+        finishedAt: null,
+        nextTaskId: 1,
+        nextPathId: 1,
+        repeatAnchors: {},
+      };
+      const draft = new WsDraft(workflow, state, options.now);
+      for (const node of workflow.json.nodes) if (node.start) draft.queue(node.name, null, 0);
+      return draft.result(true);
+    },
+
+    async step(definition: AutomationDefinition, state: InstanceState, now: number): Promise<StepResult> {
+      const draft = new WsDraft(workflow, state, now);
+      if (state.finished) return draft.result(false);
+      const path = draft.state.paths.find((p) => p.status === 'active');
+      if (!path) return draft.result(false);
+      const hops = path.hops ?? 0;
+      if (hops >= WS_MAX_ACTIVATIONS) {
+        path.status = 'error';
+        path.error = new WsLoopError(workflow.json.name, state.id, path.node).message;
+        return draft.result(true);
+      }
+      const node = wsNodeNamed(workflow, path.node);
+      if (!joinFires(draft, path, node)) return draft.result(true);
+      path.taskId = draft.state.nextTaskId++;
+      path.enteredAt = now;
+      draft.history.push({
+        type: 'open',
+        row: { instanceId: state.id, taskId: path.taskId, path: path.id, status: node.name, created: now, finished: null, message: null, result: null },
+      });
+      const params = { ...workflow.json.params, ...node.params };
+      if (node.requires.some((p) => params[p] === undefined && draft.state.data[p] === undefined)) {
+        const assignment = (definition.nodes as Record<string, AnyNode>)[node.name] as FormNode;
+        path.status = 'form';
+        draft.effects.push({ type: 'form-opened', instanceId: state.id, taskId: path.taskId, node: node.name, assignment: assignment.assignment });
+        return draft.result(true);
+      }
+      await draft.runTask(path, node, params, hops);
+      return draft.result(true);
+    },
+
+    async submitForm(definition: AutomationDefinition, state: InstanceState, form: FormSelector, actor: Actor, input: unknown, now: number): Promise<StepResult> {
+      const draft = new WsDraft(workflow, state, now);
+      const label = 'taskId' in form ? `task ${form.taskId}` : form.node;
+      if (state.finished) throw new InstanceFinishedError(definition.name, state.id, `complete ${label}`);
+      const path = draft.state.paths.find((p) => p.status === 'form' && ('taskId' in form ? p.taskId === form.taskId : p.node === form.node));
+      const formNode = path && (definition.nodes as Record<string, AnyNode>)[path.node];
+      if (!path || formNode?.kind !== 'form') throw new NoOpenFormError(definition.name, state.id, label);
+      const problem = formPermissionProblem(formNode.assignment, actor);
+      if (problem) throw new FormPermissionError(definition.name, state.id, path.node, actor.id, problem);
+      const parsed = await validateInput(taskInputSchema, input);
+      if (!parsed.ok) throw new FormValidationError(definition.name, state.id, path.node, parsed.errors);
+      const node = wsNodeNamed(workflow, path.node);
+      const params = { ...workflow.json.params, ...node.params, ...parsed.value };
+      const missing = node.requires.filter((p) => params[p] === undefined && draft.state.data[p] === undefined);
+      if (missing.length > 0) throw new FormValidationError(definition.name, state.id, path.node, Object.fromEntries(missing.map((p) => [p, ['required']])));
+      // Human input resets the loop guard.
+      await draft.runTask(path, node, params, -1, actor.id);
+      return draft.result(true);
+    },
+
+    nextDueAt(_definition: AutomationDefinition, state: InstanceState): number | null {
+      if (state.finished) return null;
+      const active = state.paths.filter((p) => p.status === 'active').map((p) => p.enteredAt);
+      return active.length > 0 ? Math.min(...active) : null;
+    },
+  };
+}

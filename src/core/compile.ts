@@ -1,0 +1,249 @@
+import { assign, createMachine, type StateMachine } from 'xstate';
+import type { AnyAction, Flow, FlowNode, Scaffold, TaskData } from './definition.ts';
+import { DefinitionError } from './errors.ts';
+import {
+  ABORTED,
+  breakDestination,
+  buildModel,
+  COMPLETED,
+  continueDestination,
+  type Destination,
+  type FlowModel,
+  finishDestination,
+  isStep,
+  leaveDestination,
+  type NodeInfo,
+} from './model.ts';
+import type { MovingOutcome, User } from './outcomes.ts';
+import type { Precondition } from './preconditions.ts';
+import { findProblems } from './validate.ts';
+
+/** One entry of the visited-step trail: which step, which visit, and the data as it was on entry. */
+export interface TrailEntry {
+  step: string;
+  visit: number;
+  data: TaskData;
+}
+
+/** The context of a compiled flow machine. All of it is persisted with the task. */
+export interface FlowContext {
+  data: TaskData;
+  user: User | null;
+  /** Interactive steps visited, oldest first, like browser history: `trail[at]` is the current step, later entries can be gone forward to. */
+  trail: TrailEntry[];
+  /** Index of the current step in `trail`. */
+  at: number;
+  /** The last input entered on each step, to prefill forms on back and resume. */
+  inputs: Record<string, unknown>;
+  visits: Record<string, number>;
+  /** Epoch ms at which a suspended step resumes. */
+  until: number | null;
+  /** Why the task was aborted. */
+  reason: string | null;
+}
+
+/** Events a compiled flow machine accepts. The task runtime sends them; apps use the `Task` methods. */
+export type FlowEvent =
+  | { type: 'OUTCOME'; outcome: MovingOutcome; input?: unknown }
+  | { type: 'BACK' }
+  | { type: 'GOTO'; step: string }
+  | { type: 'ABORT'; reason?: string }
+  | { type: 'DRAFT'; input: unknown }
+  | { type: 'ENV'; user: User | null }
+  | { type: 'RESUME'; now: number };
+
+/** The XState machine type a flow compiles to. */
+// biome-ignore lint/suspicious/noExplicitAny: the generated machine's action, guard and state types are not statically known
+export type FlowMachine = StateMachine<FlowContext, FlowEvent, any, any, any, any, any, any, any, { data?: TaskData; user?: User | null }, any, any, any, any>;
+
+/** A validated, indexed flow and the XState machine derived from it. */
+export interface CompiledFlow {
+  readonly flow: Flow;
+  readonly model: FlowModel;
+  readonly machine: FlowMachine;
+}
+
+type Guard = (args: { context: FlowContext; event: FlowEvent }) => boolean;
+interface Transition {
+  target?: string;
+  guard?: Guard;
+  reenter?: boolean;
+  actions?: unknown;
+}
+interface StateConfig {
+  id?: string;
+  type?: 'final';
+  initial?: string;
+  entry?: unknown;
+  always?: Transition[];
+  on?: Record<string, Transition | Transition[]>;
+  states?: Record<string, StateConfig>;
+}
+
+const cache = new WeakMap<Flow, CompiledFlow>();
+const ref = (destination: Destination) => `#${destination}`;
+const outcomeIs = (type: MovingOutcome['type'], to?: string): Guard => ({ event }) =>
+  event.type === 'OUTCOME' && event.outcome.type === type && (to === undefined || (event.outcome.type === 'goto' && event.outcome.to === to));
+
+const applyOutcome = (step: string) =>
+  assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
+    if (event.type !== 'OUTCOME') return {};
+    const { outcome } = event;
+    return {
+      trail: context.trail.slice(0, context.at + 1),
+      data: outcome.data ? { ...context.data, ...outcome.data } : context.data,
+      user: outcome.user !== undefined ? outcome.user : context.user,
+      inputs: event.input === undefined ? context.inputs : { ...context.inputs, [step]: event.input },
+      until: outcome.type === 'suspend' || outcome.type === 'suspend-and-repeat' ? outcome.until : null,
+      reason: outcome.type === 'abort' ? (outcome.reason ?? null) : context.reason,
+    };
+  });
+
+const enterStep = (step: string, interactive: boolean) =>
+  assign(({ context }: { context: FlowContext }) => {
+    const visit = (context.visits[step] ?? 0) + 1;
+    const visits = { ...context.visits, [step]: visit };
+    if (!interactive) return { visits };
+    const at = context.trail[context.at]?.step === step ? context.at : context.at + 1;
+    const trail = [...context.trail];
+    trail.splice(at, trail[at]?.step === step ? 1 : trail.length, { step, visit, data: context.data });
+    return { visits, trail, at };
+  });
+
+const gate = (preconditions: readonly Precondition[] = [], passed: string): Transition[] => [
+  ...preconditions.map((p) => ({
+    guard: ({ context }: { context: FlowContext }) => !p.test({ data: context.data, user: context.user }),
+    target: p.fallback ? ref(p.fallback) : '$blocked',
+  })),
+  { target: passed },
+];
+
+function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
+  const node = info.node as AnyAction;
+  const step = info.id;
+  const effects = applyOutcome(step);
+  const go = (guard: Guard, destination: Destination | undefined): Transition[] =>
+    destination === undefined ? [] : [{ guard, target: ref(destination), reenter: true, actions: effects }];
+  const outcomes: Transition[] = [
+    ...go(outcomeIs('complete'), finishDestination(info)),
+    ...(node.targets ?? []).flatMap((t) => go(outcomeIs('goto', t), t)),
+    ...go(outcomeIs('continue'), continueDestination(info)),
+    ...go(outcomeIs('leave'), leaveDestination(info)),
+    ...go(outcomeIs('break'), breakDestination(info)),
+    ...go(outcomeIs('abort'), ABORTED),
+    { guard: outcomeIs('suspend'), target: '$suspended', actions: effects },
+    { guard: outcomeIs('suspend-and-repeat'), target: '$suspendedRepeat', actions: effects },
+  ];
+  const due: Guard = ({ context, event }) => event.type === 'RESUME' && event.now >= (context.until ?? 0);
+  const states: Record<string, StateConfig> = {
+    $gate: { always: gate(node.preconditions, '$ready') },
+    $blocked: {},
+    $ready: { entry: enterStep(step, !node.auto), on: { OUTCOME: outcomes } },
+    $suspended: { on: { RESUME: { guard: due, target: ref(continueDestination(info) ?? finishDestination(info)) } } },
+    $suspendedRepeat: { on: { RESUME: { guard: due, target: ref(step), reenter: true } } },
+  };
+  if (node.children?.length) {
+    outcomes.push(...go(outcomeIs('enter'), node.children[0]!.id));
+    states.$returned = { on: { OUTCOME: outcomes } };
+    Object.assign(states, childStates(node.children, nodes));
+  }
+  return { id: step, initial: '$gate', states };
+}
+
+function scaffoldState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
+  const node = info.node as Scaffold;
+  const choice = node.transitions === 'choice';
+  const states: Record<string, StateConfig> = {
+    $gate: { always: gate(node.preconditions, choice ? '$choose' : node.children[0]!.id) },
+    $blocked: {},
+    ...childStates(node.children, nodes),
+  };
+  if (choice) {
+    const effects = applyOutcome(info.id);
+    states.$choose = {
+      entry: enterStep(info.id, true),
+      on: { OUTCOME: node.children.map((c) => ({ guard: outcomeIs('goto', c.id), target: c.id, actions: effects })) },
+    };
+  }
+  return { id: info.id, initial: '$gate', states };
+}
+
+function childStates(children: readonly FlowNode[], nodes: FlowModel['nodes']): Record<string, StateConfig> {
+  const states: Record<string, StateConfig> = {};
+  for (const child of children) {
+    const info = nodes.get(child.id)!;
+    states[child.id] = child.kind === 'action' ? actionState(info, nodes) : scaffoldState(info, nodes);
+  }
+  return states;
+}
+
+/** Transitions that move back (or forward again) to a visited step, restoring the data as it was when that step was entered. */
+function revisit(model: FlowModel, pick: (context: FlowContext, event: FlowEvent) => number): Transition[] {
+  return [...model.nodes.values()]
+    .filter((info) => isStep(info.node))
+    .map((info) => ({
+      guard: ({ context, event }) => context.trail[pick(context, event)]?.step === info.id,
+      target: ref(info.id),
+      reenter: true,
+      actions: assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
+        const at = pick(context, event);
+        return { data: context.trail[at]!.data, at, until: null };
+      }),
+    }));
+}
+
+const otherVisit = (context: FlowContext, event: FlowEvent) =>
+  event.type === 'GOTO' ? context.trail.findLastIndex((e, i) => i !== context.at && e.step === event.step) : -1;
+
+/**
+ * Validates a flow and derives its XState v5 machine: nested compound states
+ * for scaffolds, guards for preconditions, and events for every outcome, back,
+ * go-to, abort and resume. Throws a `DefinitionError` listing every problem.
+ * The result is cached per flow object.
+ * @example
+ * const { machine } = compile(checkoutFlow);
+ */
+export function compile(flow: Flow): CompiledFlow {
+  const cached = cache.get(flow);
+  if (cached) return cached;
+  const model = buildModel(flow);
+  const problems = process.env.NODE_ENV !== 'production' ? findProblems(model) : [];
+  if (problems.length > 0) throw new DefinitionError(String(flow.id), problems);
+  const config: StateConfig & Record<string, unknown> = {
+    id: '$wayflow',
+    context: ({ input }: { input: { data?: TaskData; user?: User | null } }): FlowContext => ({
+      data: input.data ?? {},
+      user: input.user ?? null,
+      trail: [],
+      at: -1,
+      inputs: {},
+      visits: {},
+      until: null,
+      reason: null,
+    }),
+    initial: flow.id,
+    states: {
+      [flow.id]: scaffoldState(model.root, model.nodes),
+      [COMPLETED]: { id: COMPLETED, type: 'final' },
+      [ABORTED]: { id: ABORTED, type: 'final' },
+    },
+    on: {
+      BACK: revisit(model, (context) => context.at - 1),
+      GOTO: revisit(model, otherVisit),
+      ABORT: {
+        target: ref(ABORTED),
+        actions: assign(({ event }: { event: FlowEvent }) => ({ reason: event.type === 'ABORT' ? (event.reason ?? null) : null })),
+      },
+      DRAFT: {
+        actions: assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
+          const step = context.trail[context.at]?.step;
+          return step && event.type === 'DRAFT' ? { inputs: { ...context.inputs, [step]: event.input } } : {};
+        }),
+      },
+      ENV: { actions: assign(({ event }: { event: FlowEvent }) => (event.type === 'ENV' ? { user: event.user } : {})) },
+    },
+  };
+  const compiled: CompiledFlow = { flow, model, machine: createMachine(config as never) as unknown as FlowMachine };
+  cache.set(flow, compiled);
+  return compiled;
+}

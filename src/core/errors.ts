@@ -1,0 +1,108 @@
+/**
+ * Every error wayflow throws is a `WayflowError` with a stable `code` that
+ * programs can switch on, and a message that names the culprit and the cure.
+ */
+export class WayflowError extends Error {
+  /** Stable, machine-readable identifier of the kind of failure. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem found in a flow definition, located by its path of ids. */
+export interface DefinitionProblem {
+  path: string;
+  message: string;
+}
+
+/** A flow definition is malformed; `problems` lists every problem found, not just the first. */
+export class DefinitionError extends WayflowError {
+  readonly problems: DefinitionProblem[];
+  constructor(flowId: string, problems: DefinitionProblem[]) {
+    super(
+      'definition',
+      `Flow "${flowId}" has ${problems.length} definition problem(s):\n${problems
+        .map((p) => `  - ${p.path}: ${p.message}`)
+        .join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** A step was entered whose precondition fails and which declares no fallback. */
+export class PreconditionError extends WayflowError {
+  constructor(
+    readonly flowId: string,
+    readonly step: string,
+    readonly condition: string,
+  ) {
+    super(
+      'precondition-failed',
+      `Flow "${flowId}": step "${step}" cannot be shown because precondition "${condition}" fails. Satisfy it first, or give the precondition a fallback step.`,
+    );
+  }
+}
+
+/** An action's `submit` threw or rejected; the task is unchanged and the user may retry. */
+export class ActionFailedError extends WayflowError {
+  constructor(
+    readonly flowId: string,
+    readonly step: string,
+    readonly taskId: string,
+    cause: unknown,
+  ) {
+    super(
+      'action-failed',
+      `Flow "${flowId}", task ${taskId}: submit of step "${step}" failed (${cause instanceof Error ? cause.message : String(cause)}). The task did not move; retry the submit.`,
+      { cause },
+    );
+  }
+}
+
+/** An action returned an outcome its definition does not allow (an undeclared target, ENTER without children). */
+export class InvalidOutcomeError extends WayflowError {
+  constructor(flowId: string, step: string, detail: string) {
+    super('invalid-outcome', `Flow "${flowId}": step "${step}" returned an invalid outcome: ${detail}.`);
+  }
+}
+
+/** Automatic steps kept running without user input for longer than the hot-loop limit. */
+export class HotLoopError extends WayflowError {
+  constructor(
+    readonly flowId: string,
+    readonly step: string,
+    readonly limit: number,
+  ) {
+    super(
+      'hot-loop',
+      `Flow "${flowId}": step "${step}" ran ${limit} times without user input; the task was aborted. Make the loop wait for input, or raise maxHotLoop.`,
+    );
+  }
+}
+
+/** The operation does not fit the task's current state (finished task, nothing to go back to, unvisited step). */
+export class TaskStateError extends WayflowError {}
+
+/** A stored task record cannot be used with this flow (another flow, another version, an unknown position, a malformed record). */
+export class TaskRecordError extends WayflowError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+  }
+}
+
+/** A write carried a stale version: somebody else wrote the task first. Reload and retry. */
+export class VersionConflictError extends WayflowError {
+  constructor(
+    readonly taskId: string,
+    readonly expected: number,
+    readonly actual: number | null,
+  ) {
+    super(
+      'version-conflict',
+      `Task ${taskId} was changed elsewhere: expected version ${expected}, found ${actual ?? 'no record'}. Reload the task and apply the change again.`,
+    );
+  }
+}

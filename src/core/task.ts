@@ -1,0 +1,572 @@
+import { initialTransition, transition } from 'xstate';
+import { type CompiledFlow, compile, type FlowContext, type FlowEvent } from './compile.ts';
+import type { Action, Flow, Scaffold, SubmitContext, SubmitResult, TaskData } from './definition.ts';
+import {
+  ActionFailedError,
+  HotLoopError,
+  InvalidOutcomeError,
+  PreconditionError,
+  TaskRecordError,
+  TaskStateError,
+  WayflowError,
+} from './errors.ts';
+import { newTaskId } from './ids.ts';
+import { ABORTED, COMPLETED } from './model.ts';
+import { statePath } from './position.ts';
+import { type MovingOutcome, type Outcome, outcome, type User } from './outcomes.ts';
+import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema.ts';
+import type { HistoryEntry, StateStore, TaskRecord } from './store.ts';
+
+/** Time source and timers; replace it in tests to control suspensions and expiry. */
+export interface Clock {
+  now(): number;
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: Date.now,
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Options shared by `startTask` and `restoreTask`. */
+export interface TaskOptions {
+  /** Where every transition is committed; without one the task lives only in memory. */
+  store?: StateStore;
+  /** The value the task is bound to (see `TaskRecord.binder`). */
+  binder?: string;
+  clock?: Clock;
+  /** The signed-in user, checked by `signedIn()` preconditions. */
+  user?: User | null;
+  /** Idle time after which the task expires (default: the flow's `idleTimeoutMs`, else 20 minutes). */
+  idleTimeoutMs?: number;
+}
+
+/** Options of `startTask`. */
+export interface StartOptions extends TaskOptions {
+  id?: string;
+  /** Initial task data. */
+  data?: TaskData;
+}
+
+/** Where a task stands. */
+export type TaskStatus = 'active' | 'suspended' | 'completed' | 'aborted';
+
+/** One option of a choice step. */
+export interface ChoiceOption {
+  id: string;
+  title: string;
+}
+
+/** What a UI needs to render the current step. */
+export interface StepView {
+  id: string;
+  title: string;
+  /** `form`: an action awaiting input; `choice`: pick one of `options`; `auto`: an automatic step that failed and can be retried. */
+  kind: 'form' | 'choice' | 'auto';
+  /** URL path of the step below the flow's mount point, e.g. `/pay/new-method/card`. */
+  url: string;
+  /** What was last entered on this step, to prefill the form. */
+  draft: unknown;
+  visit: number;
+  schema: StandardSchemaV1 | undefined;
+  options: ChoiceOption[];
+  meta: Record<string, unknown> | undefined;
+}
+
+/** An immutable picture of a task, replaced on every change (suitable for `useSyncExternalStore`). */
+export interface TaskState {
+  status: TaskStatus;
+  step: StepView | null;
+  data: TaskData;
+  user: User | null;
+  /** A submission or move is in flight. */
+  pending: boolean;
+  /** Field errors of the last submission. */
+  errors: FieldErrors;
+  /** A message for the user about the last submission. */
+  message: string | null;
+  error: WayflowError | null;
+  canGoBack: boolean;
+  /** Ids of the visited steps, oldest first; the last is the current one. */
+  visited: string[];
+  /** Steps gone back from, which `goTo` can go forward to again (until the next submission). */
+  ahead: string[];
+  /** When a suspended task resumes (epoch ms). */
+  until: number | null;
+  /** Why an aborted task was aborted. */
+  reason: string | null;
+  version: number;
+}
+
+/** The result of `submit`: either the task moved, or it stayed and says why. */
+export type SubmitOutcome =
+  | { ok: true }
+  | { ok: false; errors: FieldErrors; message: string; error?: WayflowError };
+
+type Feedback = Pick<TaskState, 'errors' | 'message' | 'error'>;
+const NO_FEEDBACK: Feedback = { errors: {}, message: null, error: null };
+/** How long a task may sit idle before it expires, unless the flow or the options say otherwise (20 minutes, as django-flows). */
+export const DEFAULT_IDLE_MS = 20 * 60 * 1000;
+const DEFAULT_HOT_LOOP = 10;
+
+// biome-ignore lint/suspicious/noExplicitAny: snapshots of generated machines
+type Snapshot = any;
+
+interface Position {
+  step: string;
+  phase: string;
+}
+
+function positionOf(snapshot: Snapshot): Position {
+  const path = statePath(snapshot.value);
+  const phase = String(path.at(-1));
+  return { step: String(path.at(-2) ?? phase), phase };
+}
+
+/** One running flow: validates input, runs actions, moves through the compiled machine and commits every move. */
+export class Task {
+  readonly id: string;
+  readonly flow: Flow;
+  readonly #compiled: CompiledFlow;
+  readonly #store: StateStore | undefined;
+  readonly #clock: Clock;
+  readonly #binder: string;
+  readonly #idleMs: number;
+  readonly #createdAt: number;
+  readonly #listeners = new Set<(state: TaskState) => void>();
+  #snapshot: Snapshot;
+  #version = 0;
+  #history: HistoryEntry[] = [];
+  #lastActiveAt: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending: Promise<SubmitOutcome> | null = null;
+  #busy = 0;
+  #timer: unknown = null;
+  #feedback: Feedback = NO_FEEDBACK;
+  #state: TaskState | null = null;
+  #disposed = false;
+
+  /** Use `startTask` or `restoreTask`. */
+  constructor(compiled: CompiledFlow, snapshot: Snapshot, record: Pick<TaskRecord, 'id' | 'createdAt' | 'lastActiveAt' | 'version' | 'history'>, options: TaskOptions) {
+    this.#compiled = compiled;
+    this.flow = compiled.flow;
+    this.id = record.id;
+    this.#snapshot = snapshot;
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#binder = options.binder ?? '';
+    this.#idleMs = options.idleTimeoutMs ?? compiled.flow.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+    this.#createdAt = record.createdAt;
+    this.#lastActiveAt = record.lastActiveAt;
+    this.#version = record.version;
+    this.#history = record.history;
+  }
+
+  /** The current picture of the task. */
+  get state(): TaskState {
+    this.#state ??= this.#describe();
+    return this.#state;
+  }
+
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: (state: TaskState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Validates `input` against the current step's schema, runs its `submit`,
+   * moves to the next step and commits. A second call while one is in flight
+   * returns the first one's promise, so a double click submits once.
+   */
+  submit(input?: unknown): Promise<SubmitOutcome> {
+    this.#pending ??= this.#exclusive(() => this.#submit(input)).finally(() => {
+      this.#pending = null;
+    });
+    return this.#pending;
+  }
+
+  /** Back to the previous visited step, with the data as it was then and the inputs as they were entered. */
+  back(): Promise<void> {
+    return this.#move({ type: 'BACK' }, 'back', () => new TaskStateError('no-previous-step', `Task ${this.id} is at its first step; there is nothing to go back to.`));
+  }
+
+  /** Back to a visited step, or forward again to one gone back from; data as it was on entry, forms prefilled. */
+  goTo(step: string): Promise<void> {
+    return this.#move({ type: 'GOTO', step }, 'goto', () =>
+      new TaskStateError('step-not-visited', `Task ${this.id} has not visited step "${step}" (visited: ${[...this.state.visited, ...this.state.ahead].join(', ')}).`),
+    );
+  }
+
+  /** Stops the task for good. */
+  abort(reason?: string): Promise<void> {
+    return this.#move({ type: 'ABORT', reason }, 'abort', () => this.#notActive());
+  }
+
+  /** Resumes a suspended task now, even before its time (a timer calls this when the time comes). */
+  resume(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (!positionOf(this.#snapshot).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
+      const event: FlowEvent = { type: 'RESUME', now: Math.max(this.#clock.now(), this.#snapshot.context.until ?? 0) };
+      await this.#advance(this.#next(event), 'resume');
+    });
+  }
+
+  /** Runs the current automatic step again after it failed. */
+  retry(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.state.step?.kind !== 'auto') throw new TaskStateError('nothing-to-retry', `Task ${this.id} is not at a failed automatic step.`);
+      await this.#advance(this.#snapshot, 'auto');
+    });
+  }
+
+  /** Keeps what the user has typed on the current step without submitting it. */
+  saveDraft(input: unknown): Promise<void> {
+    return this.#exclusive(() => this.#commit(this.#next({ type: 'DRAFT', input }), []), 0);
+  }
+
+  /** Tells the task who is signed in now. */
+  setUser(user: User | null): Promise<void> {
+    return this.#exclusive(() => this.#commit(this.#next({ type: 'ENV', user }), []));
+  }
+
+  /** The record as stored after the last commit. */
+  toRecord(): TaskRecord {
+    return this.#record(this.#snapshot, this.#version, this.#history, this.#lastActiveAt);
+  }
+
+  /** Stops the task's timers and listeners; the stored record is untouched. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#clock.clearTimeout(this.#timer);
+    this.#listeners.clear();
+  }
+
+  /** Commits the first snapshot of a new task, running automatic steps first. @internal */
+  async begin(): Promise<void> {
+    await this.#exclusive(() => this.#advance(this.#snapshot, 'start'));
+  }
+
+  /** Runs work a restored task left pending (an automatic step, a due resumption) and re-arms timers. @internal */
+  async wake(user: User | null | undefined): Promise<void> {
+    if (user !== undefined && user?.id !== this.#snapshot.context.user?.id) await this.setUser(user);
+    if (this.state.step?.kind === 'auto') await this.retry().catch(() => undefined);
+    else this.#arm();
+  }
+
+  /** The snapshot `event` leads to from the current one (the same object when the machine refuses it). */
+  #next(event: FlowEvent, from: Snapshot = this.#snapshot): Snapshot {
+    return transition(this.#compiled.machine, from, event)[0];
+  }
+
+  #notActive() {
+    return new TaskStateError('task-finished', `Task ${this.id} is ${this.state.status}; start a new task to go on.`);
+  }
+
+  /** Runs `work` after the work queued before it; `moves` 0 keeps `pending` false meanwhile (a draft is no submission). */
+  #exclusive<T>(work: () => Promise<T>, moves = 1): Promise<T> {
+    this.#busy += moves;
+    this.#emit();
+    const run = this.#queue.then(work).finally(() => {
+      this.#busy -= moves;
+      this.#emit();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #move(event: FlowEvent, name: string, refusal: () => Error): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#snapshot.status !== 'active') throw this.#notActive();
+      const next = this.#next(event);
+      if (next === this.#snapshot) throw refusal();
+      this.#feedback = NO_FEEDBACK;
+      await this.#advance(next, name);
+    });
+  }
+
+  async #submit(input: unknown): Promise<SubmitOutcome> {
+    const { step, status } = this.state;
+    if (!step || status !== 'active' || step.kind === 'auto') {
+      const error = step?.kind === 'auto'
+        ? new TaskStateError('automatic-step', `Task ${this.id} is at the automatic step "${step.id}", which failed; call retry() instead of submit().`)
+        : this.#notActive();
+      return this.#settleFeedback({}, error.message, error, undefined);
+    }
+    let moving: MovingOutcome;
+    if (step.kind === 'choice') {
+      const choice = (input as { choice?: unknown } | undefined)?.choice;
+      if (!step.options.some((o) => o.id === choice)) {
+        const message = `Choose one of: ${step.options.map((o) => o.id).join(', ')}`;
+        return this.#settleFeedback({ choice: [message] }, message, undefined, input);
+      }
+      moving = outcome.goTo(String(choice)) as MovingOutcome;
+    } else {
+      const action = this.#compiled.model.nodes.get(step.id)!.node as Action<unknown, string>;
+      let value = input;
+      if (action.schema) {
+        const parsed = await validateInput(action.schema, input);
+        if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', undefined, input);
+        value = parsed.value;
+      }
+      let result: Outcome;
+      try {
+        result = action.submit
+          ? ((await action.submit(this.#snapshot.context.data, value, this.#submitContextFor(this.#snapshot.context, step.id))) ?? { type: 'complete' })
+          : outcome.complete(value === undefined ? undefined : { [step.id]: value });
+      } catch (cause) {
+        return this.#refuse(new ActionFailedError(this.flow.id, step.id, this.id, cause), input);
+      }
+      if (result.type === 'fail') return this.#settleFeedback(result.fields ?? {}, result.message, undefined, input);
+      moving = result;
+    }
+    try {
+      const next = this.#apply(step.id, moving, input);
+      this.#feedback = NO_FEEDBACK;
+      await this.#advance(next, 'submit', moving.type);
+      return this.#feedback.error ? { ok: false, errors: {}, message: this.#feedback.error.message, error: this.#feedback.error } : { ok: true };
+    } catch (error) {
+      if (!(error instanceof WayflowError)) throw error;
+      return this.#refuse(error, input);
+    }
+  }
+
+  #refuse(error: WayflowError, draft: unknown): Promise<SubmitOutcome> {
+    return this.#settleFeedback({}, error.message, error, draft);
+  }
+
+  async #settleFeedback(errors: FieldErrors, message: string, error: WayflowError | undefined, draft: unknown): Promise<SubmitOutcome> {
+    this.#feedback = { errors, message, error: error ?? null };
+    if (draft !== undefined && this.#snapshot.status === 'active') {
+      await this.#commit(this.#next({ type: 'DRAFT', input: draft }), []).catch(() => undefined);
+    }
+    this.#state = null;
+    this.#emit();
+    return { ok: false, errors, message, error };
+  }
+
+  /** Moves by `moving` from `from`, or throws `InvalidOutcomeError` when the step's definition does not allow it. */
+  #apply(step: string, moving: MovingOutcome, input: unknown, from: Snapshot = this.#snapshot): Snapshot {
+    const next = this.#next({ type: 'OUTCOME', outcome: moving, input }, from);
+    if (next !== from) return next;
+    const detail =
+      moving.type === 'goto'
+        ? `"${moving.to}" is not among its declared targets; add it to the action's targets`
+        : `"${moving.type}" is not possible here (ENTER needs children; in an explicit scaffold, children name their target with goTo)`;
+    throw new InvalidOutcomeError(this.flow.id, step, detail);
+  }
+
+  /**
+   * Runs automatic steps and returns from children until the task waits for
+   * the user, then commits. A precondition without fallback refuses the whole
+   * move; a failing automatic step commits the position reached so it can be retried.
+   */
+  async #advance(snapshot: Snapshot, event: string, outcomeType?: string): Promise<void> {
+    const entries: HistoryEntry[] = [];
+    const from = this.#snapshot === snapshot ? null : this.state.step?.id ?? null;
+    const runs = new Map<string, number>();
+    const limit = this.flow.maxHotLoop ?? DEFAULT_HOT_LOOP;
+    let current = snapshot;
+    if (current !== this.#snapshot || event === 'start') entries.push(this.#entry(from, current, event, outcomeType));
+    for (;;) {
+      const { step, phase } = positionOf(current);
+      if (phase === '$blocked') throw this.#blocked(step, current.context);
+      const info = this.#compiled.model.nodes.get(step);
+      const node = info?.node;
+      const automatic = node?.kind === 'action' && ((phase === '$ready' && node.auto) || phase === '$returned');
+      if (!automatic) break;
+      const count = (runs.get(step) ?? 0) + 1;
+      runs.set(step, count);
+      if (count > limit) {
+        const aborted = this.#next({ type: 'ABORT', reason: 'hot-loop' }, current);
+        entries.push(this.#entry(step, aborted, 'abort'));
+        await this.#commit(aborted, entries);
+        this.#feedback = { ...NO_FEEDBACK, error: new HotLoopError(this.flow.id, step, limit) };
+        return;
+      }
+      const action = node as Action<undefined, string>;
+      const handler = phase === '$returned' ? action.returnFromChildren : action.submit;
+      let result: SubmitResult<string> | Outcome;
+      try {
+        const ctx = this.#submitContextFor(current.context, step);
+        result = handler ? await handler.call(action, current.context.data, undefined as never, ctx) : undefined;
+        result ??= phase === '$returned' ? outcome.continue() : outcome.complete();
+        if (result.type === 'fail') throw new Error(result.message);
+      } catch (failure) {
+        await this.#commit(current, entries);
+        this.#feedback = { ...NO_FEEDBACK, error: new ActionFailedError(this.flow.id, step, this.id, failure) };
+        return;
+      }
+      const next = this.#apply(step, result as MovingOutcome, undefined, current);
+      entries.push(this.#entry(step, next, 'auto', result.type));
+      current = next;
+    }
+    await this.#commit(current, entries);
+  }
+
+  #submitContextFor(context: FlowContext, step: string): SubmitContext<string> {
+    const visit = context.visits[step] ?? 1;
+    return { taskId: this.id, step, visit, idempotencyKey: `${this.id}:${step}:${visit}`, user: context.user, goTo: outcome.goTo };
+  }
+
+  #blocked(step: string, context: FlowContext): PreconditionError {
+    const node = this.#compiled.model.nodes.get(step)!.node;
+    const failing = (node.preconditions ?? []).find((p) => !p.test({ data: context.data, user: context.user }));
+    return new PreconditionError(this.flow.id, step, failing?.name ?? 'unknown');
+  }
+
+  #entry(from: string | null, snapshot: Snapshot, event: string, outcomeType?: string): HistoryEntry {
+    return {
+      at: this.#clock.now(),
+      event,
+      from,
+      to: positionOf(snapshot).step,
+      actor: snapshot.context.user?.id ?? null,
+      outcome: outcomeType,
+    };
+  }
+
+  #record(snapshot: Snapshot, version: number, history: HistoryEntry[], lastActiveAt: number): TaskRecord {
+    const { data, ...context } = snapshot.context as FlowContext;
+    return {
+      id: this.id,
+      flowId: this.flow.id,
+      flowVersion: this.flow.version,
+      version,
+      data,
+      snapshot: { value: snapshot.value, context },
+      history,
+      binder: this.#binder,
+      createdAt: this.#createdAt,
+      lastActiveAt,
+      // A suspended task is idle only from the time it is due to resume.
+      expiresAt: Math.max(lastActiveAt, context.until ?? 0) + this.#idleMs,
+    };
+  }
+
+  async #commit(snapshot: Snapshot, entries: HistoryEntry[]): Promise<void> {
+    const now = this.#clock.now();
+    const history = entries.length > 0 ? [...this.#history, ...entries] : this.#history;
+    const record = this.#record(snapshot, this.#version + 1, history, now);
+    if (this.#store) await this.#store.put(record, this.#version);
+    this.#snapshot = snapshot;
+    this.#version = record.version;
+    this.#history = history;
+    this.#lastActiveAt = now;
+    this.#state = null;
+    this.#arm();
+    this.#emit();
+  }
+
+  #arm() {
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#disposed || !positionOf(this.#snapshot).phase.startsWith('$suspended')) return;
+    const delay = Math.max(0, (this.#snapshot.context.until ?? 0) - this.#clock.now());
+    this.#timer = this.#clock.setTimeout(() => {
+      this.resume().catch((error) => {
+        this.#feedback = { ...NO_FEEDBACK, error: error instanceof WayflowError ? error : null };
+        this.#emit();
+      });
+    }, delay);
+  }
+
+  #emit() {
+    this.#state = null;
+    if (this.#listeners.size === 0) return;
+    const state = this.state;
+    for (const listener of this.#listeners) listener(state);
+  }
+
+  #describe(): TaskState {
+    const snapshot = this.#snapshot;
+    const context = snapshot.context as FlowContext;
+    const { step, phase } = positionOf(snapshot);
+    const status: TaskStatus =
+      phase === COMPLETED ? 'completed' : phase === ABORTED ? 'aborted' : phase.startsWith('$suspended') ? 'suspended' : 'active';
+    const view = status === 'active' || status === 'suspended' ? this.#view(step, phase, context) : null;
+    return {
+      status,
+      step: view,
+      data: context.data,
+      user: context.user,
+      pending: this.#busy > 0,
+      ...this.#feedback,
+      canGoBack: !!view && context.at > 0,
+      visited: context.trail.slice(0, context.at + 1).map((e) => e.step),
+      ahead: context.trail.slice(context.at + 1).map((e) => e.step),
+      until: status === 'suspended' ? context.until : null,
+      reason: context.reason,
+      version: this.#version,
+    };
+  }
+
+  #view(step: string, phase: string, context: FlowContext): StepView {
+    const info = this.#compiled.model.nodes.get(step)!;
+    const node = info.node;
+    const test = { data: context.data, user: context.user };
+    const options =
+      node.kind === 'scaffold'
+        ? (node as Scaffold).children
+            .filter((c) => (c.preconditions ?? []).every((p) => p.test(test)))
+            .map((c) => ({ id: c.id, title: c.title }))
+        : [];
+    const auto = node.kind === 'action' && (node.auto || phase === '$returned');
+    return {
+      id: step,
+      title: node.title,
+      kind: node.kind === 'scaffold' ? 'choice' : auto ? 'auto' : 'form',
+      url: info.url,
+      draft: context.inputs[step],
+      visit: context.visits[step] ?? 1,
+      schema: node.kind === 'action' ? node.schema : undefined,
+      options,
+      meta: node.meta,
+    };
+  }
+}
+
+/**
+ * Starts a new task of `flow` at its first step and commits it.
+ * @example
+ * const task = await startTask(checkoutFlow, { store: memoryStore() });
+ * await task.submit({ quantity: 1 });
+ */
+export async function startTask(flow: Flow, options: StartOptions = {}): Promise<Task> {
+  const compiled = compile(flow);
+  const [snapshot] = initialTransition(compiled.machine, options);
+  const now = (options.clock ?? systemClock).now();
+  const task = new Task(compiled, snapshot, { id: options.id ?? newTaskId(), createdAt: now, lastActiveAt: now, version: 0, history: [] }, options);
+  await task.begin();
+  return task;
+}
+
+/**
+ * Rebuilds a task from its stored record, re-arming its timers and re-running
+ * an automatic step that was interrupted. Throws `TaskRecordError` for a record
+ * of another flow, another flow version, or a position the flow does not have.
+ * @example
+ * const record = await store.get(id, binder);
+ * const task = record && (await restoreTask(checkoutFlow, record, { store, binder }));
+ */
+export async function restoreTask(flow: Flow, record: TaskRecord, options: TaskOptions = {}): Promise<Task> {
+  const compiled = compile(flow);
+  if (record.flowId !== flow.id || record.flowVersion !== flow.version) {
+    throw new TaskRecordError(
+      record.flowId !== flow.id ? 'foreign-flow' : 'flow-version',
+      `Task ${record.id} was written by flow "${record.flowId}" version ${record.flowVersion}, not "${flow.id}" version ${flow.version}; open it with its own flow, or migrate it first.`,
+    );
+  }
+  let snapshot: Snapshot;
+  try {
+    snapshot = compiled.machine.resolveState({ value: record.snapshot.value as never, context: { ...record.snapshot.context, data: record.data } });
+  } catch (cause) {
+    throw new TaskRecordError('unknown-position', `Task ${record.id} is at a position flow "${flow.id}" version ${flow.version} does not have.`, cause);
+  }
+  const task = new Task(compiled, snapshot, record, options);
+  await task.wake(options.user);
+  return task;
+}

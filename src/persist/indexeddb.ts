@@ -1,0 +1,219 @@
+import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { type TaskRecordError, VersionConflictError } from '../core/errors.ts';
+import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import { stepOfRecord } from './memory.ts';
+import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore } from './record.ts';
+
+/** The typed layout of wayflow's one IndexedDB database. */
+export interface WayflowDatabase extends DBSchema {
+  /** Task records by id; values are checked on every read, so they are typed as unknown here. */
+  tasks: {
+    key: string;
+    value: unknown;
+    indexes: { expiresAt: number; binderActivity: [string, number] };
+  };
+  /** Records set aside with the reason; auto-incremented keys, so nothing here is ever overwritten. */
+  quarantine: { key: number; value: Omit<QuarantinedRecord, 'key'>; indexes: { taskId: string } };
+  /** Small values of this browser profile, such as the binder secret. */
+  meta: { key: string; value: string };
+}
+
+/** The default database name. */
+export const DEFAULT_DATABASE = 'wayflow';
+
+const opened = new Map<string, Promise<IDBPDatabase<WayflowDatabase>>>();
+
+/**
+ * Opens (once per page and name) wayflow's IndexedDB database, creating its
+ * stores on first use. Another tab upgrading the database closes this connection;
+ * the next call reopens it.
+ */
+export function openWayflowDatabase(name: string = DEFAULT_DATABASE): Promise<IDBPDatabase<WayflowDatabase>> {
+  let db = opened.get(name);
+  if (!db) {
+    db = openDB<WayflowDatabase>(name, 1, {
+      upgrade(database) {
+        const tasks = database.createObjectStore('tasks', { keyPath: 'id' });
+        tasks.createIndex('expiresAt', 'expiresAt');
+        tasks.createIndex('binderActivity', ['binder', 'lastActiveAt']);
+        database.createObjectStore('quarantine', { autoIncrement: true }).createIndex('taskId', 'taskId');
+        database.createObjectStore('meta');
+      },
+      blocking() {
+        opened.delete(name);
+        void db?.then((database) => database.close());
+      },
+      terminated() {
+        opened.delete(name);
+      },
+    });
+    opened.set(name, db);
+    db.catch(() => opened.delete(name));
+  }
+  return db;
+}
+
+/** Options of `indexedDbStore`. */
+export interface IndexedDbStoreOptions {
+  /** Database name (default `wayflow`); one database holds tasks, quarantine and the binder secret. */
+  name?: string;
+  /** Time source for reads and sweeps that are not given a `now`. */
+  clock?: () => number;
+  /**
+   * Durability of task writes (default `strict`: a resolved `submit` survives a power cut).
+   * Deletes and sweeps always use `relaxed`: losing one only means it happens again later.
+   */
+  durability?: 'strict' | 'default' | 'relaxed';
+}
+
+/** A `StateStore` in IndexedDB that also closes its connection. */
+export interface IndexedDbStore extends QuarantineStore {
+  /** Closes the database connection; later calls reopen it. */
+  close(): Promise<void>;
+}
+
+/**
+ * A `StateStore` in the browser's IndexedDB (via `idb`): records are checked
+ * on every read, writes are compare-and-set inside one transaction, expired
+ * tasks are swept through an index on `expiresAt`, and corrupt records are
+ * moved to the `quarantine` store instead of crashing or being overwritten.
+ * @example
+ * const store = indexedDbStore();
+ * const task = await startTask(flow, { store, binder: await browserBinder() });
+ */
+export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbStore {
+  const name = options.name ?? DEFAULT_DATABASE;
+  const clock = options.clock ?? Date.now;
+  const durability = options.durability ?? 'strict';
+  const db = () => openWayflowDatabase(name);
+
+  /** Moves the record under `id` to quarantine if it is still there, still `binder`'s (or unowned) and, when `onlyIfCorrupt`, still invalid. */
+  const setAside = async (id: string, binder: string, code: string, reason: string, now: number, onlyIfCorrupt: boolean) => {
+    const tx = (await db()).transaction(['tasks', 'quarantine'], 'readwrite', { durability: 'strict' });
+    const tasks = tx.objectStore('tasks');
+    const raw = await tasks.get(id);
+    const owner = binderOf(raw);
+    let corrupt = true;
+    if (onlyIfCorrupt) {
+      try {
+        parseTaskRecord(raw, id);
+        corrupt = false;
+      } catch {
+        corrupt = true;
+      }
+    }
+    if (raw !== undefined && (owner === null || owner === binder) && corrupt) {
+      await tx.objectStore('quarantine').add({ taskId: id, code, reason, at: now, raw });
+      await tasks.delete(id);
+    }
+    await tx.done;
+  };
+
+  /** Validates a raw value read for `binder`; a corrupt one is quarantined and its error thrown. */
+  const check = async (raw: unknown, id: string, binder: string): Promise<TaskRecord | null> => {
+    try {
+      return ownedRecord(raw, id, binder);
+    } catch (error) {
+      if (error instanceof CorruptRecordError) await setAside(id, binder, error.code, error.message, clock(), true);
+      throw error;
+    }
+  };
+
+  return {
+    async get(id, binder, now = clock()) {
+      const record = await check(await (await db()).get('tasks', id), id, binder);
+      return record && record.expiresAt > now ? record : null;
+    },
+
+    async put(record, expectedVersion) {
+      assertWritable(record);
+      const tx = (await db()).transaction('tasks', 'readwrite', { durability });
+      // Read and write in one round trip: the write is queued behind the read, and the
+      // transaction is aborted (the write rolled back) if the read shows it must not happen.
+      const reading = tx.store.get(record.id);
+      const writing = tx.store.put(record);
+      const refuse = async (error: Error): Promise<never> => {
+        writing.catch(() => undefined);
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw error;
+      };
+      const raw = await reading;
+      const owner = binderOf(raw);
+      if (raw !== undefined && owner !== record.binder) return refuse(new VersionConflictError(record.id, expectedVersion, null));
+      let actual = 0;
+      if (raw !== undefined) {
+        try {
+          actual = parseTaskRecord(raw, record.id).version;
+        } catch (error) {
+          // Never overwrite a corrupt record: roll back, set it aside, report it.
+          if (!(error instanceof CorruptRecordError)) throw error;
+          await refuse(error).catch(() => undefined);
+          await setAside(record.id, record.binder, error.code, error.message, clock(), true);
+          throw error;
+        }
+      }
+      if (actual !== expectedVersion || record.version !== expectedVersion + 1) {
+        return refuse(new VersionConflictError(record.id, expectedVersion, raw === undefined ? null : actual));
+      }
+      await writing;
+      await tx.done;
+    },
+
+    async delete(id, binder) {
+      const tx = (await db()).transaction('tasks', 'readwrite', { durability: 'relaxed' });
+      if (binderOf(await tx.store.get(id)) === binder) await tx.store.delete(id);
+      await tx.done;
+    },
+
+    async list(binder, now = clock()) {
+      const database = await db();
+      const range = IDBKeyRange.bound([binder, Number.NEGATIVE_INFINITY], [binder, Number.POSITIVE_INFINITY]);
+      const [raws, keys] = await Promise.all([
+        database.getAllFromIndex('tasks', 'binderActivity', range),
+        database.getAllKeysFromIndex('tasks', 'binderActivity', range),
+      ]);
+      const summaries: TaskSummary[] = [];
+      for (let i = raws.length - 1; i >= 0; i--) {
+        let record: TaskRecord | null;
+        try {
+          record = await check(raws[i], keys[i]!, binder);
+        } catch {
+          continue;
+        }
+        if (!record || record.expiresAt <= now) continue;
+        summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+      }
+      return summaries;
+    },
+
+    async sweep(now = clock()) {
+      const tx = (await db()).transaction('tasks', 'readwrite', { durability: 'relaxed' });
+      let swept = 0;
+      let cursor = await tx.store.index('expiresAt').openCursor(IDBKeyRange.upperBound(now));
+      while (cursor) {
+        await cursor.delete();
+        swept++;
+        cursor = await cursor.continue();
+      }
+      await tx.done;
+      return swept;
+    },
+
+    async quarantine(id: string, binder: string, error: TaskRecordError, now = clock()) {
+      await setAside(id, binder, error.code, error.message, now, false);
+    },
+
+    async quarantined() {
+      const tx = (await db()).transaction('quarantine');
+      const [values, keys] = await Promise.all([tx.store.getAll(), tx.store.getAllKeys(), tx.done]);
+      return values.map((value, i) => ({ key: keys[i]!, ...value }));
+    },
+
+    async close() {
+      const database = opened.get(name);
+      opened.delete(name);
+      if (database) (await database).close();
+    },
+  };
+}

@@ -1,0 +1,490 @@
+import { type DBSchema, openDB } from 'idb';
+import { VersionConflictError, WayflowError } from '../core/errors.ts';
+import type { StateStore, TaskRecord, TaskSummary } from '../core/store.ts';
+import { stepOfRecord } from './memory.ts';
+import { assertWritable, InvalidRecordError, parseTaskRecord } from './record.ts';
+
+/**
+ * What the remote store keeps on the device for one task: the last copy the
+ * server confirmed, writes the server has not acknowledged yet, and a conflict
+ * found while sending them.
+ */
+export interface OfflineEntry {
+  id: string;
+  binder: string;
+  /** The newest local copy; null when the task was deleted locally. */
+  record: TaskRecord | null;
+  /** The server version `record` builds on (0: the server has no copy yet). */
+  base: number;
+  /** True while the local copy holds writes the server has not acknowledged. */
+  pending: boolean;
+  /** Set when the server refused the unsent writes because the task changed there; the local copy is kept here. */
+  conflict: { local: TaskRecord | null; remoteVersion: number | null } | null;
+  /** A server version to delete before the unsent writes create the task again (a local delete, then a new start). */
+  deleteFirst?: number;
+}
+
+/** Where the remote store keeps `OfflineEntry`s: memory, or IndexedDB to survive reloads. */
+export interface OfflineStore {
+  get(id: string): Promise<OfflineEntry | undefined>;
+  set(entry: OfflineEntry): Promise<void>;
+  delete(id: string): Promise<void>;
+  all(): Promise<OfflineEntry[]>;
+}
+
+/** An `OfflineStore` in memory: unsent writes survive a server outage, not a reload. */
+export function memoryOfflineStore(): OfflineStore {
+  const entries = new Map<string, OfflineEntry>();
+  return {
+    get: async (id) => structuredClone(entries.get(id)),
+    set: async (entry) => void entries.set(entry.id, structuredClone(entry)),
+    delete: async (id) => void entries.delete(id),
+    all: async () => [...entries.values()].map((entry) => structuredClone(entry)),
+  };
+}
+
+interface OfflineSchema extends DBSchema {
+  entries: { key: string; value: OfflineEntry };
+}
+
+/**
+ * An `OfflineStore` in IndexedDB (database `name`, default `wayflow-remote`):
+ * unsent writes survive reloads and are sent when the server is back.
+ */
+export function indexedDbOfflineStore(name = 'wayflow-remote'): OfflineStore {
+  const db = openDB<OfflineSchema>(name, 1, {
+    upgrade(database) {
+      database.createObjectStore('entries', { keyPath: 'id' });
+    },
+  });
+  return {
+    get: async (id) => (await db).get('entries', id),
+    set: async (entry) => void (await (await db).put('entries', entry)),
+    delete: async (id) => (await db).delete('entries', id),
+    all: async () => (await db).getAll('entries'),
+  };
+}
+
+/** A task whose offline writes the server refused because it changed there meanwhile. Nothing is dropped: resolve it. */
+export interface SyncConflict {
+  id: string;
+  binder: string;
+  /** The local copy the server refused (null: a local delete). */
+  local: TaskRecord | null;
+  /** The version the server had (null: the task is gone there). */
+  remoteVersion: number | null;
+}
+
+/** What one `sync()` did. */
+export interface SyncReport {
+  /** Writes the server acknowledged. */
+  pushed: number;
+  /** Tasks whose unsent writes the server refused (also reported to `onConflict`). */
+  conflicts: SyncConflict[];
+  /** Tasks still waiting for the server (it is unreachable). */
+  waiting: number;
+}
+
+/** Options of `remoteStore`. */
+export interface RemoteStoreOptions {
+  /** Where the wayflow server's API is, e.g. `https://example.com/api` or `''` for this origin; requests go to `${baseUrl}/tasks`. */
+  baseUrl: string;
+  /** The fetch to use (default `globalThis.fetch`; cookies are sent with `credentials: 'include'`). */
+  fetch?: typeof fetch;
+  /** Where local copies and unsent writes are kept (default: memory; use `indexedDbOfflineStore()` in browsers). */
+  fallback?: OfflineStore;
+  /** Extra headers on every request, e.g. `{ Authorization: 'Bearer …' }`. */
+  headers?: Record<string, string>;
+  /** Called when unsent writes meet a newer server version; the local copy stays in `conflicts()` until resolved. */
+  onConflict?: (conflict: SyncConflict) => void;
+  /** How often to retry sending unsent writes while there are some (default 15 s; 0: only on use and `online` events). */
+  retryIntervalMs?: number;
+}
+
+/** A `StateStore` over the wayflow server that keeps working offline. */
+export interface RemoteStore extends StateStore {
+  /** Sends unsent writes now, in order; resolves to what happened. */
+  sync(): Promise<SyncReport>;
+  /** Tasks whose offline writes the server refused, with the local copies. */
+  conflicts(): Promise<SyncConflict[]>;
+  /**
+   * Settles a conflict: `remote` drops the local copy, `local` writes it over the
+   * server's current version (throws `VersionConflictError` if that changes meanwhile).
+   */
+  resolveConflict(id: string, keep: 'local' | 'remote'): Promise<void>;
+  /** Stops retry timers and `online` listeners. */
+  close(): void;
+}
+
+/** The server answered with an error the store cannot turn into a contract result. */
+export class RemoteStoreError extends WayflowError {
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+/** The server is unreachable and the operation cannot be done on the device alone. */
+export class RemoteUnavailableError extends WayflowError {
+  constructor(taskId: string | null, reason: string) {
+    super(
+      'remote-unavailable',
+      `${taskId ? `Task ${taskId}` : 'The operation'} needs the wayflow server, which is unreachable (${reason})${taskId ? ', and this device has no copy of it' : ''}. Retry when the connection is back.`,
+    );
+  }
+}
+
+/** The server could not be reached (network failure, or a gateway said the server is down). */
+class Unreachable extends Error {}
+
+const GATEWAY_DOWN = new Set([502, 503, 504]);
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; current?: number | null };
+}
+
+/**
+ * A `StateStore` backed by the wayflow server's tasks API. Versions are checked
+ * by the server (`If-Match`). When the server is unreachable, reads come from
+ * and writes go to the `fallback` offline store; they are sent in order when the
+ * server is back, and a write the server refuses is kept and reported as a
+ * `SyncConflict`, never dropped.
+ * @example
+ * const store = remoteStore({ baseUrl: '/api', fallback: indexedDbOfflineStore() });
+ * const task = await startTask(flow, { store, binder: await browserBinder() });
+ */
+export function remoteStore(options: RemoteStoreOptions): RemoteStore {
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const offline = options.fallback ?? memoryOfflineStore();
+  const base = `${options.baseUrl.replace(/\/+$/, '')}/tasks`;
+  const retryIntervalMs = options.retryIntervalMs ?? 15_000;
+  let queue: Promise<unknown> = Promise.resolve();
+  let hasPending: boolean | null = null;
+  let retryTimer: ReturnType<typeof setInterval> | null = null;
+
+  /** Runs operations one at a time, so a sync never interleaves with a write; an unreachable server becomes a typed error. */
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const guarded = () =>
+      work().catch((error: unknown) => {
+        throw error instanceof Unreachable ? new RemoteUnavailableError(null, error.message) : error;
+      });
+    const run = queue.then(guarded, guarded);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const request = async (
+    method: string,
+    path: string,
+    init: { binder?: string; ifMatch?: number; body?: unknown; query?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: unknown }> => {
+    const url = `${base}${path}${init.query ? `?${new URLSearchParams(init.query)}` : ''}`;
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+    if (init.binder !== undefined) headers['Wayflow-Binder'] = init.binder;
+    if (init.ifMatch !== undefined) headers['If-Match'] = `"${init.ifMatch}"`;
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        credentials: 'include',
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      });
+    } catch (cause) {
+      throw new Unreachable(cause instanceof Error ? cause.message : String(cause));
+    }
+    if (GATEWAY_DOWN.has(response.status)) {
+      await response.body?.cancel();
+      throw new Unreachable(`HTTP ${response.status}`);
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    return { status: response.status, body };
+  };
+
+  const failure = (status: number, body: unknown, what: string): RemoteStoreError => {
+    const error = (body as ErrorBody | null)?.error;
+    return new RemoteStoreError(status, error?.code ?? 'remote-error', `${what} failed on the server (HTTP ${status}): ${error?.message ?? 'no explanation given'}`);
+  };
+
+  const currentOf = (body: unknown): number | null => {
+    const current = (body as ErrorBody | null)?.error?.current;
+    return typeof current === 'number' ? current : null;
+  };
+
+  const setPending = (value: boolean) => {
+    hasPending = value;
+    if (value && retryIntervalMs > 0 && !retryTimer) {
+      retryTimer = setInterval(() => void exclusive(pushAll).catch(() => undefined), retryIntervalMs);
+      (retryTimer as { unref?: () => void }).unref?.();
+    }
+    if (!value && retryTimer) {
+      clearInterval(retryTimer);
+      retryTimer = null;
+    }
+  };
+
+  /** Sends one write; resolves to `ok` when acknowledged, else to the version the server has (null: none visible). */
+  const pushRecord = async (record: TaskRecord, expected: number): Promise<number | null | 'ok'> => {
+    const { status, body } = await request('PUT', `/${record.id}`, { binder: record.binder, ifMatch: expected, body: record });
+    if (status === 200 || status === 201) return 'ok';
+    if (status === 409) return currentOf(body);
+    if (status === 404) return null;
+    throw failure(status, body, `Writing task ${record.id}`);
+  };
+
+  /** Sends every unsent write, task by task; stops quietly at the first sign the server is unreachable. */
+  const pushAll = async (): Promise<SyncReport> => {
+    const report: SyncReport = { pushed: 0, conflicts: [], waiting: 0 };
+    const entries = (await offline.all()).filter((entry) => entry.pending);
+    for (const [index, entry] of entries.entries()) {
+      try {
+        await pushEntry(entry, report);
+      } catch (error) {
+        if (error instanceof Unreachable || (error instanceof RemoteStoreError && error.status === 429)) {
+          report.waiting = entries.length - index;
+          break;
+        }
+        // The server refuses these writes for good: keep them, surfaced as a conflict, never dropped.
+        await setAside((await offline.get(entry.id)) ?? entry, null, report);
+      }
+    }
+    setPending(report.waiting > 0);
+    return report;
+  };
+
+  const conflictOf = (entry: OfflineEntry): SyncConflict | null =>
+    entry.conflict ? { id: entry.id, binder: entry.binder, local: entry.conflict.local, remoteVersion: entry.conflict.remoteVersion } : null;
+
+  /** Moves unsent writes the server refused into `conflict`, reports them, and stops sending them. */
+  const setAside = async (entry: OfflineEntry, remoteVersion: number | null, report: SyncReport) => {
+    const { deleteFirst: _dropped, ...rest } = entry;
+    const settled: OfflineEntry = { ...rest, record: null, base: 0, pending: false, conflict: { local: entry.record, remoteVersion } };
+    await offline.set(settled);
+    const conflict = conflictOf(settled)!;
+    report.conflicts.push(conflict);
+    options.onConflict?.(conflict);
+  };
+
+  const pushEntry = async (entry: OfflineEntry, report: SyncReport) => {
+    const refuse = (remoteVersion: number | null) => setAside(entry, remoteVersion, report);
+    if (entry.deleteFirst !== undefined) {
+      const { status, body } = await request('DELETE', `/${entry.id}`, { binder: entry.binder, ifMatch: entry.deleteFirst });
+      if (status === 409) return refuse(currentOf(body));
+      if (status !== 204 && status !== 404) throw failure(status, body, `Deleting task ${entry.id}`);
+      report.pushed++;
+      const { deleteFirst: _done, ...rest } = entry;
+      entry = rest;
+      await offline.set(entry);
+    }
+    if (entry.record === null) {
+      const { status, body } = await request('DELETE', `/${entry.id}`, { binder: entry.binder, ...(entry.base > 0 ? { ifMatch: entry.base } : {}) });
+      if (status === 409) return refuse(currentOf(body));
+      if (status !== 204 && status !== 404) throw failure(status, body, `Deleting task ${entry.id}`);
+      report.pushed++;
+      return offline.delete(entry.id);
+    }
+    // Offline writes made versions base+1 … record.version; the server gets the same line, ending at the newest copy.
+    const record = entry.record;
+    for (let version = entry.base + 1; version <= record.version; version++) {
+      const outcome = await pushRecord({ ...record, version }, version - 1);
+      let acknowledged = version;
+      if (outcome === 'ok') {
+        report.pushed++;
+      } else {
+        // Another tab of this browser may be sending the same unsent writes: a server copy equal to one of ours is ours.
+        const ours = typeof outcome === 'number' && outcome >= version ? await ourVersionOnServer(record, version) : null;
+        if (ours === null) return refuse(outcome);
+        acknowledged = ours;
+        version = ours;
+      }
+      entry = { ...entry, base: acknowledged, pending: acknowledged < record.version };
+      await offline.set(entry);
+    }
+  };
+
+  /** The server's version when its copy is `record` at a version from `from` to `record.version` (one of our unsent writes), else null. */
+  const ourVersionOnServer = async (record: TaskRecord, from: number): Promise<number | null> => {
+    const { status, body } = await request('GET', `/${record.id}`, { binder: record.binder });
+    const remote = status === 200 ? (body as { task?: TaskRecord }).task : undefined;
+    if (!remote || typeof remote.version !== 'number' || remote.version < from || remote.version > record.version) return null;
+    return JSON.stringify(remote) === JSON.stringify({ ...record, version: remote.version }) ? remote.version : null;
+  };
+
+  /** Sends unsent writes first when there may be some; an unreachable server is not an error here. */
+  const flush = async () => {
+    if (hasPending === null) hasPending = (await offline.all()).some((entry) => entry.pending);
+    if (hasPending) await pushAll();
+  };
+
+  const localRead = (entry: OfflineEntry | undefined, binder: string, now: number): TaskRecord | null =>
+    entry?.record && entry.binder === binder && entry.record.expiresAt > now ? structuredClone(entry.record) : null;
+
+  /** Keeps the device's copy in step with what the server confirmed, leaving conflicts alone. */
+  const remember = async (record: TaskRecord) => {
+    const entry = await offline.get(record.id);
+    await offline.set({ id: record.id, binder: record.binder, record, base: record.version, pending: false, conflict: entry?.conflict ?? null });
+  };
+
+  const writeLocally = async (record: TaskRecord, expected: number, entry: OfflineEntry | undefined) => {
+    if (entry && !entry.conflict && entry.binder !== record.binder) throw new VersionConflictError(record.id, expected, null);
+    const localVersion = entry?.record ? entry.record.version : entry?.pending ? 0 : null;
+    if (localVersion !== null && localVersion !== expected) throw new VersionConflictError(record.id, expected, localVersion);
+    // Without a copy, trust the caller's version: the server checks it when the writes are sent.
+    const recreated = entry?.pending === true && entry.record === null;
+    const builtOn = recreated ? 0 : entry?.pending ? entry.base : (entry?.record?.version ?? expected);
+    const deleteFirst = recreated && entry.base > 0 ? entry.base : entry?.deleteFirst;
+    await offline.set({
+      id: record.id,
+      binder: record.binder,
+      record,
+      base: builtOn,
+      pending: true,
+      conflict: entry?.conflict ?? null,
+      ...(deleteFirst !== undefined ? { deleteFirst } : {}),
+    });
+    setPending(true);
+  };
+
+  const store: RemoteStore = {
+    get: (id, binder, now = Date.now()) =>
+      exclusive(async () => {
+        await flush();
+        const entry = await offline.get(id);
+        if (entry?.pending) return localRead(entry, binder, now);
+        let answer: { status: number; body: unknown };
+        try {
+          answer = await request('GET', `/${id}`, { binder, query: { now: String(Math.max(0, Math.floor(now))) } });
+        } catch (error) {
+          if (!(error instanceof Unreachable)) throw error;
+          if (entry?.record) return localRead(entry, binder, now);
+          throw new RemoteUnavailableError(id, error.message);
+        }
+        if (answer.status === 404) {
+          if (entry && entry.binder === binder && !entry.conflict) await offline.delete(id);
+          return null;
+        }
+        if (answer.status !== 200) throw failure(answer.status, answer.body, `Reading task ${id}`);
+        const record = parseTaskRecord((answer.body as { task?: unknown } | null)?.task, id);
+        await remember(record);
+        return record;
+      }),
+
+    put: (record, expected) =>
+      exclusive(async () => {
+        assertWritable(record);
+        if (record.version !== expected + 1) throw new VersionConflictError(record.id, expected, null);
+        await flush();
+        const entry = await offline.get(record.id);
+        if (entry?.pending) return writeLocally(record, expected, entry);
+        let outcome: number | null | 'ok';
+        try {
+          outcome = await pushRecord(record, expected);
+        } catch (error) {
+          if (error instanceof Unreachable) return writeLocally(record, expected, entry);
+          if (error instanceof RemoteStoreError && error.status === 400) throw new InvalidRecordError(record.id, record.flowId, error.message);
+          throw error;
+        }
+        if (outcome !== 'ok') throw new VersionConflictError(record.id, expected, outcome);
+        await remember(structuredClone(record));
+      }),
+
+    delete: (id, binder) =>
+      exclusive(async () => {
+        await flush();
+        const entry = await offline.get(id);
+        const deleteLocally = async () => {
+          if (entry && entry.binder !== binder) return;
+          await offline.set({ id, binder, record: null, base: entry?.pending ? entry.base : (entry?.record?.version ?? 0), pending: true, conflict: entry?.conflict ?? null });
+          setPending(true);
+        };
+        if (entry?.pending) return deleteLocally();
+        let answer: { status: number; body: unknown };
+        try {
+          answer = await request('DELETE', `/${id}`, { binder });
+        } catch (error) {
+          if (error instanceof Unreachable) return deleteLocally();
+          throw error;
+        }
+        if (answer.status !== 204 && answer.status !== 404) throw failure(answer.status, answer.body, `Deleting task ${id}`);
+        if (entry && entry.binder === binder && !entry.conflict) await offline.delete(id);
+      }),
+
+    list: (binder, now = Date.now()) =>
+      exclusive(async () => {
+        await flush();
+        try {
+          const answer = await request('GET', '', { binder, query: { now: String(Math.max(0, Math.floor(now))) } });
+          if (answer.status !== 200) throw failure(answer.status, answer.body, 'Listing tasks');
+          return (answer.body as { tasks: TaskSummary[] }).tasks;
+        } catch (error) {
+          if (!(error instanceof Unreachable)) throw error;
+        }
+        const summaries: TaskSummary[] = [];
+        for (const entry of await offline.all()) {
+          const record = localRead(entry, binder, now);
+          if (record) summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+        }
+        return summaries.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
+      }),
+
+    sweep: (now = Date.now()) =>
+      exclusive(async () => {
+        await flush();
+        // Confirmed copies of expired tasks go; unsent writes stay until the server has seen them.
+        for (const entry of await offline.all()) {
+          if (!entry.pending && !entry.conflict && entry.record && entry.record.expiresAt <= now) await offline.delete(entry.id);
+        }
+        try {
+          const answer = await request('POST', '/sweep', { body: { now: Math.max(0, now) } });
+          if (answer.status !== 200) throw failure(answer.status, answer.body, 'Sweeping tasks');
+          return (answer.body as { swept: number }).swept;
+        } catch (error) {
+          if (error instanceof Unreachable) return 0;
+          throw error;
+        }
+      }),
+
+    sync: () => exclusive(pushAll),
+
+    conflicts: async () => (await offline.all()).map(conflictOf).filter((conflict): conflict is SyncConflict => conflict !== null),
+
+    resolveConflict: (id, keep) =>
+      exclusive(async () => {
+        const entry = await offline.get(id);
+        if (!entry?.conflict) return;
+        if (keep === 'local') {
+          const { local } = entry.conflict;
+          const answer = await request('GET', `/${id}`, { binder: entry.binder });
+          const remote = answer.status === 200 ? parseTaskRecord((answer.body as { task?: unknown }).task, id) : null;
+          if (answer.status !== 200 && answer.status !== 404) throw failure(answer.status, answer.body, `Reading task ${id}`);
+          const version = remote?.version ?? 0;
+          if (local) {
+            const outcome = await pushRecord({ ...local, version: version + 1 }, version);
+            if (outcome !== 'ok') throw new VersionConflictError(id, version, outcome);
+          } else if (remote) {
+            const gone = await request('DELETE', `/${id}`, { binder: entry.binder, ifMatch: version });
+            if (gone.status === 409) throw new VersionConflictError(id, version, currentOf(gone.body));
+          }
+        }
+        await offline.delete(id);
+      }),
+
+    close() {
+      if (retryTimer) clearInterval(retryTimer);
+      retryTimer = null;
+      globalThis.removeEventListener?.('online', onOnline);
+    },
+  };
+  const onOnline = () => void store.sync().catch(() => undefined);
+  globalThis.addEventListener?.('online', onOnline);
+  return store;
+}

@@ -1,0 +1,294 @@
+import { type ReactNode, useContext, useEffect, useId, useState } from 'react';
+import type { Flow, Task } from '../../core/index.ts';
+import type { AutomationClient } from '../../sync/client.ts';
+import type { InstanceStatus, OpenFormRef, OpenFormSummary } from '../../sync/protocol.ts';
+import { awaitMetaOf, followAutomations, openFormTask } from '../../sync/steps.ts';
+import { TaskContext } from '../context.ts';
+import { FlowOutlet, type StepViewProps, type StepViews } from '../outlet.tsx';
+import { TaskProvider } from '../provider.tsx';
+import { AutoStepView } from '../views.tsx';
+
+type Loaded<T> = { value: T | null; error: (Error & { status?: number }) | null };
+
+/** Runs `load` whenever one of `a`, `b`, `c` changes; keeps the last value or error. */
+function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown): Loaded<T> {
+  const [state, setState] = useState<Loaded<T>>({ value: null, error: null });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what `load` depends on
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (value) => live && setState({ value, error: null }),
+      (error) => live && setState({ value: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [a, b, c]);
+  return state;
+}
+
+const Alert = ({ children }: { children: ReactNode }) => <p role="alert">{children}</p>;
+const Loading = ({ what }: { what: string }) => <p role="status">Loading {what}…</p>;
+const time = (ms: number | null) => (ms == null ? '—' : new Date(ms).toLocaleString());
+
+/**
+ * The live status of one instance (server-sent events, polling as the fallback); `status` is null until the first one arrives.
+ * @example
+ * const { status } = useAutomationStatus(client, order.instanceId);
+ */
+export function useAutomationStatus(client: Pick<AutomationClient, 'watch'>, instanceId: string | null | undefined): { status: InstanceStatus | null; error: unknown } {
+  const [state, setState] = useState<{ status: InstanceStatus | null; error: unknown }>({ status: null, error: null });
+  useEffect(() => {
+    setState({ status: null, error: null });
+    if (!instanceId) return;
+    return client.watch(instanceId, (status) => setState({ status, error: null }), { onError: (error) => setState((s) => ({ ...s, error })) });
+  }, [client, instanceId]);
+  return state;
+}
+
+/**
+ * The open forms the user may process: automation, step, hours waiting and an Open button,
+ * read again every `refreshMs` (default 15 s; 0: never) so new tasks appear by themselves.
+ * @example
+ * <AutomationTaskList client={client} onOpen={(form) => navigate(`/tasks/${form.instanceId}/${form.taskId}`)} />
+ */
+export function AutomationTaskList({
+  client,
+  onOpen,
+  caption = 'Open tasks',
+  refreshMs = 15_000,
+}: { client: Pick<AutomationClient, 'forms'>; onOpen(form: OpenFormSummary): void; caption?: ReactNode; refreshMs?: number }) {
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (!refreshMs) return;
+    const timer = setInterval(() => setTick((n) => n + 1), refreshMs);
+    return () => clearInterval(timer);
+  }, [refreshMs]);
+  const { value, error } = useLoad(() => client.forms(), client, tick);
+  if (error) return <Alert>{error.message}</Alert>;
+  if (!value) return <Loading what="tasks" />;
+  if (value.length === 0) return <p>No open tasks.</p>;
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Automation</th>
+          <th scope="col">Task</th>
+          <th scope="col">Waiting</th>
+          <th scope="col">Action</th>
+        </tr>
+      </thead>
+      <tbody>
+        {value.map((form) => (
+          <tr key={`${form.instanceId}/${form.taskId}`}>
+            <td>{form.verboseName}</td>
+            <td>{form.description || form.node}</td>
+            <td>{form.hoursWaiting.toFixed(1)} h</td>
+            <td>
+              <button type="button" aria-label={`Open ${form.description || form.node} (${form.verboseName})`} onClick={() => onOpen(form)}>
+                Open
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const Head = ({ cells }: { cells: string[] }) => (
+  <thead>
+    <tr>
+      {cells.map((c) => (
+        <th key={c} scope="col">
+          {c}
+        </th>
+      ))}
+    </tr>
+  </thead>
+);
+
+/**
+ * Automations by kind: running and finished counts, running instances per node, recent instances.
+ * Needs the `automations.view` permission.
+ * @example
+ * <AutomationDashboard client={client} onInspect={(id) => navigate(`/automations/${id}`)} />
+ */
+export function AutomationDashboard({ client, onInspect }: { client: Pick<AutomationClient, 'dashboard'>; onInspect?(instanceId: string): void }) {
+  const { value, error } = useLoad(() => client.dashboard(), client);
+  if (error) return <Alert>{error.status === 403 ? 'You need the automations.view permission to see the dashboard.' : error.message}</Alert>;
+  if (!value) return <Loading what="the dashboard" />;
+  if (value.automations.length === 0) return <p>No automations.</p>;
+  return value.automations.map((kind) => (
+    <section key={kind.name} aria-label={kind.verboseName}>
+      <h2>{kind.verboseName}</h2>
+      <p>
+        {kind.running} running, {kind.finished} finished
+      </p>
+      <table>
+        <caption>{kind.verboseName}: running instances per node</caption>
+        <Head cells={['Node', 'Instances']} />
+        <tbody>
+          {kind.nodes.map((n) => (
+            <tr key={n.node}>
+              <th scope="row">{n.node}</th>
+              <td>{n.count}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {kind.recent.length > 0 && (
+        <table>
+          <caption>{kind.verboseName}: recent instances</caption>
+          <Head cells={onInspect ? ['Instance', 'Status', 'At', 'Started', 'Action'] : ['Instance', 'Status', 'At', 'Started']} />
+          <tbody>
+            {kind.recent.map((i) => (
+              <tr key={i.id}>
+                <th scope="row">{i.id}</th>
+                <td>{i.status}</td>
+                <td>{i.nodes.join(', ') || '—'}</td>
+                <td>{time(i.createdAt)}</td>
+                {onInspect && (
+                  <td>
+                    <button type="button" aria-label={`Inspect ${i.id}`} onClick={() => onInspect(i.id)}>
+                      Inspect
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  ));
+}
+
+/**
+ * One instance: its status, the nodes it is at, and its history; refreshed whenever its status changes.
+ * @example
+ * <AutomationInstance client={client} instanceId={id} />
+ */
+export function AutomationInstance({ client, instanceId }: { client: Pick<AutomationClient, 'inspect' | 'watch'>; instanceId: string }) {
+  const live = useAutomationStatus(client, instanceId);
+  const { value, error } = useLoad(() => client.inspect(instanceId), client, instanceId, live.status?.version);
+  const headingId = useId();
+  if (error) return <Alert>{error.status === 403 ? 'You need the automations.view permission to inspect instances.' : error.message}</Alert>;
+  if (!value) return <Loading what="the instance" />;
+  const instance = live.status?.id === instanceId ? live.status : value.instance;
+  return (
+    <section aria-labelledby={headingId}>
+      <h2 id={headingId}>
+        {instance.verboseName} {instance.id}
+      </h2>
+      <dl>
+        <dt>Status</dt>
+        <dd>{instance.status}</dd>
+        <dt>At</dt>
+        <dd>{instance.nodes.join(', ') || '—'}</dd>
+        <dt>Started</dt>
+        <dd>{time(instance.createdAt)}</dd>
+        <dt>Finished</dt>
+        <dd>{time(instance.finishedAt)}</dd>
+      </dl>
+      <table>
+        <caption>History</caption>
+        <Head cells={['Task', 'Node', 'Started', 'Finished', 'Message', 'Completed by']} />
+        <tbody>
+          {value.history.map((h) => (
+            <tr key={h.taskId}>
+              <td>{h.taskId}</td>
+              <td>{h.node}</td>
+              <td>{time(h.created)}</td>
+              <td>{time(h.finished)}</td>
+              <td>{h.message ?? ''}</td>
+              <td>{h.completedBy ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/**
+ * Opens an open form as the step of a browser flow made by `automationForm` and renders it with
+ * `FlowOutlet` and your views; the task lives in memory while the form is shown.
+ * @example
+ * <AutomationFormTask client={client} form={form} flow={approval} views={{ approve: ApproveView }} completed={<h1>Thanks</h1>} />
+ */
+export function AutomationFormTask({
+  client,
+  form,
+  flow,
+  views,
+  completed,
+  aborted,
+}: {
+  client: Pick<AutomationClient, 'form'>;
+  form: Pick<OpenFormRef, 'instanceId' | 'taskId'>;
+  flow: Flow;
+  views?: StepViews;
+  completed?: ReactNode;
+  aborted?: ReactNode;
+}) {
+  const [state, setState] = useState<{ task?: Task; error?: Error }>({});
+  useEffect(() => {
+    let live = true;
+    let opened: Task | undefined;
+    setState({});
+    client
+      .form(form.instanceId, form.taskId)
+      .then((detail) => openFormTask(flow, detail))
+      .then(
+        (task) => {
+          opened = task;
+          if (live) setState({ task });
+          else task.dispose();
+        },
+        (error) => live && setState({ error }),
+      );
+    return () => {
+      live = false;
+      opened?.dispose();
+    };
+  }, [client, flow, form.instanceId, form.taskId]);
+  if (state.error) return <Alert>{state.error.message}</Alert>;
+  if (!state.task) return <Loading what="the task" />;
+  return (
+    <TaskProvider task={state.task}>
+      <FlowOutlet views={views} completed={completed} aborted={aborted} />
+    </TaskProvider>
+  );
+}
+
+/**
+ * Resumes the task (the given one, or the nearest provided one) as soon as a status is pushed
+ * for the automation its `awaitAutomation` step waits for (see `followAutomations`).
+ * @example
+ * useFollowAutomations(client);
+ */
+export function useFollowAutomations(client: Pick<AutomationClient, 'watch'>, task?: Task): void {
+  const provided = useContext(TaskContext);
+  const followed = task ?? provided;
+  useEffect(() => (followed ? followAutomations(followed, client) : undefined), [followed, client]);
+}
+
+/**
+ * The view of an `awaitAutomation` step: what the automation is doing (live, with its client),
+ * resuming the task when a new status is pushed; a failed check shows the error and "Try again".
+ * @example
+ * <FlowOutlet views={{ wait: AwaitAutomationView }} />
+ */
+export function AwaitAutomationView({ step, task }: StepViewProps) {
+  const client = awaitMetaOf(step)?.client;
+  const [status, setStatus] = useState<InstanceStatus | null>(null);
+  useEffect(() => (client?.watch ? followAutomations(task.task, client as AutomationClient, setStatus) : undefined), [task.task, client]);
+  if (task.status !== 'suspended' && !task.pending) return <AutoStepView />;
+  return (
+    <p role="status" className="wayflow-waiting">
+      {status ? `${status.verboseName}: ${status.nodes.join(', ') || status.status}` : 'Waiting for the automation…'}
+    </p>
+  );
+}

@@ -1,0 +1,9 @@
+export {
+  AutomationDashboard,
+  AutomationFormTask,
+  AutomationInstance,
+  AutomationTaskList,
+  AwaitAutomationView,
+  useAutomationStatus,
+  useFollowAutomations,
+} from './components.tsx';

@@ -1,0 +1,63 @@
+import type { ReactNode } from 'react';
+import type { Flow, TaskData } from '../core/index.ts';
+import type { WayflowConfig } from './context.ts';
+import { useOpenTask } from './hooks.ts';
+import { type StepViews, FlowOutlet } from './outlet.tsx';
+import { FlowProgress } from './progress.tsx';
+import { TaskProvider } from './provider.tsx';
+
+/**
+ * Opens the task of `flow` named by the URL (or starts one) and renders it:
+ * progress and the current step, or what went wrong (expired, not found, a
+ * bad link) with a "Start over" button.
+ * @example
+ * <WayflowProvider store={indexedDbStore()}><FlowView flow={checkout} views={views} /></WayflowProvider>
+ */
+export function FlowView({
+  flow,
+  views,
+  data,
+  completed,
+  aborted,
+  children,
+  options,
+}: {
+  flow: Flow;
+  views?: StepViews;
+  data?: TaskData;
+  completed?: ReactNode;
+  aborted?: ReactNode;
+  /** Replaces the default progress + outlet layout. */
+  children?: ReactNode;
+  options?: WayflowConfig;
+}) {
+  const opened = useOpenTask(flow, { ...options, data });
+  if (opened.status === 'opening') return <p role="status">Loading…</p>;
+  if (opened.status === 'ready') {
+    return (
+      <TaskProvider task={opened.task}>
+        {children ?? (
+          <>
+            <FlowProgress />
+            <FlowOutlet views={views} completed={completed} aborted={aborted} />
+          </>
+        )}
+      </TaskProvider>
+    );
+  }
+  const [title, text] =
+    opened.status === 'expired'
+      ? ['This task expired', 'It was left idle for too long, so what you entered was cleared.']
+      : opened.status === 'not-found'
+        ? ['This task was not found', 'It may have finished, or it belongs to another browser or account.']
+        : ['This link does not work', opened.error.message];
+  return (
+    <section className="wayflow-problem">
+      <h1>{title}</h1>
+      <p role="alert">{text}</p>
+      <button type="button" onClick={opened.restart}>
+        Start over
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,120 @@
+import { type InputHTMLAttributes, type ReactNode, useEffect, useRef } from 'react';
+import { useTask } from './hooks.ts';
+
+/** Reads a form into a plain object: repeated names become arrays, dotted names (`address.city`) nest. */
+export function formValues(form: HTMLFormElement): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, value] of new FormData(form)) {
+    const path = name.split('.');
+    let target = values;
+    for (const key of path.slice(0, -1)) {
+      target[key] ??= {};
+      target = target[key] as Record<string, unknown>;
+    }
+    const last = path.at(-1)!;
+    const text = typeof value === 'string' ? value : value.name;
+    target[last] = last in target ? [target[last], text].flat() : text;
+  }
+  return values;
+}
+
+const valueAt = (value: unknown, name: string): unknown =>
+  name.split('.').reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), value);
+
+/**
+ * Props that wire one input to the current step: its id, name, the value last
+ * entered (draft), and the field error, linked by `aria-describedby`.
+ * Use it for custom inputs, or with react-hook-form's `register` (see the docs).
+ * @example
+ * const { input, error } = useField('email');
+ * return <><input type="email" {...input} />{error && <p {...error.props}>{error.text}</p>}</>;
+ */
+export function useField(name: string) {
+  const { step, errors } = useTask();
+  const id = `wf-${step?.id}-${name.replace(/\./g, '-')}`;
+  const messages = errors[name];
+  const draft = valueAt(step?.draft, name);
+  return {
+    id,
+    input: {
+      id,
+      name,
+      defaultValue: draft == null ? undefined : String(draft),
+      'aria-invalid': messages ? true : undefined,
+      'aria-describedby': messages ? `${id}-error` : undefined,
+    },
+    error: messages ? { text: messages.join(' '), props: { id: `${id}-error`, role: 'alert', className: 'wayflow-error' } } : null,
+  };
+}
+
+/**
+ * A labelled input wired to the current step (draft, error, accessibility).
+ * @example
+ * <Field name="email" label="Email" type="email" autoComplete="email" />
+ */
+export function Field({ name, label, ...rest }: { name: string; label: ReactNode } & InputHTMLAttributes<HTMLInputElement>) {
+  const { id, input, error } = useField(name);
+  return (
+    <div className="wayflow-field">
+      <label htmlFor={id}>{label}</label>
+      <input {...input} {...rest} />
+      {error && <p {...error.props}>{error.text}</p>}
+    </div>
+  );
+}
+
+/**
+ * The form of a step: submits the inputs (read by `formValues`, or your `toInput`)
+ * to the task, keeps a draft while the user types, shows the step's message,
+ * and offers "Back" and the primary button (default "Continue").
+ * @example
+ * <StepForm><Field name="email" label="Email" type="email" /></StepForm>
+ */
+export function StepForm({
+  children,
+  submitLabel = 'Continue',
+  toInput = (values) => values,
+  draftDelayMs = 400,
+}: {
+  children?: ReactNode;
+  submitLabel?: ReactNode;
+  toInput?: (values: Record<string, unknown>) => unknown;
+  draftDelayMs?: number;
+}) {
+  const { message, pending, canGoBack, back, submit, saveDraft } = useTask();
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return (
+    <form
+      noValidate
+      aria-busy={pending}
+      onSubmit={(event) => {
+        event.preventDefault();
+        clearTimeout(timer.current);
+        submit(toInput(formValues(event.currentTarget)));
+      }}
+      onChange={(event) => {
+        const form = event.currentTarget;
+        clearTimeout(timer.current);
+        timer.current = setTimeout(() => saveDraft(toInput(formValues(form))), draftDelayMs);
+      }}
+    >
+      {message && (
+        <div role="alert" className="wayflow-message">
+          {message}
+        </div>
+      )}
+      {children}
+      <div className="wayflow-actions">
+        {canGoBack && (
+          <button type="button" onClick={back} disabled={pending}>
+            Back
+          </button>
+        )}
+        <button type="submit" disabled={pending}>
+          {submitLabel}
+        </button>
+      </div>
+    </form>
+  );
+}

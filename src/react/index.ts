@@ -1,0 +1,11 @@
+export { useCurrentTask } from './context.ts';
+export type { WayflowConfig } from './context.ts';
+export { TaskProvider, WayflowProvider } from './provider.tsx';
+export { useOpenTask, useTask } from './hooks.ts';
+export type { OpeningTask, TaskBinding } from './hooks.ts';
+export { FlowOutlet } from './outlet.tsx';
+export type { StepViewProps, StepViews } from './outlet.tsx';
+export { Field, formValues, StepForm, useField } from './form.tsx';
+export { AutoStepView, ChoiceView } from './views.tsx';
+export { FlowProgress } from './progress.tsx';
+export { FlowView } from './flow-view.tsx';

@@ -1,0 +1,61 @@
+import { type ComponentType, type ReactNode, useEffect, useId, useRef } from 'react';
+import { progressOf } from '../core/graph.ts';
+import type { StepView } from '../core/index.ts';
+import { StepForm } from './form.tsx';
+import { type TaskBinding, useTask } from './hooks.ts';
+import { AutoStepView, ChoiceView } from './views.tsx';
+
+/** What a step's view receives. */
+export interface StepViewProps {
+  step: StepView;
+  task: TaskBinding;
+}
+
+/** Views by step id. Choice and failed automatic steps have defaults; a step without a view gets a bare form. */
+export type StepViews = Record<string, ComponentType<StepViewProps>>;
+
+const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' } as const;
+
+/**
+ * Renders the current step: exactly one `h1` with the step's title, then its view
+ * (or, once the task ends, the `completed` / `aborted` content, which should hold an `h1`).
+ * On every change focus moves to that heading and a polite live region
+ * announces "Step k of n: title".
+ * @example
+ * <FlowOutlet views={{ login: LoginView }} completed={<h1>Thank you!</h1>} />
+ */
+export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepViews; completed?: ReactNode; aborted?: ReactNode }) {
+  const task = useTask();
+  const { step, status } = task;
+  const headingId = useId();
+  const region = useRef<HTMLElement>(null);
+  const key = step ? `${step.id}:${step.visit}` : status;
+  const shown = useRef(key);
+  useEffect(() => {
+    if (shown.current === key) return;
+    shown.current = key;
+    const h1 = region.current?.querySelector('h1');
+    if (!h1) return;
+    if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
+    h1.focus();
+  }, [key]);
+  const progress = progressOf(task.task.flow, task);
+  const View = step && (views[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
+  return (
+    <>
+      <p role="status" aria-live="polite" style={hidden}>
+        {step ? `Step ${progress.current} of ${progress.total}: ${step.title}` : `${task.task.flow.title}: ${status}`}
+      </p>
+      {step && View ? (
+        <section key={key} ref={region} aria-labelledby={headingId} className="wayflow-step">
+          <h1 id={headingId} tabIndex={-1}>
+            {step.title}
+          </h1>
+          <View step={step} task={task} />
+        </section>
+      ) : (
+        <section ref={region} className="wayflow-end">{status === 'completed' ? (completed ?? <h1>{task.task.flow.title}: done</h1>) : (aborted ?? <h1>{task.task.flow.title}: stopped</h1>)}</section>
+      )}
+    </>
+  );
+}

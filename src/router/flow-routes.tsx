@@ -1,0 +1,136 @@
+import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, type LinkProps, useLocation, useNavigate, useParams } from 'react-router';
+import { compile } from '../core/compile.ts';
+import type { Flow, TaskData } from '../core/index.ts';
+import type { TaskLocation } from '../persist/index.ts';
+import { FlowOutlet, FlowProgress, FlowView, type StepViews, useTask, type WayflowConfig } from '../react/index.ts';
+
+const ORIGIN = 'http://wayflow.invalid';
+
+/** Props of `FlowRoutes`. */
+export interface FlowRoutesProps {
+  flow: Flow;
+  views?: StepViews;
+  /** The search parameter holding the task id (default `_id`). */
+  param?: string;
+  data?: TaskData;
+  completed?: ReactNode;
+  aborted?: ReactNode;
+  /** Replaces the default progress + outlet layout (rendered inside the task). */
+  children?: ReactNode;
+  options?: WayflowConfig;
+}
+
+/**
+ * Mounts a flow at a splat route (`/checkout/*`): each step gets its own path
+ * (`/checkout/pay/new/card?_id=…`), the browser's back and forward buttons move
+ * through the visited steps, a deep link to a step the task has not reached
+ * redirects to the step it is at, and a link without an id starts a new task.
+ * @example
+ * <Route path="/checkout/*" element={<FlowRoutes flow={checkout} views={views} />} />
+ */
+export function FlowRoutes({ flow, views, param = '_id', data, completed, aborted, children, options }: FlowRoutesProps) {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const id = new URLSearchParams(location.search).get(param);
+  const latest = useRef(location);
+  latest.current = location;
+  const opened = useRef<string | null>(null);
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    if (opened.current !== null && id !== opened.current) {
+      opened.current = null;
+      setGeneration((g) => g + 1);
+    }
+  }, [id]);
+  const routerLocation = useMemo<TaskLocation>(
+    () => ({
+      read: () => new URL(`${latest.current.pathname}${latest.current.search}${latest.current.hash}`, ORIGIN).href,
+      replace: (href) => {
+        const url = new URL(href);
+        navigate(`${url.pathname}${url.search}${url.hash}`, { replace: true });
+      },
+    }),
+    [navigate],
+  );
+  return (
+    <FlowView key={generation} flow={flow} data={data} options={{ ...options, param, location: routerLocation }}>
+      <RouterSync
+        param={param}
+        onTask={(taskId) => {
+          opened.current = taskId;
+        }}
+      />
+      {children ?? (
+        <>
+          <FlowProgress />
+          <FlowOutlet views={views} completed={completed} aborted={aborted} />
+        </>
+      )}
+    </FlowView>
+  );
+}
+
+/** Where the flow is mounted and how to build a link to one of its steps, keeping the task id and other search parameters. */
+function useFlowPaths(param: string) {
+  const { task } = useTask();
+  const location = useLocation();
+  const splat = useParams()['*'] ?? '';
+  const base = location.pathname.slice(0, location.pathname.length - splat.length).replace(/\/$/, '');
+  const here = splat ? `/${splat.replace(/\/$/, '')}` : '';
+  const href = (stepUrl: string) => {
+    const search = new URLSearchParams(location.search);
+    search.set(param, task.id);
+    return `${base}${stepUrl}?${search}`;
+  };
+  return { here, href };
+}
+
+function RouterSync({ param, onTask }: { param: string; onTask(id: string): void }) {
+  const { task, step, status, visited, ahead } = useTask();
+  const navigate = useNavigate();
+  const { here, href } = useFlowPaths(param);
+  const location = useLocation();
+  const addressed = new URLSearchParams(location.search).get(param);
+  const byUrl = useMemo(() => new Map([...compile(task.flow).model.nodes.values()].map((n) => [n.url, n.id])), [task.flow]);
+  const synced = useRef(step?.id ?? null);
+  const taskUrl = step?.url ?? '';
+  useEffect(() => {
+    onTask(task.id);
+  }, [task.id, onTask]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the task's step or the address changes
+  useEffect(() => {
+    const taskStep = step?.id ?? null;
+    if (addressed !== task.id) return;
+    if (here === taskUrl) {
+      synced.current = taskStep;
+      return;
+    }
+    if (taskStep !== synced.current) {
+      synced.current = taskStep;
+      // The flow's own path is never a step page: replace it rather than leave a history entry that only redirects.
+      navigate(href(taskUrl), { replace: here === '' });
+      return;
+    }
+    const target = byUrl.get(here);
+    const reachable = target !== undefined && status === 'active' && (visited.includes(target) || ahead.includes(target));
+    const stay = () => navigate(href(taskUrl), { replace: true });
+    if (reachable) task.goTo(target).catch(stay);
+    else stay();
+  }, [step?.id, step?.visit, here, status, addressed]);
+  return null;
+}
+
+/**
+ * A link to a step of the current flow that keeps the task id (and the other search parameters).
+ * Following it goes back or forward to that step when it was visited; otherwise the task stays where it is.
+ * @example
+ * <FlowLink step="identify">Change account</FlowLink>
+ */
+export function FlowLink({ step, param = '_id', ...rest }: { step: string; param?: string } & Omit<LinkProps, 'to'>) {
+  const { task } = useTask();
+  const { href } = useFlowPaths(param);
+  const url = compile(task.flow).model.nodes.get(step)?.url;
+  if (url === undefined) throw new Error(`wayflow: <FlowLink step="${step}">: flow "${task.flow.id}" has no step "${step}".`);
+  return <Link to={href(url)} {...rest} />;
+}

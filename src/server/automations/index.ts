@@ -1,0 +1,49 @@
+/**
+ * Server automations on a database: the SQL `AutomationStorage` and flowcontrol `FlowRunStore` (PGlite or PostgreSQL),
+ * the long-running scheduler (automation instances and flow runs), and the `wayflow step | scheduler | delete-history` commands.
+ */
+export {
+  type AutomationCommandIo,
+  AutomationUsageError,
+  automationCli,
+  deleteHistoryCommand,
+  type RunningAutomationScheduler,
+  type StepResult,
+  schedulerCommand,
+  stepCommand,
+} from './cli.ts';
+export { type AutomationDatabase, type AutomationDatabaseOptions, openAutomationDatabase } from './database.ts';
+export {
+  type AutomationModule,
+  loadAutomationModule,
+  loadAutomations,
+  type TriggerDeclaration,
+} from './definitions.ts';
+export { type DueLoop, type DueLoopOptions, startDueLoop } from './due-loop.ts';
+export {
+  AutomationInstanceGoneError,
+  AutomationSchedulerOptionsError,
+  AutomationsModuleError,
+  AutomationUniqueKeyRaceError,
+  AutomationVersionConflictError,
+  NoAutomationTransactionError,
+} from './errors.ts';
+export { SqlFlowRunStore, type SqlFlowRunStoreOptions, sqlFlowRunStore } from './flow-run-store.ts';
+export { type DueTimeListener, listenForDueTimes } from './listen.ts';
+export { automationMigrations, migrateAutomations } from './migrations.ts';
+export { SqlAutomationStorage, type SqlAutomationStorageOptions, sqlAutomationStorage } from './pg-storage.ts';
+export {
+  type AutomationRuntime,
+  type AutomationRuntimeOptions,
+  openAutomationRuntime,
+  type RuntimeScheduler,
+  startRuntimeScheduler,
+} from './runtime.ts';
+export {
+  type AutomationScheduler,
+  type AutomationSchedulerOptions,
+  type SchedulerFlows,
+  type SchedulerStats,
+  startAutomationScheduler,
+} from './scheduler.ts';
+export { automationSavepoint, automationTransaction } from './transaction.ts';

@@ -1,0 +1,95 @@
+import { type Migration, migrate } from '../migrations.ts';
+import type { SqlDatabase } from '../sql.ts';
+
+/**
+ * The automation tables, oldest first. Ids start at 1001 so they share the
+ * `wayflow_migrations` record (and its advisory lock) with the tasks API without colliding.
+ * Never edit an applied migration: append a new one.
+ *
+ * - `wayflow_automation_instances`: one row per instance. The engine state is JSON text;
+ *   the columns the scheduler queries are real columns: `due_at` (the durable timer,
+ *   indexed for unfinished instances), `unique_key` (a partial unique index), `version`
+ *   (checked by every write) and the scheduler claim (`claimed_by`, `claimed_until`).
+ * - `wayflow_automation_history`: one row per node visit.
+ * - `wayflow_automation_messages`: the outbox; `seq` keeps insertion order among equal times;
+ *   `automation` is the target's automation, so a scheduler delivers only what it can run.
+ * - `wayflow_flow_runs` (1002): flowcontrol runs; the run is JSON in `body`, with the columns
+ *   `continueFlowRuns` and the limit checks query (`status`, `continue_after` — the durable
+ *   suspension time —, `flow`, `object_id`, `parent_id`) and the claim (`claimed_by`, `claimed_until`).
+ */
+export const automationMigrations: readonly Migration[] = [
+  {
+    id: 1001,
+    name: 'automations',
+    sql: `
+      CREATE TABLE wayflow_automation_instances (
+        id text PRIMARY KEY,
+        automation text NOT NULL,
+        key text NOT NULL UNIQUE,
+        state text NOT NULL,
+        finished boolean NOT NULL,
+        created_at double precision NOT NULL,
+        finished_at double precision,
+        unique_key text,
+        due_at double precision,
+        updated_at double precision NOT NULL,
+        version integer NOT NULL,
+        claimed_by text,
+        claimed_until double precision
+      );
+      CREATE UNIQUE INDEX wayflow_automation_instances_unique ON wayflow_automation_instances (unique_key) WHERE unique_key IS NOT NULL;
+      CREATE INDEX wayflow_automation_instances_due ON wayflow_automation_instances (due_at) WHERE NOT finished AND due_at IS NOT NULL;
+      CREATE INDEX wayflow_automation_instances_by_automation ON wayflow_automation_instances (automation, created_at);
+      CREATE INDEX wayflow_automation_instances_finished ON wayflow_automation_instances (finished_at) WHERE finished;
+      CREATE INDEX wayflow_automation_instances_claimed ON wayflow_automation_instances (claimed_until) WHERE claimed_until IS NOT NULL;
+      CREATE TABLE wayflow_automation_history (
+        instance_id text NOT NULL,
+        task_id integer NOT NULL,
+        path text NOT NULL,
+        status text NOT NULL,
+        created double precision NOT NULL,
+        finished double precision,
+        message text,
+        result text NOT NULL,
+        completed_by text,
+        PRIMARY KEY (instance_id, task_id)
+      );
+      CREATE TABLE wayflow_automation_messages (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        created_at double precision NOT NULL,
+        automation text,
+        body text NOT NULL,
+        error text
+      );
+      CREATE INDEX wayflow_automation_messages_pending ON wayflow_automation_messages (created_at, seq) WHERE error IS NULL
+    `,
+  },
+  {
+    id: 1002,
+    name: 'flowcontrol runs',
+    sql: `
+      CREATE TABLE wayflow_flow_runs (
+        id text PRIMARY KEY,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        flow text NOT NULL,
+        status text NOT NULL,
+        object_id text,
+        parent_id text,
+        created_at double precision NOT NULL,
+        continue_after double precision,
+        body text NOT NULL,
+        claimed_by text,
+        claimed_until double precision
+      );
+      CREATE INDEX wayflow_flow_runs_unfinished ON wayflow_flow_runs (flow, created_at, seq) WHERE status IN ('pending', 'waiting');
+      CREATE INDEX wayflow_flow_runs_runnable ON wayflow_flow_runs (continue_after) WHERE status IN ('pending', 'waiting');
+      CREATE INDEX wayflow_flow_runs_parent ON wayflow_flow_runs (parent_id, created_at, seq) WHERE parent_id IS NOT NULL
+    `,
+  },
+];
+
+/** Applies the automation migrations `db` has not recorded yet (concurrent starts apply each once). Resolves to the ids applied. */
+export function migrateAutomations(db: SqlDatabase): Promise<number[]> {
+  return migrate(db, automationMigrations);
+}

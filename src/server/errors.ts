@@ -1,0 +1,57 @@
+import { WayflowError } from '../core/errors.ts';
+
+/** HTTP status codes the tasks API answers errors with. */
+export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 415 | 422 | 428 | 429 | 500 | 503;
+
+/**
+ * An error the server turns into an HTTP response `{ error: { code, message } }`.
+ * `details` are extra, safe-to-share fields of the error body (e.g. `current` on a conflict).
+ */
+export class HttpError extends WayflowError {
+  /** The HTTP status of the response. */
+  readonly status: ErrorStatus;
+  /** Extra fields of the error body. */
+  readonly details: Record<string, unknown>;
+  constructor(status: ErrorStatus, code: string, message: string, details: Record<string, unknown> = {}) {
+    super(code, message);
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** The task does not exist, is expired, or belongs to someone else: the three are indistinguishable on purpose. */
+export class TaskNotFoundError extends HttpError {
+  constructor(taskId: string) {
+    super(404, 'task-not-found', `Task ${taskId} was not found: it never existed, it expired, or it belongs to another session. Start a new task.`);
+  }
+}
+
+/** A write carried a stale `If-Match` version; `current` is the version the caller can see (null: none). */
+export class ConflictError extends HttpError {
+  constructor(taskId: string, expected: number, current: number | null) {
+    super(
+      409,
+      'version-conflict',
+      `Task ${taskId} was changed elsewhere: If-Match was ${expected}, the current version is ${current ?? 'none'}. Reload the task and apply the change again.`,
+      { current },
+    );
+  }
+}
+
+/** A stored task record is damaged (not JSON, or not a task record): edited outside the server. It is left in place for inspection. */
+export class CorruptTaskError extends HttpError {
+  constructor(taskId: string, problem: string) {
+    super(
+      500,
+      'corrupt-record',
+      `Task ${taskId} has a damaged stored record (${problem}); it was left in the database for inspection. Start a new task.`,
+    );
+  }
+}
+
+/** The storage failed to open or to migrate; the server cannot start. */
+export class StorageError extends WayflowError {
+  constructor(message: string, cause?: unknown) {
+    super('storage', message, { cause });
+  }
+}

@@ -1,0 +1,16 @@
+export { type AppAutomations, type AppOptions, type AppType, appDefaults, createApp } from './app.ts';
+export { ConflictError, CorruptTaskError, type ErrorStatus, HttpError, StorageError, TaskNotFoundError } from './errors.ts';
+export { jsonLogger, type LogEntry, type Logger, type LogLevel, silentLogger } from './log.ts';
+export { type Migration, migrate, migrations } from './migrations.ts';
+export { type PgliteStorageOptions, pgliteDatabase, pgliteStorage } from './pglite.ts';
+export { type PostgresStorageOptions, postgresDatabase, postgresStorage } from './postgres.ts';
+export { originCheck, requestBodyLimit, type WriteRate, writeRateLimit } from './security.ts';
+export { type RunningServer, type ServeOptions, serveTasks } from './serve.ts';
+export type { AuthenticatedUser, Authenticate, Caller, SessionOptions } from './session.ts';
+export { sessionBinder } from './session.ts';
+export { type SqlClient, type SqlDatabase, sqlStorage } from './sql.ts';
+export type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
+export { type Sweeper, startSweeper } from './sweeper.ts';
+export * from './automations/index.ts';
+export { type ServerAutomations, type ServerAutomationsDatabase, startServerAutomations } from './server-automations.ts';
+export * from './sync/index.ts';

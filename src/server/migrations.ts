@@ -1,0 +1,65 @@
+import type { SqlDatabase } from './sql.ts';
+
+/** One schema change, applied once, in `id` order, and recorded in `wayflow_migrations`. */
+export interface Migration {
+  /** Unique across every list applied to one database (the tasks API uses 1 to 999). */
+  id: number;
+  name: string;
+  /** Statements separated by `;`, run one by one; a statement must not contain `;` itself (no dollar-quoted bodies). */
+  sql: string;
+}
+
+/** The schema of the tasks API, oldest first. Never edit an applied migration: append a new one. */
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'tasks',
+    sql: `
+      CREATE TABLE wayflow_tasks (
+        owner text NOT NULL,
+        id text NOT NULL,
+        binder text NOT NULL,
+        version integer NOT NULL,
+        record text NOT NULL,
+        summary text NOT NULL,
+        last_active_at double precision NOT NULL,
+        expires_at double precision NOT NULL,
+        idle_until double precision NOT NULL,
+        PRIMARY KEY (owner, id)
+      );
+      CREATE INDEX wayflow_tasks_by_binder ON wayflow_tasks (owner, binder, last_active_at DESC);
+      CREATE INDEX wayflow_tasks_by_idle ON wayflow_tasks (idle_until);
+    `,
+  },
+  {
+    id: 2,
+    name: 'secrets',
+    sql: 'CREATE TABLE wayflow_secrets (name text PRIMARY KEY, value text NOT NULL);',
+  },
+];
+
+/** Advisory lock key that serialises migrators: several server processes may start at once. */
+const MIGRATION_LOCK = 0x7761_7966;
+
+/**
+ * Applies the migrations `db` has not recorded yet, in one transaction under an
+ * advisory lock, so concurrent starts on one database apply each exactly once.
+ * Resolves to the ids applied by this call.
+ */
+export async function migrate(db: SqlDatabase, list: readonly Migration[] = migrations): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS wayflow_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await tx.query<{ id: number }>('SELECT id FROM wayflow_migrations')).map((row) => row.id));
+    const applied: number[] = [];
+    for (const migration of [...list].sort((a, b) => a.id - b.id)) {
+      if (done.has(migration.id)) continue;
+      for (const statement of migration.sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
+      await tx.query('INSERT INTO wayflow_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      applied.push(migration.id);
+    }
+    return applied;
+  });
+}

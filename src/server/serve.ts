@@ -1,0 +1,75 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { type AppOptions, createApp } from './app.ts';
+import { jsonLogger } from './log.ts';
+import type { ServerAutomations } from './server-automations.ts';
+import { startSweeper } from './sweeper.ts';
+
+/** `createApp` options plus where to listen. */
+export interface ServeOptions extends AppOptions {
+  /** TCP port (default 8787; 0 picks a free one). */
+  port?: number;
+  /** Interface to listen on (default `127.0.0.1`). */
+  hostname?: string;
+  /** How often expired tasks are swept (default 60 s). */
+  sweepIntervalMs?: number;
+  /** A folder of static files (e.g. the built demo) served beside the API; other GET requests for HTML get its `index.html`, so a single-page app's deep links load. */
+  staticDir?: string;
+}
+
+/**
+ * A listening server; `close` ends open automation event streams, stops accepting requests,
+ * stops the sweeper and closes the storage (the automations are the caller's to stop).
+ */
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** The automations running in this process (`wayflow serve --automations`, or `ServeOptions.automations`), if any. */
+  automations?: ServerAutomations;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the tasks API over HTTP on Node with a periodic sweep of expired tasks.
+ * @example
+ * const server = await serveTasks({ storage: await pgliteStorage({ dataDir: '.wayflow' }), port: 8787 });
+ */
+export async function serveTasks(options: ServeOptions): Promise<RunningServer> {
+  const logger = options.logger ?? jsonLogger();
+  // Ends the automation event streams on close: an open stream would keep server.close() waiting.
+  const shutdown = new AbortController();
+  options.signal?.addEventListener('abort', () => shutdown.abort(), { once: true });
+  const api = createApp({ ...options, logger, signal: shutdown.signal });
+  // Static files only where no API route matched; without them the API app answers unknown routes itself.
+  const root = options.staticDir
+    ? new Hono()
+        .route('/', api)
+        .use('/*', serveStatic({ root: options.staticDir }))
+        .get('/*', (c, next) => (c.req.header('accept')?.includes('text/html') ? serveStatic({ root: options.staticDir, path: 'index.html' })(c, next) : next()))
+    : api;
+  const hostname = options.hostname ?? '127.0.0.1';
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
+    const server = serve({ fetch: root.fetch, port: options.port ?? 8787, hostname }, (info: AddressInfo) => resolve({ server, port: info.port }));
+    server.once('error', reject);
+  });
+  const sweeper = startSweeper({ storage: options.storage, intervalMs: options.sweepIntervalMs ?? 60_000, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+  logger({ level: 'info', msg: 'listening', url });
+  return {
+    url,
+    port,
+    ...(options.automations ? { automations: options.automations.running } : {}),
+    async close() {
+      shutdown.abort();
+      // Ended event streams leave keep-alive connections that become idle only after close() began: close them as they do.
+      const idle = setInterval(() => {
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      }, 25);
+      await new Promise<void>((resolve) => server.close(() => resolve())).finally(() => clearInterval(idle));
+      await sweeper.stop();
+      await options.storage.close();
+    },
+  };
+}

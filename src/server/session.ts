@@ -1,0 +1,104 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import type { Actor } from '../automations/engine.ts';
+
+/** A user an `authenticate` hook recognised, and how the request proved it. */
+export interface AuthenticatedUser {
+  /** Stable user id; tasks are bound to it across sessions and devices. */
+  id: string;
+  /**
+   * `cookie` when the proof rides on an ambient cookie (then writes get the CSRF
+   * origin check), `header` when it is an explicit header such as a bearer token.
+   */
+  credentials: 'cookie' | 'header';
+  /** Groups the user belongs to (form assignments of server automations check them). */
+  groups?: string[];
+  /** Permission codenames the user holds (form assignments; `automations.view` opens the sync dashboard). */
+  permissions?: string[];
+  /** Superusers may process every form and see every automation instance. */
+  superuser?: boolean;
+}
+
+/** Recognises the user of a request, or returns null to fall back to the session cookie. */
+export type Authenticate = (request: Request) => AuthenticatedUser | null | Promise<AuthenticatedUser | null>;
+
+/** Who the server bound a request to. */
+export interface Caller {
+  /** The storage scope: `user:<id>` or `session:<hash of the session id>`. */
+  owner: string;
+  /** True when an ambient cookie identifies the caller: writes must then pass the origin check. */
+  cookieAuthenticated: boolean;
+  /**
+   * The caller as automation form checks see it: an authenticated user's id, groups,
+   * permissions and superuser flag; for a session caller `{ id: owner }` with nothing else.
+   */
+  actor: Actor;
+}
+
+/** Settings of the session cookie. */
+export interface SessionOptions {
+  /** Cookie name (default `wayflow_session`). */
+  cookieName?: string;
+  /** `Secure` attribute: true, false, or `auto` (only on https requests; the default). */
+  secure?: boolean | 'auto';
+  /** `SameSite` attribute (default `Lax`). */
+  sameSite?: 'Strict' | 'Lax';
+  /** Cookie lifetime in seconds (default 30 days). */
+  maxAgeSeconds?: number;
+}
+
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+const signature = (sessionId: string, key: string) => createHmac('sha256', key).update(sessionId).digest();
+
+/** The session id of a `<id>.<HMAC>` cookie value, or null when malformed or not signed with `key`. */
+function verifiedSessionId(value: string | undefined, key: string): string | null {
+  const dot = value?.indexOf('.') ?? -1;
+  if (!value || dot < 0) return null;
+  const sessionId = value.slice(0, dot);
+  if (!SESSION_ID.test(sessionId)) return null;
+  const given = Buffer.from(value.slice(dot + 1), 'base64url');
+  const expected = signature(sessionId, key);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? sessionId : null;
+}
+
+/**
+ * The binder middleware: sets `caller` from `authenticate(request)` when it
+ * recognises a user, else from a signed, HttpOnly session cookie, issuing one
+ * when the request has none (or a forged one). Only the hash of the session id
+ * is stored, so a database dump does not reveal live cookies.
+ */
+export function sessionBinder(
+  secret: () => Promise<string>,
+  options: SessionOptions & { authenticate?: Authenticate | undefined },
+): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+  const name = options.cookieName ?? 'wayflow_session';
+  const secureOf = (c: Context) => (options.secure === undefined || options.secure === 'auto' ? new URL(c.req.url).protocol === 'https:' : options.secure);
+  return async (c, next) => {
+    const user = options.authenticate ? await options.authenticate(c.req.raw) : null;
+    if (user) {
+      const actor: Actor = { id: user.id };
+      if (user.groups) actor.groups = [...user.groups];
+      if (user.permissions) actor.permissions = [...user.permissions];
+      if (user.superuser) actor.superuser = true;
+      c.set('caller', { owner: `user:${user.id}`, cookieAuthenticated: user.credentials === 'cookie', actor });
+      return next();
+    }
+    const key = await secret();
+    let sessionId = verifiedSessionId(getCookie(c, name), key);
+    if (!sessionId) {
+      sessionId = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+      setCookie(c, name, `${sessionId}.${signature(sessionId, key).toString('base64url')}`, {
+        httpOnly: true,
+        sameSite: options.sameSite ?? 'Lax',
+        secure: secureOf(c),
+        path: '/',
+        maxAge: options.maxAgeSeconds ?? 30 * 24 * 3600,
+      });
+    }
+    const owner = `session:${createHash('sha256').update(sessionId).digest('base64url')}`;
+    c.set('caller', { owner, cookieAuthenticated: true, actor: { id: owner } });
+    return next();
+  };
+}

@@ -1,0 +1,130 @@
+import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import { taskRecordSchema as recordShape, stepOfRecord } from '../persist/index.ts';
+import { CorruptTaskError } from './errors.ts';
+import { migrate } from './migrations.ts';
+import { describeIssues } from './schemas.ts';
+import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
+
+/** Something that runs one parameterised SQL statement: a PGlite database, a pg pool, a transaction. */
+export interface SqlClient {
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+}
+
+/** A database connection the storage runs on: statements, transactions, and closing. */
+export interface SqlDatabase extends SqlClient {
+  /** Runs `work` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A stored record, checked: rows are validated on the way in, so a failure here means the row was edited outside the server. */
+function parseStored(id: string, text: string): TaskRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new CorruptTaskError(id, 'not JSON');
+  }
+  const parsed = recordShape.safeParse(raw);
+  if (!parsed.success || parsed.data.id !== id) throw new CorruptTaskError(id, parsed.success ? 'it names another task' : describeIssues(parsed.error));
+  return raw as TaskRecord;
+}
+
+/** The liveness condition, given the placeholders of the server time and the caller's time. */
+const live = (server: string, client: string) => `idle_until > ${server} AND expires_at > ${client}`;
+
+/**
+ * The `TaskStorage` both databases share: the same SQL runs on PGlite and on
+ * PostgreSQL. Migrations are applied before the storage is returned.
+ */
+export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
+  await migrate(db);
+  const visibleVersion = async (owner: string, id: string, binder: string, serverNow: number) => {
+    const rows = await db.query<{ version: number }>(
+      'SELECT version FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND idle_until > $4',
+      [owner, id, binder, serverNow],
+    );
+    return rows[0]?.version ?? null;
+  };
+  const columns = (record: TaskRecord) => [
+    record.binder,
+    record.version,
+    JSON.stringify(record),
+    JSON.stringify({ flowId: record.flowId, step: stepOfRecord(record) }),
+    record.lastActiveAt,
+    record.expiresAt,
+  ];
+  return {
+    async read(owner, id, binder, at) {
+      const rows = await db.query<{ record: string }>(
+        `SELECT record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`,
+        [owner, id, binder, at.server, at.client],
+      );
+      return rows[0] ? parseStored(id, rows[0].record) : null;
+    },
+    async create(owner, record, idleUntil, serverNow): Promise<WriteResult> {
+      // A row whose idle deadline passed is dead: a create may take its place, atomically.
+      const rows = await db.query(
+        `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (owner, id) DO UPDATE SET binder = EXCLUDED.binder, version = EXCLUDED.version, record = EXCLUDED.record,
+           summary = EXCLUDED.summary, last_active_at = EXCLUDED.last_active_at, expires_at = EXCLUDED.expires_at, idle_until = EXCLUDED.idle_until
+         WHERE wayflow_tasks.idle_until <= $10
+         RETURNING version`,
+        [owner, record.id, ...columns(record), idleUntil, serverNow],
+      );
+      if (rows.length === 1) return { ok: true };
+      return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
+    },
+    async update(owner, record, expected, idleUntil, serverNow): Promise<WriteResult> {
+      const rows = await db.query(
+        `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9
+         WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11
+         RETURNING version`,
+        [owner, record.id, ...columns(record), idleUntil, expected, serverNow],
+      );
+      if (rows.length === 1) return { ok: true };
+      return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
+    },
+    async remove(owner, id, binder, expected) {
+      const rows = await db.query(
+        'DELETE FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer) RETURNING 1',
+        [owner, id, binder, expected ?? null],
+      );
+      return rows.length > 0;
+    },
+    async list(owner, binder, at: ReadInstant) {
+      const rows = await db.query<{ id: string; summary: string; last_active_at: number; expires_at: number }>(
+        `SELECT id, summary, last_active_at, expires_at FROM wayflow_tasks
+         WHERE owner = $1 AND binder = $2 AND ${live('$3', '$4')}
+         ORDER BY last_active_at DESC, id`,
+        [owner, binder, at.server, at.client],
+      );
+      return rows.map((row): TaskSummary => {
+        const summary = JSON.parse(row.summary) as { flowId: string; step: string | null };
+        return { id: row.id, flowId: summary.flowId, step: summary.step, lastActiveAt: row.last_active_at, expiresAt: row.expires_at };
+      });
+    },
+    async sweepOwner(owner, at) {
+      const rows = await db.query<{ n: number }>(
+        'WITH gone AS (DELETE FROM wayflow_tasks WHERE owner = $1 AND (idle_until <= $2 OR expires_at <= $3) RETURNING 1) SELECT count(*)::integer AS n FROM gone',
+        [owner, at.server, at.client],
+      );
+      return rows[0]?.n ?? 0;
+    },
+    async sweepExpired(serverNow) {
+      const rows = await db.query<{ n: number }>(
+        'WITH gone AS (DELETE FROM wayflow_tasks WHERE idle_until <= $1 RETURNING 1) SELECT count(*)::integer AS n FROM gone',
+        [serverNow],
+      );
+      return rows[0]?.n ?? 0;
+    },
+    async secret(name) {
+      const fresh = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+      await db.query('INSERT INTO wayflow_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, fresh]);
+      const rows = await db.query<{ value: string }>('SELECT value FROM wayflow_secrets WHERE name = $1', [name]);
+      return rows[0]!.value;
+    },
+    close: () => db.close(),
+  };
+}

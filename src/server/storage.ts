@@ -1,0 +1,45 @@
+import type { TaskRecord, TaskSummary } from '../core/store.ts';
+
+/**
+ * The moment a read is made at. A task is live when the server's idle deadline
+ * is after `server` (the server clock) and the record's own `expiresAt` is after
+ * `client` (the time the caller reads at; it can only hide more, never reveal more).
+ */
+export interface ReadInstant {
+  server: number;
+  client: number;
+}
+
+/** The outcome of a conditional write: done, or refused with the version the writer can see (null: none). */
+export type WriteResult = { ok: true } | { ok: false; current: number | null };
+
+/**
+ * Where the server keeps task records. Rows are scoped by `owner` (the session
+ * or user the server bound the caller to) and, inside it, by the record's
+ * `binder`: a row of another owner is invisible, as if missing.
+ * Every write is one conditional SQL statement: versions are checked by the
+ * database, never by a read followed by a write.
+ */
+export interface TaskStorage {
+  /** The live record, or null when missing, expired, or bound elsewhere; throws `CorruptTaskError` for a damaged row. */
+  read(owner: string, id: string, binder: string, at: ReadInstant): Promise<TaskRecord | null>;
+  /**
+   * Inserts a new task unless a live row with its id exists for this owner (a row idle at
+   * `serverNow` is replaced). `idleUntil` is the server's idle deadline for the new row.
+   */
+  create(owner: string, record: TaskRecord, idleUntil: number, serverNow: number): Promise<WriteResult>;
+  /** Replaces the live record at version `expected` (same binder) with `record`; refuses otherwise. */
+  update(owner: string, record: TaskRecord, expected: number, idleUntil: number, serverNow: number): Promise<WriteResult>;
+  /** Deletes the task (only at version `expected` when given); resolves to false when nothing matched. */
+  remove(owner: string, id: string, binder: string, expected?: number): Promise<boolean>;
+  /** The owner's live tasks bound to `binder`, most recently active first. */
+  list(owner: string, binder: string, at: ReadInstant): Promise<TaskSummary[]>;
+  /** Deletes the owner's tasks that are expired at `at`; resolves to how many. */
+  sweepOwner(owner: string, at: ReadInstant): Promise<number>;
+  /** Deletes every task whose idle deadline is at or before `serverNow` (the periodic sweep). */
+  sweepExpired(serverNow: number): Promise<number>;
+  /** A secret shared by every server process on this database, made on first use (signs session cookies). */
+  secret(name: string): Promise<string>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,139 @@
+import type { FieldErrors } from '../../core/schema.ts';
+import { HttpError } from '../errors.ts';
+
+/**
+ * An automation instance the caller may not see, or that does not exist: the two are answered
+ * alike on purpose (`404 instance-not-found`).
+ */
+export class SyncInstanceNotFoundError extends HttpError {
+  constructor(instanceId: string) {
+    super(
+      404,
+      'instance-not-found',
+      `Automation instance ${instanceId.slice(0, 64)} was not found: it does not exist, or it was not started by this session or user and has no form for it. Check the link, or sign in as its owner.`,
+    );
+  }
+}
+
+/** No open form with this task id on the instance (or the instance is not visible). */
+export class SyncFormNotFoundError extends HttpError {
+  constructor(instanceId: string, taskId: string) {
+    super(
+      404,
+      'form-not-found',
+      `Automation instance ${instanceId.slice(0, 64)} has no open form with task id ${taskId.slice(0, 20)}. Reload the task list (GET /automations/forms).`,
+    );
+  }
+}
+
+/** The caller may not process this form (its User, Group and Permissions must all hold). */
+export class SyncFormForbiddenError extends HttpError {
+  constructor(automation: string, instanceId: string, node: string, requirement: string) {
+    super(
+      403,
+      'form-forbidden',
+      `Automation "${automation}", instance ${instanceId}: you may not process form "${node}" (${requirement}). Ask a user it is assigned to, or a superuser, to process it.`,
+    );
+  }
+}
+
+/** The form was processed (or skipped) meanwhile; nothing was changed by this request. */
+export class SyncFormClosedError extends HttpError {
+  constructor(automation: string, instanceId: string, node: string, taskId: number) {
+    super(
+      409,
+      'form-closed',
+      `Automation "${automation}", instance ${instanceId}: form "${node}" (task ${taskId}) was already processed or skipped. Nothing was changed; reload the instance to see where it is now.`,
+    );
+  }
+}
+
+/** The input failed the server-side schema; `fields` holds the messages per field. Nothing was changed. */
+export class SyncInvalidInputError extends HttpError {
+  constructor(what: string, fields: FieldErrors) {
+    super(
+      422,
+      'invalid-input',
+      `${what}: the input is invalid (${Object.entries(fields)
+        .map(([k, v]) => `${k || '(input)'}: ${v.join('; ')}`)
+        .join(', ')}). Nothing was changed; correct the fields and send again.`,
+      { fields },
+    );
+  }
+}
+
+/** The automation is not listed as startable from browsers (`SyncOptions.automations[name].start`). */
+export class SyncNotStartableError extends HttpError {
+  constructor(automation: string) {
+    super(
+      404,
+      'automation-not-startable',
+      `Automation "${automation.slice(0, 100)}" cannot be started from a browser. Give it a "start" entry in the sync options of the server.`,
+    );
+  }
+}
+
+/** The message names no receiver browsers may send to (`SyncOptions.automations[name].messages`). */
+export class SyncUnknownMessageError extends HttpError {
+  constructor(automation: string, message: string) {
+    super(
+      404,
+      'unknown-message',
+      `Automation "${automation}" accepts no browser message "${message.slice(0, 100)}". List the receiver in the "messages" sync option of the automation.`,
+    );
+  }
+}
+
+/** A start request without a usable `Idempotency-Key` header. */
+export class SyncIdempotencyKeyError extends HttpError {
+  constructor(automation: string) {
+    super(
+      400,
+      'invalid-idempotency-key',
+      `Starting automation "${automation.slice(0, 100)}" needs an "Idempotency-Key" header (1 to 200 printable ASCII characters, e.g. a random UUID), the same on every retry of one start.`,
+    );
+  }
+}
+
+/** The idempotency key was used before for another automation. */
+export class SyncIdempotencyKeyReusedError extends HttpError {
+  constructor(automation: string, other: string) {
+    super(
+      409,
+      'idempotency-key-reused',
+      `This Idempotency-Key already started automation "${other}", not "${automation}". Use a new key for each start.`,
+    );
+  }
+}
+
+/** Another request with the same idempotency key is still starting the instance. */
+export class SyncStartInProgressError extends HttpError {
+  constructor(automation: string) {
+    super(409, 'start-in-progress', `Automation "${automation}" is being started by another request with this Idempotency-Key. Retry in a second to get its instance.`);
+  }
+}
+
+/** The instance has finished, so it cannot receive the message. */
+export class SyncInstanceFinishedError extends HttpError {
+  constructor(automation: string, instanceId: string, message: string) {
+    super(409, 'instance-finished', `Automation "${automation}", instance ${instanceId} has finished and cannot receive message "${message}". Start a new instance.`);
+  }
+}
+
+/** The caller lacks the `automations.view` permission the dashboard needs. */
+export class SyncDashboardForbiddenError extends HttpError {
+  constructor() {
+    super(403, 'dashboard-forbidden', 'The automations dashboard needs the "automations.view" permission (or a superuser). Sign in as a user who holds it.');
+  }
+}
+
+/** The caller has too many event streams open. */
+export class SyncTooManyStreamsError extends HttpError {
+  constructor(max: number) {
+    super(
+      429,
+      'too-many-streams',
+      `At most ${max} event streams may be open per session or user. Close another stream (e.g. a tab watching another instance) and retry.`,
+    );
+  }
+}

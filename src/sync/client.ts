@@ -1,0 +1,111 @@
+import { WayflowError } from '../core/errors.ts';
+import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormDetail, OpenFormSummary } from './protocol.ts';
+import { type StopWatching, type WatchOptions, watchInstance } from './watch.ts';
+
+/** A failed sync request: `code` comes from the server's error body (`unreachable` when no response came), `status` is the HTTP status (0 when unreachable), `fields` the per-field errors of a 422. */
+export class SyncError extends WayflowError {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number,
+    readonly fields?: Record<string, string[]>,
+    cause?: unknown,
+  ) {
+    super(code, message, { cause });
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reads a failed response's body (`{ error: { code, message, fields? } }`, or anything else a proxy may send) into a `SyncError`; never throws. */
+export function syncErrorFrom(status: number, body: unknown): SyncError {
+  const error = isRecord(body) && isRecord(body.error) ? body.error : {};
+  const code = typeof error.code === 'string' && error.code ? error.code : `http-${status}`;
+  const message = typeof error.message === 'string' && error.message ? error.message : `The automations server answered ${status}.`;
+  let fields: Record<string, string[]> | undefined;
+  if (isRecord(error.fields)) {
+    fields = {};
+    for (const [name, list] of Object.entries(error.fields)) {
+      const texts = (Array.isArray(list) ? list : [list]).filter((t): t is string => typeof t === 'string');
+      if (texts.length > 0) fields[name] = texts;
+    }
+  }
+  return new SyncError(code, message, status, fields);
+}
+
+/** Options of `automationClient`. */
+export interface AutomationClientOptions {
+  /** Where the server is (default: this origin). */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** The EventSource class for live status; `null` polls only. Default: the global one, if any. */
+  EventSource?: typeof EventSource | null;
+  /** Polling interval of `watch` when no stream is available (default 5000 ms). */
+  pollMs?: number;
+}
+
+/** A typed client of the automations sync API (`/automations/*`). Every method rejects with a `SyncError`. */
+export interface AutomationClient {
+  /** Open forms the caller may process. */
+  forms(): Promise<OpenFormSummary[]>;
+  form(instanceId: string, taskId: number): Promise<OpenFormDetail>;
+  /** Processes an open form; 422 carries `fields`, 409 means it was processed meanwhile. */
+  submitForm(instanceId: string, taskId: number, input: unknown): Promise<InstanceStatus>;
+  /** Starts an automation; the same `idempotencyKey` returns the same instance. */
+  start(automation: string, input: unknown, idempotencyKey: string): Promise<InstanceStatus>;
+  status(instanceId: string): Promise<InstanceStatus>;
+  send(instanceId: string, message: string, payload?: Record<string, unknown>): Promise<{ result: unknown; instance: InstanceStatus }>;
+  /** Needs the `automations.view` permission (403 otherwise). */
+  dashboard(): Promise<DashboardView>;
+  inspect(instanceId: string): Promise<{ instance: InstanceStatus; history: HistoryEntryView[] }>;
+  /** Calls `onStatus` with every new version of the instance (server-sent events, polling as the fallback) until it ends or `stop()` is called. */
+  watch(instanceId: string, onStatus: (status: InstanceStatus) => void, options?: WatchOptions): StopWatching;
+}
+
+/**
+ * A client of the automations sync API of `wayflow serve --automations`.
+ * @example
+ * const automations = automationClient();
+ * const forms = await automations.forms();
+ */
+export function automationClient(options: AutomationClientOptions = {}): AutomationClient {
+  const base = `${options.baseUrl ?? ''}/automations`;
+  const ES = options.EventSource === undefined ? globalThis.EventSource : options.EventSource;
+  const path = (...parts: (string | number)[]) => `${base}/${parts.map((p) => encodeURIComponent(p)).join('/')}`;
+  async function call<T>(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const fetcher = options.fetch ?? globalThis.fetch;
+    const init: RequestInit = { credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
+    if (body !== undefined) {
+      init.method = 'POST';
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
+    }
+    let response: Response;
+    try {
+      response = await fetcher(url, init);
+    } catch (cause) {
+      throw new SyncError('unreachable', 'The automations server cannot be reached; check the connection and try again.', 0, undefined, cause);
+    }
+    const parsed: unknown = await response.json().catch(() => null);
+    if (!response.ok) throw syncErrorFrom(response.status, parsed);
+    return parsed as T;
+  }
+  const client: AutomationClient = {
+    forms: async () => (await call<{ forms: OpenFormSummary[] }>(path('forms'))).forms,
+    form: async (instanceId, taskId) => (await call<{ form: OpenFormDetail }>(path('forms', instanceId, taskId))).form,
+    submitForm: async (instanceId, taskId, input) => (await call<{ instance: InstanceStatus }>(path('forms', instanceId, taskId), { input })).instance,
+    start: async (automation, input, idempotencyKey) =>
+      (await call<{ instance: InstanceStatus }>(path('start', automation), { input }, { 'Idempotency-Key': idempotencyKey })).instance,
+    status: async (instanceId) => (await call<{ instance: InstanceStatus }>(path('instances', instanceId))).instance,
+    send: (instanceId, message, payload) => call(path('instances', instanceId, 'messages', message), payload === undefined ? {} : { payload }),
+    dashboard: async () => (await call<{ dashboard: DashboardView }>(path('dashboard'))).dashboard,
+    inspect: (instanceId) => call(path('dashboard', 'instances', instanceId)),
+    watch: (instanceId, onStatus, watchOptions = {}) =>
+      watchInstance(
+        { url: path('instances', instanceId, 'events'), status: () => client.status(instanceId), EventSource: ES ?? null },
+        onStatus,
+        { pollMs: options.pollMs, ...watchOptions },
+      ),
+  };
+  return client;
+}

@@ -1,0 +1,18 @@
+export { automationClient, SyncError, syncErrorFrom } from './client.ts';
+export type { AutomationClient, AutomationClientOptions } from './client.ts';
+export { watchInstance } from './watch.ts';
+export type { StopWatching, WatchOptions, WatchSource } from './watch.ts';
+export { automationForm, awaitAutomation, awaitedInstance, awaitKey, awaitMetaOf, followAutomations, openFormTask, startAutomation } from './steps.ts';
+export type { AwaitMark, AwaitMeta, FormTaskData, MessageHandler } from './steps.ts';
+export type {
+  BrowserMessage,
+  DashboardView,
+  HistoryEntryView,
+  InstanceStatus,
+  OpenFormDetail,
+  OpenFormRef,
+  OpenFormSummary,
+  StreamEnd,
+  StreamIdle,
+  SyncErrorBody,
+} from './protocol.ts';

@@ -1,0 +1,116 @@
+/**
+ * The wire format of the automations sync API (`/automations/*` on `wayflow serve --automations`):
+ * what the server sends and the browser client reads. Types only; the server validates
+ * request bodies with zod, the client trusts its own server.
+ *
+ * Routes (all JSON; errors are `{ error: { code, message, fields? } }`):
+ * - `GET  /automations/forms` → `{ forms: OpenFormSummary[] }`: open forms the caller may process.
+ * - `GET  /automations/forms/:instanceId/:taskId` → `{ form: OpenFormDetail }`; 404 no such open form, 403 not the caller's to process.
+ * - `POST /automations/forms/:instanceId/:taskId` `{ input }` → `{ instance: InstanceStatus }`;
+ *   403 (`form-forbidden`), 404, 409 (`form-closed`: processed meanwhile), 422 (`invalid-input` with `fields`): nothing changed.
+ * - `POST /automations/start/:automation` `{ input }` + `Idempotency-Key` header → `{ instance: InstanceStatus }` (201, or 200 when the key was seen);
+ *   404 when the automation is not startable from browsers, 422 when the input fails its schema, 400 `invalid-idempotency-key`,
+ *   409 `start-in-progress` (the first request with that key still runs: retry) or `idempotency-key-reused` (the key started another automation).
+ * - `GET  /automations/instances/:id` → `{ instance: InstanceStatus }`; 404 for an instance the caller may not see.
+ * - `GET  /automations/instances/:id/events` → `text/event-stream`: `status` events (data: InstanceStatus, id: its `version`; the first
+ *   at once, skipped when `Last-Event-ID` is that version), then `end` (data `{ id, status: 'finished' | 'gone' }`) or `idle`
+ *   (data `{ idleMs }`: no change for the stream idle time), after which the server closes the stream; comment heartbeats between.
+ *   429 `too-many-streams` past the per-session bound (an EventSource cannot read it: it sees an error and the client polls).
+ * - `POST /automations/instances/:id/messages/:message` `{ payload? }` → `{ result, instance: InstanceStatus }`; 404 unknown receiver or
+ *   foreign instance, 409 `instance-finished`, 422 `invalid-input` with `fields` named `payload.<name>`.
+ * - `GET  /automations/dashboard` → `{ dashboard: DashboardView }`; 403 without the `automations.view` permission.
+ * - `GET  /automations/dashboard/instances/:id` → `{ instance: InstanceStatus, history: HistoryEntryView[] }`; 403 / 404.
+ * Every POST also answers 415 (not JSON), 400 `malformed-json` or `invalid-body`, and the origin check and write rate of `/tasks`.
+ */
+
+/** The data of the `end` event of an instance's event stream (`gone`: the instance was deleted). */
+export interface StreamEnd {
+  id: string;
+  status: 'finished' | 'gone';
+}
+
+/** The data of the `idle` event: the stream saw no change for `idleMs` and closes; the client polls or reopens it. */
+export interface StreamIdle {
+  idleMs: number;
+}
+
+/** A message an automation sent to the browser flows watching it (a SendMessage node with the `{ browser: true }` target). */
+export interface BrowserMessage {
+  /** The history row id of the SendMessage visit: increasing per instance, so a client knows which ones it handled. */
+  seq: number;
+  message: string;
+  payload: Record<string, unknown>;
+  at: number;
+}
+
+/** An open Form node of an instance, as status and task lists show it. */
+export interface OpenFormRef {
+  instanceId: string;
+  taskId: number;
+  node: string;
+  description: string;
+  since: number;
+}
+
+/** What a browser may know of one automation instance. */
+export interface InstanceStatus {
+  id: string;
+  automation: string;
+  verboseName: string;
+  status: 'running' | 'finished' | 'error';
+  /** The nodes its paths are at (empty when finished). */
+  nodes: string[];
+  /** Open forms (whoever may process them). */
+  forms: OpenFormRef[];
+  /** The instance data the automation exposes to browsers (`expose`; empty by default). */
+  data: Record<string, unknown>;
+  /** Every browser message so far, oldest first. */
+  messages: BrowserMessage[];
+  createdAt: number;
+  finishedAt: number | null;
+  /** Changes whenever anything above changes (the SSE event id). */
+  version: string;
+}
+
+/** A row of a task list: a form the caller may process, with how long it has waited (django's hours_since_created). */
+export interface OpenFormSummary extends OpenFormRef {
+  automation: string;
+  verboseName: string;
+  /** Hours since the form opened, one decimal. */
+  hoursWaiting: number;
+}
+
+/** One open form with what its view needs. */
+export interface OpenFormDetail extends OpenFormSummary {
+  /** The instance data the automation exposes (e.g. the order to approve). */
+  data: Record<string, unknown>;
+}
+
+/** The dashboard: automations by kind with how many instances wait at each node (django-automations' DashboardView). */
+export interface DashboardView {
+  automations: {
+    name: string;
+    verboseName: string;
+    running: number;
+    finished: number;
+    /** Every node in declaration order, with how many running instances have a path there. */
+    nodes: { node: string; count: number }[];
+    /** The most recent instances, newest first. */
+    recent: InstanceStatus[];
+  }[];
+}
+
+/** One history row as the dashboard shows it. */
+export interface HistoryEntryView {
+  taskId: number;
+  node: string;
+  created: number;
+  finished: number | null;
+  message: string | null;
+  completedBy: string | null;
+}
+
+/** The error body of every failed sync request. */
+export interface SyncErrorBody {
+  error: { code: string; message: string; fields?: Record<string, string[]> };
+}

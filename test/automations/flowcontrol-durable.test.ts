@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, MemoryFlowRunStore, stepFlowRun } from '../../src/automations/index.ts';
+import { crashBetweenActions, parentAndChild, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
+import { T0 } from './harness.ts';
+
+describe('flowcontrol runs on a FlowRunStore (memory)', () => {
+  it('keeps a suspension across a restart and continues it when its time comes', async () => {
+    const store = new MemoryFlowRunStore();
+    await suspendAcrossRestart(async () => store);
+  });
+
+  it('commits one action per transaction: a crash repeats only the action in flight', async () => {
+    const store = new MemoryFlowRunStore();
+    await crashBetweenActions(async () => store);
+  });
+
+  it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {
+    const store = new MemoryFlowRunStore();
+    await parentAndChild(async () => store);
+  });
+
+  it('steps one action at a time; the pure executeFlowRun cannot start child runs', async () => {
+    const flow = {
+      name: 'f',
+      actions: [action('a', () => undefined), action('spawn', (ctx) => ctx.startChild('f').then(() => undefined))],
+    };
+    const control = new FlowControl({ flows: [flow] });
+    const created = await control.createRun('f');
+    const run = { ...(created as NonNullable<typeof created>) };
+    const one = await stepFlowRun(flow, run, T0);
+    expect(one).toMatchObject({ status: 'pending', position: [1], resume: 'repeat', log: [{ action: 'a', directive: 'continue' }] });
+    const failed = await executeFlowRun(flow, run, T0);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain(new FlowChildRunError('f', run.id).message);
+  });
+});
+
+describe('flowcontrol definitions changed under a waiting run', () => {
+  it('fails a run whose position no longer exists, naming the flow, run and action', async () => {
+    const run = {
+      id: 'r1',
+      flow: 'f',
+      status: 'waiting' as const,
+      position: [2],
+      resume: 'repeat' as const,
+      continueAfter: T0,
+      state: {},
+      objectId: null,
+      trigger: null,
+      createdAt: T0,
+      finishedAt: null,
+      error: null,
+      log: [],
+      parentId: null,
+      loops: {},
+    };
+    const next = await stepFlowRun({ name: 'f', actions: [action('only', () => undefined)] }, run, T0);
+    expect(next).toMatchObject({ status: 'failed', finishedAt: T0 });
+    expect(next.error).toBe(new FlowActionMissingError('f', 'r1', [2]).message);
+  });
+});

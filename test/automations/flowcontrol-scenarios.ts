@@ -1,0 +1,150 @@
+import { expect } from 'vitest';
+import {
+  action,
+  FlowControl,
+  FlowDirective,
+  type FlowRunStore,
+  hours,
+  ManualClock,
+  minutes,
+  suspend,
+  suspendAndRepeat,
+} from '../../src/automations/index.ts';
+import { T0 } from './harness.ts';
+
+/** A store whose commits fail while `crash.armed` is set: the transaction rolls back, as if the process died before COMMIT. */
+export function crashingStore(inner: FlowRunStore, crash: { armed: boolean }): FlowRunStore {
+  return {
+    transaction: (work) =>
+      inner.transaction(async (tx) => {
+        const result = await work(tx);
+        if (crash.armed) {
+          crash.armed = false;
+          throw new Error('simulated crash before COMMIT');
+        }
+        return result;
+      }),
+  };
+}
+
+/**
+ * A triggered run bound to an object suspends; a new FlowControl on the same store (a
+ * restarted process) continues it when its durable time comes.
+ */
+export async function suspendAcrossRestart(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const flows = () => [
+    {
+      name: 'onboarding',
+      triggers: ['user_created'],
+      maxConcurrentPerObject: 1,
+      actions: [
+        action('welcome', (ctx) => {
+          ctx.state.welcomed = ctx.objectId;
+        }),
+        action('wait a day', () => suspend(T0 + hours(24))),
+        action('follow up', (ctx) => {
+          ctx.state.followedUp = true;
+        }),
+      ],
+    },
+  ];
+  const first = new FlowControl({ flows: flows(), store: await open(), clock });
+  const userCreated = first.registerTrigger('user_created');
+  const [run] = await userCreated({ objectId: 'user:1', immediate: true });
+  expect(run).toMatchObject({ status: 'waiting', continueAfter: T0 + hours(24), state: { welcomed: 'user:1' }, trigger: 'user_created' });
+  expect(await userCreated({ objectId: 'user:1' })).toEqual([]);
+
+  const restarted = new FlowControl({ flows: flows(), store: await open(), clock });
+  clock.advance(hours(23));
+  expect(await restarted.continueFlowRuns()).toEqual([]);
+  clock.advance(hours(1));
+  const [done] = await restarted.continueFlowRuns();
+  expect(done).toMatchObject({ id: run?.id, status: 'done', state: { welcomed: 'user:1', followedUp: true }, finishedAt: T0 + hours(24) });
+  expect(done?.log.map((l) => `${l.action}:${l.directive}`)).toEqual(['welcome:continue', 'wait a day:suspend', 'follow up:continue']);
+}
+
+/** Each action is its own transaction: a crash during an action rolls back only that action, which runs again; earlier ones never do. */
+export async function crashBetweenActions(open: () => Promise<FlowRunStore>): Promise<void> {
+  const calls: string[] = [];
+  const counted = (name: string) =>
+    action(name, (ctx) => {
+      calls.push(name);
+      ctx.state[name] = ((ctx.state[name] as number) ?? 0) + 1;
+    });
+  const crash = { armed: false };
+  const clock = new ManualClock(T0);
+  const store = await open();
+  const arm = action('arm', () => {
+    crash.armed = true;
+  });
+  const flows = [{ name: 'pipeline', actions: [counted('a'), arm, counted('b'), counted('c')] }];
+  const control = new FlowControl({ flows, store: crashingStore(store, crash), clock });
+  const run = await control.createRun('pipeline');
+  await expect(control.execute(run?.id as string)).rejects.toThrow(/simulated crash/);
+  // a committed; the step of "arm" rolled back.
+  expect(await control.get(run?.id as string)).toMatchObject({ status: 'pending', position: [1], resume: 'repeat', state: { a: 1 } });
+  const restarted = new FlowControl({ flows, store: await open(), clock });
+  const [done] = await restarted.continueFlowRuns();
+  expect(done).toMatchObject({ status: 'done', state: { a: 1, b: 1, c: 1 } });
+  expect(calls).toEqual(['a', 'b', 'c']);
+}
+
+/**
+ * parent_run: a child run started by an action is created in the parent's step and runs on
+ * its own; the parent runs on meanwhile. A parent that wants the child's result suspends and
+ * repeats; the child finishing makes it due at once.
+ */
+export async function parentAndChild(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const flows = [
+    {
+      name: 'invoice',
+      maxConcurrent: 1,
+      actions: [
+        action('bill', (ctx) => {
+          ctx.state.total = (ctx.state.items as number) * 10;
+        }),
+      ],
+    },
+    {
+      name: 'order',
+      actions: [
+        action('start invoice', async (ctx) => {
+          const child = await ctx.startChild('invoice', { objectId: ctx.objectId ?? undefined, state: { items: 3 } });
+          ctx.state.invoice = child?.id ?? null;
+        }),
+        action('pack', (ctx) => {
+          // The parent is not blocked: it runs while the child is still pending.
+          ctx.state.childWhilePacking = ctx.children.map((c) => c.status);
+        }),
+        action('await invoice', (ctx) => {
+          const child = ctx.children.find((c) => c.id === ctx.state.invoice);
+          if (child?.status !== 'done') return suspendAndRepeat(ctx.now + hours(1));
+          ctx.state.total = child.state.total;
+          return FlowDirective.CONTINUE;
+        }),
+      ],
+    },
+  ];
+  const control = new FlowControl({ flows, store: await open(), clock });
+  const parent = await control.startRun('order', { objectId: 'order:7' });
+  expect(parent).toMatchObject({ status: 'waiting', continueAfter: T0 + hours(1), state: { childWhilePacking: ['pending'] } });
+  const [child] = await control.children(parent?.id as string);
+  expect(child).toMatchObject({ id: parent?.state.invoice, flow: 'invoice', parentId: parent?.id, objectId: 'order:7', status: 'pending' });
+
+  clock.advance(minutes(5));
+  const continued = await control.continueFlowRuns();
+  // The child ran and finished; that made the waiting parent due at once (not after the hour).
+  expect(continued.map((r) => [r.flow, r.status])).toEqual([['invoice', 'done']]);
+  expect((await control.get(parent?.id as string)).continueAfter).toBe(T0 + minutes(5));
+  const [finished] = await control.continueFlowRuns();
+  expect(finished).toMatchObject({ id: parent?.id, status: 'done', state: { total: 30 } });
+
+  // A child is subject to its flow's limits: while one invoice is unfinished, startChild gets null.
+  const blocker = await control.createRun('invoice', { state: { items: 1 } });
+  const second = await control.startRun('order');
+  expect(second?.state.invoice).toBeNull();
+  expect(await control.children(second?.id as string)).toEqual([]);
+  await control.cancel(blocker?.id as string);
+}

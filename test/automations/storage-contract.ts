@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { AutomationStorage, InstanceRecord } from '../../src/automations/index.ts';
+
+/** A stored instance with sensible defaults, for storage tests. */
+export function record(overrides: Partial<InstanceRecord> & { id: string }): InstanceRecord {
+  return {
+    automation: 'A',
+    key: `key-${overrides.id}`,
+    data: {},
+    paths: [],
+    finished: false,
+    createdAt: 0,
+    finishedAt: null,
+    nextTaskId: 1,
+    nextPathId: 1,
+    repeatAnchors: {},
+    uniqueKey: null,
+    dueAt: null,
+    updatedAt: 0,
+    ...overrides,
+  };
+}
+
+/** The behaviour every `AutomationStorage` implementation must show; call it from the implementation's test file. */
+export function automationStorageContract(name: string, make: () => AutomationStorage | Promise<AutomationStorage>): void {
+  describe(`AutomationStorage contract: ${name}`, () => {
+    it('inserts, reads by id and by key, replaces and deletes instances with their history', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        expect(await tx.insertInstance(record({ id: 'a', data: { x: 1 } }))).toBeNull();
+        await tx.applyHistory([{ type: 'open', row: { instanceId: 'a', taskId: 1, path: 'p1', status: 'n', created: 5, finished: null, message: null, result: null } }]);
+      });
+      await storage.transaction(async (tx) => {
+        expect((await tx.getInstance('a'))?.data).toEqual({ x: 1 });
+        expect((await tx.getInstanceByKey('key-a'))?.id).toBe('a');
+        await tx.putInstance(record({ id: 'a', data: { x: 2 } }));
+        await tx.applyHistory([{ type: 'close', instanceId: 'a', taskId: 1, finished: 9, message: 'OK', result: { r: 1 } }]);
+      });
+      await storage.transaction(async (tx) => {
+        expect((await tx.getInstance('a'))?.data).toEqual({ x: 2 });
+        expect(await tx.history('a')).toEqual([{ instanceId: 'a', taskId: 1, path: 'p1', status: 'n', created: 5, finished: 9, message: 'OK', result: { r: 1 } }]);
+        expect(await tx.deleteInstance('a')).toBe(true);
+        expect(await tx.getInstance('a')).toBeNull();
+        expect(await tx.history('a')).toEqual([]);
+        expect(await tx.deleteInstance('a')).toBe(false);
+      });
+    });
+
+    it('keeps unique keys unique, returning the holder instead of inserting', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        expect(await tx.insertInstance(record({ id: 'a', uniqueKey: 'u' }))).toBeNull();
+        expect((await tx.insertInstance(record({ id: 'b', uniqueKey: 'u' })))?.id).toBe('a');
+        expect(await tx.getInstance('b')).toBeNull();
+        expect(await tx.insertInstance(record({ id: 'c' }))).toBeNull();
+        expect(await tx.insertInstance(record({ id: 'd' }))).toBeNull();
+      });
+    });
+
+    it('lists due unfinished instances earliest first and filters instances', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        await tx.insertInstance(record({ id: 'late', dueAt: 30, createdAt: 1 }));
+        await tx.insertInstance(record({ id: 'early', dueAt: 10, createdAt: 2, automation: 'B' }));
+        await tx.insertInstance(record({ id: 'future', dueAt: 100, createdAt: 3 }));
+        await tx.insertInstance(record({ id: 'idle', dueAt: null, createdAt: 4 }));
+        await tx.insertInstance(record({ id: 'done', dueAt: 5, finished: true, finishedAt: 5, createdAt: 5 }));
+        expect(await tx.dueInstances(50, 10)).toEqual(['early', 'late']);
+        expect(await tx.dueInstances(50, 1)).toEqual(['early']);
+        expect((await tx.listInstances({ automation: 'A', finished: false })).map((r) => r.id)).toEqual(['late', 'future', 'idle']);
+      });
+    });
+
+    it('rolls a failing transaction back completely', async () => {
+      const storage = await make();
+      await expect(
+        storage.transaction(async (tx) => {
+          await tx.insertInstance(record({ id: 'a' }));
+          await tx.enqueueMessage({ id: 'm', to: { instanceId: 'a' }, message: 'x', payload: {}, createdAt: 0 });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      await storage.transaction(async (tx) => {
+        expect(await tx.getInstance('a')).toBeNull();
+        expect(await tx.pendingMessages(10)).toEqual([]);
+      });
+    });
+
+    it('queues messages in order, deletes delivered ones and keeps failed ones apart', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        await tx.enqueueMessage({ id: 'm2', to: { automation: 'A' }, message: 'b', payload: {}, createdAt: 2 });
+        await tx.enqueueMessage({ id: 'm1', to: { instanceId: 'a' }, message: 'a', payload: { p: 1 }, createdAt: 1 });
+        await tx.enqueueMessage({ id: 'm3', to: { instanceId: 'a' }, message: 'c', payload: {}, createdAt: 3 });
+        expect((await tx.pendingMessages(10)).map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+        await tx.deleteMessage('m1');
+        await tx.failMessage('m3', 'no receiver');
+        await tx.enqueueMessage({ id: 'm2', to: { automation: 'A' }, message: 'b', payload: {}, createdAt: 2, deliveredTo: ['x'] });
+        expect(await tx.pendingMessages(10)).toEqual([{ id: 'm2', to: { automation: 'A' }, message: 'b', payload: {}, createdAt: 2, deliveredTo: ['x'] }]);
+        expect((await tx.failedMessages(10)).map((m) => [m.id, m.error])).toEqual([['m3', 'no receiver']]);
+      });
+    });
+
+    it('deletes instances finished before a time, with their history, and counts them', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        await tx.insertInstance(record({ id: 'old', finished: true, finishedAt: 10 }));
+        await tx.applyHistory([{ type: 'open', row: { instanceId: 'old', taskId: 1, path: 'p1', status: 'n', created: 1, finished: 10, message: 'OK', result: null } }]);
+        await tx.insertInstance(record({ id: 'new', finished: true, finishedAt: 50 }));
+        await tx.insertInstance(record({ id: 'running' }));
+        expect(await tx.deleteFinishedBefore(20)).toEqual({ automations: 1, tasks: 1 });
+        expect((await tx.listInstances({})).map((r) => r.id).sort()).toEqual(['new', 'running']);
+      });
+    });
+  });
+}

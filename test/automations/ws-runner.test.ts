@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AutomationDefinitionError,
+  FormValidationError,
+  loadWsAutomation,
+  loadWsWorkflow,
+  compileWsWorkflow,
+  MemoryAutomationStorage,
+  NoOpenFormError,
+  wsWorkflowOf,
+} from '../../src/automations/index.ts';
+import { harness, T0, trail } from './harness.ts';
+import { runConferenceOnRunner, review, reviewCode } from './ws-scenarios.ts';
+
+describe('django-ws workflows on the automation runner (memory storage)', () => {
+  it('runs the conference example: several start nodes, AND split and join, XOR join with a loop, roles as groups', async () => {
+    const storage = new MemoryAutomationStorage();
+    await runConferenceOnRunner(storage, async () => storage);
+  });
+
+  it('XOR split follows only the first matching transition; AND split every matching one', async () => {
+    const { runner } = harness([loadWsAutomation(review('XOR'), reviewCode), loadWsAutomation(review('AND'), reviewCode)]);
+    const xor = await runner.create('Review XOR', { verdict: 'approve' });
+    expect(await trail(runner, xor.id)).toEqual([
+      ['review', 'OK'],
+      ['notify', 'OK'],
+    ]);
+    expect(xor.finished).toBe(false);
+    expect(xor.paths).toEqual([]);
+    const and = await runner.create('Review AND', { verdict: 'reject' });
+    expect(await trail(runner, and.id)).toEqual([
+      ['review', 'OK'],
+      ['notify', 'OK'],
+      ['archive', 'OK'],
+    ]);
+    expect(and.finished).toBe(true);
+    expect((await runner.history(and.id))[0]?.result).toBe('reject');
+  });
+
+  it('a XOR join stops the other parent nodes when it fires', async () => {
+    const race = loadWsAutomation({
+      name: 'Race',
+      roles: ['Staff'],
+      nodes: [
+        { name: 'fast', start: true },
+        { name: 'slow', start: true, role: 'Staff', requires: ['answer'] },
+        { name: 'first', join: 'XOR' },
+        { name: 'done', end: true },
+      ],
+      transitions: [
+        { from: 'fast', to: 'first' },
+        { from: 'slow', to: 'first' },
+        { from: 'first', to: 'done' },
+      ],
+    });
+    const { runner, effects } = harness([race]);
+    const instance = await runner.create('Race');
+    expect(await trail(runner, instance.id)).toEqual([
+      ['fast', 'OK'],
+      ['slow', 'stopped'],
+      ['first', 'OK'],
+      ['done', 'OK'],
+    ]);
+    expect(instance.finished).toBe(true);
+    expect(effects.map((e) => e.type)).toEqual(['form-opened', 'finished']);
+    await expect(runner.submitForm(instance.id, { taskId: 2 }, { id: 's', groups: ['Staff'] }, { answer: 1 })).rejects.toThrow(/has finished/);
+  });
+
+  it('a failing task stops its path with the error and keeps the data as it was', async () => {
+    const wf = loadWsAutomation(
+      { name: 'Fragile', nodes: [{ name: 'a', start: true, task: 'boom' }, { name: 'b', end: true }], transitions: [{ from: 'a', to: 'b' }] },
+      {
+        tasks: {
+          boom: (_params, data) => {
+            data.touched = true;
+            throw new RangeError('no stock');
+          },
+        },
+      },
+    );
+    const { runner } = harness([wf]);
+    const instance = await runner.create('Fragile');
+    expect(await trail(runner, instance.id)).toEqual([['a', 'RangeError: no stock']]);
+    expect(instance.data).toEqual({});
+    expect(instance.paths).toMatchObject([{ node: 'a', status: 'error' }]);
+    expect(instance.paths[0]?.error).toMatch(/Workflow "Fragile", instance .*: task of node "a" failed \(RangeError: no stock\)/);
+    expect(instance.dueAt).toBeNull();
+  });
+
+  it('stops an automatic loop instead of spinning forever, one transaction per activation', async () => {
+    const spin = loadWsAutomation({
+      name: 'Spin',
+      nodes: [{ name: 'a', start: true }, { name: 'b' }],
+      transitions: [
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'a' },
+      ],
+    });
+    const { runner } = harness([spin]);
+    const created = await runner.create('Spin');
+    expect(created.dueAt).toBe(T0);
+    await runner.runUntilIdle();
+    const instance = await runner.get(created.id);
+    expect(instance.paths).toHaveLength(1);
+    expect(instance.paths[0]?.error).toMatch(/more than 1000 activations without human input/);
+    expect(instance.dueAt).toBeNull();
+    expect(await runner.history(created.id)).toHaveLength(1000);
+  });
+
+  it('validates task input and reports tasks that are not open', async () => {
+    const wf = loadWsAutomation({ name: 'Ask', roles: ['Staff'], nodes: [{ name: 'ask', start: true, end: true, role: 'Staff', requires: ['answer'] }] });
+    const { runner } = harness([wf]);
+    const instance = await runner.create('Ask');
+    const staff = { id: 's', groups: ['Staff'] };
+    await expect(runner.submitForm(instance.id, { node: 'ask' }, staff, 'yes')).rejects.toBeInstanceOf(FormValidationError);
+    await expect(runner.submitForm(instance.id, { taskId: 9 }, staff, { answer: 1 })).rejects.toBeInstanceOf(NoOpenFormError);
+    expect((await runner.submitForm(instance.id, { node: 'ask' }, staff, { answer: 'yes' })).finished).toBe(true);
+  });
+
+  it('keeps the loader’s validation: bad JSON is reported with every problem before anything runs', () => {
+    expect(() => loadWsAutomation({ name: 'Bad', nodes: [{ name: '', split: 'OR' }], transitions: [{ from: 'x' }] })).toThrow(AutomationDefinitionError);
+    const wf = loadWsWorkflow({ name: 'Tiny', nodes: [{ name: 'only', start: true, end: true }] });
+    const definition = compileWsWorkflow(wf, { verboseName: 'A tiny workflow' });
+    expect(definition).toMatchObject({ name: 'Tiny', verboseName: 'A tiny workflow', order: ['only'] });
+    expect(wsWorkflowOf(definition)).toBe(wf);
+  });
+});

@@ -1,0 +1,294 @@
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import {
+  ActionFailedError,
+  action,
+  defineFlow,
+  outcome,
+  restoreTask,
+  startTask,
+  TaskRecordError,
+  VersionConflictError,
+} from '../../src/core/index.ts';
+import { memoryStore } from '../../src/persist/index.ts';
+import { manualClock } from '../helpers/clock.ts';
+
+const name = action({ id: 'name', title: 'Your name', schema: z.object({ name: z.string().min(1) }) });
+const email = action({ id: 'email', title: 'Your email', schema: z.object({ email: z.email() }) });
+const plan = action({
+  id: 'plan',
+  title: 'Your plan',
+  schema: z.object({ plan: z.enum(['free', 'pro']) }),
+  submit: (_data, { plan }) => outcome.complete({ plan, price: plan === 'pro' ? 10 : 0 }),
+});
+const review = action({ id: 'review', title: 'Review' });
+const signup = defineFlow({ id: 'signup', title: 'Sign up', children: [name, email, plan, review] });
+
+describe('back and go to', () => {
+  it('goes back to the previous visited step with the data as it was and the input as entered', async () => {
+    const task = await startTask(signup);
+    await task.submit({ name: 'Ada' });
+    await task.submit({ email: 'ada@example.com' });
+    await task.submit({ plan: 'pro' });
+    expect(task.state.data).toMatchObject({ plan: 'pro', price: 10 });
+    await task.back();
+    expect(task.state.step).toMatchObject({ id: 'plan', draft: { plan: 'pro' } });
+    expect(task.state.data.plan).toBeUndefined();
+    expect(task.state.canGoBack).toBe(true);
+  });
+
+  it('resumes after editing an earlier step: later forms keep what was entered', async () => {
+    const task = await startTask(signup);
+    await task.submit({ name: 'Ada' });
+    await task.submit({ email: 'ada@example.com' });
+    await task.submit({ plan: 'pro' });
+    await task.goTo('name');
+    expect(task.state.step).toMatchObject({ id: 'name', draft: { name: 'Ada' } });
+    await task.submit({ name: 'Ada Lovelace' });
+    expect(task.state.step).toMatchObject({ id: 'email', draft: { email: 'ada@example.com' } });
+    await task.submit(task.state.step?.draft);
+    expect(task.state.step).toMatchObject({ id: 'plan', draft: { plan: 'pro' } });
+    await task.submit({ plan: 'free' });
+    expect(task.state.data).toMatchObject({ name: { name: 'Ada Lovelace' }, email: { email: 'ada@example.com' }, plan: 'free', price: 0 });
+    expect(task.state.visited).toEqual(['name', 'email', 'plan', 'review']);
+  });
+
+  it('goes forward again to a step gone back from, with the data it had, like browser history', async () => {
+    const task = await startTask(signup);
+    await task.submit({ name: 'Ada' });
+    await task.submit({ email: 'ada@example.com' });
+    await task.submit({ plan: 'pro' });
+    await task.goTo('name');
+    expect(task.state).toMatchObject({ visited: ['name'], ahead: ['email', 'plan', 'review'], canGoBack: false });
+    await task.goTo('review');
+    expect(task.state).toMatchObject({ step: { id: 'review' }, visited: ['name', 'email', 'plan', 'review'], ahead: [] });
+    expect(task.state.data).toMatchObject({ plan: 'pro', price: 10 });
+    await task.back();
+    await task.back();
+    expect(task.state).toMatchObject({ step: { id: 'email' }, ahead: ['plan', 'review'] });
+  });
+
+  it('forgets the steps ahead once the user submits from an earlier step', async () => {
+    const task = await startTask(signup);
+    await task.submit({ name: 'Ada' });
+    await task.back();
+    expect(task.state.ahead).toEqual(['email']);
+    await task.submit({ name: 'Ada L.' });
+    expect(task.state).toMatchObject({ step: { id: 'email' }, visited: ['name', 'email'], ahead: [] });
+    await expect(task.goTo('plan')).rejects.toMatchObject({ code: 'step-not-visited' });
+  });
+
+  it('refuses to go back from the first step or to a step not visited', async () => {
+    const task = await startTask(signup);
+    await expect(task.back()).rejects.toMatchObject({ code: 'no-previous-step' });
+    await task.submit({ name: 'Ada' });
+    await expect(task.goTo('plan')).rejects.toMatchObject({ code: 'step-not-visited', message: expect.stringMatching(/has not visited step "plan" \(visited: name, email\)/) });
+    await expect(task.goTo('email')).rejects.toMatchObject({ code: 'step-not-visited' });
+    expect(task.state.step?.id).toBe('email');
+  });
+});
+
+describe('the audit history', () => {
+  it('records every transition with step, event, time and actor', async () => {
+    const clock = manualClock(1000);
+    const task = await startTask(signup, { clock, user: { id: 'u-9' } });
+    await clock.advance(5);
+    await task.submit({ name: 'Ada' });
+    await task.back();
+    await task.abort('changed my mind');
+    expect(task.toRecord().history).toEqual([
+      { at: 1000, event: 'start', from: null, to: 'name', actor: 'u-9' },
+      { at: 1005, event: 'submit', from: 'name', to: 'email', actor: 'u-9', outcome: 'complete' },
+      { at: 1005, event: 'back', from: 'email', to: 'name', actor: 'u-9' },
+      { at: 1005, event: 'abort', from: 'name', to: '$aborted', actor: 'u-9' },
+    ]);
+  });
+});
+
+describe('async submit', () => {
+  it('reports a failing service as ActionFailedError, keeps the input and lets the user retry', async () => {
+    let up = false;
+    const pay = action({
+      id: 'pay',
+      title: 'Pay',
+      schema: z.object({ amount: z.number() }),
+      async submit() {
+        if (!up) throw new Error('gateway timeout');
+        return outcome.complete({ paid: true });
+      },
+    });
+    const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [pay, review] }));
+    const failed = await task.submit({ amount: 5 });
+    expect(failed).toMatchObject({ ok: false, error: expect.any(ActionFailedError) });
+    expect(failed.ok === false && failed.message).toMatch(/Flow "f", task .+: submit of step "pay" failed \(gateway timeout\)/);
+    expect(task.state).toMatchObject({ step: { id: 'pay', draft: { amount: 5 } }, error: { code: 'action-failed' } });
+    up = true;
+    expect(await task.submit({ amount: 5 })).toEqual({ ok: true });
+    expect(task.state).toMatchObject({ step: { id: 'review' }, error: null, data: { paid: true } });
+  });
+
+  it('shows pending while the submit runs and submits once on a double click', async () => {
+    const calls: string[] = [];
+    const slow = action({
+      id: 'slow',
+      title: 'Slow',
+      async submit(_d, _i, { idempotencyKey }) {
+        calls.push(idempotencyKey);
+        await new Promise((r) => setTimeout(r, 10));
+      },
+    });
+    const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [slow, review] }));
+    const first = task.submit();
+    expect(task.state.pending).toBe(true);
+    const second = task.submit();
+    expect(second).toBe(first);
+    await first;
+    expect(task.state.pending).toBe(false);
+    expect(calls).toEqual([`${task.id}:slow:1`]);
+  });
+
+  it('is not pending while a draft is saved: a draft is no submission, so views keep their buttons enabled', async () => {
+    const store = memoryStore();
+    const put = store.put.bind(store);
+    let release: () => void = () => undefined;
+    let saving = false;
+    const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [review] }), { store });
+    store.put = async (record, expected) => {
+      saving = true;
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return put(record, expected);
+    };
+    const draft = task.saveDraft({ note: 'half typed' });
+    await vi.waitFor(() => expect(saving).toBe(true));
+    expect(task.state.pending).toBe(false);
+    release();
+    await draft;
+    expect(task.state.step?.draft).toEqual({ note: 'half typed' });
+    expect(task.state.pending).toBe(false);
+  });
+
+  it('retries a failed automatic step', async () => {
+    let attempts = 0;
+    const lookup = action({
+      id: 'lookup',
+      title: 'Looking up your account',
+      auto: true,
+      async submit() {
+        attempts++;
+        if (attempts === 1) throw new Error('offline');
+        return outcome.complete({ account: 42 });
+      },
+    });
+    const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [lookup, review] }));
+    expect(task.state).toMatchObject({ step: { id: 'lookup', kind: 'auto' }, error: { code: 'action-failed' } });
+    expect(await task.submit()).toMatchObject({ ok: false, error: { code: 'automatic-step' } });
+    await task.retry();
+    expect(task.state).toMatchObject({ step: { id: 'review' }, data: { account: 42 } });
+  });
+});
+
+describe('persistence', () => {
+  it('commits every transition with an incremented version', async () => {
+    const store = memoryStore();
+    const task = await startTask(signup, { store, binder: 'b' });
+    expect((await store.get(task.id, 'b'))?.version).toBe(1);
+    await task.submit({ name: 'Ada' });
+    const record = await store.get(task.id, 'b');
+    expect(record).toMatchObject({ version: 2, flowId: 'signup', flowVersion: 1, data: { name: { name: 'Ada' } } });
+    expect(record!.expiresAt - record!.lastActiveAt).toBe(20 * 60 * 1000);
+  });
+
+  it('does not move when the commit fails, and says so', async () => {
+    const store = memoryStore();
+    const task = await startTask(signup, { store, binder: 'b' });
+    const twin = await restoreTask(signup, (await store.get(task.id, 'b'))!, { store, binder: 'b' });
+    await twin.submit({ name: 'Twin' });
+    const result = await task.submit({ name: 'Ada' });
+    expect(result).toMatchObject({ ok: false, error: expect.any(VersionConflictError) });
+    expect(task.state.step?.id).toBe('name');
+    expect((await store.get(task.id, 'b'))!.data).toEqual({ name: { name: 'Twin' } });
+  });
+
+  it('restores a task exactly where it was', async () => {
+    const store = memoryStore();
+    const task = await startTask(signup, { store, binder: 'b' });
+    await task.submit({ name: 'Ada' });
+    await task.submit({ email: 'ada@example.com' });
+    const restored = await restoreTask(signup, (await store.get(task.id, 'b'))!, { store, binder: 'b' });
+    expect(restored.state).toMatchObject({ step: { id: 'plan' }, visited: ['name', 'email', 'plan'], version: 3 });
+    await restored.back();
+    expect(restored.state.step).toMatchObject({ id: 'email', draft: { email: 'ada@example.com' } });
+  });
+
+  it('re-arms the timer of a suspended task on restore', async () => {
+    const clock = manualClock();
+    const store = memoryStore(clock.now);
+    const wait = action({ id: 'wait', title: 'Wait', submit: () => outcome.suspend(clock.now() + 1000) });
+    const flow = defineFlow({ id: 'f', title: 'F', children: [wait, review] });
+    const task = await startTask(flow, { store, clock });
+    await task.submit();
+    task.dispose();
+    const restored = await restoreTask(flow, (await store.get(task.id, ''))!, { store, clock });
+    expect(restored.state.status).toBe('suspended');
+    await clock.advance(1000);
+    await vi.waitFor(() => expect(restored.state.step?.id).toBe('review'));
+  });
+
+  it('takes the idle timeout from the flow unless the task options give one', async () => {
+    const store = memoryStore();
+    const brief = defineFlow({ id: 'brief', title: 'Brief', idleTimeoutMs: 5 * 60_000, children: [review] });
+    const own = await startTask(brief, { store });
+    expect(own.toRecord().expiresAt - own.toRecord().lastActiveAt).toBe(5 * 60_000);
+    const given = await startTask(brief, { store, idleTimeoutMs: 60_000 });
+    expect(given.toRecord().expiresAt - given.toRecord().lastActiveAt).toBe(60_000);
+  });
+
+  it('keeps a suspended task alive until an idle timeout after it is due to resume', async () => {
+    const clock = manualClock();
+    const store = memoryStore(clock.now);
+    const wait = action({ id: 'wait', title: 'Wait', submit: () => outcome.suspend(clock.now() + 3_600_000) });
+    const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [wait, review] }), { store, clock, idleTimeoutMs: 60_000 });
+    await task.submit();
+    expect(task.toRecord().expiresAt).toBe(clock.now() + 3_600_000 + 60_000);
+    await clock.advance(30 * 60_000);
+    expect(await store.get(task.id, '')).not.toBeNull();
+    task.dispose();
+  });
+
+  it('re-runs an automatic step that was interrupted', async () => {
+    const store = memoryStore();
+    let runs = 0;
+    const sync = action({ id: 'sync', title: 'Sync', auto: true, submit: () => (++runs === 1 ? Promise.reject(new Error('crash')) : undefined) });
+    const flow = defineFlow({ id: 'f', title: 'F', children: [sync, review] });
+    const task = await startTask(flow, { store });
+    expect(task.state.step?.id).toBe('sync');
+    const restored = await restoreTask(flow, (await store.get(task.id, ''))!, { store });
+    expect(restored.state.step?.id).toBe('review');
+    expect(runs).toBe(2);
+  });
+
+  it('rejects a record of another flow, version or position with a typed error', async () => {
+    const store = memoryStore();
+    const task = await startTask(signup, { store });
+    const record = (await store.get(task.id, ''))!;
+    const other = defineFlow({ id: 'other', title: 'Other', children: [review] });
+    await expect(restoreTask(other, record)).rejects.toMatchObject({ code: 'foreign-flow' });
+    await expect(restoreTask({ ...signup, version: 2 }, record)).rejects.toMatchObject({ code: 'flow-version' });
+    const moved = { ...record, snapshot: { ...record.snapshot, value: { signup: { gone: '$ready' } } } };
+    await expect(restoreTask(signup, moved)).rejects.toBeInstanceOf(TaskRecordError);
+  });
+
+  it('notifies subscribers of every change', async () => {
+    const task = await startTask(signup);
+    const seen: string[] = [];
+    const stop = task.subscribe((state) => seen.push(`${state.step?.id}:${state.pending}`));
+    await task.submit({ name: 'Ada' });
+    stop();
+    await task.submit({ email: 'a@b.co' });
+    expect(seen).toContain('email:true');
+    expect(seen.at(-1)).toBe('email:false');
+    expect(seen.some((s) => s.startsWith('plan'))).toBe(false);
+  });
+});

@@ -1,0 +1,64 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { action, defineFlow, startTask } from '../../src/core/index.ts';
+import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
+import { FlowView, WayflowProvider } from '../../src/react/index.ts';
+import { manualClock } from '../helpers/clock.ts';
+
+afterEach(cleanup);
+
+const flow = defineFlow({ id: 'survey', title: 'Survey', children: [action({ id: 'q1', title: 'Question one' }), action({ id: 'q2', title: 'Question two' })] });
+
+function app(location: ReturnType<typeof memoryLocation>, store = memoryStore(), clock = manualClock()) {
+  render(
+    <WayflowProvider store={store} binder="me" location={location} tabs={false} clock={clock} idleTimeoutMs={60_000}>
+      <FlowView flow={flow} />
+    </WayflowProvider>,
+  );
+  return { store, clock };
+}
+
+describe('FlowView', () => {
+  it('starts a task, writes its id into the URL and shows the first step', async () => {
+    const location = memoryLocation('https://shop.test/survey');
+    app(location);
+    expect(screen.getByRole('status').textContent).toBe('Loading…');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question one' })).toBeTruthy();
+    expect(new URL(location.href).searchParams.get('_id')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(screen.getByText('Step 1 of 2')).toBeTruthy();
+  });
+
+  it('resumes the task named in the URL', async () => {
+    const clock = manualClock();
+    const store = memoryStore(clock.now);
+    const task = await startTask(flow, { store, binder: 'me', clock, idleTimeoutMs: 60_000 });
+    await task.submit();
+    app(memoryLocation(`https://shop.test/survey?_id=${task.id}`), store, clock);
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question two' })).toBeTruthy();
+  });
+
+  it('says an expired task expired and starts over on request', async () => {
+    const clock = manualClock();
+    const store = memoryStore(clock.now);
+    const task = await startTask(flow, { store, binder: 'me', clock, idleTimeoutMs: 60_000 });
+    await clock.advance(60_001);
+    const location = memoryLocation(`https://shop.test/survey?_id=${task.id}`);
+    app(location, store, clock);
+    expect(await screen.findByRole('heading', { level: 1, name: 'This task expired' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Start over' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question one' })).toBeTruthy();
+    expect(new URL(location.href).searchParams.get('_id')).not.toBe(task.id);
+  });
+
+  it('shows a clear error for a tampered id and never looks it up', async () => {
+    app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'));
+    expect(await screen.findByRole('heading', { level: 1, name: 'This link does not work' })).toBeTruthy();
+    expect(screen.getByRole('alert').textContent).toMatch(/is not a task id/);
+  });
+
+  it('says when the task in the URL is unknown', async () => {
+    app(memoryLocation('https://shop.test/survey?_id=AAAAAAAAAAAAAAAAAAAAAA'));
+    expect(await screen.findByRole('heading', { level: 1, name: 'This task was not found' })).toBeTruthy();
+  });
+});

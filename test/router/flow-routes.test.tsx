@@ -1,0 +1,223 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { MemoryRouter, type NavigateFunction, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { action, defineFlow, orGoTo, outcome, requiredState, scaffold, signedIn, type Task } from '../../src/core/index.ts';
+import { memoryStore } from '../../src/persist/index.ts';
+import { Field, StepForm, useTask, WayflowProvider } from '../../src/react/index.ts';
+import { FlowLink, FlowRoutes } from '../../src/router/index.ts';
+
+afterEach(cleanup);
+
+const name = action({ id: 'name', title: 'Your name', schema: z.object({ name: z.string().min(1) }) });
+const card = action({ id: 'card', title: 'Card', submit: () => outcome.complete({ method: 'card' }) });
+const bank = action({ id: 'bank', title: 'Bank', submit: () => outcome.complete({ method: 'bank' }) });
+const method = scaffold({ id: 'method', path: 'pay', title: 'How to pay', transitions: 'choice', children: [card, bank] });
+const review = action({ id: 'review', title: 'Review', preconditions: [orGoTo(requiredState('method'), 'method')] });
+const flow = defineFlow({ id: 'order', title: 'Order', children: [name, method, review] });
+
+const views = {
+  name: () => (
+    <StepForm>
+      <Field name="name" label="Name" />
+    </StepForm>
+  ),
+  review: () => (
+    <StepForm submitLabel="Place order">
+      <FlowLink step="name">Change name</FlowLink>
+    </StepForm>
+  ),
+};
+
+let go: NavigateFunction = () => undefined;
+const seen: string[] = [];
+function Probe() {
+  const location = useLocation();
+  go = useNavigate();
+  if (seen.at(-1) !== location.pathname) seen.push(location.pathname);
+  return <output data-testid="url">{`${location.pathname}${location.search}`}</output>;
+}
+
+function app(path: string, store = memoryStore()) {
+  render(
+    <WayflowProvider store={store} binder="me" tabs={false}>
+      <MemoryRouter initialEntries={[path]}>
+        <Routes>
+          <Route path="/order/*" element={<FlowRoutes flow={flow} views={views} completed={<h1>Ordered</h1>} />} />
+          <Route path="/elsewhere" element={<h1>Elsewhere</h1>} />
+        </Routes>
+        <Probe />
+      </MemoryRouter>
+    </WayflowProvider>,
+  );
+  return store;
+}
+
+const url = () => screen.getByTestId('url').textContent!;
+const idOf = (href: string) => new URLSearchParams(href.split('?')[1]).get('_id');
+const heading = (name: string) => screen.findByRole('heading', { level: 1, name });
+/** Waits until the address bar shows `path`, as a person would before pressing a browser button. */
+const at = (path: string) => waitFor(() => expect(url().split('?')[0]).toBe(path));
+
+async function continueWith(label: string | null, value?: string) {
+  if (label) fireEvent.change(screen.getByLabelText(label), { target: { value } });
+  fireEvent.click(screen.getByRole('button', { name: /Continue|Place order/ }));
+}
+
+describe('FlowRoutes', () => {
+  it('starts a task at the flow’s path and gives each step its own path, keeping the id', async () => {
+    app('/order');
+    await heading('Your name');
+    await waitFor(() => expect(url()).toMatch(/^\/order\/name\?_id=[A-Za-z0-9_-]{22}$/));
+    const id = idOf(url());
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    await waitFor(() => expect(url()).toBe(`/order/pay?_id=${id}`));
+    fireEvent.click(screen.getByLabelText('Bank'));
+    await continueWith(null);
+    await heading('Bank');
+    await waitFor(() => expect(url()).toBe(`/order/pay/bank?_id=${id}`));
+  });
+
+  it('keeps other search parameters next to the id', async () => {
+    app('/order?ref=newsletter');
+    await heading('Your name');
+    await waitFor(() => expect(url()).toMatch(/^\/order\/name\?ref=newsletter&_id=/));
+  });
+
+  it('moves back and forward through the visited steps with the browser buttons', async () => {
+    app('/order');
+    await heading('Your name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    fireEvent.click(screen.getByLabelText('Card'));
+    await continueWith(null);
+    await heading('Card');
+    await at('/order/pay/card');
+    act(() => go(-1));
+    await heading('How to pay');
+    await at('/order/pay');
+    act(() => go(-1));
+    await heading('Your name');
+    expect((screen.getByLabelText('Name') as HTMLInputElement).value).toBe('Ada');
+    act(() => go(1));
+    await heading('How to pay');
+    act(() => go(1));
+    await heading('Card');
+    await at('/order/pay/card');
+  });
+
+  it('redirects a deep link to a step the task has not reached to the step it is at', async () => {
+    const store = app('/order');
+    await heading('Your name');
+    await at('/order/name');
+    const id = idOf(url());
+    cleanup();
+    app(`/order/pay/card?_id=${id}`, store);
+    await heading('Your name');
+    await waitFor(() => expect(url()).toBe(`/order/name?_id=${id}`));
+  });
+
+  it('resumes a task from a deep link to its current step', async () => {
+    const store = app('/order');
+    await heading('Your name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    const id = idOf(url());
+    cleanup();
+    app(`/order/pay?_id=${id}`, store);
+    await heading('How to pay');
+    expect(url()).toBe(`/order/pay?_id=${id}`);
+  });
+
+  it('follows a step link back to an earlier step, with the id kept', async () => {
+    app('/order');
+    await heading('Your name');
+    await at('/order/name');
+    const id = idOf(url());
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    fireEvent.click(screen.getByLabelText('Card'));
+    await continueWith(null);
+    await heading('Card');
+    await continueWith(null);
+    await heading('Review');
+    expect(screen.getByRole('link', { name: 'Change name' }).getAttribute('href')).toBe(`/order/name?_id=${id}`);
+    fireEvent.click(screen.getByRole('link', { name: 'Change name' }));
+    await heading('Your name');
+  });
+
+  it('starts a new task when a link has no id', async () => {
+    app('/order');
+    await heading('Your name');
+    await at('/order/name');
+    const first = idOf(url());
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    act(() => go('/order'));
+    await heading('Your name');
+    await waitFor(() => expect(idOf(url())).not.toBeNull());
+    expect(idOf(url())).not.toBe(first);
+  });
+
+  it('completes at the flow’s own path', async () => {
+    app('/order');
+    await heading('Your name');
+    await at('/order/name');
+    const id = idOf(url());
+    await continueWith('Name', 'Ada');
+    fireEvent.click(await screen.findByLabelText('Bank'));
+    await continueWith(null);
+    await heading('Bank');
+    await continueWith(null);
+    await heading('Review');
+    await continueWith(null);
+    await heading('Ordered');
+    await waitFor(() => expect(url()).toBe(`/order?_id=${id}`));
+    seen.length = 0;
+    act(() => go(-1));
+    await waitFor(() => expect(seen).toEqual(['/order/review', '/order']));
+    expect(url()).toBe(`/order?_id=${id}`);
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Ordered');
+  });
+});
+
+let current: Task | null = null;
+function Remember() {
+  current = useTask().task;
+  return <StepForm />;
+}
+
+describe('FlowRoutes guards', () => {
+  const members = defineFlow({
+    id: 'members',
+    title: 'Members',
+    children: [action({ id: 'welcome', title: 'Welcome' }), action({ id: 'lounge', title: 'Lounge', preconditions: [signedIn()] })],
+  });
+
+  it('refuses to go forward to a step whose precondition fails now, and stays put', async () => {
+    render(
+      <WayflowProvider store={memoryStore()} binder="me" tabs={false} user={{ id: 'u1' }}>
+        <MemoryRouter initialEntries={['/members']}>
+          <Routes>
+            <Route path="/members/*" element={<FlowRoutes flow={members} views={{ welcome: Remember, lounge: Remember }} />} />
+          </Routes>
+          <Probe />
+        </MemoryRouter>
+      </WayflowProvider>,
+    );
+    await heading('Welcome');
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    await heading('Lounge');
+    await at('/members/lounge');
+    act(() => go(-1));
+    await heading('Welcome');
+    await act(() => current!.setUser(null));
+    seen.length = 0;
+    act(() => go(1));
+    await waitFor(() => expect(seen).toEqual(['/members/lounge', '/members/welcome']));
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Welcome');
+    expect(current!.state.ahead).toEqual(['lounge']);
+  });
+});

@@ -1,0 +1,87 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { pgliteDatabase } from '../../../src/server/pglite.ts';
+import { postgresDatabase } from '../../../src/server/postgres.ts';
+import type { SqlDatabase } from '../../../src/server/sql.ts';
+import {
+  type SqlAutomationStorage,
+  type SqlAutomationStorageOptions,
+  type SqlFlowRunStore,
+  type SqlFlowRunStoreOptions,
+  sqlAutomationStorage,
+  sqlFlowRunStore,
+} from '../../../src/server/automations/index.ts';
+
+/** The local PostgreSQL the tests use; a missing server fails the tests, it never skips them. */
+export const DATABASE_URL = process.env.WAYFLOW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** One database for a test file: storages on it, a reset between tests, raw SQL, and cleanup. */
+export interface AutomationDb {
+  kind: 'pglite' | 'postgresql';
+  /** Schema of the PostgreSQL database (absent on PGlite). */
+  schema?: string;
+  /** A storage on the shared database; on PostgreSQL each call opens a new pool, like another process. */
+  storage(options?: SqlAutomationStorageOptions): Promise<SqlAutomationStorage>;
+  /** A flowcontrol run store on the shared database; on PostgreSQL each call opens a new pool, like another process. */
+  flowStore(options?: SqlFlowRunStoreOptions): Promise<SqlFlowRunStore>;
+  /** Empties the automation tables (and `extra` tables). */
+  reset(extra?: string[]): Promise<void>;
+  sql<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+const TABLES = ['wayflow_automation_instances', 'wayflow_automation_history', 'wayflow_automation_messages', 'wayflow_flow_runs'];
+
+/** One in-memory PGlite database (about 4 s to start: one per file). */
+export async function pgliteAutomationDb(): Promise<AutomationDb> {
+  const pglite = await PGlite.create();
+  const db = pgliteDatabase(pglite);
+  // The storages share the one PGlite instance; closing it is the file's job.
+  const shared: SqlDatabase = { ...db, close: async () => undefined };
+  await sqlAutomationStorage(shared, { notify: false });
+  return {
+    kind: 'pglite',
+    storage: (options) => sqlAutomationStorage(shared, { notify: false, ...options }),
+    flowStore: (options) => sqlFlowRunStore(shared, options),
+    reset: async (extra = []) => void (await db.query(`TRUNCATE ${[...TABLES, ...extra].join(', ')}`)),
+    sql: (text, params) => db.query(text, params),
+    close: () => pglite.close(),
+  };
+}
+
+/** A random schema on the local PostgreSQL, dropped by `close`. */
+export async function postgresAutomationDb(): Promise<AutomationDb> {
+  const schema = `wayflow_auto_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pools: pg.Pool[] = [];
+  const open = () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
+    pool.on('error', () => undefined);
+    pools.push(pool);
+    return postgresDatabase(pool);
+  };
+  await sqlAutomationStorage(open());
+  const sql = async <Row>(text: string, params?: unknown[]) => {
+    const client = await admin.connect();
+    try {
+      await client.query(`SET search_path TO ${schema}`);
+      return (await client.query(text, params)).rows as Row[];
+    } finally {
+      client.release();
+    }
+  };
+  return {
+    kind: 'postgresql',
+    schema,
+    storage: (options) => sqlAutomationStorage(open(), options),
+    flowStore: (options) => sqlFlowRunStore(open(), options),
+    reset: async (extra = []) => void (await sql(`TRUNCATE ${[...TABLES, ...extra].join(', ')}`)),
+    sql,
+    async close() {
+      await Promise.all(pools.map((pool) => pool.end().catch(() => undefined)));
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}

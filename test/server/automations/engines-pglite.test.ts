@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { action, createAutomationRunner, FlowControl, ManualClock } from '../../../src/automations/index.ts';
+import { automationTransaction } from '../../../src/server/automations/index.ts';
+import { crashBetweenActions, parentAndChild, suspendAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
+import { T0 } from '../../automations/harness.ts';
+import { conferenceAutomation, runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
+import { type AutomationDb, pgliteAutomationDb } from './db.ts';
+
+let database: AutomationDb;
+beforeAll(async () => {
+  database = await pgliteAutomationDb();
+  await database.sql('CREATE TABLE flow_effects (key text PRIMARY KEY)');
+});
+afterAll(() => database?.close());
+
+describe('django-ws workflows on the SQL storage (PGlite)', () => {
+  it('runs the conference example through the runner, every activation a committed step', async () => {
+    await database.reset();
+    await runConferenceOnRunner(await database.storage(), () => database.storage());
+    const [row] = await database.sql<{ automation: string; finished: boolean; state: string }>('SELECT automation, finished, state FROM wayflow_automation_instances');
+    expect(row).toMatchObject({ automation: 'Organizing conference', finished: true });
+    expect(JSON.parse(row?.state ?? '{}').data).toMatchObject({ channels: 3, total: 65 });
+    const tasks = await database.sql<{ status: string; message: string }>("SELECT status, message FROM wayflow_automation_history WHERE status = 'Receive subscriptions' ORDER BY task_id");
+    expect(tasks.map((t) => t.message)).toEqual(['OK', 'OK']);
+  });
+
+  it('keeps an instance waiting at an AND join in the database, with no due time', async () => {
+    await database.reset();
+    const runner = createAutomationRunner({ storage: await database.storage(), clock: new ManualClock(T0), automations: [conferenceAutomation([])] });
+    const created = await runner.create('Organizing conference');
+    await runner.submitForm(created.id, { node: 'Collect papers' }, { id: 'acc', groups: ['Accounting'] }, { papers: 3 });
+    const [row] = await database.sql<{ due_at: number | null; state: string }>('SELECT due_at, state FROM wayflow_automation_instances');
+    expect(row?.due_at).toBeNull();
+    const paths = JSON.parse(row?.state ?? '{}').paths as { node: string; status: string; from: string }[];
+    expect(paths.map((p) => [p.node, p.status, p.from])).toEqual([
+      ['Search a location', 'form', null],
+      ['Publicize', 'joined', 'Collect papers'],
+    ]);
+  });
+});
+
+describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
+  it('keeps a suspension across a restart and continues it when its time comes', async () => {
+    await database.reset();
+    await suspendAcrossRestart(() => database.flowStore());
+    const [row] = await database.sql<{ status: string; continue_after: number | null }>('SELECT status, continue_after FROM wayflow_flow_runs');
+    expect(row).toEqual({ status: 'done', continue_after: null });
+  });
+
+  it('commits one action per transaction: a crash repeats only the action in flight', async () => {
+    await database.reset();
+    await crashBetweenActions(() => database.flowStore());
+  });
+
+  it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {
+    await database.reset();
+    await parentAndChild(() => database.flowStore());
+    const rows = await database.sql<{ flow: string; parent_id: string | null }>('SELECT flow, parent_id FROM wayflow_flow_runs ORDER BY seq');
+    expect(rows.map((r) => [r.flow, r.parent_id !== null])).toEqual([
+      ['order', false],
+      ['invoice', true],
+      ['invoice', false],
+      ['order', false],
+    ]);
+  });
+
+  it('lets an action write through automationTransaction(), committed with its step', async () => {
+    await database.reset(['flow_effects']);
+    const control = new FlowControl({
+      store: await database.flowStore(),
+      clock: new ManualClock(T0),
+      flows: [
+        {
+          name: 'effects',
+          actions: [
+            action('record', async (ctx) => {
+              await automationTransaction().query('INSERT INTO flow_effects (key) VALUES ($1)', [`${ctx.runId}:record`]);
+            }),
+            action('fail', () => {
+              throw new Error('payment declined');
+            }),
+          ],
+        },
+      ],
+    });
+    const run = await control.startRun('effects');
+    expect(run).toMatchObject({ status: 'failed', error: 'Error: payment declined' });
+    expect(await database.sql('SELECT key FROM flow_effects')).toEqual([{ key: `${run?.id}:record` }]);
+  });
+});

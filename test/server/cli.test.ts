@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, runCli } from '../../src/server/cli.ts';
+import { AutomationUsageError } from '../../src/server/automations/cli.ts';
+import { DATABASE_URL, dropSchema, readTask, writeTask } from './harness.ts';
+
+// Serving PGlite from a data folder across restarts is covered by test/e2e/server-fault.e2e.ts (a fresh data folder takes seconds).
+describe('wayflow serve', () => {
+  it('serves PostgreSQL when DATABASE_URL is set, announcing its URL in a JSON line', async () => {
+    const schema = `wayflow_cli_${process.pid}`;
+    const lines: string[] = [];
+    const server = (await main(['serve', '--port', '0', '--schema', schema, '--log-level', 'error'], { DATABASE_URL }, (line) => lines.push(line)))!;
+    try {
+      expect(JSON.parse(lines.at(-1)!)).toMatchObject({ level: 'info', msg: 'wayflow serve started', url: server.url, storage: 'postgresql' });
+      expect(await (await fetch(`${server.url}/health`)).json()).toEqual({ ok: true });
+      const cookie = await writeTask(server.url);
+      expect((await readTask(server.url, cookie)).status).toBe(200);
+    } finally {
+      await server.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('explains bad arguments with the usage', async () => {
+    await expect(main(['start'], {}, () => undefined)).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('Usage: wayflow serve') });
+    await expect(main(['serve', '--port', 'eighty'], {}, () => undefined)).rejects.toThrow(/--port must be a non-negative integer, not "eighty"/);
+    await expect(main(['serve', '--log-level', 'loud'], {}, () => undefined)).rejects.toThrow(/--log-level/);
+    const help: string[] = [];
+    expect(await main(['--help'], {}, (line) => help.push(line))).toBeNull();
+    expect(help.join('')).toMatch(/DATABASE_URL/);
+  });
+
+  it('names the database it cannot reach, without the password', async () => {
+    await expect(main(['serve', '--port', '0'], { DATABASE_URL: 'postgres://user:secret@127.0.0.1:1/nowhere' }, () => undefined)).rejects.toMatchObject({
+      code: 'storage',
+      message: expect.not.stringContaining('secret'),
+    });
+  });
+});
+
+describe('the wayflow program', () => {
+  it('hands step, scheduler and delete-history to the automation commands', async () => {
+    const lines: string[] = [];
+    expect(await runCli(['step', '--help'], {}, (line) => lines.push(line))).toBeNull();
+    expect(lines.join('\n')).toMatch(/wayflow step --automations <module>/);
+    await expect(runCli(['step'], {}, () => undefined)).rejects.toBeInstanceOf(AutomationUsageError);
+    await expect(runCli(['scheduler'], {}, () => undefined)).rejects.toThrow(/--automations/);
+  });
+
+  it('runs serve for everything else, with its own usage errors', async () => {
+    await expect(runCli(['launch'], {}, () => undefined)).rejects.toThrow(/Unknown command "launch"/);
+  });
+});
+
+describe('wayflow serve on PGlite', () => {
+  it('creates a data folder whose parents do not exist yet, as on a fresh clone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wayflow-fresh-'));
+    const server = (await main(['serve', '--port', '0', '--data', join(dir, '.wayflow', 'data'), '--log-level', 'error'], {}, () => undefined))!;
+    try {
+      const cookie = await writeTask(server.url);
+      expect((await readTask(server.url, cookie)).status).toBe(200);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

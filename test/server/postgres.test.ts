@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { remoteStore } from '../../src/persist/remote.ts';
+import { makeRecord, storeContract } from '../persist/contract.ts';
+import { storeProperties } from '../persist/properties.ts';
+import { postgresStorage } from '../../src/server/postgres.ts';
+import type { TaskStorage } from '../../src/server/storage.ts';
+import { browserFetch, DATABASE_URL, postgresHarness, type StorageHarness, testApp } from './harness.ts';
+
+// No skip: without PostgreSQL on 127.0.0.1:5432 this file fails in beforeAll, as CI must.
+let harness: StorageHarness & { schema: string };
+let second: TaskStorage;
+beforeAll(async () => {
+  harness = await postgresHarness();
+  // A second pool on the same schema plays a second server process.
+  second = await postgresStorage({ connectionString: DATABASE_URL, schema: harness.schema });
+});
+afterAll(async () => {
+  await second?.close();
+  await harness?.close();
+});
+beforeEach(() => harness.reset());
+
+const create = async () => {
+  await harness.reset();
+  const app = testApp(harness.storage);
+  return remoteStore({ baseUrl: 'http://wayflow.test', fetch: browserFetch((request) => app.fetch(request)), retryIntervalMs: 0 });
+};
+
+storeContract('remoteStore over the API on PostgreSQL', create);
+
+describe('remoteStore over the API on PostgreSQL, properties', () => {
+  storeProperties('remoteStore on PostgreSQL', create, 25);
+});
+
+describe('PostgreSQL with several server processes', () => {
+  const OWNER = 'session:racer';
+  const NOW = Date.now();
+
+  it('applies migrations once when processes start together, and records them', async () => {
+    const more = await Promise.all([1, 2, 3].map(() => postgresStorage({ connectionString: DATABASE_URL, schema: harness.schema })));
+    await Promise.all(more.map((storage) => storage.close()));
+    const rows = await harness.sql<{ id: number }>('SELECT id FROM wayflow_migrations ORDER BY id');
+    expect(rows.map((row) => row.id)).toEqual([1, 2]);
+  });
+
+  it('lets exactly one of two processes win each version of a task, over 50 rounds', async () => {
+    const record = makeRecord({ expiresAt: NOW + 60_000 });
+    expect(await harness.storage.create(OWNER, record, NOW + 60_000, NOW)).toEqual({ ok: true });
+    for (let version = 1; version <= 50; version++) {
+      const left = { ...record, version: version + 1, data: { by: 'left', version } };
+      const right = { ...record, version: version + 1, data: { by: 'right', version } };
+      const results = await Promise.all([
+        harness.storage.update(OWNER, left, version, NOW + 60_000, NOW),
+        second.update(OWNER, right, version, NOW + 60_000, NOW),
+      ]);
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+      expect(results.find((result) => !result.ok)).toEqual({ ok: false, current: version + 1 });
+      const stored = await second.read(OWNER, record.id, record.binder, { server: NOW, client: NOW });
+      expect(stored!.version).toBe(version + 1);
+      expect(stored!.data).toEqual(results[0]!.ok ? left.data : right.data);
+    }
+  });
+
+  it('lets exactly one of two processes create a task with a given id', async () => {
+    for (let round = 0; round < 20; round++) {
+      const id = `RACE${String(round).padStart(18, '0')}`;
+      const results = await Promise.all([
+        harness.storage.create(OWNER, makeRecord({ id, data: { by: 'left' } }), NOW + 60_000, NOW),
+        second.create(OWNER, makeRecord({ id, data: { by: 'right' } }), NOW + 60_000, NOW),
+      ]);
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+    }
+  });
+
+  it('serves one browser session from two apps on one database, with conflicts across them', async () => {
+    const one = testApp(harness.storage);
+    const two = testApp(second);
+    // One cookie jar for both hosts: the session cookie is signed with the secret both processes share.
+    const browser = browserFetch((request) => (new URL(request.url).host === 'one.test' ? one.fetch(request) : two.fetch(request)));
+    const viaOne = remoteStore({ baseUrl: 'http://one.test', fetch: browser, retryIntervalMs: 0 });
+    const viaTwo = remoteStore({ baseUrl: 'http://two.test', fetch: browser, retryIntervalMs: 0 });
+    const record = makeRecord({ expiresAt: NOW + 60_000 });
+    await viaOne.put(record, 0);
+    expect(await viaTwo.get(record.id, 'binder-a', NOW)).toEqual(record);
+    await viaTwo.put({ ...record, version: 2, data: { item: 'pen' } }, 1);
+    await expect(viaOne.put({ ...record, version: 2, data: { item: 'lost' } }, 1)).rejects.toMatchObject({ code: 'version-conflict', actual: 2 });
+    expect((await viaOne.get(record.id, 'binder-a', NOW))!.data).toEqual({ item: 'pen' });
+  });
+});

@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+/** Library build (one ESM file per public entry) and the vitest configuration. */
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: false,
+    sourcemap: true,
+    lib: {
+      formats: ['es'],
+      entry: {
+        core: resolve(import.meta.dirname, 'src/core/index.ts'),
+        graph: resolve(import.meta.dirname, 'src/core/graph.ts'),
+        persist: resolve(import.meta.dirname, 'src/persist/index.ts'),
+        react: resolve(import.meta.dirname, 'src/react/index.ts'),
+        router: resolve(import.meta.dirname, 'src/router/index.ts'),
+        automations: resolve(import.meta.dirname, 'src/automations/index.ts'),
+        sync: resolve(import.meta.dirname, 'src/sync/index.ts'),
+        'react-automations': resolve(import.meta.dirname, 'src/react/automations/index.ts'),
+      },
+    },
+    rollupOptions: {
+      external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
+    },
+  },
+  resolve: {
+    alias: [
+      { find: /^wayflow$/, replacement: resolve(import.meta.dirname, 'src/core/index.ts') },
+      { find: /^wayflow\/graph$/, replacement: resolve(import.meta.dirname, 'src/core/graph.ts') },
+      { find: /^wayflow\/react\/automations$/, replacement: resolve(import.meta.dirname, 'src/react/automations/index.ts') },
+      { find: /^wayflow\/(persist|react|router|server|automations|sync)$/, replacement: resolve(import.meta.dirname, 'src/$1/index.ts') },
+    ],
+  },
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    setupFiles: ['test/setup.ts'],
+    environment: 'node',
+    testTimeout: 20_000,
+  },
+});
