@@ -92,8 +92,13 @@ function RouterSync({ param, onTask }: { param: string; onTask(id: string): void
   const { here, href } = useFlowPaths(param);
   const location = useLocation();
   const addressed = new URLSearchParams(location.search).get(param);
-  const byUrl = useMemo(() => new Map([...compile(task.flow).model.nodes.values()].map((n) => [n.url, n.id])), [task.flow]);
+  const nodes = compile(task.flow).model.nodes;
+  const byUrl = useMemo(() => new Map([...nodes.values()].map((n) => [n.url, n.id])), [nodes]);
   const synced = useRef(step?.id ?? null);
+  // Router updates render in a transition, so the location shown can lag behind a navigation made here:
+  // `left` is the key of the entry navigated away from, `entry` the step path the history is really at.
+  const left = useRef<string | null>(null);
+  const entry = useRef('');
   const taskUrl = step?.url ?? '';
   useEffect(() => {
     onTask(task.id);
@@ -102,22 +107,33 @@ function RouterSync({ param, onTask }: { param: string; onTask(id: string): void
   useEffect(() => {
     const taskStep = step?.id ?? null;
     if (addressed !== task.id) return;
-    if (here === taskUrl) {
+    const lagging = left.current === location.key;
+    if (!lagging) left.current = null;
+    const at = lagging ? entry.current : here;
+    const show = (url: string, replace: boolean) => {
+      left.current = location.key;
+      entry.current = url;
+      navigate(href(url), { replace });
+    };
+    if (at === taskUrl) {
       synced.current = taskStep;
       return;
     }
     if (taskStep !== synced.current) {
+      const shown = synced.current === null ? undefined : nodes.get(synced.current)?.url;
       synced.current = taskStep;
-      // The flow's own path is never a step page: replace it rather than leave a history entry that only redirects.
-      navigate(href(taskUrl), { replace: here === '' });
+      // The flow's own path is never a step page: it becomes the page of the step shown there, so Back returns to it.
+      if (at === '' && shown !== undefined) show(shown, true);
+      show(taskUrl, at === '' && shown === undefined);
       return;
     }
+    if (lagging) return;
     const target = byUrl.get(here);
     const reachable = target !== undefined && status === 'active' && (visited.includes(target) || ahead.includes(target));
-    const stay = () => navigate(href(taskUrl), { replace: true });
+    const stay = () => show(task.state.step?.url ?? '', true);
     if (reachable) task.goTo(target).catch(stay);
     else stay();
-  }, [step?.id, step?.visit, here, status, addressed]);
+  }, [step?.id, step?.visit, here, status, addressed, location.key]);
   return null;
 }
 

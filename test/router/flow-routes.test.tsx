@@ -1,11 +1,22 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { MemoryRouter, type NavigateFunction, Route, Routes, useLocation, useNavigate } from 'react-router';
+import { useLayoutEffect, useState } from 'react';
+import {
+  type Location,
+  MemoryRouter,
+  type NavigateFunction,
+  Route,
+  Router,
+  Routes,
+  UNSAFE_createMemoryHistory as createMemoryHistory,
+  useLocation,
+  useNavigate,
+} from 'react-router';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { action, defineFlow, orGoTo, outcome, requiredState, scaffold, signedIn, type Task } from '../../src/core/index.ts';
+import { action, defineFlow, type Flow, orGoTo, outcome, requiredState, scaffold, signedIn, type Task } from '../../src/core/index.ts';
 import { memoryStore } from '../../src/persist/index.ts';
-import { Field, StepForm, useTask, WayflowProvider } from '../../src/react/index.ts';
+import { Field, StepForm, type StepViews, useTask, WayflowProvider } from '../../src/react/index.ts';
 import { FlowLink, FlowRoutes } from '../../src/router/index.ts';
 
 afterEach(cleanup);
@@ -219,5 +230,91 @@ describe('FlowRoutes guards', () => {
     await waitFor(() => expect(seen).toEqual(['/members/lounge', '/members/welcome']));
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Welcome');
     expect(current!.state.ahead).toEqual(['lounge']);
+  });
+});
+
+/**
+ * A memory router whose rendered location can be held back while the history moves on,
+ * as react-router's transitions let it lag behind a task that moved (a busy page, a fast user).
+ */
+function laggingRouter(path: string) {
+  const history = createMemoryHistory({ initialEntries: [path], v5Compat: true });
+  let held = false;
+  let show: (location: Location) => void = () => undefined;
+  function LaggingRouter({ children }: { children: React.ReactNode }) {
+    const [location, setLocation] = useState(history.location);
+    useLayoutEffect(() => {
+      show = setLocation;
+      return history.listen(({ location: next }) => {
+        if (!held) setLocation(next);
+      });
+    }, []);
+    return (
+      <Router location={location} navigator={history}>
+        {children}
+      </Router>
+    );
+  }
+  return {
+    history,
+    LaggingRouter,
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      held = false;
+      act(() => show(history.location));
+    },
+  };
+}
+
+describe('FlowRoutes when the address lags behind the task', () => {
+  function lagging(path: string, flowToMount: Flow = flow, stepViews: StepViews = views) {
+    const router = laggingRouter(path);
+    render(
+      <WayflowProvider store={memoryStore()} binder="me" tabs={false}>
+        <router.LaggingRouter>
+          <Routes>
+            <Route path={`/${flowToMount.id}/*`} element={<FlowRoutes flow={flowToMount} views={stepViews} />} />
+          </Routes>
+          <Probe />
+        </router.LaggingRouter>
+      </WayflowProvider>,
+    );
+    return router;
+  }
+
+  it('gives the first step its own history entry when the task moved on before the address had the id', async () => {
+    const router = lagging('/order');
+    router.hold();
+    await heading('Your name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    router.release();
+    await at('/order/pay');
+    expect(router.history.index).toBe(1);
+    act(() => go(-1));
+    await heading('Your name');
+    await at('/order/name');
+    expect((screen.getByLabelText('Name') as HTMLInputElement).value).toBe('Ada');
+  });
+
+  it('does not take a stale address for the user going back', async () => {
+    const poll = action({ id: 'poll', title: 'Waiting', submit: () => outcome.suspendAndRepeat(0) });
+    const waiting = defineFlow({ id: 'waiting', title: 'Waiting flow', children: [name, poll, action({ id: 'done', title: 'Done' })] });
+    const router = lagging('/waiting', waiting, { name: views.name, poll: Remember });
+    await heading('Your name');
+    await at('/waiting/name');
+    router.hold();
+    await continueWith('Name', 'Ada');
+    await heading('Waiting');
+    const visit = current?.state.step?.visit;
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    await waitFor(() => expect(current?.state.step?.visit).not.toBe(visit));
+    router.release();
+    await at('/waiting/poll');
+    expect(current?.state.step?.id).toBe('poll');
+    expect(current?.toRecord().history.map((entry) => entry.event)).toEqual(['start', 'submit', 'submit', 'resume']);
+    expect(router.history.index).toBe(1);
   });
 });
