@@ -19,8 +19,9 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
 /**
  * Renders the current step: exactly one `h1` with the step's title, then its view
  * (or, once the task ends, the `completed` / `aborted` content, which should hold an `h1`).
- * On every change focus moves to that heading and a polite live region
- * announces "Step k of n: title".
+ * When the step changes focus moves to that heading and a polite live region
+ * announces "Step k of n: title"; an automatic step that runs again (a waiting
+ * step repeated by SUSPEND_AND_REPEAT) keeps its view mounted and focus where it is.
  * @example
  * <FlowOutlet views={{ login: LoginView }} completed={<h1>Thank you!</h1>} />
  */
@@ -29,7 +30,8 @@ export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepVie
   const { step, status } = task;
   const headingId = useId();
   const region = useRef<HTMLElement>(null);
-  const key = step ? `${step.id}:${step.visit}` : status;
+  // A new visit of a form starts with fresh inputs; an automatic step running again (a waiting step) stays as it is.
+  const key = step ? (step.kind === 'auto' ? step.id : `${step.id}:${step.visit}`) : status;
   const shown = useRef(key);
   useEffect(() => {
     if (shown.current === key) return;

@@ -213,3 +213,44 @@ describe('focus at the end of a flow', () => {
     expect(screen.getByRole('status').textContent).toBe('F: completed');
   });
 });
+
+describe('a waiting step that repeats', () => {
+  it('keeps its view mounted and focus where the user put it when an automatic step runs again', async () => {
+    let checks = 0;
+    const waiting = action({
+      id: 'waiting',
+      title: 'Waiting for approval',
+      auto: true,
+      submit: () => {
+        checks += 1;
+        return checks < 3 ? outcome.suspendAndRepeat(Date.now() + 60_000, { checks }) : outcome.complete({ approved: true });
+      },
+    });
+    const task = await startTask(defineFlow({ id: 'approval', title: 'Approval', children: [waiting, action({ id: 'done', title: 'Approved' })] }));
+    const views = {
+      waiting: ({ task: bound }: StepViewProps) => (
+        <p>
+          Checked {String((bound.data as { checks?: number }).checks ?? 0)} times <button type="button">Cancel order</button>
+        </p>
+      ),
+    };
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={views} />
+      </TaskProvider>,
+    );
+    await screen.findByRole('heading', { level: 1, name: 'Waiting for approval' });
+    const section = screen.getByRole('region', { name: 'Waiting for approval' });
+    const cancel = screen.getByRole('button', { name: 'Cancel order' });
+    cancel.focus();
+    const visit = task.state.step!.visit;
+    await act(() => task.resume());
+    expect(task.state.step).toMatchObject({ id: 'waiting', visit: visit + 1 });
+    await screen.findByText(/Checked 2 times/);
+    expect(screen.getByRole('region', { name: 'Waiting for approval' })).toBe(section);
+    expect(document.activeElement).toBe(cancel);
+    await act(() => task.resume());
+    const next = await screen.findByRole('heading', { level: 1, name: 'Approved' });
+    await waitFor(() => expect(document.activeElement).toBe(next));
+  });
+});
