@@ -36,7 +36,7 @@ describe('the documentation examples', () => {
       vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
         printed.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
       });
-      await import(`../docs/examples/${file}`);
+      await import(/* @vite-ignore */ `../docs/examples/${file}`);
       let at = 0;
       for (const line of expected[file] ?? []) {
         const found = printed.findIndex((p, i) => i >= at && p.includes(line));

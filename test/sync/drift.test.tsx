@@ -1,24 +1,15 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Field, StepForm } from '../../src/react/index.ts';
 import { AutomationFormTask } from '../../src/react/automations/index.ts';
 import { automationClient, automationForm } from '../../src/sync/index.ts';
-import { asSession, pgliteSyncEnv, startOrder, syncApp, syncOptions } from '../server/sync/helpers.ts';
+import { asSession, startOrder, syncTestEnv } from '../server/sync/helpers.ts';
 
 // The browser and a real server app (in process, on PGlite) whose Form schema is stricter than the browser's.
-let env: Awaited<ReturnType<typeof pgliteSyncEnv>>;
-let app: ReturnType<typeof syncApp>;
-const shutdown = new AbortController();
-beforeAll(async () => {
-  env = await pgliteSyncEnv();
-  app = syncApp(env.storage, env.running, syncOptions, { signal: shutdown.signal });
-});
-afterAll(async () => {
-  shutdown.abort();
-  await env?.close();
-});
+const env = syncTestEnv({ app: {} });
+const app = env.fetcher('app');
 afterEach(cleanup);
 
 /** The back office's browser: its bearer token on every request, no EventSource (jsdom has none). */
@@ -28,7 +19,7 @@ const backOffice = automationClient({
   fetch: async (input, init) => {
     const request = new Request(input, init);
     request.headers.set('authorization', 'Bearer bo');
-    return app.fetch(request);
+    return app(request);
   },
 });
 
@@ -51,7 +42,7 @@ const views = {
 
 describe('a form the server’s schema rejects (drifted schemas, or a crafted request)', () => {
   it('shows the server’s field error next to the input, and the automation is unchanged', async () => {
-    const order = await startOrder(asSession((request) => app.fetch(request)));
+    const order = await startOrder(asSession(app));
     const [form] = await backOffice.forms();
     expect(form).toMatchObject({ instanceId: order.id, node: 'approve' });
     const before = await env.running.runner.get(order.id);

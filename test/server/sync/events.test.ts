@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAutomationRunner } from '../../../src/automations/index.ts';
-import { asSession, asUser, definitions, pgliteSyncEnv, sseReader, startOrder, syncApp, syncOptions } from './helpers.ts';
+import { asSession, asUser, definitions, sseReader, startOrder, syncTestEnv } from './helpers.ts';
 
-let env: Awaited<ReturnType<typeof pgliteSyncEnv>>;
-/** Pushes only (no polling to speak of), long idle time. */
-let pushApp: ReturnType<typeof syncApp>;
-/** Fast polling, short idle time and heartbeat. */
-let quickApp: ReturnType<typeof syncApp>;
-const shutdown = new AbortController();
-beforeAll(async () => {
-  env = await pgliteSyncEnv();
-  pushApp = syncApp(env.storage, env.running, { ...syncOptions, pollMs: 60_000, streamIdleMs: 60_000 }, { signal: shutdown.signal });
-  quickApp = syncApp(env.storage, env.running, { ...syncOptions, pollMs: 100, streamIdleMs: 400, heartbeatMs: 50 }, { signal: shutdown.signal });
+const env = syncTestEnv({
+  /** Pushes only (no polling to speak of), long idle time. */
+  push: { pollMs: 60_000, streamIdleMs: 60_000 },
+  /** Fast polling, short idle time and heartbeat. */
+  quick: { pollMs: 100, streamIdleMs: 400, heartbeatMs: 50 },
 });
-afterAll(async () => {
-  shutdown.abort();
-  await env?.close();
-});
-beforeEach(() => env.reset());
-
-const push = (request: Request) => pushApp.fetch(request);
-const quick = (request: Request) => quickApp.fetch(request);
+const push = env.fetcher('push');
+const quick = env.fetcher('quick');
 const approve = (instance: { id: string; forms: { taskId: number }[] }, fetcher = push) =>
   asUser(fetcher, 'bo').post(`/automations/forms/${instance.id}/${instance.forms[0]!.taskId}`, { input: { decision: 'approve', note: 'Ship it' } });
 

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
-import { defineAutomation, flow, requireDataParameters } from '../../../src/automations/index.ts';
+import { type AutomationDefinition, defineAutomation, flow, requireDataParameters } from '../../../src/automations/index.ts';
 import { type AppOptions, createApp } from '../../../src/server/app.ts';
 import { silentLogger } from '../../../src/server/log.ts';
 import { pgliteStorage } from '../../../src/server/pglite.ts';
@@ -67,6 +68,8 @@ export const users: Record<string, { groups?: string[]; permissions?: string[]; 
   viewer: { permissions: ['automations.view'] },
   root: { superuser: true },
   nobody: {},
+  accountant: { groups: ['Accounting'] },
+  organiser: { groups: ['Organization'] },
 };
 
 export const authenticate: Authenticate = (request) => {
@@ -89,21 +92,49 @@ export function syncApp(storage: TaskStorage, running: ServerAutomations, sync: 
 }
 
 /** One in-memory PGlite with the task storage, the automations (scheduler running) and the sync links table. */
-export async function pgliteSyncEnv() {
+async function pgliteSyncEnv(automations: AutomationDefinition[]) {
   const pg = await PGlite.create();
   const storage = await pgliteStorage({ db: pg });
-  const running = await startServerAutomations({ definitions, database: { kind: 'pglite', pg }, logger: silentLogger });
+  const running = await startServerAutomations({ definitions: automations, database: { kind: 'pglite', pg }, logger: silentLogger });
   await syncLinks(running.db);
+  return { pg, storage, running };
+}
+
+/**
+ * The sync server of one test file, in process on one PGlite database: created before its tests,
+ * emptied before each, closed after them. `apps` names the apps to serve on it (overrides of `syncOptions`);
+ * the automations are `definitions` unless `automations` says otherwise.
+ */
+export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<SyncOptions>>, automations: AutomationDefinition[] = definitions) {
+  const shutdown = new AbortController();
+  let live: Awaited<ReturnType<typeof pgliteSyncEnv>> | undefined;
+  const served = new Map<Name, ReturnType<typeof syncApp>>();
+  beforeAll(async () => {
+    live = await pgliteSyncEnv(automations);
+    for (const name of Object.keys(apps) as Name[]) {
+      served.set(name, syncApp(live.storage, live.running, { ...syncOptions, ...apps[name] }, { signal: shutdown.signal }));
+    }
+  });
+  beforeEach(() => live?.pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_sync_links'));
+  afterAll(async () => {
+    shutdown.abort();
+    await live?.running.stop();
+    await live?.storage.close();
+  });
+  const ready = () => {
+    if (!live) throw new Error('syncTestEnv: the environment is set up in beforeAll; use it inside hooks and tests.');
+    return live;
+  };
   return {
-    pg,
-    storage,
-    running,
-    reset: async () => void (await pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_sync_links')),
-    sql: async <Row>(text: string, params?: unknown[]) => (await pg.query<Row>(text, params)).rows,
-    async close() {
-      await running.stop();
-      await storage.close();
+    get storage() {
+      return ready().storage;
     },
+    get running() {
+      return ready().running;
+    },
+    sql: async <Row>(text: string, params?: unknown[]) => (await ready().pg.query<Row>(text, params)).rows,
+    /** The app served as `name`, as a fetch function. */
+    fetcher: (name: Name) => (request: Request) => served.get(name)!.fetch(request),
   };
 }
 

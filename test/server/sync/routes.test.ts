@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../../src/sync/protocol.ts';
-import { asSession, asUser, pgliteSyncEnv, startOrder, syncApp, syncOptions } from './helpers.ts';
+import { asSession, asUser, startOrder, syncTestEnv } from './helpers.ts';
 
-let env: Awaited<ReturnType<typeof pgliteSyncEnv>>;
-let app: ReturnType<typeof syncApp>;
-const shutdown = new AbortController();
-beforeAll(async () => {
-  env = await pgliteSyncEnv();
-  app = syncApp(env.storage, env.running, syncOptions, { signal: shutdown.signal });
-});
-afterAll(async () => {
-  shutdown.abort();
-  await env?.close();
-});
-beforeEach(() => env.reset());
-
-const fetcher = (request: Request) => app.fetch(request);
+const env = syncTestEnv({ app: {} });
+const fetcher = env.fetcher('app');
 const body = async <T>(response: Response) => (await response.json()) as T;
 const errorOf = async (response: Response) => (await response.json()) as { error: { code: string; message: string; fields?: Record<string, string[]> } };
 const history = (id: string) => env.running.runner.history(id);
