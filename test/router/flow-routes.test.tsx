@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { useLayoutEffect, useState } from 'react';
+import { type ReactNode, useLayoutEffect, useState } from 'react';
 import {
   type Location,
   MemoryRouter,
@@ -50,16 +50,20 @@ function Probe() {
   return <output data-testid="url">{`${location.pathname}${location.search}`}</output>;
 }
 
-function app(path: string, store = memoryStore()) {
+type RouterComponent = (props: { children: ReactNode }) => ReactNode;
+
+/** Renders `mounted` at `/<its id>/*` with the address probe, in a MemoryRouter at `path` unless `Router` is given. */
+function app(path: string, store = memoryStore(), { mounted = flow, stepViews = views as StepViews, Router }: { mounted?: Flow; stepViews?: StepViews; Router?: RouterComponent } = {}) {
+  const InRouter: RouterComponent = Router ?? (({ children }) => <MemoryRouter initialEntries={[path]}>{children}</MemoryRouter>);
   render(
     <WayflowProvider store={store} binder="me" tabs={false}>
-      <MemoryRouter initialEntries={[path]}>
+      <InRouter>
         <Routes>
-          <Route path="/order/*" element={<FlowRoutes flow={flow} views={views} completed={<h1>Ordered</h1>} />} />
+          <Route path={`/${mounted.id}/*`} element={<FlowRoutes flow={mounted} views={stepViews} completed={<h1>Ordered</h1>} />} />
           <Route path="/elsewhere" element={<h1>Elsewhere</h1>} />
         </Routes>
         <Probe />
-      </MemoryRouter>
+      </InRouter>
     </WayflowProvider>,
   );
   return store;
@@ -241,7 +245,7 @@ function laggingRouter(path: string) {
   const history = createMemoryHistory({ initialEntries: [path], v5Compat: true });
   let held = false;
   let show: (location: Location) => void = () => undefined;
-  function LaggingRouter({ children }: { children: React.ReactNode }) {
+  function LaggingRouter({ children }: { children: ReactNode }) {
     const [location, setLocation] = useState(history.location);
     useLayoutEffect(() => {
       show = setLocation;
@@ -269,18 +273,9 @@ function laggingRouter(path: string) {
 }
 
 describe('FlowRoutes when the address lags behind the task', () => {
-  function lagging(path: string, flowToMount: Flow = flow, stepViews: StepViews = views) {
+  function lagging(path: string, mounted?: Flow, stepViews?: StepViews) {
     const router = laggingRouter(path);
-    render(
-      <WayflowProvider store={memoryStore()} binder="me" tabs={false}>
-        <router.LaggingRouter>
-          <Routes>
-            <Route path={`/${flowToMount.id}/*`} element={<FlowRoutes flow={flowToMount} views={stepViews} />} />
-          </Routes>
-          <Probe />
-        </router.LaggingRouter>
-      </WayflowProvider>,
-    );
+    app(path, memoryStore(), { mounted, stepViews, Router: router.LaggingRouter });
     return router;
   }
 

@@ -138,6 +138,11 @@ export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<Sync
   };
 }
 
+/** A response's JSON body, typed as `T`. */
+export const body = async <T>(response: Response) => (await response.json()) as T;
+/** The `error` of a refused request's JSON body. */
+export const errorOf = (response: Response) => body<{ error: { code: string; message: string; fields?: Record<string, string[]> } }>(response);
+
 /** Request helpers for a user (bearer token) against `fetcher`. */
 export function asUser(fetcher: (request: Request) => Response | Promise<Response>, user: string) {
   const call = (path: string, init: RequestInit = {}) => {

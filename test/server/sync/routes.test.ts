@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../../src/sync/protocol.ts';
-import { asSession, asUser, startOrder, syncTestEnv } from './helpers.ts';
+import { asSession, asUser, body, errorOf, startOrder, syncTestEnv } from './helpers.ts';
 
 const env = syncTestEnv({ app: {} });
 const fetcher = env.fetcher('app');
-const body = async <T>(response: Response) => (await response.json()) as T;
-const errorOf = async (response: Response) => (await response.json()) as { error: { code: string; message: string; fields?: Record<string, string[]> } };
 const history = (id: string) => env.running.runner.history(id);
 
 describe('POST /automations/start/:automation', () => {

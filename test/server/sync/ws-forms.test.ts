@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../../src/sync/protocol.ts';
 import { conferenceAutomation } from '../../automations/ws-scenarios.ts';
-import { asUser, definitions, syncTestEnv } from './helpers.ts';
+import { asUser, body, definitions, errorOf, syncTestEnv } from './helpers.ts';
 
 // django-ws human tasks (nodes that require input, for a role) are Form nodes: the browser's task list shows them to the role.
 const log: string[] = [];
 const conference = conferenceAutomation(log);
 const env = syncTestEnv({ app: {} }, [...definitions, conference]);
 const fetcher = env.fetcher('app');
-const json = async <T>(response: Response) => (await response.json()) as T;
-const formsOf = async (user: string) => (await json<{ forms: OpenFormSummary[] }>(await asUser(fetcher, user).get('/automations/forms'))).forms;
+const formsOf = async (user: string) => (await body<{ forms: OpenFormSummary[] }>(await asUser(fetcher, user).get('/automations/forms'))).forms;
 
 describe('django-ws human tasks in the browser', () => {
   it('lists each open human task to its role, refuses other roles, validates the required parameters and advances the process', async () => {
@@ -26,24 +25,24 @@ describe('django-ws human tasks in the browser', () => {
 
     const path = `/automations/forms/${created.id}/${accounting[0]!.taskId}`;
     const detail = await asUser(fetcher, 'accountant').get(path);
-    expect((await json<{ form: OpenFormDetail }>(detail)).form).toMatchObject({ node: 'Collect papers', automation: 'Organizing conference', data: {} });
+    expect((await body<{ form: OpenFormDetail }>(detail)).form).toMatchObject({ node: 'Collect papers', automation: 'Organizing conference', data: {} });
     const before = { record: await env.running.runner.get(created.id), history: await env.running.runner.history(created.id) };
 
     const wrongRole = await asUser(fetcher, 'organiser').post(path, { input: { papers: 12 } });
     expect(wrongRole.status).toBe(403);
-    expect((await json<{ error: { code: string; message: string } }>(wrongRole)).error).toMatchObject({
+    expect((await errorOf(wrongRole)).error).toMatchObject({
       code: 'form-forbidden',
       message: expect.stringMatching(/"Organizing conference".*"Collect papers".*group "Accounting"/),
     });
     const missing = await asUser(fetcher, 'accountant').post(path, { input: { pages: 12 } });
     expect(missing.status).toBe(422);
-    expect(Object.keys((await json<{ error: { code: string; fields: Record<string, string[]> } }>(missing)).error.fields)).toEqual(['papers']);
+    expect(Object.keys((await errorOf(missing)).error.fields ?? {})).toEqual(['papers']);
     expect(await env.running.runner.get(created.id)).toEqual(before.record);
     expect(await env.running.runner.history(created.id)).toEqual(before.history);
 
     const done = await asUser(fetcher, 'accountant').post(path, { input: { papers: 12 } });
     expect(done.status).toBe(200);
-    const after = (await json<{ instance: InstanceStatus }>(done)).instance;
+    const after = (await body<{ instance: InstanceStatus }>(done)).instance;
     expect(after.forms.map((f) => f.node)).toEqual(['Search a location']);
     expect(log).toContain('recorded {"papers":12}');
     expect((await env.running.runner.history(created.id)).find((row) => row.status === 'Collect papers')?.completedBy).toBe('accountant');
