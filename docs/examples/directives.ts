@@ -1,17 +1,25 @@
-import { action, defineFlow, outcome, scaffold, startTask } from 'wayflow';
+import { action, defineFlow, outcome, startTask } from 'wayflow';
 
-// A quiz that loops over questions: LEAVE runs the enclosing scaffold again, BREAK leaves it.
+// A quiz that asks a question until three answers are in. The round is a loop: an automatic
+// action that ENTERs its children, and whose returnFromChildren ENTERs them again while the
+// quiz goes on (django-flowcontrol's While loop). LEAVE goes back to the round, BREAK past it.
 let asked = 0;
 const question = action({
   id: 'question',
   title: 'Answer the question',
   submit: (_data, input: unknown) => {
     asked++;
-    if (input === 'give up') return outcome.break();
-    return asked < 3 ? outcome.leave({ asked }) : outcome.complete({ asked });
+    return input === 'give up' ? outcome.break() : outcome.leave({ asked });
   },
 });
-const round = scaffold({ id: 'round', title: 'Round', children: [question] });
+const round = action({
+  id: 'round',
+  title: 'Round',
+  auto: true,
+  children: [question],
+  submit: () => outcome.enter(),
+  returnFromChildren: (data) => ((data.asked as number) < 3 ? outcome.enter() : outcome.continue()),
+});
 const results = action({ id: 'results', title: 'Results' });
 const quiz = defineFlow({ id: 'quiz', title: 'Quiz', children: [round, results] });
 

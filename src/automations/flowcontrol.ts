@@ -1,3 +1,4 @@
+import { type DirectiveMove, directiveMove, type TreeNode } from '../core/directives.ts';
 import { WayflowError } from '../core/errors.ts';
 import { describeError } from './errors.ts';
 
@@ -236,66 +237,52 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     return run;
   };
 
-  /** The position after `from` completes: its next sibling, or up through the parents' returnFromChildren. */
-  async function afterward(from: number[]): Promise<number[] | null> {
-    let current = from;
-    for (;;) {
-      const next = [...current.slice(0, -1), (current.at(-1) as number) + 1];
-      if (actionAt(flow, next)) return next;
-      const parentPos = current.slice(0, -1);
-      if (parentPos.length === 0) return null;
-      const parent = actionAt(flow, parentPos) as FlowAction;
-      const directive = await apply(parent, parentPos, parent.returnFromChildren ? await parent.returnFromChildren(ctx) : undefined);
-      if (directive !== 'continue') return directive;
-      current = parentPos;
-    }
+  /** Follows a move: the action to run next, or the return-from-children path of a parent; null when the run is done. */
+  async function follow(move: DirectiveMove<ActionNode>): Promise<ActionNode | null> {
+    if ('run' in move) return move.run;
+    const parent = move.back;
+    if (!parent) return null;
+    const act = parent.action;
+    return apply(parent, act.returnFromChildren ? await act.returnFromChildren(ctx) : undefined);
   }
 
-  /** Resolves a directive of the action at `at` to the next position; `'continue'` asks the caller to go past it. */
-  async function apply(act: FlowAction, at: number[], result: ActionResult): Promise<number[] | null | 'continue'> {
+  /** Resolves the result of the action at `at` (its `run` or its `returnFromChildren`) to the action that runs next. */
+  async function apply(at: ActionNode, result: ActionResult): Promise<ActionNode | null> {
+    const act = at.action;
     const directive = typeof result === 'object' && result !== null ? result.directive : (result ?? FlowDirective.CONTINUE);
     if (!DIRECTIVES.has(directive)) throw new FlowDirectiveError(flow.name, run.id, act.name, `returned unknown directive "${String(directive)}"`);
     run.log.push({ action: act.name, directive, at: now });
-    switch (directive) {
-      case FlowDirective.CONTINUE:
-        return 'continue';
-      case FlowDirective.ENTER:
-        if (!act.children?.length) throw new FlowDirectiveError(flow.name, run.id, act.name, 'returned ENTER but has no children');
-        return [...at, 0];
-      case FlowDirective.LEAVE:
-        // Run the parent again; at the top level there is no parent loop, so the run ends.
-        return at.length > 1 ? at.slice(0, -1) : null;
-      case FlowDirective.BREAK:
-        return at.length > 1 ? afterward(at.slice(0, -1)) : null;
-      case FlowDirective.ABORT:
-        throw new AbortRun();
-      default: {
-        const suspension = result as { continueAfter: number };
-        throw new SuspendRun(at, directive === FlowDirective.SUSPEND ? 'next' : 'repeat', suspension.continueAfter);
-      }
+    if (directive === FlowDirective.ABORT) throw new AbortRun();
+    if (directive === FlowDirective.SUSPEND || directive === FlowDirective.SUSPEND_AND_REPEAT) {
+      const suspension = result as { continueAfter: number };
+      throw new SuspendRun(at.position, directive === FlowDirective.SUSPEND ? 'next' : 'repeat', suspension.continueAfter);
     }
+    const move = directiveMove(at, directive);
+    if (!move) throw new FlowDirectiveError(flow.name, run.id, act.name, 'returned ENTER but has no children');
+    return follow(move);
   }
 
   try {
     // Where to go: the start, the action the position names, or past it (after a SUSPEND).
-    let pos: number[] | null;
-    if (run.position.length === 0) pos = flow.actions.length > 0 ? [0] : null;
-    else if (run.resume === 'repeat') pos = run.position;
-    else pos = await afterward(run.position);
+    const top = actionTree(flow);
+    let node: ActionNode | null | undefined;
+    if (run.position.length === 0) node = top[0] ?? null;
+    else {
+      node = nodeAt(top, run.position);
+      if (node && run.resume !== 'repeat') node = await follow(directiveMove(node, 'continue')!);
+    }
     run.status = 'pending';
     run.continueAfter = null;
-    if (pos === null) return finish('done');
-    const act = actionAt(flow, pos);
-    if (!act) return finish('failed', new FlowActionMissingError(flow.name, run.id, pos).message);
-    const key = pos.join('.');
+    if (node === null) return finish('done');
+    if (!node) return finish('failed', new FlowActionMissingError(flow.name, run.id, run.position).message);
+    const key = node.position.join('.');
     const count = (counts[key] ?? 0) + 1;
     counts[key] = count;
-    if (count > maxHotLoop) return finish('failed', new FlowHotLoopError(flow.name, run.id, act.name, maxHotLoop).message);
-    run.position = pos;
-    const next = await apply(act, pos, await act.run(ctx));
-    const target = next === 'continue' ? await afterward(pos) : next;
-    if (target === null) return finish('done');
-    run.position = target;
+    if (count > maxHotLoop) return finish('failed', new FlowHotLoopError(flow.name, run.id, node.action.name, maxHotLoop).message);
+    run.position = node.position;
+    const next = await apply(node, await node.action.run(ctx));
+    if (next === null) return finish('done');
+    run.position = next.position;
     run.resume = 'repeat';
     return run;
   } catch (signal) {
@@ -320,11 +307,37 @@ class SuspendRun {
   ) {}
 }
 
-function actionAt(flow: FlowDefinition, position: readonly number[]): FlowAction | undefined {
-  let list: readonly FlowAction[] | undefined = flow.actions;
-  let found: FlowAction | undefined;
+/** One action of a flow in its tree: where it sits (index path) and what runs after it, for `directiveMove`. */
+interface ActionNode extends TreeNode<ActionNode> {
+  readonly action: FlowAction;
+  readonly position: number[];
+}
+
+const trees = new WeakMap<FlowDefinition, ActionNode[]>();
+
+/** The top-level actions of a flow as tree nodes (built once per flow definition). */
+function actionTree(flow: FlowDefinition): ActionNode[] {
+  let top = trees.get(flow);
+  if (!top) {
+    const build = (actions: readonly FlowAction[], parent: ActionNode | null): ActionNode[] => {
+      const nodes = actions.map((action, i): ActionNode => ({ action, position: [...(parent?.position ?? []), i], parent, children: [] }));
+      nodes.forEach((node, i) => {
+        Object.assign(node, { next: nodes[i + 1], children: build(node.action.children ?? [], node) });
+      });
+      return nodes;
+    };
+    top = build(flow.actions, null);
+    trees.set(flow, top);
+  }
+  return top;
+}
+
+/** The node at an index path, or undefined when the flow has no action there. */
+function nodeAt(top: readonly ActionNode[], position: readonly number[]): ActionNode | undefined {
+  let list = top;
+  let found: ActionNode | undefined;
   for (const index of position) {
-    found = list?.[index];
+    found = list[index];
     if (!found) return undefined;
     list = found.children;
   }

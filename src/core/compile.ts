@@ -1,19 +1,7 @@
 import { assign, createMachine, type StateMachine } from 'xstate';
 import type { AnyAction, Flow, FlowNode, Scaffold, TaskData } from './definition.ts';
 import { DefinitionError } from './errors.ts';
-import {
-  ABORTED,
-  breakDestination,
-  buildModel,
-  COMPLETED,
-  continueDestination,
-  type Destination,
-  type FlowModel,
-  finishDestination,
-  isStep,
-  leaveDestination,
-  type NodeInfo,
-} from './model.ts';
+import { ABORTED, buildModel, COMPLETED, type Destination, destinationOf, type FlowModel, isStep, type NodeInfo } from './model.ts';
 import type { MovingOutcome, User } from './outcomes.ts';
 import type { Precondition } from './preconditions.ts';
 import { findProblems } from './validate.ts';
@@ -124,12 +112,16 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const effects = applyOutcome(step);
   const go = (guard: Guard, destination: Destination | undefined): Transition[] =>
     destination === undefined ? [] : [{ guard, target: ref(destination), reenter: true, actions: effects }];
+  const next = destinationOf(info, 'continue');
+  // In an explicit scaffold the children name their targets: CONTINUE has no meaning there.
+  const explicit = (info.parent?.node as Scaffold | undefined)?.transitions === 'explicit';
   const outcomes: Transition[] = [
-    ...go(outcomeIs('complete'), finishDestination(info)),
+    ...go(outcomeIs('complete'), next),
     ...(node.targets ?? []).flatMap((t) => go(outcomeIs('goto', t), t)),
-    ...go(outcomeIs('continue'), continueDestination(info)),
-    ...go(outcomeIs('leave'), leaveDestination(info)),
-    ...go(outcomeIs('break'), breakDestination(info)),
+    ...go(outcomeIs('continue'), explicit ? undefined : next),
+    ...go(outcomeIs('leave'), destinationOf(info, 'leave')),
+    ...go(outcomeIs('break'), destinationOf(info, 'break')),
+    ...go(outcomeIs('enter'), destinationOf(info, 'enter')),
     ...go(outcomeIs('abort'), ABORTED),
     { guard: outcomeIs('suspend'), target: '$suspended', actions: effects },
     { guard: outcomeIs('suspend-and-repeat'), target: '$suspendedRepeat', actions: effects },
@@ -139,11 +131,10 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     $gate: { always: gate(node.preconditions, '$ready') },
     $blocked: {},
     $ready: { entry: enterStep(step, !node.auto), on: { OUTCOME: outcomes } },
-    $suspended: { on: { RESUME: { guard: due, target: ref(continueDestination(info) ?? finishDestination(info)) } } },
+    $suspended: { on: { RESUME: { guard: due, target: ref(next!) } } },
     $suspendedRepeat: { on: { RESUME: { guard: due, target: ref(step), reenter: true } } },
   };
   if (node.children?.length) {
-    outcomes.push(...go(outcomeIs('enter'), node.children[0]!.id));
     states.$returned = { on: { OUTCOME: outcomes } };
     Object.assign(states, childStates(node.children, nodes));
   }

@@ -1,4 +1,5 @@
 import type { AnyAction, Flow, FlowNode } from './definition.ts';
+import { type DirectiveMove, directiveMove, type TreeDirective } from './directives.ts';
 import type { DefinitionProblem } from './errors.ts';
 
 /** A node of a flow together with everything its position implies. */
@@ -6,7 +7,10 @@ export interface NodeInfo {
   readonly node: FlowNode | Flow;
   readonly id: string;
   readonly parent: NodeInfo | null;
-  readonly index: number;
+  /** The sibling that runs after this node when it completes: the next child of an action or a linear scaffold. */
+  readonly next?: NodeInfo | undefined;
+  /** The children, in declaration order. */
+  readonly children: readonly NodeInfo[];
   /** Ids from the root down to this node, for definition errors: `checkout > identify > login` (empty in production builds). */
   readonly where: string;
   /** URL path of the node below the flow's mount point: `/identify/login`. */
@@ -40,19 +44,23 @@ export function isStep(node: FlowNode | Flow): boolean {
 export function buildModel(flow: Flow): FlowModel {
   const nodes = new Map<string, NodeInfo>();
   const problems: DefinitionProblem[] = [];
-  const visit = (node: FlowNode | Flow, parent: NodeInfo | null, index: number): NodeInfo => {
+  const visit = (node: FlowNode | Flow, parent: NodeInfo | null): NodeInfo => {
     const where = process.env.NODE_ENV === 'production' ? '' : parent ? `${parent.where} > ${node.id}` : String(node.id);
     const url = parent ? `${parent.url}/${node.path ?? node.id}` : '';
-    const info: NodeInfo = { node, id: node.id, parent, index, where, url };
+    const info: { -readonly [K in keyof NodeInfo]: NodeInfo[K] } = { node, id: node.id, parent, where, url, children: [] };
     const seen = nodes.get(node.id);
     if (!seen) nodes.set(node.id, info);
     if (process.env.NODE_ENV !== 'production') lint(node, where, seen, problems);
-    node.children?.forEach((child, i) => {
-      visit(child, info, i);
-    });
+    const children = node.children?.map((child) => visit(child, info)) ?? [];
+    info.children = children;
+    if (node.kind === 'action' || node.transitions === 'linear') {
+      children.forEach((child, i) => {
+        (child as typeof info).next = children[i + 1];
+      });
+    }
     return info;
   };
-  const root = visit(flow, null, 0);
+  const root = visit(flow, null);
   return { flow, root, nodes, problems };
 }
 
@@ -73,35 +81,26 @@ function lint(node: FlowNode | Flow, where: string, seen: NodeInfo | undefined, 
   }
 }
 
-const siblingsOf = (info: NodeInfo): readonly FlowNode[] => info.parent?.node.children ?? [];
+/** The destination of a move: a scaffold has no return-from-children hook, so going back to it goes on after it. */
+function destinationOfMove(move: DirectiveMove<NodeInfo> | undefined): Destination | undefined {
+  if (!move) return undefined;
+  if ('run' in move) return move.run.id;
+  const back = move.back;
+  if (!back) return COMPLETED;
+  return back.node.kind === 'action' ? `${back.id}.$returned` : destinationOfMove(directiveMove(back, 'continue'));
+}
+
+/**
+ * Where a directive of the node leads (see `directiveMove`): a node id, `id.$returned` (the
+ * action's `returnFromChildren` decides), or `$completed`; `undefined` for ENTER without children.
+ */
+export function destinationOf(info: NodeInfo, directive: TreeDirective): Destination | undefined {
+  return destinationOfMove(directiveMove(info, directive));
+}
 
 /** Where control goes when `info` is done and its parent decides (the `complete` outcome). */
 export function finishDestination(info: NodeInfo): Destination {
-  const parent = info.parent;
-  if (!parent) return COMPLETED;
-  const next = siblingsOf(info)[info.index + 1];
-  if (parent.node.kind === 'action') return next ? next.id : `${parent.id}.$returned`;
-  if (parent.node.transitions === 'linear' && next) return next.id;
-  return finishDestination(parent);
-}
-
-/** CONTINUE: the next sibling in declaration order; `undefined` inside an explicit scaffold. */
-export function continueDestination(info: NodeInfo): Destination | undefined {
-  const parent = info.parent;
-  if (parent?.node.kind === 'scaffold' && parent.node.transitions === 'explicit') return undefined;
-  return finishDestination(info);
-}
-
-/** LEAVE: run the parent again from its start (the root restarts the flow). */
-export function leaveDestination(info: NodeInfo): Destination {
-  return (info.parent ?? info).id;
-}
-
-/** BREAK: leave the parent and go where the parent's CONTINUE would go. */
-export function breakDestination(info: NodeInfo): Destination {
-  const parent = info.parent;
-  if (!parent) return COMPLETED;
-  return continueDestination(parent) ?? finishDestination(parent);
+  return destinationOf(info, 'continue')!;
 }
 
 /** The nodes entered, outermost first, when control enters `info` and every gate passes. */

@@ -48,9 +48,9 @@ export const outcome = {
   continue: directive('continue'),
   /** ENTER: run this action's own children. */
   enter: directive('enter'),
-  /** LEAVE: run the parent again from its start (`continue` in a loop). */
+  /** LEAVE: back to the parent at once, whose `returnFromChildren` decides (a scaffold goes on after itself). */
   leave: directive('leave'),
-  /** BREAK: leave the parent and go to what follows it (`break` in a loop). */
+  /** BREAK: past the parent, without its `returnFromChildren` (`break` in a loop). */
   break: directive('break'),
   /** ABORT: stop the task for good. */
   abort: (reason?: string): Outcome<never> => ({ type: 'abort', reason }),

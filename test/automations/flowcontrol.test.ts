@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type ActionContext,
   action,
   type FlowAction,
   FlowControl,
@@ -55,18 +56,50 @@ describe('flowcontrol directives', () => {
     expect(run?.error).toMatch(/"lonely" returned ENTER but has no children/);
   });
 
-  it('LEAVE runs the parent again, like continue in a loop', async () => {
-    const loop = action(
-      'loop',
-      (ctx) => {
-        ctx.state.rounds = ((ctx.state.rounds as number) ?? 0) + 1;
-        return (ctx.state.rounds as number) <= 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE;
-      },
-      { children: [step('body', FlowDirective.LEAVE), step('skipped by leave')] },
-    );
+  it('LEAVE returns to the parent, whose returnFromChildren decides: a while loop enters its children again', async () => {
+    const rounds = (ctx: ActionContext) => {
+      ctx.state.rounds = ((ctx.state.rounds as number) ?? 0) + 1;
+      return (ctx.state.rounds as number) <= 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE;
+    };
+    const loop = action('while', rounds, { children: [step('body', FlowDirective.LEAVE), step('skipped by leave')], returnFromChildren: rounds });
     const { trail, run } = await trailOf([loop, step('after')]);
     expect(trail).toEqual(['body', 'body', 'body', 'after']);
     expect(run?.state.rounds).toBe(4);
+  });
+
+  it('LEAVE inside an if-like action goes on after it, without running the action again', async () => {
+    let entered = 0;
+    const when = action(
+      'if',
+      () => {
+        entered++;
+        return FlowDirective.ENTER;
+      },
+      { children: [step('inside', FlowDirective.LEAVE), step('skipped by leave')] },
+    );
+    const { trail, run } = await trailOf([when, step('after')]);
+    expect(run?.status).toBe('done');
+    expect(trail).toEqual(['inside', 'after']);
+    expect(entered).toBe(1);
+    expect(run?.log.map((l) => `${l.action}:${l.directive}`)).toEqual(['if:enter', 'inside:leave', 'if:continue', 'after:continue']);
+  });
+
+  it('BREAK goes on after the parent without calling its returnFromChildren', async () => {
+    const returned: string[] = [];
+    const parent = action('parent', () => FlowDirective.ENTER, {
+      children: [step('stop', FlowDirective.BREAK)],
+      returnFromChildren: () => {
+        returned.push('parent');
+      },
+    });
+    const { trail } = await trailOf([parent, step('after')]);
+    expect(trail).toEqual(['stop', 'after']);
+    expect(returned).toEqual([]);
+  });
+
+  it('LEAVE and BREAK at the top level end the run as done', async () => {
+    expect(await trailOf([step('a', FlowDirective.LEAVE), step('b')])).toMatchObject({ run: { status: 'done' }, trail: ['a'] });
+    expect(await trailOf([step('a', FlowDirective.BREAK), step('b')])).toMatchObject({ run: { status: 'done' }, trail: ['a'] });
   });
 
   it('BREAK runs the parent’s next sibling, like break in a loop', async () => {
@@ -130,17 +163,20 @@ describe('flowcontrol directives', () => {
   });
 
   it('stops a hot loop after maxHotLoop runs of one action', async () => {
-    const { control } = setup([{ name: 'f', actions: [step('spin', FlowDirective.ENTER, [step('again', FlowDirective.LEAVE)])] }], 5);
+    const spin = action('spin', () => FlowDirective.ENTER, { children: [step('again', FlowDirective.LEAVE)], returnFromChildren: () => FlowDirective.ENTER });
+    const { control } = setup([{ name: 'f', actions: [spin] }], 5);
     const run = await control.startRun('f');
     expect(run?.status).toBe('failed');
-    expect(run?.error).toMatch(/ran more than 5 times/);
-    expect(run?.state.trail).toEqual(['spin', 'again', 'spin', 'again', 'spin', 'again', 'spin', 'again', 'spin', 'again']);
+    expect(run?.error).toMatch(/"again" ran more than 5 times/);
+    expect(run?.state.trail).toEqual(['again', 'again', 'again', 'again', 'again']);
   });
 });
 
 describe('flowcontrol runs', () => {
   it('runs the loop example of docs/automations.md', async () => {
-    const loop = action('loop', (ctx) => (((ctx.state.n as number) ?? 0) < 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE), {
+    const below3 = (ctx: ActionContext) => (((ctx.state.n as number) ?? 0) < 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE);
+    const loop = action('loop', below3, {
+      returnFromChildren: below3,
       children: [
         action('work', (ctx) => {
           ctx.state.n = ((ctx.state.n as number) ?? 0) + 1;

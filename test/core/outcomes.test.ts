@@ -131,12 +131,12 @@ describe('flowcontrol directives', () => {
       ],
     });
 
-    it('LEAVE runs the parent scaffold again from its first child', async () => {
+    it('LEAVE returns to the parent scaffold, which goes on after itself (a scaffold has no loop)', async () => {
       const task = await startTask(flow);
       await at(task);
       expect(await at(task)).toBe('i2');
-      expect(await at(task, outcome.leave())).toBe('i1');
-      expect(task.state.step?.visit).toBe(2);
+      expect(await at(task, outcome.leave())).toBe('o2');
+      expect(await at(task, outcome.leave())).toBe('end');
     });
 
     it('BREAK leaves the parent and goes to its next sibling, skipping the rest of the parent', async () => {
@@ -147,21 +147,50 @@ describe('flowcontrol directives', () => {
       expect(await at(task, outcome.break())).toBe('end');
     });
 
-    it('LEAVE and BREAK of the children of an action re-run the action or go past it', async () => {
-      const parent = step('parent', { children: [step('c1'), step('c2')] });
+    it('LEAVE of the children of an action runs its returnFromChildren; BREAK goes past the action without it', async () => {
+      const returns: string[] = [];
+      const parent = step('parent', {
+        children: [step('c1'), step('c2')],
+        returnFromChildren: (data) => {
+          returns.push('parent');
+          return data.again ? outcome.enter({ again: false }) : outcome.continue();
+        },
+      });
       const task = await startTask(defineFlow({ id: 'g', title: 'G', children: [parent, step('after')] }));
-      expect(await at(task, outcome.enter())).toBe('c1');
-      expect(await at(task, outcome.leave())).toBe('parent');
-      expect(await at(task, outcome.enter())).toBe('c1');
+      expect(await at(task, outcome.enter({ again: true }))).toBe('c1');
+      expect(await at(task, outcome.leave())).toBe('c1');
+      expect(returns).toEqual(['parent']);
+      expect(await at(task, outcome.leave())).toBe('after');
+      expect(returns).toEqual(['parent', 'parent']);
+      await task.back();
+      expect(task.state.step?.id).toBe('c1');
       expect(await at(task, outcome.break())).toBe('after');
+      expect(returns).toEqual(['parent', 'parent']);
     });
 
-    it('LEAVE at the top level restarts the flow; BREAK there completes it', async () => {
-      const task = await startTask(defineFlow({ id: 'g', title: 'G', children: [step('a'), step('b')] }));
-      await at(task);
-      expect(await at(task, outcome.leave())).toBe('a');
-      await at(task);
-      expect(await at(task, outcome.break())).toBe('completed');
+    it('LEAVE inside an if-like automatic action goes on after it instead of entering it again', async () => {
+      let entered = 0;
+      const when = action({
+        id: 'when',
+        title: 'When',
+        auto: true,
+        children: [step('inside')],
+        submit: () => {
+          entered++;
+          return outcome.enter();
+        },
+      });
+      const task = await startTask(defineFlow({ id: 'if', title: 'If', children: [when, step('after')] }));
+      expect(task.state.step?.id).toBe('inside');
+      expect(await at(task, outcome.leave())).toBe('after');
+      expect(entered).toBe(1);
+      expect(task.state.error).toBeNull();
+    });
+
+    it('LEAVE and BREAK at the top level complete the task, as they end a django-flowcontrol run', async () => {
+      const flow2 = defineFlow({ id: 'g', title: 'G', children: [step('a'), step('b')] });
+      expect(await at(await startTask(flow2), outcome.leave())).toBe('completed');
+      expect(await at(await startTask(flow2), outcome.break())).toBe('completed');
     });
   });
 
