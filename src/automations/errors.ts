@@ -151,3 +151,16 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** Renders a value an automation's code returned, for error messages: `undefined`, `"tomorrow" (string)`, `{"at":1} (object)`. */
+export function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
+  let shown: string;
+  try {
+    shown = typeof value === 'function' ? `function ${value.name || '(anonymous)'}` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  return `${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown} (${Array.isArray(value) ? 'array' : typeof value})`;
+}

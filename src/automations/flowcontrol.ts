@@ -1,6 +1,6 @@
 import { type DirectiveMove, directiveMove, type TreeNode } from '../core/directives.ts';
 import { WayflowError } from '../core/errors.ts';
-import { describeError } from './errors.ts';
+import { describeError, describeValue } from './errors.ts';
 
 /** django-flowcontrol's `FlowDirective`: what an action tells the engine to do next. */
 export const FlowDirective = {
@@ -23,7 +23,11 @@ export const FlowDirective = {
 /** One of the `FlowDirective` values. */
 export type FlowDirectiveValue = (typeof FlowDirective)[keyof typeof FlowDirective];
 
-/** What an action returns: a directive (nothing means CONTINUE), or a suspension with its time. */
+/**
+ * What an action returns: a directive (nothing means CONTINUE), or a suspension with its time.
+ * A bare `SUSPEND` / `SUSPEND_AND_REPEAT` pauses until the next continue pass
+ * (`continueAfter` = now, as django-flowcontrol's `suspend_flowrun` sets it).
+ */
 export type ActionResult =
   | FlowDirectiveValue
   | { directive: typeof FlowDirective.SUSPEND | typeof FlowDirective.SUSPEND_AND_REPEAT; continueAfter: number }
@@ -254,8 +258,12 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     run.log.push({ action: act.name, directive, at: now });
     if (directive === FlowDirective.ABORT) throw new AbortRun();
     if (directive === FlowDirective.SUSPEND || directive === FlowDirective.SUSPEND_AND_REPEAT) {
-      const suspension = result as { continueAfter: number };
-      throw new SuspendRun(at.position, directive === FlowDirective.SUSPEND ? 'next' : 'repeat', suspension.continueAfter);
+      // A bare SUSPEND has django-flowcontrol's meaning: continue_after = now, the next continue pass.
+      const continueAfter = typeof result === 'object' && result !== null ? result.continueAfter : now;
+      if (typeof continueAfter !== 'number' || !Number.isFinite(continueAfter)) {
+        throw new FlowDirectiveError(flow.name, run.id, act.name, `returned ${directive} with continueAfter ${describeValue(continueAfter)}, not a time (epoch ms); use suspend(at) or return FlowDirective.SUSPEND for the next continue pass`);
+      }
+      throw new SuspendRun(at.position, directive === FlowDirective.SUSPEND ? 'next' : 'repeat', continueAfter);
     }
     const move = directiveMove(at, directive);
     if (!move) throw new FlowDirectiveError(flow.name, run.id, act.name, 'returned ENTER but has no children');

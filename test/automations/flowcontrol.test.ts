@@ -151,6 +151,33 @@ describe('flowcontrol directives', () => {
     expect(await control.get(run?.id as string)).toMatchObject({ status: 'done', state: { polls: 3, trail: ['after'] } });
   });
 
+  it('a bare SUSPEND pauses until the next continue pass, as django-flowcontrol sets continue_after to now', async () => {
+    const { control, clock } = setup([{ name: 'f', actions: [step('yield', FlowDirective.SUSPEND), step('after')] }]);
+    const run = await control.startRun('f');
+    expect(run).toMatchObject({ status: 'waiting', continueAfter: T0, state: { trail: ['yield'] } });
+    clock.advance(1);
+    await control.continueFlowRuns();
+    expect(await control.get(run?.id as string)).toMatchObject({ status: 'done', continueAfter: null, state: { trail: ['yield', 'after'] } });
+  });
+
+  it('a bare SUSPEND_AND_REPEAT runs the action again on the next continue pass', async () => {
+    const poll = action('poll', (ctx) => {
+      ctx.state.polls = ((ctx.state.polls as number) ?? 0) + 1;
+      return (ctx.state.polls as number) < 2 ? FlowDirective.SUSPEND_AND_REPEAT : FlowDirective.CONTINUE;
+    });
+    const { control } = setup([{ name: 'f', actions: [poll] }]);
+    const run = await control.startRun('f');
+    expect(run).toMatchObject({ status: 'waiting', continueAfter: T0, state: { polls: 1 } });
+    await control.continueFlowRuns();
+    expect(await control.get(run?.id as string)).toMatchObject({ status: 'done', state: { polls: 2 } });
+  });
+
+  it('fails the run, naming the action and the value, when a suspension carries no time', async () => {
+    const { run } = await trailOf([step('broken', { directive: FlowDirective.SUSPEND, continueAfter: 'tomorrow' } as never)]);
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run?.error).toMatch(/FlowDirectiveError: Flow "f", run run1: action "broken" returned suspend with continueAfter "tomorrow" \(string\), not a time/);
+  });
+
   it('fails the run with the error when an action throws', async () => {
     const { run } = await trailOf([
       step('a'),
