@@ -3,6 +3,7 @@ import {
   type Actor,
   deliverMessage,
   type FormSelector,
+  type IncomingMessage,
   nextDueAt,
   openForms,
   startInstance,
@@ -115,17 +116,31 @@ export class AutomationRunner {
    */
   async create(automation: AutomationDefinition | string, data: AutomationData = {}, options: CreateOptions = {}): Promise<InstanceRecord> {
     const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
-    const now = this.clock.now();
-    const started = await startInstance(definition, { id: this.newId(), key: this.newKey(), data: structuredClone(data), now });
-    const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
-    const existing = await this.storage.transaction(async (tx) => {
-      const holder = await tx.insertInstance(record);
-      if (!holder) await tx.applyHistory(started.history);
-      return holder;
-    });
+    const { record, insert } = await this.newInstance(definition, data);
+    const existing = await this.storage.transaction(insert);
     if (existing) return existing;
     if (options.autorun ?? true) return this.run(record.id);
     return record;
+  }
+
+  /**
+   * A new instance of `definition` with `data`, and `insert`, which stores it with its first
+   * history rows inside a transaction and resolves to null, or to the holder of its unique
+   * key (then nothing is inserted).
+   */
+  private async newInstance(
+    definition: AutomationDefinition,
+    data: AutomationData,
+  ): Promise<{ record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }> {
+    const now = this.clock.now();
+    const started = await startInstance(definition, { id: this.newId(), key: this.newKey(), data: structuredClone(data), now });
+    const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
+    const insert = async (tx: AutomationStorageTx) => {
+      const holder = await tx.insertInstance(record);
+      if (!holder) await tx.applyHistory(started.history);
+      return holder;
+    };
+    return { record, insert };
   }
 
   /** The instance with this id. */
@@ -225,11 +240,12 @@ export class AutomationRunner {
    */
   async sendMessage(id: string, message: string, token?: string, payload: AutomationData = {}): Promise<unknown> {
     let result: unknown;
-    await this.transact(id, async (definition, state, now) => {
-      const delivered = await deliverMessage(definition, state, withToken({ message, payload }, token), now);
-      result = delivered.result;
-      return { state: delivered.state, history: [], effects: [], changed: true };
-    });
+    await this.transact(
+      id,
+      delivery(withToken({ message, payload }, token), (reply) => {
+        result = reply;
+      }),
+    );
     await this.run(id);
     return result;
   }
@@ -242,7 +258,10 @@ export class AutomationRunner {
 
   /**
    * Creates an instance and delivers the message before its first node runs. The unique
-   * data keys (if any) are taken from `payload` and must be present there.
+   * data keys (if any) are taken from `payload` and must be present there. Creation and
+   * delivery are one transaction: a message the receiver refuses (missing data, a throwing
+   * receiver) stores nothing. A unique automation with a holder of the key gets the message
+   * delivered to that holder instead.
    */
   async createOnMessage(
     automation: AutomationDefinition | string,
@@ -258,9 +277,18 @@ export class AutomationRunner {
       if (missing.length > 0) throw new MissingMessageDataError(definition.name, message, missing);
       for (const k of definition.unique) data[k] = payload[k];
     }
-    const created = await this.create(definition, data, { autorun: false });
-    const result = await this.sendMessage(created.id, message, token, payload);
-    return { instance: await this.get(created.id), result };
+    const { record, insert } = await this.newInstance(definition, data);
+    let result: unknown;
+    const deliver = delivery(withToken({ message, payload }, token), (reply) => {
+      result = reply;
+    });
+    const { id, effects } = await this.storage.transaction(async (tx) => {
+      const id = (await insert(tx))?.id ?? record.id;
+      return { id, ...(await this.computeIn(tx, id, deliver, true)) };
+    });
+    for (const effect of effects) this.onEffect(effect);
+    await this.run(id);
+    return { instance: await this.get(id), result };
   }
 
   /**
@@ -384,11 +412,9 @@ export class AutomationRunner {
           const { effects } = await this.computeIn(
             tx,
             target,
-            async (definition, state, now) => {
-              const reply = await deliverMessage(definition, state, incoming, now);
-              result = reply.result;
-              return { state: reply.state, history: [], effects: [], changed: true };
-            },
+            delivery(incoming, (reply) => {
+              result = reply;
+            }),
             true,
           );
           if (!broadcast || result === 'received') await tx.deleteMessage(queued.id);
@@ -416,6 +442,15 @@ export class AutomationRunner {
     const running = await tx.listInstances({ automation: queued.to.automation, finished: false });
     return running.map((r) => r.id).filter((id) => id !== queued.from?.instanceId);
   }
+}
+
+/** The engine step that delivers `incoming` to an instance's receiver; `reply` gets what the receiver returned. */
+function delivery(incoming: IncomingMessage, reply: (result: unknown) => void) {
+  return async (definition: AutomationDefinition, state: InstanceState, now: number): Promise<StepResult> => {
+    const delivered = await deliverMessage(definition, state, incoming, now);
+    reply(delivered.result);
+    return { state: delivered.state, history: [], effects: [], changed: true };
+  };
 }
 
 function randomKey(): string {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { AutomationStorage, InstanceRecord } from '../../src/automations/index.ts';
+import {
+  type AutomationStorage,
+  createAutomationRunner,
+  defineAutomation,
+  flow,
+  type InstanceRecord,
+  ManualClock,
+  MissingMessageDataError,
+  requireDataParameters,
+} from '../../src/automations/index.ts';
 
 /** A stored instance with sensible defaults, for storage tests. */
 export function record(overrides: Partial<InstanceRecord> & { id: string }): InstanceRecord {
@@ -111,6 +120,35 @@ export function automationStorageContract(name: string, make: () => AutomationSt
         expect(await tx.deleteFinishedBefore(20)).toEqual({ automations: 1, tasks: 1 });
         expect((await tx.listInstances({})).map((r) => r.id).sort()).toEqual(['new', 'running']);
       });
+    });
+
+    it('stores nothing when a create-on-message is refused: creation and delivery are one transaction', async () => {
+      const storage = await make();
+      let ids = 0;
+      const runner = createAutomationRunner({ storage, clock: new ManualClock(1_000), newId: () => `i${++ids}` });
+      const signups = defineAutomation('Signups', {
+        unique: ['list'],
+        receivers: {
+          subscribe: requireDataParameters({ email: 'string' }, (ctx, _token, payload) => {
+            if (payload.email === 'spam@x') throw new Error('refused by the receiver');
+            ctx.data.emails = [...((ctx.data.emails as string[] | undefined) ?? []), payload.email];
+          }),
+        },
+        nodes: { wait: flow.execute().asSoonAs(() => false), end: flow.end() },
+      });
+      runner.register(signups);
+      const stored = () => storage.transaction(async (tx) => ({ instances: await tx.listInstances({}), history: await tx.history('i1'), outbox: await tx.pendingMessages(10) }));
+
+      await expect(runner.createOnMessage(signups, 'subscribe', undefined, { list: 'news' })).rejects.toBeInstanceOf(MissingMessageDataError);
+      await expect(runner.createOnMessage(signups, 'subscribe', undefined, { list: 'news', email: 'spam@x' })).rejects.toThrow('refused by the receiver');
+      expect(await stored()).toEqual({ instances: [], history: [], outbox: [] });
+      expect(await runner.stepAll()).toEqual({ advanced: 0, delivered: 0 });
+
+      const { instance } = await runner.createOnMessage(signups, 'subscribe', undefined, { list: 'news', email: 'a@x' });
+      expect(instance.data).toMatchObject({ list: 'news', emails: ['a@x'] });
+      await expect(runner.createOnMessage(signups, 'subscribe', undefined, { list: 'news' })).rejects.toBeInstanceOf(MissingMessageDataError);
+      const after = await stored();
+      expect(after.instances.map((r) => [r.id, r.data.emails])).toEqual([[instance.id, ['a@x']]]);
     });
   });
 }
