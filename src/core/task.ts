@@ -35,7 +35,7 @@ export const systemClock: Clock = {
 export interface TaskOptions {
   /** Where every transition is committed; without one the task lives only in memory. */
   store?: StateStore;
-  /** The value the task is bound to (see `TaskRecord.binder`). */
+  /** The value the task is bound to (see `TaskRecord.binder`); stores refuse an empty one. Default `"unbound"`, shared by every task started without one. */
   binder?: string;
   clock?: Clock;
   /** The signed-in user, checked by `signedIn()` preconditions. */
@@ -108,6 +108,8 @@ export type SubmitOutcome =
 
 type Feedback = Pick<TaskState, 'errors' | 'message' | 'error'>;
 const NO_FEEDBACK: Feedback = { errors: {}, message: null, error: null };
+/** The binder of tasks started without one: every such task of a store is visible to every caller that gives none. */
+export const UNBOUND = 'unbound';
 /** How long a task may sit idle before it expires, unless the flow or the options say otherwise (20 minutes, as django-flows). */
 export const DEFAULT_IDLE_MS = 20 * 60 * 1000;
 const DEFAULT_HOT_LOOP = 10;
@@ -157,7 +159,7 @@ export class Task {
     this.#snapshot = snapshot;
     this.#store = options.store;
     this.#clock = options.clock ?? systemClock;
-    this.#binder = options.binder ?? '';
+    this.#binder = options.binder ?? UNBOUND;
     this.#idleMs = options.idleTimeoutMs ?? compiled.flow.idleTimeoutMs ?? DEFAULT_IDLE_MS;
     this.#createdAt = record.createdAt;
     this.#lastActiveAt = record.lastActiveAt;

@@ -1,4 +1,5 @@
 import { DEFAULT_DATABASE, openWayflowDatabase } from './indexeddb.ts';
+import { requireBinder } from './record.ts';
 
 const KEY = 'binder';
 
@@ -43,7 +44,12 @@ export async function rotateBrowserBinder(options: { name?: string } = {}): Prom
   return secret;
 }
 
-/** Resolves a `BinderSource` to the value tasks are bound to. */
+/**
+ * Resolves a `BinderSource` to the value tasks are bound to. Throws `EmptyBinderError` when
+ * it is empty or not a string (a binder function that returned nothing), never binds to `''`.
+ */
 export async function resolveBinder(source: BinderSource): Promise<string> {
-  return typeof source === 'function' ? await source() : source;
+  const binder: unknown = typeof source === 'function' ? await source() : source;
+  requireBinder(binder, typeof source === 'function' ? 'The binder function' : 'The binder');
+  return binder;
 }

@@ -2,7 +2,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import { type TaskRecordError, VersionConflictError } from '../core/errors.ts';
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
 import { stepOfRecord } from './memory.ts';
-import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore } from './record.ts';
+import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
 /** The typed layout of wayflow's one IndexedDB database. */
 export interface WayflowDatabase extends DBSchema {
@@ -121,6 +121,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
   return {
     async get(id, binder, now = clock()) {
+      requireBinder(binder, `Reading task ${id}`);
       const record = await check(await (await db()).get('tasks', id), id, binder);
       return record && record.expiresAt > now ? record : null;
     },
@@ -161,12 +162,14 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     },
 
     async delete(id, binder) {
+      requireBinder(binder, `Deleting task ${id}`);
       const tx = (await db()).transaction('tasks', 'readwrite', { durability: 'relaxed' });
       if (binderOf(await tx.store.get(id)) === binder) await tx.store.delete(id);
       await tx.done;
     },
 
     async list(binder, now = clock()) {
+      requireBinder(binder, 'Listing tasks');
       const database = await db();
       const range = IDBKeyRange.bound([binder, Number.NEGATIVE_INFINITY], [binder, Number.POSITIVE_INFINITY]);
       const [raws, keys] = await Promise.all([
@@ -201,6 +204,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     },
 
     async quarantine(id: string, binder: string, error: TaskRecordError, now = clock()) {
+      requireBinder(binder, `Quarantining task ${id}`);
       await setAside(id, binder, error.code, error.message, now, false);
     },
 

@@ -2,7 +2,7 @@ import { VersionConflictError } from '../core/errors.ts';
 import { statePath } from '../core/position.ts';
 import { ABORTED, COMPLETED } from '../core/model.ts';
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
-import { assertWritable, binderOf, ownedRecord, type QuarantinedRecord, type QuarantineStore } from './record.ts';
+import { assertWritable, binderOf, ownedRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
 /** Positions of a record for task lists: the step id the snapshot points at. */
 export function stepOfRecord(record: TaskRecord): string | null {
@@ -38,6 +38,7 @@ export function memoryStore(clock: () => number = Date.now, records: Map<string,
   };
   return {
     async get(id, binder, now = clock()) {
+      requireBinder(binder, `Reading task ${id}`);
       const record = read(id, binder);
       return record && record.expiresAt > now ? structuredClone(record) : null;
     },
@@ -54,9 +55,11 @@ export function memoryStore(clock: () => number = Date.now, records: Map<string,
       records.set(record.id, structuredClone(record));
     },
     async delete(id, binder) {
+      requireBinder(binder, `Deleting task ${id}`);
       if (binderOf(records.get(id)) === binder) records.delete(id);
     },
     async list(binder, now = clock()) {
+      requireBinder(binder, 'Listing tasks');
       const summaries: TaskSummary[] = [];
       for (const id of [...records.keys()]) {
         let record: TaskRecord | null;
@@ -82,6 +85,7 @@ export function memoryStore(clock: () => number = Date.now, records: Map<string,
       return swept;
     },
     async quarantine(id, binder, error, now = clock()) {
+      requireBinder(binder, `Quarantining task ${id}`);
       const raw = records.get(id);
       if (raw === undefined) return;
       const owner = binderOf(raw);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { TaskRecordError } from '../core/errors.ts';
+import { TaskRecordError, WayflowError } from '../core/errors.ts';
 import { isTaskId } from '../core/ids.ts';
 import type { StateStore, TaskRecord } from '../core/store.ts';
+import { UNBOUND } from '../core/task.ts';
 
 /** A plain object; its values are the app's own data and are not walked (keeps reads of large tasks fast). */
 const json = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'expected an object');
@@ -109,8 +110,31 @@ export class InvalidRecordError extends TaskRecordError {
   }
 }
 
-/** Throws `InvalidRecordError` unless `record` is a valid task record; stores call it before every write. */
+/**
+ * A binder was empty (`''`) or not a string, e.g. a binder function that returned nothing.
+ * Tasks bound to it would be shared by every caller whose binder is empty too, so stores
+ * refuse it instead of binding tasks to `''`.
+ */
+export class EmptyBinderError extends WayflowError {
+  constructor(
+    readonly binder: unknown,
+    where: string,
+  ) {
+    super(
+      'empty-binder',
+      `${where}: the binder is ${binder === '' ? "''" : String(binder)}, not a non-empty string, so the task would be shared by every caller with an empty binder. Return the user id, the session id or browserBinder() from the binder function; leave the binder out (tasks are then bound to "${UNBOUND}") only where nobody else can reach the store.`,
+    );
+  }
+}
+
+/** Throws `EmptyBinderError` unless `binder` is a non-empty string; every store checks the binder of every call. */
+export function requireBinder(binder: unknown, where: string): asserts binder is string {
+  if (typeof binder !== 'string' || binder === '') throw new EmptyBinderError(binder, where);
+}
+
+/** Throws `InvalidRecordError` unless `record` is a valid task record, `EmptyBinderError` when it has no binder; stores call it before every write. */
 export function assertWritable(record: TaskRecord): void {
+  requireBinder(record?.binder, `Refused to store task ${String(record?.id)}`);
   const problems = problemsOf(record, String(record?.id));
   if (problems !== null) throw new InvalidRecordError(String(record?.id), flowIdOf(record), problems);
 }

@@ -2,7 +2,7 @@ import { type DBSchema, openDB } from 'idb';
 import { VersionConflictError, WayflowError } from '../core/errors.ts';
 import type { StateStore, TaskRecord, TaskSummary } from '../core/store.ts';
 import { stepOfRecord } from './memory.ts';
-import { assertWritable, InvalidRecordError, parseTaskRecord } from './record.ts';
+import { assertWritable, InvalidRecordError, parseTaskRecord, requireBinder } from './record.ts';
 
 /**
  * What the remote store keeps on the device for one task: the last copy the
@@ -357,6 +357,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   const store: RemoteStore = {
     get: (id, binder, now = Date.now()) =>
       exclusive(async () => {
+        requireBinder(binder, `Reading task ${id}`);
         await flush();
         const entry = await offline.get(id);
         if (entry?.pending) return localRead(entry, binder, now);
@@ -399,6 +400,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
 
     delete: (id, binder) =>
       exclusive(async () => {
+        requireBinder(binder, `Deleting task ${id}`);
         await flush();
         const entry = await offline.get(id);
         const deleteLocally = async () => {
@@ -420,6 +422,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
 
     list: (binder, now = Date.now()) =>
       exclusive(async () => {
+        requireBinder(binder, 'Listing tasks');
         await flush();
         try {
           const answer = await request('GET', '', { binder, query: { now: String(Math.max(0, Math.floor(now))) } });

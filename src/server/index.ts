@@ -7,7 +7,7 @@ export { type PostgresStorageOptions, postgresDatabase, postgresStorage } from '
 export { originCheck, requestBodyLimit, type WriteRate, writeRateLimit } from './security.ts';
 export { type RunningServer, type ServeOptions, serveTasks } from './serve.ts';
 export type { AuthenticatedUser, Authenticate, Caller, SessionOptions } from './session.ts';
-export { sessionBinder } from './session.ts';
+export { EmptyUserIdError, sessionBinder } from './session.ts';
 export { type SqlClient, type SqlDatabase, sqlStorage } from './sql.ts';
 export type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
 export { type Sweeper, startSweeper } from './sweeper.ts';

@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Actor } from '../automations/engine.ts';
+import { WayflowError } from '../core/errors.ts';
 
 /** A user an `authenticate` hook recognised, and how the request proved it. */
 export interface AuthenticatedUser {
@@ -48,6 +49,20 @@ export interface SessionOptions {
   maxAgeSeconds?: number;
 }
 
+/**
+ * An `authenticate` hook recognised a user but gave no usable id (empty, or not a string):
+ * binding tasks to it would let every such user share them. The request fails (HTTP 500,
+ * logged with this code) instead.
+ */
+export class EmptyUserIdError extends WayflowError {
+  constructor(readonly id: unknown) {
+    super(
+      'empty-user-id',
+      `The authenticate hook returned a user whose id is ${id === '' ? "''" : String(id)}, not a non-empty string: tasks bound to it would be shared by every such user. Return the user's stable id, or null to fall back to the session cookie.`,
+    );
+  }
+}
+
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 const signature = (sessionId: string, key: string) => createHmac('sha256', key).update(sessionId).digest();
@@ -78,6 +93,7 @@ export function sessionBinder(
   return async (c, next) => {
     const user = options.authenticate ? await options.authenticate(c.req.raw) : null;
     if (user) {
+      if (typeof user.id !== 'string' || user.id === '') throw new EmptyUserIdError(user.id);
       const actor: Actor = { id: user.id };
       if (user.groups) actor.groups = [...user.groups];
       if (user.permissions) actor.permissions = [...user.permissions];

@@ -15,7 +15,7 @@ import {
   scaffold,
   startTask,
 } from '../../src/core/index.ts';
-import { memoryStore } from '../../src/persist/index.ts';
+import { memoryStore, UNBOUND } from '../../src/persist/index.ts';
 
 interface Shape {
   kind: 'action' | 'scaffold';
@@ -159,7 +159,7 @@ describe('the engine, on random flows', () => {
           if (state.step) seen.add(state.step.kind);
         }
         task.dispose();
-        const record = await store.get(task.id, '');
+        const record = await store.get(task.id, UNBOUND);
         if (record) {
           const restored = await restoreTask(flow, record, { store });
           expect(restored.state.step?.id).toBe(task.state.step?.id);

@@ -10,7 +10,7 @@ import {
   TaskRecordError,
   VersionConflictError,
 } from '../../src/core/index.ts';
-import { memoryStore } from '../../src/persist/index.ts';
+import { memoryStore, UNBOUND } from '../../src/persist/index.ts';
 import { manualClock } from '../helpers/clock.ts';
 
 const name = action({ id: 'name', title: 'Your name', schema: z.object({ name: z.string().min(1) }) });
@@ -230,7 +230,7 @@ describe('persistence', () => {
     const task = await startTask(flow, { store, clock });
     await task.submit();
     task.dispose();
-    const restored = await restoreTask(flow, (await store.get(task.id, ''))!, { store, clock });
+    const restored = await restoreTask(flow, (await store.get(task.id, UNBOUND))!, { store, clock });
     expect(restored.state.status).toBe('suspended');
     await clock.advance(1000);
     await vi.waitFor(() => expect(restored.state.step?.id).toBe('review'));
@@ -253,7 +253,7 @@ describe('persistence', () => {
     await task.submit();
     expect(task.toRecord().expiresAt).toBe(clock.now() + 3_600_000 + 60_000);
     await clock.advance(30 * 60_000);
-    expect(await store.get(task.id, '')).not.toBeNull();
+    expect(await store.get(task.id, UNBOUND)).not.toBeNull();
     task.dispose();
   });
 
@@ -264,7 +264,7 @@ describe('persistence', () => {
     const flow = defineFlow({ id: 'f', title: 'F', children: [sync, review] });
     const task = await startTask(flow, { store });
     expect(task.state.step?.id).toBe('sync');
-    const restored = await restoreTask(flow, (await store.get(task.id, ''))!, { store });
+    const restored = await restoreTask(flow, (await store.get(task.id, UNBOUND))!, { store });
     expect(restored.state.step?.id).toBe('review');
     expect(runs).toBe(2);
   });
@@ -272,7 +272,7 @@ describe('persistence', () => {
   it('rejects a record of another flow, version or position with a typed error', async () => {
     const store = memoryStore();
     const task = await startTask(signup, { store });
-    const record = (await store.get(task.id, ''))!;
+    const record = (await store.get(task.id, UNBOUND))!;
     const other = defineFlow({ id: 'other', title: 'Other', children: [review] });
     await expect(restoreTask(other, record)).rejects.toMatchObject({ code: 'foreign-flow' });
     await expect(restoreTask({ ...signup, version: 2 }, record)).rejects.toMatchObject({ code: 'flow-version' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskRecordError, VersionConflictError } from '../../src/core/errors.ts';
 import type { StateStore, TaskRecord } from '../../src/core/store.ts';
-import { CorruptRecordError, canQuarantine, InvalidRecordError } from '../../src/persist/record.ts';
+import { CorruptRecordError, canQuarantine, EmptyBinderError, InvalidRecordError } from '../../src/persist/record.ts';
 
 /** Builds a valid record; tests override what they care about. */
 export function makeRecord(overrides: Partial<TaskRecord> = {}): TaskRecord {
@@ -63,6 +63,19 @@ export function storeContract(name: string, create: () => Promise<StateStore> | 
       await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
       await expect(stale).rejects.toMatchObject({ code: 'version-conflict', expected: 1, actual: 2 });
       expect((await store.get(makeRecord().id, 'binder-a', now))!.data).toEqual({ item: 'pen' });
+    });
+
+    it('refuses an empty binder on every call with EmptyBinderError, and stores nothing', async () => {
+      const store = await create();
+      for (const binder of ['', undefined as unknown as string]) {
+        await expect(store.put(makeRecord({ binder }), 0)).rejects.toBeInstanceOf(EmptyBinderError);
+        await expect(store.get(makeRecord().id, binder, now)).rejects.toMatchObject({ code: 'empty-binder' });
+        await expect(store.list(binder, now)).rejects.toBeInstanceOf(EmptyBinderError);
+        await expect(store.delete(makeRecord().id, binder)).rejects.toBeInstanceOf(EmptyBinderError);
+      }
+      await store.put(makeRecord(), 0);
+      await expect(store.list('', now)).rejects.toBeInstanceOf(EmptyBinderError);
+      expect((await store.list('binder-a', now)).map((t) => t.id)).toEqual([makeRecord().id]);
     });
 
     it('refuses to create a task that already exists', async () => {

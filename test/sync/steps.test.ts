@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { action, defineFlow, outcome, restoreTask, startTask, type Task } from '../../src/core/index.ts';
-import { memoryStore } from '../../src/persist/index.ts';
+import { memoryStore, UNBOUND } from '../../src/persist/index.ts';
 import {
   type AutomationClient,
   automationForm,
@@ -108,7 +108,7 @@ describe('awaitAutomation and followAutomations', () => {
     expect(first.state).toMatchObject({ status: 'suspended', data: { pct: 50, [awaitKey('wait')]: { instanceId: 'i1', seq: 5, version: 'v1' } } });
     first.dispose();
 
-    const record = await store.get(first.id, '');
+    const record = await store.get(first.id, UNBOUND);
     const task = track(await restoreTask(build(fake.client, on), record!, { store }));
     const unfollow = followAutomations(task, fake.client);
     await task.resume();
