@@ -76,7 +76,7 @@ export interface StepView {
   meta: Record<string, unknown> | undefined;
 }
 
-/** An immutable picture of a task, replaced on every change (suitable for `useSyncExternalStore`). */
+/** An immutable picture of a task, replaced on every change (suitable for `useSyncExternalStore`); frozen in development builds. */
 export interface TaskState {
   status: TaskStatus;
   step: StepView | null;
@@ -490,7 +490,7 @@ export class Task {
     const status: TaskStatus =
       phase === COMPLETED ? 'completed' : phase === ABORTED ? 'aborted' : phase.startsWith('$suspended') ? 'suspended' : 'active';
     const view = status === 'active' || status === 'suspended' ? this.#view(step, phase, context) : null;
-    return {
+    const state: TaskState = {
       status,
       step: view,
       data: context.data,
@@ -504,6 +504,8 @@ export class Task {
       reason: context.reason,
       version: this.#version,
     };
+    if (process.env.NODE_ENV !== 'production') freezeState(state);
+    return state;
   }
 
   #view(step: string, phase: string, context: FlowContext): StepView {
@@ -529,6 +531,29 @@ export class Task {
       meta: node.meta,
     };
   }
+}
+
+/**
+ * Development builds freeze every `TaskState` they hand out, so writing to `task.state`
+ * (or to its step, data, user, lists or draft) throws instead of sticking until the next
+ * change. The step's schema and meta belong to the flow definition and are left alone.
+ * Production builds skip it: it costs about 1 µs per state and bytes in the core entry (docs/core.md).
+ */
+function freezeState(state: TaskState): void {
+  const step = state.step;
+  if (step) {
+    freezeDeep(step.options);
+    freezeDeep(step.draft);
+    Object.freeze(step);
+  }
+  for (const part of [state.data, state.user, state.errors, state.visited, state.ahead]) freezeDeep(part);
+  Object.freeze(state);
+}
+
+function freezeDeep(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
 }
 
 /**

@@ -280,6 +280,24 @@ describe('persistence', () => {
     await expect(restoreTask(signup, moved)).rejects.toBeInstanceOf(TaskRecordError);
   });
 
+  it('freezes the state it hands out in development builds: a write throws instead of sticking until the next change', async () => {
+    const task = await startTask(signup);
+    await task.submit({ name: 'Ada' });
+    const state = task.state;
+    expect(() => {
+      (state as { status: string }).status = 'completed';
+    }).toThrow(TypeError);
+    expect(() => {
+      (state.step as { id: string }).id = 'review';
+    }).toThrow(TypeError);
+    expect(() => {
+      state.data.name = { name: 'Eve' };
+    }).toThrow(TypeError);
+    expect(() => state.visited.push('review')).toThrow(TypeError);
+    expect(task.state).toMatchObject({ status: 'active', step: { id: 'email' }, data: { name: { name: 'Ada' } }, visited: ['name', 'email'] });
+    expect(Object.isFrozen(state.step?.schema)).toBe(false);
+  });
+
   it('notifies subscribers of every change', async () => {
     const task = await startTask(signup);
     const seen: string[] = [];
