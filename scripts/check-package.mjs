@@ -10,7 +10,19 @@ const problems = [];
 if (pkg.type !== 'module') problems.push('"type" must be "module"');
 if (pkg.sideEffects !== false) problems.push('"sideEffects" must be false');
 
+/**
+ * An argument that passes for any type a constructor expects (string, number, array,
+ * object, function), so every exported error class can be built without knowing its
+ * parameters and its `name` read as a user sees it.
+ */
+const anything = new Proxy(() => anything, {
+  get: (_, key) => (key === Symbol.toPrimitive ? () => 'x' : key === Symbol.iterator ? function* () {} : anything),
+  apply: () => anything,
+  ownKeys: () => [],
+});
+
 run('npm', ['run', '--silent', 'build']);
+let errorClasses = 0;
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (typeof target === 'string') continue;
   for (const file of [target.types, target.import]) if (!existsSync(file)) problems.push(`${subpath}: ${file} is missing after the build`);
@@ -18,7 +30,27 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   const module = await import(name);
   if (Object.keys(module).length === 0) problems.push(`${name} exports nothing at runtime`);
   console.log(`check-package: ${name} loads from ${target.import} (${Object.keys(module).length} exports)`);
+  // Minifiers rename classes: every error must keep its name (error.name, logs, describeError).
+  for (const [key, value] of Object.entries(module)) {
+    if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
+    errorClasses++;
+    let built;
+    try {
+      built = new value(anything, anything, anything, anything, anything).name;
+    } catch (error) {
+      built = `a constructor that throws (${error})`;
+    }
+    if (built !== key) problems.push(`${name}: error class ${key} is named "${built}" in the build; give it an explicit name`);
+  }
 }
+const { executeFlowRun } = await import(`${pkg.name}/automations`);
+const failed = await executeFlowRun(
+  { name: 'names', actions: [{ name: 'bogus', run: () => 'bogus' }] },
+  { id: 'r', flow: 'names', status: 'pending', position: [], resume: 'next', continueAfter: null, state: {}, objectId: null, trigger: null, createdAt: 0, finishedAt: null, error: null, log: [], parentId: null, loops: {} },
+  0,
+);
+if (!failed.error?.startsWith('FlowDirectiveError: ')) problems.push(`a failed flowcontrol run records "${failed.error}", not the error's class name`);
+console.log(`check-package: ${errorClasses} exported error classes keep their names in the build`);
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'test/package/tsconfig.json']);
 console.log('check-package: a nodenext consumer type-checks against the published types');
 if (problems.length > 0) {

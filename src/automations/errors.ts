@@ -9,6 +9,7 @@ export interface AutomationProblem {
 
 /** An automation definition is malformed; `problems` lists every problem found, not just the first. */
 export class AutomationDefinitionError extends WayflowError {
+  override readonly name: string = 'AutomationDefinitionError';
   readonly problems: AutomationProblem[];
   constructor(
     readonly automation: string,
@@ -26,6 +27,7 @@ export class AutomationDefinitionError extends WayflowError {
 
 /** No automation of that name is registered with the runner. */
 export class UnknownAutomationError extends WayflowError {
+  override readonly name: string = 'UnknownAutomationError';
   constructor(readonly automation: string) {
     super(
       'automation-unknown',
@@ -36,6 +38,7 @@ export class UnknownAutomationError extends WayflowError {
 
 /** No automation instance has that id (or key); it may have been killed or its history deleted. */
 export class InstanceNotFoundError extends WayflowError {
+  override readonly name: string = 'InstanceNotFoundError';
   constructor(readonly instance: string) {
     super(
       'automation-instance-not-found',
@@ -46,6 +49,7 @@ export class InstanceNotFoundError extends WayflowError {
 
 /** The operation needs a running instance but this one has finished. */
 export class InstanceFinishedError extends WayflowError {
+  override readonly name: string = 'InstanceFinishedError';
   constructor(
     readonly automation: string,
     readonly instance: string,
@@ -60,6 +64,7 @@ export class InstanceFinishedError extends WayflowError {
 
 /** A message names no receiver declared by the automation. */
 export class UnknownReceiverError extends WayflowError {
+  override readonly name: string = 'UnknownReceiverError';
   constructor(
     readonly automation: string,
     readonly messageName: string,
@@ -74,6 +79,7 @@ export class UnknownReceiverError extends WayflowError {
 
 /** The data sent with a message lacks a parameter (or has the wrong type) its receiver requires. */
 export class MissingMessageDataError extends WayflowError {
+  override readonly name: string = 'MissingMessageDataError';
   constructor(
     readonly automation: string,
     readonly messageName: string,
@@ -90,6 +96,7 @@ export class MissingMessageDataError extends WayflowError {
 
 /** The instance has no open form task with that id or node name. */
 export class NoOpenFormError extends WayflowError {
+  override readonly name: string = 'NoOpenFormError';
   constructor(automation: string, instance: string, form: string) {
     super(
       'automation-no-open-form',
@@ -100,6 +107,7 @@ export class NoOpenFormError extends WayflowError {
 
 /** The user may not process this form: the User, Group and every Permission must hold (superusers always may). */
 export class FormPermissionError extends WayflowError {
+  override readonly name: string = 'FormPermissionError';
   constructor(automation: string, instance: string, node: string, actor: string, reason: string) {
     super(
       'automation-form-forbidden',
@@ -110,6 +118,7 @@ export class FormPermissionError extends WayflowError {
 
 /** Submitted form input did not pass the form's schema; nothing changed, fix the fields and submit again. */
 export class FormValidationError extends WayflowError {
+  override readonly name: string = 'FormValidationError';
   constructor(
     automation: string,
     instance: string,
@@ -127,6 +136,7 @@ export class FormValidationError extends WayflowError {
 
 /** An instance points at a node the current definition no longer declares. */
 export class NodeRemovedError extends WayflowError {
+  override readonly name: string = 'NodeRemovedError';
   constructor(automation: string, instance: string, node: string) {
     super(
       'automation-node-removed',
@@ -137,6 +147,7 @@ export class NodeRemovedError extends WayflowError {
 
 /** An Execute node (or an If branch function) threw and the node declares no OnError target. */
 export class NodeFailedError extends WayflowError {
+  override readonly name: string = 'NodeFailedError';
   constructor(automation: string, instance: string, node: string, cause: unknown) {
     super(
       'automation-node-failed',

@@ -138,6 +138,7 @@ export interface FlowStepOptions {
 
 /** An action ran more often than the hot-loop limit within one execution; the run was failed. */
 export class FlowHotLoopError extends WayflowError {
+  override readonly name: string = 'FlowHotLoopError';
   constructor(flow: string, runId: string, actionName: string, limit: number) {
     super(
       'flowcontrol-hot-loop',
@@ -148,6 +149,7 @@ export class FlowHotLoopError extends WayflowError {
 
 /** An action returned ENTER but has no children, or an unknown directive. */
 export class FlowDirectiveError extends WayflowError {
+  override readonly name: string = 'FlowDirectiveError';
   constructor(flow: string, runId: string, actionName: string, detail: string) {
     super('flowcontrol-directive', `Flow "${flow}", run ${runId}: action "${actionName}" ${detail}. Return a directive the action supports.`);
   }
@@ -155,6 +157,7 @@ export class FlowDirectiveError extends WayflowError {
 
 /** No flow of that name is registered, or no run has that id. */
 export class FlowNotFoundError extends WayflowError {
+  override readonly name: string = 'FlowNotFoundError';
   constructor(what: 'flow' | 'run', name: string) {
     super(
       'flowcontrol-not-found',
@@ -172,6 +175,7 @@ const DIRECTIVES = new Set<string>(Object.values(FlowDirective));
 
 /** The run stands at an action the flow no longer has (the flow was changed while the run waited). */
 export class FlowActionMissingError extends WayflowError {
+  override readonly name: string = 'FlowActionMissingError';
   constructor(flow: string, runId: string, position: readonly number[]) {
     super(
       'flowcontrol-action-missing',
@@ -182,6 +186,7 @@ export class FlowActionMissingError extends WayflowError {
 
 /** A run cannot start child runs outside a `FlowControl` (the pure `executeFlowRun` has no storage). */
 export class FlowChildRunError extends WayflowError {
+  override readonly name: string = 'FlowChildRunError';
   constructor(flow: string, runId: string) {
     super(
       'flowcontrol-child-run',

@@ -21,6 +21,7 @@ import {
 
 /** A django-ws workflow activated more than `WS_MAX_ACTIVATIONS` nodes in a row without human input. */
 export class WsLoopError extends WayflowError {
+  override readonly name: string = 'WsLoopError';
   constructor(workflow: string, instance: string, node: string) {
     super(
       'ws-hot-loop',

@@ -115,6 +115,7 @@ export interface WsProcess {
 
 /** The task does not exist, is not pending, or the user lacks the node's role. */
 export class WsTaskError extends WayflowError {
+  override readonly name: string = 'WsTaskError';
   constructor(workflow: string, processId: string, taskId: number, detail: string) {
     super('ws-task', `Workflow "${workflow}", process ${processId}, task ${taskId}: ${detail}.`);
   }

@@ -1,13 +1,15 @@
 /**
  * Every error wayflow throws is a `WayflowError` with a stable `code` that
  * programs can switch on, and a message that names the culprit and the cure.
+ * Each subclass declares its `name` explicitly, so it survives minification
+ * (a subclass of your own should too).
  */
 export class WayflowError extends Error {
+  override readonly name: string = 'WayflowError';
   /** Stable, machine-readable identifier of the kind of failure. */
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
     this.code = code;
   }
 }
@@ -20,6 +22,7 @@ export interface DefinitionProblem {
 
 /** A flow definition is malformed; `problems` lists every problem found, not just the first. */
 export class DefinitionError extends WayflowError {
+  override readonly name: string = 'DefinitionError';
   readonly problems: DefinitionProblem[];
   constructor(flowId: string, problems: DefinitionProblem[]) {
     super(
@@ -34,6 +37,7 @@ export class DefinitionError extends WayflowError {
 
 /** A step was entered whose precondition fails and which declares no fallback. */
 export class PreconditionError extends WayflowError {
+  override readonly name: string = 'PreconditionError';
   constructor(
     readonly flowId: string,
     readonly step: string,
@@ -48,6 +52,7 @@ export class PreconditionError extends WayflowError {
 
 /** An action's `submit` threw or rejected; the task is unchanged and the user may retry. */
 export class ActionFailedError extends WayflowError {
+  override readonly name: string = 'ActionFailedError';
   constructor(
     readonly flowId: string,
     readonly step: string,
@@ -64,6 +69,7 @@ export class ActionFailedError extends WayflowError {
 
 /** An action returned an outcome its definition does not allow (an undeclared target, ENTER without children). */
 export class InvalidOutcomeError extends WayflowError {
+  override readonly name: string = 'InvalidOutcomeError';
   constructor(flowId: string, step: string, detail: string) {
     super('invalid-outcome', `Flow "${flowId}": step "${step}" returned an invalid outcome: ${detail}.`);
   }
@@ -71,6 +77,7 @@ export class InvalidOutcomeError extends WayflowError {
 
 /** Automatic steps kept running without user input for longer than the hot-loop limit. */
 export class HotLoopError extends WayflowError {
+  override readonly name: string = 'HotLoopError';
   constructor(
     readonly flowId: string,
     readonly step: string,
@@ -84,10 +91,12 @@ export class HotLoopError extends WayflowError {
 }
 
 /** The operation does not fit the task's current state (finished task, nothing to go back to, unvisited step). */
-export class TaskStateError extends WayflowError {}
-
+export class TaskStateError extends WayflowError {
+  override readonly name: string = 'TaskStateError';
+}
 /** A stored task record cannot be used with this flow (another flow, another version, an unknown position, a malformed record). */
 export class TaskRecordError extends WayflowError {
+  override readonly name: string = 'TaskRecordError';
   constructor(code: string, message: string, cause?: unknown) {
     super(code, message, { cause });
   }
@@ -95,6 +104,7 @@ export class TaskRecordError extends WayflowError {
 
 /** A write carried a stale version: somebody else wrote the task first. Reload and retry. */
 export class VersionConflictError extends WayflowError {
+  override readonly name: string = 'VersionConflictError';
   constructor(
     readonly taskId: string,
     readonly expected: number,

@@ -23,6 +23,7 @@ export function parseTaskId(value: unknown): string {
 
 /** A task id from a URL or a request is malformed. */
 export class InvalidTaskIdError extends WayflowError {
+  override readonly name: string = 'InvalidTaskIdError';
   constructor(value: unknown) {
     super(
       'invalid-task-id',

@@ -3,6 +3,7 @@ import type { StateStore } from '../core/store.ts';
 
 /** A task was idle past its timeout while its page stayed open; the change was not saved. */
 export class TaskExpiredError extends WayflowError {
+  override readonly name: string = 'TaskExpiredError';
   constructor(
     readonly flowId: string,
     readonly taskId: string,

@@ -34,6 +34,7 @@ export interface MigrationResult {
 
 /** The record was written by a newer version of the flow than this page runs; it is left untouched. */
 export class FlowVersionAheadError extends TaskRecordError {
+  override readonly name: string = 'FlowVersionAheadError';
   constructor(flowId: string, taskId: string, recordVersion: number, flowVersion: number) {
     super(
       'flow-version-ahead',
@@ -44,6 +45,7 @@ export class FlowVersionAheadError extends TaskRecordError {
 
 /** The record's flow version has no migration path to the current version; the record is quarantined. */
 export class UnknownFlowVersionError extends TaskRecordError {
+  override readonly name: string = 'UnknownFlowVersionError';
   constructor(flowId: string, taskId: string, recordVersion: number, oldest: number) {
     super(
       'unknown-flow-version',
@@ -54,6 +56,7 @@ export class UnknownFlowVersionError extends TaskRecordError {
 
 /** A declared migration threw or produced a malformed record; the stored record is quarantined unchanged. */
 export class MigrationFailedError extends TaskRecordError {
+  override readonly name: string = 'MigrationFailedError';
   constructor(flowId: string, taskId: string, fromVersion: number, cause: unknown) {
     super(
       'migration-failed',
@@ -65,6 +68,7 @@ export class MigrationFailedError extends TaskRecordError {
 
 /** The record belongs to another flow; it is left untouched for that flow. */
 export class ForeignFlowError extends TaskRecordError {
+  override readonly name: string = 'ForeignFlowError';
   constructor(flowId: string, taskId: string, recordFlowId: string) {
     super(
       'foreign-flow',

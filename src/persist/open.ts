@@ -15,6 +15,7 @@ const LEAVE_ALONE = new Set(['foreign-flow', 'flow-version-ahead']);
 
 /** The store failed (IndexedDB unavailable, quota exceeded, …); nothing was changed. */
 export class StorageError extends WayflowError {
+  override readonly name: string = 'StorageError';
   constructor(flowId: string, taskId: string | null, cause: unknown) {
     super(
       'storage-failed',

@@ -48,6 +48,7 @@ export const taskRecordSchema = z.object({
 
 /** A stored task record that failed validation; it has been moved to quarantine, not deleted. */
 export class CorruptRecordError extends TaskRecordError {
+  override readonly name: string = 'CorruptRecordError';
   constructor(
     readonly taskId: string,
     readonly flowId: string | null,
@@ -102,6 +103,7 @@ export function ownedRecord(raw: unknown, id: string, binder: string): TaskRecor
 
 /** A store refused to write a record that does not match `taskRecordSchema`; nothing was written. */
 export class InvalidRecordError extends TaskRecordError {
+  override readonly name: string = 'InvalidRecordError';
   constructor(taskId: string, flowId: string | null, problems: string) {
     super(
       'invalid-record',
@@ -116,6 +118,7 @@ export class InvalidRecordError extends TaskRecordError {
  * refuse it instead of binding tasks to `''`.
  */
 export class EmptyBinderError extends WayflowError {
+  override readonly name: string = 'EmptyBinderError';
   constructor(
     readonly binder: unknown,
     where: string,

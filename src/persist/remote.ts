@@ -118,6 +118,7 @@ export interface RemoteStore extends StateStore {
 
 /** The server answered with an error the store cannot turn into a contract result. */
 export class RemoteStoreError extends WayflowError {
+  override readonly name: string = 'RemoteStoreError';
   /** The HTTP status of the answer. */
   readonly status: number;
   constructor(status: number, code: string, message: string) {
@@ -128,6 +129,7 @@ export class RemoteStoreError extends WayflowError {
 
 /** The server is unreachable and the operation cannot be done on the device alone. */
 export class RemoteUnavailableError extends WayflowError {
+  override readonly name: string = 'RemoteUnavailableError';
   constructor(taskId: string | null, reason: string) {
     super(
       'remote-unavailable',
@@ -137,8 +139,9 @@ export class RemoteUnavailableError extends WayflowError {
 }
 
 /** The server could not be reached (network failure, or a gateway said the server is down). */
-class Unreachable extends Error {}
-
+class Unreachable extends Error {
+  override readonly name: string = 'Unreachable';
+}
 const GATEWAY_DOWN = new Set([502, 503, 504]);
 
 interface ErrorBody {

@@ -40,6 +40,7 @@ Options:
 
 /** A command-line argument is missing or malformed. */
 export class UsageError extends WayflowError {
+  override readonly name: string = 'UsageError';
   constructor(message: string) {
     super('usage', `${message}\n\n${USAGE}`);
   }

@@ -8,6 +8,7 @@ export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 415 | 422 | 428 | 429 | 
  * `details` are extra, safe-to-share fields of the error body (e.g. `current` on a conflict).
  */
 export class HttpError extends WayflowError {
+  override readonly name: string = 'HttpError';
   /** The HTTP status of the response. */
   readonly status: ErrorStatus;
   /** Extra fields of the error body. */
@@ -21,6 +22,7 @@ export class HttpError extends WayflowError {
 
 /** The task does not exist, is expired, or belongs to someone else: the three are indistinguishable on purpose. */
 export class TaskNotFoundError extends HttpError {
+  override readonly name: string = 'TaskNotFoundError';
   constructor(taskId: string) {
     super(404, 'task-not-found', `Task ${taskId} was not found: it never existed, it expired, or it belongs to another session. Start a new task.`);
   }
@@ -28,6 +30,7 @@ export class TaskNotFoundError extends HttpError {
 
 /** A write carried a stale `If-Match` version; `current` is the version the caller can see (null: none). */
 export class ConflictError extends HttpError {
+  override readonly name: string = 'ConflictError';
   constructor(taskId: string, expected: number, current: number | null) {
     super(
       409,
@@ -40,6 +43,7 @@ export class ConflictError extends HttpError {
 
 /** A stored task record is damaged (not JSON, or not a task record): edited outside the server. It is left in place for inspection. */
 export class CorruptTaskError extends HttpError {
+  override readonly name: string = 'CorruptTaskError';
   constructor(taskId: string, problem: string) {
     super(
       500,
@@ -51,6 +55,7 @@ export class CorruptTaskError extends HttpError {
 
 /** The storage failed to open or to migrate; the server cannot start. */
 export class StorageError extends WayflowError {
+  override readonly name: string = 'StorageError';
   constructor(message: string, cause?: unknown) {
     super('storage', message, { cause });
   }

@@ -55,6 +55,7 @@ export interface SessionOptions {
  * logged with this code) instead.
  */
 export class EmptyUserIdError extends WayflowError {
+  override readonly name: string = 'EmptyUserIdError';
   constructor(readonly id: unknown) {
     super(
       'empty-user-id',

@@ -4,6 +4,7 @@ import { type StopWatching, type WatchOptions, watchInstance } from './watch.ts'
 
 /** A failed sync request: `code` comes from the server's error body (`unreachable` when no response came), `status` is the HTTP status (0 when unreachable), `fields` the per-field errors of a 422. */
 export class SyncError extends WayflowError {
+  override readonly name: string = 'SyncError';
   constructor(
     code: string,
     message: string,

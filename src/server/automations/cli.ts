@@ -37,6 +37,7 @@ Options:
 
 /** A command-line argument of an automation command is missing or malformed. */
 export class AutomationUsageError extends WayflowError {
+  override readonly name: string = 'AutomationUsageError';
   constructor(message: string) {
     super('usage', `${message}\n\n${USAGE}`);
   }

@@ -5,6 +5,7 @@ import { WayflowError } from '../../core/errors.ts';
  * other process changed it in between. The step's transaction was rolled back; run it again.
  */
 export class AutomationVersionConflictError extends WayflowError {
+  override readonly name: string = 'AutomationVersionConflictError';
   constructor(
     readonly automation: string,
     readonly instance: string,
@@ -19,6 +20,7 @@ export class AutomationVersionConflictError extends WayflowError {
 
 /** Creating a unique instance kept colliding with holders that finished or vanished at that moment. */
 export class AutomationUniqueKeyRaceError extends WayflowError {
+  override readonly name: string = 'AutomationUniqueKeyRaceError';
   constructor(
     readonly automation: string,
     readonly uniqueKey: string,
@@ -32,6 +34,7 @@ export class AutomationUniqueKeyRaceError extends WayflowError {
 
 /** A step wrote an instance that is not stored (it was killed, or its history deleted, meanwhile). */
 export class AutomationInstanceGoneError extends WayflowError {
+  override readonly name: string = 'AutomationInstanceGoneError';
   constructor(
     readonly automation: string,
     readonly instance: string,
@@ -45,6 +48,7 @@ export class AutomationInstanceGoneError extends WayflowError {
 
 /** `automationTransaction()` was called outside a step of the SQL automation storage. */
 export class NoAutomationTransactionError extends WayflowError {
+  override readonly name: string = 'NoAutomationTransactionError';
   constructor() {
     super(
       'automation-no-transaction',
@@ -55,6 +59,7 @@ export class NoAutomationTransactionError extends WayflowError {
 
 /** The automations module given on the command line cannot be loaded, or defines neither an automation nor a flowcontrol flow. */
 export class AutomationsModuleError extends WayflowError {
+  override readonly name: string = 'AutomationsModuleError';
   constructor(
     readonly modulePath: string,
     reason: string,
@@ -70,6 +75,7 @@ export class AutomationsModuleError extends WayflowError {
 
 /** `startAutomationScheduler` was given an unusable combination of options. */
 export class AutomationSchedulerOptionsError extends WayflowError {
+  override readonly name: string = 'AutomationSchedulerOptionsError';
   constructor(reason: string) {
     super('automation-scheduler-options', `Cannot start the automation scheduler: ${reason}.`);
   }

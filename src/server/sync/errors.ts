@@ -6,6 +6,7 @@ import { HttpError } from '../errors.ts';
  * alike on purpose (`404 instance-not-found`).
  */
 export class SyncInstanceNotFoundError extends HttpError {
+  override readonly name: string = 'SyncInstanceNotFoundError';
   constructor(instanceId: string) {
     super(
       404,
@@ -17,6 +18,7 @@ export class SyncInstanceNotFoundError extends HttpError {
 
 /** No open form with this task id on the instance (or the instance is not visible). */
 export class SyncFormNotFoundError extends HttpError {
+  override readonly name: string = 'SyncFormNotFoundError';
   constructor(instanceId: string, taskId: string) {
     super(
       404,
@@ -28,6 +30,7 @@ export class SyncFormNotFoundError extends HttpError {
 
 /** The caller may not process this form (its User, Group and Permissions must all hold). */
 export class SyncFormForbiddenError extends HttpError {
+  override readonly name: string = 'SyncFormForbiddenError';
   constructor(automation: string, instanceId: string, node: string, requirement: string) {
     super(
       403,
@@ -39,6 +42,7 @@ export class SyncFormForbiddenError extends HttpError {
 
 /** The form was processed (or skipped) meanwhile; nothing was changed by this request. */
 export class SyncFormClosedError extends HttpError {
+  override readonly name: string = 'SyncFormClosedError';
   constructor(automation: string, instanceId: string, node: string, taskId: number) {
     super(
       409,
@@ -50,6 +54,7 @@ export class SyncFormClosedError extends HttpError {
 
 /** The input failed the server-side schema; `fields` holds the messages per field. Nothing was changed. */
 export class SyncInvalidInputError extends HttpError {
+  override readonly name: string = 'SyncInvalidInputError';
   constructor(what: string, fields: FieldErrors) {
     super(
       422,
@@ -64,6 +69,7 @@ export class SyncInvalidInputError extends HttpError {
 
 /** The automation is not listed as startable from browsers (`SyncOptions.automations[name].start`). */
 export class SyncNotStartableError extends HttpError {
+  override readonly name: string = 'SyncNotStartableError';
   constructor(automation: string) {
     super(
       404,
@@ -75,6 +81,7 @@ export class SyncNotStartableError extends HttpError {
 
 /** The message names no receiver browsers may send to (`SyncOptions.automations[name].messages`). */
 export class SyncUnknownMessageError extends HttpError {
+  override readonly name: string = 'SyncUnknownMessageError';
   constructor(automation: string, message: string) {
     super(
       404,
@@ -86,6 +93,7 @@ export class SyncUnknownMessageError extends HttpError {
 
 /** A start request without a usable `Idempotency-Key` header. */
 export class SyncIdempotencyKeyError extends HttpError {
+  override readonly name: string = 'SyncIdempotencyKeyError';
   constructor(automation: string) {
     super(
       400,
@@ -97,6 +105,7 @@ export class SyncIdempotencyKeyError extends HttpError {
 
 /** The idempotency key was used before for another automation. */
 export class SyncIdempotencyKeyReusedError extends HttpError {
+  override readonly name: string = 'SyncIdempotencyKeyReusedError';
   constructor(automation: string, other: string) {
     super(
       409,
@@ -108,6 +117,7 @@ export class SyncIdempotencyKeyReusedError extends HttpError {
 
 /** Another request with the same idempotency key is still starting the instance. */
 export class SyncStartInProgressError extends HttpError {
+  override readonly name: string = 'SyncStartInProgressError';
   constructor(automation: string) {
     super(409, 'start-in-progress', `Automation "${automation}" is being started by another request with this Idempotency-Key. Retry in a second to get its instance.`);
   }
@@ -115,6 +125,7 @@ export class SyncStartInProgressError extends HttpError {
 
 /** The instance has finished, so it cannot receive the message. */
 export class SyncInstanceFinishedError extends HttpError {
+  override readonly name: string = 'SyncInstanceFinishedError';
   constructor(automation: string, instanceId: string, message: string) {
     super(409, 'instance-finished', `Automation "${automation}", instance ${instanceId} has finished and cannot receive message "${message}". Start a new instance.`);
   }
@@ -122,6 +133,7 @@ export class SyncInstanceFinishedError extends HttpError {
 
 /** The caller lacks the `automations.view` permission the dashboard needs. */
 export class SyncDashboardForbiddenError extends HttpError {
+  override readonly name: string = 'SyncDashboardForbiddenError';
   constructor() {
     super(403, 'dashboard-forbidden', 'The automations dashboard needs the "automations.view" permission (or a superuser). Sign in as a user who holds it.');
   }
@@ -129,6 +141,7 @@ export class SyncDashboardForbiddenError extends HttpError {
 
 /** The caller has too many event streams open. */
 export class SyncTooManyStreamsError extends HttpError {
+  override readonly name: string = 'SyncTooManyStreamsError';
   constructor(max: number) {
     super(
       429,
