@@ -6,6 +6,7 @@ import {
   FormPermissionError,
   FormValidationError,
   InstanceFinishedError,
+  InvalidWaitError,
   MissingMessageDataError,
   NodeFailedError,
   NodeRemovedError,
@@ -14,7 +15,7 @@ import {
 } from './errors.ts';
 import type { AnyNode, AutomationData, Condition, FormAssignment, NodeContext } from './nodes.ts';
 import type { AutomationEffect, InstanceState, PathState, StepResult } from './state.ts';
-import { nextSlot, timeOfDay } from './time.ts';
+import { nextSlot, timeOf, timeOfDay } from './time.ts';
 
 export { toJson } from './draft.ts';
 
@@ -86,7 +87,7 @@ class Draft extends StepDraft {
       path.waitUntil = await this.dueTime(node, path);
     } catch (error) {
       this.close(path, describeError(error), { error: errorDetail(error) });
-      this.stop(path, new NodeFailedError(s.automation, s.id, target, error).message);
+      this.stop(path, error instanceof InvalidWaitError ? error.message : new NodeFailedError(s.automation, s.id, target, error).message);
     }
   }
 
@@ -101,12 +102,16 @@ class Draft extends StepDraft {
       due = nextSlot(anchors[path.node] as number, interval, this.now);
     }
     const ctx = this.context(path);
+    const refuse = (modifier: InvalidWaitError['modifier'], value: unknown) => new InvalidWaitError(this.state.automation, this.state.id, path.node, modifier, value);
     if (node.waitUntil !== undefined) {
-      const at = typeof node.waitUntil === 'function' ? await node.waitUntil(ctx) : node.waitUntil;
-      due = Math.max(due ?? -Infinity, typeof at === 'number' ? at : at.getTime());
+      const value: unknown = typeof node.waitUntil === 'function' ? await node.waitUntil(ctx) : node.waitUntil;
+      const at = timeOf(value);
+      if (at === null) throw refuse('afterWaitingUntil', value);
+      due = Math.max(due ?? -Infinity, at);
     }
     if (node.waitFor !== undefined) {
-      const ms = typeof node.waitFor === 'function' ? await node.waitFor(ctx) : node.waitFor;
+      const ms: unknown = typeof node.waitFor === 'function' ? await node.waitFor(ctx) : node.waitFor;
+      if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) throw refuse('afterWaitingFor', ms);
       due = Math.max(due ?? -Infinity, this.now + ms);
     }
     return due;

@@ -157,6 +157,25 @@ export class NodeFailedError extends WayflowError {
   }
 }
 
+/** A wait modifier's function returned something that is not a time (afterWaitingUntil) or not a duration of zero or more (afterWaitingFor); the path stopped. */
+export class InvalidWaitError extends WayflowError {
+  override readonly name: string = 'InvalidWaitError';
+  constructor(
+    readonly automation: string,
+    readonly instance: string,
+    readonly node: string,
+    readonly modifier: 'afterWaitingUntil' | 'afterWaitingFor',
+    readonly value: unknown,
+  ) {
+    super(
+      'automation-invalid-wait',
+      `Automation "${automation}", instance ${instance}: the .${modifier}() function of node "${node}" returned ${describeValue(value)}, ${
+        modifier === 'afterWaitingUntil' ? 'not a time; return epoch milliseconds or a valid Date' : 'not a duration; return zero or more milliseconds'
+      }. The path stopped; fix the function so later instances wait as meant.`,
+    );
+  }
+}
+
 /** Renders a thrown value as `Name: message`, the form stored in the history's message column. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
@@ -169,7 +188,12 @@ export function describeValue(value: unknown): string {
   if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
   let shown: string;
   try {
-    shown = typeof value === 'function' ? `function ${value.name || '(anonymous)'}` : (JSON.stringify(value) ?? String(value));
+    shown =
+      typeof value === 'function'
+        ? `function ${value.name || '(anonymous)'}`
+        : typeof value === 'string' || typeof value === 'object'
+          ? (JSON.stringify(value) ?? String(value))
+          : String(value);
   } catch {
     shown = String(value);
   }

@@ -53,6 +53,12 @@ export function nextSlot(anchor: number, interval: number, now: number): number 
   return anchor + (Math.floor((now - anchor) / interval) + 1) * interval;
 }
 
+/** The epoch milliseconds of a time given as a number or a Date; null for anything else, NaN, infinities and invalid Dates. */
+export function timeOf(value: unknown): number | null {
+  const at = typeof value === 'number' ? value : value instanceof Date ? value.getTime() : Number.NaN;
+  return Number.isFinite(at) ? at : null;
+}
+
 /** Today's `hour:minute` (UTC) on the day of `now`. */
 export function timeOfDay(now: number, hour: number, minute: number): number {
   const d = new Date(now);

@@ -1,6 +1,7 @@
 import type { AutomationDefinition, ParamType } from './definition.ts';
-import type { AutomationProblem } from './errors.ts';
+import { type AutomationProblem, describeValue } from './errors.ts';
 import { type AnyNode, AutomationNode } from './nodes.ts';
+import { timeOf } from './time.ts';
 
 /** Node names that would shadow the automation API (django-automations' list) and so may not name a node. */
 export const RESERVED_NODE_NAMES: ReadonlySet<string> = new Set([
@@ -106,7 +107,10 @@ export function validateAutomation(definition: AutomationDefinition): Automation
         if (isLast && !continues) fallsOff('continues with the next node');
     }
     if (node.skipAfterMs !== undefined && !(node.skipAfterMs >= 0)) add(`${path}.skipAfter`, 'the duration must be zero or positive');
-    if (typeof node.waitFor === 'number' && !(node.waitFor >= 0)) add(`${path}.afterWaitingFor`, 'the duration must be zero or positive');
+    if (typeof node.waitFor === 'number' && !(node.waitFor >= 0 && node.waitFor < Infinity)) add(`${path}.afterWaitingFor`, 'the duration must be zero or positive');
+    if (node.waitUntil !== undefined && typeof node.waitUntil !== 'function' && timeOf(node.waitUntil) === null) {
+      add(`${path}.afterWaitingUntil`, `the time must be epoch milliseconds or a valid Date, got ${describeValue(node.waitUntil)}`);
+    }
   });
 
   const kinds = definition.order.map((n) => (nodes[n] instanceof AutomationNode ? (nodes[n] as AnyNode).kind : undefined));

@@ -52,6 +52,49 @@ describe('modifiers', () => {
     expect((await runner.get(id)).finished).toBe(true);
   });
 
+  it('stops the path with InvalidWaitError, naming the automation, the node and the value, when a wait function returns no time', async () => {
+    const def = defineAutomation('BadWaits', {
+      nodes: {
+        start: flow.execute(),
+        remind: flow.execute().afterWaitingUntil((ctx) => ctx.data.when as never),
+        end: flow.end(),
+      },
+    });
+    const { runner } = harness([def]);
+    for (const [when, shown] of [
+      ['tomorrow', '"tomorrow" (string)'],
+      [undefined, 'undefined'],
+      [new Date('not a date'), 'Date(invalid)'],
+      [Number.NaN, 'NaN (number)'],
+    ] as const) {
+      const { id } = await runner.create(def, { when });
+      const instance = await runner.get(id);
+      const message = `Automation "BadWaits", instance ${id}: the .afterWaitingUntil() function of node "remind" returned ${shown}, not a time; return epoch milliseconds or a valid Date.`;
+      expect(instance.paths[0]).toMatchObject({ node: 'remind', status: 'error', error: expect.stringContaining(message) });
+      expect((await runner.history(id)).at(-1)).toMatchObject({ status: 'remind', message: expect.stringMatching(/^InvalidWaitError: /) });
+      expect(instance.finished).toBe(false);
+    }
+  });
+
+  it('refuses a wait function that returns a negative duration, as the constant is refused', async () => {
+    const def = defineAutomation('Negative', {
+      nodes: { start: flow.execute(), pause: flow.execute().afterWaitingFor(() => -minutes(5)), end: flow.end() },
+    });
+    const { runner } = harness([def]);
+    const { id } = await runner.create(def);
+    expect((await runner.get(id)).paths[0]).toMatchObject({
+      node: 'pause',
+      status: 'error',
+      error: expect.stringContaining('the .afterWaitingFor() function of node "pause" returned -300000 (number), not a duration; return zero or more milliseconds'),
+    });
+    expect(() => defineAutomation('NegativeConstant', { nodes: { pause: flow.execute().afterWaitingFor(-1), end: flow.end() } })).toThrow(
+      /nodes\.pause\.afterWaitingFor: the duration must be zero or positive/,
+    );
+    expect(() => defineAutomation('BadConstant', { nodes: { pause: flow.execute().afterWaitingUntil(new Date('x')), end: flow.end() } })).toThrow(
+      /nodes\.pause\.afterWaitingUntil: the time must be epoch milliseconds or a valid Date, got Date\(invalid\)/,
+    );
+  });
+
   it('SkipIf leaves the node unprocessed with the message "skipped"', async () => {
     let ran = false;
     const def = defineAutomation('Skips', {
