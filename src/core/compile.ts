@@ -70,19 +70,25 @@ interface StateConfig {
 
 const cache = new WeakMap<Flow, CompiledFlow>();
 const ref = (destination: Destination) => `#${destination}`;
-const outcomeIs = (type: MovingOutcome['type'], to?: string): Guard => ({ event }) =>
-  event.type === 'OUTCOME' && event.outcome.type === type && (to === undefined || (event.outcome.type === 'goto' && event.outcome.to === to));
+/** The event a handler receives is the one it is registered for (handlers narrow it with this type, at no runtime cost). */
+type EventOf<T extends FlowEvent['type']> = Extract<FlowEvent, { type: T }>;
+
+/** Guards of OUTCOME transitions: the outcome's type, and for `goto` its target (only `goto` has one). */
+const outcomeIs = (type: MovingOutcome['type'], to?: string): Guard => ({ event }) => {
+  const { outcome } = event as EventOf<'OUTCOME'>;
+  return outcome.type === type && (to === undefined || (outcome as { to?: string }).to === to);
+};
 
 const applyOutcome = (step: string) =>
   assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
-    if (event.type !== 'OUTCOME') return {};
-    const { outcome } = event;
+    const { outcome, input } = event as EventOf<'OUTCOME'>;
     return {
       trail: context.trail.slice(0, context.at + 1),
       data: outcome.data ? { ...context.data, ...outcome.data } : context.data,
       user: outcome.user !== undefined ? outcome.user : context.user,
-      inputs: event.input === undefined ? context.inputs : { ...context.inputs, [step]: event.input },
-      until: outcome.type === 'suspend' || outcome.type === 'suspend-and-repeat' ? outcome.until : null,
+      inputs: input === undefined ? context.inputs : { ...context.inputs, [step]: input },
+      // Only the suspensions carry `until`.
+      until: (outcome as { until?: number }).until ?? null,
       reason: outcome.type === 'abort' ? (outcome.reason ?? null) : context.reason,
     };
   });
@@ -117,7 +123,7 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const explicit = (info.parent?.node as Scaffold | undefined)?.transitions === 'explicit';
   const outcomes: Transition[] = [
     ...go(outcomeIs('complete'), next),
-    ...(node.targets ?? []).flatMap((t) => go(outcomeIs('goto', t), t)),
+    ...(node.targets ?? []).concat(node.onError ?? []).flatMap((t) => go(outcomeIs('goto', t), t)),
     ...go(outcomeIs('continue'), explicit ? undefined : next),
     ...go(outcomeIs('leave'), destinationOf(info, 'leave')),
     ...go(outcomeIs('break'), destinationOf(info, 'break')),
@@ -184,7 +190,7 @@ function revisit(model: FlowModel, pick: (context: FlowContext, event: FlowEvent
 }
 
 const otherVisit = (context: FlowContext, event: FlowEvent) =>
-  event.type === 'GOTO' ? context.trail.findLastIndex((e, i) => i !== context.at && e.step === event.step) : -1;
+  context.trail.findLastIndex((e, i) => i !== context.at && e.step === (event as EventOf<'GOTO'>).step);
 
 /**
  * Validates a flow and derives its XState v5 machine: nested compound states
@@ -223,15 +229,15 @@ export function compile(flow: Flow): CompiledFlow {
       GOTO: revisit(model, otherVisit),
       ABORT: {
         target: ref(ABORTED),
-        actions: assign(({ event }: { event: FlowEvent }) => ({ reason: event.type === 'ABORT' ? (event.reason ?? null) : null })),
+        actions: assign(({ event }: { event: FlowEvent }) => ({ reason: (event as EventOf<'ABORT'>).reason ?? null })),
       },
       DRAFT: {
         actions: assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
           const step = context.trail[context.at]?.step;
-          return step && event.type === 'DRAFT' ? { inputs: { ...context.inputs, [step]: event.input } } : {};
+          return step ? { inputs: { ...context.inputs, [step]: (event as EventOf<'DRAFT'>).input } } : {};
         }),
       },
-      ENV: { actions: assign(({ event }: { event: FlowEvent }) => (event.type === 'ENV' ? { user: event.user } : {})) },
+      ENV: { actions: assign(({ event }: { event: FlowEvent }) => ({ user: (event as EventOf<'ENV'>).user })) },
     },
   };
   const compiled: CompiledFlow = { flow, model, machine: createMachine(config as never) as unknown as FlowMachine };

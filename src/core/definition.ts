@@ -36,6 +36,13 @@ export interface Action<Input = unknown, Target extends string = string> {
   readonly targets?: readonly Target[];
   /** Runs on entry without waiting for input (a computation or a service call). */
   readonly auto?: boolean;
+  /**
+   * Where the task goes when this action's automatic step fails (its `submit` with `auto`, or
+   * its `returnFromChildren`, throws or returns `fail`), instead of waiting for `retry()`:
+   * an action or scaffold of the flow, like django-fsm's `on_error` state. Form steps that
+   * fail stay for the user to submit again.
+   */
+  readonly onError?: string;
   /** Sub-steps run when `submit` returns ENTER; run in declaration order. */
   readonly children?: readonly FlowNode[];
   /** Decides where the step leads. Without it, the input is stored under the action id and the step completes. */

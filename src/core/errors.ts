@@ -50,7 +50,11 @@ export class PreconditionError extends WayflowError {
   }
 }
 
-/** An action's `submit` threw or rejected; the task is unchanged and the user may retry. */
+/**
+ * An action's code threw or rejected (or an automatic step returned `fail`). A form step
+ * stays for the user to submit again; an automatic step stays for `retry()`, or, when the
+ * action names an `onError` target, the task has moved there.
+ */
 export class ActionFailedError extends WayflowError {
   override readonly name: string = 'ActionFailedError';
   constructor(
@@ -58,10 +62,16 @@ export class ActionFailedError extends WayflowError {
     readonly step: string,
     readonly taskId: string,
     cause: unknown,
+    automatic?: boolean,
+    onError?: string,
   ) {
     super(
       'action-failed',
-      `Flow "${flowId}", task ${taskId}: submit of step "${step}" failed (${cause instanceof Error ? cause.message : String(cause)}). The task did not move; retry the submit.`,
+      `Flow "${flowId}", task ${taskId}: ${automatic ? 'automatic ' : ''}step "${step}" failed (${cause instanceof Error ? cause.message : String(cause)}). ${
+        onError
+          ? `The task moved to its onError target "${onError}".`
+          : `The task did not move; ${automatic ? 'call retry() to run the step again, or give the action an onError target' : 'submit again'}.`
+      }`,
       { cause },
     );
   }

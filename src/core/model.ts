@@ -127,6 +127,7 @@ export function actionEdges(info: NodeInfo): { label: string; to: Destination }[
   const node = info.node as AnyAction;
   const edges = [{ label: 'complete', to: finishDestination(info) }];
   for (const target of node.targets ?? []) edges.push({ label: `goTo ${target}`, to: target });
+  if (node.onError) edges.push({ label: 'on error', to: node.onError });
   const first = node.children?.[0];
   if (first) edges.push({ label: 'enter', to: first.id });
   return edges;

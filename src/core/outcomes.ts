@@ -32,6 +32,9 @@ const at = (until: Date | number) => (typeof until === 'number' ? until : until.
 const directive =
   (type: 'continue' | 'enter' | 'leave' | 'break') =>
   (data?: Record<string, unknown>): Outcome<never> => ({ type, data });
+const pause =
+  (type: 'suspend' | 'suspend-and-repeat') =>
+  (until: Date | number, data?: Record<string, unknown>): Outcome<never> => ({ type, until: at(until), data });
 
 /**
  * Outcome constructors for `submit`.
@@ -55,9 +58,9 @@ export const outcome = {
   /** ABORT: stop the task for good. */
   abort: (reason?: string): Outcome<never> => ({ type: 'abort', reason }),
   /** SUSPEND: pause until `until`, then continue with the next sibling. */
-  suspend: (until: Date | number, data?: Record<string, unknown>): Outcome<never> => ({ type: 'suspend', until: at(until), data }),
+  suspend: pause('suspend'),
   /** SUSPEND_AND_REPEAT: pause until `until`, then run this step again. */
-  suspendAndRepeat: (until: Date | number, data?: Record<string, unknown>): Outcome<never> => ({ type: 'suspend-and-repeat', until: at(until), data }),
+  suspendAndRepeat: pause('suspend-and-repeat'),
   /** Stay on this step and show `message` (and per-field errors) to the user. */
   fail: (message: string, fields?: FieldErrors): Outcome<never> => ({ type: 'fail', message, fields }),
 };

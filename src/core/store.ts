@@ -11,7 +11,7 @@ export interface PersistedSnapshot {
 /** One line of a task's audit history: every transition, who made it and when. */
 export interface HistoryEntry {
   at: number;
-  /** What caused it: start, submit, auto, back, goto, abort, resume, draft. */
+  /** What caused it: start, submit, auto, back, goto, abort, resume, draft, or error (an automatic step failed and the task moved to its `onError` target). */
   event: string;
   /** The step the task was at, or null at start. */
   from: string | null;

@@ -1,6 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { type CompiledFlow, compile, type FlowContext, type FlowEvent } from './compile.ts';
-import type { Action, Flow, Scaffold, SubmitContext, SubmitResult, TaskData } from './definition.ts';
+import type { Action, AnyAction, Flow, Scaffold, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
   HotLoopError,
@@ -392,18 +392,21 @@ export class Task {
       const action = node as Action<undefined, string>;
       const handler = phase === '$returned' ? action.returnFromChildren : action.submit;
       let result: SubmitResult<string> | Outcome;
+      let cause = 'auto';
       try {
         const ctx = this.#submitContextFor(current.context, step);
         result = handler ? await handler.call(action, current.context.data, undefined as never, ctx) : undefined;
         result ??= phase === '$returned' ? outcome.continue() : outcome.complete();
         if (result.type === 'fail') throw new Error(result.message);
       } catch (failure) {
-        await this.#commit(current, entries);
-        this.#feedback = { ...NO_FEEDBACK, error: new ActionFailedError(this.flow.id, step, this.id, failure) };
-        return;
+        this.#feedback = { ...NO_FEEDBACK, error: new ActionFailedError(this.flow.id, step, this.id, failure, true, action.onError) };
+        if (!action.onError) return this.#commit(current, entries);
+        // django-fsm's on_error: the failed step hands over to its error target.
+        result = outcome.goTo(action.onError);
+        cause = 'error';
       }
       const next = this.#apply(step, result as MovingOutcome, undefined, current);
-      entries.push(this.#entry(step, next, 'auto', result.type));
+      entries.push(this.#entry(step, next, cause, result.type));
       current = next;
     }
     await this.#commit(current, entries);
@@ -490,6 +493,7 @@ export class Task {
     const status: TaskStatus =
       phase === COMPLETED ? 'completed' : phase === ABORTED ? 'aborted' : phase.startsWith('$suspended') ? 'suspended' : 'active';
     const view = status === 'active' || status === 'suspended' ? this.#view(step, phase, context) : null;
+    const steps = context.trail.map((e) => e.step);
     const state: TaskState = {
       status,
       step: view,
@@ -498,8 +502,8 @@ export class Task {
       pending: this.#busy > 0,
       ...this.#feedback,
       canGoBack: !!view && context.at > 0,
-      visited: context.trail.slice(0, context.at + 1).map((e) => e.step),
-      ahead: context.trail.slice(context.at + 1).map((e) => e.step),
+      visited: steps.slice(0, context.at + 1),
+      ahead: steps.slice(context.at + 1),
       until: status === 'suspended' ? context.until : null,
       reason: context.reason,
       version: this.#version,
@@ -518,15 +522,16 @@ export class Task {
             .filter((c) => (c.preconditions ?? []).every((p) => p.test(test)))
             .map((c) => ({ id: c.id, title: c.title }))
         : [];
-    const auto = node.kind === 'action' && (node.auto || phase === '$returned');
+    // A scaffold has neither `auto` nor `schema`, and is never at `$returned`.
+    const action = node as AnyAction;
     return {
       id: step,
       title: node.title,
-      kind: node.kind === 'scaffold' ? 'choice' : auto ? 'auto' : 'form',
+      kind: node.kind === 'scaffold' ? 'choice' : action.auto || phase === '$returned' ? 'auto' : 'form',
       url: info.url,
       draft: context.inputs[step],
       visit: context.visits[step] ?? 1,
-      schema: node.kind === 'action' ? node.schema : undefined,
+      schema: action.schema,
       options,
       meta: node.meta,
     };

@@ -31,6 +31,9 @@ export function findProblems(model: FlowModel): DefinitionProblem[] {
     for (const target of node.targets ?? []) {
       if (!nodes.has(target)) problems.push({ path: info.where, message: `target "${target}" is not an action or scaffold of this flow` });
     }
+    if (node.onError !== undefined && !nodes.has(node.onError)) {
+      problems.push({ path: info.where, message: `onError target "${node.onError}" is not an action or scaffold of this flow` });
+    }
     if (node.auto && node.schema) problems.push({ path: info.where, message: 'an auto action runs without input, so it cannot have a schema' });
     if (node.returnFromChildren && !node.children?.length) {
       problems.push({ path: info.where, message: 'returnFromChildren is declared but the action has no children' });

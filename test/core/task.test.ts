@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ActionFailedError,
   action,
+  compile,
   defineFlow,
   outcome,
   restoreTask,
@@ -10,6 +11,7 @@ import {
   TaskRecordError,
   VersionConflictError,
 } from '../../src/core/index.ts';
+import { flowGraph } from '../../src/core/graph.ts';
 import { memoryStore, UNBOUND } from '../../src/persist/index.ts';
 import { manualClock } from '../helpers/clock.ts';
 
@@ -120,7 +122,7 @@ describe('async submit', () => {
     const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [pay, review] }));
     const failed = await task.submit({ amount: 5 });
     expect(failed).toMatchObject({ ok: false, error: expect.any(ActionFailedError) });
-    expect(failed.ok === false && failed.message).toMatch(/Flow "f", task .+: submit of step "pay" failed \(gateway timeout\)/);
+    expect(failed.ok === false && failed.message).toMatch(/^Flow "f", task .+: step "pay" failed \(gateway timeout\)\. The task did not move; submit again\.$/);
     expect(task.state).toMatchObject({ step: { id: 'pay', draft: { amount: 5 } }, error: { code: 'action-failed' } });
     up = true;
     expect(await task.submit({ amount: 5 })).toEqual({ ok: true });
@@ -183,9 +185,67 @@ describe('async submit', () => {
     });
     const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [lookup, review] }));
     expect(task.state).toMatchObject({ step: { id: 'lookup', kind: 'auto' }, error: { code: 'action-failed' } });
+    expect(task.state.error?.message).toMatch(
+      /^Flow "f", task .+: automatic step "lookup" failed \(offline\)\. The task did not move; call retry\(\) to run the step again, or give the action an onError target\.$/,
+    );
     expect(await task.submit()).toMatchObject({ ok: false, error: { code: 'automatic-step' } });
     await task.retry();
     expect(task.state).toMatchObject({ step: { id: 'review' }, data: { account: 42 } });
+  });
+
+  describe('an onError target (django-fsm on_error)', () => {
+    const failing = (id: string, extra: Partial<Parameters<typeof action>[0]> = {}) =>
+      action({
+        id,
+        title: id,
+        auto: true,
+        submit: () => {
+          throw new Error('card declined');
+        },
+        ...extra,
+      });
+    const sorry = action({ id: 'sorry', title: 'Payment failed' });
+
+    it('moves the task there when the automatic step fails, instead of waiting for retry()', async () => {
+      const store = memoryStore();
+      const charge = failing('charge', { onError: 'sorry' });
+      const task = await startTask(defineFlow({ id: 'shop', title: 'Shop', children: [name, charge, review, sorry] }), { store, binder: 'b' });
+      const submitted = await task.submit({ name: 'Ada' });
+      expect(task.state).toMatchObject({ status: 'active', step: { id: 'sorry', kind: 'form' }, error: { code: 'action-failed', step: 'charge' } });
+      expect(submitted).toMatchObject({ ok: false, error: { code: 'action-failed' } });
+      expect(task.state.error?.message).toMatch(/: automatic step "charge" failed \(card declined\)\. The task moved to its onError target "sorry"\.$/);
+      expect(task.toRecord().history.at(-1)).toMatchObject({ event: 'error', from: 'charge', to: 'sorry', outcome: 'goto' });
+      expect((await store.get(task.id, 'b'))?.history.at(-1)).toMatchObject({ event: 'error', to: 'sorry' });
+      await expect(task.retry()).rejects.toMatchObject({ code: 'nothing-to-retry' });
+      expect(await task.submit()).toEqual({ ok: true });
+      expect(task.state).toMatchObject({ status: 'completed', error: null });
+    });
+
+    it('also takes over when returnFromChildren fails, and the target may be automatic too', async () => {
+      const parent = action({
+        id: 'parent',
+        title: 'Parent',
+        auto: true,
+        onError: 'recover',
+        children: [action({ id: 'child', title: 'Child' })],
+        submit: () => outcome.enter(),
+        returnFromChildren: () => outcome.fail('no quota left'),
+      });
+      const recover = action({ id: 'recover', title: 'Recover', auto: true, submit: () => outcome.complete({ recovered: true }) });
+      const task = await startTask(defineFlow({ id: 'g', title: 'G', children: [parent, review, recover] }));
+      expect(task.state.step?.id).toBe('child');
+      await task.submit();
+      expect(task.state).toMatchObject({ status: 'completed', data: { recovered: true }, error: { step: 'parent' } });
+      expect(task.state.error?.message).toMatch(/automatic step "parent" failed \(no quota left\)\. The task moved to its onError target "recover"/);
+    });
+
+    it('is checked when the flow compiles, and appears in the graph edges', () => {
+      expect(() => compile(defineFlow({ id: 'h', title: 'H', children: [failing('charge', { onError: 'nowhere' }), review] }))).toThrow(
+        /h > charge: onError target "nowhere" is not an action or scaffold of this flow/,
+      );
+      const graph = flowGraph(defineFlow({ id: 'h', title: 'H', children: [failing('charge', { onError: 'sorry' }), review, sorry] }));
+      expect(graph.edges).toContainEqual({ from: 'charge', to: 'sorry', label: 'on error' });
+    });
   });
 });
 
