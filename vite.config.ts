@@ -37,5 +37,7 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     environment: 'node',
     testTimeout: 20_000,
+    // PGlite takes ~4 s to start, much longer on a loaded machine: hooks that open one get the time.
+    hookTimeout: 30_000,
   },
 });

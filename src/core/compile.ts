@@ -30,15 +30,26 @@ export interface FlowContext {
   reason: string | null;
 }
 
-/** Events a compiled flow machine accepts. The task runtime sends them; apps use the `Task` methods. */
+/**
+ * Events a compiled flow machine accepts. The task runtime sends them; apps use the `Task`
+ * methods. A submitted outcome is the event named by `outcomeEvent`: its type (`complete`,
+ * `leave`, …), or `goto.<target>`.
+ */
 export type FlowEvent =
-  | { type: 'OUTCOME'; outcome: MovingOutcome; input?: unknown }
+  | { type: OutcomeEventType; outcome: MovingOutcome; input?: unknown }
   | { type: 'BACK' }
   | { type: 'GOTO'; step: string }
   | { type: 'ABORT'; reason?: string }
   | { type: 'DRAFT'; input: unknown }
   | { type: 'ENV'; user: User | null }
-  | { type: 'RESUME'; now: number };
+  /** Ends a suspension (the task sends it when the time has come, or when `resume()` is called early). */
+  | { type: 'RESUME' };
+
+/** The type of the event that carries an outcome. */
+export type OutcomeEventType = Exclude<MovingOutcome['type'], 'goto'> | `goto.${string}`;
+
+/** The event type of an outcome: its type, or `goto.<target>` (ids hold no dots). */
+export const outcomeEvent = (outcome: MovingOutcome): OutcomeEventType => (outcome.type === 'goto' ? `goto.${outcome.to}` : outcome.type);
 
 /** The XState machine type a flow compiles to. */
 // biome-ignore lint/suspicious/noExplicitAny: the generated machine's action, guard and state types are not statically known
@@ -64,7 +75,7 @@ interface StateConfig {
   initial?: string;
   entry?: unknown;
   always?: Transition[];
-  on?: Record<string, Transition | Transition[]>;
+  on?: Record<string, string | Transition | Transition[]>;
   states?: Record<string, StateConfig>;
 }
 
@@ -73,15 +84,9 @@ const ref = (destination: Destination) => `#${destination}`;
 /** The event a handler receives is the one it is registered for (handlers narrow it with this type, at no runtime cost). */
 type EventOf<T extends FlowEvent['type']> = Extract<FlowEvent, { type: T }>;
 
-/** Guards of OUTCOME transitions: the outcome's type, and for `goto` its target (only `goto` has one). */
-const outcomeIs = (type: MovingOutcome['type'], to?: string): Guard => ({ event }) => {
-  const { outcome } = event as EventOf<'OUTCOME'>;
-  return outcome.type === type && (to === undefined || (outcome as { to?: string }).to === to);
-};
-
 const applyOutcome = (step: string) =>
   assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
-    const { outcome, input } = event as EventOf<'OUTCOME'>;
+    const { outcome, input } = event as EventOf<OutcomeEventType>;
     return {
       trail: context.trail.slice(0, context.at + 1),
       data: outcome.data ? { ...context.data, ...outcome.data } : context.data,
@@ -89,7 +94,8 @@ const applyOutcome = (step: string) =>
       inputs: input === undefined ? context.inputs : { ...context.inputs, [step]: input },
       // Only the suspensions carry `until`.
       until: (outcome as { until?: number }).until ?? null,
-      reason: outcome.type === 'abort' ? (outcome.reason ?? null) : context.reason,
+      // Only an abort carries a reason.
+      reason: (outcome as { reason?: string }).reason ?? context.reason,
     };
   });
 
@@ -106,7 +112,8 @@ const enterStep = (step: string, interactive: boolean) =>
 
 const gate = (preconditions: readonly Precondition[] = [], passed: string): Transition[] => [
   ...preconditions.map((p) => ({
-    guard: ({ context }: { context: FlowContext }) => !p.test({ data: context.data, user: context.user }),
+    // The context holds the data and the user a precondition looks at.
+    guard: ({ context }: { context: FlowContext }) => !p.test(context),
     target: p.fallback ? ref(p.fallback) : '$blocked',
   })),
   { target: passed },
@@ -116,32 +123,31 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const node = info.node as AnyAction;
   const step = info.id;
   const effects = applyOutcome(step);
-  const go = (guard: Guard, destination: Destination | undefined): Transition[] =>
-    destination === undefined ? [] : [{ guard, target: ref(destination), reenter: true, actions: effects }];
   const next = destinationOf(info, 'continue');
+  const outcomes: Record<string, Transition> = {
+    suspend: { target: '$suspended', actions: effects },
+    'suspend-and-repeat': { target: '$suspendedRepeat', actions: effects },
+  };
+  const go = (type: OutcomeEventType, destination: Destination | undefined) => {
+    if (destination !== undefined) outcomes[type] = { target: ref(destination), reenter: true, actions: effects };
+  };
+  go('complete', next);
+  for (const target of (node.targets ?? []).concat(node.onError ?? [])) go(`goto.${target}`, target);
   // In an explicit scaffold the children name their targets: CONTINUE has no meaning there.
-  const explicit = (info.parent?.node as Scaffold | undefined)?.transitions === 'explicit';
-  const outcomes: Transition[] = [
-    ...go(outcomeIs('complete'), next),
-    ...(node.targets ?? []).concat(node.onError ?? []).flatMap((t) => go(outcomeIs('goto', t), t)),
-    ...go(outcomeIs('continue'), explicit ? undefined : next),
-    ...go(outcomeIs('leave'), destinationOf(info, 'leave')),
-    ...go(outcomeIs('break'), destinationOf(info, 'break')),
-    ...go(outcomeIs('enter'), destinationOf(info, 'enter')),
-    ...go(outcomeIs('abort'), ABORTED),
-    { guard: outcomeIs('suspend'), target: '$suspended', actions: effects },
-    { guard: outcomeIs('suspend-and-repeat'), target: '$suspendedRepeat', actions: effects },
-  ];
-  const due: Guard = ({ context, event }) => event.type === 'RESUME' && event.now >= (context.until ?? 0);
+  if ((info.parent?.node as Scaffold | undefined)?.transitions !== 'explicit') go('continue', next);
+  go('leave', destinationOf(info, 'leave'));
+  go('break', destinationOf(info, 'break'));
+  go('enter', destinationOf(info, 'enter'));
+  go('abort', ABORTED);
   const states: Record<string, StateConfig> = {
     $gate: { always: gate(node.preconditions, '$ready') },
     $blocked: {},
-    $ready: { entry: enterStep(step, !node.auto), on: { OUTCOME: outcomes } },
-    $suspended: { on: { RESUME: { guard: due, target: ref(next!) } } },
-    $suspendedRepeat: { on: { RESUME: { guard: due, target: ref(step), reenter: true } } },
+    $ready: { entry: enterStep(step, !node.auto), on: outcomes },
+    $suspended: { on: { RESUME: ref(next!) } },
+    $suspendedRepeat: { on: { RESUME: { target: ref(step), reenter: true } } },
   };
   if (node.children?.length) {
-    states.$returned = { on: { OUTCOME: outcomes } };
+    states.$returned = { on: outcomes };
     Object.assign(states, childStates(node.children, nodes));
   }
   return { id: step, initial: '$gate', states };
@@ -159,7 +165,7 @@ function scaffoldState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     const effects = applyOutcome(info.id);
     states.$choose = {
       entry: enterStep(info.id, true),
-      on: { OUTCOME: node.children.map((c) => ({ guard: outcomeIs('goto', c.id), target: c.id, actions: effects })) },
+      on: Object.fromEntries(node.children.map((c) => [`goto.${c.id}`, { target: c.id, actions: effects }])),
     };
   }
   return { id: info.id, initial: '$gate', states };
@@ -204,8 +210,10 @@ export function compile(flow: Flow): CompiledFlow {
   const cached = cache.get(flow);
   if (cached) return cached;
   const model = buildModel(flow);
-  const problems = process.env.NODE_ENV !== 'production' ? findProblems(model) : [];
-  if (problems.length > 0) throw new DefinitionError(String(flow.id), problems);
+  if (process.env.NODE_ENV !== 'production') {
+    const problems = findProblems(model);
+    if (problems.length > 0) throw new DefinitionError(String(flow.id), problems);
+  }
   const config: StateConfig & Record<string, unknown> = {
     id: '$wayflow',
     context: ({ input }: { input: { data?: TaskData; user?: User | null } }): FlowContext => ({

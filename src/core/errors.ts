@@ -45,7 +45,7 @@ export class PreconditionError extends WayflowError {
   ) {
     super(
       'precondition-failed',
-      `Flow "${flowId}": step "${step}" cannot be shown because precondition "${condition}" fails. Satisfy it first, or give the precondition a fallback step.`,
+      `Flow "${flowId}": step "${step}" cannot be shown: precondition "${condition}" fails. Satisfy it first, or give the precondition a fallback.`,
     );
   }
 }
@@ -67,11 +67,9 @@ export class ActionFailedError extends WayflowError {
   ) {
     super(
       'action-failed',
-      `Flow "${flowId}", task ${taskId}: ${automatic ? 'automatic ' : ''}step "${step}" failed (${cause instanceof Error ? cause.message : String(cause)}). ${
-        onError
-          ? `The task moved to its onError target "${onError}".`
-          : `The task did not move; ${automatic ? 'call retry() to run the step again, or give the action an onError target' : 'submit again'}.`
-      }`,
+      `Flow "${flowId}", task ${taskId}: step "${step}" failed (${cause instanceof Error ? cause.message : String(cause)}). ${
+        onError ? `The task moved to its onError target "${onError}"` : `The task did not move; ${automatic ? 'call retry(), or give the action an onError target' : 'submit again'}`
+      }.`,
       { cause },
     );
   }

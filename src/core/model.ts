@@ -47,7 +47,8 @@ export function buildModel(flow: Flow): FlowModel {
   const visit = (node: FlowNode | Flow, parent: NodeInfo | null): NodeInfo => {
     const where = process.env.NODE_ENV === 'production' ? '' : parent ? `${parent.where} > ${node.id}` : String(node.id);
     const url = parent ? `${parent.url}/${node.path ?? node.id}` : '';
-    const info: { -readonly [K in keyof NodeInfo]: NodeInfo[K] } = { node, id: node.id, parent, where, url, children: [] };
+    // `children` is filled in below, once the children know their parent.
+    const info = { node, id: node.id, parent, where, url } as { -readonly [K in keyof NodeInfo]: NodeInfo[K] };
     const seen = nodes.get(node.id);
     if (!seen) nodes.set(node.id, info);
     if (process.env.NODE_ENV !== 'production') lint(node, where, seen, problems);

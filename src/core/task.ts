@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate';
-import { type CompiledFlow, compile, type FlowContext, type FlowEvent } from './compile.ts';
+import { type CompiledFlow, compile, type FlowContext, type FlowEvent, outcomeEvent } from './compile.ts';
 import type { Action, AnyAction, Flow, Scaffold, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
@@ -199,7 +199,7 @@ export class Task {
   /** Back to a visited step, or forward again to one gone back from; data as it was on entry, forms prefilled. */
   goTo(step: string): Promise<void> {
     return this.#move({ type: 'GOTO', step }, 'goto', () =>
-      new TaskStateError('step-not-visited', `Task ${this.id} has not visited step "${step}" (visited: ${[...this.state.visited, ...this.state.ahead].join(', ')}).`),
+      new TaskStateError('step-not-visited', `Task ${this.id} has not visited step "${step}" (visited: ${this.state.visited.concat(this.state.ahead).join(', ')}).`),
     );
   }
 
@@ -212,8 +212,7 @@ export class Task {
   resume(): Promise<void> {
     return this.#exclusive(async () => {
       if (!positionOf(this.#snapshot).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
-      const event: FlowEvent = { type: 'RESUME', now: Math.max(this.#clock.now(), this.#snapshot.context.until ?? 0) };
-      await this.#advance(this.#next(event), 'resume');
+      await this.#advance(this.#next({ type: 'RESUME' }), 'resume');
     });
   }
 
@@ -296,7 +295,7 @@ export class Task {
       const error = step?.kind === 'auto'
         ? new TaskStateError('automatic-step', `Task ${this.id} is at the automatic step "${step.id}", which failed; call retry() instead of submit().`)
         : this.#notActive();
-      return this.#settleFeedback({}, error.message, error, undefined);
+      return this.#refuse(error, undefined);
     }
     let moving: MovingOutcome;
     if (step.kind === 'choice') {
@@ -352,7 +351,7 @@ export class Task {
 
   /** Moves by `moving` from `from`, or throws `InvalidOutcomeError` when the step's definition does not allow it. */
   #apply(step: string, moving: MovingOutcome, input: unknown, from: Snapshot = this.#snapshot): Snapshot {
-    const next = this.#next({ type: 'OUTCOME', outcome: moving, input }, from);
+    const next = this.#next({ type: outcomeEvent(moving), outcome: moving, input }, from);
     if (next !== from) return next;
     const detail =
       moving.type === 'goto'
@@ -419,7 +418,7 @@ export class Task {
 
   #blocked(step: string, context: FlowContext): PreconditionError {
     const node = this.#compiled.model.nodes.get(step)!.node;
-    const failing = (node.preconditions ?? []).find((p) => !p.test({ data: context.data, user: context.user }));
+    const failing = (node.preconditions ?? []).find((p) => !p.test(context));
     return new PreconditionError(this.flow.id, step, failing?.name ?? 'unknown');
   }
 
@@ -515,11 +514,10 @@ export class Task {
   #view(step: string, phase: string, context: FlowContext): StepView {
     const info = this.#compiled.model.nodes.get(step)!;
     const node = info.node;
-    const test = { data: context.data, user: context.user };
     const options =
       node.kind === 'scaffold'
         ? (node as Scaffold).children
-            .filter((c) => (c.preconditions ?? []).every((p) => p.test(test)))
+            .filter((c) => (c.preconditions ?? []).every((p) => p.test(context)))
             .map((c) => ({ id: c.id, title: c.title }))
         : [];
     // A scaffold has neither `auto` nor `schema`, and is never at `$returned`.

@@ -103,7 +103,7 @@ describe('custom preconditions', () => {
     const task = await startTask(flow);
     const result = await task.submit({ years: 12 });
     expect(result.ok === false && result.error).toMatchObject({ condition: 'adult', step: 'drinks' });
-    expect(result.ok === false && result.message).toMatch(/step "drinks" cannot be shown because precondition "adult" fails/);
+    expect(result.ok === false && result.message).toMatch(/step "drinks" cannot be shown: precondition "adult" fails/);
   });
 
   it('hides the options of a choice whose preconditions fail', async () => {

@@ -186,7 +186,7 @@ describe('async submit', () => {
     const task = await startTask(defineFlow({ id: 'f', title: 'F', children: [lookup, review] }));
     expect(task.state).toMatchObject({ step: { id: 'lookup', kind: 'auto' }, error: { code: 'action-failed' } });
     expect(task.state.error?.message).toMatch(
-      /^Flow "f", task .+: automatic step "lookup" failed \(offline\)\. The task did not move; call retry\(\) to run the step again, or give the action an onError target\.$/,
+      /^Flow "f", task .+: step "lookup" failed \(offline\)\. The task did not move; call retry\(\), or give the action an onError target\.$/,
     );
     expect(await task.submit()).toMatchObject({ ok: false, error: { code: 'automatic-step' } });
     await task.retry();
@@ -213,7 +213,7 @@ describe('async submit', () => {
       const submitted = await task.submit({ name: 'Ada' });
       expect(task.state).toMatchObject({ status: 'active', step: { id: 'sorry', kind: 'form' }, error: { code: 'action-failed', step: 'charge' } });
       expect(submitted).toMatchObject({ ok: false, error: { code: 'action-failed' } });
-      expect(task.state.error?.message).toMatch(/: automatic step "charge" failed \(card declined\)\. The task moved to its onError target "sorry"\.$/);
+      expect(task.state.error?.message).toMatch(/: step "charge" failed \(card declined\)\. The task moved to its onError target "sorry"\.$/);
       expect(task.toRecord().history.at(-1)).toMatchObject({ event: 'error', from: 'charge', to: 'sorry', outcome: 'goto' });
       expect((await store.get(task.id, 'b'))?.history.at(-1)).toMatchObject({ event: 'error', to: 'sorry' });
       await expect(task.retry()).rejects.toMatchObject({ code: 'nothing-to-retry' });
@@ -236,7 +236,7 @@ describe('async submit', () => {
       expect(task.state.step?.id).toBe('child');
       await task.submit();
       expect(task.state).toMatchObject({ status: 'completed', data: { recovered: true }, error: { step: 'parent' } });
-      expect(task.state.error?.message).toMatch(/automatic step "parent" failed \(no quota left\)\. The task moved to its onError target "recover"/);
+      expect(task.state.error?.message).toMatch(/step "parent" failed \(no quota left\)\. The task moved to its onError target "recover"/);
     });
 
     it('is checked when the flow compiles, and appears in the graph edges', () => {
