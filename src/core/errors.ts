@@ -102,6 +102,7 @@ export class HotLoopError extends WayflowError {
 export class TaskStateError extends WayflowError {
   override readonly name: string = 'TaskStateError';
 }
+
 /** A stored task record cannot be used with this flow (another flow, another version, an unknown position, a malformed record). */
 export class TaskRecordError extends WayflowError {
   override readonly name: string = 'TaskRecordError';
