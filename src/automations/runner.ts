@@ -36,6 +36,22 @@ export interface RunnerOptions {
 export interface CreateOptions {
   /** Run the new instance at once (default), or leave it for the next step. */
   autorun?: boolean;
+  /**
+   * Runs inside the transaction that stores the new instance (or finds the running instance of
+   * a unique automation, which `create` then returns), with that instance: what it writes in
+   * the transaction (on the SQL storage: `automationTransaction()`) commits with the instance or
+   * not at all, and throwing undoes the creation.
+   */
+  inTransaction?: (instance: InstanceRecord) => Promise<void>;
+}
+
+/** Options of `sendMessage`. */
+export interface SendOptions {
+  /**
+   * Runs inside the transaction that delivers the message, with the receiver's result: what it
+   * writes in the transaction commits with the delivery or not at all, and throwing undoes it.
+   */
+  inTransaction?: (result: unknown) => Promise<void>;
 }
 
 /** An open form a user may process, for task lists. */
@@ -121,6 +137,7 @@ export class AutomationRunner {
     const existing = await this.storage.transaction(async (tx) => {
       const holder = await tx.insertInstance(record);
       if (!holder) await tx.applyHistory(started.history);
+      await options.inTransaction?.(holder ?? record);
       return holder;
     });
     if (existing) return existing;
@@ -223,11 +240,12 @@ export class AutomationRunner {
    * Delivers a message to one instance's receiver and then runs the instance.
    * Throws if the automation declares no such receiver or the data lacks required parameters.
    */
-  async sendMessage(id: string, message: string, token?: string, payload: AutomationData = {}): Promise<unknown> {
+  async sendMessage(id: string, message: string, token?: string, payload: AutomationData = {}, options: SendOptions = {}): Promise<unknown> {
     let result: unknown;
     await this.transact(id, async (definition, state, now) => {
       const delivered = await deliverMessage(definition, state, withToken({ message, payload }, token), now);
       result = delivered.result;
+      await options.inTransaction?.(result);
       return { state: delivered.state, history: [], effects: [], changed: true };
     });
     await this.run(id);
