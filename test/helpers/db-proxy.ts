@@ -45,6 +45,13 @@ export async function databaseProxy(databaseUrl: string): Promise<DatabaseProxy>
   });
   const port = await listen(server, 0);
   let up = true;
+  const cut = async () => {
+    if (!up) return;
+    up = false;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
   return {
     url(url) {
       const proxied = new URL(url);
@@ -52,20 +59,12 @@ export async function databaseProxy(databaseUrl: string): Promise<DatabaseProxy>
       proxied.port = String(port);
       return proxied.toString();
     },
-    async cut() {
-      if (!up) return;
-      up = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    cut,
     async restore() {
       if (up) return;
       await listen(server, port);
       up = true;
     },
-    async close() {
-      await this.cut();
-    },
+    close: cut,
   };
 }
