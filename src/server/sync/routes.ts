@@ -376,20 +376,22 @@ function buildRoutes(s: SyncState) {
         return respond(earlier.result);
       };
       const links = key === undefined ? null : await s.getLinks();
-      const seen = key === undefined ? null : await links!.findMessage(caller.owner, key);
+      const seen = links && key !== undefined ? await links.findMessage(caller.owner, key) : null;
       if (seen) return respondEarlier(seen);
       const { payload } = await readBody(c, messageBody);
+      // The key and its result commit with the delivery: a retry after a lost answer finds them.
+      const keyed =
+        links && key !== undefined
+          ? {
+              inTransaction: async (value: unknown) => {
+                const earlier = await links.recordMessage(automationTransaction(), caller.owner, key, { instanceId: id, message, result: toJson(value) ?? null }, clock());
+                if (earlier) throw new AnsweredBefore(earlier);
+              },
+            }
+          : {};
       let result: unknown;
       try {
-        result = await runner.sendMessage(id, message, undefined, payload ?? {}, {
-          // The key and its result commit with the delivery: a retry after a lost answer finds them.
-          ...(key !== undefined && {
-            inTransaction: async (value: unknown) => {
-              const earlier = await links!.recordMessage(automationTransaction(), caller.owner, key, { instanceId: id, message, result: toJson(value) ?? null }, clock());
-              if (earlier) throw new AnsweredBefore(earlier);
-            },
-          }),
-        });
+        result = await runner.sendMessage(id, message, undefined, payload ?? {}, keyed);
       } catch (error) {
         if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as SentMessage);
         if (error instanceof InstanceFinishedError) throw new SyncInstanceFinishedError(record.automation, id, message);
