@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAutomationRunner, systemClock } from '../../src/automations/index.ts';
@@ -9,6 +8,7 @@ import { type SqlAutomationStorage, sqlAutomationStorage } from '../../src/serve
 import { isDatabaseUnavailable } from '../../src/server/outage.ts';
 import { postgresDatabase } from '../../src/server/postgres.ts';
 import { type PostgresCluster, postgresCluster } from '../helpers/postgres-cluster.ts';
+import { bundleForProcesses } from '../helpers/process-bundle.ts';
 import { chaos } from './fixtures/chaos-automations.ts';
 
 /**
@@ -53,23 +53,10 @@ beforeAll(async () => {
   const at = '(extract(epoch FROM clock_timestamp()) * 1000)::double precision';
   await admin.query(`CREATE TABLE chaos_effects (key text NOT NULL, instance_id text NOT NULL, node text NOT NULL, pid integer NOT NULL, at double precision NOT NULL DEFAULT ${at})`);
   await admin.query(`CREATE TABLE chaos_received (instance_id text NOT NULL, pid integer NOT NULL, at double precision NOT NULL DEFAULT ${at})`);
-  // Inside the repository, so the bundles' bare imports resolve to node_modules; one shared chunk for the engine and its transaction store.
-  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  work = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-chaos-'));
-  await build({
-    entryPoints: {
-      cli: join(ROOT, 'src/server/cli.ts'),
-      main: join(ROOT, 'src/server/automations/main.ts'),
-      chaos: join(import.meta.dirname, 'fixtures/chaos-automations.ts'),
-    },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outdir: work,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'silent',
+  work = await bundleForProcesses('wayflow-chaos-', {
+    cli: join(ROOT, 'src/server/cli.ts'),
+    main: join(ROOT, 'src/server/automations/main.ts'),
+    chaos: join(import.meta.dirname, 'fixtures/chaos-automations.ts'),
   });
 });
 
