@@ -209,7 +209,7 @@ export function createApp(options: AppOptions) {
     c.header('Cache-Control', 'no-store');
     const status = c.res.status;
     logger({
-      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      level: status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info',
       msg: 'request',
       requestId,
       method: c.req.method,

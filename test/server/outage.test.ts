@@ -77,6 +77,7 @@ describe('the API when the database is unavailable', () => {
     expect(response.headers.get('retry-after')).toBe('1');
     expect(await response.json()).toEqual({ error: { code: 'database-unavailable', message: expect.stringContaining('Retry after') } });
     expect(log.filter((entry) => 'stack' in entry)).toEqual([]);
+    expect(log).toEqual([expect.objectContaining({ level: 'warn', msg: 'request', status: 503 })]);
   });
 
   it('still answers other failures with 500 internal and logs their stack', async () => {
