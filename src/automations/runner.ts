@@ -37,6 +37,22 @@ export interface RunnerOptions {
 export interface CreateOptions {
   /** Run the new instance at once (default), or leave it for the next step. */
   autorun?: boolean;
+  /**
+   * Runs inside the transaction that stores the new instance (or finds the running instance of
+   * a unique automation, which `create` then returns), with that instance: what it writes in
+   * the transaction (on the SQL storage: `automationTransaction()`) commits with the instance or
+   * not at all, and throwing undoes the creation.
+   */
+  inTransaction?: (instance: InstanceRecord) => Promise<void>;
+}
+
+/** Options of `sendMessage`. */
+export interface SendOptions {
+  /**
+   * Runs inside the transaction that delivers the message, with the receiver's result: what it
+   * writes in the transaction commits with the delivery or not at all, and throwing undoes it.
+   */
+  inTransaction?: (result: unknown) => Promise<void>;
 }
 
 /** An open form a user may process, for task lists. */
@@ -117,7 +133,11 @@ export class AutomationRunner {
   async create(automation: AutomationDefinition | string, data: AutomationData = {}, options: CreateOptions = {}): Promise<InstanceRecord> {
     const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
     const { record, insert } = await this.newInstance(definition, data);
-    const existing = await this.storage.transaction(insert);
+    const existing = await this.storage.transaction(async (tx) => {
+      const holder = await insert(tx);
+      await options.inTransaction?.(holder ?? record);
+      return holder;
+    });
     if (existing) return existing;
     if (options.autorun ?? true) return this.run(record.id);
     return record;
@@ -238,14 +258,16 @@ export class AutomationRunner {
    * Delivers a message to one instance's receiver and then runs the instance.
    * Throws if the automation declares no such receiver or the data lacks required parameters.
    */
-  async sendMessage(id: string, message: string, token?: string, payload: AutomationData = {}): Promise<unknown> {
+  async sendMessage(id: string, message: string, token?: string, payload: AutomationData = {}, options: SendOptions = {}): Promise<unknown> {
     let result: unknown;
-    await this.transact(
-      id,
-      delivery(withToken({ message, payload }, token), (reply) => {
-        result = reply;
-      }),
-    );
+    const deliver = delivery(withToken({ message, payload }, token), (reply) => {
+      result = reply;
+    });
+    await this.transact(id, async (definition, state, now) => {
+      const delivered = await deliver(definition, state, now);
+      await options.inTransaction?.(result);
+      return delivered;
+    });
     await this.run(id);
     return result;
   }

@@ -144,6 +144,15 @@ class Unreachable extends Error {
 }
 const GATEWAY_DOWN = new Set([502, 503, 504]);
 
+/** The wait a `Retry-After` header asks for (seconds, or an HTTP date), in ms; null when absent or unreadable. */
+function retryAfterOf(header: string | null): number | null {
+  if (header === null || header.trim() === '') return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
 interface ErrorBody {
   error?: { code?: string; message?: string; current?: number | null };
 }
@@ -166,6 +175,9 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   let queue: Promise<unknown> = Promise.resolve();
   let hasPending: boolean | null = null;
   let retryTimer: ReturnType<typeof setInterval> | null = null;
+  /** The wait a `503` (or 502/504) asked for in `Retry-After`, until unsent writes use it for one early retry. */
+  let retryAfterMs: number | null = null;
+  let soonTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Runs operations one at a time, so a sync never interleaves with a write; an unreachable server becomes a typed error. */
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
@@ -200,6 +212,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
       throw new Unreachable(cause instanceof Error ? cause.message : String(cause));
     }
     if (GATEWAY_DOWN.has(response.status)) {
+      retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
       await response.body?.cancel();
       throw new Unreachable(`HTTP ${response.status}`);
     }
@@ -225,10 +238,20 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
 
   const setPending = (value: boolean) => {
     hasPending = value;
+    const retry = () => void exclusive(pushAll).catch(() => undefined);
     if (value && retryIntervalMs > 0 && !retryTimer) {
-      retryTimer = setInterval(() => void exclusive(pushAll).catch(() => undefined), retryIntervalMs);
+      retryTimer = setInterval(retry, retryIntervalMs);
       (retryTimer as { unref?: () => void }).unref?.();
     }
+    // The server said when it expects to be back (e.g. its database restarting): try then, not only at the next interval.
+    if (value && retryIntervalMs > 0 && retryAfterMs !== null && retryAfterMs < retryIntervalMs && !soonTimer) {
+      soonTimer = setTimeout(() => {
+        soonTimer = null;
+        retry();
+      }, retryAfterMs);
+      (soonTimer as { unref?: () => void }).unref?.();
+    }
+    retryAfterMs = null;
     if (!value && retryTimer) {
       clearInterval(retryTimer);
       retryTimer = null;
@@ -486,7 +509,9 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
 
     close() {
       if (retryTimer) clearInterval(retryTimer);
+      if (soonTimer) clearTimeout(soonTimer);
       retryTimer = null;
+      soonTimer = null;
       globalThis.removeEventListener?.('online', onOnline);
     },
   };

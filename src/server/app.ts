@@ -5,9 +5,10 @@ import { validator } from 'hono/validator';
 import type { z } from 'zod';
 import { WayflowError } from '../core/errors.ts';
 import type { TaskRecord } from '../core/store.ts';
-import { ConflictError, HttpError, TaskNotFoundError } from './errors.ts';
+import { ConflictError, DatabaseUnavailableError, HttpError, TaskNotFoundError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { jsonLogger } from './log.ts';
+import { isDatabaseUnavailable } from './outage.ts';
 import { binderSchema, checkedBody, ifMatchSchema, nowQuerySchema, requireJsonContentType, sweepBodySchema, taskIdSchema, taskRecordSchema } from './schemas.ts';
 import { originCheck, requestBodyLimit, type WriteRate, writeRateLimit } from './security.ts';
 import { type Authenticate, type Caller, type SessionOptions, sessionBinder } from './session.ts';
@@ -208,7 +209,7 @@ export function createApp(options: AppOptions) {
     c.header('Cache-Control', 'no-store');
     const status = c.res.status;
     logger({
-      level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
+      level: status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info',
       msg: 'request',
       requestId,
       method: c.req.method,
@@ -220,6 +221,12 @@ export function createApp(options: AppOptions) {
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
   app.onError((error, c) => {
     const requestId = c.get('requestId');
+    if (isDatabaseUnavailable(error)) {
+      // Temporary: no stack logged per request (an OutageMonitor on the database logs the outage once).
+      const unavailable = new DatabaseUnavailableError();
+      c.header('Retry-After', String(unavailable.retryAfterSeconds));
+      return c.json({ error: { code: unavailable.code, message: unavailable.message } }, unavailable.status);
+    }
     if (error instanceof HttpError) return c.json({ error: { code: error.code, message: error.message, ...error.details } }, error.status);
     if (error instanceof HTTPException && error.status === 400) {
       return c.json({ error: { code: 'malformed-json', message: 'The request body is not valid JSON. Send the task record as JSON.' } }, 400);

@@ -8,6 +8,7 @@ import { DEFAULT_IDLE_MS } from '../core/task.ts';
 import { loadAutomationModule } from './automations/definitions.ts';
 import { AutomationUsageError, automationCli } from './automations/cli.ts';
 import { jsonLogger } from './log.ts';
+import { outageMonitor } from './outage.ts';
 import { openPglite, pgliteStorage } from './pglite.ts';
 import { postgresStorage } from './postgres.ts';
 import { type RunningServer, serveTasks } from './serve.ts';
@@ -113,8 +114,10 @@ export async function main(
       throw new UsageError(`Cannot open the PGlite database in "${dataDir}" (${cause instanceof Error ? cause.message : String(cause)}): is another process using that folder?`);
     }
   }
+  // One line when the database goes away and one when it is back, for the whole process.
+  const outage = outageMonitor(logger);
   const storage: TaskStorage = databaseUrl
-    ? await postgresStorage({ connectionString: databaseUrl, ...(values.schema ? { schema: values.schema as string } : {}) })
+    ? await postgresStorage({ connectionString: databaseUrl, outage, ...(values.schema ? { schema: values.schema as string } : {}) })
     : await pgliteStorage(pg ? { db: pg } : { dataDir });
   let automations: ServerAutomations | null = null;
   let server: RunningServer;
@@ -125,6 +128,7 @@ export async function main(
         flows: module.flows,
         triggers: module.triggers,
         logger,
+        outage,
         database: pg ? { kind: 'pglite', pg } : { kind: 'postgresql', connectionString: databaseUrl!, ...(values.schema ? { schema: values.schema as string } : {}) },
       });
     }

@@ -53,6 +53,22 @@ export class CorruptTaskError extends HttpError {
   }
 }
 
+/**
+ * The database cannot be reached right now (down, restarting, refusing connections): the
+ * request changed nothing it acknowledged; retry after `retryAfterSeconds` (sent as
+ * `Retry-After`), with the same `Idempotency-Key` where the request has one.
+ */
+export class DatabaseUnavailableError extends HttpError {
+  readonly retryAfterSeconds = 1;
+  constructor() {
+    super(
+      503,
+      'database-unavailable',
+      'The database is unavailable for a moment (restarting or unreachable). Retry after the Retry-After seconds, with the same Idempotency-Key if the request had one.',
+    );
+  }
+}
+
 /** The storage failed to open or to migrate; the server cannot start. */
 export class StorageError extends WayflowError {
   override readonly name: string = 'StorageError';

@@ -1,7 +1,8 @@
 export { type AppAutomations, type AppOptions, type AppType, appDefaults, createApp } from './app.ts';
-export { ConflictError, CorruptTaskError, type ErrorStatus, HttpError, StorageError, TaskNotFoundError } from './errors.ts';
+export { ConflictError, CorruptTaskError, DatabaseUnavailableError, type ErrorStatus, HttpError, StorageError, TaskNotFoundError } from './errors.ts';
 export { jsonLogger, type LogEntry, type Logger, type LogLevel, silentLogger } from './log.ts';
 export { type Migration, migrate, migrations } from './migrations.ts';
+export { isDatabaseUnavailable, type OutageMonitor, outageMonitor } from './outage.ts';
 export { type PgliteStorageOptions, pgliteDatabase, pgliteStorage } from './pglite.ts';
 export { type PostgresStorageOptions, postgresDatabase, postgresStorage } from './postgres.ts';
 export { originCheck, requestBodyLimit, type WriteRate, writeRateLimit } from './security.ts';

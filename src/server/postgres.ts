@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { StorageError } from './errors.ts';
+import type { OutageMonitor } from './outage.ts';
 import type { SqlDatabase } from './sql.ts';
 import { sqlStorage } from './sql.ts';
 import type { TaskStorage } from './storage.ts';
@@ -12,28 +13,56 @@ export interface PostgresStorageOptions {
   schema?: string;
   /** Most connections the pool opens (default 10). */
   maxConnections?: number;
+  /** Told about lost and regained connections, to log each outage once (`wayflow serve` shares one among its pools). */
+  outage?: OutageMonitor;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Adapts a pg pool to `SqlDatabase`; a transaction holds one pooled connection. */
-export function postgresDatabase(pool: pg.Pool): SqlDatabase {
+/**
+ * Adapts a pg pool to `SqlDatabase`; a transaction holds one pooled connection. A connection
+ * lost meanwhile fails the operation (and is dropped from the pool), never the process;
+ * `outage` is told about every operation, to log outages.
+ */
+export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlDatabase {
+  const observed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const startedAt = performance.now();
+    try {
+      const result = await work();
+      outage?.succeeded(startedAt);
+      return result;
+    } catch (error) {
+      outage?.failed(error);
+      throw error;
+    }
+  };
   return {
-    query: async <Row>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as Row[],
-    async transaction(work) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[] });
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    query: <Row>(text: string, params?: unknown[]) => observed(async () => (await pool.query(text, params)).rows as Row[]),
+    transaction: (work) =>
+      observed(async () => {
+        const client = await pool.connect();
+        // pg-pool takes its own 'error' listener off a client while it is checked out: without
+        // this one, a connection lost between two statements is an unhandled 'error' event.
+        let lost: Error | undefined;
+        const onError = (error: Error) => {
+          lost ??= error;
+        };
+        client.on('error', onError);
+        try {
+          await client.query('BEGIN');
+          const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[] });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          if (lost) throw lost;
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          // Synchronous with release, which puts the pool's listener back: no moment without one.
+          client.removeListener('error', onError);
+          client.release(lost);
+        }
+      }),
     close: () => pool.end(),
   };
 }
@@ -55,7 +84,7 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client that loses its connection emits 'error'; the next query reconnects.
-  pool.on('error', () => undefined);
+  pool.on('error', (error) => void options.outage?.failed(error));
   try {
     if (schema) {
       // Two processes creating the schema at once: the loser sees a duplicate, which is fine.
@@ -63,7 +92,7 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
         if (error.code !== '23505' && error.code !== '42P06') throw error;
       });
     }
-    return await sqlStorage(postgresDatabase(pool));
+    return await sqlStorage(postgresDatabase(pool, options.outage));
   } catch (cause) {
     await pool.end().catch(() => undefined);
     const where = options.connectionString.replace(/\/\/[^@/]*@/, '//');

@@ -7,6 +7,7 @@ import type { SqlAutomationStorage } from './automations/pg-storage.ts';
 import { openAutomationRuntime, startRuntimeScheduler } from './automations/runtime.ts';
 import type { AutomationScheduler } from './automations/scheduler.ts';
 import type { Logger } from './log.ts';
+import type { OutageMonitor } from './outage.ts';
 import { pgliteDatabase } from './pglite.ts';
 import type { SqlDatabase } from './sql.ts';
 
@@ -53,10 +54,12 @@ export async function startServerAutomations(options: {
   triggers?: readonly TriggerDeclaration[];
   database: ServerAutomationsDatabase;
   logger?: Logger;
+  /** PostgreSQL only: told about lost and regained connections of the pool and the LISTEN connection, to log each outage once. */
+  outage?: OutageMonitor;
   /** Called with every effect the runner commits (see `ServerAutomations.onEffect`). */
   onEffect?: (effect: AutomationEffect) => void;
 }): Promise<ServerAutomations> {
-  const { definitions, database, logger } = options;
+  const { definitions, database, logger, outage } = options;
   const listeners = new Set<(effect: AutomationEffect) => void>();
   if (options.onEffect) listeners.add(options.onEffect);
   const onEffect = (effect: AutomationEffect) => {
@@ -72,7 +75,13 @@ export async function startServerAutomations(options: {
     database.kind === 'pglite'
       ? // The task storage owns the PGlite instance and closes it.
         { ...pgliteDatabase(database.pg), close: async () => undefined }
-      : (await openAutomationDatabase({ databaseUrl: database.connectionString, ...(database.schema ? { schema: database.schema } : {}) })).db;
+      : (
+          await openAutomationDatabase({
+            databaseUrl: database.connectionString,
+            ...(database.schema ? { schema: database.schema } : {}),
+            ...(outage ? { outage } : {}),
+          })
+        ).db;
   const runtime = await openAutomationRuntime({
     db,
     kind: database.kind,
@@ -87,6 +96,7 @@ export async function startServerAutomations(options: {
   try {
     running = await startRuntimeScheduler(runtime, {
       ...(logger ? { logger } : {}),
+      ...(outage ? { outage } : {}),
       ...(database.kind === 'postgresql' ? { connectionString: database.connectionString } : {}),
     });
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { Logger } from './log.ts';
+import { isDatabaseUnavailable } from './outage.ts';
 import type { TaskStorage } from './storage.ts';
 
 /** A running periodic sweep; `stop` cancels the next runs and waits for the current one. */
@@ -28,9 +29,11 @@ export function startSweeper(options: { storage: TaskStorage; intervalMs: number
     return running;
   };
   const timer = setInterval(() => {
-    sweepNow().catch((error: unknown) =>
-      options.logger({ level: 'error', msg: 'sweep failed', error: error instanceof Error ? error.message : String(error) }),
-    );
+    sweepNow().catch((error: unknown) => {
+      // An outage is logged once by the database's OutageMonitor; the next tick sweeps again.
+      if (isDatabaseUnavailable(error)) return;
+      options.logger({ level: 'error', msg: 'sweep failed', error: error instanceof Error ? error.message : String(error) });
+    });
   }, options.intervalMs);
   timer.unref();
   return {

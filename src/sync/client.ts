@@ -43,6 +43,12 @@ export interface AutomationClientOptions {
   EventSource?: typeof EventSource | null;
   /** Polling interval of `watch` when no stream is available (default 5000 ms). */
   pollMs?: number;
+  /**
+   * How often a request that is safe to repeat (a read, a start, a message with an
+   * idempotency key) is sent again after a 502, 503 or 504, each time after the wait its
+   * `Retry-After` asks for (1 s without one, at most 10 s). Default 3.
+   */
+  retries?: number;
 }
 
 /** A typed client of the automations sync API (`/automations/*`). Every method rejects with a `SyncError`. */
@@ -55,7 +61,8 @@ export interface AutomationClient {
   /** Starts an automation; the same `idempotencyKey` returns the same instance. */
   start(automation: string, input: unknown, idempotencyKey: string): Promise<InstanceStatus>;
   status(instanceId: string): Promise<InstanceStatus>;
-  send(instanceId: string, message: string, payload?: Record<string, unknown>): Promise<{ result: unknown; instance: InstanceStatus }>;
+  /** Sends a message; with an `idempotencyKey` (the same on every retry) the server delivers it once, however often it is sent. */
+  send(instanceId: string, message: string, payload?: Record<string, unknown>, idempotencyKey?: string): Promise<{ result: unknown; instance: InstanceStatus }>;
   /** Needs the `automations.view` permission (403 otherwise). */
   dashboard(): Promise<DashboardView>;
   inspect(instanceId: string): Promise<{ instance: InstanceStatus; history: HistoryEntryView[] }>;
@@ -73,7 +80,8 @@ export function automationClient(options: AutomationClientOptions = {}): Automat
   const base = `${options.baseUrl ?? ''}/automations`;
   const ES = options.EventSource === undefined ? globalThis.EventSource : options.EventSource;
   const path = (...parts: (string | number)[]) => `${base}/${parts.map((p) => encodeURIComponent(p)).join('/')}`;
-  async function call<T>(url: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  /** Sends one request; `repeatable` ones are sent again after a 502/503/504 (the server or its database restarting). */
+  async function call<T>(url: string, body?: unknown, headers: Record<string, string> = {}, repeatable = body === undefined): Promise<T> {
     const fetcher = options.fetch ?? globalThis.fetch;
     const init: RequestInit = { credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
     if (body !== undefined) {
@@ -81,24 +89,34 @@ export function automationClient(options: AutomationClientOptions = {}): Automat
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
     }
-    let response: Response;
-    try {
-      response = await fetcher(url, init);
-    } catch (cause) {
-      throw new SyncError('unreachable', 'The automations server cannot be reached; check the connection and try again.', 0, undefined, cause);
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetcher(url, init);
+      } catch (cause) {
+        throw new SyncError('unreachable', 'The automations server cannot be reached; check the connection and try again.', 0, undefined, cause);
+      }
+      const parsed: unknown = await response.json().catch(() => null);
+      if (response.ok) return parsed as T;
+      if (!repeatable || attempt >= (options.retries ?? 3) || ![502, 503, 504].includes(response.status)) throw syncErrorFrom(response.status, parsed);
+      const wait = Number(response.headers.get('retry-after') ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Number.isFinite(wait) && wait >= 0 ? wait * 1000 : 1000, 10_000)));
     }
-    const parsed: unknown = await response.json().catch(() => null);
-    if (!response.ok) throw syncErrorFrom(response.status, parsed);
-    return parsed as T;
   }
   const client: AutomationClient = {
     forms: async () => (await call<{ forms: OpenFormSummary[] }>(path('forms'))).forms,
     form: async (instanceId, taskId) => (await call<{ form: OpenFormDetail }>(path('forms', instanceId, taskId))).form,
     submitForm: async (instanceId, taskId, input) => (await call<{ instance: InstanceStatus }>(path('forms', instanceId, taskId), { input })).instance,
     start: async (automation, input, idempotencyKey) =>
-      (await call<{ instance: InstanceStatus }>(path('start', automation), { input }, { 'Idempotency-Key': idempotencyKey })).instance,
+      (await call<{ instance: InstanceStatus }>(path('start', automation), { input }, { 'Idempotency-Key': idempotencyKey }, true)).instance,
     status: async (instanceId) => (await call<{ instance: InstanceStatus }>(path('instances', instanceId))).instance,
-    send: (instanceId, message, payload) => call(path('instances', instanceId, 'messages', message), payload === undefined ? {} : { payload }),
+    send: (instanceId, message, payload, idempotencyKey) =>
+      call(
+        path('instances', instanceId, 'messages', message),
+        payload === undefined ? {} : { payload },
+        idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
+        idempotencyKey !== undefined,
+      ),
     dashboard: async () => (await call<{ dashboard: DashboardView }>(path('dashboard'))).dashboard,
     inspect: (instanceId) => call(path('dashboard', 'instances', instanceId)),
     watch: (instanceId, onStatus, watchOptions = {}) =>

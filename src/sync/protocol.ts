@@ -10,17 +10,19 @@
  *   403 (`form-forbidden`), 404, 409 (`form-closed`: processed meanwhile), 422 (`invalid-input` with `fields`): nothing changed.
  * - `POST /automations/start/:automation` `{ input }` + `Idempotency-Key` header → `{ instance: InstanceStatus }` (201, or 200 when the key was seen);
  *   404 when the automation is not startable from browsers, 422 when the input fails its schema, 400 `invalid-idempotency-key`,
- *   409 `start-in-progress` (the first request with that key still runs: retry) or `idempotency-key-reused` (the key started another automation).
+ *   409 `idempotency-key-reused` (the key started another automation).
  * - `GET  /automations/instances/:id` → `{ instance: InstanceStatus }`; 404 for an instance the caller may not see.
  * - `GET  /automations/instances/:id/events` → `text/event-stream`: `status` events (data: InstanceStatus, id: its `version`; the first
  *   at once, skipped when `Last-Event-ID` is that version), then `end` (data `{ id, status: 'finished' | 'gone' }`) or `idle`
  *   (data `{ idleMs }`: no change for the stream idle time), after which the server closes the stream; comment heartbeats between.
  *   429 `too-many-streams` past the per-session bound (an EventSource cannot read it: it sees an error and the client polls).
- * - `POST /automations/instances/:id/messages/:message` `{ payload? }` → `{ result, instance: InstanceStatus }`; 404 unknown receiver or
- *   foreign instance, 409 `instance-finished`, 422 `invalid-input` with `fields` named `payload.<name>`.
+ * - `POST /automations/instances/:id/messages/:message` `{ payload? }`, optional `Idempotency-Key` header → `{ result, instance: InstanceStatus }`
+ *   (with a key seen before: the first delivery's result, nothing delivered again); 404 unknown receiver or foreign instance,
+ *   409 `instance-finished` or `idempotency-key-reused`, 422 `invalid-input` with `fields` named `payload.<name>`.
  * - `GET  /automations/dashboard` → `{ dashboard: DashboardView }`; 403 without the `automations.view` permission.
  * - `GET  /automations/dashboard/instances/:id` → `{ instance: InstanceStatus, history: HistoryEntryView[] }`; 403 / 404.
- * Every POST also answers 415 (not JSON), 400 `malformed-json` or `invalid-body`, and the origin check and write rate of `/tasks`.
+ * Every POST also answers 415 (not JSON), 400 `malformed-json` or `invalid-body`, and the origin check and write rate of `/tasks`;
+ * every route 503 `database-unavailable` with `Retry-After` while the database is unavailable (send the same request again).
  */
 
 /** The data of the `end` event of an instance's event stream (`gone`: the instance was deleted). */

@@ -19,11 +19,15 @@ const record = (version: number, item: string, overrides: Partial<TaskRecord> = 
 /** One browser session on the app, with a network that can be cut. */
 function device(appOptions: Parameters<typeof testApp>[1] = {}) {
   const app = testApp(harness.storage, appOptions);
-  const network = { down: false, gateway: false };
+  const network = { down: false, gateway: false, databaseDown: false };
   const browser = browserFetch((request) => app.fetch(request));
   const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     if (network.down) throw new TypeError('fetch failed');
     if (network.gateway) return new Response('Bad Gateway', { status: 502 });
+    if (network.databaseDown) {
+      const body = JSON.stringify({ error: { code: 'database-unavailable', message: 'The database is unavailable for a moment.' } });
+      return new Response(body, { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' } });
+    }
     return browser(input, init);
   }) as typeof globalThis.fetch;
   const open = (options: Partial<RemoteStoreOptions> = {}) => remoteStore({ baseUrl: 'http://wayflow.test', fetch, retryIntervalMs: 0, ...options });
@@ -165,6 +169,19 @@ describe('remoteStore offline', () => {
     await store.put(record(1, 'book'), 0);
     network.down = false;
     await expect.poll(async () => harness.sql('SELECT version FROM wayflow_tasks'), { timeout: 2000 }).toEqual([{ version: 1 }]);
+    expect((await fallback.all()).map((entry) => entry.pending)).toEqual([false]);
+    store.close();
+  });
+
+  it('keeps writes made while the server answers 503, and sends them when its Retry-After says, not at the next interval', async () => {
+    const { network, open } = device();
+    const fallback: OfflineStore = memoryOfflineStore();
+    const store = open({ fallback, retryIntervalMs: 60_000 });
+    network.databaseDown = true;
+    await store.put(record(1, 'book'), 0);
+    expect(await store.get(ID, 'binder-a', NOW)).toEqual(record(1, 'book'));
+    network.databaseDown = false;
+    await expect.poll(async () => harness.sql('SELECT version FROM wayflow_tasks'), { timeout: 3000 }).toEqual([{ version: 1 }]);
     expect((await fallback.all()).map((entry) => entry.pending)).toEqual([false]);
     store.close();
   });

@@ -72,7 +72,7 @@ describe('AutomationTaskList', () => {
 
   it('shows a failure as an alert (through the real client)', async () => {
     const { fetch } = fakeFetch(() => [503, { error: { code: 'unavailable', message: 'The server is busy; try again soon.' } }]);
-    render(<AutomationTaskList client={automationClient({ fetch, EventSource: null })} onOpen={() => undefined} />);
+    render(<AutomationTaskList client={automationClient({ fetch, EventSource: null, retries: 0 })} onOpen={() => undefined} />);
     expect((await screen.findByRole('alert')).textContent).toBe('The server is busy; try again soon.');
   });
 });

@@ -53,11 +53,51 @@ describe('automationClient', () => {
 
   it('reads a body that is not the error format, and a network failure as unreachable', async () => {
     const { fetch } = fakeFetch(() => [502, '<html>Bad gateway</html>']);
-    await expect(automationClient({ fetch }).status('i1')).rejects.toMatchObject({ code: 'http-502', status: 502 });
+    await expect(automationClient({ fetch, retries: 0 }).status('i1')).rejects.toMatchObject({ code: 'http-502', status: 502 });
     const down = (async () => {
       throw new TypeError('Failed to fetch');
     }) as unknown as typeof fetch;
     await expect(automationClient({ fetch: down }).forms()).rejects.toMatchObject({ code: 'unreachable', status: 0 });
+  });
+
+  it('sends a message with its idempotency key', async () => {
+    const { fetch, requests } = fakeFetch(() => [200, { result: 'ok', instance: statusOf('v1') }]);
+    await automationClient({ fetch }).send('i1', 'note', { text: 'hi' }, 'task:note:1');
+    expect(requests[0]!.headers['Idempotency-Key']).toBe('task:note:1');
+  });
+
+  it('sends reads, starts and keyed messages again after a 503, waiting what Retry-After says', async () => {
+    const instance = statusOf('v1');
+    const unavailable = [503, { error: { code: 'database-unavailable', message: 'Retry in a moment' } }, { 'Retry-After': '1' }] as const;
+    let failures = 0;
+    const { fetch, requests } = fakeFetch((url) => {
+      if (failures > 0) {
+        failures -= 1;
+        return [...unavailable];
+      }
+      return url.includes('/messages/') ? [200, { result: 'ok', instance }] : [200, { instance }];
+    });
+    const client = automationClient({ fetch });
+    failures = 1;
+    const started = performance.now();
+    expect(await client.start('Order', {}, 'task:start:1')).toEqual(instance);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    expect(requests.map((r) => r.headers['Idempotency-Key'])).toEqual(['task:start:1', 'task:start:1']);
+    for (const request of [() => client.status('i1'), () => client.send('i1', 'note', {}, 'task:note:1')]) {
+      failures = 1;
+      await request();
+    }
+    expect(requests).toHaveLength(6);
+  });
+
+  it('does not send again what is not safe to repeat (a form, a message without a key), nor past the retries', async () => {
+    const { fetch, requests } = fakeFetch(() => [503, { error: { code: 'database-unavailable', message: 'Retry in a moment' } }, { 'Retry-After': '0' }]);
+    const client = automationClient({ fetch, retries: 2 });
+    await expect(client.submitForm('i1', 3, {})).rejects.toMatchObject({ code: 'database-unavailable', status: 503 });
+    await expect(client.send('i1', 'note')).rejects.toMatchObject({ code: 'database-unavailable', status: 503 });
+    expect(requests).toHaveLength(2);
+    await expect(client.status('i1')).rejects.toMatchObject({ code: 'database-unavailable', status: 503 });
+    expect(requests).toHaveLength(5);
   });
 
   it('syncErrorFrom never throws and always gives a code, a message and string-list fields', () => {

@@ -62,8 +62,11 @@ export interface Recorded {
   body: unknown;
 }
 
-/** A fetch answering from `answer(url, init)`: `[status, body]`, or throwing for a network failure. */
-export function fakeFetch(answer: (url: string, request: Recorded) => [number, unknown] | Promise<[number, unknown]>) {
+/** An answer of `fakeFetch`: status, body, and headers besides `Content-Type`. */
+type FakeAnswer = [number, unknown] | [number, unknown, Record<string, string>];
+
+/** A fetch answering from `answer(url, init)`: `[status, body, headers?]`, or throwing for a network failure. */
+export function fakeFetch(answer: (url: string, request: Recorded) => FakeAnswer | Promise<FakeAnswer>) {
   const requests: Recorded[] = [];
   const fetch = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
     const request: Recorded = {
@@ -74,8 +77,8 @@ export function fakeFetch(answer: (url: string, request: Recorded) => [number, u
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
     };
     requests.push(request);
-    const [status, body] = await answer(request.url, request);
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+    const [status, body, headers = {}] = await answer(request.url, request);
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
   });
   return { fetch: fetch as unknown as typeof globalThis.fetch, requests, calls: () => requests.length };
 }

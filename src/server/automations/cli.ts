@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createAutomationRunner, type FlowControl, systemClock } from '../../automations/index.ts';
 import { WayflowError } from '../../core/errors.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../log.ts';
+import { type OutageMonitor, outageMonitor } from '../outage.ts';
 import { openAutomationDatabase } from './database.ts';
 import { loadAutomationModule } from './definitions.ts';
 import { sqlAutomationStorage } from './pg-storage.ts';
@@ -16,7 +17,9 @@ const USAGE = `Usage: wayflow step --automations <module> [options]
                   continues every runnable flowcontrol run once, then exits
   scheduler       runs until SIGINT/SIGTERM, advancing instances when they fall due and
                   continuing flow runs (suspended ones when their time comes);
-                  on PostgreSQL several scheduler processes share the work
+                  on PostgreSQL several scheduler processes share the work, and a
+                  database outage is waited out (one log line when it begins, one
+                  when it ends)
   delete-history  deletes instances finished more than <n> days ago (default 30) with their history
 
 Storage: PostgreSQL when DATABASE_URL is set (e.g. postgres://user@127.0.0.1:5432/wayflow),
@@ -104,23 +107,24 @@ function logger(values: Values, io: AutomationCommandIo): Logger {
 }
 
 /** Opens the database named by DATABASE_URL / --data / --schema. */
-async function openDatabase(values: Values, io: AutomationCommandIo) {
+async function openDatabase(values: Values, io: AutomationCommandIo, outage?: OutageMonitor) {
   const env = io.env ?? process.env;
   if (values.schema !== undefined && !env.DATABASE_URL) throw new AutomationUsageError('--schema applies to PostgreSQL only: set DATABASE_URL, or drop --schema to use PGlite.');
   return openAutomationDatabase({
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(values.data ? { dataDir: values.data as string } : {}),
     ...(values.schema ? { schema: values.schema as string } : {}),
+    ...(outage ? { outage } : {}),
   });
 }
 
 /** Loads the --automations module, then opens the database with its automations and flows. */
-async function runtimeFor(command: string, values: Values, io: AutomationCommandIo) {
+async function runtimeFor(command: string, values: Values, io: AutomationCommandIo, outage?: OutageMonitor) {
   const modulePath = values.automations;
   if (typeof modulePath !== 'string' || modulePath === '') throw new AutomationUsageError(`wayflow ${command} needs --automations <module>.`);
   const claimTimeoutMs = integer('claim-timeout', values['claim-timeout'], 10_000, 1);
   const loaded = await loadAutomationModule(modulePath, io.cwd);
-  const database = await openDatabase(values, io);
+  const database = await openDatabase(values, io, outage);
   const runtime = await openAutomationRuntime({
     db: database.db,
     kind: database.kind,
@@ -209,13 +213,16 @@ export async function schedulerCommand(args: readonly string[], io: AutomationCo
   const log = logger(values, io);
   const batchSize = integer('batch', values.batch, 100, 1);
   const maxSleepMs = integer('max-sleep', values['max-sleep'], 5000, 1);
-  const { database, runtime, loaded } = await runtimeFor('scheduler', values, io);
+  // One line when the database goes away and one when it is back, whatever fails meanwhile.
+  const outage = outageMonitor(log);
+  const { database, runtime, loaded } = await runtimeFor('scheduler', values, io, outage);
   let running: Awaited<ReturnType<typeof startRuntimeScheduler>>;
   try {
     running = await startRuntimeScheduler(runtime, {
       batchSize,
       maxSleepMs,
       logger: log,
+      outage,
       ...(database.connectionString ? { connectionString: database.connectionString } : {}),
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { StorageError } from '../errors.ts';
+import type { OutageMonitor } from '../outage.ts';
 import { postgresDatabase } from '../postgres.ts';
 import type { SqlDatabase } from '../sql.ts';
 
@@ -13,6 +14,8 @@ export interface AutomationDatabaseOptions {
   schema?: string;
   /** Most connections the pool opens (default 4). */
   maxConnections?: number;
+  /** PostgreSQL only: told about lost and regained connections, to log each outage once. */
+  outage?: OutageMonitor;
 }
 
 /** An open database for the automation storage, and how to reach it again (for LISTEN). */
@@ -44,7 +47,7 @@ export async function openAutomationDatabase(options: AutomationDatabaseOptions)
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 4, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   // An idle client that loses its connection emits 'error'; the next query reconnects.
-  pool.on('error', () => undefined);
+  pool.on('error', (error) => void options.outage?.failed(error));
   try {
     if (schema) {
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: { code?: string }) => {
@@ -58,5 +61,5 @@ export async function openAutomationDatabase(options: AutomationDatabaseOptions)
     const where = databaseUrl.replace(/\/\/[^@/]*@/, '//');
     throw new StorageError(`Cannot use PostgreSQL at ${where}: ${cause instanceof Error ? cause.message : String(cause)}. Check DATABASE_URL and that the server runs.`, cause);
   }
-  return { kind: 'postgresql', db: postgresDatabase(pool), connectionString: databaseUrl, ...(schema ? { schema } : {}) };
+  return { kind: 'postgresql', db: postgresDatabase(pool, options.outage), connectionString: databaseUrl, ...(schema ? { schema } : {}) };
 }

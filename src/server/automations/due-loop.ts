@@ -1,4 +1,5 @@
 import { type Logger, silentLogger } from '../log.ts';
+import { isDatabaseUnavailable } from '../outage.ts';
 
 /** Options of `startDueLoop`: one kind of durable work (automation instances, flow runs) and how to find its next due time. */
 export interface DueLoopOptions {
@@ -14,10 +15,17 @@ export interface DueLoopOptions {
   maxSleepMs: number;
   /** Pause after a failed pass. */
   errorBackoffMs: number;
+  /**
+   * Longest pause after a pass that failed because the database is unavailable (default 250 ms):
+   * such passes are retried soon (25 ms, doubling up to this), so work resumes within this
+   * time of the database coming back, and are logged at `debug` only (an `OutageMonitor` on the
+   * database logs the outage once).
+   */
+  outageRetryMs?: number;
   logger?: Logger;
   /** The clock due times are compared with. */
   now: () => number;
-  /** Called after a pass that threw (the loop goes on after `errorBackoffMs`). */
+  /** Called after a pass that threw (the loop goes on after `errorBackoffMs`, or `outageRetryMs` at most). */
   onError?(error: unknown): void;
 }
 
@@ -35,11 +43,15 @@ export interface DueLoop {
  * Runs `pass` while it finds work, then sleeps until `nextWakeAt` (at most `maxSleepMs`),
  * woken earlier by `wake` (a NOTIFY from another process) or by a subscribed commit of this
  * process. Timers are the due times stored in the database, so a due time is met to within
- * the time a pass takes, not a poll interval.
+ * the time a pass takes, not a poll interval. A failed pass never ends the loop: it is
+ * retried, soon when the database is unavailable (see `outageRetryMs`).
  */
 export function startDueLoop(options: DueLoopOptions): DueLoop {
   const { now, maxSleepMs, errorBackoffMs } = options;
+  const outageRetryMs = options.outageRetryMs ?? 250;
   const logger = options.logger ?? silentLogger;
+  /** Passes failed in a row because the database is unavailable. */
+  let unavailable = 0;
   let stopping = false;
   /** The earliest wake-up asked for since the current pass began. */
   let hint = Number.POSITIVE_INFINITY;
@@ -74,6 +86,7 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
         const moved = await options.pass();
         if (stopping) break;
         const next = await options.nextWakeAt(now());
+        unavailable = 0;
         const t = now();
         let until = Math.min(next ?? Number.POSITIVE_INFINITY, hint, t + maxSleepMs);
         if (until <= t) {
@@ -84,7 +97,16 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
         await sleepUntil(until);
       } catch (error) {
         options.onError?.(error);
-        logger({ level: 'error', msg: `${options.name} scheduler pass failed`, error: error instanceof Error ? error.message : String(error) });
+        const message = error instanceof Error ? error.message : String(error);
+        if (isDatabaseUnavailable(error)) {
+          logger({ level: 'debug', msg: `${options.name} scheduler pass failed: database unavailable`, error: message });
+          const pause = Math.min(outageRetryMs, 25 * 2 ** unavailable);
+          unavailable += 1;
+          if (!stopping) await sleepUntil(now() + pause);
+          continue;
+        }
+        unavailable = 0;
+        logger({ level: 'error', msg: `${options.name} scheduler pass failed`, error: message });
         if (!stopping) await sleepUntil(now() + errorBackoffMs);
       }
     }

@@ -8,28 +8,37 @@ export interface DueTimeListener {
 /**
  * Listens on PostgreSQL for the NOTIFY the SQL automation storage and flow run store send
  * when a commit sets an earlier due time (`storage.channel`, `flowStore.channel`; one or
- * several channels on one connection), calling `onDue(dueAt, channel)`. Reconnects after a
- * lost connection (every `retryMs`, default 1000); meanwhile the scheduler still wakes by itself.
+ * several channels on one connection), calling `onDue(dueAt, channel)`. After a lost
+ * connection it reconnects for as long as it takes, soon at first (25 ms, doubling up to
+ * `retryMs`, default 250 ms), calling `onError` once per loss and `onReconnect` when it
+ * listens again (notifications sent meanwhile are lost: look at the database then).
  */
 export async function listenForDueTimes(options: {
   connectionString: string;
   channel: string | readonly string[];
   onDue: (dueAt: number, channel: string) => void;
   onError?: (error: unknown) => void;
+  onReconnect?: () => void;
   retryMs?: number;
 }): Promise<DueTimeListener> {
   const channels: readonly string[] = typeof options.channel === 'string' ? [options.channel] : options.channel;
+  const maxRetryMs = options.retryMs ?? 250;
   let closed = false;
   let client: pg.Client | null = null;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  /** Failed attempts since the connection was lost: the next one waits longer. */
+  let attempts = 0;
   const connect = async (initial: boolean): Promise<void> => {
     const next = new pg.Client({ connectionString: options.connectionString });
+    let listening = false;
     const lost = (error?: unknown) => {
       if (client !== next) return;
       client = null;
-      if (error !== undefined) options.onError?.(error);
       next.end().catch(() => undefined);
-      if (!closed) retry = setTimeout(() => void connect(false), options.retryMs ?? 1000);
+      if (listening) options.onError?.(error ?? new Error('The LISTEN connection was closed by the server.'));
+      if (closed) return;
+      retry = setTimeout(() => void connect(false), Math.min(maxRetryMs, 25 * 2 ** attempts));
+      attempts += 1;
     };
     client = next;
     next.on('error', lost);
@@ -44,7 +53,12 @@ export async function listenForDueTimes(options: {
     } catch (error) {
       if (initial) throw error;
       lost(error);
+      return;
     }
+    if (client !== next) return;
+    listening = true;
+    attempts = 0;
+    if (!initial) options.onReconnect?.();
   };
   try {
     await connect(true);

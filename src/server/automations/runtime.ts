@@ -8,6 +8,7 @@ import {
   systemClock,
 } from '../../automations/index.ts';
 import type { Logger } from '../log.ts';
+import type { OutageMonitor } from '../outage.ts';
 import type { SqlDatabase } from '../sql.ts';
 import type { TriggerDeclaration } from './definitions.ts';
 import { type SqlFlowRunStore, sqlFlowRunStore } from './flow-run-store.ts';
@@ -99,13 +100,15 @@ export interface RuntimeScheduler {
 /**
  * Starts the scheduler for the runtime's automations and flows; on PostgreSQL (with
  * `connectionString`) it also listens for the NOTIFY of other processes' earlier due times on
- * both channels and wakes the matching side.
+ * both channels and wakes the matching side. When the LISTEN connection comes back after an
+ * outage both sides are woken (due times passed meanwhile); the loss is reported to `outage`
+ * (one line per outage), or logged once per loss without it.
  */
 export async function startRuntimeScheduler(
   runtime: AutomationRuntime,
-  options: { connectionString?: string; batchSize?: number; maxSleepMs?: number; logger?: Logger } = {},
+  options: { connectionString?: string; batchSize?: number; maxSleepMs?: number; logger?: Logger; outage?: OutageMonitor } = {},
 ): Promise<RuntimeScheduler> {
-  const { logger } = options;
+  const { logger, outage } = options;
   // An automation side without automations has nothing to do, unless it is all there is.
   const automations = runtime.automations && (runtime.automations.names.length > 0 || !runtime.flows) ? runtime.automations : null;
   const scheduler = startAutomationScheduler({
@@ -124,7 +127,14 @@ export async function startRuntimeScheduler(
         connectionString: options.connectionString,
         channel: channels,
         onDue: (dueAt, channel) => scheduler.wake(dueAt, channel === automationChannel ? 'automations' : 'flows'),
-        onError: (error) => logger?.({ level: 'warn', msg: 'automation LISTEN connection lost', error: error instanceof Error ? error.message : String(error) }),
+        onError: (error) => {
+          if (outage?.failed(error)) return;
+          logger?.({ level: 'warn', msg: 'automation LISTEN connection lost: reconnecting', error: error instanceof Error ? error.message : String(error) });
+        },
+        onReconnect: () => {
+          outage?.succeeded(performance.now());
+          scheduler.wake();
+        },
       });
     } catch (error) {
       await scheduler.stop();

@@ -25,6 +25,8 @@ export interface AutomationSchedulerOptions {
   maxSleepMs?: number;
   /** Pause after a failed pass (default 1000 ms). */
   errorBackoffMs?: number;
+  /** Longest pause after a pass that failed because the database is unavailable (default 250 ms; see `DueLoopOptions.outageRetryMs`). */
+  outageRetryMs?: number;
   logger?: Logger;
   /** The time to sleep against; defaults to `Date.now` (it must agree with the runner's and the flow control's clock). */
   now?: () => number;
@@ -79,7 +81,13 @@ export function startAutomationScheduler(options: AutomationSchedulerOptions): A
   if (!runner && !flows) throw new AutomationSchedulerOptionsError('there is nothing to schedule: pass runner and storage, flows, or both');
   const batchSize = options.batchSize ?? 100;
   const logger = options.logger ?? silentLogger;
-  const common = { maxSleepMs: options.maxSleepMs ?? 5000, errorBackoffMs: options.errorBackoffMs ?? 1000, now: options.now ?? Date.now, logger };
+  const common = {
+    maxSleepMs: options.maxSleepMs ?? 5000,
+    errorBackoffMs: options.errorBackoffMs ?? 1000,
+    ...(options.outageRetryMs !== undefined ? { outageRetryMs: options.outageRetryMs } : {}),
+    now: options.now ?? Date.now,
+    logger,
+  };
   const stats: SchedulerStats = { passes: 0, advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0, errors: 0 };
   const onError = () => {
     stats.errors += 1;

@@ -91,35 +91,29 @@ export class SyncUnknownMessageError extends HttpError {
   }
 }
 
-/** A start request without a usable `Idempotency-Key` header. */
+/** A start without a usable `Idempotency-Key` header, or a message send with a malformed one. */
 export class SyncIdempotencyKeyError extends HttpError {
   override readonly name: string = 'SyncIdempotencyKeyError';
-  constructor(automation: string) {
+  /** `what`: the request, e.g. `Starting automation "SyncOrder"`. */
+  constructor(what: string) {
     super(
       400,
       'invalid-idempotency-key',
-      `Starting automation "${automation.slice(0, 100)}" needs an "Idempotency-Key" header (1 to 200 printable ASCII characters, e.g. a random UUID), the same on every retry of one start.`,
+      `${what.slice(0, 200)}: send an "Idempotency-Key" header of 1 to 200 printable ASCII characters (e.g. a random UUID), the same on every retry of one request.`,
     );
   }
 }
 
-/** The idempotency key was used before for another automation. */
+/** The idempotency key was used before for another request (another automation, message or instance). */
 export class SyncIdempotencyKeyReusedError extends HttpError {
   override readonly name: string = 'SyncIdempotencyKeyReusedError';
-  constructor(automation: string, other: string) {
+  /** `earlier`: what the key did, e.g. `start automation "SyncOrder"`. */
+  constructor(earlier: string) {
     super(
       409,
       'idempotency-key-reused',
-      `This Idempotency-Key already started automation "${other}", not "${automation}". Use a new key for each start.`,
+      `This Idempotency-Key was used before to ${earlier.slice(0, 200)}. Use a new key for each start and each message; repeat a key only to retry the same request.`,
     );
-  }
-}
-
-/** Another request with the same idempotency key is still starting the instance. */
-export class SyncStartInProgressError extends HttpError {
-  override readonly name: string = 'SyncStartInProgressError';
-  constructor(automation: string) {
-    super(409, 'start-in-progress', `Automation "${automation}" is being started by another request with this Idempotency-Key. Retry in a second to get its instance.`);
   }
 }
 

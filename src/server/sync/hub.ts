@@ -1,5 +1,6 @@
 import type { InstanceStatus } from '../../sync/protocol.ts';
 import type { Logger } from '../log.ts';
+import { isDatabaseUnavailable } from '../outage.ts';
 
 /** A watcher of one instance: called with each new status (null when the instance is gone). */
 export type StatusListener = (status: InstanceStatus | null) => void;
@@ -76,7 +77,10 @@ export class SyncHub {
         for (const listener of [...watch.listeners]) listener(status);
       } while (watch.again && this.watches.get(instanceId) === watch);
     } catch (error) {
-      this.logger({ level: 'warn', msg: 'sync: reading a watched instance failed', error: error instanceof Error ? error.message : String(error) });
+      // An outage is logged once by the database's OutageMonitor; the next poll reads again.
+      if (!isDatabaseUnavailable(error)) {
+        this.logger({ level: 'warn', msg: 'sync: reading a watched instance failed', error: error instanceof Error ? error.message : String(error) });
+      }
     } finally {
       watch.running = false;
     }

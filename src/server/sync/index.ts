@@ -13,12 +13,11 @@ export {
   SyncInstanceNotFoundError,
   SyncInvalidInputError,
   SyncNotStartableError,
-  SyncStartInProgressError,
   SyncTooManyStreamsError,
   SyncUnknownMessageError,
 } from './errors.ts';
 export { type StatusListener, SyncHub } from './hub.ts';
-export { type Reservation, type SyncLinks, syncLinks, syncMigrations } from './links.ts';
+export { type SentMessage, type StartRecord, type SyncLinks, syncLinks, syncMigrations } from './links.ts';
 export { type SyncAutomationOptions, type SyncOptions, syncDefaults, VIEW_PERMISSION } from './options.ts';
 export { type SyncApi, type SyncRoutesOptions, syncApi } from './routes.ts';
 export { browserMessages, exposedData, historyView, hoursSince, instanceStatus } from './status.ts';

@@ -1,12 +1,14 @@
 import { type Migration, migrate } from '../migrations.ts';
-import type { SqlDatabase } from '../sql.ts';
+import type { SqlClient, SqlDatabase } from '../sql.ts';
 
 /**
- * The sync API's table, in the automations database: which session or user (`owner`, as
- * `Caller.owner`) started which instance, and under which `Idempotency-Key`. The primary key
- * (owner, key) makes a retried start find the instance of the first one. A row whose
- * `instance_id` is still null is a start in progress (a reservation). Id 1101: after the
- * automation migrations (1001+), sharing `wayflow_migrations` and its lock.
+ * The sync API's tables, in the automations database. `wayflow_sync_links`: which session or
+ * user (`owner`, as `Caller.owner`) started which instance, and under which
+ * `Idempotency-Key`; the primary key (owner, key) makes a retried start find the instance of
+ * the first one (a row without `instance_id` is a reservation of an older version, taken over
+ * by the next start). `wayflow_sync_messages`: the messages sent with an `Idempotency-Key` and
+ * what their receivers returned, so a retried send is answered without delivering again.
+ * Ids 1101+: after the automation migrations (1001+), sharing `wayflow_migrations` and its lock.
  */
 export const syncMigrations: readonly Migration[] = [
   {
@@ -24,77 +26,100 @@ export const syncMigrations: readonly Migration[] = [
       CREATE INDEX wayflow_sync_links_instance ON wayflow_sync_links (instance_id, owner) WHERE instance_id IS NOT NULL
     `,
   },
+  {
+    id: 1102,
+    name: 'sync message keys',
+    sql: `
+      CREATE TABLE wayflow_sync_messages (
+        owner text NOT NULL,
+        idempotency_key text NOT NULL,
+        instance_id text NOT NULL,
+        message text NOT NULL,
+        result text NOT NULL,
+        created_at double precision NOT NULL,
+        PRIMARY KEY (owner, idempotency_key)
+      )
+    `,
+  },
 ];
 
-/** What `SyncLinks.reserve` found for (owner, key). */
-export type Reservation =
-  | { kind: 'new' }
-  | { kind: 'existing'; instanceId: string; automation: string }
-  | { kind: 'pending'; automation: string };
+/** The instance a start with an `Idempotency-Key` made. */
+export interface StartRecord {
+  instanceId: string;
+  automation: string;
+}
 
-/** Instance ownership and idempotent starts, on PGlite or PostgreSQL. */
+/** A message sent with an `Idempotency-Key`, with the receiver's result (as JSON). */
+export interface SentMessage {
+  instanceId: string;
+  message: string;
+  result: unknown;
+}
+
+/** Instance ownership and idempotent starts and message sends, on PGlite or PostgreSQL. */
 export interface SyncLinks {
   /**
-   * Reserves (owner, key) for starting `automation`: `new` when this call holds it now (then
-   * `complete` or `release` it), `existing` when an earlier start made its instance, `pending`
-   * while another request holds it (a reservation older than `staleMs` is taken over).
+   * Inside the transaction that creates `instanceId` (`sql`: `automationTransaction()`),
+   * records that (owner, key) started it. Resolves to null when this start holds the key, else
+   * to what an earlier start with the key made: roll this creation back and answer with that.
+   * A concurrent start with the same key waits for this transaction to end, so one key never
+   * makes two instances, whenever a process or the database dies.
    */
-  reserve(owner: string, key: string, automation: string, now: number, staleMs?: number): Promise<Reservation>;
-  /** Records the instance a reservation started. */
-  complete(owner: string, key: string, instanceId: string): Promise<void>;
-  /** Drops a reservation whose start failed. */
-  release(owner: string, key: string): Promise<void>;
+  recordStart(sql: SqlClient, owner: string, key: string, automation: string, instanceId: string, now: number): Promise<StartRecord | null>;
   /** The instance (owner, key) started, if any. */
-  find(owner: string, key: string): Promise<{ instanceId: string | null; automation: string } | null>;
+  find(owner: string, key: string): Promise<StartRecord | null>;
+  /**
+   * Inside the transaction that delivers the message (`sql`), records that (owner, key) sent
+   * it and the receiver's `result`. Resolves to null when this send holds the key, else to the
+   * earlier send with the key: roll this delivery back and answer with that.
+   */
+  recordMessage(sql: SqlClient, owner: string, key: string, sent: SentMessage, now: number): Promise<SentMessage | null>;
+  /** The message (owner, key) sent, if any. */
+  findMessage(owner: string, key: string): Promise<SentMessage | null>;
   /** Whether `owner` started (or was linked to) the instance. */
   owns(owner: string, instanceId: string): Promise<boolean>;
   /** Makes `owner` an owner of an instance started elsewhere (e.g. by server code for a signed-in user); idempotent. */
   link(owner: string, instanceId: string, automation: string, now?: number): Promise<void>;
 }
 
-/** Applies the sync migration to `db` and returns the links over it. */
+/** Applies the sync migrations to `db` and returns the links over it. */
 export async function syncLinks(db: SqlDatabase): Promise<SyncLinks> {
   await migrate(db, syncMigrations);
-  const find = async (owner: string, key: string) => {
-    const [row] = await db.query<{ instance_id: string | null; automation: string; created_at: number }>(
-      'SELECT instance_id, automation, created_at FROM wayflow_sync_links WHERE owner = $1 AND idempotency_key = $2',
+  const find = async (sql: SqlClient, owner: string, key: string): Promise<StartRecord | null> => {
+    const [row] = await sql.query<{ instance_id: string; automation: string }>(
+      'SELECT instance_id, automation FROM wayflow_sync_links WHERE owner = $1 AND idempotency_key = $2 AND instance_id IS NOT NULL',
       [owner, key],
     );
-    return row ?? null;
+    return row ? { instanceId: row.instance_id, automation: row.automation } : null;
+  };
+  const findMessage = async (sql: SqlClient, owner: string, key: string): Promise<SentMessage | null> => {
+    const [row] = await sql.query<{ instance_id: string; message: string; result: string }>(
+      'SELECT instance_id, message, result FROM wayflow_sync_messages WHERE owner = $1 AND idempotency_key = $2',
+      [owner, key],
+    );
+    return row ? { instanceId: row.instance_id, message: row.message, result: JSON.parse(row.result) } : null;
   };
   return {
-    async reserve(owner, key, automation, now, staleMs = 30_000) {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const inserted = await db.query(
-          `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at) VALUES ($1, $2, $3, NULL, $4)
-           ON CONFLICT (owner, idempotency_key) DO NOTHING RETURNING owner`,
-          [owner, key, automation, now],
-        );
-        if (inserted.length === 1) return { kind: 'new' };
-        const row = await find(owner, key);
-        if (!row) continue; // released meanwhile: try again
-        if (row.instance_id !== null) return { kind: 'existing', instanceId: row.instance_id, automation: row.automation };
-        if (row.created_at > now - staleMs) return { kind: 'pending', automation: row.automation };
-        // The request holding it died: take the reservation over (one taker wins).
-        const taken = await db.query(
-          `UPDATE wayflow_sync_links SET created_at = $3, automation = $4
-           WHERE owner = $1 AND idempotency_key = $2 AND instance_id IS NULL AND created_at = $5 RETURNING owner`,
-          [owner, key, now, automation, row.created_at],
-        );
-        if (taken.length === 1) return { kind: 'new' };
-      }
-      return { kind: 'pending', automation };
+    async recordStart(sql, owner, key, automation, instanceId, now) {
+      const inserted = await sql.query(
+        `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (owner, idempotency_key) DO UPDATE SET automation = EXCLUDED.automation, instance_id = EXCLUDED.instance_id, created_at = EXCLUDED.created_at
+         WHERE wayflow_sync_links.instance_id IS NULL
+         RETURNING owner`,
+        [owner, key, automation, instanceId, now],
+      );
+      return inserted.length === 1 ? null : await find(sql, owner, key);
     },
-    async complete(owner, key, instanceId) {
-      await db.query('UPDATE wayflow_sync_links SET instance_id = $3 WHERE owner = $1 AND idempotency_key = $2', [owner, key, instanceId]);
+    find: (owner, key) => find(db, owner, key),
+    async recordMessage(sql, owner, key, sent, now) {
+      const inserted = await sql.query(
+        `INSERT INTO wayflow_sync_messages (owner, idempotency_key, instance_id, message, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (owner, idempotency_key) DO NOTHING RETURNING owner`,
+        [owner, key, sent.instanceId, sent.message, JSON.stringify(sent.result ?? null), now],
+      );
+      return inserted.length === 1 ? null : await findMessage(sql, owner, key);
     },
-    async release(owner, key) {
-      await db.query('DELETE FROM wayflow_sync_links WHERE owner = $1 AND idempotency_key = $2 AND instance_id IS NULL', [owner, key]);
-    },
-    async find(owner, key) {
-      const row = await find(owner, key);
-      return row ? { instanceId: row.instance_id, automation: row.automation } : null;
-    },
+    findMessage: (owner, key) => findMessage(db, owner, key),
     async owns(owner, instanceId) {
       const rows = await db.query('SELECT 1 FROM wayflow_sync_links WHERE instance_id = $1 AND owner = $2 LIMIT 1', [instanceId, owner]);
       return rows.length > 0;

@@ -9,6 +9,7 @@ import type { AutomationEffect, HistoryRow } from '../../automations/state.ts';
 import type { InstanceRecord } from '../../automations/storage.ts';
 import { validateInput } from '../../core/schema.ts';
 import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary, StreamEnd, StreamIdle } from '../../sync/protocol.ts';
+import { automationTransaction } from '../automations/transaction.ts';
 import { HttpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkedBody, requireJsonContentType } from '../schemas.ts';
@@ -25,12 +26,11 @@ import {
   SyncInstanceNotFoundError,
   SyncInvalidInputError,
   SyncNotStartableError,
-  SyncStartInProgressError,
   SyncTooManyStreamsError,
   SyncUnknownMessageError,
 } from './errors.ts';
 import { SyncHub } from './hub.ts';
-import { type SyncLinks, syncLinks } from './links.ts';
+import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
 import { type SyncOptions, syncDefaults, VIEW_PERMISSION } from './options.ts';
 import { exposedData, historyView, hoursSince, instanceStatus } from './status.ts';
 
@@ -58,6 +58,17 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 const inputBody = z.object({ input: z.unknown() });
 const messageBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() });
+
+/**
+ * Thrown inside a start's or a send's transaction when an earlier request with the same
+ * `Idempotency-Key` committed: it rolls this one back, and the route answers with `earlier`.
+ */
+class AnsweredBefore extends Error {
+  override readonly name = 'AnsweredBefore';
+  constructor(readonly earlier: StartRecord | SentMessage) {
+    super('An earlier request with this Idempotency-Key was answered.');
+  }
+}
 
 /** Reads a JSON body and checks it with `schema`: 415 not JSON, 400 malformed or of the wrong shape. */
 async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
@@ -290,36 +301,38 @@ function buildRoutes(s: SyncState) {
       const definition = s.definitions.get(name);
       if (!start || !definition) throw new SyncNotStartableError(name);
       const key = c.req.header('idempotency-key');
-      if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(name);
+      if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${name}"`);
       const links = await s.getLinks();
       const respond = async (instanceId: string, status: 200 | 201) => {
         const instance = await s.readStatus(instanceId);
         if (!instance) throw new SyncInstanceNotFoundError(instanceId);
         return c.json({ instance }, status);
       };
-      // A retry gets the instance of the first request, whatever its body.
+      /** A retry gets the instance of the first request, whatever its body. */
+      const respondEarlier = (earlier: StartRecord) => {
+        if (earlier.automation !== name) throw new SyncIdempotencyKeyReusedError(`start automation "${earlier.automation}"`);
+        return respond(earlier.instanceId, 200);
+      };
       const seen = await links.find(caller.owner, key);
-      if (seen?.instanceId) {
-        if (seen.automation !== name) throw new SyncIdempotencyKeyReusedError(name, seen.automation);
-        return respond(seen.instanceId, 200);
-      }
+      if (seen) return respondEarlier(seen);
       const { input } = await readBody(c, inputBody);
       const parsed = await validateInput(start.schema, input);
       if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
-      const reservation = await links.reserve(caller.owner, key, name, clock());
-      if (reservation.kind !== 'new') {
-        if (reservation.automation !== name) throw new SyncIdempotencyKeyReusedError(name, reservation.automation);
-        if (reservation.kind === 'pending') throw new SyncStartInProgressError(name);
-        return respond(reservation.instanceId, 200);
-      }
+      const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
+      const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
       let instanceId: string;
       try {
-        const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
-        const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
-        instanceId = (await runner.create(definition, data, { autorun: false })).id;
-        await links.complete(caller.owner, key, instanceId);
+        // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
+        const created = await runner.create(definition, data, {
+          autorun: false,
+          inTransaction: async (instance) => {
+            const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock());
+            if (earlier) throw new AnsweredBefore(earlier);
+          },
+        });
+        instanceId = created.id;
       } catch (error) {
-        await links.release(caller.owner, key).catch(() => undefined);
+        if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
         throw error;
       }
       await runner.run(instanceId);
@@ -342,16 +355,45 @@ function buildRoutes(s: SyncState) {
       const caller = c.get('caller');
       const id = c.req.param('id');
       const message = c.req.param('message');
+      const key = c.req.header('idempotency-key');
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new SyncIdempotencyKeyError(`Sending message "${message}" to instance ${id}`);
       const { record } = await s.visible(caller, id);
       const definition = s.definitions.get(record.automation);
       if (!definition || !sync.automations?.[record.automation]?.messages?.includes(message) || !definition.receivers[message]) {
         throw new SyncUnknownMessageError(record.automation, message);
       }
+      const respond = async (result: unknown) => {
+        s.hub.notify(id);
+        const instance = await s.readStatus(id);
+        if (!instance) throw new SyncInstanceNotFoundError(id);
+        return c.json({ result, instance }, 200);
+      };
+      /** A retry gets the result of the delivery the first request made; nothing is delivered again. */
+      const respondEarlier = (earlier: SentMessage) => {
+        if (earlier.instanceId !== id || earlier.message !== message) {
+          throw new SyncIdempotencyKeyReusedError(`send message "${earlier.message}" to instance ${earlier.instanceId}`);
+        }
+        return respond(earlier.result);
+      };
+      const links = key === undefined ? null : await s.getLinks();
+      const seen = links && key !== undefined ? await links.findMessage(caller.owner, key) : null;
+      if (seen) return respondEarlier(seen);
       const { payload } = await readBody(c, messageBody);
+      // The key and its result commit with the delivery: a retry after a lost answer finds them.
+      const keyed =
+        links && key !== undefined
+          ? {
+              inTransaction: async (value: unknown) => {
+                const earlier = await links.recordMessage(automationTransaction(), caller.owner, key, { instanceId: id, message, result: toJson(value) ?? null }, clock());
+                if (earlier) throw new AnsweredBefore(earlier);
+              },
+            }
+          : {};
       let result: unknown;
       try {
-        result = await runner.sendMessage(id, message, undefined, payload ?? {});
+        result = await runner.sendMessage(id, message, undefined, payload ?? {}, keyed);
       } catch (error) {
+        if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as SentMessage);
         if (error instanceof InstanceFinishedError) throw new SyncInstanceFinishedError(record.automation, id, message);
         if (error instanceof MissingMessageDataError) {
           throw new SyncInvalidInputError(
@@ -366,10 +408,7 @@ function buildRoutes(s: SyncState) {
         }
         throw error;
       }
-      s.hub.notify(id);
-      const instance = await s.readStatus(id);
-      if (!instance) throw new SyncInstanceNotFoundError(id);
-      return c.json({ result: toJson(result) ?? null, instance }, 200);
+      return respond(toJson(result) ?? null);
     })
     .get('/dashboard', async (c) => {
       if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { LogEntry } from '../../../src/server/log.ts';
 import { startDueLoop } from '../../../src/server/automations/due-loop.ts';
 
 describe('startDueLoop', () => {
@@ -27,5 +28,83 @@ describe('startDueLoop', () => {
     const started = Date.now();
     await stopping;
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('startDueLoop while the database is unavailable', () => {
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('retries soon, backing off from 25 ms to outageRetryMs, logs at debug only, and goes on when the database is back', async () => {
+    const at: number[] = [];
+    const log: LogEntry[] = [];
+    let failures = 7;
+    const loop = startDueLoop({
+      name: 'test',
+      pass: async () => {
+        at.push(performance.now());
+        if (failures-- > 0) throw refused();
+        return 0;
+      },
+      nextWakeAt: async () => null,
+      maxSleepMs: 60_000,
+      errorBackoffMs: 10_000,
+      outageRetryMs: 200,
+      logger: (entry) => void log.push(entry),
+      now: Date.now,
+    });
+    await vi.waitFor(() => expect(at).toHaveLength(8), { timeout: 5000 });
+    await loop.stop();
+    const pauses = at.slice(1).map((t, i) => t - at[i]!);
+    const planned = [25, 50, 100, 200, 200, 200, 200];
+    for (const [i, pause] of pauses.entries()) expect(pause).toBeGreaterThanOrEqual(planned[i]! - 2);
+    // Timers run late on a loaded machine; never by errorBackoffMs.
+    expect(pauses.reduce((sum, pause) => sum + pause, 0)).toBeLessThan(975 + 1000);
+    expect(log.map((entry) => entry.level)).toEqual(Array(7).fill('debug'));
+  });
+
+  it('takes up work at once when woken during an outage pause', async () => {
+    let calls = 0;
+    const loop = startDueLoop({
+      name: 'test',
+      pass: async () => {
+        calls += 1;
+        if (calls === 1) throw refused();
+        return 0;
+      },
+      nextWakeAt: async () => null,
+      maxSleepMs: 60_000,
+      errorBackoffMs: 10_000,
+      outageRetryMs: 60_000,
+      now: Date.now,
+    });
+    await vi.waitFor(() => expect(calls).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const woken = performance.now();
+    loop.wake();
+    await vi.waitFor(() => expect(calls).toBe(2), { timeout: 1000 });
+    expect(performance.now() - woken).toBeLessThan(200);
+    await loop.stop();
+  });
+
+  it('still logs other failed passes at error level and pauses errorBackoffMs after them', async () => {
+    const log: LogEntry[] = [];
+    let calls = 0;
+    const loop = startDueLoop({
+      name: 'test',
+      pass: async () => {
+        calls += 1;
+        throw new TypeError('a bug');
+      },
+      nextWakeAt: async () => null,
+      maxSleepMs: 60_000,
+      errorBackoffMs: 60_000,
+      logger: (entry) => void log.push(entry),
+      now: Date.now,
+    });
+    await vi.waitFor(() => expect(log).toHaveLength(1));
+    expect(log[0]).toMatchObject({ level: 'error', msg: 'test scheduler pass failed', error: 'a bug' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toBe(1);
+    await loop.stop();
   });
 });

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAutomationRunner, systemClock } from '../../../src/automations/index.ts';
 import type { SqlAutomationStorage } from '../../../src/server/automations/index.ts';
+import { bundleForProcesses } from '../../helpers/process-bundle.ts';
 import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
 import { chain } from './fixtures/chain-automations.ts';
 
@@ -20,20 +20,9 @@ beforeAll(async () => {
   database = await postgresAutomationDb();
   await database.sql('CREATE TABLE effects (key text NOT NULL, node text NOT NULL, pid integer NOT NULL)');
   storage = await database.storage();
-  // Inside the repository, so the bundle's bare imports resolve to node_modules. One shared
-  // chunk: the scheduler and the automations module use the same engine and transaction store.
-  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  work = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-automations-'));
-  await build({
-    entryPoints: { main: join(ROOT, 'src/server/automations/main.ts'), chain: join(import.meta.dirname, 'fixtures/chain-automations.ts') },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outdir: work,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'silent',
+  work = await bundleForProcesses('wayflow-automations-', {
+    main: join(ROOT, 'src/server/automations/main.ts'),
+    chain: join(import.meta.dirname, 'fixtures/chain-automations.ts'),
   });
 });
 afterAll(async () => {

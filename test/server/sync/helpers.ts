@@ -115,7 +115,7 @@ export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<Sync
       served.set(name, syncApp(live.storage, live.running, { ...syncOptions, ...apps[name] }, { signal: shutdown.signal }));
     }
   });
-  beforeEach(() => live?.pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_sync_links'));
+  beforeEach(() => live?.pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_sync_links, wayflow_sync_messages'));
   afterAll(async () => {
     shutdown.abort();
     await live?.running.stop();

@@ -71,28 +71,28 @@ describe('POST /automations/start/:automation', () => {
 });
 
 describe('SyncLinks', () => {
-  it('reserves (owner, key) once: a concurrent start is pending, a stale reservation is taken over, a completed one is existing', async () => {
+  it('records one start per (owner, key): a later start with the key gets the first instance; keys are per owner', async () => {
     const { syncLinks } = await import('../../../src/server/sync/links.ts');
     const links = await syncLinks(env.running.db);
-    expect(await links.reserve('user:a', 'k', 'SyncOrder', 1000)).toEqual({ kind: 'new' });
-    expect(await links.reserve('user:a', 'k', 'SyncOrder', 2000)).toEqual({ kind: 'pending', automation: 'SyncOrder' });
-    expect(await links.reserve('user:b', 'k', 'SyncOrder', 2000)).toEqual({ kind: 'new' });
-    expect(await links.reserve('user:a', 'k', 'SyncOrder', 1000 + 31_000)).toEqual({ kind: 'new' });
-    await links.complete('user:a', 'k', 'instance-1');
-    expect(await links.reserve('user:a', 'k', 'SyncOrder', 99_000)).toEqual({ kind: 'existing', instanceId: 'instance-1', automation: 'SyncOrder' });
+    const db = env.running.db;
+    expect(await links.recordStart(db, 'user:a', 'k', 'SyncOrder', 'instance-1', 1000)).toBeNull();
+    expect(await links.recordStart(db, 'user:a', 'k', 'SyncOrder', 'instance-2', 2000)).toEqual({ instanceId: 'instance-1', automation: 'SyncOrder' });
+    expect(await links.recordStart(db, 'user:b', 'k', 'SyncOrder', 'instance-3', 2000)).toBeNull();
+    expect(await links.find('user:a', 'k')).toEqual({ instanceId: 'instance-1', automation: 'SyncOrder' });
+    expect(await links.find('user:c', 'k')).toBeNull();
     expect(await links.owns('user:a', 'instance-1')).toBe(true);
     expect(await links.owns('user:b', 'instance-1')).toBe(false);
-    await links.release('user:b', 'k');
-    expect(await links.find('user:b', 'k')).toBeNull();
   });
 
-  it('answers a start whose key is still reserved with 409 start-in-progress', async () => {
+  it('records one message send per (owner, key) with its result', async () => {
     const { syncLinks } = await import('../../../src/server/sync/links.ts');
-    const shopper = asUser(fetcher, 'nobody');
-    await (await syncLinks(env.running.db)).reserve('user:nobody', 'busy', 'SyncOrder', Date.now());
-    const response = await shopper.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 1 } }, { 'idempotency-key': 'busy' });
-    expect(response.status).toBe(409);
-    expect((await errorOf(response)).error.code).toBe('start-in-progress');
+    const links = await syncLinks(env.running.db);
+    const db = env.running.db;
+    const sent = { instanceId: 'instance-1', message: 'note', result: { ok: true } };
+    expect(await links.recordMessage(db, 'user:a', 'm', sent, 1000)).toBeNull();
+    expect(await links.recordMessage(db, 'user:a', 'm', { ...sent, result: 'again' }, 2000)).toEqual(sent);
+    expect(await links.findMessage('user:a', 'm')).toEqual(sent);
+    expect(await links.findMessage('user:b', 'm')).toBeNull();
   });
 });
 
