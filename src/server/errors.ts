@@ -59,6 +59,7 @@ export class CorruptTaskError extends HttpError {
  * `Retry-After`), with the same `Idempotency-Key` where the request has one.
  */
 export class DatabaseUnavailableError extends HttpError {
+  override readonly name: string = 'DatabaseUnavailableError';
   readonly retryAfterSeconds = 1;
   constructor() {
     super(

@@ -64,7 +64,7 @@ const messageBody = z.object({ payload: z.record(z.string(), z.unknown()).option
  * `Idempotency-Key` committed: it rolls this one back, and the route answers with `earlier`.
  */
 class AnsweredBefore extends Error {
-  override readonly name = 'AnsweredBefore';
+  override readonly name: string = 'AnsweredBefore';
   constructor(readonly earlier: StartRecord | SentMessage) {
     super('An earlier request with this Idempotency-Key was answered.');
   }
