@@ -4,7 +4,10 @@ export { jsonLogger, type LogEntry, type Logger, type LogLevel, silentLogger } f
 export { type Migration, migrate, migrations } from './migrations.ts';
 export { type PgliteStorageOptions, pgliteDatabase, pgliteStorage } from './pglite.ts';
 export { type PostgresStorageOptions, postgresDatabase, postgresStorage } from './postgres.ts';
-export { originCheck, requestBodyLimit, type WriteRate, writeRateLimit } from './security.ts';
+export { FolderInUseError } from './folder-lock.ts';
+export { callerRateLimit, clientRateLimit, limitDefaults, type Rate, type ServerLimits, TooManyRequestsError } from './limits.ts';
+export type { RequestPeer } from './proxy.ts';
+export { jsonDepthLimit, originCheck, requestBodyLimit } from './security.ts';
 export { type RunningServer, type ServeOptions, serveTasks } from './serve.ts';
 export type { AuthenticatedUser, Authenticate, Caller, SessionOptions } from './session.ts';
 export { sessionBinder } from './session.ts';

@@ -170,7 +170,7 @@ describe('remoteStore offline', () => {
   });
 
   it('keeps offline writes the server refuses for good as a conflict, and retries rate-limited ones later', async () => {
-    const { network, open } = device({ bodyLimit: 1500, writeRate: { perSecond: 0.001, burst: 1 } });
+    const { network, open } = device({ limits: { bodyBytes: 1500, writeRate: { perSecond: 0.001, burst: 1 } } });
     const store = open();
     network.down = true;
     await store.put(record(1, 'x'.repeat(2000)), 0);

@@ -25,7 +25,7 @@ describe('wayflow serve', () => {
 
   it('explains bad arguments with the usage', async () => {
     await expect(main(['start'], {}, () => undefined)).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('Usage: wayflow serve') });
-    await expect(main(['serve', '--port', 'eighty'], {}, () => undefined)).rejects.toThrow(/--port must be a non-negative integer, not "eighty"/);
+    await expect(main(['serve', '--port', 'eighty'], {}, () => undefined)).rejects.toThrow(/--port must be an integer from 0 to 65535, not "eighty"/);
     await expect(main(['serve', '--log-level', 'loud'], {}, () => undefined)).rejects.toThrow(/--log-level/);
     const help: string[] = [];
     expect(await main(['--help'], {}, (line) => help.push(line))).toBeNull();

@@ -14,6 +14,7 @@ export {
   SyncInvalidInputError,
   SyncNotStartableError,
   SyncStartInProgressError,
+  SyncTooManyInstancesError,
   SyncTooManyStreamsError,
   SyncUnknownMessageError,
 } from './errors.ts';
