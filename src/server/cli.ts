@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
 import { WayflowError } from '../core/errors.ts';
 import { DEFAULT_IDLE_MS } from '../core/task.ts';
@@ -88,6 +88,15 @@ function integerOption(name: string, value: string | undefined, fallback: number
   return n;
 }
 
+/** `parseArgs`, with its complaints (unknown option, missing value, `--n -1`) turned into usage errors. */
+function parsedArgs(config: ParseArgsConfig): { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs(config) as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /**
  * Runs `wayflow <args>`: resolves once the server listens (null for `--help`).
  * `write` receives the JSON log lines (default: stdout).
@@ -97,7 +106,7 @@ export async function main(
   env: NodeJS.ProcessEnv = process.env,
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<RunningServer | null> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parsedArgs({
     args: [...args],
     allowPositionals: true,
     options: {
@@ -126,7 +135,7 @@ export async function main(
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
-  }) as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  });
   if (values.help) {
     write(USAGE);
     return null;

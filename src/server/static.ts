@@ -1,5 +1,5 @@
 import { serveStatic } from '@hono/node-server/serve-static';
-import { type Context, Hono, type MiddlewareHandler, type Next } from 'hono';
+import { type Context, type Env, Hono, type MiddlewareHandler, type Next, type Schema } from 'hono';
 
 /**
  * Files whose name carries a content hash, as bundlers emit them (Vite: `assets/<name>-<hash>.<ext>`):
@@ -28,7 +28,7 @@ type StaticEnv = { Variables: { cacheControl?: string } };
  * sent `Cache-Control: public, max-age=31536000, immutable`, other files `no-cache` (revalidated
  * on each use). Every unknown route, API or not, answers `notFound` (the API's JSON 404).
  */
-export function withStaticFiles<App extends Hono<any, any, any>>(api: App, root: string, notFound: (c: Context) => Response | Promise<Response>) {
+export function withStaticFiles<E extends Env, S extends Schema, B extends string>(api: Hono<E, S, B>, root: string, notFound: (c: Context) => Response | Promise<Response>) {
   const cacheFor = (path: string, c: Context<StaticEnv>) => {
     c.set('cacheControl', HASHED_ASSET.test(path.replaceAll('\\', '/')) ? 'public, max-age=31536000, immutable' : 'no-cache');
   };
