@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** Starts `wayflow serve` as a real process; resolves when it listens. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--write-rate', '100000', '--origin', ORIGIN, '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--write-rate', '100000', '--read-rate', '100000', '--client-rate', '100000', '--origin', ORIGIN, '--log-level', 'warn', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
