@@ -5,7 +5,7 @@ import { pgliteHarness, type StorageHarness, testApp } from './harness.ts';
 let harness: StorageHarness;
 beforeAll(async () => {
   harness = await pgliteHarness();
-}, 60_000);
+});
 afterAll(() => harness.close());
 
 const PAGE = 'http://127.0.0.1:5173';

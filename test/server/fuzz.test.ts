@@ -124,4 +124,20 @@ describe('tasks API under fuzzed bodies', () => {
     expect(raw).toContain('"__proto__":{"polluted":true}');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('stores numbers and duplicate keys as JSON.parse reads them, as docs/server.md says: -0 as 0, big integers rounded, the last of equal keys', async () => {
+    const app = testApp(harness.storage);
+    const send = browserFetch((req) => app.fetch(req));
+    const text = JSON.stringify(makeRecord({ lastActiveAt: Date.now(), expiresAt: Date.now() + 60_000 })).replace(
+      '"data":{"item":"book"}',
+      '"data":{"zero":-0,"big":12345678901234567890,"twice":"first","twice":"last","small":1e-7}',
+    );
+    await harness.reset();
+    const put = await send(`${BASE}/tasks/${ID}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'wayflow-binder': 'binder-a', 'if-match': '0' }, body: text });
+    expect(put.status).toBe(201);
+    const read = await send(`${BASE}/tasks/${ID}`, { headers: { 'wayflow-binder': 'binder-a' } });
+    const raw = await read.text();
+    expect(raw).toContain('"data":{"zero":0,"big":12345678901234567000,"twice":"last","small":1e-7}');
+  });
 });
+

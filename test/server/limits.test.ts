@@ -9,7 +9,7 @@ import { DATABASE_URL, ORIGIN, pgliteHarness, postgresHarness, type StorageHarne
 let harness: StorageHarness;
 beforeAll(async () => {
   harness = await pgliteHarness();
-}, 60_000);
+});
 afterAll(() => harness.close());
 beforeEach(() => harness.reset());
 
@@ -124,7 +124,7 @@ describe('the task cap on PostgreSQL with two server processes', () => {
   beforeAll(async () => {
     pg = await postgresHarness();
     second = await postgresStorage({ connectionString: DATABASE_URL, schema: pg.schema });
-  }, 60_000);
+  });
   afterAll(async () => {
     await second?.close();
     await pg?.close();

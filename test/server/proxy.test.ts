@@ -7,7 +7,7 @@ import { pgliteHarness, type StorageHarness, TEST_LIMITS, testApp } from './harn
 let harness: StorageHarness;
 beforeAll(async () => {
   harness = await pgliteHarness();
-}, 60_000);
+});
 afterAll(() => harness.close());
 
 const record = () => makeRecord({ lastActiveAt: Date.now(), expiresAt: Date.now() + 60_000 });

@@ -9,7 +9,7 @@ import { ORIGIN, pgliteHarness, type StorageHarness, TEST_LIMITS, testApp } from
 let harness: StorageHarness;
 beforeAll(async () => {
   harness = await pgliteHarness();
-}, 60_000);
+});
 afterAll(() => harness.close());
 
 /** Nesting depth of a parsed JSON value, the slow way. */

@@ -45,7 +45,7 @@ describe.each([
   let database: AutomationDb;
   beforeAll(async () => {
     database = await open();
-  }, 60_000);
+  });
   afterAll(() => database?.close());
 
   it('lists for every caller exactly the forms the engine says they may process, through any sequence of starts and submissions', async () => {

@@ -114,8 +114,7 @@ export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<Sync
     for (const name of Object.keys(apps) as Name[]) {
       served.set(name, syncApp(live.storage, live.running, { ...syncOptions, ...apps[name] }, { signal: shutdown.signal }));
     }
-    // PGlite takes seconds to start, more on a busy machine.
-  }, 60_000);
+  });
   beforeEach(() => live?.pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_automation_open_forms, wayflow_sync_links'));
   afterAll(async () => {
     shutdown.abort();
