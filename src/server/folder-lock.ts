@@ -23,7 +23,7 @@ export class FolderInUseError extends WayflowError {
         : `process ${holder.pid}${why === 'other-host' ? ` on host "${holder.host}"` : ''}, running since ${new Date(holder.since).toISOString()}`;
     const cure =
       why === 'alive'
-        ? `Stop that process, or give this one another folder (--data). One PGlite data folder serves one process; to run several, use PostgreSQL (DATABASE_URL).`
+        ? `Stop that process, or give this one another folder (--data); if process ${holder.pid} is not a wayflow process, delete ${lockFile}. One PGlite data folder serves one process; to run several, use PostgreSQL (DATABASE_URL).`
         : why === 'this-process'
           ? 'Share the open database instead of opening the folder twice.'
           : `This host cannot tell whether it still runs: stop it, then delete ${lockFile}.`;
