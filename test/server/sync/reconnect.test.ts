@@ -119,7 +119,8 @@ describe('reconnecting event streams', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wayflow-sync-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await reconnectScenario({ kind: 'pglite', dir });
-  });
+    // Three PGlite starts on one folder (server, another process, server again): seconds each on a busy machine.
+  }, 60_000);
 
   it('PostgreSQL: the same, server processes on one schema', async () => {
     const schema = `wayflow_sync_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
