@@ -12,10 +12,10 @@
 // compare before and after a change); its node_modules must resolve from this repository.
 // BENCH_JSON=file also writes the figures as JSON.
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleEntry } from './bundle.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const int = (name, fallback, max) => Math.max(1, Math.min(max, Number(process.env[name] ?? fallback)));
@@ -113,27 +113,13 @@ async function benchMain() {
   const CLIENTS = int('CLIENTS', 8, 32);
   const DURATION_MS = int('DURATION_MS', 10_000, 30_000);
   const source = resolve(process.env.SOURCE ?? ROOT);
-  const { build } = await import('esbuild');
-  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  const out = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-bench-forms-'));
-  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
-  const bundle = join(out, 'bundle.mjs');
-  await build({
-    stdin: {
-      contents: `export { PGlite } from '@electric-sql/pglite';
-        export { z } from 'zod';
-        export { serveTasks, pgliteStorage, startServerAutomations, silentLogger } from '${join(source, 'src/server/index.ts')}';
-        export { defineAutomation, flow } from '${join(source, 'src/automations/index.ts')}';`,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  const bundle = await bundleEntry(
+    'wayflow-bench-forms-',
+    `export { PGlite } from '@electric-sql/pglite';
+     export { z } from 'zod';
+     export { serveTasks, pgliteStorage, startServerAutomations, silentLogger } from '${join(source, 'src/server/index.ts')}';
+     export { defineAutomation, flow } from '${join(source, 'src/automations/index.ts')}';`,
+  );
 
   const results = [];
   for (const scenario of ['idle', 'hammer', 'hammer-unlimited']) {
