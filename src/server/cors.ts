@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from './errors.ts';
 
-/** Request headers the browser clients send (the remote store, the sync client, a bearer token). */
+/** Request headers the browser clients send (the remote store, the sync client, a bearer token); a preflight naming others gets those too. */
 const ALLOWED_HEADERS = 'Accept, Authorization, Content-Type, If-Match, Idempotency-Key, Last-Event-ID, Wayflow-Binder';
 /** Response headers a page on another origin may read. */
 const EXPOSED_HEADERS = 'ETag, Retry-After, X-Request-Id';
@@ -35,9 +35,10 @@ export function corsForOrigins(allowedOrigins: readonly string[]): MiddlewareHan
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Credentials': 'true',
         'Access-Control-Allow-Methods': ALLOWED_METHODS,
-        'Access-Control-Allow-Headers': ALLOWED_HEADERS,
+        // A listed origin is trusted with the cookie already: it may send the extra headers it asks for (`remoteStore({ headers })`).
+        'Access-Control-Allow-Headers': c.req.header('access-control-request-headers') ? `${ALLOWED_HEADERS}, ${c.req.header('access-control-request-headers')}` : ALLOWED_HEADERS,
         'Access-Control-Max-Age': '600',
-        Vary: 'Origin',
+        Vary: 'Origin, Access-Control-Request-Headers',
       });
       // Chrome's Private Network Access: a page on a public address may call a server on a private one only if it agrees.
       if (c.req.header('access-control-request-private-network') === 'true') headers.set('Access-Control-Allow-Private-Network', 'true');

@@ -14,7 +14,7 @@ const API = 'http://127.0.0.1:8787';
 const preflight = (app: ReturnType<typeof testApp>, origin: string, method = 'PUT') =>
   app.request(`${API}/tasks/${makeRecord().id}`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type,if-match,wayflow-binder' },
+    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type,if-match,wayflow-binder,x-tenant' },
   });
 
 describe('CORS for the listed origins', () => {
@@ -24,7 +24,7 @@ describe('CORS for the listed origins', () => {
     expect(response.headers.get('access-control-allow-origin')).toBe(PAGE);
     expect(response.headers.get('access-control-allow-credentials')).toBe('true');
     expect(response.headers.get('access-control-allow-methods')).toMatch(/PUT/);
-    for (const header of ['Content-Type', 'If-Match', 'Wayflow-Binder', 'Idempotency-Key', 'Last-Event-ID', 'Authorization']) {
+    for (const header of ['Content-Type', 'If-Match', 'Wayflow-Binder', 'Idempotency-Key', 'Last-Event-ID', 'Authorization', 'x-tenant']) {
       expect(response.headers.get('access-control-allow-headers')).toContain(header);
     }
     expect(response.headers.get('vary')).toMatch(/Origin/);
