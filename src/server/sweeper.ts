@@ -1,6 +1,6 @@
 import type { Logger } from './log.ts';
 import type { TaskStorage } from './storage.ts';
-import { type LongTimeout, setLongTimeout } from './timers.ts';
+import { timerMs } from './timers.ts';
 
 /** A running periodic sweep; `stop` cancels the next runs and waits for the current one. */
 export interface Sweeper {
@@ -10,14 +10,13 @@ export interface Sweeper {
 }
 
 /**
- * Deletes tasks past their idle deadline every `intervalMs` (any length: intervals past
- * Node's 24.8-day timer limit are waited in steps). A failed sweep is logged and retried
- * at the next tick; the timer never keeps the process alive.
+ * Deletes tasks past their idle deadline every `intervalMs` (at most every 24.8 days, the
+ * longest a Node timer holds; a longer interval is shortened to it). A failed sweep is
+ * logged and retried at the next tick; the timer never keeps the process alive.
  */
 export function startSweeper(options: { storage: TaskStorage; intervalMs: number; logger: Logger; clock?: () => number }): Sweeper {
   const clock = options.clock ?? Date.now;
   let running: Promise<number> | null = null;
-  let stopped = false;
   const sweepNow = () => {
     running ??= options.storage
       .sweepExpired(clock())
@@ -30,22 +29,16 @@ export function startSweeper(options: { storage: TaskStorage; intervalMs: number
       });
     return running;
   };
-  let timer: LongTimeout;
-  const schedule = () => {
-    timer = setLongTimeout(() => {
-      sweepNow()
-        .catch((error: unknown) => options.logger({ level: 'error', msg: 'sweep failed', error: error instanceof Error ? error.message : String(error) }))
-        .finally(() => {
-          if (!stopped) schedule();
-        });
-    }, options.intervalMs);
-  };
-  schedule();
+  const timer = setInterval(() => {
+    sweepNow().catch((error: unknown) =>
+      options.logger({ level: 'error', msg: 'sweep failed', error: error instanceof Error ? error.message : String(error) }),
+    );
+  }, timerMs(options.intervalMs));
+  timer.unref();
   return {
     sweepNow,
     async stop() {
-      stopped = true;
-      timer.clear();
+      clearInterval(timer);
       await running?.catch(() => undefined);
     },
   };
