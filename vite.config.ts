@@ -37,7 +37,7 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     environment: 'node',
     testTimeout: 20_000,
-    // PGlite takes ~4 s to start, much longer on a loaded machine: hooks that open one get the time.
-    hookTimeout: 30_000,
+    // PGlite takes ~4 s to start, several times that on a busy machine: a setup hook must not fail for it.
+    hookTimeout: 60_000,
   },
 });

@@ -155,7 +155,7 @@ await build({ entryPoints: [join(ROOT, 'src/server/cli.ts')], bundle: true, plat
 const children = new Set();
 
 function startServer(args, env = {}) {
-  return startProcess([cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn', ...args], env);
+  return startProcess([cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--read-rate', '1000000', '--client-rate', '1000000', '--session-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn', ...args], env);
 }
 
 const startBaseline = (...args) => startProcess([fileURLToPath(new URL('./server-baseline.mjs', import.meta.url)), ...args]);

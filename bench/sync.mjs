@@ -25,13 +25,11 @@
 // at most 32), POLL_MS (default 1000), IDLE_MS (default 3000, at most 10000), BENCH_JSON=file to
 // also write the figures as JSON.
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleEntry } from './bundle.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ORIGIN = 'http://bench.test';
 const int = (name, fallback, max) => Math.max(1, Math.min(max, Number(process.env[name] ?? fallback)));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,6 +39,7 @@ else await benchMain();
 
 // --- the server process --------------------------------------------------------------------------
 async function serverMain(bundle) {
+  const UNBOUNDED = { perSecond: 1e6, burst: 1e6 };
   const { PGlite, serveTasks, pgliteStorage, startServerAutomations, silentLogger, defineAutomation, flow, createAutomationRunner, z } = await import(pathToFileURL(bundle).href);
   const syncOrder = defineAutomation('SyncOrder', {
     verboseName: 'Order approval',
@@ -81,7 +80,8 @@ async function serverMain(bundle) {
     hostname: '127.0.0.1',
     logger: silentLogger,
     allowedOrigins: [ORIGIN],
-    writeRate: { perSecond: 1e6, burst: 1e6 },
+    // Every watcher and submitter speaks from loopback: no per-address or per-caller bound may get in the way.
+    limits: { writeRate: UNBOUNDED, readRate: UNBOUNDED, clientRate: UNBOUNDED, sessionRate: UNBOUNDED, streamsPerClient: 1e6, streams: 1e6 },
   });
   // "Another process": a runner on the same database whose effects the server never hears of.
   const other = createAutomationRunner({ storage: running.storage, automations: [syncOrder] });
@@ -107,28 +107,13 @@ async function benchMain() {
   const SUBMITTERS = int('SUBMITTERS', 4, 32);
   const POLL_MS = int('POLL_MS', 1000, 10_000);
   const IDLE_MS = int('IDLE_MS', 3000, 10_000);
-  const { build } = await import('esbuild');
-
-  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  const out = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-bench-sync-'));
-  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
-  const bundle = join(out, 'bundle.mjs');
-  await build({
-    stdin: {
-      contents: `export { PGlite } from '@electric-sql/pglite';
-        export { z } from 'zod';
-        export { serveTasks, pgliteStorage, startServerAutomations, silentLogger } from './src/server/index.ts';
-        export { defineAutomation, flow, createAutomationRunner } from './src/automations/index.ts';`,
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outfile: bundle,
-    logLevel: 'silent',
-  });
+  const bundle = await bundleEntry(
+    'wayflow-bench-sync-',
+    `export { PGlite } from '@electric-sql/pglite';
+     export { z } from 'zod';
+     export { serveTasks, pgliteStorage, startServerAutomations, silentLogger } from './src/server/index.ts';
+     export { defineAutomation, flow, createAutomationRunner } from './src/automations/index.ts';`,
+  );
 
   const child = fork(fileURLToPath(import.meta.url), ['server'], { env: { ...process.env, WAYFLOW_BENCH_BUNDLE: bundle }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   process.once('exit', () => child.kill('SIGKILL'));

@@ -85,6 +85,23 @@ export interface SyncReport {
   waiting: number;
 }
 
+/**
+ * Whether the remote store reaches its server. `offline` means the last request failed
+ * before an answer (the network is down, the server is down, or the browser refused the
+ * request: a page on another origin that the server does not allow fails this way, see CORS
+ * in docs/server.md); reads and writes then use the device's copies. `pending` says unsent
+ * writes wait on this device.
+ */
+export interface RemoteStatus {
+  connection: 'unknown' | 'online' | 'offline';
+  /** Why the store is offline (the failed request's error, or the gateway's status); null otherwise. */
+  reason: string | null;
+  /** True while writes made offline wait to be sent. */
+  pending: boolean;
+  /** When `connection` last changed (epoch ms). */
+  since: number;
+}
+
 /** Options of `remoteStore`. */
 export interface RemoteStoreOptions {
   /** Where the wayflow server's API is, e.g. `https://example.com/api` or `''` for this origin; requests go to `${baseUrl}/tasks`. */
@@ -99,6 +116,8 @@ export interface RemoteStoreOptions {
   onConflict?: (conflict: SyncConflict) => void;
   /** How often to retry sending unsent writes while there are some (default 15 s; 0: only on use and `online` events). */
   retryIntervalMs?: number;
+  /** Called when `status()` changes: the store went offline or online, or unsent writes appeared or were all sent. */
+  onStatus?: (status: RemoteStatus) => void;
 }
 
 /** A `StateStore` over the wayflow server that keeps working offline. */
@@ -112,6 +131,10 @@ export interface RemoteStore extends StateStore {
    * server's current version (throws `VersionConflictError` if that changes meanwhile).
    */
   resolveConflict(id: string, keep: 'local' | 'remote'): Promise<void>;
+  /** Whether the server is reached and whether writes wait: the app shows it, so running on the device's copies is never silent. */
+  status(): RemoteStatus;
+  /** Calls `listener` with each new status until the returned function is called (for `useSyncExternalStore` and the like). */
+  subscribe(listener: (status: RemoteStatus) => void): () => void;
   /** Stops retry timers and `online` listeners. */
   close(): void;
 }
@@ -178,6 +201,21 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   /** The wait a `503` (or 502/504) asked for in `Retry-After`, until unsent writes use it for one early retry. */
   let retryAfterMs: number | null = null;
   let soonTimer: ReturnType<typeof setTimeout> | null = null;
+  let current: RemoteStatus = { connection: 'unknown', reason: null, pending: false, since: Date.now() };
+  const listeners = new Set<(status: RemoteStatus) => void>();
+  if (options.onStatus) listeners.add(options.onStatus);
+  const report = (change: Partial<RemoteStatus>) => {
+    const next = { ...current, ...change };
+    if (next.connection === current.connection && next.reason === current.reason && next.pending === current.pending) return;
+    current = { ...next, since: next.connection === current.connection ? current.since : Date.now() };
+    for (const listener of [...listeners]) {
+      try {
+        listener(current);
+      } catch {
+        // One failing listener must not stop the others, nor the store.
+      }
+    }
+  };
 
   /** Runs operations one at a time, so a sync never interleaves with a write; an unreachable server becomes a typed error. */
   const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
@@ -209,13 +247,17 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       });
     } catch (cause) {
-      throw new Unreachable(cause instanceof Error ? cause.message : String(cause));
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      report({ connection: 'offline', reason });
+      throw new Unreachable(reason);
     }
     if (GATEWAY_DOWN.has(response.status)) {
       retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
       await response.body?.cancel();
+      report({ connection: 'offline', reason: `HTTP ${response.status}` });
       throw new Unreachable(`HTTP ${response.status}`);
     }
+    report({ connection: 'online', reason: null });
     const text = await response.text();
     let body: unknown = null;
     try {
@@ -239,6 +281,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   const setPending = (value: boolean) => {
     hasPending = value;
     const retry = () => void exclusive(pushAll).catch(() => undefined);
+    report({ pending: value });
     if (value && retryIntervalMs > 0 && !retryTimer) {
       retryTimer = setInterval(retry, retryIntervalMs);
       (retryTimer as { unref?: () => void }).unref?.();
@@ -347,7 +390,10 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
 
   /** Sends unsent writes first when there may be some; an unreachable server is not an error here. */
   const flush = async () => {
-    if (hasPending === null) hasPending = (await offline.all()).some((entry) => entry.pending);
+    if (hasPending === null) {
+      hasPending = (await offline.all()).some((entry) => entry.pending);
+      report({ pending: hasPending });
+    }
     if (hasPending) await pushAll();
   };
 
@@ -506,6 +552,13 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         }
         await offline.delete(id);
       }),
+
+    status: () => current,
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
 
     close() {
       if (retryTimer) clearInterval(retryTimer);

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { validator } from 'hono/validator';
@@ -10,7 +10,11 @@ import type { Logger } from './log.ts';
 import { jsonLogger } from './log.ts';
 import { isDatabaseUnavailable } from './outage.ts';
 import { binderSchema, checkedBody, ifMatchSchema, nowQuerySchema, requireJsonContentType, sweepBodySchema, taskIdSchema, taskRecordSchema } from './schemas.ts';
-import { originCheck, requestBodyLimit, type WriteRate, writeRateLimit } from './security.ts';
+import { corsForOrigins } from './cors.ts';
+import { healthRoutes } from './health.ts';
+import { callerRateLimit, clientRateLimit, resolveLimits, retryAfterHeader, type ServerLimits, sessionRateLimit, TooManyRequestsError } from './limits.ts';
+import { hostCheck, type RequestPeer, requestPeer } from './proxy.ts';
+import { jsonDepthLimit, originCheck, requestBodyLimit } from './security.ts';
 import { type Authenticate, type Caller, type SessionOptions, sessionBinder } from './session.ts';
 import type { ReadInstant, TaskStorage } from './storage.ts';
 import { DEFAULT_IDLE_MS } from '../core/task.ts';
@@ -23,14 +27,26 @@ export interface AppOptions {
   storage: TaskStorage;
   /** Recognises signed-in users; tasks of a recognised user are bound to the user, not the session. */
   authenticate?: Authenticate;
-  /** Origins besides the server's own that may write with the session cookie (e.g. `http://localhost:5173`). */
+  /**
+   * Origins besides the server's own whose pages may use the API with the session cookie
+   * (e.g. `http://localhost:5173`): their writes pass the CSRF check and they get CORS with credentials.
+   */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names the server answers (DNS-rebinding defence): exact names, `.example.com` for a
+   * domain and its subdomains, `*` for any. Default: every host (`serveTasks` on loopback
+   * defaults to the loopback names).
+   */
+  allowedHosts?: readonly string[] | null;
+  /**
+   * How many proxies stand in front of the server (default 0). With n > 0 the client address,
+   * scheme and host come from their `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host`.
+   */
+  trustProxy?: number;
   /** A task not written for this long is expired: 404, then swept (default 20 minutes). */
   idleTimeoutMs?: number;
-  /** Largest request body in bytes (default 1 MiB). */
-  bodyLimit?: number;
-  /** Writes per caller (default 20 per second, bursts of 60). */
-  writeRate?: WriteRate;
+  /** Bounds on bodies, rates, stored tasks, started instances and event streams (see `ServerLimits`; defaults `limitDefaults`). */
+  limits?: Partial<ServerLimits>;
   /** Structured log sink (default JSON lines on stdout). */
   logger?: Logger;
   /** Session cookie settings. */
@@ -55,14 +71,29 @@ export interface AppAutomations {
 }
 
 /** Variables the middleware chain sets on each request. */
-type Env = { Variables: { caller: Caller; requestId: string } };
+type Env = { Variables: { caller: Caller; requestId: string; peer: RequestPeer; cacheControl?: string } };
 
-/** The defaults of `AppOptions`. */
+/** The defaults of `AppOptions` (the limits' defaults are `limitDefaults`). */
 export const appDefaults = {
   idleTimeoutMs: DEFAULT_IDLE_MS,
-  bodyLimit: 1024 * 1024,
-  writeRate: { perSecond: 20, burst: 60 },
+  trustProxy: 0,
 } as const;
+
+/** A create past `ServerLimits.tasksPerCaller`. */
+class TooManyTasksError extends TooManyRequestsError {
+  override readonly name: string = 'TooManyTasksError';
+  constructor(taskId: string, max: number) {
+    super(
+      'too-many-tasks',
+      `Task ${taskId} was not created: this session or user already stores ${max} live tasks, the most allowed. Finish or delete some (they also expire when idle), then retry.`,
+      60,
+    );
+  }
+}
+
+/** The JSON 404 of every unknown route, also for the static-file server beside the API. */
+export const notFoundJson = (c: Context) =>
+  c.json({ error: { code: 'not-found', message: `No route ${c.req.method} ${loggedPath(c.req.path)}. The tasks API lives under /tasks.` } }, 404);
 
 /** Validates a JSON body with `schema`; the handler gets the body exactly as sent (zod only checks it), typed `Body`. */
 function jsonBody<Body>(schema: z.ZodType) {
@@ -137,16 +168,21 @@ export function createApp(options: AppOptions) {
     return { server, client: clientNow === undefined ? server : Number(clientNow) };
   };
 
-  // One chain for /tasks and /automations: one rate-limit bucket per caller across both.
-  const binder = sessionBinder(sessionSecret, { ...options.session, authenticate: options.authenticate });
+  // One chain for /tasks and /automations: one rate-limit bucket per client and per caller across both.
+  const limits = resolveLimits(options.limits);
+  const client = clientRateLimit(limits.clientRate, clock);
+  const binder = sessionBinder(sessionSecret, { ...options.session, authenticate: options.authenticate, admitNewSession: sessionRateLimit(limits.sessionRate, clock) });
   const origins = originCheck(options.allowedOrigins ?? []);
-  const rate = writeRateLimit(options.writeRate ?? appDefaults.writeRate, clock);
-  const limit = requestBodyLimit(options.bodyLimit ?? appDefaults.bodyLimit);
+  const rate = callerRateLimit({ read: limits.readRate, write: limits.writeRate }, clock);
+  const size = requestBodyLimit(limits.bodyBytes);
+  const depth = jsonDepthLimit(limits.jsonDepth);
   const tasks = new Hono<Env>()
+    .use(client)
     .use(binder)
     .use(origins)
     .use(rate)
-    .use(limit)
+    .use(size)
+    .use(depth)
     .get('/', binderHeader, nowQuery, async (c) => {
       const binder = c.req.valid('header')['wayflow-binder'];
       const tasks = await storage.list(c.get('caller').owner, binder, instant(c.req.valid('query').now));
@@ -176,7 +212,10 @@ export function createApp(options: AppOptions) {
       const owner = c.get('caller').owner;
       const now = clock();
       const result =
-        expected === 0 ? await storage.create(owner, record, now + idleTimeoutMs, now) : await storage.update(owner, record, expected, now + idleTimeoutMs, now);
+        expected === 0
+          ? await storage.create(owner, record, now + idleTimeoutMs, now, limits.tasksPerCaller)
+          : await storage.update(owner, record, expected, now + idleTimeoutMs, now);
+      if (!result.ok && 'full' in result) throw new TooManyTasksError(id, limits.tasksPerCaller);
       if (!result.ok) {
         if (expected > 0 && result.current === null) throw new TaskNotFoundError(id);
         throw new ConflictError(id, expected, result.current);
@@ -205,8 +244,8 @@ export function createApp(options: AppOptions) {
     c.set('requestId', requestId);
     await next();
     c.header('X-Request-Id', requestId);
-    // Task records are private to their session: no shared cache may keep them.
-    c.header('Cache-Control', 'no-store');
+    // Task records are private to their session: no shared cache may keep them. Static files say otherwise.
+    c.header('Cache-Control', c.get('cacheControl') ?? 'no-store');
     const status = c.res.status;
     logger({
       level: status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info',
@@ -219,6 +258,10 @@ export function createApp(options: AppOptions) {
     });
   });
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
+  app.use(requestPeer({ trustProxy: options.trustProxy ?? appDefaults.trustProxy, logger }));
+  app.use(hostCheck(options.allowedHosts ?? null));
+  app.use(corsForOrigins(options.allowedOrigins ?? []));
+  app.use(retryAfterHeader());
   app.onError((error, c) => {
     const requestId = c.get('requestId');
     if (isDatabaseUnavailable(error)) {
@@ -241,14 +284,16 @@ export function createApp(options: AppOptions) {
     });
     return c.json({ error: { code: 'internal', message: `The server failed to handle the request (request id ${requestId}). Retry; if it persists, report the request id.` } }, 500);
   });
-  app.notFound((c) => c.json({ error: { code: 'not-found', message: `No route ${c.req.method} ${loggedPath(c.req.path)}. The tasks API lives under /tasks.` } }, 404));
-  const routes = app.get('/health', (c) => c.json({ ok: true }, 200)).route('/tasks', tasks);
+  app.notFound(notFoundJson);
+  const health = healthRoutes({ storage, automations: options.automations?.running.db, logger }, [client]);
+  const routes = app.route('/health', health).route('/tasks', tasks);
   if (options.automations) {
     const sync = syncApi({
       automations: options.automations.running,
       sync: options.automations.sync,
-      middleware: [binder, origins, rate, limit],
+      middleware: [client, binder, origins, rate, size, depth],
       idleTimeoutMs,
+      limits,
       clock,
       logger,
       signal: options.signal,

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
 import { WayflowError } from '../core/errors.ts';
 import { DEFAULT_IDLE_MS } from '../core/task.ts';
 import { loadAutomationModule } from './automations/definitions.ts';
 import { AutomationUsageError, automationCli } from './automations/cli.ts';
+import { FolderInUseError } from './folder-lock.ts';
+import { limitDefaults, type ServerLimits } from './limits.ts';
 import { jsonLogger } from './log.ts';
 import { outageMonitor } from './outage.ts';
 import { openPglite, pgliteStorage } from './pglite.ts';
@@ -14,6 +16,7 @@ import { postgresStorage } from './postgres.ts';
 import { type RunningServer, serveTasks } from './serve.ts';
 import { type ServerAutomations, startServerAutomations } from './server-automations.ts';
 import type { TaskStorage } from './storage.ts';
+import { MAX_TIMER_MS } from './timers.ts';
 
 const USAGE = `Usage: wayflow serve [options]
        wayflow step | scheduler | delete-history …   (automations: wayflow step --help)
@@ -31,12 +34,37 @@ Options:
                          scheduler, in this process and on this database, and
                          serve them to browsers under /automations (the module's
                          optional "sync" and "authenticate" exports)
-  --origin <url>         another origin allowed to write (repeatable)
-  --idle-timeout <ms>    idle timeout of tasks (default 1200000 = 20 minutes)
-  --body-limit <bytes>   largest request body (default 1048576)
-  --write-rate <n>       writes per second per session (default 20; bursts of 3n)
-  --sweep-interval <ms>  how often expired tasks are swept (default 60000)
+  --origin <url>         another origin whose pages may use the API with the
+                         session cookie: writes and CORS (repeatable)
+  --allowed-host <name>  a host name the server answers: exact, .example.com for
+                         a domain and its subdomains, * for any (repeatable;
+                         default on loopback: localhost, .localhost, 127.0.0.1,
+                         [::1]; else any)
+  --trust-proxy <hops>   proxies in front of the server whose X-Forwarded-For,
+                         -Proto and -Host are believed (default 0)
+  --idle-timeout <ms>    idle timeout of tasks (default 1200000 = 20 minutes;
+                         at most 31536000000 = 365 days)
+  --sweep-interval <ms>  how often expired tasks are swept (default 60000; at
+                         most 2147483647 = 24.8 days)
   --log-level <level>    debug | info | warn | error (default info)
+
+Limits (each refused with 429 and Retry-After, or 400/413 for bodies):
+  --body-limit <bytes>   largest request body (default 1048576)
+  --json-depth <n>       deepest nesting in a JSON body (default 64)
+  --client-rate <n>      requests per second per client address (default 100;
+                         bursts of 3n)
+  --session-rate <n>     new sessions per minute per client address (default 60;
+                         bursts of n)
+  --read-rate <n>        reads per second per session or user (default 50;
+                         bursts of 3n)
+  --write-rate <n>       writes per second per session or user (default 20;
+                         bursts of 3n)
+  --max-tasks <n>        live tasks per session or user (default 1000)
+  --max-instances <n>    unfinished automation instances started from browsers
+                         per session or user (default 100)
+  --max-streams <n>      open event streams in total (default 1000)
+  --max-streams-per-client <n>   ... per client address (default 32)
+  --max-streams-per-session <n>  ... per session or user (default 4)
 `;
 
 /** A command-line argument is missing or malformed. */
@@ -47,11 +75,28 @@ export class UsageError extends WayflowError {
   }
 }
 
-function positiveNumber(name: string, value: string | undefined, fallback: number, allowZero = false): number {
+/** The longest idle timeout `--idle-timeout` accepts: 365 days. */
+const MAX_IDLE_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
+
+/** An integer option within [min, max] (default max: `Number.MAX_SAFE_INTEGER`), or a usage error saying the range. */
+function integerOption(name: string, value: string | undefined, fallback: number, range: { min: number; max?: number; note?: string }): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${value}".`);
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  if (!/^\s*\d/.test(value) || !Number.isInteger(n) || n < range.min || n > max) {
+    const what = range.max === undefined ? `${range.min === 0 ? 'a non-negative' : 'a positive'} integer` : `an integer from ${range.min} to ${max}${range.note ? ` (${range.note})` : ''}`;
+    throw new UsageError(`--${name} must be ${what}, not "${value}".`);
+  }
   return n;
+}
+
+/** `parseArgs`, with its complaints (unknown option, missing value, `--n -1`) turned into usage errors. */
+function parsedArgs(config: ParseArgsConfig): { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs(config) as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**
@@ -63,7 +108,7 @@ export async function main(
   env: NodeJS.ProcessEnv = process.env,
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<RunningServer | null> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parsedArgs({
     args: [...args],
     allowPositionals: true,
     options: {
@@ -74,14 +119,25 @@ export async function main(
       static: { type: 'string' },
       automations: { type: 'string' },
       origin: { type: 'string', multiple: true },
+      'allowed-host': { type: 'string', multiple: true },
+      'trust-proxy': { type: 'string' },
       'idle-timeout': { type: 'string' },
-      'body-limit': { type: 'string' },
-      'write-rate': { type: 'string' },
       'sweep-interval': { type: 'string' },
+      'body-limit': { type: 'string' },
+      'json-depth': { type: 'string' },
+      'client-rate': { type: 'string' },
+      'session-rate': { type: 'string' },
+      'read-rate': { type: 'string' },
+      'write-rate': { type: 'string' },
+      'max-tasks': { type: 'string' },
+      'max-instances': { type: 'string' },
+      'max-streams': { type: 'string' },
+      'max-streams-per-client': { type: 'string' },
+      'max-streams-per-session': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
-  }) as { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
+  });
   if (values.help) {
     write(USAGE);
     return null;
@@ -90,17 +146,38 @@ export async function main(
   const level = (values['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${level}".`);
   const logger = jsonLogger({ level: level as 'info', write });
-  const writeRate = positiveNumber('write-rate', values['write-rate'] as string | undefined, 20);
   // Every argument is checked before the database is opened.
+  const int = (name: string, fallback: number, range: { min: number; max?: number; note?: string } = { min: 1 }) =>
+    integerOption(name, values[name] as string | undefined, fallback, range);
+  const perSecond = (name: string, fallback: { perSecond: number }) => {
+    const n = int(name, fallback.perSecond);
+    return { perSecond: n, burst: n * 3 };
+  };
+  const sessionsPerMinute = int('session-rate', limitDefaults.sessionRate.burst);
+  const limits: ServerLimits = {
+    bodyBytes: int('body-limit', limitDefaults.bodyBytes),
+    jsonDepth: int('json-depth', limitDefaults.jsonDepth, { min: 1, max: 1000 }),
+    clientRate: perSecond('client-rate', limitDefaults.clientRate),
+    sessionRate: { perSecond: sessionsPerMinute / 60, burst: sessionsPerMinute },
+    readRate: perSecond('read-rate', limitDefaults.readRate),
+    writeRate: perSecond('write-rate', limitDefaults.writeRate),
+    tasksPerCaller: int('max-tasks', limitDefaults.tasksPerCaller),
+    instancesPerCaller: int('max-instances', limitDefaults.instancesPerCaller),
+    streams: int('max-streams', limitDefaults.streams),
+    streamsPerClient: int('max-streams-per-client', limitDefaults.streamsPerClient),
+    streamsPerCaller: int('max-streams-per-session', limitDefaults.streamsPerCaller),
+  };
+  const allowedHosts = values['allowed-host'] as string[] | undefined;
   const settings = {
     logger,
-    port: positiveNumber('port', values.port as string | undefined, 8787, true),
+    port: int('port', 8787, { min: 0, max: 65535 }),
     hostname: (values.host as string | undefined) ?? '127.0.0.1',
     allowedOrigins: (values.origin as string[] | undefined) ?? [],
-    idleTimeoutMs: positiveNumber('idle-timeout', values['idle-timeout'] as string | undefined, DEFAULT_IDLE_MS),
-    bodyLimit: positiveNumber('body-limit', values['body-limit'] as string | undefined, 1024 * 1024),
-    writeRate: { perSecond: writeRate, burst: writeRate * 3 },
-    sweepIntervalMs: positiveNumber('sweep-interval', values['sweep-interval'] as string | undefined, 60_000),
+    ...(allowedHosts ? { allowedHosts } : {}),
+    trustProxy: int('trust-proxy', 0, { min: 0, max: 10 }),
+    idleTimeoutMs: int('idle-timeout', DEFAULT_IDLE_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
+    sweepIntervalMs: int('sweep-interval', 60_000, { min: 1, max: MAX_TIMER_MS, note: '24.8 days' }),
+    limits,
     ...(values.static ? { staticDir: values.static as string } : {}),
   };
   const databaseUrl = env.DATABASE_URL;
@@ -111,7 +188,8 @@ export async function main(
     try {
       pg = await openPglite(dataDir);
     } catch (cause) {
-      throw new UsageError(`Cannot open the PGlite database in "${dataDir}" (${cause instanceof Error ? cause.message : String(cause)}): is another process using that folder?`);
+      if (cause instanceof FolderInUseError) throw cause;
+      throw new UsageError(`Cannot open the PGlite database in "${dataDir}": ${cause instanceof Error ? cause.message : String(cause)}.`);
     }
   }
   // One line when the database goes away and one when it is back, for the whole process.

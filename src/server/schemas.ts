@@ -44,9 +44,12 @@ export function describeIssues(error: z.ZodError): string {
 
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json$/i;
 
+/** Whether a `Content-Type` declares JSON (`application/json`, `application/<x>+json`). */
+export const isJsonContentType = (contentType: string | undefined) => JSON_TYPE.test((contentType ?? '').split(';')[0]!.trim());
+
 /** Refuses a request body that is not declared as JSON (415), for every JSON route of the server. */
 export function requireJsonContentType(contentType: string | undefined): void {
-  if (!JSON_TYPE.test((contentType ?? '').split(';')[0]!.trim())) {
+  if (!isJsonContentType(contentType)) {
     throw new HttpError(415, 'unsupported-media-type', 'Send the body as JSON with "Content-Type: application/json".');
   }
 }

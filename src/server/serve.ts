@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
-import { type AppOptions, createApp } from './app.ts';
+import { type AppOptions, createApp, notFoundJson } from './app.ts';
 import { jsonLogger } from './log.ts';
+import { defaultAllowedHosts } from './proxy.ts';
 import type { ServerAutomations } from './server-automations.ts';
+import { withStaticFiles } from './static.ts';
 import { startSweeper } from './sweeper.ts';
 
-/** `createApp` options plus where to listen. */
+/** `createApp` options plus where to listen (on loopback, `allowedHosts` defaults to the loopback names). */
 export interface ServeOptions extends AppOptions {
   /** TCP port (default 8787; 0 picks a free one). */
   port?: number;
@@ -15,7 +15,10 @@ export interface ServeOptions extends AppOptions {
   hostname?: string;
   /** How often expired tasks are swept (default 60 s). */
   sweepIntervalMs?: number;
-  /** A folder of static files (e.g. the built demo) served beside the API; other GET requests for HTML get its `index.html`, so a single-page app's deep links load. */
+  /**
+   * A folder of static files (e.g. the built demo) served beside the API; other GET requests for
+   * HTML get its `index.html`, so a single-page app's deep links load. Dotfiles are never served.
+   */
   staticDir?: string;
 }
 
@@ -41,15 +44,11 @@ export async function serveTasks(options: ServeOptions): Promise<RunningServer> 
   // Ends the automation event streams on close: an open stream would keep server.close() waiting.
   const shutdown = new AbortController();
   options.signal?.addEventListener('abort', () => shutdown.abort(), { once: true });
-  const api = createApp({ ...options, logger, signal: shutdown.signal });
-  // Static files only where no API route matched; without them the API app answers unknown routes itself.
-  const root = options.staticDir
-    ? new Hono()
-        .route('/', api)
-        .use('/*', serveStatic({ root: options.staticDir }))
-        .get('/*', (c, next) => (c.req.header('accept')?.includes('text/html') ? serveStatic({ root: options.staticDir, path: 'index.html' })(c, next) : next()))
-    : api;
   const hostname = options.hostname ?? '127.0.0.1';
+  const allowedHosts = options.allowedHosts === undefined ? defaultAllowedHosts(hostname) : options.allowedHosts;
+  const api = createApp({ ...options, allowedHosts, logger, signal: shutdown.signal });
+  // Static files only where no API route matched; without them the API app answers unknown routes itself.
+  const root = options.staticDir ? withStaticFiles(api, options.staticDir, notFoundJson) : api;
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
     const server = serve({ fetch: root.fetch, port: options.port ?? 8787, hostname }, (info: AddressInfo) => resolve({ server, port: info.port }));
     server.once('error', reject);

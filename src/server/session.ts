@@ -1,8 +1,9 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Actor } from '../automations/engine.ts';
 import { WayflowError } from '../core/errors.ts';
+import type { RequestPeer } from './proxy.ts';
 
 /** A user an `authenticate` hook recognised, and how the request proved it. */
 export interface AuthenticatedUser {
@@ -41,7 +42,7 @@ export interface Caller {
 export interface SessionOptions {
   /** Cookie name (default `wayflow_session`). */
   cookieName?: string;
-  /** `Secure` attribute: true, false, or `auto` (only on https requests; the default). */
+  /** `Secure` attribute: true, false, or `auto` (only on https requests, as a trusted proxy reports them too; the default). */
   secure?: boolean | 'auto';
   /** `SameSite` attribute (default `Lax`). */
   sameSite?: 'Strict' | 'Lax';
@@ -82,15 +83,19 @@ function verifiedSessionId(value: string | undefined, key: string): string | nul
 /**
  * The binder middleware: sets `caller` from `authenticate(request)` when it
  * recognises a user, else from a signed, HttpOnly session cookie, issuing one
- * when the request has none (or a forged one). Only the hash of the session id
- * is stored, so a database dump does not reveal live cookies.
+ * when the request has none (or a forged one) and `admitNewSession` does not throw.
+ * Only the hash of the session id is stored, so a database dump does not reveal live cookies.
  */
 export function sessionBinder(
   secret: () => Promise<string>,
-  options: SessionOptions & { authenticate?: Authenticate | undefined },
-): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+  options: SessionOptions & {
+    authenticate?: Authenticate | undefined;
+    /** Called before a new session is issued; throws to refuse the request (e.g. `sessionRateLimit`). */
+    admitNewSession?: ((peer: RequestPeer) => void) | undefined;
+  },
+): MiddlewareHandler<{ Variables: { caller: Caller; peer: RequestPeer } }> {
   const name = options.cookieName ?? 'wayflow_session';
-  const secureOf = (c: Context) => (options.secure === undefined || options.secure === 'auto' ? new URL(c.req.url).protocol === 'https:' : options.secure);
+  const secure = (peer: RequestPeer) => (options.secure === undefined || options.secure === 'auto' ? peer.secure : options.secure);
   return async (c, next) => {
     const user = options.authenticate ? await options.authenticate(c.req.raw) : null;
     if (user) {
@@ -105,11 +110,12 @@ export function sessionBinder(
     const key = await secret();
     let sessionId = verifiedSessionId(getCookie(c, name), key);
     if (!sessionId) {
+      options.admitNewSession?.(c.get('peer'));
       sessionId = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
       setCookie(c, name, `${sessionId}.${signature(sessionId, key).toString('base64url')}`, {
         httpOnly: true,
         sameSite: options.sameSite ?? 'Lax',
-        secure: secureOf(c),
+        secure: secure(c.get('peer')),
         path: '/',
         maxAge: options.maxAgeSeconds ?? 30 * 24 * 3600,
       });

@@ -30,6 +30,9 @@ function parseStored(id: string, text: string): TaskRecord {
   return raw as TaskRecord;
 }
 
+/** First key of the advisory lock that serialises the creates of one owner (the second is a hash of the owner). */
+const CREATE_LOCK = 0x7761_7974;
+
 /** The liveness condition, given the placeholders of the server time and the caller's time. */
 const live = (server: string, client: string) => `idle_until > ${server} AND expires_at > ${client}`;
 
@@ -62,17 +65,32 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       );
       return rows[0] ? parseStored(id, rows[0].record) : null;
     },
-    async create(owner, record, idleUntil, serverNow): Promise<WriteResult> {
+    async create(owner, record, idleUntil, serverNow, maxLive): Promise<WriteResult> {
       // A row whose idle deadline passed is dead: a create may take its place, atomically.
-      const rows = await db.query(
-        `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (owner, id) DO UPDATE SET binder = EXCLUDED.binder, version = EXCLUDED.version, record = EXCLUDED.record,
-           summary = EXCLUDED.summary, last_active_at = EXCLUDED.last_active_at, expires_at = EXCLUDED.expires_at, idle_until = EXCLUDED.idle_until
-         WHERE wayflow_tasks.idle_until <= $10
-         RETURNING version`,
-        [owner, record.id, ...columns(record), idleUntil, serverNow],
-      );
+      const insert = (client: SqlClient) =>
+        client.query(
+          `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (owner, id) DO UPDATE SET binder = EXCLUDED.binder, version = EXCLUDED.version, record = EXCLUDED.record,
+             summary = EXCLUDED.summary, last_active_at = EXCLUDED.last_active_at, expires_at = EXCLUDED.expires_at, idle_until = EXCLUDED.idle_until
+           WHERE wayflow_tasks.idle_until <= $10
+           RETURNING version`,
+          [owner, record.id, ...columns(record), idleUntil, serverNow],
+        );
+      const rows =
+        maxLive === undefined
+          ? await insert(db)
+          : await db.transaction(async (tx) => {
+              // One create per owner at a time, so the count below stays true until the insert commits.
+              await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CREATE_LOCK, owner]);
+              const [live] = await tx.query<{ n: number }>('SELECT count(*)::integer AS n FROM wayflow_tasks WHERE owner = $1 AND idle_until > $2 AND id <> $3', [
+                owner,
+                serverNow,
+                record.id,
+              ]);
+              return (live?.n ?? 0) >= maxLive ? null : insert(tx);
+            });
+      if (rows === null) return { ok: false, full: true };
       if (rows.length === 1) return { ok: true };
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
@@ -118,6 +136,9 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
         [serverNow],
       );
       return rows[0]?.n ?? 0;
+    },
+    async ping() {
+      await db.query('SELECT 1');
     },
     async secret(name) {
       const fresh = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');

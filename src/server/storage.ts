@@ -10,8 +10,11 @@ export interface ReadInstant {
   client: number;
 }
 
-/** The outcome of a conditional write: done, or refused with the version the writer can see (null: none). */
-export type WriteResult = { ok: true } | { ok: false; current: number | null };
+/**
+ * The outcome of a conditional write: done, refused with the version the writer can see
+ * (null: none), or (a create) refused because the owner already holds `maxLive` live tasks.
+ */
+export type WriteResult = { ok: true } | { ok: false; current: number | null } | { ok: false; full: true };
 
 /**
  * Where the server keeps task records. Rows are scoped by `owner` (the session
@@ -26,8 +29,10 @@ export interface TaskStorage {
   /**
    * Inserts a new task unless a live row with its id exists for this owner (a row idle at
    * `serverNow` is replaced). `idleUntil` is the server's idle deadline for the new row.
+   * With `maxLive`, refuses (`full`) when the owner already has that many live tasks; the
+   * count and the insert are serialised per owner, so concurrent creates cannot pass it.
    */
-  create(owner: string, record: TaskRecord, idleUntil: number, serverNow: number): Promise<WriteResult>;
+  create(owner: string, record: TaskRecord, idleUntil: number, serverNow: number, maxLive?: number): Promise<WriteResult>;
   /** Replaces the live record at version `expected` (same binder) with `record`; refuses otherwise. */
   update(owner: string, record: TaskRecord, expected: number, idleUntil: number, serverNow: number): Promise<WriteResult>;
   /** Deletes the task (only at version `expected` when given); resolves to false when nothing matched. */
@@ -38,6 +43,8 @@ export interface TaskStorage {
   sweepOwner(owner: string, at: ReadInstant): Promise<number>;
   /** Deletes every task whose idle deadline is at or before `serverNow` (the periodic sweep). */
   sweepExpired(serverNow: number): Promise<number>;
+  /** Resolves when the database answers a query (the readiness check); rejects otherwise. */
+  ping(): Promise<void>;
   /** A secret shared by every server process on this database, made on first use (signs session cookies). */
   secret(name: string): Promise<string>;
   /** Releases connections. */

@@ -1,6 +1,7 @@
 import type { Logger } from './log.ts';
 import { isDatabaseUnavailable } from './outage.ts';
 import type { TaskStorage } from './storage.ts';
+import { timerMs } from './timers.ts';
 
 /** A running periodic sweep; `stop` cancels the next runs and waits for the current one. */
 export interface Sweeper {
@@ -10,7 +11,8 @@ export interface Sweeper {
 }
 
 /**
- * Deletes tasks past their idle deadline every `intervalMs`. A failed sweep is
+ * Deletes tasks past their idle deadline every `intervalMs` (at most every 24.8 days, the
+ * longest a Node timer holds; a longer interval is shortened to it). A failed sweep is
  * logged and retried at the next tick; the timer never keeps the process alive.
  */
 export function startSweeper(options: { storage: TaskStorage; intervalMs: number; logger: Logger; clock?: () => number }): Sweeper {
@@ -34,7 +36,7 @@ export function startSweeper(options: { storage: TaskStorage; intervalMs: number
       if (isDatabaseUnavailable(error)) return;
       options.logger({ level: 'error', msg: 'sweep failed', error: error instanceof Error ? error.message : String(error) });
     });
-  }, options.intervalMs);
+  }, timerMs(options.intervalMs));
   timer.unref();
   return {
     sweepNow,

@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/core/store.ts';
 import { makeRecord } from '../persist/contract.ts';
+import { bundleCli, serveProcess, started } from './fixtures/cli.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const DATABASE_URL = process.env.WAYFLOW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ORIGIN = 'http://client.test';
 let work: string;
@@ -16,11 +15,7 @@ let cli: string;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  // Inside the repository, so the bundle's bare imports resolve to node_modules.
-  await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  work = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-fault-'));
-  cli = join(work, 'cli.mjs');
-  await build({ entryPoints: [join(ROOT, 'src/server/cli.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: cli, logLevel: 'silent' });
+  ({ work, cli } = await bundleCli('wayflow-fault-'));
 });
 afterAll(async () => {
   await Promise.all([...children].map(kill));
@@ -29,33 +24,8 @@ afterAll(async () => {
 
 /** Starts `wayflow serve` as a real process; resolves when it listens. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--write-rate', '100000', '--origin', ORIGIN, '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (const line of buffered.split('\n').slice(0, -1)) {
-        const entry = JSON.parse(line) as { msg: string; url?: string };
-        if (entry.msg === 'wayflow serve started') {
-          clearTimeout(timer);
-          resolveUrl(entry.url!);
-        }
-      }
-      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-    });
-  });
-  return { child, url };
+  const serveArgs = ['--port', '0', '--write-rate', '100000', '--read-rate', '100000', '--client-rate', '100000', '--origin', ORIGIN, '--log-level', 'warn', ...args];
+  return started(await serveProcess(cli, serveArgs, children, env));
 }
 
 async function kill(child: ChildProcess) {

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/core/store.ts';
-import { indexedDbOfflineStore, memoryOfflineStore, type OfflineStore, type RemoteStoreOptions, remoteStore, type SyncConflict } from '../../src/persist/remote.ts';
+import {
+  indexedDbOfflineStore,
+  memoryOfflineStore,
+  type OfflineStore,
+  type RemoteStatus,
+  type RemoteStoreOptions,
+  remoteStore,
+  type SyncConflict,
+} from '../../src/persist/remote.ts';
 import { browserFetch, pgliteHarness, type StorageHarness, testApp } from '../server/harness.ts';
 import { makeRecord } from './contract.ts';
 
@@ -62,6 +70,38 @@ describe('remoteStore offline', () => {
     network.gateway = false;
     expect(await store.sync()).toEqual({ pushed: 1, conflicts: [], waiting: 0 });
     expect(await open().get(ID, 'binder-a', NOW)).toEqual(record(1, 'book'));
+  });
+
+  it('tells the app when it runs on the device copies, why, and when it is back online with nothing waiting', async () => {
+    const { network, open } = device();
+    const seen: RemoteStatus[] = [];
+    const store = open({ onStatus: (status) => seen.push(status) });
+    expect(store.status()).toMatchObject({ connection: 'unknown', reason: null, pending: false });
+    await store.put(record(1, 'book'), 0);
+    expect(store.status()).toMatchObject({ connection: 'online', reason: null, pending: false });
+    network.down = true;
+    await store.put(record(2, 'pen'), 1);
+    expect(store.status()).toMatchObject({ connection: 'offline', reason: 'fetch failed', pending: true });
+    const later: RemoteStatus[] = [];
+    const unsubscribe = store.subscribe((status) => later.push(status));
+    network.down = false;
+    network.gateway = true;
+    await store.get(ID, 'binder-a', NOW);
+    expect(store.status()).toMatchObject({ connection: 'offline', reason: 'HTTP 502', pending: true });
+    network.gateway = false;
+    await store.sync();
+    expect(store.status()).toMatchObject({ connection: 'online', reason: null, pending: false });
+    unsubscribe();
+    expect(seen.map((s) => [s.connection, s.reason, s.pending])).toEqual([
+      ['online', null, false],
+      ['offline', 'fetch failed', false],
+      ['offline', 'fetch failed', true],
+      ['offline', 'HTTP 502', true],
+      ['online', null, true],
+      ['online', null, false],
+    ]);
+    expect(later.map((s) => s.connection)).toEqual(['offline', 'online', 'online']);
+    store.close();
   });
 
   it('reports how many tasks wait while the server stays down', async () => {
@@ -187,7 +227,7 @@ describe('remoteStore offline', () => {
   });
 
   it('keeps offline writes the server refuses for good as a conflict, and retries rate-limited ones later', async () => {
-    const { network, open } = device({ bodyLimit: 1500, writeRate: { perSecond: 0.001, burst: 1 } });
+    const { network, open } = device({ limits: { bodyBytes: 1500, writeRate: { perSecond: 0.001, burst: 1 } } });
     const store = open();
     network.down = true;
     await store.put(record(1, 'x'.repeat(2000)), 0);

@@ -98,7 +98,7 @@ describe('HTTP error paths', () => {
   });
 
   it('answers an oversized body with 413, with or without Content-Length, and stores nothing', async () => {
-    const { send, put, get } = session(testApp(harness.storage, { bodyLimit: 2048 }));
+    const { send, put, get } = session(testApp(harness.storage, { limits: { bodyBytes: 2048 } }));
     const big = live({ data: { text: 'x'.repeat(4096) } });
     const declared = await put(big, 0);
     expect(declared.status).toBe(413);
@@ -263,7 +263,7 @@ describe('HTTP error paths', () => {
   });
 
   it('bounds writes per session with 429 and Retry-After, leaving other sessions alone', async () => {
-    const app = testApp(harness.storage, { writeRate: { perSecond: 1, burst: 3 } });
+    const app = testApp(harness.storage, { limits: { writeRate: { perSecond: 1, burst: 3 } } });
     const busy = session(app);
     const statuses: number[] = [];
     for (let version = 1; version <= 5; version++) statuses.push((await busy.put(live({ version }))).status);

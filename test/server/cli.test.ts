@@ -25,11 +25,49 @@ describe('wayflow serve', () => {
 
   it('explains bad arguments with the usage', async () => {
     await expect(main(['start'], {}, () => undefined)).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('Usage: wayflow serve') });
-    await expect(main(['serve', '--port', 'eighty'], {}, () => undefined)).rejects.toThrow(/--port must be a non-negative integer, not "eighty"/);
+    await expect(main(['serve', '--port', 'eighty'], {}, () => undefined)).rejects.toThrow(/--port must be an integer from 0 to 65535, not "eighty"/);
     await expect(main(['serve', '--log-level', 'loud'], {}, () => undefined)).rejects.toThrow(/--log-level/);
     const help: string[] = [];
     expect(await main(['--help'], {}, (line) => help.push(line))).toBeNull();
     expect(help.join('')).toMatch(/DATABASE_URL/);
+  });
+
+  it('refuses timers past the 24.8 days a Node timer holds, and limits out of range, before opening the database', async () => {
+    // An unreachable database: without the range checks, the error would be about it instead.
+    const nowhere = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nowhere' };
+    const refuse = (args: string[], message: RegExp) => expect(main(['serve', ...args], nowhere, () => undefined)).rejects.toMatchObject({ code: 'usage', message });
+    await refuse(['--sweep-interval', '2147483648'], /--sweep-interval must be an integer from 1 to 2147483647 \(24\.8 days\), not "2147483648"/);
+    await refuse(['--idle-timeout', '31536000001'], /--idle-timeout must be an integer from 1 to 31536000000 \(365 days\)/);
+    await refuse(['--trust-proxy', '-1'], /--trust-proxy/);
+    await refuse(['--json-depth', '0'], /--json-depth/);
+    await refuse(['--max-streams', '1.5'], /--max-streams must be a positive integer/);
+    await refuse(['--client-rate', 'fast'], /--client-rate/);
+    const help: string[] = [];
+    await main(['--help'], {}, (line) => help.push(line));
+    for (const flag of ['--trust-proxy', '--allowed-host', '--client-rate', '--session-rate', '--read-rate', '--max-tasks', '--max-instances', '--max-streams', '--json-depth']) {
+      expect(help.join('')).toContain(flag);
+    }
+  });
+
+  it('applies the limits and the proxy setting given as flags', async () => {
+    const schema = `wayflow_cli_limits_${process.pid}`;
+    const server = (await main(['serve', '--port', '0', '--schema', schema, '--log-level', 'error', '--max-tasks', '1', '--trust-proxy', '1'], { DATABASE_URL }, () => undefined))!;
+    try {
+      const cookie = await writeTask(server.url);
+      const record = { ...JSON.parse(JSON.stringify(await (await readTask(server.url, cookie)).json())).task, id: 'BBBBBBBBBBBBBBBBBBBBBB' };
+      const second = await fetch(`${server.url}/tasks/${record.id}`, {
+        method: 'PUT',
+        headers: { cookie, origin: server.url, 'content-type': 'application/json', 'wayflow-binder': 'binder-a', 'if-match': '0' },
+        body: JSON.stringify(record),
+      });
+      expect(second.status).toBe(429);
+      expect(second.headers.get('retry-after')).toMatch(/^\d+$/);
+      const proxied = await fetch(`${server.url}/tasks`, { headers: { 'wayflow-binder': 'b', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' } });
+      expect(proxied.headers.get('set-cookie')).toMatch(/; Secure/);
+    } finally {
+      await server.close();
+      await dropSchema(schema);
+    }
   });
 
   it('names the database it cannot reach, without the password', async () => {

@@ -108,20 +108,28 @@ describe('tasks API under fuzzed bodies', () => {
     }
   });
 
-  it('keeps keys such as __proto__ and NUL characters exactly as sent', async () => {
+  /** Stores a task whose `data` is the JSON text `data`, as sent, and returns the text the API answers when it is read back. */
+  async function roundTrip(data: string): Promise<{ sent: string; read: string }> {
     const app = testApp(harness.storage);
     const send = browserFetch((req) => app.fetch(req));
-    const text = JSON.stringify(makeRecord({ lastActiveAt: Date.now(), expiresAt: Date.now() + 60_000 })).replace(
-      '"data":{"item":"book"}',
-      '"data":{"__proto__":{"polluted":true},"nul":"a\\u0000b","lone":"\\ud800","emoji":"🦊"}',
-    );
+    const sent = JSON.stringify(makeRecord({ lastActiveAt: Date.now(), expiresAt: Date.now() + 60_000 })).replace('"data":{"item":"book"}', `"data":${data}`);
     await harness.reset();
-    const put = await send(`${BASE}/tasks/${ID}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'wayflow-binder': 'binder-a', 'if-match': '0' }, body: text });
+    const put = await send(`${BASE}/tasks/${ID}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'wayflow-binder': 'binder-a', 'if-match': '0' }, body: sent });
     expect(put.status).toBe(201);
     const read = await send(`${BASE}/tasks/${ID}`, { headers: { 'wayflow-binder': 'binder-a' } });
-    const raw = await read.text();
-    expect(JSON.parse(raw)).toEqual({ task: JSON.parse(text) });
-    expect(raw).toContain('"__proto__":{"polluted":true}');
+    return { sent, read: await read.text() };
+  }
+
+  it('keeps keys such as __proto__ and NUL characters exactly as sent', async () => {
+    const { sent, read } = await roundTrip('{"__proto__":{"polluted":true},"nul":"a\\u0000b","lone":"\\ud800","emoji":"🦊"}');
+    expect(JSON.parse(read)).toEqual({ task: JSON.parse(sent) });
+    expect(read).toContain('"__proto__":{"polluted":true}');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('stores numbers and duplicate keys as JSON.parse reads them, as docs/server.md says: -0 as 0, big integers rounded, the last of equal keys', async () => {
+    const { read } = await roundTrip('{"zero":-0,"big":12345678901234567890,"twice":"first","twice":"last","small":1e-7}');
+    expect(read).toContain('"data":{"zero":0,"big":12345678901234567000,"twice":"last","small":1e-7}');
+  });
 });
+

@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { type AppOptions, createApp } from '../../src/server/app.ts';
+import type { ServerLimits } from '../../src/server/limits.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { pgliteStorage } from '../../src/server/pglite.ts';
 import { postgresStorage } from '../../src/server/postgres.ts';
@@ -54,9 +55,14 @@ export async function postgresHarness(schema = `wayflow_test_${process.pid}_${Ma
   };
 }
 
-/** `createApp` with test defaults: silent logs, a generous write rate, the test origin allowed. */
+const UNBOUNDED = { perSecond: 1e6, burst: 1e6 };
+
+/** Rates no test reaches by accident (the tests of the limits set their own). */
+export const TEST_LIMITS: Partial<ServerLimits> = { clientRate: UNBOUNDED, sessionRate: UNBOUNDED, readRate: UNBOUNDED, writeRate: UNBOUNDED };
+
+/** `createApp` with test defaults: silent logs, rates no test reaches by accident (merged under `options.limits`), the test origin allowed. */
 export function testApp(storage: TaskStorage, options: Partial<AppOptions> = {}) {
-  return createApp({ storage, logger: silentLogger, allowedOrigins: [ORIGIN], writeRate: { perSecond: 1e6, burst: 1e6 }, ...options });
+  return createApp({ storage, logger: silentLogger, allowedOrigins: [ORIGIN], ...options, limits: { ...TEST_LIMITS, ...options.limits } });
 }
 
 /**

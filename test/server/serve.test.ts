@@ -1,10 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, serveTasks } from '../../src/server/serve.ts';
 import type { LogEntry } from '../../src/server/log.ts';
 import { postgresHarness, type StorageHarness } from './harness.ts';
+
+/** Files a deployment may leave in the static folder by mistake. */
+const SECRETS = { '.env': 'DATABASE_URL=postgres://admin:hunter2@db', '.git/config': '[remote "origin"]', '.htpasswd': 'admin:$apr1$x', 'assets/.secret': 'token' };
 
 let harness: StorageHarness;
 let server: RunningServer;
@@ -15,6 +18,11 @@ beforeAll(async () => {
   harness = await postgresHarness();
   dir = await mkdtemp(join(tmpdir(), 'wayflow-static-'));
   await writeFile(join(dir, 'index.html'), '<!doctype html><title>demo</title>');
+  await mkdir(join(dir, '.git'));
+  await mkdir(join(dir, 'assets'));
+  for (const [path, content] of Object.entries(SECRETS)) await writeFile(join(dir, path), content);
+  await writeFile(join(dir, 'assets/app-Bx3kQ9_a.js'), 'export const app = 1;');
+  await writeFile(join(dir, 'robots.txt'), 'User-agent: *');
   // serveTasks closes the storage it was given; the harness keeps its own connection to drop the schema.
   server = await serveTasks({ storage: harness.storage, port: 0, staticDir: dir, logger: (entry) => logs.push(entry), sweepIntervalMs: 60_000 });
 });
@@ -43,5 +51,32 @@ describe('serveTasks', () => {
     expect((await fetch(`${server.url}/assets/missing.js`, { headers: { accept: '*/*' } })).status).toBe(404);
     const api = await fetch(`${server.url}/tasks`, { headers: { accept: 'text/html', 'wayflow-binder': 'b' } });
     expect(api.headers.get('content-type')).toContain('application/json');
+  });
+
+  it('never serves dotfiles or files in dot-folders, whatever the Accept header or encoding', async () => {
+    for (const path of [...Object.keys(SECRETS).map((p) => `/${p}`), '/%2eenv', '/assets/%2Esecret', '/.git/']) {
+      for (const accept of ['*/*', 'text/html']) {
+        const response = await fetch(`${server.url}${path}`, { headers: { accept } });
+        expect([path, accept, response.status]).toEqual([path, accept, 404]);
+        expect(await response.text()).not.toMatch(/hunter2|origin|apr1|token|<title>/);
+      }
+    }
+  });
+
+  it('answers unknown routes with the JSON 404 of the API, also beside static files', async () => {
+    for (const path of ['/tasks/a/b/c', '/automations/forms', '/nope.js']) {
+      const response = await fetch(`${server.url}${path}`, { headers: { accept: '*/*' } });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(await response.json()).toMatchObject({ error: { code: 'not-found' } });
+    }
+  });
+
+  it('lets browsers keep hashed assets for a year, revalidates other files, never caches the API', async () => {
+    const hashed = await fetch(`${server.url}/assets/app-Bx3kQ9_a.js`);
+    expect(hashed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${server.url}/robots.txt`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${server.url}/checkout`, { headers: { accept: 'text/html' } })).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${server.url}/health`)).headers.get('cache-control')).toBe('no-store');
   });
 });

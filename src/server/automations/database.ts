@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { StorageError } from '../errors.ts';
 import type { OutageMonitor } from '../outage.ts';
+import { FolderInUseError } from '../folder-lock.ts';
 import { postgresDatabase } from '../postgres.ts';
 import type { SqlDatabase } from '../sql.ts';
 
@@ -39,7 +40,8 @@ export async function openAutomationDatabase(options: AutomationDatabaseOptions)
     try {
       return { kind: 'pglite', db: pgliteDatabase(await openPglite(dataDir)) };
     } catch (cause) {
-      throw new StorageError(`Cannot open the PGlite database in "${dataDir}": is another process (a server, a scheduler) using that folder?`, cause);
+      if (cause instanceof FolderInUseError) throw cause;
+      throw new StorageError(`Cannot open the PGlite database in "${dataDir}": ${cause instanceof Error ? cause.message : String(cause)}.`, cause);
     }
   }
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {

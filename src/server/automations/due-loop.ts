@@ -1,5 +1,6 @@
 import { type Logger, silentLogger } from '../log.ts';
 import { isDatabaseUnavailable } from '../outage.ts';
+import { timerMs } from '../timers.ts';
 
 /** Options of `startDueLoop`: one kind of durable work (automation instances, flow runs) and how to find its next due time. */
 export interface DueLoopOptions {
@@ -57,8 +58,9 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
   let hint = Number.POSITIVE_INFINITY;
   let sleeping: { until: number; timer: ReturnType<typeof setTimeout>; wakeUp: () => void } | null = null;
 
-  // +1 ms: a timer may fire a little before Date.now() reaches the due time.
-  const arm = (at: number, fire: () => void) => setTimeout(fire, Math.max(0, at - now() + 1));
+  // +1 ms: a timer may fire a little before Date.now() reaches the due time. Bounded to what a
+  // Node timer holds (24.8 days; past it, it would fire at once): a sleep that ends early just looks again.
+  const arm = (at: number, fire: () => void) => setTimeout(fire, timerMs(at - now() + 1));
   const sleepUntil = (until: number) =>
     new Promise<void>((resolve) => {
       // stop() may land while a pass or nextWakeAt is in flight, before this sleep began.

@@ -16,6 +16,9 @@ import type { SqlDatabase } from '../sql.ts';
  * - `wayflow_flow_runs` (1002): flowcontrol runs; the run is JSON in `body`, with the columns
  *   `continueFlowRuns` and the limit checks query (`status`, `continue_after` — the durable
  *   suspension time —, `flow`, `object_id`, `parent_id`) and the claim (`claimed_by`, `claimed_until`).
+ * - `wayflow_automation_open_forms` (1003): one row per open form of an unfinished instance,
+ *   written with the instance, so the task list (`GET /automations/forms`) is one indexed
+ *   query for the form nodes a caller may process instead of a read of every instance.
  */
 export const automationMigrations: readonly Migration[] = [
   {
@@ -85,6 +88,25 @@ export const automationMigrations: readonly Migration[] = [
       CREATE INDEX wayflow_flow_runs_unfinished ON wayflow_flow_runs (flow, created_at, seq) WHERE status IN ('pending', 'waiting');
       CREATE INDEX wayflow_flow_runs_runnable ON wayflow_flow_runs (continue_after) WHERE status IN ('pending', 'waiting');
       CREATE INDEX wayflow_flow_runs_parent ON wayflow_flow_runs (parent_id, created_at, seq) WHERE parent_id IS NOT NULL
+    `,
+  },
+  {
+    id: 1003,
+    name: 'open forms',
+    sql: `
+      CREATE TABLE wayflow_automation_open_forms (
+        instance_id text NOT NULL,
+        task_id integer NOT NULL,
+        automation text NOT NULL,
+        node text NOT NULL,
+        since double precision NOT NULL,
+        PRIMARY KEY (instance_id, task_id)
+      );
+      CREATE INDEX wayflow_automation_open_forms_by_node ON wayflow_automation_open_forms (automation, node, since);
+      INSERT INTO wayflow_automation_open_forms (instance_id, task_id, automation, node, since)
+        SELECT i.id, (p.value->>'taskId')::integer, i.automation, p.value->>'node', (p.value->>'enteredAt')::double precision
+        FROM wayflow_automation_instances i CROSS JOIN LATERAL jsonb_array_elements(i.state::jsonb->'paths') AS p(value)
+        WHERE NOT i.finished AND p.value->>'status' = 'form'
     `,
   },
 ];

@@ -66,6 +66,16 @@ interface MessageRow {
   error: string | null;
 }
 
+/** An open form as `wayflow_automation_open_forms` keeps it. */
+export interface OpenFormRow {
+  instanceId: string;
+  taskId: number;
+  automation: string;
+  node: string;
+  /** When the path entered the form node. */
+  since: number;
+}
+
 /** The parts of the engine state kept in the `state` JSON column; the rest are columns. */
 type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors'>;
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
@@ -156,15 +166,41 @@ export class SqlAutomationStorage implements AutomationStorage {
     return times.length ? Math.min(...times) : null;
   }
 
+  /**
+   * The open forms at the given (automation, node) pairs, oldest first: one query on the
+   * `(automation, node, since)` index, reading no instance. The caller decides which form
+   * nodes someone may process (their assignments are in the definitions, not the database).
+   */
+  async openFormsAt(nodes: readonly { automation: string; node: string }[]): Promise<OpenFormRow[]> {
+    if (nodes.length === 0) return [];
+    const rows = await this.db.query<{ instance_id: string; task_id: number; automation: string; node: string; since: number }>(
+      `SELECT f.instance_id, f.task_id, f.automation, f.node, f.since
+       FROM unnest($1::text[], $2::text[]) AS wanted(automation, node)
+       JOIN wayflow_automation_open_forms f ON f.automation = wanted.automation AND f.node = wanted.node
+       ORDER BY f.since, f.instance_id, f.task_id`,
+      [nodes.map((n) => n.automation), nodes.map((n) => n.node)],
+    );
+    return rows.map((row) => ({ instanceId: row.instance_id, taskId: row.task_id, automation: row.automation, node: row.node, since: row.since }));
+  }
+
   /** Closes the database. */
   close(): Promise<void> {
     return this.db.close();
   }
 }
 
+/** The open forms of a record: its paths waiting at a form, none once it has finished. */
+function openFormsOf(record: InstanceRecord): { taskId: number; node: string; since: number }[] {
+  if (record.finished) return [];
+  return record.paths.filter((path) => path.status === 'form').map((path) => ({ taskId: path.taskId, node: path.node, since: path.enteredAt }));
+}
+
+/** A comparable summary of a record's open forms, to skip rewriting them when a write leaves them as they were. */
+const formsKey = (record: InstanceRecord) => JSON.stringify(openFormsOf(record));
+
 class SqlTx implements AutomationStorageTx {
-  /** Versions read (and locked) in this transaction, checked when the instance is written. */
-  private readonly versions = new Map<string, { version: number; dueAt: number | null }>();
+  /** Versions read (and locked) in this transaction, checked when the instance is written, with the open forms then stored. */
+  private readonly versions = new Map<string, { version: number; dueAt: number | null; forms?: string }>();
   /** The earliest due time this transaction moved earlier (or set on a new instance). */
   earliestNewDue: number | null = null;
 
@@ -186,7 +222,8 @@ class SqlTx implements AutomationStorageTx {
         instanceParams(record),
       );
       if (inserted.length === 1) {
-        this.versions.set(record.id, { version: 1, dueAt: record.dueAt });
+        await this.writeOpenForms(record);
+        this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
         this.dueMovedTo(record.dueAt, null);
         return null;
       }
@@ -200,8 +237,9 @@ class SqlTx implements AutomationStorageTx {
   async getInstance(id: string): Promise<InstanceRecord | null> {
     const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE id = $1 FOR UPDATE`, [id]);
     if (!row) return null;
-    this.versions.set(id, { version: row.version, dueAt: row.due_at });
-    return fromRow(row);
+    const record = fromRow(row);
+    this.versions.set(id, { version: row.version, dueAt: row.due_at, forms: formsKey(record) });
+    return record;
   }
 
   async getInstanceByKey(key: string): Promise<InstanceRecord | null> {
@@ -226,12 +264,29 @@ class SqlTx implements AutomationStorageTx {
       throw new AutomationInstanceGoneError(record.automation, record.id);
     }
     this.dueMovedTo(record.dueAt, read ? read.dueAt : row.before);
-    this.versions.set(record.id, { version: row.version, dueAt: record.dueAt });
+    const forms = formsKey(record);
+    if (forms !== read?.forms) {
+      await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = $1', [record.id]);
+      await this.writeOpenForms(record);
+    }
+    this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms });
+  }
+
+  /** Inserts the record's open forms (the caller has deleted the old ones). */
+  private async writeOpenForms(record: InstanceRecord): Promise<void> {
+    const forms = openFormsOf(record);
+    if (forms.length === 0) return;
+    await this.sql.query(
+      `INSERT INTO wayflow_automation_open_forms (instance_id, task_id, automation, node, since)
+       SELECT $1, f.task_id, $2, f.node, f.since FROM unnest($3::integer[], $4::text[], $5::double precision[]) AS f(task_id, node, since)`,
+      [record.id, record.automation, forms.map((f) => f.taskId), forms.map((f) => f.node), forms.map((f) => f.since)],
+    );
   }
 
   async deleteInstance(id: string): Promise<boolean> {
     const rows = await this.sql.query('DELETE FROM wayflow_automation_instances WHERE id = $1 RETURNING id', [id]);
     await this.sql.query('DELETE FROM wayflow_automation_history WHERE instance_id = $1', [id]);
+    await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = $1', [id]);
     this.versions.delete(id);
     return rows.length > 0;
   }

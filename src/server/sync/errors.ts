@@ -1,5 +1,6 @@
 import type { FieldErrors } from '../../core/schema.ts';
 import { HttpError } from '../errors.ts';
+import { TooManyRequestsError } from '../limits.ts';
 
 /**
  * An automation instance the caller may not see, or that does not exist: the two are answered
@@ -133,14 +134,26 @@ export class SyncDashboardForbiddenError extends HttpError {
   }
 }
 
-/** The caller has too many event streams open. */
-export class SyncTooManyStreamsError extends HttpError {
+/** An event stream would pass a bound: per session or user, per client address, or in total. */
+export class SyncTooManyStreamsError extends TooManyRequestsError {
   override readonly name: string = 'SyncTooManyStreamsError';
-  constructor(max: number) {
+  constructor(bound: string) {
     super(
-      429,
       'too-many-streams',
-      `At most ${max} event streams may be open per session or user. Close another stream (e.g. a tab watching another instance) and retry.`,
+      `Too many open event streams ${bound}. Close another stream (e.g. a tab watching another instance) and retry.`,
+      10,
+    );
+  }
+}
+
+/** The caller has as many unfinished instances started from the browser as `instancesPerCaller` allows. */
+export class SyncTooManyInstancesError extends TooManyRequestsError {
+  override readonly name: string = 'SyncTooManyInstancesError';
+  constructor(automation: string, max: number) {
+    super(
+      'too-many-instances',
+      `Starting automation "${automation.slice(0, 100)}": this session or user already has ${max} unfinished instances started from the browser, the most allowed. Finish one (e.g. submit its form) and retry.`,
+      60,
     );
   }
 }

@@ -13,6 +13,7 @@ export {
   SyncInstanceNotFoundError,
   SyncInvalidInputError,
   SyncNotStartableError,
+  SyncTooManyInstancesError,
   SyncTooManyStreamsError,
   SyncUnknownMessageError,
 } from './errors.ts';

@@ -24,8 +24,6 @@ export interface SyncAutomationOptions {
 export interface SyncOptions {
   /** Per automation name: what browsers may do with it. Automations not listed can still be seen (owner, form, dashboard) but expose no data. */
   automations?: Record<string, SyncAutomationOptions>;
-  /** Concurrent event streams per session or user (default 4); the next one is refused with 429 `too-many-streams`. */
-  maxStreamsPerSession?: number;
   /** An event stream with no change for this long sends `idle` and closes (default: the app's idle timeout). */
   streamIdleMs?: number;
   /** Interval of the comment heartbeat on event streams (default 15 000 ms). */
@@ -38,7 +36,6 @@ export interface SyncOptions {
 
 /** The defaults of `SyncOptions` (`streamIdleMs` defaults to the app's idle timeout). */
 export const syncDefaults = {
-  maxStreamsPerSession: 4,
   heartbeatMs: 15_000,
   pollMs: 1000,
   dashboardRecent: 10,

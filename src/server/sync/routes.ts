@@ -11,10 +11,13 @@ import { validateInput } from '../../core/schema.ts';
 import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary, StreamEnd, StreamIdle } from '../../sync/protocol.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import { HttpError } from '../errors.ts';
+import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../log.ts';
+import type { RequestPeer } from '../proxy.ts';
 import { checkedBody, requireJsonContentType } from '../schemas.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { Caller } from '../session.ts';
+import { type LongTimeout, setLongTimeout, timerMs } from '../timers.ts';
 import {
   SyncDashboardForbiddenError,
   SyncFormClosedError,
@@ -26,16 +29,19 @@ import {
   SyncInstanceNotFoundError,
   SyncInvalidInputError,
   SyncNotStartableError,
-  SyncTooManyStreamsError,
+  SyncTooManyInstancesError,
   SyncUnknownMessageError,
 } from './errors.ts';
+import { formNodesFor } from './forms.ts';
 import { SyncHub } from './hub.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
 import { type SyncOptions, syncDefaults, VIEW_PERMISSION } from './options.ts';
+import { unfinishedStarts } from './quota.ts';
 import { exposedData, historyView, hoursSince, instanceStatus } from './status.ts';
+import { StreamSlots } from './stream-slots.ts';
 
 /** Variables the app's middleware chain sets on each request. */
-type SyncEnv = { Variables: { caller: Caller; requestId: string } };
+type SyncEnv = { Variables: { caller: Caller; requestId: string; peer: RequestPeer } };
 
 /** What `syncRoutes` needs. */
 export interface SyncRoutesOptions {
@@ -46,6 +52,8 @@ export interface SyncRoutesOptions {
   middleware: readonly (MiddlewareHandler<{ Variables: { caller: Caller } }> | MiddlewareHandler)[];
   /** Default of `sync.streamIdleMs`. */
   idleTimeoutMs: number;
+  /** The bounds on event streams and on instances started per caller. */
+  limits: Pick<ServerLimits, 'streams' | 'streamsPerClient' | 'streamsPerCaller' | 'instancesPerCaller'>;
   clock: () => number;
   logger: Logger;
   /** Aborting it ends every open event stream (server shutdown) and stops the pollers. */
@@ -89,30 +97,6 @@ const isViewer = (actor: Actor) => actor.superuser === true || (actor.permission
 function instancesOf(effect: AutomationEffect): string[] {
   if (effect.type === 'send-message') return 'instanceId' in effect.to ? [effect.from.instanceId, effect.to.instanceId] : [effect.from.instanceId];
   return [effect.instanceId];
-}
-
-/** The running event streams per owner, for the per-session bound. */
-class StreamSlots {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly max: number) {}
-  /** Takes a slot or throws 429; the returned function frees it (once). */
-  take(owner: string): () => void {
-    const count = this.counts.get(owner) ?? 0;
-    if (count >= this.max) throw new SyncTooManyStreamsError(this.max);
-    this.counts.set(owner, count + 1);
-    let freed = false;
-    return () => {
-      if (freed) return;
-      freed = true;
-      const left = (this.counts.get(owner) ?? 1) - 1;
-      if (left <= 0) this.counts.delete(owner);
-      else this.counts.set(owner, left);
-    };
-  }
-  /** Open streams of `owner`. */
-  of(owner: string): number {
-    return this.counts.get(owner) ?? 0;
-  }
 }
 
 /** The sync API with its hub: `routes` to mount at `/automations`. */
@@ -159,7 +143,7 @@ function setup(options: SyncRoutesOptions) {
     return loaded && statusOf(loaded.record, loaded.history);
   };
 
-  const hub = new SyncHub(readStatus, sync.pollMs ?? syncDefaults.pollMs, logger);
+  const hub = new SyncHub(readStatus, timerMs(sync.pollMs ?? syncDefaults.pollMs), logger);
   const unsubscribe = automations.onEffect((effect) => {
     for (const id of instancesOf(effect)) hub.notify(id);
   });
@@ -202,9 +186,9 @@ function setup(options: SyncRoutesOptions) {
     closers,
     maySee,
     visible,
-    slots: new StreamSlots(sync.maxStreamsPerSession ?? syncDefaults.maxStreamsPerSession),
+    slots: new StreamSlots(options.limits),
     streamIdleMs: sync.streamIdleMs ?? options.idleTimeoutMs,
-    heartbeatMs: sync.heartbeatMs ?? syncDefaults.heartbeatMs,
+    heartbeatMs: timerMs(sync.heartbeatMs ?? syncDefaults.heartbeatMs),
     recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent,
   };
 }
@@ -261,12 +245,13 @@ function buildRoutes(s: SyncState) {
 
   return app
     .get('/forms', async (c) => {
-      const actor = c.get('caller').actor;
       const now = clock();
-      const forms = (await runner.openForms(actor))
-        .filter((form) => s.definitions.has(form.automation))
-        .map((form) => summary(s.definitions.get(form.automation)!, form, now))
-        .sort((a, b) => a.since - b.since);
+      const rows = await s.automations.storage.openFormsAt(formNodesFor(s.definitions.values(), c.get('caller').actor));
+      const forms = rows.map((row) => {
+        const definition = s.definitions.get(row.automation)!;
+        const node = nodeOf(definition, row.node);
+        return summary(definition, { ...row, description: node?.kind === 'form' ? node.description : '' }, now);
+      });
       return c.json({ forms }, 200);
     })
     .get('/forms/:instanceId/:taskId', async (c) => {
@@ -320,6 +305,8 @@ function buildRoutes(s: SyncState) {
       if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
       const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
       const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
+      const { instancesPerCaller } = s.options.limits;
+      if ((await unfinishedStarts(s.automations.db, caller.owner)) >= instancesPerCaller) throw new SyncTooManyInstancesError(name, instancesPerCaller);
       let instanceId: string;
       try {
         // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
@@ -347,7 +334,7 @@ function buildRoutes(s: SyncState) {
       const caller = c.get('caller');
       const id = c.req.param('id');
       await s.visible(caller, id);
-      const free = s.slots.take(caller.owner);
+      const free = s.slots.take(caller.owner, c.get('peer').address);
       const lastEventId = c.req.header('last-event-id');
       return streamSSE(c, (stream) => watchInstance(s, stream, id, lastEventId, free));
     })
@@ -458,22 +445,22 @@ async function watchInstance(s: SyncState, stream: SSEStreamingApi, id: string, 
   const enqueue = (work: () => Promise<void>) => {
     chain = chain.then(() => (done ? undefined : work())).catch(() => close());
   };
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: LongTimeout | undefined;
   const heartbeat = setInterval(() => enqueue(() => stream.write(': heartbeat\n\n').then(() => undefined)), s.heartbeatMs);
   let unwatch: () => void = () => undefined;
   const close = () => {
     if (done) return;
     done = true;
     clearInterval(heartbeat);
-    clearTimeout(idleTimer);
+    idleTimer?.clear();
     unwatch();
     free();
     s.closers.delete(close);
     resolveDone();
   };
   const armIdle = () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(
+    idleTimer?.clear();
+    idleTimer = setLongTimeout(
       () =>
         enqueue(async () => {
           await stream.writeSSE({ event: 'idle', data: JSON.stringify({ idleMs: s.streamIdleMs } satisfies StreamIdle) });

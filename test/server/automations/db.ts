@@ -30,7 +30,7 @@ export interface AutomationDb {
   close(): Promise<void>;
 }
 
-const TABLES = ['wayflow_automation_instances', 'wayflow_automation_history', 'wayflow_automation_messages', 'wayflow_flow_runs'];
+const TABLES = ['wayflow_automation_instances', 'wayflow_automation_history', 'wayflow_automation_messages', 'wayflow_flow_runs', 'wayflow_automation_open_forms'];
 
 /** One in-memory PGlite database (about 4 s to start: one per file). */
 export async function pgliteAutomationDb(): Promise<AutomationDb> {

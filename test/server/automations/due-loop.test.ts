@@ -29,6 +29,24 @@ describe('startDueLoop', () => {
     await stopping;
     expect(Date.now() - started).toBeLessThan(1000);
   });
+
+  it('sleeps, not spins, when the next due time is further away than a Node timer holds (24.8 days)', async () => {
+    let passes = 0;
+    const loop = startDueLoop({
+      name: 'test',
+      pass: async () => {
+        passes++;
+        return 0;
+      },
+      nextWakeAt: async (now) => now + 40 * 24 * 3600 * 1000,
+      maxSleepMs: 60 * 24 * 3600 * 1000,
+      errorBackoffMs: 1000,
+      now: Date.now,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await loop.stop();
+    expect(passes).toBe(1);
+  });
 });
 
 describe('startDueLoop while the database is unavailable', () => {

@@ -7,6 +7,8 @@ const env = syncTestEnv({
   push: { pollMs: 60_000, streamIdleMs: 60_000 },
   /** Fast polling, short idle time and heartbeat. */
   quick: { pollMs: 100, streamIdleMs: 400, heartbeatMs: 50 },
+  /** An idle time past Node's 24.8-day timer limit (as an idle timeout of 30 days gives). */
+  patient: { pollMs: 60_000, streamIdleMs: 30 * 24 * 3600 * 1000, heartbeatMs: 50 },
 });
 const push = env.fetcher('push');
 const quick = env.fetcher('quick');
@@ -84,6 +86,15 @@ describe('GET /automations/instances/:id/events', () => {
     expect(await events.next()).toBeNull();
   });
 
+  it('keeps a stream open when its idle time is longer than the 24.8 days a Node timer holds', async () => {
+    const shopper = asSession(env.fetcher('patient'));
+    const instance = await startOrder(shopper);
+    const events = sseReader(await shopper.get(`/automations/instances/${instance.id}/events`));
+    await events.status();
+    for (let i = 0; i < 3; i++) expect(await events.next({ comments: true, timeoutMs: 1000 })).toEqual({ comment: 'heartbeat' });
+    await events.cancel();
+  });
+
   it('allows 4 streams per session: the fifth is 429 too-many-streams; closing one frees its slot; foreign instances are 404', async () => {
     const shopper = asSession(push);
     const instance = await startOrder(shopper);
@@ -97,6 +108,7 @@ describe('GET /automations/instances/:id/events', () => {
     }
     const refused = await shopper.get(`/automations/instances/${instance.id}/events`);
     expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await refused.json()).toMatchObject({ error: { code: 'too-many-streams', message: expect.stringContaining('4') } });
     // Another session has its own slots; a foreign instance is 404 and takes none.
     const stranger = asSession(push);

@@ -11,7 +11,7 @@ import type { SyncOptions } from '../../../src/server/sync/index.ts';
 import { syncLinks } from '../../../src/server/sync/links.ts';
 import type { TaskStorage } from '../../../src/server/storage.ts';
 import type { InstanceStatus } from '../../../src/sync/protocol.ts';
-import { ORIGIN } from '../harness.ts';
+import { ORIGIN, TEST_LIMITS } from '../harness.ts';
 
 /** An OrderFulfilment-like automation: execute → form `approve` (group backoffice) → browser message `approved` → end. */
 export const syncOrder = defineAutomation('SyncOrder', {
@@ -84,10 +84,10 @@ export function syncApp(storage: TaskStorage, running: ServerAutomations, sync: 
     storage,
     logger: silentLogger,
     allowedOrigins: [ORIGIN],
-    writeRate: { perSecond: 1e6, burst: 1e6 },
     authenticate,
     automations: { running, sync },
     ...extra,
+    limits: { ...TEST_LIMITS, ...extra.limits },
   });
 }
 
@@ -115,7 +115,7 @@ export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<Sync
       served.set(name, syncApp(live.storage, live.running, { ...syncOptions, ...apps[name] }, { signal: shutdown.signal }));
     }
   });
-  beforeEach(() => live?.pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_sync_links, wayflow_sync_messages'));
+  beforeEach(() => live?.pg.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_messages, wayflow_automation_open_forms, wayflow_sync_links, wayflow_sync_messages'));
   afterAll(async () => {
     shutdown.abort();
     await live?.running.stop();

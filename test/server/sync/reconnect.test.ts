@@ -6,6 +6,7 @@ import { openAutomationDatabase, openAutomationRuntime } from '../../../src/serv
 import { silentLogger } from '../../../src/server/log.ts';
 import { openPglite, pgliteDatabase, pgliteStorage } from '../../../src/server/pglite.ts';
 import { postgresStorage } from '../../../src/server/postgres.ts';
+import type { ServerLimits } from '../../../src/server/limits.ts';
 import { serveTasks } from '../../../src/server/serve.ts';
 import { startServerAutomations } from '../../../src/server/server-automations.ts';
 import type { SyncOptions } from '../../../src/server/sync/index.ts';
@@ -16,7 +17,7 @@ import { authenticate, definitions, type SseEvent, sseReader, syncOptions } from
 type Where = { kind: 'pglite'; dir: string } | { kind: 'postgresql'; schema: string };
 
 /** One `wayflow serve --automations`-like server process on the database. */
-async function startServer(where: Where, sync: SyncOptions = syncOptions) {
+async function startServer(where: Where, sync: SyncOptions = syncOptions, limits: Partial<ServerLimits> = {}) {
   const pg = where.kind === 'pglite' ? await openPglite(where.dir) : null;
   const storage = pg ? await pgliteStorage({ db: pg }) : await postgresStorage({ connectionString: DATABASE_URL, schema: (where as { schema: string }).schema });
   const running = await startServerAutomations({
@@ -24,7 +25,7 @@ async function startServer(where: Where, sync: SyncOptions = syncOptions) {
     logger: silentLogger,
     database: pg ? { kind: 'pglite', pg } : { kind: 'postgresql', connectionString: DATABASE_URL, schema: (where as { schema: string }).schema },
   });
-  const server = await serveTasks({ storage, port: 0, logger: silentLogger, authenticate, automations: { running, sync } });
+  const server = await serveTasks({ storage, port: 0, logger: silentLogger, authenticate, automations: { running, sync }, limits });
   return {
     url: server.url,
     async close() {
@@ -118,7 +119,8 @@ describe('reconnecting event streams', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wayflow-sync-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     await reconnectScenario({ kind: 'pglite', dir });
-  });
+    // Three PGlite starts on one folder (server, another process, server again): seconds each on a busy machine.
+  }, 60_000);
 
   it('PostgreSQL: the same, server processes on one schema', async () => {
     const schema = `wayflow_sync_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -130,7 +132,7 @@ describe('reconnecting event streams', () => {
     const schema = `wayflow_sync_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     cleanups.push(() => dropSchema(schema));
     const where: Where = { kind: 'postgresql', schema };
-    const server = await startServer(where, { ...syncOptions, pollMs: 100, maxStreamsPerSession: 1 });
+    const server = await startServer(where, { ...syncOptions, pollMs: 100 }, { streamsPerCaller: 1 });
     const client = browser();
     try {
       const started = await client(`${server.url}/automations/start/SyncOrder`, {
