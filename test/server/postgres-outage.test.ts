@@ -96,11 +96,12 @@ describe('the server during a database outage', () => {
       const requests = [
         () => user.get('/tasks', binder),
         () => user.get('/tasks/AAAAAAAAAAAAAAAAAAAAAA', binder),
-        () => user.get('/automations/forms'),
         () => user.get(`/automations/instances/${instance.id}`),
         () => user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'during' }),
         () => user.post(`/automations/instances/${instance.id}/messages/poke`, {}, { 'idempotency-key': 'poke-1' }),
       ];
+      // Ticker has no forms, so the task list needs no query and still answers.
+      expect(await (await user.get('/automations/forms')).json()).toEqual({ forms: [] });
       for (const request of requests) {
         const response = await request();
         expect(response.status).toBe(503);
