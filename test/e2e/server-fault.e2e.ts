@@ -5,10 +5,10 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/core/store.ts';
+import { DATABASE_URL } from '../helpers/database-url.ts';
 import { makeRecord } from '../persist/contract.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const DATABASE_URL = process.env.WAYFLOW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ORIGIN = 'http://client.test';
 let work: string;
 let cli: string;
@@ -30,7 +30,8 @@ afterAll(async () => {
 /** Starts `wayflow serve` as a real process; resolves when it listens. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--write-rate', '100000', '--origin', ORIGIN, '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...env },
+    // DATABASE_URL only where a test passes it: one set in the shell must not turn the PGlite runs into PostgreSQL runs.
+    env: { ...process.env, DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
