@@ -14,6 +14,13 @@ export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 const QUIET = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 /** Flags for an installed Chromium, headless as the tests run it (no sandbox: CI runs as root). */
 const INSTALLED_ARGS = ['--no-sandbox', '--disable-gpu', ...QUIET];
+/**
+ * Flags of @sparticuz/chromium (made for one page per serverless call) left out: in a single
+ * process, closing a browser context ends the whole browser; and the tests need the web's
+ * security as users have it (without it, Chromium sends no Origin header and the server's
+ * origin check refuses the writes).
+ */
+const UNSUITED_BUNDLED_ARGS = ['--single-process', '--disable-web-security', '--allow-running-insecure-content'];
 
 /**
  * Picks the Chromium for a test or benchmark run, in this order: `CHROMIUM_PATH` when set
@@ -44,7 +51,8 @@ export async function resolveChromium({ env = process.env, isExecutableFile = ex
     note = `${SYSTEM_CHROMIUM} is not an executable file`;
   }
   const bundled = await unpackBundled();
-  return { source: 'bundled', executablePath: bundled.executablePath, args: [...bundled.args, ...QUIET], note };
+  const args = bundled.args.filter((arg) => !UNSUITED_BUNDLED_ARGS.includes(arg));
+  return { source: 'bundled', executablePath: bundled.executablePath, args: [...args, ...QUIET], note };
 }
 
 /** The browser's own version line (`Chromium 156.0.7681.0`), from `--version`. */
