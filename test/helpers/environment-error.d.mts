@@ -9,6 +9,7 @@ export declare class TestEnvironmentError extends Error {
     | 'embedded-postgres-user'
     | 'embedded-postgres-start'
     | 'test-database-unreachable'
+    | 'test-database-not-loopback'
     | 'test-postgres-value'
     | 'test-chromium-value'
     | 'chromium-path'

