@@ -38,5 +38,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     environment: 'node',
     testTimeout: 20_000,
+    // A beforeAll that opens PGlite (about 4 s) needs more than the default 10 s on busy shared cores.
+    hookTimeout: 30_000,
   },
 });
