@@ -7,22 +7,23 @@
 // (two steps per instance: the timed node, then the end). Scenarios (SCENARIOS, comma-separated):
 // sql (baseline in the same run: the least SQL a step needs, sent straight from one
 // connection, no engine), pglite (one in-process scheduler), pg1 and pg2 (one and two
-// `wayflow scheduler` processes on PostgreSQL). Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
-// BENCH_JSON=file to also write the figures as JSON.
+// `wayflow scheduler` processes on PostgreSQL). Env: BENCH_JSON=file to also write the figures as JSON.
+// PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
+// else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
+// a real server); the output and the JSON say which, since their figures differ.
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { resolveTestDatabase } from '../test/helpers/test-database.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-if (!/^postgres(ql)?:\/\/[^/]*@?(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(DATABASE_URL)) {
-  throw new Error(`The benchmark only talks to a loopback database; DATABASE_URL is ${DATABASE_URL.replace(/\/\/[^@/]*@/, '//')}.`);
-}
-// Exit through process.exit on a signal, so the scheduler processes are killed on the way out.
+// Exit through process.exit on a signal, so the scheduler processes and a throwaway cluster are stopped on the way out.
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 const int = (name, fallback, max) => Math.min(max, Number(process.env[name] ?? fallback));
+const scenarios = (process.env.SCENARIOS ?? 'sql,pglite,pg1,pg2').split(',');
+const database = scenarios.some((scenario) => scenario !== 'pglite') ? await resolveTestDatabase({ durable: true, loopbackOnly: true }) : null;
 
 // Bundled inside the repository (bare imports resolve to node_modules), with one shared chunk
 // so the scheduler processes and this process run the same engine.
@@ -48,16 +49,17 @@ try {
   const { runBench } = await import(pathToFileURL(join(out, 'bench.mjs')).href);
   const started = Date.now();
   const results = await runBench({
-    databaseUrl: DATABASE_URL,
+    databaseUrl: database?.url ?? '',
     mainPath: join(out, 'main.mjs'),
     defsPath: join(out, 'defs.mjs'),
     waiting: int('WAITING', 10_000, 100_000),
     probes: int('PROBES', 1000, 10_000),
     windowMs: int('WINDOW_MS', 10_000, 60_000),
     backlog: int('BACKLOG', 3000, 100_000),
-    scenarios: (process.env.SCENARIOS ?? 'sql,pglite,pg1,pg2').split(','),
+    scenarios,
     log: (line) => console.error(line),
   });
+  if (database) console.log(`\nmeasured on ${database.description}`);
   console.log(`\n| scenario | creates/s (API) | steps/s (backlog drain) | drain | timer lateness p50 / p99 / max |`);
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const r of results) {
@@ -65,7 +67,9 @@ try {
     console.log(`| ${r.scenario} | ${r.createPerSecond ?? '–'} | ${r.stepsPerSecond} | ${r.backlog} in ${r.drainMs} ms | ${late} |`);
   }
   console.error(`total ${Math.round((Date.now() - started) / 1000)} s, node ${process.version}`);
-  if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+  const postgres = database && { source: database.source, version: database.version, description: database.description };
+  if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify({ postgres, scenarios: results }, null, 2));
 } finally {
   await rm(out, { recursive: true, force: true });
+  await database?.stop();
 }

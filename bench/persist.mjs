@@ -13,9 +13,12 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { describeChromium, resolveChromium } from '../test/helpers/chromium.mjs';
 
 const samples = Number(process.argv[2] ?? 400);
 // ROUNDS=n (default 5) repeats each submit measurement; BENCH_JSON=file also writes the figures as JSON.
+// The browser is found as for the tests (CHROMIUM_PATH, /usr/bin/chromium, else the bundled
+// @sparticuz/chromium; test/helpers/chromium.mjs); the first line and the JSON say which.
 const entry = fileURLToPath(new URL('./persist-page.ts', import.meta.url));
 const bundle = await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false, logLevel: 'silent' });
 const script = bundle.outputFiles[0].contents;
@@ -27,10 +30,10 @@ const server = createServer((request, response) => {
   else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end(html);
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const resolved = await resolveChromium();
+const browser = await chromium.launch({ executablePath: resolved.executablePath, args: resolved.args });
+const browserInfo = { source: resolved.source, path: resolved.executablePath, version: browser.version(), description: describeChromium(resolved, `Chromium ${browser.version()}`) };
+console.log(`measured in ${browserInfo.description}`);
 try {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
@@ -50,7 +53,7 @@ try {
     for (const [key, , durability, full] of configurations) runs[key].push(await run('submitCycle', samples, durability, full));
   }
   const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const results = { chromium: browser.version(), samples, rounds };
+  const results = { chromium: browserInfo, samples, rounds };
   const ms = (v) => `${v.toFixed(3)} ms`;
   for (const [key, label] of configurations) {
     const all = runs[key];

@@ -8,8 +8,10 @@
 // validation, rate limit or logs, in as many processes; and the same SQL sent
 // straight to the database from the load process, without HTTP.
 // Env: VUS (default 16, at most 64), DURATION_MS (default 5000, at most 30000), ROUNDS (default 3, at most 10),
-// WARMUP_MS (default 1000), DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
-// BENCH_JSON=file to also write the figures as JSON.
+// WARMUP_MS (default 1000), BENCH_JSON=file to also write the figures as JSON.
+// PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
+// else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
+// a real server); the first line and the JSON say which, since their figures differ.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,18 +19,18 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { build } from 'esbuild';
 import pg from 'pg';
+import { resolveTestDatabase } from '../test/helpers/test-database.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Exit through process.exit on a signal, so a throwaway cluster is stopped on the way out.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 const VUS = Math.min(64, Number(process.env.VUS ?? 16));
 const DURATION_MS = Math.min(30_000, Number(process.env.DURATION_MS ?? 5000));
 const WARMUP_MS = Math.min(10_000, Number(process.env.WARMUP_MS ?? 1000));
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const database = await resolveTestDatabase({ durable: true, loopbackOnly: true });
+const DATABASE_URL = database.url;
 const ORIGIN = 'http://bench.test';
 const SCHEMA = `wayflow_bench_${process.pid}`;
-
-if (!/^postgres(ql)?:\/\/[^/]*@?(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(DATABASE_URL)) {
-  throw new Error(`The benchmark only talks to a loopback database; DATABASE_URL is ${DATABASE_URL.replace(/\/\/[^@/]*@/, '//')}.`);
-}
 
 const taskId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
 
@@ -194,12 +196,21 @@ async function stopAll() {
 
 const os = await import('node:os');
 const ROUNDS = Math.min(10, Number(process.env.ROUNDS ?? 3));
-const results = { vus: VUS, durationMs: DURATION_MS, rounds: ROUNDS, node: process.version, cpus: os.cpus().length, loadAverageAtStart: os.loadavg()[0] };
+const results = {
+  vus: VUS,
+  durationMs: DURATION_MS,
+  rounds: ROUNDS,
+  node: process.version,
+  postgres: { source: database.source, version: database.version, description: database.description },
+  cpus: os.cpus().length,
+  loadAverageAtStart: os.loadavg()[0],
+};
 const ms = (v) => `${v.toFixed(1)} ms`;
 const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const admin = new pg.Client({ connectionString: DATABASE_URL });
 try {
+  console.log(`measured on ${database.description}`);
   console.log(
     `${VUS} virtual users; ${ROUNDS} rounds of ${DURATION_MS} ms per scenario after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
   );
@@ -254,4 +265,5 @@ try {
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bare CASCADE`);
   await admin.end();
   await rm(work, { recursive: true, force: true });
+  await database.stop();
 }

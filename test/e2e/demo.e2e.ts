@@ -49,11 +49,15 @@ function watch(page: Page, name: string) {
   return page;
 }
 
+/** Steps `next` saw arrive: each is a transition the server acknowledged before the page showed it. */
+let transitions = 0;
+
 async function next(page: Page, title: string, branch: string, button = 'Continue') {
   await snap(page, branch);
   await page.getByRole('button', { name: button, exact: true }).click();
   try {
     await heading(page, title);
+    transitions++;
   } catch (error) {
     await page.screenshot({ path: `${shots}/${branch}-failed-waiting-for-${title.replace(/\W+/g, '-').toLowerCase()}.png`, fullPage: true });
     const served = requests.filter((r) => r.msg === 'request').slice(-12).map((r) => `${r.method} ${r.path} ${r.status} ${r.ms} ms`);
@@ -143,7 +147,8 @@ describe('the demo checkout, driven like a person would', () => {
     expect(await b.locator('main').textContent()).toContain('€29.00');
     const puts = requests.filter((r) => r.method === 'PUT');
     expect(puts.filter((r) => r.status === 201), 'both tasks were created on the server').toHaveLength(2);
-    expect(puts.filter((r) => r.status === 200).length, 'the transitions were committed to the server').toBeGreaterThanOrEqual(20);
+    // A draft is written only when its 400 ms delay passes before the next click, which depends on the machine's speed: count the transitions.
+    expect(puts.filter((r) => r.status === 200).length, 'the transitions were committed to the server').toBeGreaterThanOrEqual(transitions);
     expect(puts.filter((r) => r.status !== 200 && r.status !== 201)).toEqual([]);
   });
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/core/store.ts';
+import { DATABASE_URL } from '../helpers/database-url.ts';
 import { makeRecord } from '../persist/contract.ts';
 import { bundleCli, serveProcess, started } from './fixtures/cli.ts';
 
-const DATABASE_URL = process.env.WAYFLOW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ORIGIN = 'http://client.test';
 let work: string;
 let cli: string;
@@ -25,7 +25,8 @@ afterAll(async () => {
 /** Starts `wayflow serve` as a real process; resolves when it listens. */
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const serveArgs = ['--port', '0', '--write-rate', '100000', '--read-rate', '100000', '--client-rate', '100000', '--origin', ORIGIN, '--log-level', 'warn', ...args];
-  return started(await serveProcess(cli, serveArgs, children, env));
+  // DATABASE_URL only where a test passes it: one set in the shell must not turn the PGlite runs into PostgreSQL runs.
+  return started(await serveProcess(cli, serveArgs, children, { DATABASE_URL: '', ...env }));
 }
 
 async function kill(child: ChildProcess) {

@@ -7,10 +7,10 @@ import { silentLogger } from '../../src/server/log.ts';
 import { pgliteStorage } from '../../src/server/pglite.ts';
 import { postgresStorage } from '../../src/server/postgres.ts';
 import type { TaskStorage } from '../../src/server/storage.ts';
+import { DATABASE_URL } from '../helpers/database-url.ts';
 import { makeRecord } from '../persist/contract.ts';
 
-/** The local PostgreSQL the tests use; a missing server fails the tests, it never skips them. */
-export const DATABASE_URL = process.env.WAYFLOW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { DATABASE_URL };
 
 /** The origin test clients send; the apps under test allow it. */
 export const ORIGIN = 'http://app.test';

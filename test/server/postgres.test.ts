@@ -6,7 +6,7 @@ import { postgresStorage } from '../../src/server/postgres.ts';
 import type { TaskStorage } from '../../src/server/storage.ts';
 import { browserFetch, DATABASE_URL, postgresHarness, type StorageHarness, testApp } from './harness.ts';
 
-// No skip: without PostgreSQL on 127.0.0.1:5432 this file fails in beforeAll, as CI must.
+// No skip: the global set-up provides a PostgreSQL (found or started); one that does not answer fails this file in beforeAll.
 let harness: StorageHarness & { schema: string };
 let second: TaskStorage;
 beforeAll(async () => {

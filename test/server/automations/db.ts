@@ -3,6 +3,7 @@ import pg from 'pg';
 import { pgliteDatabase } from '../../../src/server/pglite.ts';
 import { postgresDatabase } from '../../../src/server/postgres.ts';
 import type { SqlDatabase } from '../../../src/server/sql.ts';
+import { DATABASE_URL } from '../../helpers/database-url.ts';
 import {
   type SqlAutomationStorage,
   type SqlAutomationStorageOptions,
@@ -12,8 +13,7 @@ import {
   sqlFlowRunStore,
 } from '../../../src/server/automations/index.ts';
 
-/** The local PostgreSQL the tests use; a missing server fails the tests, it never skips them. */
-export const DATABASE_URL = process.env.WAYFLOW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { DATABASE_URL };
 
 /** One database for a test file: storages on it, a reset between tests, raw SQL, and cleanup. */
 export interface AutomationDb {

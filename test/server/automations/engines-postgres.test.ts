@@ -5,7 +5,7 @@ import { parentAndChild } from '../../automations/flowcontrol-scenarios.ts';
 import { runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
 import { type AutomationDb, postgresAutomationDb } from './db.ts';
 
-// No skip: without PostgreSQL on 127.0.0.1:5432 this file fails in beforeAll, as CI must.
+// No skip: the global set-up provides a PostgreSQL (found or started); one that does not answer fails this file in beforeAll.
 let database: AutomationDb;
 const opened: (SqlAutomationStorage | SqlFlowRunStore)[] = [];
 beforeAll(async () => {

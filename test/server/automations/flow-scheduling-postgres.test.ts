@@ -6,7 +6,7 @@ import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
 import { quick } from './fixtures/quick-automations.ts';
 import { reminder } from './fixtures/reminder-flows.ts';
 
-// No skip: without PostgreSQL on 127.0.0.1:5432 this file fails in beforeAll, as CI must.
+// No skip: the global set-up provides a PostgreSQL (found or started); one that does not answer fails this file in beforeAll.
 const FLOWS = join(import.meta.dirname, 'fixtures/reminder-flows.ts');
 const MIXED = join(import.meta.dirname, 'fixtures/mixed-automations.ts');
 let database: AutomationDb;

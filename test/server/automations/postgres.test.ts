@@ -10,7 +10,7 @@ import {
 import { automationStorageContract, record } from '../../automations/storage-contract.ts';
 import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
 
-// No skip: without PostgreSQL on 127.0.0.1:5432 this file fails in beforeAll, as CI must.
+// No skip: the global set-up provides a PostgreSQL (found or started); one that does not answer fails this file in beforeAll.
 let database: AutomationDb;
 const storages: SqlAutomationStorage[] = [];
 beforeAll(async () => {
