@@ -5,6 +5,7 @@ import { action, defineFlow, startTask } from '../../src/core/index.ts';
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
 import { FlowView, WayflowProvider } from '../../src/react/index.ts';
 import { manualClock } from '../helpers/clock.ts';
+import { fakeLocks } from '../persist/fake-locks.ts';
 
 afterEach(cleanup);
 
@@ -55,6 +56,35 @@ describe('FlowView', () => {
     app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'));
     expect(await screen.findByRole('heading', { level: 1, name: 'This link does not work' })).toBeTruthy();
     expect(screen.getByRole('alert').textContent).toMatch(/is not a task id/);
+  });
+
+  it('starts exactly one task under StrictMode, the one the URL names and the page drives', async () => {
+    const location = memoryLocation('https://shop.test/survey');
+    const records = new Map<string, unknown>();
+    app(location, memoryStore(Date.now, records));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question one' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question two' })).toBeTruthy();
+    const id = new URL(location.href).searchParams.get('_id')!;
+    expect([...records.keys()]).toEqual([id]);
+    expect((records.get(id) as { version: number }).version).toBe(2);
+  });
+
+  it('resumes the task in the URL after a reload with tab detection on, without forking it', async () => {
+    const clock = manualClock();
+    const store = memoryStore(clock.now);
+    const task = await startTask(flow, { store, binder: 'me', clock, idleTimeoutMs: 60_000 });
+    await task.submit();
+    task.dispose();
+    const location = memoryLocation(`https://shop.test/survey?_id=${task.id}`);
+    render(
+      <WayflowProvider store={store} binder="me" location={location} clock={clock} idleTimeoutMs={60_000} tabs={{ locks: fakeLocks(), probeMs: 30, waitMs: 100 }}>
+        <FlowView flow={flow} />
+      </WayflowProvider>,
+    );
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question two' })).toBeTruthy();
+    expect(new URL(location.href).searchParams.get('_id')).toBe(task.id);
+    expect((await store.list('me')).map((summary) => summary.id)).toEqual([task.id]);
   });
 
   it('says when the task in the URL is unknown', async () => {

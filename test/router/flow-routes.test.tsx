@@ -15,9 +15,10 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { action, defineFlow, type Flow, orGoTo, outcome, requiredState, scaffold, signedIn, type Task } from '../../src/core/index.ts';
-import { memoryStore } from '../../src/persist/index.ts';
+import { memoryStore, type TabOptions } from '../../src/persist/index.ts';
 import { Field, StepForm, type StepViews, useTask, WayflowProvider } from '../../src/react/index.ts';
 import { FlowLink, FlowRoutes } from '../../src/router/index.ts';
+import { fakeLocks } from '../persist/fake-locks.ts';
 
 afterEach(cleanup);
 
@@ -53,10 +54,14 @@ function Probe() {
 type RouterComponent = (props: { children: ReactNode }) => ReactNode;
 
 /** Renders `mounted` at `/<its id>/*` with the address probe, in a MemoryRouter at `path` unless `Router` is given. */
-function app(path: string, store = memoryStore(), { mounted = flow, stepViews = views as StepViews, Router }: { mounted?: Flow; stepViews?: StepViews; Router?: RouterComponent } = {}) {
+function app(
+  path: string,
+  store = memoryStore(),
+  { mounted = flow, stepViews = views as StepViews, Router, tabs = false }: { mounted?: Flow; stepViews?: StepViews; Router?: RouterComponent; tabs?: TabOptions | false } = {},
+) {
   const InRouter: RouterComponent = Router ?? (({ children }) => <MemoryRouter initialEntries={[path]}>{children}</MemoryRouter>);
   render(
-    <WayflowProvider store={store} binder="me" tabs={false}>
+    <WayflowProvider store={store} binder="me" tabs={tabs}>
       <InRouter>
         <Routes>
           <Route path={`/${mounted.id}/*`} element={<FlowRoutes flow={mounted} views={stepViews} completed={<h1>Ordered</h1>} />} />
@@ -93,6 +98,36 @@ describe('FlowRoutes', () => {
     await continueWith(null);
     await heading('Bank');
     await waitFor(() => expect(url()).toBe(`/order/pay/bank?_id=${id}`));
+  });
+
+  it('starts exactly one task under StrictMode, the one the address names and the page drives', async () => {
+    const records = new Map<string, unknown>();
+    app('/order', memoryStore(Date.now, records));
+    await heading('Your name');
+    await at('/order/name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    await at('/order/pay');
+    const id = idOf(url())!;
+    expect([...records.keys()]).toEqual([id]);
+    expect(records.get(id)).toMatchObject({ data: { name: { name: 'Ada' } } });
+  });
+
+  it('resumes the task in the address after a reload with tab detection on: same id, progress kept, no copy', async () => {
+    const records = new Map<string, unknown>();
+    const store = memoryStore(Date.now, records);
+    const tabs = { locks: fakeLocks(), probeMs: 30, waitMs: 100 };
+    app('/order', store, { tabs });
+    await heading('Your name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    await at('/order/pay');
+    const id = idOf(url());
+    cleanup();
+    app(`/order/pay?_id=${id}`, store, { tabs });
+    await heading('How to pay');
+    expect(url()).toBe(`/order/pay?_id=${id}`);
+    expect([...records.keys()]).toEqual([id]);
   });
 
   it('keeps other search parameters next to the id', async () => {
