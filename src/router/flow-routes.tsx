@@ -32,35 +32,41 @@ export interface FlowRoutesProps {
 export function FlowRoutes({ flow, views, param = '_id', data, completed, aborted, children, options }: FlowRoutesProps) {
   const location = useLocation();
   const navigate = useNavigate();
+  const href = `${location.pathname}${location.search}${location.hash}`;
   const id = new URLSearchParams(location.search).get(param);
-  const latest = useRef(location);
-  latest.current = location;
-  const opened = useRef<string | null>(null);
+  const shown = useRef(href);
+  shown.current = href;
+  // Addresses the task's opening wrote (start, fork, start over) that the router has not rendered yet:
+  // reads see the latest at once, and until they render an address without them is not taken for a new link.
+  const written = useRef<string[]>([]);
+  // The task id the mounted view is about; an address naming another one opens that task afresh.
+  const ours = useRef(id);
   const [generation, setGeneration] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the address changes
   useEffect(() => {
-    if (opened.current !== null && id !== opened.current) {
-      opened.current = null;
+    const mine = written.current.indexOf(href);
+    if (mine >= 0) written.current.splice(0, mine + 1);
+    else if (!written.current.length && id !== ours.current) {
+      ours.current = id;
       setGeneration((g) => g + 1);
     }
-  }, [id]);
+  }, [location.key]);
   const routerLocation = useMemo<TaskLocation>(
     () => ({
-      read: () => new URL(`${latest.current.pathname}${latest.current.search}${latest.current.hash}`, ORIGIN).href,
-      replace: (href) => {
-        const url = new URL(href);
-        navigate(`${url.pathname}${url.search}${url.hash}`, { replace: true });
+      read: () => new URL(written.current.at(-1) ?? shown.current, ORIGIN).href,
+      replace: (next) => {
+        const url = new URL(next);
+        const to = `${url.pathname}${url.search}${url.hash}`;
+        written.current.push(to);
+        ours.current = url.searchParams.get(param);
+        navigate(to, { replace: true });
       },
     }),
-    [navigate],
+    [navigate, param],
   );
   return (
     <FlowView key={generation} flow={flow} data={data} options={{ ...options, param, location: routerLocation }}>
-      <RouterSync
-        param={param}
-        onTask={(taskId) => {
-          opened.current = taskId;
-        }}
-      />
+      <RouterSync param={param} />
       {children ?? (
         <>
           <FlowProgress />
@@ -86,7 +92,7 @@ function useFlowPaths(param: string) {
   return { here, href };
 }
 
-function RouterSync({ param, onTask }: { param: string; onTask(id: string): void }) {
+function RouterSync({ param }: { param: string }) {
   const { task, step, status, visited, ahead } = useTask();
   const navigate = useNavigate();
   const { here, href } = useFlowPaths(param);
@@ -100,9 +106,6 @@ function RouterSync({ param, onTask }: { param: string; onTask(id: string): void
   const left = useRef<string | null>(null);
   const entry = useRef('');
   const taskUrl = step?.url ?? '';
-  useEffect(() => {
-    onTask(task.id);
-  }, [task.id, onTask]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the task's step or the address changes
   useEffect(() => {
     const taskStep = step?.id ?? null;

@@ -211,6 +211,27 @@ describe('FlowRoutes', () => {
     expect(idOf(url())).not.toBe(first);
   });
 
+  it.each([
+    ['a malformed id', '/order/pay?_id=../../etc', 'This link does not work'],
+    ['an unknown id', '/order/pay?_id=AAAAAAAAAAAAAAAAAAAAAA', 'This task was not found'],
+  ])('starts over with one click from %s', async (_case, path, problem) => {
+    const records = new Map<string, unknown>();
+    app(path, memoryStore(Date.now, records));
+    await heading(problem);
+    fireEvent.click(screen.getByRole('button', { name: 'Start over' }));
+    await heading('Your name');
+    await at('/order/name');
+    expect([...records.keys()]).toEqual([idOf(url())]);
+  });
+
+  it('leaves a problem page for a link without an id and starts a task', async () => {
+    app('/order?_id=AAAAAAAAAAAAAAAAAAAAAA');
+    await heading('This task was not found');
+    act(() => go('/order'));
+    await heading('Your name');
+    await at('/order/name');
+  });
+
   it('completes at the flow’s own path', async () => {
     app('/order');
     await heading('Your name');
