@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, type LinkProps, useLocation, useNavigate, useParams } from 'react-router';
+import { Link, type LinkProps, useLocation, useNavigate, useNavigationType, useParams } from 'react-router';
 import { compile } from '../core/compile.ts';
 import type { Flow, TaskData } from '../core/index.ts';
 import type { TaskLocation } from '../persist/index.ts';
@@ -97,6 +97,7 @@ function RouterSync({ param }: { param: string }) {
   const navigate = useNavigate();
   const { here, href } = useFlowPaths(param);
   const location = useLocation();
+  const popped = useNavigationType() === 'POP';
   const addressed = new URLSearchParams(location.search).get(param);
   const nodes = compile(task.flow).model.nodes;
   const byUrl = useMemo(() => new Map([...nodes.values()].map((n) => [n.url, n.id])), [nodes]);
@@ -105,6 +106,8 @@ function RouterSync({ param }: { param: string }) {
   // `left` is the key of the entry navigated away from, `entry` the step path the history is really at.
   const left = useRef<string | null>(null);
   const entry = useRef('');
+  // The end page of a finished task was shown: the browser's Back from there leaves the flow, skipping its step pages.
+  const ended = useRef(false);
   const taskUrl = step?.url ?? '';
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the task's step or the address changes
   useEffect(() => {
@@ -120,6 +123,7 @@ function RouterSync({ param }: { param: string }) {
     };
     if (at === taskUrl) {
       synced.current = taskStep;
+      ended.current = !step;
       return;
     }
     if (taskStep !== synced.current) {
@@ -131,6 +135,10 @@ function RouterSync({ param }: { param: string }) {
       return;
     }
     if (lagging) return;
+    if (ended.current && popped) {
+      navigate(-1);
+      return;
+    }
     const target = byUrl.get(here);
     const reachable = target !== undefined && status === 'active' && (visited.includes(target) || ahead.includes(target));
     const stay = () => show(task.state.step?.url ?? '', true);

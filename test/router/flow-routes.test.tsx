@@ -14,7 +14,7 @@ import {
 } from 'react-router';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { action, defineFlow, type Flow, orGoTo, outcome, requiredState, scaffold, signedIn, type Task } from '../../src/core/index.ts';
+import { action, defineFlow, type Flow, orGoTo, outcome, requiredState, scaffold, signedIn, startTask, type Task } from '../../src/core/index.ts';
 import { memoryStore, type TabOptions } from '../../src/persist/index.ts';
 import { Field, StepForm, type StepViews, useTask, WayflowProvider } from '../../src/react/index.ts';
 import { FlowLink, FlowRoutes } from '../../src/router/index.ts';
@@ -232,8 +232,9 @@ describe('FlowRoutes', () => {
     await at('/order/name');
   });
 
-  it('completes at the flow’s own path', async () => {
-    app('/order');
+  it('completes at the flow’s own path, and one press of Back leaves the finished flow', async () => {
+    app('/elsewhere');
+    act(() => go('/order'));
     await heading('Your name');
     await at('/order/name');
     const id = idOf(url());
@@ -246,11 +247,45 @@ describe('FlowRoutes', () => {
     await continueWith(null);
     await heading('Ordered');
     await waitFor(() => expect(url()).toBe(`/order?_id=${id}`));
-    seen.length = 0;
     act(() => go(-1));
-    await waitFor(() => expect(seen).toEqual(['/order/review', '/order']));
-    expect(url()).toBe(`/order?_id=${id}`);
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Ordered');
+    await heading('Elsewhere');
+    expect(url()).toBe('/elsewhere');
+  });
+
+  it('leaves a finished flow with one press of Back after a reload on its end page', async () => {
+    const store = memoryStore();
+    const task = await startTask(flow, { store, binder: 'me' });
+    await task.submit({ name: 'Ada' });
+    await task.submit({ choice: 'card' });
+    await task.submit();
+    await task.submit();
+    task.dispose();
+    const entries = ['/elsewhere', 'name', 'pay', 'pay/card', 'review', ''].map((step, i) => (i ? `/order${step && '/'}${step}?_id=${task.id}` : step));
+    render(
+      <WayflowProvider store={store} binder="me" tabs={false}>
+        <MemoryRouter initialEntries={entries} initialIndex={entries.length - 1}>
+          <Routes>
+            <Route path="/order/*" element={<FlowRoutes flow={flow} views={views} completed={<h1>Ordered</h1>} />} />
+            <Route path="/elsewhere" element={<h1>Elsewhere</h1>} />
+          </Routes>
+          <Probe />
+        </MemoryRouter>
+      </WayflowProvider>,
+    );
+    await heading('Ordered');
+    act(() => go(-1));
+    await heading('Elsewhere');
+    expect(url()).toBe('/elsewhere');
+  });
+
+  it('shows the end page for a step address of a finished task', async () => {
+    const store = memoryStore();
+    const task = await startTask(flow, { store, binder: 'me' });
+    await task.abort('changed my mind');
+    task.dispose();
+    app(`/order/name?_id=${task.id}`, store);
+    await heading('Order: stopped');
+    await waitFor(() => expect(url()).toBe(`/order?_id=${task.id}`));
   });
 });
 
