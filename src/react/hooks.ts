@@ -1,7 +1,7 @@
 import { useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Flow, SubmitOutcome, Task, TaskData, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, TaskContext, type WayflowConfig } from './context.ts';
+import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions. */
 export interface TaskBinding extends TaskState {
@@ -23,9 +23,7 @@ const quiet = (move: Promise<void>) => move.catch(() => undefined);
  * const { step, errors, pending, submit, back } = useTask();
  */
 export function useTask(given?: Task): TaskBinding {
-  const provided = useContext(TaskContext);
-  const task = given ?? provided;
-  if (!task) throw new Error('wayflow: useTask() needs a task; render inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
+  const task = useCurrentTask(given);
   const state = useSyncExternalStore(
     (notify) => task.subscribe(notify),
     () => task.state,

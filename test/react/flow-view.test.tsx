@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { action, defineFlow, startTask } from '../../src/core/index.ts';
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
 import { FlowView, WayflowProvider } from '../../src/react/index.ts';
@@ -53,9 +53,14 @@ describe('FlowView', () => {
   });
 
   it('shows a clear error for a tampered id and never looks it up', async () => {
-    app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'));
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const store = memoryStore();
+    store.get = () => Promise.reject(new Error('looked up'));
+    app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'), store);
     expect(await screen.findByRole('heading', { level: 1, name: 'This link does not work' })).toBeTruthy();
-    expect(screen.getByRole('alert').textContent).toMatch(/is not a task id/);
+    expect(screen.getByRole('alert').textContent).toBe('The address is incomplete or was changed.');
+    expect(logged.mock.calls.map(([error]) => (error as Error).message)).toEqual([expect.stringMatching(/"..\/..\/etc\/passwd" is not a task id/)]);
+    logged.mockRestore();
   });
 
   it('starts exactly one task under StrictMode, the one the URL names and the page drives', async () => {
