@@ -1,6 +1,6 @@
 import { type InputHTMLAttributes, type ReactNode, useEffect, useRef } from 'react';
 import { useTask } from './hooks.ts';
-import { defaultMessages, useErrorMessage, useMessages } from './messages.ts';
+import { useMessages, useStepMessage } from './messages.ts';
 
 /** Reads a form into a plain object: repeated names become arrays, dotted names (`address.city`) nest. */
 export function formValues(form: HTMLFormElement): Record<string, unknown> {
@@ -67,7 +67,7 @@ export function Field({ name, label, ...rest }: { name: string; label: ReactNode
 /**
  * The form of a step: submits the inputs (read by `formValues`, or your `toInput`)
  * to the task, keeps a draft while the user types, shows the step's message
- * (a refusal in the user's words, see `useErrorMessage`), and offers "Back" and
+ * (in the user's words, see `useStepMessage`), and offers "Back" and
  * the primary button (`submitLabel`, by default the `continue` message).
  * @example
  * <StepForm><Field name="email" label="Email" type="email" /></StepForm>
@@ -83,10 +83,9 @@ export function StepForm({
   toInput?: (values: Record<string, unknown>) => unknown;
   draftDelayMs?: number;
 }) {
-  const { step, message, error, pending, canGoBack, back, submit, saveDraft } = useTask();
+  const { pending, canGoBack, back, submit, saveDraft } = useTask();
   const m = useMessages();
-  // The core's own feedback (invalid input, no choice taken) is said in the app's words; a `fail` message is the app's already.
-  const text = useErrorMessage(error) ?? (message === defaultMessages.invalidInput || step?.kind === 'choice' ? m.invalidInput : message);
+  const text = useStepMessage();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   return (

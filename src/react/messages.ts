@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect } from 'react';
 import type { WayflowError } from '../core/index.ts';
+import { useTask } from './hooks.ts';
 
 /**
  * Every string the components of `wayflow/react` and `wayflow/router` show, in English.
@@ -81,4 +82,19 @@ export function useErrorMessage(error: WayflowError | null | undefined): string 
   if (!error) return null;
   const text = ({ 'version-conflict': m.conflict, 'task-expired': m.expiredText, 'invalid-task-id': m.badLinkText } as Record<string, string>)[error.code];
   return text ?? m.failed;
+}
+
+/**
+ * The message a step form shows above its fields, in the user's words: a refusal
+ * (see `useErrorMessage`), `invalidInput` for fields that did not validate or a choice
+ * not taken, or the message the app's action gave `outcome.fail(…)`; null when there is none.
+ * @example
+ * const message = useStepMessage();
+ * return message && <div role="alert">{message}</div>;
+ */
+export function useStepMessage(): string | null {
+  const { step, message, error } = useTask();
+  const m = useMessages();
+  // The core says invalid input in English (the default); a choice step's only message is a choice not taken.
+  return useErrorMessage(error) ?? (message === defaultMessages.invalidInput || step?.kind === 'choice' ? m.invalidInput : message);
 }
