@@ -65,7 +65,7 @@ export function useMessages(): WayflowMessages {
 const logged = new WeakSet<Error>();
 
 /**
- * What to tell the user about `error` (`failed`, or `conflict`, `expiredText`, `badLink`
+ * What to tell the user about `error` (`failed`, or `conflict`, `expiredText`, `badLinkText`
  * for their codes), never the developer's message: that one goes to the console, once.
  * @example
  * const { error } = useTask();
