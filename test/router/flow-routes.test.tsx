@@ -80,6 +80,13 @@ const heading = (name: string) => screen.findByRole('heading', { level: 1, name 
 /** Waits until the address bar shows `path`, as a person would before pressing a browser button. */
 const at = (path: string) => waitFor(() => expect(url().split('?')[0]).toBe(path));
 
+/** One press of the browser's Back lands outside the flow, on the page before it. */
+async function backLeavesTheFlow() {
+  act(() => go(-1));
+  await heading('Elsewhere');
+  expect(url()).toBe('/elsewhere');
+}
+
 async function continueWith(label: string | null, value?: string) {
   if (label) fireEvent.change(screen.getByLabelText(label), { target: { value } });
   fireEvent.click(screen.getByRole('button', { name: /Continue|Place order/ }));
@@ -247,9 +254,7 @@ describe('FlowRoutes', () => {
     await continueWith(null);
     await heading('Ordered');
     await waitFor(() => expect(url()).toBe(`/order?_id=${id}`));
-    act(() => go(-1));
-    await heading('Elsewhere');
-    expect(url()).toBe('/elsewhere');
+    await backLeavesTheFlow();
   });
 
   it('leaves a finished flow with one press of Back after a reload on its end page', async () => {
@@ -261,21 +266,15 @@ describe('FlowRoutes', () => {
     await task.submit();
     task.dispose();
     const entries = ['/elsewhere', 'name', 'pay', 'pay/card', 'review', ''].map((step, i) => (i ? `/order${step && '/'}${step}?_id=${task.id}` : step));
-    render(
-      <WayflowProvider store={store} binder="me" tabs={false}>
+    app(entries.at(-1)!, store, {
+      Router: ({ children }) => (
         <MemoryRouter initialEntries={entries} initialIndex={entries.length - 1}>
-          <Routes>
-            <Route path="/order/*" element={<FlowRoutes flow={flow} views={views} completed={<h1>Ordered</h1>} />} />
-            <Route path="/elsewhere" element={<h1>Elsewhere</h1>} />
-          </Routes>
-          <Probe />
+          {children}
         </MemoryRouter>
-      </WayflowProvider>,
-    );
+      ),
+    });
     await heading('Ordered');
-    act(() => go(-1));
-    await heading('Elsewhere');
-    expect(url()).toBe('/elsewhere');
+    await backLeavesTheFlow();
   });
 
   it('shows the end page for a step address of a finished task', async () => {
