@@ -28,9 +28,11 @@ export const german: WayflowMessages = {
   cannotOpen: 'Dieser Vorgang konnte nicht geöffnet werden',
 };
 
+const store = indexedDbStore();
+
 /** The app in German: one `messages` prop; a partial object changes only the strings it names. */
 export const GermanApp = ({ children }: { children: ReactNode }) => (
-  <WayflowProvider store={indexedDbStore()} messages={german}>
+  <WayflowProvider store={store} messages={german}>
     {children}
   </WayflowProvider>
 );

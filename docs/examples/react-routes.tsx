@@ -5,6 +5,7 @@ import { StepForm, WayflowProvider } from 'wayflow/react';
 import { FlowLink, FlowRoutes } from 'wayflow/router';
 import { openAccount, views } from './react-views.tsx';
 
+const store = indexedDbStore();
 const routedViews = {
   ...views,
   review: () => (
@@ -17,7 +18,7 @@ const routedViews = {
 /** The flow at /open/*: a path per step (/open/details, /open/kind, /open/review), the task id in `_id`. */
 export const RoutedApp = () => (
   <StrictMode>
-    <WayflowProvider store={indexedDbStore()}>
+    <WayflowProvider store={store}>
       <BrowserRouter>
         <Routes>
           <Route path="/" element={<Link to="/open">Open an account</Link>} />

@@ -51,9 +51,11 @@ export const views: StepViews = {
   review: () => <StepForm submitLabel="Open my account" />,
 };
 
+const store = indexedDbStore();
+
 export const App = () => (
   <StrictMode>
-    <WayflowProvider store={indexedDbStore()}>
+    <WayflowProvider store={store}>
       <FlowView flow={openAccount} views={views} completed={<h1>Your account is open</h1>} />
     </WayflowProvider>
   </StrictMode>
