@@ -1,9 +1,11 @@
 import { useForm } from 'react-hook-form';
-import { useField, useTask } from 'wayflow/react';
+import { useField, useMessages, useStepMessage, useTask } from 'wayflow/react';
 
 /** A step view whose inputs react-hook-form manages; wayflow validates with the action's schema and links the errors. */
 export function EmailStep() {
-  const { submit, pending, message } = useTask();
+  const { submit, pending } = useTask();
+  const message = useStepMessage();
+  const { continue: next } = useMessages();
   const { register, handleSubmit } = useForm<{ email: string }>();
   const email = useField('email');
   return (
@@ -13,7 +15,7 @@ export function EmailStep() {
       <input type="email" {...email.input} {...register('email')} />
       {email.error && <p {...email.error.props}>{email.error.text}</p>}
       <button type="submit" disabled={pending}>
-        Continue
+        {next}
       </button>
     </form>
   );

@@ -8,9 +8,10 @@ export type WayflowConfig = Partial<Omit<OpenTaskOptions, 'data'>>;
 export const ConfigContext = createContext<WayflowConfig | null>(null);
 export const TaskContext = createContext<Task | null>(null);
 
-/** The task of the nearest `TaskProvider` or `FlowView`; throws a clear error outside one. */
-export function useCurrentTask(): Task {
-  const task = useContext(TaskContext);
-  if (!task) throw new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>.');
+/** The task given, or else the one of the nearest `TaskProvider` or `FlowView`; throws a clear error when there is neither. */
+export function useCurrentTask(given?: Task | null): Task {
+  const provided = useContext(TaskContext);
+  const task = given ?? provided;
+  if (!task) throw new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
   return task;
 }

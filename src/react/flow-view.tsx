@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import type { Flow, TaskData } from '../core/index.ts';
 import type { WayflowConfig } from './context.ts';
 import { useOpenTask } from './hooks.ts';
+import { useErrorMessage, useMessages } from './messages.ts';
 import { type StepViews, FlowOutlet } from './outlet.tsx';
 import { FlowProgress } from './progress.tsx';
 import { TaskProvider } from './provider.tsx';
@@ -9,7 +10,7 @@ import { TaskProvider } from './provider.tsx';
 /**
  * Opens the task of `flow` named by the URL (or starts one) and renders it:
  * progress and the current step, or what went wrong (expired, not found, a
- * bad link) with a "Start over" button.
+ * bad link, in the user's words) with a "Start over" button.
  * @example
  * <WayflowProvider store={indexedDbStore()}><FlowView flow={checkout} views={views} /></WayflowProvider>
  */
@@ -32,7 +33,9 @@ export function FlowView({
   options?: WayflowConfig;
 }) {
   const opened = useOpenTask(flow, { ...options, data });
-  if (opened.status === 'opening') return <p role="status">Loading…</p>;
+  const m = useMessages();
+  const failure = useErrorMessage(opened.status === 'error' ? opened.error : null);
+  if (opened.status === 'opening') return <p role="status">{m.loading}</p>;
   if (opened.status === 'ready') {
     return (
       <TaskProvider task={opened.task}>
@@ -47,16 +50,16 @@ export function FlowView({
   }
   const [title, text] =
     opened.status === 'expired'
-      ? ['This task expired', 'It was left idle for too long, so what you entered was cleared.']
+      ? [m.expired, m.expiredText]
       : opened.status === 'not-found'
-        ? ['This task was not found', 'It may have finished, or it belongs to another browser or account.']
-        : ['This link does not work', opened.error.message];
+        ? [m.notFound, m.notFoundText]
+        : [opened.error.code === 'invalid-task-id' ? m.badLink : m.cannotOpen, failure];
   return (
     <section className="wayflow-problem">
       <h1>{title}</h1>
       <p role="alert">{text}</p>
       <button type="button" onClick={opened.restart}>
-        Start over
+        {m.startOver}
       </button>
     </section>
   );

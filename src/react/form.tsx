@@ -1,5 +1,6 @@
 import { type InputHTMLAttributes, type ReactNode, useEffect, useRef } from 'react';
 import { useTask } from './hooks.ts';
+import { useMessages, useStepMessage } from './messages.ts';
 
 /** Reads a form into a plain object: repeated names become arrays, dotted names (`address.city`) nest. */
 export function formValues(form: HTMLFormElement): Record<string, unknown> {
@@ -65,14 +66,15 @@ export function Field({ name, label, ...rest }: { name: string; label: ReactNode
 
 /**
  * The form of a step: submits the inputs (read by `formValues`, or your `toInput`)
- * to the task, keeps a draft while the user types, shows the step's message,
- * and offers "Back" and the primary button (default "Continue").
+ * to the task, keeps a draft while the user types, shows the step's message
+ * (in the user's words, see `useStepMessage`), and offers "Back" and
+ * the primary button (`submitLabel`, by default the `continue` message).
  * @example
  * <StepForm><Field name="email" label="Email" type="email" /></StepForm>
  */
 export function StepForm({
   children,
-  submitLabel = 'Continue',
+  submitLabel,
   toInput = (values) => values,
   draftDelayMs = 400,
 }: {
@@ -81,7 +83,9 @@ export function StepForm({
   toInput?: (values: Record<string, unknown>) => unknown;
   draftDelayMs?: number;
 }) {
-  const { message, pending, canGoBack, back, submit, saveDraft } = useTask();
+  const { pending, canGoBack, back, submit, saveDraft } = useTask();
+  const m = useMessages();
+  const text = useStepMessage();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   return (
@@ -99,20 +103,20 @@ export function StepForm({
         timer.current = setTimeout(() => saveDraft(toInput(formValues(form))), draftDelayMs);
       }}
     >
-      {message && (
+      {text && (
         <div role="alert" className="wayflow-message">
-          {message}
+          {text}
         </div>
       )}
       {children}
       <div className="wayflow-actions">
         {canGoBack && (
           <button type="button" onClick={back} disabled={pending}>
-            Back
+            {m.back}
           </button>
         )}
         <button type="submit" disabled={pending}>
-          {submitLabel}
+          {submitLabel ?? m.continue}
         </button>
       </div>
     </form>

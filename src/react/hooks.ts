@@ -1,7 +1,7 @@
 import { useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Flow, SubmitOutcome, Task, TaskData, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, TaskContext, type WayflowConfig } from './context.ts';
+import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions. */
 export interface TaskBinding extends TaskState {
@@ -23,9 +23,7 @@ const quiet = (move: Promise<void>) => move.catch(() => undefined);
  * const { step, errors, pending, submit, back } = useTask();
  */
 export function useTask(given?: Task): TaskBinding {
-  const provided = useContext(TaskContext);
-  const task = given ?? provided;
-  if (!task) throw new Error('wayflow: useTask() needs a task; render inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
+  const task = useCurrentTask(given);
   const state = useSyncExternalStore(
     (notify) => task.subscribe(notify),
     () => task.state,
@@ -46,9 +44,18 @@ export function useTask(given?: Task): TaskBinding {
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */
 export type OpeningTask = (OpenedTask | { status: 'opening' }) & { restart(): void };
 
+/** One mount's open: kept across StrictMode's unmount-and-mount-again, so a mount opens one task. */
+interface Opening {
+  flow: Flow;
+  result: Promise<OpenedTask>;
+  mounted: boolean;
+}
+
 /**
  * Opens the task of `flow` named by the page URL (or starts one) with the
- * provider's configuration, and closes it on unmount.
+ * provider's configuration, and closes it on unmount. Safe under StrictMode:
+ * the effect run again at once by StrictMode reuses the open in flight, so a
+ * start creates one task and a reload restores it (never forks it from itself).
  * @example
  * const opened = useOpenTask(checkout);
  * if (opened.status === 'ready') return <TaskProvider task={opened.task}>…</TaskProvider>;
@@ -56,35 +63,37 @@ export type OpeningTask = (OpenedTask | { status: 'opening' }) & { restart(): vo
 export function useOpenTask(flow: Flow, options: WayflowConfig & { data?: TaskData } = {}): OpeningTask {
   const config = useContext(ConfigContext);
   const [opened, setOpened] = useState<OpenedTask | { status: 'opening' }>({ status: 'opening' });
-  const latest = useRef<OpenedTask | null>(null);
-  const live = useRef(true);
-  const settle = (result: OpenedTask) => {
-    if (!live.current) {
-      if (result.status === 'ready') result.close();
-      return;
-    }
-    latest.current = result;
-    setOpened(result);
+  const held = useRef<Opening | null>(null);
+  const follow = (opening: Opening, result: Promise<OpenedTask>) => {
+    opening.result = result;
+    result.then((done) => opening.result === result && opening.mounted && setOpened(done));
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: a task is opened once per flow; options are read when it opens
   useEffect(() => {
-    live.current = true;
-    const { store, ...rest } = { ...config, ...options };
-    if (!store) throw new Error(`wayflow: flow "${flow.id}" has no store; pass one to <WayflowProvider store={…}> or useOpenTask(flow, { store }).`);
-    openTask(flow, { ...rest, store }).then(settle);
+    let opening = held.current;
+    if (opening?.flow !== flow) {
+      const { store, ...rest } = { ...config, ...options };
+      if (!store) throw new Error(`wayflow: flow "${flow.id}" has no store; pass one to <WayflowProvider store={…}> or useOpenTask(flow, { store }).`);
+      opening = held.current = { flow, result: openTask(flow, { ...rest, store }), mounted: true };
+    }
+    const current = opening;
+    current.mounted = true;
+    follow(current, current.result);
     return () => {
-      live.current = false;
-      const current = latest.current;
-      if (current?.status === 'ready') current.close();
-      latest.current = null;
+      current.mounted = false;
+      // StrictMode mounts again before this runs: only a real unmount (or another flow) closes the task.
+      queueMicrotask(() => {
+        if (current.mounted) return;
+        if (held.current === current) held.current = null;
+        current.result.then((done) => done.status === 'ready' && done.close());
+      });
     };
   }, [flow]);
   const restart = () => {
-    const current = latest.current;
+    const current = held.current;
     if (!current) return;
-    latest.current = null;
     setOpened({ status: 'opening' });
-    current.startOver().then(settle);
+    follow(current, current.result.then((done) => done.startOver()));
   };
   return { ...opened, restart };
 }

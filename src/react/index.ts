@@ -9,3 +9,5 @@ export { Field, formValues, StepForm, useField } from './form.tsx';
 export { AutoStepView, ChoiceView } from './views.tsx';
 export { FlowProgress } from './progress.tsx';
 export { FlowView } from './flow-view.tsx';
+export { defaultMessages, useErrorMessage, useMessages, useStepMessage } from './messages.ts';
+export type { WayflowMessages } from './messages.ts';

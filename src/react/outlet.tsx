@@ -3,6 +3,7 @@ import { progressOf } from '../core/graph.ts';
 import type { StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
 import { type TaskBinding, useTask } from './hooks.ts';
+import { useMessages } from './messages.ts';
 import { AutoStepView, ChoiceView } from './views.tsx';
 
 /** What a step's view receives. */
@@ -27,7 +28,9 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
  */
 export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepViews; completed?: ReactNode; aborted?: ReactNode }) {
   const task = useTask();
+  const m = useMessages();
   const { step, status } = task;
+  const title = task.task.flow.title;
   const headingId = useId();
   const region = useRef<HTMLElement>(null);
   // A new visit of a form starts with fresh inputs; an automatic step running again (a waiting step) stays as it is.
@@ -46,7 +49,7 @@ export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepVie
   return (
     <>
       <p role="status" aria-live="polite" style={hidden}>
-        {step ? `Step ${progress.current} of ${progress.total}: ${step.title}` : `${task.task.flow.title}: ${status}`}
+        {step ? m.announce(progress.current, progress.total, step.title) : (status === 'completed' ? m.done : m.stopped)(title)}
       </p>
       {step && View ? (
         <section key={key} ref={region} aria-labelledby={headingId} className="wayflow-step">
@@ -56,7 +59,7 @@ export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepVie
           <View step={step} task={task} />
         </section>
       ) : (
-        <section ref={region} className="wayflow-end">{status === 'completed' ? (completed ?? <h1>{task.task.flow.title}: done</h1>) : (aborted ?? <h1>{task.task.flow.title}: stopped</h1>)}</section>
+        <section ref={region} className="wayflow-end">{status === 'completed' ? (completed ?? <h1>{m.done(title)}</h1>) : (aborted ?? <h1>{m.stopped(title)}</h1>)}</section>
       )}
     </>
   );

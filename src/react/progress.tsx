@@ -1,5 +1,6 @@
 import { progressOf } from '../core/graph.ts';
 import { useTask } from './hooks.ts';
+import { useMessages } from './messages.ts';
 
 /**
  * "Step k of n" and the list of steps along the current branch; the current one is marked `aria-current="step"`.
@@ -8,12 +9,11 @@ import { useTask } from './hooks.ts';
  */
 export function FlowProgress() {
   const task = useTask();
+  const m = useMessages();
   const { current, total, steps } = progressOf(task.task.flow, task);
   return (
-    <nav aria-label="Progress" className="wayflow-progress">
-      <p>
-        Step {current} of {total}
-      </p>
+    <nav aria-label={m.progress} className="wayflow-progress">
+      <p>{m.stepOf(current, total)}</p>
       <ol>
         {steps.map((s) => (
           <li key={s.id} data-state={s.state} aria-current={s.state === 'current' ? 'step' : undefined}>

@@ -1,17 +1,24 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useContext } from 'react';
 import type { Task } from '../core/index.ts';
 import { ConfigContext, TaskContext, type WayflowConfig } from './context.ts';
+import { MessagesContext, type WayflowMessages } from './messages.ts';
 
 /**
- * Configures how flows below it open their tasks: the store, the binder, the
- * clock, the signed-in user, the URL parameter and duplicate-tab handling.
+ * Configures how flows below it open their tasks (the store, the binder, the
+ * clock, the signed-in user, the URL parameter and duplicate-tab handling) and
+ * the words wayflow's components use (`messages`: any of `defaultMessages`).
  * @example
- * <WayflowProvider store={indexedDbStore()} user={currentUser}>
+ * <WayflowProvider store={indexedDbStore()} user={currentUser} messages={{ back: 'Zurück' }}>
  *   <FlowView flow={checkout} views={views} />
  * </WayflowProvider>
  */
-export function WayflowProvider({ children, ...config }: WayflowConfig & { children: ReactNode }) {
-  return <ConfigContext.Provider value={config}>{children}</ConfigContext.Provider>;
+export function WayflowProvider({ children, messages, ...config }: WayflowConfig & { messages?: Partial<WayflowMessages>; children: ReactNode }) {
+  const outer = useContext(MessagesContext);
+  return (
+    <ConfigContext.Provider value={config}>
+      <MessagesContext.Provider value={messages ? { ...outer, ...messages } : outer}>{children}</MessagesContext.Provider>
+    </ConfigContext.Provider>
+  );
 }
 
 /**

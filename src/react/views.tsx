@@ -1,15 +1,17 @@
-import { useTask } from './hooks.ts';
 import { StepForm } from './form.tsx';
+import { useTask } from './hooks.ts';
+import { useErrorMessage, useMessages } from './messages.ts';
 
 /** The default view of a choice step: one radio button per option the user may take. */
 export function ChoiceView() {
   const { step, errors } = useTask();
+  const m = useMessages();
   const chosen = (step?.draft as { choice?: string } | undefined)?.choice;
   const error = errors.choice;
   return (
     <StepForm>
       <fieldset className="wayflow-choice" aria-describedby={error ? 'wf-choice-error' : undefined}>
-        <legend>Choose one</legend>
+        <legend>{m.chooseOne}</legend>
         {step?.options.map((option) => (
           <label key={option.id}>
             <input type="radio" name="choice" value={option.id} defaultChecked={chosen === option.id} /> {option.title}
@@ -18,21 +20,23 @@ export function ChoiceView() {
       </fieldset>
       {error && (
         <p id="wf-choice-error" role="alert" className="wayflow-error">
-          {error.join(' ')}
+          {m.choiceMissing}
         </p>
       )}
     </StepForm>
   );
 }
 
-/** The default view of an automatic step that failed: what went wrong, and a retry button. */
+/** The default view of an automatic step that failed: that it failed (in the user's words), and a retry button. */
 export function AutoStepView() {
   const { error, pending, retry } = useTask();
+  const m = useMessages();
+  const text = useErrorMessage(error);
   return (
     <div className="wayflow-auto">
-      {error && <p role="alert">{error.message}</p>}
+      {text && <p role="alert">{text}</p>}
       <button type="button" onClick={retry} disabled={pending}>
-        Try again
+        {m.retry}
       </button>
     </div>
   );

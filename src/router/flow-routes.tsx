@@ -1,5 +1,5 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
-import { Link, type LinkProps, useLocation, useNavigate, useParams } from 'react-router';
+import { Link, type LinkProps, useLocation, useNavigate, useNavigationType, useParams } from 'react-router';
 import { compile } from '../core/compile.ts';
 import type { Flow, TaskData } from '../core/index.ts';
 import type { TaskLocation } from '../persist/index.ts';
@@ -32,35 +32,41 @@ export interface FlowRoutesProps {
 export function FlowRoutes({ flow, views, param = '_id', data, completed, aborted, children, options }: FlowRoutesProps) {
   const location = useLocation();
   const navigate = useNavigate();
+  const href = `${location.pathname}${location.search}${location.hash}`;
   const id = new URLSearchParams(location.search).get(param);
-  const latest = useRef(location);
-  latest.current = location;
-  const opened = useRef<string | null>(null);
+  const shown = useRef(href);
+  shown.current = href;
+  // Addresses the task's opening wrote (start, fork, start over) that the router has not rendered yet:
+  // reads see the latest at once, and until they render an address without them is not taken for a new link.
+  const written = useRef<string[]>([]);
+  // The task id the mounted view is about; an address naming another one opens that task afresh.
+  const ours = useRef(id);
   const [generation, setGeneration] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the address changes
   useEffect(() => {
-    if (opened.current !== null && id !== opened.current) {
-      opened.current = null;
+    const mine = written.current.indexOf(href);
+    if (mine >= 0) written.current.splice(0, mine + 1);
+    else if (!written.current.length && id !== ours.current) {
+      ours.current = id;
       setGeneration((g) => g + 1);
     }
-  }, [id]);
+  }, [location.key]);
   const routerLocation = useMemo<TaskLocation>(
     () => ({
-      read: () => new URL(`${latest.current.pathname}${latest.current.search}${latest.current.hash}`, ORIGIN).href,
-      replace: (href) => {
-        const url = new URL(href);
-        navigate(`${url.pathname}${url.search}${url.hash}`, { replace: true });
+      read: () => new URL(written.current.at(-1) ?? shown.current, ORIGIN).href,
+      replace: (next) => {
+        const url = new URL(next);
+        const to = `${url.pathname}${url.search}${url.hash}`;
+        written.current.push(to);
+        ours.current = url.searchParams.get(param);
+        navigate(to, { replace: true });
       },
     }),
-    [navigate],
+    [navigate, param],
   );
   return (
     <FlowView key={generation} flow={flow} data={data} options={{ ...options, param, location: routerLocation }}>
-      <RouterSync
-        param={param}
-        onTask={(taskId) => {
-          opened.current = taskId;
-        }}
-      />
+      <RouterSync param={param} />
       {children ?? (
         <>
           <FlowProgress />
@@ -86,11 +92,12 @@ function useFlowPaths(param: string) {
   return { here, href };
 }
 
-function RouterSync({ param, onTask }: { param: string; onTask(id: string): void }) {
+function RouterSync({ param }: { param: string }) {
   const { task, step, status, visited, ahead } = useTask();
   const navigate = useNavigate();
   const { here, href } = useFlowPaths(param);
   const location = useLocation();
+  const popped = useNavigationType() === 'POP';
   const addressed = new URLSearchParams(location.search).get(param);
   const nodes = compile(task.flow).model.nodes;
   const byUrl = useMemo(() => new Map([...nodes.values()].map((n) => [n.url, n.id])), [nodes]);
@@ -99,10 +106,9 @@ function RouterSync({ param, onTask }: { param: string; onTask(id: string): void
   // `left` is the key of the entry navigated away from, `entry` the step path the history is really at.
   const left = useRef<string | null>(null);
   const entry = useRef('');
+  // The end page of a finished task was shown: the browser's Back from there leaves the flow, skipping its step pages.
+  const ended = useRef(false);
   const taskUrl = step?.url ?? '';
-  useEffect(() => {
-    onTask(task.id);
-  }, [task.id, onTask]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the task's step or the address changes
   useEffect(() => {
     const taskStep = step?.id ?? null;
@@ -117,6 +123,7 @@ function RouterSync({ param, onTask }: { param: string; onTask(id: string): void
     };
     if (at === taskUrl) {
       synced.current = taskStep;
+      ended.current = !step;
       return;
     }
     if (taskStep !== synced.current) {
@@ -128,6 +135,10 @@ function RouterSync({ param, onTask }: { param: string; onTask(id: string): void
       return;
     }
     if (lagging) return;
+    if (ended.current && popped) {
+      navigate(-1);
+      return;
+    }
     const target = byUrl.get(here);
     const reachable = target !== undefined && status === 'active' && (visited.includes(target) || ahead.includes(target));
     const stay = () => show(task.state.step?.url ?? '', true);

@@ -264,7 +264,8 @@ describe('AwaitAutomationView and useFollowAutomations', () => {
         <FlowOutlet views={{ wait: AwaitAutomationView }} />
       </TaskProvider>,
     );
-    expect((await screen.findByRole('alert')).textContent).toContain('stopped with an error');
+    expect((await screen.findByRole('alert')).textContent).toBe('Something went wrong. Please try again.');
+    expect(task.state.error?.message).toContain('stopped with an error');
     expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
     task.dispose();
   });

@@ -1,10 +1,11 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { action, defineFlow, startTask } from '../../src/core/index.ts';
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
 import { FlowView, WayflowProvider } from '../../src/react/index.ts';
 import { manualClock } from '../helpers/clock.ts';
+import { fakeLocks } from '../persist/fake-locks.ts';
 
 afterEach(cleanup);
 
@@ -52,9 +53,43 @@ describe('FlowView', () => {
   });
 
   it('shows a clear error for a tampered id and never looks it up', async () => {
-    app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'));
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const store = memoryStore();
+    store.get = () => Promise.reject(new Error('looked up'));
+    app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'), store);
     expect(await screen.findByRole('heading', { level: 1, name: 'This link does not work' })).toBeTruthy();
-    expect(screen.getByRole('alert').textContent).toMatch(/is not a task id/);
+    expect(screen.getByRole('alert').textContent).toBe('The address is incomplete or was changed.');
+    expect(logged.mock.calls.map(([error]) => (error as Error).message)).toEqual([expect.stringMatching(/"..\/..\/etc\/passwd" is not a task id/)]);
+    logged.mockRestore();
+  });
+
+  it('starts exactly one task under StrictMode, the one the URL names and the page drives', async () => {
+    const location = memoryLocation('https://shop.test/survey');
+    const records = new Map<string, unknown>();
+    app(location, memoryStore(Date.now, records));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question one' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question two' })).toBeTruthy();
+    const id = new URL(location.href).searchParams.get('_id')!;
+    expect([...records.keys()]).toEqual([id]);
+    expect((records.get(id) as { version: number }).version).toBe(2);
+  });
+
+  it('resumes the task in the URL after a reload with tab detection on, without forking it', async () => {
+    const clock = manualClock();
+    const store = memoryStore(clock.now);
+    const task = await startTask(flow, { store, binder: 'me', clock, idleTimeoutMs: 60_000 });
+    await task.submit();
+    task.dispose();
+    const location = memoryLocation(`https://shop.test/survey?_id=${task.id}`);
+    render(
+      <WayflowProvider store={store} binder="me" location={location} clock={clock} idleTimeoutMs={60_000} tabs={{ locks: fakeLocks(), probeMs: 30, waitMs: 100 }}>
+        <FlowView flow={flow} />
+      </WayflowProvider>,
+    );
+    expect(await screen.findByRole('heading', { level: 1, name: 'Question two' })).toBeTruthy();
+    expect(new URL(location.href).searchParams.get('_id')).toBe(task.id);
+    expect((await store.list('me')).map((summary) => summary.id)).toEqual([task.id]);
   });
 
   it('says when the task in the URL is unknown', async () => {

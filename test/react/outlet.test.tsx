@@ -72,7 +72,7 @@ describe('FlowOutlet', () => {
     await waitFor(() => expect(document.activeElement).toBe(heading));
     expect(screen.getByRole('status').textContent).toBe('Step 2 of 4: Pick a plan');
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
-    expect((await screen.findByText(/Choose one of: free, pro/, { selector: '[role=alert]:not(.wayflow-message)' })).id).toBe('wf-choice-error');
+    expect((await screen.findByText('Choose one of the options.', { selector: '[role=alert]:not(.wayflow-message)' })).id).toBe('wf-choice-error');
     // The button is disabled while its own submission is in flight, as a person sees it.
     await waitFor(() => expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(false));
     fireEvent.click(screen.getByLabelText('Pro'));
@@ -171,7 +171,7 @@ describe('useTask', () => {
   });
 
   it('explains itself when used outside a task', () => {
-    expect(() => render(<Lost />)).toThrow(/useTask\(\) needs a task/);
+    expect(() => render(<Lost />)).toThrow(/needs a task; render it inside <FlowView> or <TaskProvider task=\{…\}>, or pass the task/);
   });
 });
 
@@ -210,7 +210,7 @@ describe('focus at the end of a flow', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     const done = await screen.findByRole('heading', { level: 1, name: 'All done' });
     await waitFor(() => expect(document.activeElement).toBe(done));
-    expect(screen.getByRole('status').textContent).toBe('F: completed');
+    expect(screen.getByRole('status').textContent).toBe('F: done');
   });
 });
 

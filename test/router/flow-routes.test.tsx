@@ -14,10 +14,11 @@ import {
 } from 'react-router';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { action, defineFlow, type Flow, orGoTo, outcome, requiredState, scaffold, signedIn, type Task } from '../../src/core/index.ts';
-import { memoryStore } from '../../src/persist/index.ts';
+import { action, defineFlow, type Flow, orGoTo, outcome, requiredState, scaffold, signedIn, startTask, type Task } from '../../src/core/index.ts';
+import { memoryStore, type TabOptions } from '../../src/persist/index.ts';
 import { Field, StepForm, type StepViews, useTask, WayflowProvider } from '../../src/react/index.ts';
 import { FlowLink, FlowRoutes } from '../../src/router/index.ts';
+import { fakeLocks } from '../persist/fake-locks.ts';
 
 afterEach(cleanup);
 
@@ -53,10 +54,14 @@ function Probe() {
 type RouterComponent = (props: { children: ReactNode }) => ReactNode;
 
 /** Renders `mounted` at `/<its id>/*` with the address probe, in a MemoryRouter at `path` unless `Router` is given. */
-function app(path: string, store = memoryStore(), { mounted = flow, stepViews = views as StepViews, Router }: { mounted?: Flow; stepViews?: StepViews; Router?: RouterComponent } = {}) {
+function app(
+  path: string,
+  store = memoryStore(),
+  { mounted = flow, stepViews = views as StepViews, Router, tabs = false }: { mounted?: Flow; stepViews?: StepViews; Router?: RouterComponent; tabs?: TabOptions | false } = {},
+) {
   const InRouter: RouterComponent = Router ?? (({ children }) => <MemoryRouter initialEntries={[path]}>{children}</MemoryRouter>);
   render(
-    <WayflowProvider store={store} binder="me" tabs={false}>
+    <WayflowProvider store={store} binder="me" tabs={tabs}>
       <InRouter>
         <Routes>
           <Route path={`/${mounted.id}/*`} element={<FlowRoutes flow={mounted} views={stepViews} completed={<h1>Ordered</h1>} />} />
@@ -74,6 +79,13 @@ const idOf = (href: string) => new URLSearchParams(href.split('?')[1]).get('_id'
 const heading = (name: string) => screen.findByRole('heading', { level: 1, name });
 /** Waits until the address bar shows `path`, as a person would before pressing a browser button. */
 const at = (path: string) => waitFor(() => expect(url().split('?')[0]).toBe(path));
+
+/** One press of the browser's Back lands outside the flow, on the page before it. */
+async function backLeavesTheFlow() {
+  act(() => go(-1));
+  await heading('Elsewhere');
+  expect(url()).toBe('/elsewhere');
+}
 
 async function continueWith(label: string | null, value?: string) {
   if (label) fireEvent.change(screen.getByLabelText(label), { target: { value } });
@@ -93,6 +105,36 @@ describe('FlowRoutes', () => {
     await continueWith(null);
     await heading('Bank');
     await waitFor(() => expect(url()).toBe(`/order/pay/bank?_id=${id}`));
+  });
+
+  it('starts exactly one task under StrictMode, the one the address names and the page drives', async () => {
+    const records = new Map<string, unknown>();
+    app('/order', memoryStore(Date.now, records));
+    await heading('Your name');
+    await at('/order/name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    await at('/order/pay');
+    const id = idOf(url())!;
+    expect([...records.keys()]).toEqual([id]);
+    expect(records.get(id)).toMatchObject({ data: { name: { name: 'Ada' } } });
+  });
+
+  it('resumes the task in the address after a reload with tab detection on: same id, progress kept, no copy', async () => {
+    const records = new Map<string, unknown>();
+    const store = memoryStore(Date.now, records);
+    const tabs = { locks: fakeLocks(), probeMs: 30, waitMs: 100 };
+    app('/order', store, { tabs });
+    await heading('Your name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    await at('/order/pay');
+    const id = idOf(url());
+    cleanup();
+    app(`/order/pay?_id=${id}`, store, { tabs });
+    await heading('How to pay');
+    expect(url()).toBe(`/order/pay?_id=${id}`);
+    expect([...records.keys()]).toEqual([id]);
   });
 
   it('keeps other search parameters next to the id', async () => {
@@ -176,8 +218,30 @@ describe('FlowRoutes', () => {
     expect(idOf(url())).not.toBe(first);
   });
 
-  it('completes at the flow’s own path', async () => {
-    app('/order');
+  it.each([
+    ['a malformed id', '/order/pay?_id=../../etc', 'This link does not work'],
+    ['an unknown id', '/order/pay?_id=AAAAAAAAAAAAAAAAAAAAAA', 'This task was not found'],
+  ])('starts over with one click from %s', async (_case, path, problem) => {
+    const records = new Map<string, unknown>();
+    app(path, memoryStore(Date.now, records));
+    await heading(problem);
+    fireEvent.click(screen.getByRole('button', { name: 'Start over' }));
+    await heading('Your name');
+    await at('/order/name');
+    expect([...records.keys()]).toEqual([idOf(url())]);
+  });
+
+  it('leaves a problem page for a link without an id and starts a task', async () => {
+    app('/order?_id=AAAAAAAAAAAAAAAAAAAAAA');
+    await heading('This task was not found');
+    act(() => go('/order'));
+    await heading('Your name');
+    await at('/order/name');
+  });
+
+  it('completes at the flow’s own path, and one press of Back leaves the finished flow', async () => {
+    app('/elsewhere');
+    act(() => go('/order'));
     await heading('Your name');
     await at('/order/name');
     const id = idOf(url());
@@ -190,11 +254,37 @@ describe('FlowRoutes', () => {
     await continueWith(null);
     await heading('Ordered');
     await waitFor(() => expect(url()).toBe(`/order?_id=${id}`));
-    seen.length = 0;
-    act(() => go(-1));
-    await waitFor(() => expect(seen).toEqual(['/order/review', '/order']));
-    expect(url()).toBe(`/order?_id=${id}`);
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Ordered');
+    await backLeavesTheFlow();
+  });
+
+  it('leaves a finished flow with one press of Back after a reload on its end page', async () => {
+    const store = memoryStore();
+    const task = await startTask(flow, { store, binder: 'me' });
+    await task.submit({ name: 'Ada' });
+    await task.submit({ choice: 'card' });
+    await task.submit();
+    await task.submit();
+    task.dispose();
+    const entries = ['/elsewhere', 'name', 'pay', 'pay/card', 'review', ''].map((step, i) => (i ? `/order${step && '/'}${step}?_id=${task.id}` : step));
+    app(entries.at(-1)!, store, {
+      Router: ({ children }) => (
+        <MemoryRouter initialEntries={entries} initialIndex={entries.length - 1}>
+          {children}
+        </MemoryRouter>
+      ),
+    });
+    await heading('Ordered');
+    await backLeavesTheFlow();
+  });
+
+  it('shows the end page for a step address of a finished task', async () => {
+    const store = memoryStore();
+    const task = await startTask(flow, { store, binder: 'me' });
+    await task.abort('changed my mind');
+    task.dispose();
+    app(`/order/name?_id=${task.id}`, store);
+    await heading('Order: stopped');
+    await waitFor(() => expect(url()).toBe(`/order?_id=${task.id}`));
   });
 });
 

@@ -1,0 +1,121 @@
+// @vitest-environment jsdom
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { german, GermanApp } from '../../docs/examples/react-messages.tsx';
+import { RoutedApp } from '../../docs/examples/react-routes.tsx';
+import { App, openAccount, views } from '../../docs/examples/react-views.tsx';
+import { defaultMessages, FlowView } from '../../src/react/index.ts';
+
+const guide = readFileSync(join(import.meta.dirname, '../../docs/react.md'), 'utf8');
+
+beforeEach(() => {
+  window.history.replaceState(null, '', '/');
+});
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
+
+const heading = (name: string) => screen.findByRole('heading', { level: 1, name });
+const alerts = () => screen.getAllByRole('alert').map((el) => el.textContent);
+const type = (label: string, value: string) => fireEvent.change(screen.getByLabelText(label), { target: { value } });
+const press = (name: string) => fireEvent.click(screen.getByRole('button', { name }));
+const taskId = () => new URLSearchParams(window.location.search).get('_id');
+
+describe('the examples of docs/react.md', () => {
+  it('runs the FlowView app: field errors, a custom select, the default choice view, the end; a reload resumes', async () => {
+    render(<App />);
+    await heading('About you');
+    press('Continue');
+    await waitFor(() => expect(alerts()).toEqual(['Some fields need your attention.', 'Enter your name', 'Enter your age', 'Choose your country']));
+    expect(screen.getByLabelText('Country').getAttribute('aria-describedby')).toBe(screen.getByText('Choose your country').id);
+    type('Full name', 'Ada Lovelace');
+    type('Age', '17');
+    type('Country', 'NL');
+    press('Continue');
+    await waitFor(() => expect(alerts()).toEqual(['Some fields need your attention.', 'You must be 18 or older']));
+    type('Age', '36');
+    press('Continue');
+    await heading('What kind of account?');
+    const id = taskId();
+    cleanup();
+    render(<App />);
+    await heading('What kind of account?');
+    expect(taskId()).toBe(id);
+    fireEvent.click(screen.getByLabelText('Business'));
+    press('Continue');
+    await heading('Open the account');
+    press('Back');
+    await heading('What kind of account?');
+    press('Back');
+    await heading('About you');
+    expect((screen.getByLabelText('Age') as HTMLInputElement).value).toBe('36');
+    expect((screen.getByLabelText('Country') as HTMLSelectElement).value).toBe('NL');
+    press('Continue');
+    await heading('What kind of account?');
+    fireEvent.click(screen.getByLabelText('Personal'));
+    press('Continue');
+    await heading('Open the account');
+    press('Open my account');
+    await heading('Your account is open');
+  });
+
+  it('runs the FlowRoutes app: a path per step, a step link, and one Back from the end leaves the flow', async () => {
+    render(<RoutedApp />);
+    fireEvent.click(await screen.findByRole('link', { name: 'Open an account' }));
+    await heading('About you');
+    await waitFor(() => expect(window.location.pathname).toBe('/open/details'));
+    const id = taskId();
+    type('Full name', 'Ada Lovelace');
+    type('Age', '36');
+    type('Country', 'DE');
+    press('Continue');
+    await heading('What kind of account?');
+    await waitFor(() => expect(window.location.pathname).toBe('/open/kind'));
+    fireEvent.click(screen.getByLabelText('Personal'));
+    press('Continue');
+    await heading('Open the account');
+    await waitFor(() => expect(window.location.pathname).toBe('/open/review'));
+    expect(screen.getByRole('link', { name: 'Change your details' }).getAttribute('href')).toBe(`/open/details?_id=${id}`);
+    press('Open my account');
+    await heading('Your account is open');
+    await waitFor(() => expect(`${window.location.pathname}${window.location.search}`).toBe(`/open?_id=${id}`));
+    act(() => window.history.back());
+    expect(await screen.findByRole('link', { name: 'Open an account' })).toBeTruthy();
+    await waitFor(() => expect(window.location.pathname).toBe('/'));
+  });
+
+  it('runs the app in German, problem pages included', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    window.history.replaceState(null, '', '/?_id=not-an-id');
+    render(
+      <GermanApp>
+        <FlowView flow={openAccount} views={views} />
+      </GermanApp>,
+    );
+    await heading('Dieser Link funktioniert nicht');
+    expect(screen.getByRole('alert').textContent).toBe('Die Adresse ist unvollständig oder wurde verändert.');
+    press('Neu beginnen');
+    await heading('About you');
+    expect(screen.getByText('Schritt 1 von 3')).toBeTruthy();
+    expect(screen.getByRole('navigation', { name: 'Fortschritt' })).toBeTruthy();
+    press('Weiter');
+    await waitFor(() => expect(alerts()[0]).toBe('Bitte prüfen Sie die markierten Felder.'));
+  });
+
+  it('lists every message with its default in the table of docs/react.md', () => {
+    expect(Object.keys(german).sort()).toEqual(Object.keys(defaultMessages).sort());
+    const rows = new Map([...guide.matchAll(/^\| `(\w+)(?:\([^)]*\))?` \| (.*?) \| .* \|$/gm)].map((m) => [m[1]!, m[2]!]));
+    for (const [key, value] of Object.entries(defaultMessages)) {
+      expect(rows.has(key), `docs/react.md lists the message "${key}"`).toBe(true);
+      const shown = typeof value === 'string' ? value : null;
+      if (shown) expect(rows.get(key)).toBe(shown);
+    }
+    expect(rows.get('stepOf')).toBe(defaultMessages.stepOf(1, 3));
+    expect(rows.get('announce')).toBe(defaultMessages.announce(1, 3, 'About you'));
+    expect(rows.get('done')).toBe(defaultMessages.done('Open an account'));
+    expect(rows.get('stopped')).toBe(defaultMessages.stopped('Open an account'));
+  });
+});
