@@ -440,3 +440,6 @@ function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunne
       return c.json({ instance: reader.statusOf(loaded.record, loaded.history), history: historyView(loaded.history) }, 200);
     });
 }
+
+/** The type of the sync routes (mounted at `/automations`): give it to `hc<SyncRoutesType>()` from `hono/client` for typed requests. */
+export type SyncRoutesType = SyncApi['routes'];
