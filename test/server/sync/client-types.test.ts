@@ -1,15 +1,11 @@
-import { hc, type InferResponseType } from 'hono/client';
-import type { StatusCode } from 'hono/utils/http-status';
+import { hc } from 'hono/client';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { SyncRoutesType } from '../../../src/server/sync/index.ts';
 import { automationClient } from '../../../src/sync/client.ts';
 import type { SyncResponses } from '../../../src/sync/protocol.ts';
+import type { Answer, Reads } from '../../helpers/route-types.ts';
 
 type Routes = ReturnType<typeof hc<SyncRoutesType>>;
-/** The JSON body a route answers with `status`, as the route's types say. */
-type Answer<Endpoint, Status extends StatusCode = 200> = Endpoint extends (...args: never[]) => unknown ? InferResponseType<Endpoint, Status> : never;
-/** True when what the route answers gives the client every field it reads, of the type it reads (never and any, a lost route type, do not count). */
-type Reads<ClientBody, RouteAnswer> = [RouteAnswer] extends [never] ? false : 0 extends 1 & RouteAnswer ? false : RouteAnswer extends ClientBody ? true : false;
 
 describe('the automation client and the sync routes', () => {
   it('reads the bodies the routes answer with (a change on either side fails the type check)', () => {
