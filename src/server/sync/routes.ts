@@ -1,5 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
+import { validator } from 'hono/validator';
 import { z } from 'zod';
 import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
 import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
@@ -66,6 +68,35 @@ export interface SyncRoutesOptions {
 
 const TASK_ID = /^[1-9]\d{0,9}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** The instance id of `/instances/:id` and `/dashboard/instances/:id`: 404 when it cannot be one, like a missing instance. */
+const instanceParam = validator('param', (value: Record<string, string>) => {
+  const id = String(value.id);
+  if (!INSTANCE_ID.test(id)) throw new SyncInstanceNotFoundError(id);
+  return { id };
+});
+
+/** The (instance, task) of a form: 404 when it cannot be one, like a missing form. */
+const formParam = validator('param', (value: Record<string, string>) => {
+  const instanceId = String(value.instanceId);
+  const task = String(value.taskId);
+  if (!INSTANCE_ID.test(instanceId) || !TASK_ID.test(task)) throw new SyncFormNotFoundError(instanceId, task);
+  return { instanceId, taskId: Number(task) };
+});
+
+/** The optional `Idempotency-Key` of a message: 400 when it is not 1 to 200 printable ASCII characters. */
+const messageKeyHeader = validator('header', (value: Record<string, string>, c): { 'idempotency-key'?: string } => {
+  const key = value['idempotency-key'];
+  if (key === undefined) return {};
+  if (!IDEMPOTENCY_KEY.test(key)) throw new SyncIdempotencyKeyError(`Sending message "${c.req.param('message')}" to instance ${c.req.param('id')}`);
+  return { 'idempotency-key': key };
+});
+
+/** The dashboard's guard: 403 unless the caller may view every instance. */
+const viewersOnly = createMiddleware<SyncEnv>(async (c, next) => {
+  if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
+  await next();
+});
 
 const inputBody = z.object({ input: z.unknown() });
 const messageBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() });
@@ -218,13 +249,11 @@ function formRoutes(deps: {
    * The open form (instance, task) and its node, checked: 404 missing (and, when reading, closed),
    * 409 closed (when submitting), 403 when the caller may not process it.
    */
-  const openFormFor = async (caller: Caller, instanceId: string, task: string, submitting: boolean) => {
-    if (!INSTANCE_ID.test(instanceId) || !TASK_ID.test(task)) throw new SyncFormNotFoundError(instanceId, task);
-    const taskId = Number(task);
+  const openFormFor = async (caller: Caller, instanceId: string, taskId: number, submitting: boolean) => {
     const loaded = await reader.load(instanceId);
     const definition = loaded && reader.definition(loaded.record.automation);
     const form = definition && !loaded.record.finished ? openForms(definition, loaded.record).find((f) => f.taskId === taskId) : undefined;
-    if (!loaded || !definition || !form) throw submitting ? await closedOrMissing(reader, visibility, caller, instanceId, taskId) : new SyncFormNotFoundError(instanceId, task);
+    if (!loaded || !definition || !form) throw submitting ? await closedOrMissing(reader, visibility, caller, instanceId, taskId) : new SyncFormNotFoundError(instanceId, String(taskId));
     const problem = formPermissionProblem(form.assignment, caller.actor);
     if (problem) throw new SyncFormForbiddenError(definition.name, instanceId, form.node, problem);
     return { loaded, definition, form };
@@ -240,15 +269,17 @@ function formRoutes(deps: {
       });
       return c.json({ forms }, 200);
     })
-    .get('/:instanceId/:taskId', async (c) => {
-      const { loaded, definition, form } = await openFormFor(c.get('caller'), c.req.param('instanceId'), c.req.param('taskId'), false);
+    .get('/:instanceId/:taskId', formParam, async (c) => {
+      const { instanceId, taskId } = c.req.valid('param');
+      const { loaded, definition, form } = await openFormFor(c.get('caller'), instanceId, taskId, false);
       const detail: OpenFormDetail = { ...formSummary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data) };
       return c.json({ form: detail }, 200);
     })
-    .post('/:instanceId/:taskId', async (c) => {
+    // The body is read after the checks of the form: a closed or foreign form answers 409/404/403 whatever was sent.
+    .post('/:instanceId/:taskId', formParam, async (c) => {
       const caller = c.get('caller');
-      const instanceId = c.req.param('instanceId');
-      const { definition, form } = await openFormFor(caller, instanceId, c.req.param('taskId'), true);
+      const { instanceId, taskId } = c.req.valid('param');
+      const { definition, form } = await openFormFor(caller, instanceId, taskId, true);
       const { input } = await readBody(c, inputBody);
       try {
         await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input);
@@ -270,14 +301,30 @@ function formRoutes(deps: {
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
 function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; startQuota: StartQuota; clock: () => number }) {
   const { reader, runner, hub, sync, startQuota, clock } = deps;
-  return new Hono<SyncEnv>().post('/:automation', async (c) => {
+  /** How browsers may start the automation, and its definition; 404 unless they may. */
+  const startable = (automation: string) => {
+    const start = sync.automations?.[automation]?.start;
+    const definition = reader.definition(automation);
+    if (!start || !definition) throw new SyncNotStartableError(automation);
+    return { start, definition };
+  };
+  const startableParam = validator('param', (value: Record<string, string>) => {
+    const automation = String(value.automation);
+    startable(automation);
+    return { automation };
+  });
+  /** The required `Idempotency-Key` of a start: 400 when missing or not 1 to 200 printable ASCII characters (`link:` is reserved). */
+  const startKeyHeader = validator('header', (value: Record<string, string>, c): { 'idempotency-key': string } => {
+    const key = value['idempotency-key'];
+    if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${c.req.param('automation')}"`);
+    return { 'idempotency-key': key };
+  });
+  // The body is read after the key is looked up: a retry gets the first answer whatever its body.
+  return new Hono<SyncEnv>().post('/:automation', startableParam, startKeyHeader, async (c) => {
     const caller = c.get('caller');
-    const name = c.req.param('automation');
-    const start = sync.automations?.[name]?.start;
-    const definition = reader.definition(name);
-    if (!start || !definition) throw new SyncNotStartableError(name);
-    const key = c.req.header('idempotency-key');
-    if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${name}"`);
+    const name = c.req.valid('param').automation;
+    const { start, definition } = startable(name);
+    const key = c.req.valid('header')['idempotency-key'];
     const links = await deps.links();
     const respond = async (instanceId: string, status: 200 | 201) => {
       const instance = await reader.readStatus(instanceId);
@@ -332,24 +379,24 @@ function instanceRoutes(deps: {
 }) {
   const { reader, visibility, runner, hub, streams, slots, sync, clock } = deps;
   return new Hono<SyncEnv>()
-    .get('/:id', async (c) => {
-      const { record, history } = await visibility.visible(c.get('caller'), c.req.param('id'));
+    .get('/:id', instanceParam, async (c) => {
+      const { record, history } = await visibility.visible(c.get('caller'), c.req.valid('param').id);
       return c.json({ instance: reader.statusOf(record, history) }, 200);
     })
-    .get('/:id/events', async (c) => {
+    .get('/:id/events', instanceParam, async (c) => {
       const caller = c.get('caller');
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       await visibility.visible(caller, id);
       const free = slots.take(caller.owner, c.get('peer').address);
       const lastEventId = c.req.header('last-event-id');
       return streamSSE(c, (stream) => streams.watch(stream, id, lastEventId, free));
     })
-    .post('/:id/messages/:message', async (c) => {
+    // The body is read after the key is looked up: a retry gets the first answer whatever its body.
+    .post('/:id/messages/:message', messageKeyHeader, instanceParam, async (c) => {
       const caller = c.get('caller');
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       const message = c.req.param('message');
-      const key = c.req.header('idempotency-key');
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new SyncIdempotencyKeyError(`Sending message "${message}" to instance ${id}`);
+      const key = c.req.valid('header')['idempotency-key'];
       const { record } = await visibility.visible(caller, id);
       const definition = reader.definition(record.automation);
       if (!definition || !sync.automations?.[record.automation]?.messages?.includes(message) || !definition.receivers[message]) {
@@ -409,8 +456,7 @@ function instanceRoutes(deps: {
 function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunner; recentCount: number }) {
   const { reader, runner, recentCount } = deps;
   return new Hono<SyncEnv>()
-    .get('/', async (c) => {
-      if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
+    .get('/', viewersOnly, async (c) => {
       const dashboard: DashboardView = { automations: [] };
       for (const definition of reader.definitions()) {
         const instances = await runner.list({ automation: definition.name });
@@ -432,10 +478,9 @@ function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunne
       }
       return c.json({ dashboard }, 200);
     })
-    .get('/instances/:id', async (c) => {
-      if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
-      const id = c.req.param('id');
-      const loaded = INSTANCE_ID.test(id) ? await reader.load(id) : null;
+    .get('/instances/:id', viewersOnly, instanceParam, async (c) => {
+      const { id } = c.req.valid('param');
+      const loaded = await reader.load(id);
       if (!loaded) throw new SyncInstanceNotFoundError(id);
       return c.json({ instance: reader.statusOf(loaded.record, loaded.history), history: historyView(loaded.history) }, 200);
     });
