@@ -13,10 +13,10 @@ import { validateInput } from '../../core/schema.ts';
 import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
+import type { AppEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../log.ts';
-import type { RequestPeer } from '../proxy.ts';
 import { checkedBody, requireJsonContentType } from '../schemas.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { Caller } from '../session.ts';
@@ -45,9 +45,6 @@ import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { InstanceStreams } from './streams.ts';
 import { isViewer, instanceVisibility, type Visibility } from './visibility.ts';
-
-/** Variables the app's middleware chain sets on each request. */
-type SyncEnv = { Variables: { caller: Caller; requestId: string; peer: RequestPeer } };
 
 /** What `syncRoutes` needs. */
 export interface SyncRoutesOptions {
@@ -93,7 +90,7 @@ const messageKeyHeader = validator('header', (value: Record<string, string>, c):
 });
 
 /** The dashboard's guard: 403 unless the caller may view every instance. */
-const viewersOnly = createMiddleware<SyncEnv>(async (c, next) => {
+const viewersOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
   await next();
 });
@@ -202,7 +199,7 @@ function composeRoutes(
   middleware: SyncRoutesOptions['middleware'],
   groups: { forms: ReturnType<typeof formRoutes>; start: ReturnType<typeof startRoutes>; instances: ReturnType<typeof instanceRoutes>; dashboard: ReturnType<typeof dashboardRoutes> },
 ) {
-  const app = new Hono<SyncEnv>();
+  const app = new Hono<AppEnv>();
   for (const handler of middleware) app.use(handler as MiddlewareHandler);
   return app.route('/forms', groups.forms).route('/start', groups.start).route('/instances', groups.instances).route('/dashboard', groups.dashboard);
 }
@@ -258,7 +255,7 @@ function formRoutes(deps: {
     if (problem) throw new SyncFormForbiddenError(definition.name, instanceId, form.node, problem);
     return { loaded, definition, form };
   };
-  return new Hono<SyncEnv>()
+  return new Hono<AppEnv>()
     .get('/', async (c) => {
       const now = clock();
       const rows = await storage.openFormsAt(formNodesFor(reader.definitions(), c.get('caller').actor));
@@ -320,7 +317,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     return { 'idempotency-key': key };
   });
   // The body is read after the key is looked up: a retry gets the first answer whatever its body.
-  return new Hono<SyncEnv>().post('/:automation', startableParam, startKeyHeader, async (c) => {
+  return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, async (c) => {
     const caller = c.get('caller');
     const name = c.req.valid('param').automation;
     const { start, definition } = startable(name);
@@ -378,7 +375,7 @@ function instanceRoutes(deps: {
   clock: () => number;
 }) {
   const { reader, visibility, runner, hub, streams, slots, sync, clock } = deps;
-  return new Hono<SyncEnv>()
+  return new Hono<AppEnv>()
     .get('/:id', instanceParam, async (c) => {
       const { record, history } = await visibility.visible(c.get('caller'), c.req.valid('param').id);
       return c.json({ instance: reader.statusOf(record, history) }, 200);
@@ -455,7 +452,7 @@ function instanceRoutes(deps: {
 /** `/dashboard`: counts and recent instances per automation, and one instance with its history, for viewers only. */
 function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunner; recentCount: number }) {
   const { reader, runner, recentCount } = deps;
-  return new Hono<SyncEnv>()
+  return new Hono<AppEnv>()
     .get('/', viewersOnly, async (c) => {
       const dashboard: DashboardView = { automations: [] };
       for (const definition of reader.definitions()) {
