@@ -19,3 +19,4 @@ export { refuseExpiredWrites, TaskExpiredError } from './expiry.ts';
 export type { OpenedTask, OpenTaskOptions, ReadyTask } from './open.ts';
 export { indexedDbOfflineStore, memoryOfflineStore, RemoteStoreError, RemoteUnavailableError, remoteStore } from './remote.ts';
 export type { OfflineEntry, OfflineStore, RemoteStatus, RemoteStore, RemoteStoreOptions, SyncConflict, SyncReport } from './remote.ts';
+export type { TasksResponses } from './tasks-protocol.ts';

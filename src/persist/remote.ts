@@ -3,6 +3,7 @@ import { VersionConflictError, WayflowError } from '../core/errors.ts';
 import type { StateStore, TaskRecord, TaskSummary } from '../core/store.ts';
 import { stepOfRecord } from './memory.ts';
 import { assertWritable, InvalidRecordError, parseTaskRecord, requireBinder } from './record.ts';
+import type { TasksResponses } from './tasks-protocol.ts';
 
 /**
  * What the remote store keeps on the device for one task: the last copy the
@@ -383,7 +384,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   /** The server's version when its copy is `record` at a version from `from` to `record.version` (one of our unsent writes), else null. */
   const ourVersionOnServer = async (record: TaskRecord, from: number): Promise<number | null> => {
     const { status, body } = await request('GET', `/${record.id}`, { binder: record.binder });
-    const remote = status === 200 ? (body as { task?: TaskRecord }).task : undefined;
+    const remote = status === 200 ? ((body as Partial<TasksResponses['read']>).task as TaskRecord | undefined) : undefined;
     if (!remote || typeof remote.version !== 'number' || remote.version < from || remote.version > record.version) return null;
     return JSON.stringify(remote) === JSON.stringify({ ...record, version: remote.version }) ? remote.version : null;
   };
@@ -446,7 +447,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
           return null;
         }
         if (answer.status !== 200) throw failure(answer.status, answer.body, `Reading task ${id}`);
-        const record = parseTaskRecord((answer.body as { task?: unknown } | null)?.task, id);
+        const record = parseTaskRecord((answer.body as Partial<TasksResponses['read']> | null)?.task, id);
         await remember(record);
         return record;
       }),
@@ -499,7 +500,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         try {
           const answer = await request('GET', '', { binder, query: { now: String(Math.max(0, Math.floor(now))) } });
           if (answer.status !== 200) throw failure(answer.status, answer.body, 'Listing tasks');
-          return (answer.body as { tasks: TaskSummary[] }).tasks;
+          return (answer.body as TasksResponses['list']).tasks;
         } catch (error) {
           if (!(error instanceof Unreachable)) throw error;
         }
@@ -521,7 +522,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         try {
           const answer = await request('POST', '/sweep', { body: { now: Math.max(0, now) } });
           if (answer.status !== 200) throw failure(answer.status, answer.body, 'Sweeping tasks');
-          return (answer.body as { swept: number }).swept;
+          return (answer.body as TasksResponses['sweep']).swept;
         } catch (error) {
           if (error instanceof Unreachable) return 0;
           throw error;
@@ -539,7 +540,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         if (keep === 'local') {
           const { local } = entry.conflict;
           const answer = await request('GET', `/${id}`, { binder: entry.binder });
-          const remote = answer.status === 200 ? parseTaskRecord((answer.body as { task?: unknown }).task, id) : null;
+          const remote = answer.status === 200 ? parseTaskRecord((answer.body as Partial<TasksResponses['read']>).task, id) : null;
           if (answer.status !== 200 && answer.status !== 404) throw failure(answer.status, answer.body, `Reading task ${id}`);
           const version = remote?.version ?? 0;
           if (local) {

@@ -4,7 +4,7 @@ import { openAutomationDatabase } from './automations/database.ts';
 import type { TriggerDeclaration } from './automations/definitions.ts';
 import type { SqlFlowRunStore } from './automations/flow-run-store.ts';
 import type { SqlAutomationStorage } from './automations/pg-storage.ts';
-import { openAutomationRuntime, startRuntimeScheduler } from './automations/runtime.ts';
+import { assembleRuntime, openAutomationSide, openFlowSide, startRuntimeScheduler } from './automations/runtime.ts';
 import type { AutomationScheduler } from './automations/scheduler.ts';
 import type { Logger } from './log.ts';
 import type { OutageMonitor } from './outage.ts';
@@ -82,16 +82,12 @@ export async function startServerAutomations(options: {
             ...(outage ? { outage } : {}),
           })
         ).db;
-  const runtime = await openAutomationRuntime({
-    db,
-    kind: database.kind,
-    automations: definitions,
-    flows: options.flows ?? [],
-    triggers: options.triggers ?? [],
-    alwaysAutomations: true,
-    onEffect,
-  });
-  const automations = runtime.automations as NonNullable<typeof runtime.automations>;
+  // The server always has an automation side: its sync API reads the storage even without automations.
+  const runtime = await assembleRuntime(db, database.kind, async () => ({
+    automations: await openAutomationSide(db, { kind: database.kind, automations: definitions, onEffect }),
+    flows: options.flows?.length ? await openFlowSide(db, { kind: database.kind, flows: options.flows, ...(options.triggers ? { triggers: options.triggers } : {}) }) : null,
+  }));
+  const { automations } = runtime;
   let running: Awaited<ReturnType<typeof startRuntimeScheduler>>;
   try {
     running = await startRuntimeScheduler(runtime, {

@@ -1,5 +1,5 @@
 import { WayflowError } from '../core/errors.ts';
-import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormDetail, OpenFormSummary } from './protocol.ts';
+import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormDetail, OpenFormSummary, SyncResponses } from './protocol.ts';
 import { type StopWatching, type WatchOptions, watchInstance } from './watch.ts';
 
 /** A failed sync request: `code` comes from the server's error body (`unreachable` when no response came), `status` is the HTTP status (0 when unreachable), `fields` the per-field errors of a 422. */
@@ -104,21 +104,21 @@ export function automationClient(options: AutomationClientOptions = {}): Automat
     }
   }
   const client: AutomationClient = {
-    forms: async () => (await call<{ forms: OpenFormSummary[] }>(path('forms'))).forms,
-    form: async (instanceId, taskId) => (await call<{ form: OpenFormDetail }>(path('forms', instanceId, taskId))).form,
-    submitForm: async (instanceId, taskId, input) => (await call<{ instance: InstanceStatus }>(path('forms', instanceId, taskId), { input })).instance,
+    forms: async () => (await call<SyncResponses['forms']>(path('forms'))).forms,
+    form: async (instanceId, taskId) => (await call<SyncResponses['form']>(path('forms', instanceId, taskId))).form,
+    submitForm: async (instanceId, taskId, input) => (await call<SyncResponses['submitForm']>(path('forms', instanceId, taskId), { input })).instance,
     start: async (automation, input, idempotencyKey) =>
-      (await call<{ instance: InstanceStatus }>(path('start', automation), { input }, { 'Idempotency-Key': idempotencyKey }, true)).instance,
-    status: async (instanceId) => (await call<{ instance: InstanceStatus }>(path('instances', instanceId))).instance,
+      (await call<SyncResponses['start']>(path('start', automation), { input }, { 'Idempotency-Key': idempotencyKey }, true)).instance,
+    status: async (instanceId) => (await call<SyncResponses['status']>(path('instances', instanceId))).instance,
     send: (instanceId, message, payload, idempotencyKey) =>
-      call(
+      call<SyncResponses['send']>(
         path('instances', instanceId, 'messages', message),
         payload === undefined ? {} : { payload },
         idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
         idempotencyKey !== undefined,
       ),
-    dashboard: async () => (await call<{ dashboard: DashboardView }>(path('dashboard'))).dashboard,
-    inspect: (instanceId) => call(path('dashboard', 'instances', instanceId)),
+    dashboard: async () => (await call<SyncResponses['dashboard']>(path('dashboard'))).dashboard,
+    inspect: (instanceId) => call<SyncResponses['inspect']>(path('dashboard', 'instances', instanceId)),
     watch: (instanceId, onStatus, watchOptions = {}) =>
       watchInstance(
         { url: path('instances', instanceId, 'events'), status: () => client.status(instanceId), EventSource: ES ?? null },

@@ -15,4 +15,5 @@ export type {
   StreamEnd,
   StreamIdle,
   SyncErrorBody,
+  SyncResponses,
 } from './protocol.ts';

@@ -116,3 +116,15 @@ export interface HistoryEntryView {
 export interface SyncErrorBody {
   error: { code: string; message: string; fields?: Record<string, string[]> };
 }
+
+/** The body of each successful sync answer, by the `AutomationClient` method that reads it. */
+export interface SyncResponses {
+  forms: { forms: OpenFormSummary[] };
+  form: { form: OpenFormDetail };
+  submitForm: { instance: InstanceStatus };
+  start: { instance: InstanceStatus };
+  status: { instance: InstanceStatus };
+  send: { result: unknown; instance: InstanceStatus };
+  dashboard: { dashboard: DashboardView };
+  inspect: { instance: InstanceStatus; history: HistoryEntryView[] };
+}

@@ -1,6 +1,8 @@
 import { hc } from 'hono/client';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { TasksResponses } from '../../src/persist/tasks-protocol.ts';
 import type { AppType } from '../../src/server/app.ts';
+import type { Answer, Reads } from '../helpers/route-types.ts';
 import { makeRecord } from '../persist/contract.ts';
 import { browserFetch, pgliteHarness, testApp } from './harness.ts';
 
@@ -25,5 +27,12 @@ describe('typed client', () => {
     } finally {
       await harness.close();
     }
+  });
+
+  it('remoteStore reads the bodies the tasks routes answer with (a change on either side fails the type check)', () => {
+    type Tasks = ReturnType<typeof hc<AppType>>['tasks'];
+    expectTypeOf<Reads<TasksResponses['read'], Answer<Tasks[':id']['$get']>>>().toEqualTypeOf<true>();
+    expectTypeOf<Reads<TasksResponses['list'], Answer<Tasks['$get']>>>().toEqualTypeOf<true>();
+    expectTypeOf<Reads<TasksResponses['sweep'], Answer<Tasks['sweep']['$post']>>>().toEqualTypeOf<true>();
   });
 });

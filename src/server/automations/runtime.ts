@@ -27,67 +27,98 @@ export interface AutomationRuntimeOptions {
   triggers?: readonly TriggerDeclaration[];
   /** How long a claim on a due instance or a runnable run lasts (default 10 000 ms). */
   claimTimeoutMs?: number;
-  /** Open the automation storage and runner even when there are no automations (the server exposes them). */
-  alwaysAutomations?: boolean;
   /** Called by the runner after each commit with its effects (forms opened, messages sent, browser messages, finished). */
   onEffect?: (effect: AutomationEffect) => void;
+}
+
+/** The automation side of a runtime: a runner for some automations on the SQL automation storage. */
+export interface AutomationSide {
+  runner: AutomationRunner;
+  storage: SqlAutomationStorage;
+  /** The automations the runner has (the storage claims only theirs). */
+  names: readonly string[];
+}
+
+/** The flowcontrol side of a runtime: a `FlowControl` for some flows on the SQL flow run store. */
+export interface FlowSide {
+  control: FlowControl;
+  store: SqlFlowRunStore;
 }
 
 /** Automations and flowcontrol flows of one process on one database; a side is null when the process has none of it. */
 export interface AutomationRuntime {
   kind: 'pglite' | 'postgresql';
-  /** `names`: the automations the runner has (empty when opened only because of `alwaysAutomations`). */
-  automations: { runner: AutomationRunner; storage: SqlAutomationStorage; names: readonly string[] } | null;
-  flows: { control: FlowControl; store: SqlFlowRunStore } | null;
+  automations: AutomationSide | null;
+  flows: FlowSide | null;
   /** Closes the database (once). */
   close(): Promise<void>;
 }
 
 /**
- * Opens the SQL automation storage with a runner for `automations` and the SQL flow run store
- * with a `FlowControl` for `flows`, both on `db` (on PostgreSQL sending NOTIFY for earlier due
- * times). Each claims only work of the automations or flows given, so processes running
- * different modules can share a database.
+ * Opens the SQL automation storage on `db` with a runner for `automations` (even none: a
+ * server exposes the storage to its sync API). On PostgreSQL it sends NOTIFY for earlier due times.
  */
-export async function openAutomationRuntime(options: AutomationRuntimeOptions): Promise<AutomationRuntime> {
-  const { db, kind } = options;
-  const notify = kind === 'postgresql';
-  const claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
+export async function openAutomationSide(
+  db: SqlDatabase,
+  options: Pick<AutomationRuntimeOptions, 'kind' | 'automations' | 'claimTimeoutMs' | 'onEffect'>,
+): Promise<AutomationSide> {
+  const names = options.automations.map((d) => d.name);
+  const storage = await sqlAutomationStorage(db, { claimTimeoutMs: options.claimTimeoutMs ?? 10_000, notify: options.kind === 'postgresql', automations: names });
+  const runner = createAutomationRunner({
+    storage,
+    clock: systemClock,
+    automations: [...options.automations],
+    ...(options.onEffect ? { onEffect: options.onEffect } : {}),
+  });
+  return { storage, names, runner };
+}
+
+/** Opens the SQL flow run store on `db` with a `FlowControl` for `flows` and its `triggers`. On PostgreSQL it sends NOTIFY for earlier due times. */
+export async function openFlowSide(db: SqlDatabase, options: Pick<AutomationRuntimeOptions, 'kind' | 'flows' | 'triggers' | 'claimTimeoutMs'>): Promise<FlowSide> {
+  const store = await sqlFlowRunStore(db, { claimTimeoutMs: options.claimTimeoutMs ?? 10_000, notify: options.kind === 'postgresql', flows: options.flows.map((f) => f.name) });
+  const control = new FlowControl({ store, clock: systemClock, flows: [...options.flows] });
+  for (const trigger of options.triggers ?? []) {
+    control.registerTrigger(trigger.name, {
+      ...(trigger.label !== undefined ? { label: trigger.label } : {}),
+      ...(trigger.description !== undefined ? { description: trigger.description } : {}),
+    });
+  }
+  return { control, store };
+}
+
+/**
+ * Assembles a runtime on `db` from its sides, opened by `open`; closes `db` (once) when the
+ * runtime closes or when opening a side fails.
+ */
+export async function assembleRuntime<Sides extends Pick<AutomationRuntime, 'automations' | 'flows'>>(
+  db: SqlDatabase,
+  kind: AutomationRuntime['kind'],
+  open: () => Promise<Sides>,
+): Promise<Sides & Pick<AutomationRuntime, 'kind' | 'close'>> {
   let closed: Promise<void> | null = null;
   const close = () => {
     closed ??= db.close();
     return closed;
   };
   try {
-    let automations: AutomationRuntime['automations'] = null;
-    if (options.automations.length > 0 || options.alwaysAutomations) {
-      const names = options.automations.map((d) => d.name);
-      const storage = await sqlAutomationStorage(db, { claimTimeoutMs, notify, automations: names });
-      const runner = createAutomationRunner({
-        storage,
-        clock: systemClock,
-        automations: [...options.automations],
-        ...(options.onEffect ? { onEffect: options.onEffect } : {}),
-      });
-      automations = { storage, names, runner };
-    }
-    let flows: AutomationRuntime['flows'] = null;
-    if (options.flows.length > 0) {
-      const store = await sqlFlowRunStore(db, { claimTimeoutMs, notify, flows: options.flows.map((f) => f.name) });
-      const control = new FlowControl({ store, clock: systemClock, flows: [...options.flows] });
-      for (const trigger of options.triggers ?? []) {
-        control.registerTrigger(trigger.name, {
-          ...(trigger.label !== undefined ? { label: trigger.label } : {}),
-          ...(trigger.description !== undefined ? { description: trigger.description } : {}),
-        });
-      }
-      flows = { control, store };
-    }
-    return { kind, automations, flows, close };
+    return { kind, ...(await open()), close };
   } catch (error) {
     await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Opens the SQL automation storage with a runner for `automations` and the SQL flow run store
+ * with a `FlowControl` for `flows`, both on `db` (on PostgreSQL sending NOTIFY for earlier due
+ * times); a side is null when there is nothing of it. Each claims only work of the automations
+ * or flows given, so processes running different modules can share a database.
+ */
+export function openAutomationRuntime(options: AutomationRuntimeOptions): Promise<AutomationRuntime> {
+  return assembleRuntime(options.db, options.kind, async () => ({
+    automations: options.automations.length > 0 ? await openAutomationSide(options.db, options) : null,
+    flows: options.flows.length > 0 ? await openFlowSide(options.db, options) : null,
+  }));
 }
 
 /** A scheduler over a runtime, with its LISTEN connection on PostgreSQL. */

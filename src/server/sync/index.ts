@@ -20,5 +20,5 @@ export {
 export { type StatusListener, SyncHub } from './hub.ts';
 export { type SentMessage, type StartRecord, type SyncLinks, syncLinks, syncMigrations } from './links.ts';
 export { type SyncAutomationOptions, type SyncOptions, syncDefaults, VIEW_PERMISSION } from './options.ts';
-export { type SyncApi, type SyncRoutesOptions, syncApi } from './routes.ts';
+export { type SyncApi, type SyncRoutesOptions, type SyncRoutesType, syncApi } from './routes.ts';
 export { browserMessages, exposedData, historyView, hoursSince, instanceStatus } from './status.ts';

@@ -1,23 +1,26 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import { createMiddleware } from 'hono/factory';
+import { streamSSE } from 'hono/streaming';
+import { validator } from 'hono/validator';
 import { z } from 'zod';
 import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
-import { type Actor, formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
+import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
 import { FormPermissionError, FormValidationError, InstanceFinishedError, MissingMessageDataError, NoOpenFormError } from '../../automations/errors.ts';
 import type { AutomationData } from '../../automations/nodes.ts';
-import type { AutomationEffect, HistoryRow } from '../../automations/state.ts';
-import type { InstanceRecord } from '../../automations/storage.ts';
+import type { AutomationEffect } from '../../automations/state.ts';
+import type { AutomationRunner } from '../../automations/runner.ts';
 import { validateInput } from '../../core/schema.ts';
-import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary, StreamEnd, StreamIdle } from '../../sync/protocol.ts';
+import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
+import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
+import type { AppEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../log.ts';
-import type { RequestPeer } from '../proxy.ts';
 import { checkedBody, requireJsonContentType } from '../schemas.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { Caller } from '../session.ts';
-import { type LongTimeout, setLongTimeout, timerMs } from '../timers.ts';
+import { timerMs } from '../timers.ts';
 import {
   SyncDashboardForbiddenError,
   SyncFormClosedError,
@@ -34,14 +37,14 @@ import {
 } from './errors.ts';
 import { formNodesFor } from './forms.ts';
 import { SyncHub } from './hub.ts';
+import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
-import { type SyncOptions, syncDefaults, VIEW_PERMISSION } from './options.ts';
+import { type SyncOptions, syncDefaults } from './options.ts';
 import { unfinishedStarts } from './quota.ts';
-import { exposedData, historyView, hoursSince, instanceStatus } from './status.ts';
+import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
-
-/** Variables the app's middleware chain sets on each request. */
-type SyncEnv = { Variables: { caller: Caller; requestId: string; peer: RequestPeer } };
+import { InstanceStreams } from './streams.ts';
+import { isViewer, instanceVisibility, type Visibility } from './visibility.ts';
 
 /** What `syncRoutes` needs. */
 export interface SyncRoutesOptions {
@@ -60,9 +63,37 @@ export interface SyncRoutesOptions {
   signal?: AbortSignal | undefined;
 }
 
-const INSTANCE_ID = /^[\w.:-]{1,128}$/;
 const TASK_ID = /^[1-9]\d{0,9}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** The instance id of `/instances/:id` and `/dashboard/instances/:id`: 404 when it cannot be one, like a missing instance. */
+const instanceParam = validator('param', (value: Record<string, string>) => {
+  const id = String(value.id);
+  if (!INSTANCE_ID.test(id)) throw new SyncInstanceNotFoundError(id);
+  return { id };
+});
+
+/** The (instance, task) of a form: 404 when it cannot be one, like a missing form. */
+const formParam = validator('param', (value: Record<string, string>) => {
+  const instanceId = String(value.instanceId);
+  const task = String(value.taskId);
+  if (!INSTANCE_ID.test(instanceId) || !TASK_ID.test(task)) throw new SyncFormNotFoundError(instanceId, task);
+  return { instanceId, taskId: Number(task) };
+});
+
+/** The optional `Idempotency-Key` of a message: 400 when it is not 1 to 200 printable ASCII characters. */
+const messageKeyHeader = validator('header', (value: Record<string, string>, c): { 'idempotency-key'?: string } => {
+  const key = value['idempotency-key'];
+  if (key === undefined) return {};
+  if (!IDEMPOTENCY_KEY.test(key)) throw new SyncIdempotencyKeyError(`Sending message "${c.req.param('message')}" to instance ${c.req.param('id')}`);
+  return { 'idempotency-key': key };
+});
+
+/** The dashboard's guard: 403 unless the caller may view every instance. */
+const viewersOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
+  await next();
+});
 
 const inputBody = z.object({ input: z.unknown() });
 const messageBody = z.object({ payload: z.record(z.string(), z.unknown()).optional() });
@@ -91,8 +122,6 @@ async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   return checkedBody(schema, value);
 }
 
-const isViewer = (actor: Actor) => actor.superuser === true || (actor.permissions?.includes(VIEW_PERMISSION) ?? false);
-
 /** The instances an effect concerns (for a message: the sender and the target). */
 function instancesOf(effect: AutomationEffect): string[] {
   if (effect.type === 'send-message') return 'instanceId' in effect.to ? [effect.from.instanceId, effect.to.instanceId] : [effect.from.instanceId];
@@ -101,11 +130,21 @@ function instancesOf(effect: AutomationEffect): string[] {
 
 /** The sync API with its hub: `routes` to mount at `/automations`. */
 export interface SyncApi {
-  routes: ReturnType<typeof buildRoutes>;
+  routes: ReturnType<typeof composeRoutes>;
   hub: SyncHub;
   /** Open event streams of an owner (tests, metrics). */
   openStreams(owner: string): number;
   links(): Promise<SyncLinks>;
+}
+
+
+/** The sync links, opened on first use (and again after a failed open). */
+type LinksSource = () => Promise<SyncLinks>;
+
+/** How many unfinished instances a caller started, against the most allowed (`ServerLimits.instancesPerCaller`). */
+interface StartQuota {
+  max: number;
+  used(owner: string): Promise<number>;
 }
 
 /**
@@ -113,123 +152,61 @@ export interface SyncApi {
  * behind the app's middleware. `createApp({ automations: { running, sync } })` does it.
  */
 export function syncApi(options: SyncRoutesOptions): SyncApi {
-  const state = setup(options);
-  return { routes: buildRoutes(state), hub: state.hub, openStreams: (owner) => state.slots.of(owner), links: state.getLinks };
-}
-
-function setup(options: SyncRoutesOptions) {
-  const { automations, logger } = options;
+  const { automations, logger, limits } = options;
   const sync = options.sync ?? {};
-  const definitions = new Map<string, AutomationDefinition>(automations.definitions.map((d) => [d.name, d]));
-
-  let links: Promise<SyncLinks> | undefined;
-  const getLinks = () => {
-    links ??= syncLinks(automations.db).catch((error: unknown) => {
-      links = undefined;
+  let opened: Promise<SyncLinks> | undefined;
+  const links: LinksSource = () => {
+    opened ??= syncLinks(automations.db).catch((error: unknown) => {
+      opened = undefined;
       throw error;
     });
-    return links;
+    return opened;
   };
-
-  /** The instance and its history, read in one transaction; null when missing. */
-  const load = (id: string) =>
-    automations.storage.transaction(async (tx) => {
-      const record = await tx.getInstance(id);
-      return record ? { record, history: await tx.history(id) } : null;
-    });
-  const statusOf = (record: InstanceRecord, history: readonly HistoryRow[]) => instanceStatus(definitions.get(record.automation), record, history, sync);
-  const readStatus = async (id: string): Promise<InstanceStatus | null> => {
-    const loaded = await load(id);
-    return loaded && statusOf(loaded.record, loaded.history);
-  };
-
-  const hub = new SyncHub(readStatus, timerMs(sync.pollMs ?? syncDefaults.pollMs), logger);
+  const reader = instanceReader(automations, sync);
+  const visibility = instanceVisibility(reader, links);
+  const hub = new SyncHub(reader.readStatus, timerMs(sync.pollMs ?? syncDefaults.pollMs), logger);
+  const streams = new InstanceStreams(hub, reader.readStatus, {
+    streamIdleMs: sync.streamIdleMs ?? options.idleTimeoutMs,
+    heartbeatMs: timerMs(sync.heartbeatMs ?? syncDefaults.heartbeatMs),
+  });
+  const slots = new StreamSlots(limits);
   const unsubscribe = automations.onEffect((effect) => {
     for (const id of instancesOf(effect)) hub.notify(id);
   });
-  const closers = new Set<() => void>();
   options.signal?.addEventListener(
     'abort',
     () => {
       unsubscribe();
-      for (const close of [...closers]) close();
+      streams.closeAll();
       hub.close();
     },
     { once: true },
   );
+  const { runner } = automations;
+  const { clock } = options;
+  const startQuota: StartQuota = { max: limits.instancesPerCaller, used: (owner) => unfinishedStarts(automations.db, owner) };
+  const routes = composeRoutes(options.middleware, {
+    forms: formRoutes({ reader, visibility, runner, storage: automations.storage, hub, sync, clock }),
+    start: startRoutes({ reader, links, runner, hub, sync, startQuota, clock }),
+    instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
+    dashboard: dashboardRoutes({ reader, runner, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
+  });
+  return { routes, hub, openStreams: (owner) => slots.of(owner), links };
+}
 
-  /** Whether the caller may see the instance: its owner, one who may process one of its open forms, or a dashboard viewer. */
-  const maySee = async (caller: Caller, record: InstanceRecord) => {
-    if (isViewer(caller.actor)) return true;
-    const definition = definitions.get(record.automation);
-    if (definition && !record.finished && openForms(definition, record, caller.actor).length > 0) return true;
-    return (await getLinks()).owns(caller.owner, record.id);
-  };
-  /** The instance and its history if the caller may see it; else 404, alike for missing and foreign. */
-  const visible = async (caller: Caller, id: string) => {
-    if (!INSTANCE_ID.test(id)) throw new SyncInstanceNotFoundError(id);
-    const loaded = await load(id);
-    if (!loaded || !(await maySee(caller, loaded.record))) throw new SyncInstanceNotFoundError(id);
-    return loaded;
-  };
+/** Mounts the route groups behind `middleware`. */
+function composeRoutes(
+  middleware: SyncRoutesOptions['middleware'],
+  groups: { forms: ReturnType<typeof formRoutes>; start: ReturnType<typeof startRoutes>; instances: ReturnType<typeof instanceRoutes>; dashboard: ReturnType<typeof dashboardRoutes> },
+) {
+  const app = new Hono<AppEnv>();
+  for (const handler of middleware) app.use(handler as MiddlewareHandler);
+  return app.route('/forms', groups.forms).route('/start', groups.start).route('/instances', groups.instances).route('/dashboard', groups.dashboard);
+}
 
+/** The summary of an open form as the form list and the form detail show it. */
+function formSummary(definition: AutomationDefinition, form: { instanceId: string; taskId: number; node: string; description: string; since: number }, now: number): OpenFormSummary {
   return {
-    options,
-    sync,
-    automations,
-    definitions,
-    getLinks,
-    load,
-    statusOf,
-    readStatus,
-    hub,
-    closers,
-    maySee,
-    visible,
-    slots: new StreamSlots(options.limits),
-    streamIdleMs: sync.streamIdleMs ?? options.idleTimeoutMs,
-    heartbeatMs: timerMs(sync.heartbeatMs ?? syncDefaults.heartbeatMs),
-    recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent,
-  };
-}
-
-type SyncState = ReturnType<typeof setup>;
-
-/** Why a form task is not open: 409 when it was a form that has been processed or skipped (and the caller could know it), else 404. */
-async function closedOrMissing(s: SyncState, caller: Caller, instanceId: string, taskId: number): Promise<HttpError> {
-  const loaded = await s.load(instanceId);
-  const row = loaded?.history.find((r) => r.taskId === taskId);
-  const definition = loaded && s.definitions.get(loaded.record.automation);
-  const node = definition && row ? nodeOf(definition, row.status) : undefined;
-  if (loaded && row && row.finished !== null && node?.kind === 'form') {
-    const mayKnow = formPermissionProblem(node.assignment, caller.actor) === null || (await s.maySee(caller, loaded.record));
-    if (mayKnow) return new SyncFormClosedError(loaded.record.automation, instanceId, row.status, taskId);
-  }
-  return new SyncFormNotFoundError(instanceId, String(taskId));
-}
-
-/**
- * The open form (instance, task) and its node, checked: 404 missing (and, when reading, closed),
- * 409 closed (when submitting), 403 when the caller may not process it.
- */
-async function openFormFor(s: SyncState, caller: Caller, instanceId: string, task: string, submitting: boolean) {
-  if (!INSTANCE_ID.test(instanceId) || !TASK_ID.test(task)) throw new SyncFormNotFoundError(instanceId, task);
-  const taskId = Number(task);
-  const loaded = await s.load(instanceId);
-  const definition = loaded && s.definitions.get(loaded.record.automation);
-  const form = definition && !loaded.record.finished ? openForms(definition, loaded.record).find((f) => f.taskId === taskId) : undefined;
-  if (!loaded || !definition || !form) throw submitting ? await closedOrMissing(s, caller, instanceId, taskId) : new SyncFormNotFoundError(instanceId, task);
-  const problem = formPermissionProblem(form.assignment, caller.actor);
-  if (problem) throw new SyncFormForbiddenError(definition.name, instanceId, form.node, problem);
-  return { loaded, definition, form };
-}
-
-function buildRoutes(s: SyncState) {
-  const { sync } = s;
-  const { clock } = s.options;
-  const { runner } = s.automations;
-
-  const summary = (definition: AutomationDefinition, form: { instanceId: string; taskId: number; node: string; description: string; since: number }, now: number): OpenFormSummary => ({
     instanceId: form.instanceId,
     taskId: form.taskId,
     node: form.node,
@@ -238,31 +215,68 @@ function buildRoutes(s: SyncState) {
     automation: definition.name,
     verboseName: definition.verboseName,
     hoursWaiting: hoursSince(form.since, now),
-  });
+  };
+}
 
-  const app = new Hono<SyncEnv>();
-  for (const middleware of s.options.middleware) app.use(middleware as MiddlewareHandler);
+/** Why a form task is not open: 409 when it was a form that has been processed or skipped (and the caller could know it), else 404. */
+async function closedOrMissing(reader: InstanceReader, visibility: Visibility, caller: Caller, instanceId: string, taskId: number): Promise<HttpError> {
+  const loaded = await reader.load(instanceId);
+  const row = loaded?.history.find((r) => r.taskId === taskId);
+  const definition = loaded && reader.definition(loaded.record.automation);
+  const node = definition && row ? nodeOf(definition, row.status) : undefined;
+  if (loaded && row && row.finished !== null && node?.kind === 'form') {
+    const mayKnow = formPermissionProblem(node.assignment, caller.actor) === null || (await visibility.maySee(caller, loaded.record));
+    if (mayKnow) return new SyncFormClosedError(loaded.record.automation, instanceId, row.status, taskId);
+  }
+  return new SyncFormNotFoundError(instanceId, String(taskId));
+}
 
-  return app
-    .get('/forms', async (c) => {
+/** `/forms`: the open forms the caller may process, one form's detail, and its submission. */
+function formRoutes(deps: {
+  reader: InstanceReader;
+  visibility: Visibility;
+  runner: AutomationRunner;
+  storage: Pick<SqlAutomationStorage, 'openFormsAt'>;
+  hub: SyncHub;
+  sync: SyncOptions;
+  clock: () => number;
+}) {
+  const { reader, visibility, runner, storage, hub, sync, clock } = deps;
+  /**
+   * The open form (instance, task) and its node, checked: 404 missing (and, when reading, closed),
+   * 409 closed (when submitting), 403 when the caller may not process it.
+   */
+  const openFormFor = async (caller: Caller, instanceId: string, taskId: number, submitting: boolean) => {
+    const loaded = await reader.load(instanceId);
+    const definition = loaded && reader.definition(loaded.record.automation);
+    const form = definition && !loaded.record.finished ? openForms(definition, loaded.record).find((f) => f.taskId === taskId) : undefined;
+    if (!loaded || !definition || !form) throw submitting ? await closedOrMissing(reader, visibility, caller, instanceId, taskId) : new SyncFormNotFoundError(instanceId, String(taskId));
+    const problem = formPermissionProblem(form.assignment, caller.actor);
+    if (problem) throw new SyncFormForbiddenError(definition.name, instanceId, form.node, problem);
+    return { loaded, definition, form };
+  };
+  return new Hono<AppEnv>()
+    .get('/', async (c) => {
       const now = clock();
-      const rows = await s.automations.storage.openFormsAt(formNodesFor(s.definitions.values(), c.get('caller').actor));
+      const rows = await storage.openFormsAt(formNodesFor(reader.definitions(), c.get('caller').actor));
       const forms = rows.map((row) => {
-        const definition = s.definitions.get(row.automation)!;
+        const definition = reader.definition(row.automation)!;
         const node = nodeOf(definition, row.node);
-        return summary(definition, { ...row, description: node?.kind === 'form' ? node.description : '' }, now);
+        return formSummary(definition, { ...row, description: node?.kind === 'form' ? node.description : '' }, now);
       });
       return c.json({ forms }, 200);
     })
-    .get('/forms/:instanceId/:taskId', async (c) => {
-      const { loaded, definition, form } = await openFormFor(s, c.get('caller'), c.req.param('instanceId'), c.req.param('taskId'), false);
-      const detail: OpenFormDetail = { ...summary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data) };
+    .get('/:instanceId/:taskId', formParam, async (c) => {
+      const { instanceId, taskId } = c.req.valid('param');
+      const { loaded, definition, form } = await openFormFor(c.get('caller'), instanceId, taskId, false);
+      const detail: OpenFormDetail = { ...formSummary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data) };
       return c.json({ form: detail }, 200);
     })
-    .post('/forms/:instanceId/:taskId', async (c) => {
+    // The body is read after the checks of the form: a closed or foreign form answers 409/404/403 whatever was sent.
+    .post('/:instanceId/:taskId', formParam, async (c) => {
       const caller = c.get('caller');
-      const instanceId = c.req.param('instanceId');
-      const { definition, form } = await openFormFor(s, caller, instanceId, c.req.param('taskId'), true);
+      const { instanceId, taskId } = c.req.valid('param');
+      const { definition, form } = await openFormFor(caller, instanceId, taskId, true);
       const { input } = await readBody(c, inputBody);
       try {
         await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input);
@@ -271,87 +285,123 @@ function buildRoutes(s: SyncState) {
         if (error instanceof FormPermissionError) {
           throw new SyncFormForbiddenError(definition.name, instanceId, form.node, formPermissionProblem(form.assignment, caller.actor) ?? 'not assigned to you');
         }
-        if (error instanceof NoOpenFormError || error instanceof InstanceFinishedError) throw await closedOrMissing(s, caller, instanceId, form.taskId);
+        if (error instanceof NoOpenFormError || error instanceof InstanceFinishedError) throw await closedOrMissing(reader, visibility, caller, instanceId, form.taskId);
         throw error;
       }
-      s.hub.notify(instanceId);
-      const instance = await s.readStatus(instanceId);
+      hub.notify(instanceId);
+      const instance = await reader.readStatus(instanceId);
       if (!instance) throw new SyncInstanceNotFoundError(instanceId);
       return c.json({ instance }, 200);
+    });
+}
+
+/** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
+function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; startQuota: StartQuota; clock: () => number }) {
+  const { reader, runner, hub, sync, startQuota, clock } = deps;
+  /** How browsers may start the automation, and its definition; 404 unless they may. */
+  const startable = (automation: string) => {
+    const start = sync.automations?.[automation]?.start;
+    const definition = reader.definition(automation);
+    if (!start || !definition) throw new SyncNotStartableError(automation);
+    return { start, definition };
+  };
+  const startableParam = validator('param', (value: Record<string, string>) => {
+    const automation = String(value.automation);
+    startable(automation);
+    return { automation };
+  });
+  /** The required `Idempotency-Key` of a start: 400 when missing or not 1 to 200 printable ASCII characters (`link:` is reserved). */
+  const startKeyHeader = validator('header', (value: Record<string, string>, c): { 'idempotency-key': string } => {
+    const key = value['idempotency-key'];
+    if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${c.req.param('automation')}"`);
+    return { 'idempotency-key': key };
+  });
+  // The body is read after the key is looked up: a retry gets the first answer whatever its body.
+  return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, async (c) => {
+    const caller = c.get('caller');
+    const name = c.req.valid('param').automation;
+    const { start, definition } = startable(name);
+    const key = c.req.valid('header')['idempotency-key'];
+    const links = await deps.links();
+    const respond = async (instanceId: string, status: 200 | 201) => {
+      const instance = await reader.readStatus(instanceId);
+      if (!instance) throw new SyncInstanceNotFoundError(instanceId);
+      return c.json({ instance }, status);
+    };
+    /** A retry gets the instance of the first request, whatever its body. */
+    const respondEarlier = (earlier: StartRecord) => {
+      if (earlier.automation !== name) throw new SyncIdempotencyKeyReusedError(`start automation "${earlier.automation}"`);
+      return respond(earlier.instanceId, 200);
+    };
+    const seen = await links.find(caller.owner, key);
+    if (seen) return respondEarlier(seen);
+    const { input } = await readBody(c, inputBody);
+    const parsed = await validateInput(start.schema, input);
+    if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
+    const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
+    const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
+    if ((await startQuota.used(caller.owner)) >= startQuota.max) throw new SyncTooManyInstancesError(name, startQuota.max);
+    let instanceId: string;
+    try {
+      // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
+      const created = await runner.create(definition, data, {
+        autorun: false,
+        inTransaction: async (instance) => {
+          const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock());
+          if (earlier) throw new AnsweredBefore(earlier);
+        },
+      });
+      instanceId = created.id;
+    } catch (error) {
+      if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
+      throw error;
+    }
+    await runner.run(instanceId);
+    hub.notify(instanceId);
+    return respond(instanceId, 201);
+  });
+}
+
+/** `/instances/:id`: an instance's status, its event stream, and the messages browsers may send it. */
+function instanceRoutes(deps: {
+  reader: InstanceReader;
+  visibility: Visibility;
+  links: LinksSource;
+  runner: AutomationRunner;
+  hub: SyncHub;
+  streams: InstanceStreams;
+  slots: StreamSlots;
+  sync: SyncOptions;
+  clock: () => number;
+}) {
+  const { reader, visibility, runner, hub, streams, slots, sync, clock } = deps;
+  return new Hono<AppEnv>()
+    .get('/:id', instanceParam, async (c) => {
+      const { record, history } = await visibility.visible(c.get('caller'), c.req.valid('param').id);
+      return c.json({ instance: reader.statusOf(record, history) }, 200);
     })
-    .post('/start/:automation', async (c) => {
+    .get('/:id/events', instanceParam, async (c) => {
       const caller = c.get('caller');
-      const name = c.req.param('automation');
-      const start = sync.automations?.[name]?.start;
-      const definition = s.definitions.get(name);
-      if (!start || !definition) throw new SyncNotStartableError(name);
-      const key = c.req.header('idempotency-key');
-      if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${name}"`);
-      const links = await s.getLinks();
-      const respond = async (instanceId: string, status: 200 | 201) => {
-        const instance = await s.readStatus(instanceId);
-        if (!instance) throw new SyncInstanceNotFoundError(instanceId);
-        return c.json({ instance }, status);
-      };
-      /** A retry gets the instance of the first request, whatever its body. */
-      const respondEarlier = (earlier: StartRecord) => {
-        if (earlier.automation !== name) throw new SyncIdempotencyKeyReusedError(`start automation "${earlier.automation}"`);
-        return respond(earlier.instanceId, 200);
-      };
-      const seen = await links.find(caller.owner, key);
-      if (seen) return respondEarlier(seen);
-      const { input } = await readBody(c, inputBody);
-      const parsed = await validateInput(start.schema, input);
-      if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
-      const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
-      const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
-      const { instancesPerCaller } = s.options.limits;
-      if ((await unfinishedStarts(s.automations.db, caller.owner)) >= instancesPerCaller) throw new SyncTooManyInstancesError(name, instancesPerCaller);
-      let instanceId: string;
-      try {
-        // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
-        const created = await runner.create(definition, data, {
-          autorun: false,
-          inTransaction: async (instance) => {
-            const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock());
-            if (earlier) throw new AnsweredBefore(earlier);
-          },
-        });
-        instanceId = created.id;
-      } catch (error) {
-        if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
-        throw error;
-      }
-      await runner.run(instanceId);
-      s.hub.notify(instanceId);
-      return respond(instanceId, 201);
-    })
-    .get('/instances/:id', async (c) => {
-      const { record, history } = await s.visible(c.get('caller'), c.req.param('id'));
-      return c.json({ instance: s.statusOf(record, history) }, 200);
-    })
-    .get('/instances/:id/events', async (c) => {
-      const caller = c.get('caller');
-      const id = c.req.param('id');
-      await s.visible(caller, id);
-      const free = s.slots.take(caller.owner, c.get('peer').address);
+      const { id } = c.req.valid('param');
+      await visibility.visible(caller, id);
+      const free = slots.take(caller.owner, c.get('peer').address);
       const lastEventId = c.req.header('last-event-id');
-      return streamSSE(c, (stream) => watchInstance(s, stream, id, lastEventId, free));
+      return streamSSE(c, (stream) => streams.watch(stream, id, lastEventId, free));
     })
-    .post('/instances/:id/messages/:message', async (c) => {
+    // The body is read after the key is looked up: a retry gets the first answer whatever its body.
+    .post('/:id/messages/:message', messageKeyHeader, instanceParam, async (c) => {
       const caller = c.get('caller');
-      const id = c.req.param('id');
+      const { id } = c.req.valid('param');
       const message = c.req.param('message');
-      const key = c.req.header('idempotency-key');
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new SyncIdempotencyKeyError(`Sending message "${message}" to instance ${id}`);
-      const { record } = await s.visible(caller, id);
-      const definition = s.definitions.get(record.automation);
+      const key = c.req.valid('header')['idempotency-key'];
+      const { record } = await visibility.visible(caller, id);
+      const definition = reader.definition(record.automation);
       if (!definition || !sync.automations?.[record.automation]?.messages?.includes(message) || !definition.receivers[message]) {
         throw new SyncUnknownMessageError(record.automation, message);
       }
       const respond = async (result: unknown) => {
-        s.hub.notify(id);
-        const instance = await s.readStatus(id);
+        hub.notify(id);
+        const instance = await reader.readStatus(id);
         if (!instance) throw new SyncInstanceNotFoundError(id);
         return c.json({ result, instance }, 200);
       };
@@ -362,7 +412,7 @@ function buildRoutes(s: SyncState) {
         }
         return respond(earlier.result);
       };
-      const links = key === undefined ? null : await s.getLinks();
+      const links = key === undefined ? null : await deps.links();
       const seen = links && key !== undefined ? await links.findMessage(caller.owner, key) : null;
       if (seen) return respondEarlier(seen);
       const { payload } = await readBody(c, messageBody);
@@ -396,18 +446,23 @@ function buildRoutes(s: SyncState) {
         throw error;
       }
       return respond(toJson(result) ?? null);
-    })
-    .get('/dashboard', async (c) => {
-      if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
+    });
+}
+
+/** `/dashboard`: counts and recent instances per automation, and one instance with its history, for viewers only. */
+function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunner; recentCount: number }) {
+  const { reader, runner, recentCount } = deps;
+  return new Hono<AppEnv>()
+    .get('/', viewersOnly, async (c) => {
       const dashboard: DashboardView = { automations: [] };
-      for (const definition of s.definitions.values()) {
+      for (const definition of reader.definitions()) {
         const instances = await runner.list({ automation: definition.name });
         const running = instances.filter((i) => !i.finished);
         const counts = new Map<string, number>();
         for (const instance of running) for (const node of new Set(instance.paths.map((p) => p.node))) counts.set(node, (counts.get(node) ?? 0) + 1);
         const recent: InstanceStatus[] = [];
-        for (const instance of [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, s.recentCount)) {
-          recent.push(s.statusOf(instance, await runner.history(instance.id)));
+        for (const instance of [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, recentCount)) {
+          recent.push(reader.statusOf(instance, await runner.history(instance.id)));
         }
         dashboard.automations.push({
           name: definition.name,
@@ -420,76 +475,13 @@ function buildRoutes(s: SyncState) {
       }
       return c.json({ dashboard }, 200);
     })
-    .get('/dashboard/instances/:id', async (c) => {
-      if (!isViewer(c.get('caller').actor)) throw new SyncDashboardForbiddenError();
-      const id = c.req.param('id');
-      const loaded = INSTANCE_ID.test(id) ? await s.load(id) : null;
+    .get('/instances/:id', viewersOnly, instanceParam, async (c) => {
+      const { id } = c.req.valid('param');
+      const loaded = await reader.load(id);
       if (!loaded) throw new SyncInstanceNotFoundError(id);
-      return c.json({ instance: s.statusOf(loaded.record, loaded.history), history: historyView(loaded.history) }, 200);
+      return c.json({ instance: reader.statusOf(loaded.record, loaded.history), history: historyView(loaded.history) }, 200);
     });
 }
 
-/**
- * One event stream: the current status at once (skipped when `Last-Event-ID` is its version),
- * a status on every change, `end` after the final status, `idle` after `streamIdleMs` without
- * change, a comment heartbeat every `heartbeatMs`. Resolves when the stream ends; `free` releases the slot.
- */
-async function watchInstance(s: SyncState, stream: SSEStreamingApi, id: string, lastEventId: string | undefined, free: () => void): Promise<void> {
-  let lastSent: string | undefined = lastEventId;
-  let done = false;
-  let resolveDone!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    resolveDone = resolve;
-  });
-  let chain: Promise<void> = Promise.resolve();
-  const enqueue = (work: () => Promise<void>) => {
-    chain = chain.then(() => (done ? undefined : work())).catch(() => close());
-  };
-  let idleTimer: LongTimeout | undefined;
-  const heartbeat = setInterval(() => enqueue(() => stream.write(': heartbeat\n\n').then(() => undefined)), s.heartbeatMs);
-  let unwatch: () => void = () => undefined;
-  const close = () => {
-    if (done) return;
-    done = true;
-    clearInterval(heartbeat);
-    idleTimer?.clear();
-    unwatch();
-    free();
-    s.closers.delete(close);
-    resolveDone();
-  };
-  const armIdle = () => {
-    idleTimer?.clear();
-    idleTimer = setLongTimeout(
-      () =>
-        enqueue(async () => {
-          await stream.writeSSE({ event: 'idle', data: JSON.stringify({ idleMs: s.streamIdleMs } satisfies StreamIdle) });
-          close();
-        }),
-      s.streamIdleMs,
-    );
-  };
-  const send = async (status: InstanceStatus | null) => {
-    if (!status) {
-      await stream.writeSSE({ event: 'end', data: JSON.stringify({ id, status: 'gone' } satisfies StreamEnd) });
-      close();
-      return;
-    }
-    if (status.version !== lastSent) {
-      await stream.writeSSE({ event: 'status', id: status.version, data: JSON.stringify(status) });
-      lastSent = status.version;
-      armIdle();
-    }
-    if (status.status === 'finished') {
-      await stream.writeSSE({ event: 'end', data: JSON.stringify({ id, status: 'finished' } satisfies StreamEnd) });
-      close();
-    }
-  };
-  s.closers.add(close);
-  stream.onAbort(close);
-  // Subscribe first, then read: a change between the two is not lost (it queues behind the first status).
-  unwatch = s.hub.watch(id, (status) => enqueue(() => send(status)));
-  armIdle();
-  enqueue(async () => send(await s.readStatus(id)));
-  await finished;
-}
+/** The type of the sync routes (mounted at `/automations`): give it to `hc<SyncRoutesType>()` from `hono/client` for typed requests. */
+export type SyncRoutesType = SyncApi['routes'];

@@ -99,7 +99,8 @@ describe('SyncLinks', () => {
 describe('GET /automations/instances/:id', () => {
   it('shows the instance to its owner, a caller who may process its form and a dashboard viewer; 404 to others, like a missing one', async () => {
     const shopper = asSession(fetcher);
-    const instance = await startOrder(shopper);
+    const orderKey = crypto.randomUUID();
+    const instance = await startOrder(shopper, orderKey);
     for (const client of [shopper, asUser(fetcher, 'bo'), asUser(fetcher, 'viewer'), asUser(fetcher, 'root')]) {
       const response = await client.get(`/automations/instances/${instance.id}`);
       expect(response.status).toBe(200);
@@ -171,7 +172,8 @@ describe('forms', () => {
 
   it('submits a form: 403 and 422 change nothing, success moves the instance on with the browser message, a second submit is 409', async () => {
     const shopper = asSession(fetcher);
-    const instance = await startOrder(shopper);
+    const orderKey = crypto.randomUUID();
+    const instance = await startOrder(shopper, orderKey);
     const path = `/automations/forms/${instance.id}/${instance.forms[0]!.taskId}`;
     const before = { record: await env.running.runner.get(instance.id), history: await history(instance.id) };
 
@@ -210,7 +212,8 @@ describe('forms', () => {
 describe('POST /automations/instances/:id/messages/:message', () => {
   it('delivers a listed message and returns the result; 404 for unlisted receivers and foreign instances; 422 for missing data', async () => {
     const shopper = asSession(fetcher);
-    const instance = await startOrder(shopper);
+    const orderKey = crypto.randomUUID();
+    const instance = await startOrder(shopper, orderKey);
     const sent = await shopper.post(`/automations/instances/${instance.id}/messages/note`, { payload: { note: 'Leave at the door' } });
     expect(sent.status).toBe(200);
     const answer = await body<{ result: unknown; instance: InstanceStatus }>(sent);
@@ -265,5 +268,31 @@ describe('dashboard', () => {
       ['end', 'OK', null],
     ]);
     expect((await asUser(fetcher, 'viewer').get('/automations/dashboard/instances/nope')).status).toBe(404);
+  });
+});
+
+describe('the order of the checks of a request', () => {
+  it('answers the first check a request fails, as before the validators: startable, key, form, viewer, body last', async () => {
+    const shopper = asSession(fetcher);
+    const unknownWithoutKey = await shopper.post('/automations/start/Nope', { input: {} });
+    expect(unknownWithoutKey.status).toBe(404);
+    expect((await errorOf(unknownWithoutKey)).error.code).toBe('automation-not-startable');
+
+    const badKeyBadId = await shopper.post('/automations/instances/bad id/messages/note', { payload: {} }, { 'idempotency-key': 'a b' });
+    expect(badKeyBadId.status).toBe(400);
+    expect((await errorOf(badKeyBadId)).error.code).toBe('invalid-idempotency-key');
+
+    const notAViewer = await asUser(fetcher, 'nobody').get('/automations/dashboard/instances/bad%20id');
+    expect(notAViewer.status).toBe(403);
+    expect((await errorOf(notAViewer)).error.code).toBe('dashboard-forbidden');
+
+    const badFormNotJson = await asUser(fetcher, 'bo').post('/automations/forms/bad%20id/1', 'x');
+    expect(badFormNotJson.status).toBe(404);
+
+    const orderKey = crypto.randomUUID();
+    const instance = await startOrder(shopper, orderKey);
+    const retryWithOtherBody = await shopper.post('/automations/start/SyncOrder', { nonsense: true }, { 'idempotency-key': orderKey });
+    expect(retryWithOtherBody.status).toBe(200);
+    expect((await body<{ instance: InstanceStatus }>(retryWithOtherBody)).instance.id).toBe(instance.id);
   });
 });

@@ -1,0 +1,11 @@
+import type { TaskSummary } from '../core/store.ts';
+
+/**
+ * The body of each successful answer of the tasks API that `remoteStore` reads, by its
+ * operation. The task of `read` is checked with `parseTaskRecord` before use.
+ */
+export interface TasksResponses {
+  read: { task: unknown };
+  list: { tasks: TaskSummary[] };
+  sweep: { swept: number };
+}

@@ -1,0 +1,149 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { validator } from 'hono/validator';
+import type { z } from 'zod';
+import type { TaskRecord } from '../../core/store.ts';
+import type { AppEnv } from '../env.ts';
+import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
+import { TooManyRequestsError } from '../limits.ts';
+import { binderSchema, checkedBody, ifMatchSchema, nowQuerySchema, requireJsonContentType, sweepBodySchema, taskIdSchema, taskRecordSchema } from '../schemas.ts';
+import type { ReadInstant, TaskStorage } from '../storage.ts';
+
+/** What `tasksRoutes` needs. */
+export interface TasksRoutesOptions {
+  storage: TaskStorage;
+  /** Middleware run before every route (the app's rate limits, session binder, origin check, body limits). */
+  middleware: readonly MiddlewareHandler[];
+  /** A task not written for this long is expired. */
+  idleTimeoutMs: number;
+  /** The most live tasks one session or user may store (`ServerLimits.tasksPerCaller`). */
+  tasksPerCaller: number;
+  /** The server clock. */
+  clock: () => number;
+}
+
+/** A create past `ServerLimits.tasksPerCaller`. */
+class TooManyTasksError extends TooManyRequestsError {
+  override readonly name: string = 'TooManyTasksError';
+  constructor(taskId: string, max: number) {
+    super(
+      'too-many-tasks',
+      `Task ${taskId} was not created: this session or user already stores ${max} live tasks, the most allowed. Finish or delete some (they also expire when idle), then retry.`,
+      60,
+    );
+  }
+}
+
+/** Validates a JSON body with `schema`; the handler gets the body exactly as sent (zod only checks it), typed `Body`. */
+function jsonBody<Body>(schema: z.ZodType) {
+  return validator('json', (value, c): Body => {
+    requireJsonContentType(c.req.header('content-type'));
+    checkedBody(schema, value);
+    return value as Body;
+  });
+}
+
+const taskParam = validator('param', (value: Record<string, string>) => {
+  const parsed = taskIdSchema.safeParse(value.id);
+  if (!parsed.success) throw new HttpError(400, 'invalid-task-id', `"${String(value.id).slice(0, 40)}" is not a task id (22 URL-safe base64 characters). Check the link.`);
+  return { id: parsed.data };
+});
+
+/** The headers of a task request, named as sent so a typed client sends them. */
+interface TaskHeaders {
+  'wayflow-binder': string;
+  'if-match'?: string;
+}
+
+const binderHeader = validator('header', (value: Record<string, string>): TaskHeaders => {
+  const parsed = binderSchema.safeParse(value['wayflow-binder']);
+  if (!parsed.success) throw new HttpError(400, 'invalid-binder', 'Send the task binder in the "Wayflow-Binder" header (1 to 256 printable ASCII characters).');
+  const ifMatch = value['if-match'];
+  return ifMatch === undefined ? { 'wayflow-binder': parsed.data } : { 'wayflow-binder': parsed.data, 'if-match': ifMatch };
+});
+
+const nowQuery = validator('query', (value: Record<string, string | string[]>): { now?: string } => {
+  const parsed = nowQuerySchema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, 'invalid-query', 'The "now" query parameter must be epoch milliseconds.');
+  return parsed.data.now === undefined ? {} : { now: parsed.data.now };
+});
+
+function parseIfMatch(header: string | undefined, required: boolean): number | undefined {
+  if (header === undefined) {
+    if (required) throw new HttpError(428, 'if-match-required', 'Send "If-Match: <version>" with the version the change is based on (0 to create the task).');
+    return undefined;
+  }
+  const parsed = ifMatchSchema.safeParse(header.trim());
+  if (!parsed.success) throw new HttpError(400, 'invalid-if-match', `"If-Match: ${header.slice(0, 20)}" is not a version; send the task version, e.g. If-Match: "3".`);
+  return parsed.data;
+}
+
+/**
+ * The tasks API as a Hono app to mount at `/tasks` behind the app's middleware: create, read,
+ * update (`If-Match`), delete, list and sweep the caller's tasks. `createApp` mounts it.
+ */
+export function tasksRoutes(options: TasksRoutesOptions) {
+  const { storage, clock, idleTimeoutMs, tasksPerCaller } = options;
+  const instant = (clientNow: string | number | undefined): ReadInstant => {
+    const server = clock();
+    return { server, client: clientNow === undefined ? server : Number(clientNow) };
+  };
+  const app = new Hono<AppEnv>();
+  for (const middleware of options.middleware) app.use(middleware);
+  return app
+    .get('/', binderHeader, nowQuery, async (c) => {
+      const binder = c.req.valid('header')['wayflow-binder'];
+      const tasks = await storage.list(c.get('caller').owner, binder, instant(c.req.valid('query').now));
+      return c.json({ tasks }, 200);
+    })
+    .post('/sweep', jsonBody<{ now?: number }>(sweepBodySchema), async (c) => {
+      const swept = await storage.sweepOwner(c.get('caller').owner, instant(c.req.valid('json').now));
+      return c.json({ swept }, 200);
+    })
+    .get('/:id', taskParam, binderHeader, nowQuery, async (c) => {
+      const { id } = c.req.valid('param');
+      const task = await storage.read(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
+      if (!task) throw new TaskNotFoundError(id);
+      c.header('ETag', `"${task.version}"`);
+      return c.json({ task }, 200);
+    })
+    .put('/:id', taskParam, binderHeader, jsonBody<TaskRecord>(taskRecordSchema), async (c) => {
+      const { id } = c.req.valid('param');
+      const { 'wayflow-binder': binder, 'if-match': ifMatch } = c.req.valid('header');
+      const expected = parseIfMatch(ifMatch, true)!;
+      const record = c.req.valid('json');
+      if (record.id !== id) throw new HttpError(400, 'invalid-body', `The body is task ${record.id}, but the URL names task ${id}.`);
+      if (record.binder !== binder) throw new HttpError(400, 'invalid-body', `Task ${id}: the body's binder differs from the Wayflow-Binder header.`);
+      if (record.version !== expected + 1) {
+        throw new HttpError(400, 'invalid-version', `Task ${id}: a write based on version ${expected} must carry version ${expected + 1}, not ${record.version}.`);
+      }
+      const owner = c.get('caller').owner;
+      const now = clock();
+      const result =
+        expected === 0
+          ? await storage.create(owner, record, now + idleTimeoutMs, now, tasksPerCaller)
+          : await storage.update(owner, record, expected, now + idleTimeoutMs, now);
+      if (!result.ok && 'full' in result) throw new TooManyTasksError(id, tasksPerCaller);
+      if (!result.ok) {
+        if (expected > 0 && result.current === null) throw new TaskNotFoundError(id);
+        throw new ConflictError(id, expected, result.current);
+      }
+      c.header('ETag', `"${record.version}"`);
+      return c.json({ version: record.version }, expected === 0 ? 201 : 200);
+    })
+    .delete('/:id', taskParam, binderHeader, async (c) => {
+      const { id } = c.req.valid('param');
+      const { 'wayflow-binder': binder, 'if-match': ifMatch } = c.req.valid('header');
+      const expected = parseIfMatch(ifMatch, false);
+      const owner = c.get('caller').owner;
+      const removed = await storage.remove(owner, id, binder, expected);
+      if (!removed && expected !== undefined) {
+        const current = (await storage.read(owner, id, binder, instant(undefined)))?.version ?? null;
+        if (current === null) throw new TaskNotFoundError(id);
+        throw new ConflictError(id, expected, current);
+      }
+      return c.body(null, 204);
+    });
+}
+
+/** The type of the tasks sub-app: give it to `hc<TasksType>()` from `hono/client` for a client of `/tasks` alone. */
+export type TasksType = ReturnType<typeof tasksRoutes>;
