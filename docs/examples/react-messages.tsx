@@ -26,6 +26,11 @@ export const german: WayflowMessages = {
   badLink: 'Dieser Link funktioniert nicht',
   badLinkText: 'Die Adresse ist unvollständig oder wurde verändert.',
   cannotOpen: 'Dieser Vorgang konnte nicht geöffnet werden',
+  saved: 'Alle Änderungen gespeichert',
+  saving: 'Wird gespeichert…',
+  offline: (waiting) => (waiting === 0 ? 'Offline' : `Offline: ${waiting} ${waiting === 1 ? 'Änderung wartet' : 'Änderungen warten'} auf das Speichern`),
+  saveConflict: 'Einige Änderungen wurden nicht gespeichert: dies wurde anderswo geändert.',
+  saveFailed: 'Ihre letzte Änderung konnte nicht gespeichert werden.',
 };
 
 const store = indexedDbStore();

@@ -5,8 +5,10 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-libra
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { german, GermanApp } from '../../docs/examples/react-messages.tsx';
 import { RoutedApp } from '../../docs/examples/react-routes.tsx';
+import { Layout, store as remote } from '../../docs/examples/react-save.tsx';
 import { App, openAccount, views } from '../../docs/examples/react-views.tsx';
 import { defaultMessages, FlowView } from '../../src/react/index.ts';
+import { fakeTasksServer } from '../helpers/fake-tasks-server.ts';
 
 const guide = readFileSync(join(import.meta.dirname, '../../docs/react.md'), 'utf8');
 
@@ -117,5 +119,20 @@ describe('the examples of docs/react.md', () => {
     expect(rows.get('announce')).toBe(defaultMessages.announce(1, 3, 'About you'));
     expect(rows.get('done')).toBe(defaultMessages.done('Open an account'));
     expect(rows.get('stopped')).toBe(defaultMessages.stopped('Open an account'));
+  });
+
+  it('runs the save state layout: offline with the changes waiting, sent on request, saved', async () => {
+    const server = fakeTasksServer();
+    vi.spyOn(globalThis, 'fetch').mockImplementation(server.fetch);
+    server.network.down = true;
+    render(<Layout page={<FlowView flow={openAccount} views={views} />} />);
+    await heading('About you');
+    expect((await screen.findByText('Offline: 1 change waits to be saved')).getAttribute('role')).toBe('status');
+    server.network.down = false;
+    press('Send 1 now');
+    await screen.findByText('All changes saved');
+    expect(screen.queryByRole('button', { name: /^Send/ })).toBeNull();
+    expect([...server.tasks.values()].map((task) => [task.flowId, task.version])).toEqual([['open-account', 1]]);
+    remote.close();
   });
 });
