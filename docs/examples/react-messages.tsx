@@ -28,9 +28,10 @@ export const german: WayflowMessages = {
   cannotOpen: 'Dieser Vorgang konnte nicht geöffnet werden',
   saved: 'Alle Änderungen gespeichert',
   saving: 'Wird gespeichert…',
-  offline: (waiting) => (waiting === 0 ? 'Offline' : `Offline: ${waiting} ${waiting === 1 ? 'Änderung wartet' : 'Änderungen warten'} auf das Speichern`),
-  saveConflict: 'Einige Änderungen wurden nicht gespeichert: dies wurde anderswo geändert.',
-  saveFailed: 'Ihre letzte Änderung konnte nicht gespeichert werden.',
+  offline: (waiting) => `Offline (${waiting} ausstehend)`,
+  saveConflict: 'Nicht gespeichert: dies wurde anderswo geändert.',
+  saveFailed: 'Ihre Änderungen konnten nicht gespeichert werden.',
+  fileChosen: (name) => `Sie hatten ${name} gewählt; bitte wählen Sie die Datei erneut.`,
 };
 
 const store = indexedDbStore();

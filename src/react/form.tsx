@@ -26,7 +26,8 @@ export function formValues(form: HTMLFormElement): Record<string, unknown> {
 const draftOf = (value: unknown): unknown =>
   JSON.parse(JSON.stringify(value, (_, item) => (item instanceof Blob ? { name: (item as File).name, size: item.size, type: item.type } : item)) ?? 'null');
 
-const valueAt = (value: unknown, name: string): unknown =>
+/** The value at a dotted `name` (`address.city`) in a draft or values object. */
+export const valueAt = (value: unknown, name: string): unknown =>
   name.split('.').reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), value);
 
 /**

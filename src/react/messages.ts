@@ -51,11 +51,13 @@ export const defaultMessages = {
   /** `SaveStatus`: a change is on its way to the server. */
   saving: 'Saving…',
   /** `SaveStatus`: the server is unreachable; `waiting` changes are kept on this device and sent when it is back. */
-  offline: (waiting: number) => (waiting === 0 ? 'Offline' : `Offline: ${waiting} ${waiting === 1 ? 'change waits' : 'changes wait'} to be saved`),
+  offline: (waiting: number) => `Offline (${waiting} waiting)`,
   /** `SaveStatus`: changes made elsewhere meanwhile refused some of these. */
-  saveConflict: 'Some changes could not be saved: this was changed elsewhere.',
+  saveConflict: 'Not saved: this was changed elsewhere.',
   /** `SaveStatus`: the last change could not be saved. */
-  saveFailed: 'Your last change could not be saved.',
+  saveFailed: 'Your changes could not be saved.',
+  /** `FileField`: the file chosen before a reload or a visit back (browsers cannot put it back), by name. */
+  fileChosen: (name: string) => `You chose ${name}; choose it again.`,
 };
 
 /** The strings of `defaultMessages`, by key. */

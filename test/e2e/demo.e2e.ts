@@ -206,7 +206,7 @@ describe('the demo checkout, driven like a person would', () => {
     await page.getByLabel('Quantity').fill('2');
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await heading(page, 'Tell us who you are');
-    await expect.poll(() => saveStatus.textContent()).toMatch(/^Offline: \d+ changes? waits? to be saved$/);
+    await expect.poll(() => saveStatus.textContent()).toMatch(/^Offline \(\d+ waiting\)$/);
     // Back online, the browser's online event sends the waiting changes.
     await own.setOffline(false);
     await expect.poll(() => saveStatus.textContent(), { timeout: 15_000 }).toBe('All changes saved');

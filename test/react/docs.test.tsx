@@ -119,6 +119,8 @@ describe('the examples of docs/react.md', () => {
     expect(rows.get('announce')).toBe(defaultMessages.announce(1, 3, 'About you'));
     expect(rows.get('done')).toBe(defaultMessages.done('Open an account'));
     expect(rows.get('stopped')).toBe(defaultMessages.stopped('Open an account'));
+    expect(rows.get('offline')).toBe(defaultMessages.offline(2));
+    expect(rows.get('fileChosen')).toBe(defaultMessages.fileChosen('report.pdf'));
   });
 
   it('runs the save state layout: offline with the changes waiting, sent on request, saved', async () => {
@@ -127,7 +129,7 @@ describe('the examples of docs/react.md', () => {
     server.network.down = true;
     render(<Layout page={<FlowView flow={openAccount} views={views} />} />);
     await heading('About you');
-    expect((await screen.findByText('Offline: 1 change waits to be saved')).getAttribute('role')).toBe('status');
+    expect((await screen.findByText('Offline (1 waiting)')).getAttribute('role')).toBe('status');
     server.network.down = false;
     press('Send 1 now');
     await screen.findByText('All changes saved');

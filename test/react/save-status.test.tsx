@@ -49,10 +49,10 @@ describe('SaveStatus', () => {
     server.network.down = true;
     press('Continue');
     await heading('Question two');
-    expect((await saveStatus('Offline: 1 change waits to be saved')).className).toBe('wayflow-save wayflow-save-offline');
+    expect((await saveStatus('Offline (1 waiting)')).className).toBe('wayflow-save wayflow-save-offline');
     press('Continue');
     await heading('Question three');
-    await saveStatus('Offline: 2 changes wait to be saved');
+    await saveStatus('Offline (2 waiting)');
     expect([...server.tasks.values()].map((task) => task.version)).toEqual([1]);
     server.network.down = false;
     await store.sync();
@@ -70,7 +70,7 @@ describe('SaveStatus', () => {
     await heading('Question one');
     server.network.failWrites = true;
     press('Continue');
-    await saveStatus('Your last change could not be saved.');
+    await saveStatus('Your changes could not be saved.');
     server.network.failWrites = false;
     press('Continue');
     await heading('Question two');
@@ -78,12 +78,12 @@ describe('SaveStatus', () => {
     server.network.down = true;
     press('Continue');
     await heading('Question three');
-    await saveStatus('Offline: 1 change waits to be saved');
+    await saveStatus('Offline (1 waiting)');
     const [record] = server.tasks.values();
     server.tasks.set(record!.id, { ...record!, version: record!.version + 1 });
     server.network.down = false;
     await store.sync();
-    await saveStatus('Some changes could not be saved: this was changed elsewhere.');
+    await saveStatus('Not saved: this was changed elsewhere.');
     await store.resolveConflict(record!.id, 'local');
     await saveStatus('All changes saved');
     store.close();
