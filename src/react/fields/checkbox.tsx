@@ -4,7 +4,7 @@ import { Labelled } from './labelled.tsx';
 
 /**
  * A labelled checkbox wired to the current step (draft, error, accessibility). Checked, it
- * submits `value` (default `'true'`); unchecked, nothing: read it with `z.coerce.boolean()`.
+ * submits `value` (default `'true'`); unchecked, nothing: read it with `z.coerce.boolean().default(false)`.
  * @example
  * <Checkbox name="terms" label="I accept the terms" />
  */
