@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { german, GermanApp } from '../../docs/examples/react-messages.tsx';
+import { JoinApp } from '../../docs/examples/react-fields.tsx';
 import { RoutedApp } from '../../docs/examples/react-routes.tsx';
 import { Layout, store as remote } from '../../docs/examples/react-save.tsx';
 import { App, openAccount, views } from '../../docs/examples/react-views.tsx';
 import { defaultMessages, FlowView } from '../../src/react/index.ts';
+import { chooseFiles } from '../helpers/choose-files.ts';
 import { fakeTasksServer } from '../helpers/fake-tasks-server.ts';
 
 const guide = readFileSync(join(import.meta.dirname, '../../docs/react.md'), 'utf8');
@@ -136,5 +138,29 @@ describe('the examples of docs/react.md', () => {
     expect(screen.queryByRole('button', { name: /^Send/ })).toBeNull();
     expect([...server.tasks.values()].map((task) => [task.flowId, task.version])).toEqual([['open-account', 1]]);
     remote.close();
+  });
+
+  it('runs the fields example: errors on every field, then the File uploaded and its id kept', async () => {
+    const uploaded: FormDataEntryValue[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
+      uploaded.push((init?.body as FormData).get('file')!);
+      return Response.json({ id: 'upload-7' });
+    });
+    render(<JoinApp />);
+    await heading('Become a member');
+    press('Continue');
+    await waitFor(() =>
+      expect(alerts()).toEqual(['Some fields need your attention.', 'Choose your country', 'Choose a plan', 'Accept the terms to continue', 'Add a scan of your passport']),
+    );
+    expect(screen.getByRole('group', { name: 'Plan' }).getAttribute('aria-describedby')).toBe(screen.getByText('Choose a plan').id);
+    type('Country', 'NL');
+    fireEvent.click(screen.getByLabelText('Premium'));
+    fireEvent.click(screen.getByLabelText('I accept the terms'));
+    type('Anything we should know?', 'Call after six');
+    const scan = new File(['scan'], 'passport.png', { type: 'image/png' });
+    chooseFiles(screen.getByLabelText('A scan of your passport'), [scan]);
+    press('Continue');
+    await heading('Welcome to the club');
+    expect(uploaded).toEqual([scan]);
   });
 });

@@ -5,16 +5,9 @@ import { z } from 'zod';
 import { action, defineFlow, outcome, startTask, type Task } from '../../src/core/index.ts';
 import { FlowOutlet, StepForm, TaskProvider, WayflowProvider } from '../../src/react/index.ts';
 import { Checkbox, FileField, RadioGroup, Select, TextArea } from '../../src/react/fields/index.ts';
+import { chooseFiles } from '../helpers/choose-files.ts';
 
 afterEach(cleanup);
-
-const implOf = (o: object) => (o as Record<symbol, unknown[]>)[Object.getOwnPropertySymbols(o).find((s) => s.description === 'impl')!]!;
-/** What a person choosing files does (jsdom has no DataTransfer to build a FileList with). */
-function chooseFiles(input: HTMLElement, files: File[]) {
-  const list = implOf((input as HTMLInputElement).files!);
-  list.splice(0, list.length, ...files.map(implOf));
-  fireEvent.change(input);
-}
 
 const application = z.object({
   country: z.enum(['NL', 'BE'], { error: 'Choose your country' }),
