@@ -143,7 +143,7 @@ describe('the examples of docs/react.md', () => {
   it('runs the fields example: errors on every field, then the File uploaded and its id kept', async () => {
     const uploaded: FormDataEntryValue[] = [];
     vi.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
-      uploaded.push((init?.body as FormData).get('file')!);
+      uploaded.push((init?.body as FormData | undefined)?.get('file') ?? 'no file');
       return Response.json({ id: 'upload-7' });
     });
     render(<JoinApp />);
