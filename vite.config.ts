@@ -18,6 +18,8 @@ export default defineConfig({
         automations: resolve(import.meta.dirname, 'src/automations/index.ts'),
         sync: resolve(import.meta.dirname, 'src/sync/index.ts'),
         'react-automations': resolve(import.meta.dirname, 'src/react/automations/index.ts'),
+        'react-save': resolve(import.meta.dirname, 'src/react/save/index.ts'),
+        'react-fields': resolve(import.meta.dirname, 'src/react/fields/index.ts'),
       },
     },
     rollupOptions: {
@@ -28,7 +30,7 @@ export default defineConfig({
     alias: [
       { find: /^wayflow$/, replacement: resolve(import.meta.dirname, 'src/core/index.ts') },
       { find: /^wayflow\/graph$/, replacement: resolve(import.meta.dirname, 'src/core/graph.ts') },
-      { find: /^wayflow\/react\/automations$/, replacement: resolve(import.meta.dirname, 'src/react/automations/index.ts') },
+      { find: /^wayflow\/react\/(automations|save|fields)$/, replacement: resolve(import.meta.dirname, 'src/react/$1/index.ts') },
       { find: /^wayflow\/(persist|react|router|server|automations|sync)$/, replacement: resolve(import.meta.dirname, 'src/$1/index.ts') },
     ],
   },

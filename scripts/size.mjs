@@ -18,13 +18,15 @@ const budgets = [
   { entry: 'src/automations/index.ts', name: 'wayflow/automations', excludeCore: true },
   { entry: 'src/sync/index.ts', name: 'wayflow/sync', limit: 3 * 1024, excludeCore: true },
   { entry: 'src/react/automations/index.ts', name: 'wayflow/react/automations', limit: 3 * 1024, excludeCore: true },
+  { entry: 'src/react/save/index.ts', name: 'wayflow/react/save', limit: 1024, excludeCore: true },
+  { entry: 'src/react/fields/index.ts', name: 'wayflow/react/fields', limit: 3 * 1024, excludeCore: true },
 ];
 
 /** Leaves out imports that cross from one wayflow entry folder into another (they ship as their own entries). */
 const leaveOutOwnEntries = {
   name: 'leave-out-own-entries',
   setup(b) {
-    const folderOf = (path) => path.match(/src\/(core|persist|sync|react\/automations|react)\//)?.[1];
+    const folderOf = (path) => path.match(/src\/(core|persist|sync|react\/automations|react\/save|react\/fields|react)\//)?.[1];
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       const target = folderOf(`${args.resolveDir}/${args.path}`.replace(/\/[^/]+\/\.\.\//g, '/'));
       if (args.kind !== "entry-point" && target && target !== folderOf(args.importer)) return { path: args.path, external: true };

@@ -1,5 +1,6 @@
 import { createBrowserRouter, Link, Outlet, RouterProvider } from 'react-router';
 import { WayflowProvider } from '../../src/react/index.ts';
+import { SaveStatus } from '../../src/react/save/index.ts';
 import { FlowRoutes } from '../../src/router/index.ts';
 import { checkout } from './services.ts';
 import { store } from './store.ts';
@@ -19,6 +20,7 @@ function Layout() {
           <Link to="/tasks">Tasks in progress</Link>
           <Link to="/backoffice">Back office</Link>
         </nav>
+        <SaveStatus />
       </header>
       <main className="page">
         <Outlet />

@@ -26,6 +26,12 @@ export const german: WayflowMessages = {
   badLink: 'Dieser Link funktioniert nicht',
   badLinkText: 'Die Adresse ist unvollständig oder wurde verändert.',
   cannotOpen: 'Dieser Vorgang konnte nicht geöffnet werden',
+  saved: 'Alle Änderungen gespeichert',
+  saving: 'Wird gespeichert…',
+  offline: (waiting) => `Offline (${waiting} ausstehend)`,
+  saveConflict: 'Nicht gespeichert: dies wurde anderswo geändert.',
+  saveFailed: 'Ihre Änderungen konnten nicht gespeichert werden.',
+  fileChosen: (name) => `Sie hatten ${name} gewählt; bitte wählen Sie die Datei erneut.`,
 };
 
 const store = indexedDbStore();

@@ -18,5 +18,7 @@ export { openTask, StorageError } from './open.ts';
 export { refuseExpiredWrites, TaskExpiredError } from './expiry.ts';
 export type { OpenedTask, OpenTaskOptions, ReadyTask } from './open.ts';
 export { indexedDbOfflineStore, memoryOfflineStore, RemoteStoreError, RemoteUnavailableError, remoteStore } from './remote.ts';
+export { saveStateOf } from './save-state.ts';
+export type { SaveState } from './save-state.ts';
 export type { OfflineEntry, OfflineStore, RemoteStatus, RemoteStore, RemoteStoreOptions, SyncConflict, SyncReport } from './remote.ts';
 export type { TasksResponses } from './tasks-protocol.ts';

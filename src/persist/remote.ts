@@ -99,6 +99,14 @@ export interface RemoteStatus {
   reason: string | null;
   /** True while writes made offline wait to be sent. */
   pending: boolean;
+  /** How many writes made on this device wait to be sent (each step moved or draft kept while offline is one). */
+  waiting: number;
+  /** True while a write (`put` or `delete`) is queued or on its way. */
+  saving: boolean;
+  /** How many tasks hold offline writes the server refused (see `conflicts()`); they stay until `resolveConflict`. */
+  conflicts: number;
+  /** The last write that failed (its error's `code` and message, e.g. `version-conflict`); null once a write succeeds. */
+  error: { code: string; message: string } | null;
   /** When `connection` last changed (epoch ms). */
   since: number;
 }
@@ -202,12 +210,13 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   /** The wait a `503` (or 502/504) asked for in `Retry-After`, until unsent writes use it for one early retry. */
   let retryAfterMs: number | null = null;
   let soonTimer: ReturnType<typeof setTimeout> | null = null;
-  let current: RemoteStatus = { connection: 'unknown', reason: null, pending: false, since: Date.now() };
+  let current: RemoteStatus = { connection: 'unknown', reason: null, pending: false, waiting: 0, saving: false, conflicts: 0, error: null, since: Date.now() };
+  let writing = 0;
   const listeners = new Set<(status: RemoteStatus) => void>();
   if (options.onStatus) listeners.add(options.onStatus);
   const report = (change: Partial<RemoteStatus>) => {
     const next = { ...current, ...change };
-    if (next.connection === current.connection && next.reason === current.reason && next.pending === current.pending) return;
+    if ((Object.keys(change) as (keyof RemoteStatus)[]).every((key) => next[key] === current[key])) return;
     current = { ...next, since: next.connection === current.connection ? current.since : Date.now() };
     for (const listener of [...listeners]) {
       try {
@@ -279,6 +288,28 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
     return typeof current === 'number' ? current : null;
   };
 
+  /** Counts the unsent writes and the conflicts on the device, for `status()`. */
+  const recount = async (entries?: OfflineEntry[]) => {
+    let waiting = 0;
+    let conflicts = 0;
+    for (const entry of entries ?? (await offline.all())) {
+      if (entry.pending) waiting += (entry.record ? entry.record.version - entry.base : 1) + (entry.deleteFirst === undefined ? 0 : 1);
+      if (entry.conflict) conflicts++;
+    }
+    report({ waiting, conflicts });
+  };
+
+  /** Runs a write like `exclusive`, telling `status()` while it is queued or on its way, and whether it failed. */
+  const saving = <T>(work: () => Promise<T>): Promise<T> => {
+    report({ saving: ++writing > 0 });
+    const run = exclusive(work);
+    run.then(
+      () => report({ saving: --writing > 0, error: null }),
+      (error: WayflowError | Error) => report({ saving: --writing > 0, error: { code: 'code' in error ? error.code : 'remote-error', message: error.message } }),
+    );
+    return run;
+  };
+
   const setPending = (value: boolean) => {
     hasPending = value;
     const retry = () => void exclusive(pushAll).catch(() => undefined);
@@ -328,6 +359,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
       }
     }
     setPending(report.waiting > 0);
+    await recount();
     return report;
   };
 
@@ -392,8 +424,10 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   /** Sends unsent writes first when there may be some; an unreachable server is not an error here. */
   const flush = async () => {
     if (hasPending === null) {
-      hasPending = (await offline.all()).some((entry) => entry.pending);
+      const entries = await offline.all();
+      hasPending = entries.some((entry) => entry.pending);
       report({ pending: hasPending });
+      await recount(entries);
     }
     if (hasPending) await pushAll();
   };
@@ -425,6 +459,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
       ...(deleteFirst !== undefined ? { deleteFirst } : {}),
     });
     setPending(true);
+    await recount();
   };
 
   const store: RemoteStore = {
@@ -453,7 +488,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
       }),
 
     put: (record, expected) =>
-      exclusive(async () => {
+      saving(async () => {
         assertWritable(record);
         if (record.version !== expected + 1) throw new VersionConflictError(record.id, expected, null);
         await flush();
@@ -472,7 +507,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
       }),
 
     delete: (id, binder) =>
-      exclusive(async () => {
+      saving(async () => {
         requireBinder(binder, `Deleting task ${id}`);
         await flush();
         const entry = await offline.get(id);
@@ -480,6 +515,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
           if (entry && entry.binder !== binder) return;
           await offline.set({ id, binder, record: null, base: entry?.pending ? entry.base : (entry?.record?.version ?? 0), pending: true, conflict: entry?.conflict ?? null });
           setPending(true);
+          await recount();
         };
         if (entry?.pending) return deleteLocally();
         let answer: { status: number; body: unknown };
@@ -552,6 +588,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
           }
         }
         await offline.delete(id);
+        await recount();
       }),
 
     status: () => current,

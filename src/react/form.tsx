@@ -2,10 +2,14 @@ import { type InputHTMLAttributes, type ReactNode, useEffect, useRef } from 'rea
 import { useTask } from './hooks.ts';
 import { useMessages, useStepMessage } from './messages.ts';
 
-/** Reads a form into a plain object: repeated names become arrays, dotted names (`address.city`) nest. */
+/**
+ * Reads a form into a plain object: repeated names become arrays, dotted names (`address.city`) nest,
+ * a chosen file stays a `File` and a file input with none chosen is left out.
+ */
 export function formValues(form: HTMLFormElement): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const [name, value] of new FormData(form)) {
+    if (typeof value !== 'string' && !value.name && !value.size) continue;
     const path = name.split('.');
     let target = values;
     for (const key of path.slice(0, -1)) {
@@ -13,13 +17,17 @@ export function formValues(form: HTMLFormElement): Record<string, unknown> {
       target = target[key] as Record<string, unknown>;
     }
     const last = path.at(-1)!;
-    const text = typeof value === 'string' ? value : value.name;
-    target[last] = last in target ? [target[last], text].flat() : text;
+    target[last] = last in target ? [target[last], value].flat() : value;
   }
   return values;
 }
 
-const valueAt = (value: unknown, name: string): unknown =>
+/** What a draft keeps of the files in `value` (drafts are stored as JSON): each file's `name`, `size` and `type`, not its content. */
+const draftOf = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value, (_, item) => (item instanceof Blob ? { name: (item as File).name, size: item.size, type: item.type } : item)) ?? 'null');
+
+/** The value at a dotted `name` (`address.city`) in a draft or values object. */
+export const valueAt = (value: unknown, name: string): unknown =>
   name.split('.').reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), value);
 
 /**
@@ -100,7 +108,7 @@ export function StepForm({
       onChange={(event) => {
         const form = event.currentTarget;
         clearTimeout(timer.current);
-        timer.current = setTimeout(() => saveDraft(toInput(formValues(form))), draftDelayMs);
+        timer.current = setTimeout(() => saveDraft(draftOf(toInput(formValues(form)))), draftDelayMs);
       }}
     >
       {text && (

@@ -46,6 +46,18 @@ export const defaultMessages = {
   badLinkText: 'The address is incomplete or was changed.',
   /** The problem page of a task that could not be opened for another reason (the store failed, a record this version cannot read). */
   cannotOpen: 'This task could not be opened',
+  /** `SaveStatus`: every change reached the server. */
+  saved: 'All changes saved',
+  /** `SaveStatus`: a change is on its way to the server. */
+  saving: 'Saving…',
+  /** `SaveStatus`: the server is unreachable; `waiting` changes are kept on this device and sent when it is back. */
+  offline: (waiting: number) => `Offline (${waiting} waiting)`,
+  /** `SaveStatus`: changes made elsewhere meanwhile refused some of these. */
+  saveConflict: 'Not saved: this was changed elsewhere.',
+  /** `SaveStatus`: the last change could not be saved. */
+  saveFailed: 'Your changes could not be saved.',
+  /** `FileField`: the file chosen before a reload or a visit back (browsers cannot put it back), by name. */
+  fileChosen: (name: string) => `You chose ${name}; choose it again.`,
 };
 
 /** The strings of `defaultMessages`, by key. */

@@ -47,7 +47,7 @@ describe('the remote store on a page of another origin, in Chromium', () => {
     const server = await api([origin]);
     expect(new URL(server.url).port).not.toBe(new URL(page.url).port);
     const { tab, outcome } = await exercise(server);
-    expect(outcome).toEqual({ status: { connection: 'online', reason: null, pending: false, since: expect.any(Number) }, item: 'pen', version: 2, listed: ['AAAAAAAAAAAAAAAAAAAAAA'] });
+    expect(outcome).toEqual({ status: { connection: 'online', reason: null, pending: false, waiting: 0, saving: false, conflicts: 0, error: null, since: expect.any(Number) }, item: 'pen', version: 2, listed: ['AAAAAAAAAAAAAAAAAAAAAA'] });
     expect(await harness.sql('SELECT version FROM wayflow_tasks')).toEqual([{ version: 2 }]);
     expect(await tab.locator('#status').getAttribute('data-connection')).toBe('online');
     // The cookie the server set is sent back: the two writes and the reads were one session.

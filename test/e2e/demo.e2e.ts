@@ -194,6 +194,25 @@ describe('the demo checkout, driven like a person would', () => {
     expect(await page.locator('main').textContent()).toContain('€87.00');
   });
 
+  it('says when changes wait on the device while the server is unreachable, and when they reach it', async () => {
+    const own = await browser.newContext();
+    const page = await own.newPage();
+    await page.goto(`${server.url}/checkout`);
+    await heading(page, 'Do you want to buy this?');
+    const saveStatus = page.getByRole('status').filter({ hasText: /saved|Offline|Saving/ });
+    await expect.poll(() => saveStatus.textContent()).toBe('All changes saved');
+    expect(await saveStatus.getAttribute('aria-live')).toBe('polite');
+    await own.setOffline(true);
+    await page.getByLabel('Quantity').fill('2');
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await heading(page, 'Tell us who you are');
+    await expect.poll(() => saveStatus.textContent()).toMatch(/^Offline \(\d+ waiting\)$/);
+    // Back online, the browser's online event sends the waiting changes.
+    await own.setOffline(false);
+    await expect.poll(() => saveStatus.textContent(), { timeout: 15_000 }).toBe('All changes saved');
+    await own.close();
+  });
+
   it('lists the tasks in progress in this browser, resumes one and discards another', async () => {
     const own = await browser.newContext();
     const page = await own.newPage();

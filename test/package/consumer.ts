@@ -7,6 +7,8 @@ import { FlowRoutes } from 'wayflow/router';
 import { defineAutomation } from 'wayflow/automations';
 import { automationClient, awaitAutomation, SyncError } from 'wayflow/sync';
 import { AutomationTaskList, useAutomationStatus } from 'wayflow/react/automations';
+import { Checkbox, FileField, RadioGroup, Select, TextArea } from 'wayflow/react/fields';
+import { SaveStatus, useSaveState } from 'wayflow/react/save';
 
 const flow = defineFlow({ id: 'f', title: 'F', children: [action({ id: 'a', title: 'A', submit: () => outcome.complete({ done: true }) })] });
 const task = await startTask(flow, { store: memoryStore() });
@@ -15,4 +17,4 @@ const text: string = toMermaid(flow);
 const total: number = progressOf(flow, state).total;
 const edges: number = flowGraph(flow).edges.length;
 const error: string = new WayflowError('x', 'y').code;
-export const used = [text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus];
+export const used = [text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus, Checkbox, FileField, RadioGroup, Select, TextArea, SaveStatus, useSaveState];

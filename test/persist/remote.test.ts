@@ -52,12 +52,16 @@ describe('remoteStore offline', () => {
     await store.put(record(3, 'ink'), 2);
     expect(await store.get(ID, 'binder-a', NOW)).toEqual(record(3, 'ink'));
     expect((await store.list('binder-a', NOW)).map((s) => s.id)).toEqual([ID]);
+    expect(store.status()).toMatchObject({ waiting: 2, error: null });
     await expect(store.put(record(3, 'stale'), 2)).rejects.toMatchObject({ code: 'version-conflict', actual: 3 });
+    expect(store.status()).toMatchObject({ waiting: 2, saving: false, error: { code: 'version-conflict' } });
     expect(await harness.sql('SELECT version FROM wayflow_tasks')).toEqual([{ version: 1 }]);
     network.down = false;
     expect(await store.get(ID, 'binder-a', NOW)).toEqual(record(3, 'ink'));
     expect(await harness.sql('SELECT version FROM wayflow_tasks')).toEqual([{ version: 3 }]);
+    expect(store.status()).toMatchObject({ waiting: 0, error: { code: 'version-conflict' } });
     await store.put(record(4, 'paper'), 3);
+    expect(store.status()).toMatchObject({ waiting: 0, error: null });
     expect(await store.sync()).toEqual({ pushed: 0, conflicts: [], waiting: 0 });
   });
 
@@ -92,15 +96,22 @@ describe('remoteStore offline', () => {
     await store.sync();
     expect(store.status()).toMatchObject({ connection: 'online', reason: null, pending: false });
     unsubscribe();
-    expect(seen.map((s) => [s.connection, s.reason, s.pending])).toEqual([
-      ['online', null, false],
-      ['offline', 'fetch failed', false],
-      ['offline', 'fetch failed', true],
-      ['offline', 'HTTP 502', true],
-      ['online', null, true],
-      ['online', null, false],
+    // Each write is reported while it runs (saving), and how many writes wait once one is kept on the device.
+    expect(seen.map((s) => [s.connection, s.reason, s.pending, s.waiting, s.saving])).toEqual([
+      ['unknown', null, false, 0, true],
+      ['online', null, false, 0, true],
+      ['online', null, false, 0, false],
+      ['online', null, false, 0, true],
+      ['offline', 'fetch failed', false, 0, true],
+      ['offline', 'fetch failed', true, 0, true],
+      ['offline', 'fetch failed', true, 1, true],
+      ['offline', 'fetch failed', true, 1, false],
+      ['offline', 'HTTP 502', true, 1, false],
+      ['online', null, true, 1, false],
+      ['online', null, false, 1, false],
+      ['online', null, false, 0, false],
     ]);
-    expect(later.map((s) => s.connection)).toEqual(['offline', 'online', 'online']);
+    expect(later.map((s) => s.connection)).toEqual(['offline', 'online', 'online', 'online']);
     store.close();
   });
 
@@ -134,9 +145,11 @@ describe('remoteStore offline', () => {
     expect(report.conflicts).toEqual([{ id: ID, binder: 'binder-a', local: record(2, 'offline edit'), remoteVersion: 2 }]);
     expect(conflicts).toEqual(report.conflicts);
     expect(await laptop.conflicts()).toEqual(report.conflicts);
+    expect(laptop.status()).toMatchObject({ connection: 'online', conflicts: 1, waiting: 0 });
     expect((await laptop.get(ID, 'binder-a', NOW))!.data).toEqual({ item: 'phone edit' });
     await laptop.resolveConflict(ID, 'local');
     expect(await laptop.conflicts()).toEqual([]);
+    expect(laptop.status()).toMatchObject({ conflicts: 0 });
     const resolved = await phone.get(ID, 'binder-a', NOW);
     expect(resolved).toMatchObject({ version: 3, data: { item: 'offline edit' } });
   });

@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { german, GermanApp } from '../../docs/examples/react-messages.tsx';
+import { JoinApp } from '../../docs/examples/react-fields.tsx';
 import { RoutedApp } from '../../docs/examples/react-routes.tsx';
+import { Layout, store as remote } from '../../docs/examples/react-save.tsx';
 import { App, openAccount, views } from '../../docs/examples/react-views.tsx';
 import { defaultMessages, FlowView } from '../../src/react/index.ts';
+import { chooseFiles } from '../helpers/choose-files.ts';
+import { fakeTasksServer } from '../helpers/fake-tasks-server.ts';
 
 const guide = readFileSync(join(import.meta.dirname, '../../docs/react.md'), 'utf8');
 
@@ -117,5 +121,46 @@ describe('the examples of docs/react.md', () => {
     expect(rows.get('announce')).toBe(defaultMessages.announce(1, 3, 'About you'));
     expect(rows.get('done')).toBe(defaultMessages.done('Open an account'));
     expect(rows.get('stopped')).toBe(defaultMessages.stopped('Open an account'));
+    expect(rows.get('offline')).toBe(defaultMessages.offline(2));
+    expect(rows.get('fileChosen')).toBe(defaultMessages.fileChosen('report.pdf'));
+  });
+
+  it('runs the save state layout: offline with the changes waiting, sent on request, saved', async () => {
+    const server = fakeTasksServer();
+    vi.spyOn(globalThis, 'fetch').mockImplementation(server.fetch);
+    server.network.down = true;
+    render(<Layout page={<FlowView flow={openAccount} views={views} />} />);
+    await heading('About you');
+    expect((await screen.findByText('Offline (1 waiting)')).getAttribute('role')).toBe('status');
+    server.network.down = false;
+    press('Send 1 now');
+    await screen.findByText('All changes saved');
+    expect(screen.queryByRole('button', { name: /^Send/ })).toBeNull();
+    expect([...server.tasks.values()].map((task) => [task.flowId, task.version])).toEqual([['open-account', 1]]);
+    remote.close();
+  });
+
+  it('runs the fields example: errors on every field, then the File uploaded and its id kept', async () => {
+    const uploaded: FormDataEntryValue[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (_url, init) => {
+      uploaded.push((init?.body as FormData | undefined)?.get('file') ?? 'no file');
+      return Response.json({ id: 'upload-7' });
+    });
+    render(<JoinApp />);
+    await heading('Become a member');
+    press('Continue');
+    await waitFor(() =>
+      expect(alerts()).toEqual(['Some fields need your attention.', 'Choose your country', 'Choose a plan', 'Accept the terms to continue', 'Add a scan of your passport']),
+    );
+    expect(screen.getByRole('group', { name: 'Plan' }).getAttribute('aria-describedby')).toBe(screen.getByText('Choose a plan').id);
+    type('Country', 'NL');
+    fireEvent.click(screen.getByLabelText('Premium'));
+    fireEvent.click(screen.getByLabelText('I accept the terms'));
+    type('Anything we should know?', 'Call after six');
+    const scan = new File(['scan'], 'passport.png', { type: 'image/png' });
+    chooseFiles(screen.getByLabelText('A scan of your passport'), [scan]);
+    press('Continue');
+    await heading('Welcome to the club');
+    expect(uploaded).toEqual([scan]);
   });
 });

@@ -1,0 +1,1 @@
+export { SaveStatus, useSaveState } from './save-status.tsx';
