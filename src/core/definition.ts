@@ -22,10 +22,19 @@ export interface SubmitContext<Target extends string = string> {
 // biome-ignore lint/suspicious/noConfusingVoidType: lets a submit without a return statement type-check
 export type SubmitResult<Target extends string> = Outcome<Target> | undefined | void;
 
+/**
+ * Types only, never set at runtime: what a node tells the type system about the task data it
+ * writes and the step ids it holds (itself and its descendants), read by `FlowData` and `StepId`.
+ */
+export interface NodeTypes<Data, Steps extends string> {
+  readonly data: Data;
+  readonly steps: Steps;
+}
+
 /** One reusable step: a form (or, with `auto`, a step that runs without input). */
-export interface Action<Input = unknown, Target extends string = string> {
+export interface Action<Input = unknown, Target extends string = string, Id extends string = string, Data = unknown, Steps extends string = string> {
   readonly kind: 'action';
-  readonly id: string;
+  readonly id: Id;
   readonly title: string;
   /** URL path segment of this step; defaults to the id. */
   readonly path?: string;
@@ -51,21 +60,25 @@ export interface Action<Input = unknown, Target extends string = string> {
   returnFromChildren?(data: TaskData, ctx: SubmitContext<Target>): SubmitResult<Target> | Promise<SubmitResult<Target>>;
   /** Free-form hints for views (a description, labels, anything the UI wants). */
   readonly meta?: Record<string, unknown>;
+  /** Types only (see `NodeTypes`). */
+  readonly '~types'?: NodeTypes<Data, Steps>;
 }
 
 /** How a scaffold moves between its children: declaration order, named targets, or the user's pick. */
 export type TransitionPolicy = 'linear' | 'explicit' | 'choice';
 
 /** Groups actions and scaffolds; its `transitions` policy decides where a completed child leads. */
-export interface Scaffold {
+export interface Scaffold<Id extends string = string, Data = unknown, Steps extends string = string> {
   readonly kind: 'scaffold';
-  readonly id: string;
+  readonly id: Id;
   readonly title: string;
   readonly path?: string;
   readonly transitions: TransitionPolicy;
   readonly children: readonly FlowNode[];
   readonly preconditions?: readonly Precondition[];
   readonly meta?: Record<string, unknown>;
+  /** Types only (see `NodeTypes`). */
+  readonly '~types'?: NodeTypes<Data, Steps>;
 }
 
 /** An action of any input type, as it sits in a flow tree. */
@@ -76,7 +89,7 @@ export type AnyAction = Action<any, string>;
 export type FlowNode = AnyAction | Scaffold;
 
 /** A whole flow: the root scaffold plus identity and limits. */
-export interface Flow extends Scaffold {
+export interface Flow<Id extends string = string, Data = unknown, Steps extends string = string> extends Scaffold<Id, Data, Steps> {
   readonly version: number;
   /** Automatic steps allowed in a row for one step without user input (default 10). */
   readonly maxHotLoop?: number;
@@ -84,36 +97,72 @@ export interface Flow extends Scaffold {
   readonly idleTimeoutMs?: number;
 }
 
-type ActionInit<S, T extends string> = Omit<Action<InferOutput<S>, T>, 'kind' | 'schema' | 'targets'> & {
+/** The data a task of flow `F` holds: each form action's parsed input under its id, each choice scaffold's pick under its id, and whatever `submit` outcomes merged in (as `unknown`). */
+export type FlowData<F> = (F extends { readonly '~types'?: NodeTypes<infer D, string> } ? D : unknown) & TaskData;
+
+/** The step ids (actions and scaffolds) of flow `F`; `string` for a flow whose type is not known. */
+export type StepId<F> = F extends { readonly '~types'?: NodeTypes<unknown, infer S> } ? S : string;
+
+/** The data the nodes of `C` write, merged into one object type. */
+type ChildData<C extends readonly FlowNode[]> =
+  (C[number] extends infer N ? (N extends { readonly '~types'?: NodeTypes<infer D, string> } ? (k: D) => void : never) : never) extends (k: infer M) => void ? M : never;
+
+/** The step ids held by the nodes of `C`. */
+type ChildSteps<C extends readonly FlowNode[]> = NonNullable<C[number]['~types']>['steps'];
+
+/** What a `choice` scaffold stores: the id of the child picked, under its own id. */
+type Choice<Id extends string, C extends readonly FlowNode[], P> = P extends 'choice' ? (string extends Id ? unknown : { [K in Id]?: C[number]['id'] }) : unknown;
+
+/** How `submit` is declared. */
+type SubmitFn<Input, Target extends string> = (data: TaskData, input: Input, ctx: SubmitContext<Target>) => SubmitResult<Target> | Promise<SubmitResult<Target>>;
+
+type ActionInit<Id extends string, S, T extends string, C> = Omit<Action<InferOutput<S>, T>, 'kind' | 'id' | 'schema' | 'targets' | 'children' | 'submit' | '~types'> & {
+  id: Id;
   schema?: S;
   targets?: readonly T[];
+  children?: C;
 };
 
+/** What an action without `submit` stores: its parsed input under its id, when it has a schema. */
+type Stored<Id extends string, S> = [S] extends [undefined] ? unknown : string extends Id ? unknown : { [K in Id]?: InferOutput<S> };
+
 /**
- * Declares an action. The input type is inferred from `schema`, the target names from `targets`.
+ * Declares an action. The input type is inferred from `schema`, the target names from `targets`,
+ * and what it stores in the task data from both (see `FlowData`).
  * @example
  * const email = action({ id: 'email', title: 'Your email', schema: z.object({ email: z.email() }) });
  */
-export function action<S extends StandardSchemaV1 | undefined = undefined, T extends string = never>(
-  init: ActionInit<S, T>,
-): Action<InferOutput<S>, T> {
-  return { kind: 'action', ...init } as Action<InferOutput<S>, T>;
+export function action<const Id extends string, S extends StandardSchemaV1 | undefined = undefined, T extends string = never, const C extends readonly FlowNode[] = readonly []>(
+  init: ActionInit<Id, S, T, C> & { submit?: undefined },
+): Action<InferOutput<S>, T, Id, Stored<Id, S> & ChildData<C>, Id | ChildSteps<C>>;
+export function action<const Id extends string, S extends StandardSchemaV1 | undefined = undefined, T extends string = never, const C extends readonly FlowNode[] = readonly []>(
+  init: ActionInit<Id, S, T, C> & { submit?: SubmitFn<InferOutput<S>, T> },
+): Action<InferOutput<S>, T, Id, ChildData<C>, Id | ChildSteps<C>>;
+export function action(init: object): AnyAction {
+  return { kind: 'action', ...init } as AnyAction;
 }
+
+type ScaffoldInit<Id extends string, C, P> = Omit<Scaffold, 'kind' | 'id' | 'transitions' | 'children' | '~types'> & { id: Id; children: C; transitions?: P };
 
 /**
  * Declares a scaffold. Linear by default.
  * @example
  * const identify = scaffold({ id: 'identify', title: 'Tell us who you are', transitions: 'choice', children: [login, register] });
  */
-export function scaffold(init: Omit<Scaffold, 'kind' | 'transitions'> & { transitions?: TransitionPolicy }): Scaffold {
-  return { kind: 'scaffold', transitions: 'linear', ...init };
+export function scaffold<const Id extends string, const C extends readonly FlowNode[], P extends TransitionPolicy = 'linear'>(
+  init: ScaffoldInit<Id, C, P>,
+): Scaffold<Id, ChildData<C> & Choice<Id, C, P>, Id | ChildSteps<C>> {
+  return { kind: 'scaffold', transitions: 'linear', ...init } as never;
 }
 
 /**
- * Declares a flow: the root scaffold with an id and a version.
+ * Declares a flow: the root scaffold with an id and a version. Its type carries the step ids
+ * and the shape of the task data (see `FlowData`, `StepId`).
  * @example
  * const signup = defineFlow({ id: 'signup', version: 1, title: 'Sign up', children: [email, password] });
  */
-export function defineFlow(init: Omit<Flow, 'kind' | 'transitions' | 'version'> & { transitions?: TransitionPolicy; version?: number }): Flow {
-  return { kind: 'scaffold', transitions: 'linear', version: 1, ...init };
+export function defineFlow<const Id extends string, const C extends readonly FlowNode[], P extends TransitionPolicy = 'linear'>(
+  init: Omit<Flow, 'kind' | 'id' | 'transitions' | 'version' | 'children' | '~types'> & { id: Id; children: C; transitions?: P; version?: number },
+): Flow<Id, ChildData<C> & Choice<Id, C, P>, ChildSteps<C>> {
+  return { kind: 'scaffold', transitions: 'linear', version: 1, ...init } as never;
 }
