@@ -307,7 +307,8 @@ export class Task<F extends Flow = Flow> {
         const message = `Choose one of: ${step.options.map((o) => o.id).join(', ')}`;
         return this.#settleFeedback({ choice: [message] }, message, undefined, input);
       }
-      moving = outcome.goTo(String(choice)) as MovingOutcome;
+      // The pick is kept in the data under the choice's id, so later steps (and views) can read it.
+      moving = outcome.goTo(choice as string, { [step.id]: choice }) as MovingOutcome;
     } else {
       const action = this.#compiled.model.nodes.get(step.id)!.node as Action<unknown, string>;
       let value = input;
