@@ -15,7 +15,7 @@ export interface SubmitContext<Target extends string = string> {
   idempotencyKey: string;
   user: User | null;
   /** Typed `outcome.goTo` restricted to this action's declared targets. */
-  goTo(to: Target, data?: Record<string, unknown>): Outcome<Target>;
+  goTo<D extends Record<string, unknown> = never>(to: Target, data?: D): Outcome<Target, D>;
 }
 
 /** What an action's `submit` may return: an outcome, or nothing for `complete`. */
@@ -103,18 +103,23 @@ export type FlowData<F> = (F extends { readonly '~types'?: NodeTypes<infer D, st
 /** The step ids (actions and scaffolds) of flow `F`; `string` for a flow whose type is not known. */
 export type StepId<F> = F extends { readonly '~types'?: NodeTypes<unknown, infer S> } ? S : string;
 
-/** The data the nodes of `C` write, merged into one object type. */
-type ChildData<C extends readonly FlowNode[]> =
-  (C[number] extends infer N ? (N extends { readonly '~types'?: NodeTypes<infer D, string> } ? (k: D) => void : never) : never) extends (k: infer M) => void ? M : never;
+/** What node `N` writes into the task data (never when that is not known). */
+type DataOf<N> = N extends { readonly '~types'?: NodeTypes<infer D, string> } ? (unknown extends D ? never : D) : never;
+
+/** The keys of any member of `U`. */
+type KeysOf<U> = U extends unknown ? keyof U : never;
+
+/** Merges the object types of `U` into one: every key optional, holding what any member holds there. */
+type Merge<U> = [U] extends [never] ? unknown : { [K in KeysOf<U>]?: U extends unknown ? (K extends keyof U ? Exclude<U[K], undefined> : never) : never };
 
 /** The step ids held by the nodes of `C`. */
 type ChildSteps<C extends readonly FlowNode[]> = NonNullable<C[number]['~types']>['steps'];
 
 /** What a `choice` scaffold stores: the id of the child picked, under its own id. */
-type Choice<Id extends string, C extends readonly FlowNode[], P> = P extends 'choice' ? (string extends Id ? unknown : { [K in Id]?: C[number]['id'] }) : unknown;
+type Choice<Id extends string, C extends readonly FlowNode[], P> = P extends 'choice' ? (string extends Id ? never : { [K in Id]: C[number]['id'] }) : never;
 
-/** How `submit` is declared. */
-type SubmitFn<Input, Target extends string> = (data: TaskData, input: Input, ctx: SubmitContext<Target>) => SubmitResult<Target> | Promise<SubmitResult<Target>>;
+/** The data patches the outcomes `R` of a `submit` carry; a patch typed only as `Record<string, unknown>` says nothing. */
+type Writes<R> = R extends { data?: infer D } ? (D extends Record<string, unknown> ? (string extends keyof D ? never : D) : never) : never;
 
 type ActionInit<Id extends string, S, T extends string, C> = Omit<Action<InferOutput<S>, T>, 'kind' | 'id' | 'schema' | 'targets' | 'children' | 'submit' | '~types'> & {
   id: Id;
@@ -124,7 +129,7 @@ type ActionInit<Id extends string, S, T extends string, C> = Omit<Action<InferOu
 };
 
 /** What an action without `submit` stores: its parsed input under its id, when it has a schema. */
-type Stored<Id extends string, S> = [S] extends [undefined] ? unknown : string extends Id ? unknown : { [K in Id]?: InferOutput<S> };
+type Stored<Id extends string, S> = [S] extends [undefined] ? never : string extends Id ? never : { [K in Id]: InferOutput<S> };
 
 /**
  * Declares an action. The input type is inferred from `schema`, the target names from `targets`,
@@ -134,10 +139,16 @@ type Stored<Id extends string, S> = [S] extends [undefined] ? unknown : string e
  */
 export function action<const Id extends string, S extends StandardSchemaV1 | undefined = undefined, T extends string = never, const C extends readonly FlowNode[] = readonly []>(
   init: ActionInit<Id, S, T, C> & { submit?: undefined },
-): Action<InferOutput<S>, T, Id, Stored<Id, S> & ChildData<C>, Id | ChildSteps<C>>;
-export function action<const Id extends string, S extends StandardSchemaV1 | undefined = undefined, T extends string = never, const C extends readonly FlowNode[] = readonly []>(
-  init: ActionInit<Id, S, T, C> & { submit?: SubmitFn<InferOutput<S>, T> },
-): Action<InferOutput<S>, T, Id, ChildData<C>, Id | ChildSteps<C>>;
+): Action<InferOutput<S>, T, Id, Merge<Stored<Id, S> | DataOf<C[number]>>, Id | ChildSteps<C>>;
+export function action<
+  const Id extends string,
+  S extends StandardSchemaV1 | undefined = undefined,
+  T extends string = never,
+  const C extends readonly FlowNode[] = readonly [],
+  R extends SubmitResult<string> = undefined,
+>(
+  init: ActionInit<Id, S, T, C> & { submit?: (data: TaskData, input: InferOutput<S>, ctx: SubmitContext<T>) => R | Promise<R> },
+): Action<InferOutput<S>, T, Id, Merge<Writes<R> | DataOf<C[number]>>, Id | ChildSteps<C>>;
 export function action(init: object): AnyAction {
   return { kind: 'action', ...init } as AnyAction;
 }
@@ -151,7 +162,7 @@ type ScaffoldInit<Id extends string, C, P> = Omit<Scaffold, 'kind' | 'id' | 'tra
  */
 export function scaffold<const Id extends string, const C extends readonly FlowNode[], P extends TransitionPolicy = 'linear'>(
   init: ScaffoldInit<Id, C, P>,
-): Scaffold<Id, ChildData<C> & Choice<Id, C, P>, Id | ChildSteps<C>> {
+): Scaffold<Id, Merge<DataOf<C[number]> | Choice<Id, C, P>>, Id | ChildSteps<C>> {
   return { kind: 'scaffold', transitions: 'linear', ...init } as never;
 }
 
@@ -163,6 +174,6 @@ export function scaffold<const Id extends string, const C extends readonly FlowN
  */
 export function defineFlow<const Id extends string, const C extends readonly FlowNode[], P extends TransitionPolicy = 'linear'>(
   init: Omit<Flow, 'kind' | 'id' | 'transitions' | 'version' | 'children' | '~types'> & { id: Id; children: C; transitions?: P; version?: number },
-): Flow<Id, ChildData<C> & Choice<Id, C, P>, ChildSteps<C>> {
+): Flow<Id, Merge<DataOf<C[number]> | Choice<Id, C, P>>, ChildSteps<C>> {
   return { kind: 'scaffold', transitions: 'linear', version: 1, ...init } as never;
 }

@@ -31,10 +31,28 @@ describe('types inferred from a flow definition', () => {
     expectTypeOf<Data['plan']>().toEqualTypeOf<'free' | 'pro' | undefined>();
   });
 
-  it('leaves what a submit writes (and what an action with a submit stores) unknown', () => {
-    expectTypeOf<Data['price']>().toEqualTypeOf<unknown>();
+  it('types what the outcomes of a submit merge in; an action with a submit stores nothing by itself', () => {
+    expectTypeOf<Data['price']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<Data['pro']>().toEqualTypeOf<unknown>();
     expectTypeOf<Data>().toExtend<TaskData>();
+  });
+
+  it('gives a key written by several outcomes or actions any of their types, and an untyped patch nothing', () => {
+    const quote = action({
+      id: 'quote',
+      title: 'Quote',
+      schema: z.object({ amount: z.number() }),
+      targets: ['manual'],
+      submit: (_data, { amount }, ctx) => (amount > 100 ? ctx.goTo('manual', { total: String(amount) }) : outcome.complete({ total: amount, fast: true })),
+    });
+    const manual = action({ id: 'manual', title: 'Manual', submit: () => outcome.complete({ total: 0n }) });
+    const patch: Record<string, unknown> = { anything: 1 };
+    const loose = action({ id: 'loose', title: 'Loose', submit: () => outcome.complete(patch) });
+    const quoting = defineFlow({ id: 'quoting', title: 'Quoting', transitions: 'explicit', children: [quote, manual, loose] });
+    type Q = FlowData<typeof quoting>;
+    expectTypeOf<Q['total']>().toEqualTypeOf<string | number | bigint | undefined>();
+    expectTypeOf<Q['fast']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<Q['anything']>().toEqualTypeOf<unknown>();
   });
 
   it('lists every action and scaffold of the flow as a step id', () => {
