@@ -22,7 +22,7 @@ await task.submit({ email: 'ada@example.com' });
 await task.submit({ choice: 'pro' });
 await task.submit({ seats: '3' });
 // Typed by the flow, no casts: data.email is { email: string } | undefined, data.plan is the
-// choice made ('free' | 'pro' | undefined), data.price (written by submit) is unknown.
+// choice made ('free' | 'pro' | undefined), data.price (written by pro's submit) is number | undefined.
 const { data } = task.state;
 console.log(task.state.step?.id, data.email?.email, data.plan, data.price); // "review" "ada@example.com" "pro" 30
 
