@@ -21,7 +21,7 @@ export class FolderInUseError extends WayflowError {
     const who =
       why === 'this-process'
         ? 'this very process (it is open already)'
-        : `process ${holder.pid}${why === 'other-host' ? ` on host "${holder.host}"` : ''}, running since ${new Date(holder.since).toISOString()}`;
+        : `process ${holder.pid}${why === 'other-host' ? ` on host "${holder.host}"` : ''}, running since ${sinceText(holder.since)}`;
     const cure =
       why === 'alive'
         ? `Stop that process, or give this one another folder (--data); if process ${holder.pid} is not a wayflow process, delete ${lockFile}. One PGlite data folder serves one process; to run several, use PostgreSQL (DATABASE_URL).`
@@ -171,4 +171,10 @@ export async function lockFolder(dir: string): Promise<FolderLock> {
       return released;
     },
   };
+}
+
+/** When the holder started, readable even if the lock file held a damaged time. */
+function sinceText(since: unknown): string {
+  const at = new Date(typeof since === 'number' || typeof since === 'string' ? since : Number.NaN);
+  return Number.isNaN(at.getTime()) ? `an unknown time (${String(since)})` : at.toISOString();
 }

@@ -66,7 +66,7 @@ describe('what the user is told when something fails', () => {
     await waitFor(() => expect(alerts()).toEqual([defaultMessages.failed]));
     expect(perceived()).not.toMatch(/payments table|Flow "account"|task [\w-]{22}|retry the submit/);
     expect(task.state.error?.code).toBe('action-failed');
-    expect(task.state.error?.message).toMatch(/Flow "account", task .*: submit of step "pay" failed \(payments table is locked\)/);
+    expect(task.state.error?.message).toMatch(/Flow "account", task .*: step "pay" failed \(payments table is locked\)/);
     expect(logged).toHaveBeenCalledTimes(1);
     expect(logged).toHaveBeenCalledWith(task.state.error);
   });

@@ -53,6 +53,20 @@ describe('one process per PGlite data folder', () => {
     }
   });
 
+  it('refuses a live holder whose lock file holds a damaged start time, still naming the holder', async () => {
+    const data = join(dir, 'damaged-time');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      await mkdir(data);
+      await writeFile(join(data, 'wayflow.lock'), JSON.stringify({ pid: other.pid, host: hostname(), since: 1e300 }));
+      const refused = await lockFolder(data).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(FolderInUseError);
+      expect((refused as Error).message).toMatch(`in use by process ${other.pid}, running since an unknown time (1e+300)`);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
   it('takes over the lock of a process that died, and releases its own on close', async () => {
     const data = join(dir, 'stale');
     await mkdir(data);
