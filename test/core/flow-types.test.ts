@@ -4,36 +4,37 @@ import { action, defineFlow, type Flow, type FlowData, outcome, restoreTask, sca
 import { memoryLocation, memoryStore, openTask } from '../../src/persist/index.ts';
 
 // Types are checked by `npm run typecheck`; the runtime assertions show the types say what the task holds.
-const email = action({ id: 'email', title: 'Your email', schema: z.object({ email: z.email() }) });
-const free = action({ id: 'free', title: 'Free plan' });
-const pro = action({
-  id: 'pro',
-  title: 'Pro plan',
-  schema: z.object({ seats: z.coerce.number().int().min(1) }),
-  submit: (_data, { seats }) => outcome.complete({ price: seats * 10 }),
+const details = action({ id: 'details', title: 'About you', schema: z.object({ name: z.string().min(1), age: z.coerce.number().int() }) });
+const business = action({
+  id: 'business',
+  title: 'Business',
+  schema: z.object({ vat: z.string().min(1) }),
+  submit: (_data, { vat }) => outcome.complete({ fee: vat.length }),
 });
-const plan = scaffold({ id: 'plan', title: 'Pick a plan', transitions: 'choice', children: [free, pro] });
+const kind = scaffold({ id: 'kind', title: 'What kind of account?', transitions: 'choice', children: [action({ id: 'personal', title: 'Personal' }), business] });
 const company = action({ id: 'company', title: 'Your company', schema: z.object({ name: z.string().min(1) }) });
-const business = action({ id: 'business', title: 'Business', children: [company], submit: () => outcome.enter() });
-const extra = scaffold({ id: 'extra', title: 'Extra', children: [business] });
-const review = action({ id: 'review', title: 'Review' });
-const signup = defineFlow({ id: 'signup', title: 'Sign up', children: [email, plan, extra, review] });
+const checks = action({ id: 'checks', title: 'Checks', children: [company], submit: () => outcome.enter() });
+const account = defineFlow({
+  id: 'account',
+  title: 'Open an account',
+  children: [details, kind, scaffold({ id: 'extra', title: 'Extra', children: [checks] }), action({ id: 'review', title: 'Review' })],
+});
 
-type Data = FlowData<typeof signup>;
+type Data = FlowData<typeof account>;
 
 describe('types inferred from a flow definition', () => {
   it('types a form action’s parsed input under its id, nested steps included', () => {
-    expectTypeOf<Data['email']>().toEqualTypeOf<{ email: string } | undefined>();
+    expectTypeOf<Data['details']>().toEqualTypeOf<{ name: string; age: number } | undefined>();
     expectTypeOf<Data['company']>().toEqualTypeOf<{ name: string } | undefined>();
   });
 
   it('types the option picked in a choice under the choice id', () => {
-    expectTypeOf<Data['plan']>().toEqualTypeOf<'free' | 'pro' | undefined>();
+    expectTypeOf<Data['kind']>().toEqualTypeOf<'personal' | 'business' | undefined>();
   });
 
   it('types what the outcomes of a submit merge in; an action with a submit stores nothing by itself', () => {
-    expectTypeOf<Data['price']>().toEqualTypeOf<number | undefined>();
-    expectTypeOf<Data['pro']>().toEqualTypeOf<unknown>();
+    expectTypeOf<Data['fee']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Data['business']>().toEqualTypeOf<unknown>();
     expectTypeOf<Data>().toExtend<TaskData>();
   });
 
@@ -56,7 +57,7 @@ describe('types inferred from a flow definition', () => {
   });
 
   it('lists every action and scaffold of the flow as a step id', () => {
-    expectTypeOf<StepId<typeof signup>>().toEqualTypeOf<'email' | 'plan' | 'free' | 'pro' | 'extra' | 'business' | 'company' | 'review'>();
+    expectTypeOf<StepId<typeof account>>().toEqualTypeOf<'details' | 'kind' | 'personal' | 'business' | 'extra' | 'checks' | 'company' | 'review'>();
   });
 
   it('falls back to plain data and string ids for a flow whose type is not known', () => {
@@ -66,36 +67,37 @@ describe('types inferred from a flow definition', () => {
 
   it('types task.state.data of startTask and restoreTask, and refuses a misspelt step id', async () => {
     const store = memoryStore();
-    const task = await startTask(signup, { store, data: { email: { email: 'ada@example.com' } } });
-    await task.submit({ email: 'ada@example.com' });
-    await task.submit({ choice: 'pro' });
-    await task.submit({ seats: '3' });
+    const task = await startTask(account, { store, data: { details: { name: 'Ada', age: 35 } } });
+    await task.submit({ name: 'Ada', age: '36' });
+    await task.submit({ choice: 'business' });
+    await task.submit({ vat: 'DE123' });
     const { data } = task.state;
-    expectTypeOf(data.email).toEqualTypeOf<{ email: string } | undefined>();
-    expect(data.email?.email).toBe('ada@example.com');
-    expectTypeOf(data.plan).toEqualTypeOf<'free' | 'pro' | undefined>();
-    expect(data.plan).toBe('pro');
-    expect(data.price).toBe(30);
-    expectTypeOf(task.goTo).parameter(0).toEqualTypeOf<StepId<typeof signup>>();
+    expectTypeOf(data.details).toEqualTypeOf<{ name: string; age: number } | undefined>();
+    expect(data.details?.age).toBe(36);
+    expectTypeOf(data.kind).toEqualTypeOf<'personal' | 'business' | undefined>();
+    expect(data.kind).toBe('business');
+    expectTypeOf(data.fee).toEqualTypeOf<number | undefined>();
+    expect(data.fee).toBe(5);
+    expectTypeOf(task.goTo).parameter(0).toEqualTypeOf<StepId<typeof account>>();
     // @ts-expect-error a misspelt step id
-    const misspelt = () => task.goTo('emial');
+    const misspelt = () => task.goTo('detials');
     expect(misspelt).toBeTypeOf('function');
-    const restored = await restoreTask(signup, task.toRecord(), { store });
+    const restored = await restoreTask(account, task.toRecord(), { store });
     expectTypeOf(restored.state.data).toEqualTypeOf<Data>();
-    expect(restored.state.data.plan).toBe('pro');
+    expect(restored.state.data.kind).toBe('business');
   });
 
   it('refuses initial data of the wrong shape', async () => {
-    // @ts-expect-error `email` holds the email step's parsed input
-    const wrong = () => startTask(signup, { data: { email: 'ada@example.com' } });
+    // @ts-expect-error `details` holds the details step's parsed input
+    const wrong = () => startTask(account, { data: { details: 'Ada' } });
     expect(wrong).toBeTypeOf('function');
   });
 
   it('types the task of openTask', async () => {
-    const opened = await openTask(signup, { store: memoryStore(), location: memoryLocation('https://shop.test/signup'), tabs: false });
+    const opened = await openTask(account, { store: memoryStore(), location: memoryLocation('https://bank.test/open'), tabs: false });
     if (opened.status !== 'ready') throw new Error(opened.status);
     expectTypeOf(opened.task.state.data).toEqualTypeOf<Data>();
-    expectTypeOf(opened.task.flow).toEqualTypeOf(signup);
+    expectTypeOf(opened.task.flow).toEqualTypeOf(account);
     opened.close();
   });
 });
