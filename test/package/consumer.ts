@@ -24,14 +24,16 @@ const typed = defineFlow({
   children: [
     action({ id: 'name', title: 'Name', schema }),
     scaffold({ id: 'kind', title: 'Kind', transitions: 'choice', children: [action({ id: 'personal', title: 'Personal' }), action({ id: 'business', title: 'Business' })] }),
+    action({ id: 'pay', title: 'Pay', submit: () => outcome.complete({ total: 12 }) }),
   ],
 });
 const typedTask = await startTask(typed);
 const name: string | undefined = typedTask.state.data.name?.name;
 const kind: 'personal' | 'business' | undefined = typedTask.state.data.kind;
+const paid: number | undefined = typedTask.state.data.total;
 const data: FlowData<typeof typed> = typedTask.state.data;
 const step: StepId<typeof typed> = 'personal';
 // @ts-expect-error a step id the flow does not have
 const misspelt: StepId<typeof typed> = 'persnal';
 const views: StepViews<typeof typed> = { name: ({ task }) => task.data.name?.name ?? null };
-export const used = [name, kind, data, step, misspelt, views, text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus];
+export const used = [name, kind, paid, data, step, misspelt, views, text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus];
