@@ -97,7 +97,11 @@ export interface Flow<Id extends string = string, Data = unknown, Steps extends 
   readonly idleTimeoutMs?: number;
 }
 
-/** The data a task of flow `F` holds: each form action's parsed input under its id, each choice scaffold's pick under its id, and whatever `submit` outcomes merged in (as `unknown`). */
+/**
+ * The data a task of flow `F` holds, all optional: each form action's parsed input under its id,
+ * each choice scaffold's pick under its id, and the keys its `submit` outcomes merge in; any other
+ * key reads as `unknown`.
+ */
 export type FlowData<F> = (F extends { readonly '~types'?: NodeTypes<infer D, string> } ? D : unknown) & TaskData;
 
 /** The step ids (actions and scaffolds) of flow `F`; `string` for a flow whose type is not known. */
