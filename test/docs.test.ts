@@ -10,7 +10,7 @@ const docs = ['../README.md', ...readdirSync(new URL('../docs/', import.meta.url
 
 /** What each example must print, in order (a line is matched as a substring). */
 const expected: Record<string, string[]> = {
-  'quick-start.ts': ['Your email', '"ok":false', 'review 30', '{"seats":"3"}'],
+  'quick-start.ts': ['Your email', '"ok":false', 'review ada@example.com pro 30', '{"seats":"3"}'],
   'directives.ts': ['question 3', 'results', 'suspended', 'results'],
   'on-error.ts': ['declined', 'step "charge" failed (card declined). The task moved to its onError target "declined".', 'error'],
   'graph.ts': ['flowchart TD', 'digraph "support"', 'Step 2 of 3', 'What is it about? (done) → A bug (current) → How can we reach you? (upcoming)'],

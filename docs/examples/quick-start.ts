@@ -8,7 +8,7 @@ const pro = action({
   id: 'pro',
   title: 'Pro plan',
   schema: z.object({ seats: z.coerce.number().int().min(1) }),
-  submit: (_data, { seats }) => outcome.complete({ plan: 'pro', price: seats * 10 }),
+  submit: (_data, { seats }) => outcome.complete({ price: seats * 10 }),
 });
 const plan = scaffold({ id: 'plan', title: 'Pick a plan', transitions: 'choice', children: [free, pro] });
 const done = action({ id: 'review', title: 'Review' });
@@ -21,7 +21,10 @@ console.log(await task.submit({ email: 'not an email' })); // { ok: false, error
 await task.submit({ email: 'ada@example.com' });
 await task.submit({ choice: 'pro' });
 await task.submit({ seats: '3' });
-console.log(task.state.step?.id, task.state.data.price); // "review" 30
+// Typed by the flow, no casts: data.email is { email: string } | undefined, data.plan is the
+// choice made ('free' | 'pro' | undefined), data.price (written by pro's submit) is number | undefined.
+const { data } = task.state;
+console.log(task.state.step?.id, data.email?.email, data.plan, data.price); // "review" "ada@example.com" "pro" 30
 
 await task.back(); // to "pro", with { seats: '3' } as its draft
 console.log(task.state.step?.draft); // { seats: '3' }

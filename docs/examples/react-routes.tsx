@@ -1,12 +1,12 @@
 import { StrictMode } from 'react';
 import { BrowserRouter, Link, Route, Routes } from 'react-router';
 import { indexedDbStore } from 'wayflow/persist';
-import { StepForm, WayflowProvider } from 'wayflow/react';
+import { StepForm, type StepViews, WayflowProvider } from 'wayflow/react';
 import { FlowLink, FlowRoutes } from 'wayflow/router';
 import { openAccount, views } from './react-views.tsx';
 
 const store = indexedDbStore();
-const routedViews = {
+const routedViews: StepViews<typeof openAccount> = {
   ...views,
   review: () => (
     <StepForm submitLabel="Open my account">

@@ -15,17 +15,26 @@ export interface SubmitContext<Target extends string = string> {
   idempotencyKey: string;
   user: User | null;
   /** Typed `outcome.goTo` restricted to this action's declared targets. */
-  goTo(to: Target, data?: Record<string, unknown>): Outcome<Target>;
+  goTo<D extends Record<string, unknown> = never>(to: Target, data?: D): Outcome<Target, D>;
 }
 
 /** What an action's `submit` may return: an outcome, or nothing for `complete`. */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets a submit without a return statement type-check
 export type SubmitResult<Target extends string> = Outcome<Target> | undefined | void;
 
+/**
+ * Types only, never set at runtime: what a node tells the type system about the task data it
+ * writes and the step ids it holds (itself and its descendants), read by `FlowData` and `StepId`.
+ */
+export interface NodeTypes<Data, Steps extends string> {
+  readonly data: Data;
+  readonly steps: Steps;
+}
+
 /** One reusable step: a form (or, with `auto`, a step that runs without input). */
-export interface Action<Input = unknown, Target extends string = string> {
+export interface Action<Input = unknown, Target extends string = string, Id extends string = string, Data = unknown, Steps extends string = string> {
   readonly kind: 'action';
-  readonly id: string;
+  readonly id: Id;
   readonly title: string;
   /** URL path segment of this step; defaults to the id. */
   readonly path?: string;
@@ -51,21 +60,25 @@ export interface Action<Input = unknown, Target extends string = string> {
   returnFromChildren?(data: TaskData, ctx: SubmitContext<Target>): SubmitResult<Target> | Promise<SubmitResult<Target>>;
   /** Free-form hints for views (a description, labels, anything the UI wants). */
   readonly meta?: Record<string, unknown>;
+  /** Types only (see `NodeTypes`). */
+  readonly '~types'?: NodeTypes<Data, Steps>;
 }
 
 /** How a scaffold moves between its children: declaration order, named targets, or the user's pick. */
 export type TransitionPolicy = 'linear' | 'explicit' | 'choice';
 
 /** Groups actions and scaffolds; its `transitions` policy decides where a completed child leads. */
-export interface Scaffold {
+export interface Scaffold<Id extends string = string, Data = unknown, Steps extends string = string> {
   readonly kind: 'scaffold';
-  readonly id: string;
+  readonly id: Id;
   readonly title: string;
   readonly path?: string;
   readonly transitions: TransitionPolicy;
   readonly children: readonly FlowNode[];
   readonly preconditions?: readonly Precondition[];
   readonly meta?: Record<string, unknown>;
+  /** Types only (see `NodeTypes`). */
+  readonly '~types'?: NodeTypes<Data, Steps>;
 }
 
 /** An action of any input type, as it sits in a flow tree. */
@@ -76,7 +89,7 @@ export type AnyAction = Action<any, string>;
 export type FlowNode = AnyAction | Scaffold;
 
 /** A whole flow: the root scaffold plus identity and limits. */
-export interface Flow extends Scaffold {
+export interface Flow<Id extends string = string, Data = unknown, Steps extends string = string> extends Scaffold<Id, Data, Steps> {
   readonly version: number;
   /** Automatic steps allowed in a row for one step without user input (default 10). */
   readonly maxHotLoop?: number;
@@ -84,36 +97,87 @@ export interface Flow extends Scaffold {
   readonly idleTimeoutMs?: number;
 }
 
-type ActionInit<S, T extends string> = Omit<Action<InferOutput<S>, T>, 'kind' | 'schema' | 'targets'> & {
+/**
+ * The data a task of flow `F` holds, all optional: each form action's parsed input under its id,
+ * each choice scaffold's pick under its id, and the keys its `submit` outcomes merge in; any other
+ * key reads as `unknown`.
+ */
+export type FlowData<F> = (F extends { readonly '~types'?: NodeTypes<infer D, string> } ? D : unknown) & TaskData;
+
+/** The step ids (actions and scaffolds) of flow `F`; `string` for a flow whose type is not known. */
+export type StepId<F> = F extends { readonly '~types'?: NodeTypes<unknown, infer S> } ? S : string;
+
+/** What node `N` writes into the task data (never when that is not known). */
+type DataOf<N> = N extends { readonly '~types'?: NodeTypes<infer D, string> } ? (unknown extends D ? never : D) : never;
+
+/** The keys of any member of `U`. */
+type KeysOf<U> = U extends unknown ? keyof U : never;
+
+/** Merges the object types of `U` into one: every key optional, holding what any member holds there. */
+type Merge<U> = [U] extends [never] ? unknown : { [K in KeysOf<U>]?: U extends unknown ? (K extends keyof U ? Exclude<U[K], undefined> : never) : never };
+
+/** The step ids held by the nodes of `C`. */
+type ChildSteps<C extends readonly FlowNode[]> = NonNullable<C[number]['~types']>['steps'];
+
+/** What a `choice` scaffold stores: the id of the child picked, under its own id. */
+type Choice<Id extends string, C extends readonly FlowNode[], P> = P extends 'choice' ? (string extends Id ? never : { [K in Id]: C[number]['id'] }) : never;
+
+/** The data patches the outcomes `R` of a `submit` carry; a patch typed only as `Record<string, unknown>` says nothing. */
+type Writes<R> = R extends { data?: infer D } ? (D extends Record<string, unknown> ? (string extends keyof D ? never : D) : never) : never;
+
+type ActionInit<Id extends string, S, T extends string, C> = Omit<Action<InferOutput<S>, T>, 'kind' | 'id' | 'schema' | 'targets' | 'children' | 'submit' | '~types'> & {
+  id: Id;
   schema?: S;
   targets?: readonly T[];
+  children?: C;
 };
 
+/** What an action without `submit` stores: its parsed input under its id, when it has a schema. */
+type Stored<Id extends string, S> = [S] extends [undefined] ? never : string extends Id ? never : { [K in Id]: InferOutput<S> };
+
 /**
- * Declares an action. The input type is inferred from `schema`, the target names from `targets`.
+ * Declares an action. The input type is inferred from `schema`, the target names from `targets`,
+ * and what it stores in the task data from both (see `FlowData`).
  * @example
  * const email = action({ id: 'email', title: 'Your email', schema: z.object({ email: z.email() }) });
  */
-export function action<S extends StandardSchemaV1 | undefined = undefined, T extends string = never>(
-  init: ActionInit<S, T>,
-): Action<InferOutput<S>, T> {
-  return { kind: 'action', ...init } as Action<InferOutput<S>, T>;
+export function action<const Id extends string, S extends StandardSchemaV1 | undefined = undefined, T extends string = never, const C extends readonly FlowNode[] = readonly []>(
+  init: ActionInit<Id, S, T, C> & { submit?: undefined },
+): Action<InferOutput<S>, T, Id, Merge<Stored<Id, S> | DataOf<C[number]>>, Id | ChildSteps<C>>;
+export function action<
+  const Id extends string,
+  S extends StandardSchemaV1 | undefined = undefined,
+  T extends string = never,
+  const C extends readonly FlowNode[] = readonly [],
+  R extends SubmitResult<string> = undefined,
+>(
+  init: ActionInit<Id, S, T, C> & { submit?: (data: TaskData, input: InferOutput<S>, ctx: SubmitContext<T>) => R | Promise<R> },
+): Action<InferOutput<S>, T, Id, Merge<Writes<R> | DataOf<C[number]>>, Id | ChildSteps<C>>;
+export function action(init: object): AnyAction {
+  return { kind: 'action', ...init } as AnyAction;
 }
+
+type ScaffoldInit<Id extends string, C, P> = Omit<Scaffold, 'kind' | 'id' | 'transitions' | 'children' | '~types'> & { id: Id; children: C; transitions?: P };
 
 /**
  * Declares a scaffold. Linear by default.
  * @example
  * const identify = scaffold({ id: 'identify', title: 'Tell us who you are', transitions: 'choice', children: [login, register] });
  */
-export function scaffold(init: Omit<Scaffold, 'kind' | 'transitions'> & { transitions?: TransitionPolicy }): Scaffold {
-  return { kind: 'scaffold', transitions: 'linear', ...init };
+export function scaffold<const Id extends string, const C extends readonly FlowNode[], P extends TransitionPolicy = 'linear'>(
+  init: ScaffoldInit<Id, C, P>,
+): Scaffold<Id, Merge<DataOf<C[number]> | Choice<Id, C, P>>, Id | ChildSteps<C>> {
+  return { kind: 'scaffold', transitions: 'linear', ...init } as never;
 }
 
 /**
- * Declares a flow: the root scaffold with an id and a version.
+ * Declares a flow: the root scaffold with an id and a version. Its type carries the step ids
+ * and the shape of the task data (see `FlowData`, `StepId`).
  * @example
  * const signup = defineFlow({ id: 'signup', version: 1, title: 'Sign up', children: [email, password] });
  */
-export function defineFlow(init: Omit<Flow, 'kind' | 'transitions' | 'version'> & { transitions?: TransitionPolicy; version?: number }): Flow {
-  return { kind: 'scaffold', transitions: 'linear', version: 1, ...init };
+export function defineFlow<const Id extends string, const C extends readonly FlowNode[], P extends TransitionPolicy = 'linear'>(
+  init: Omit<Flow, 'kind' | 'id' | 'transitions' | 'version' | 'children' | '~types'> & { id: Id; children: C; transitions?: P; version?: number },
+): Flow<Id, Merge<DataOf<C[number]> | Choice<Id, C, P>>, ChildSteps<C>> {
+  return { kind: 'scaffold', transitions: 'linear', version: 1, ...init } as never;
 }

@@ -1,5 +1,5 @@
 export { action, defineFlow, scaffold } from './definition.ts';
-export type { Action, AnyAction, Flow, FlowNode, Scaffold, SubmitContext, SubmitResult, TaskData, TransitionPolicy } from './definition.ts';
+export type { Action, AnyAction, Flow, FlowData, FlowNode, NodeTypes, Scaffold, StepId, SubmitContext, SubmitResult, TaskData, TransitionPolicy } from './definition.ts';
 export { outcome } from './outcomes.ts';
 export type { MovingOutcome, Outcome, OutcomeEffects, User } from './outcomes.ts';
 export { orGoTo, precondition, requiredState, signedIn } from './preconditions.ts';

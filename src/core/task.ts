@@ -1,6 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { type CompiledFlow, compile, type FlowContext, type FlowEvent, outcomeEvent } from './compile.ts';
-import type { Action, AnyAction, Flow, Scaffold, SubmitContext, SubmitResult, TaskData } from './definition.ts';
+import type { Action, AnyAction, Flow, FlowData, Scaffold, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
   HotLoopError,
@@ -44,11 +44,11 @@ export interface TaskOptions {
   idleTimeoutMs?: number;
 }
 
-/** Options of `startTask`. */
-export interface StartOptions extends TaskOptions {
+/** Options of `startTask`; `Data` is the task data of the flow started (see `FlowData`). */
+export interface StartOptions<Data extends TaskData = TaskData> extends TaskOptions {
   id?: string;
   /** Initial task data. */
-  data?: TaskData;
+  data?: Data;
 }
 
 /** Where a task stands. */
@@ -76,11 +76,14 @@ export interface StepView {
   meta: Record<string, unknown> | undefined;
 }
 
-/** An immutable picture of a task, replaced on every change (suitable for `useSyncExternalStore`); frozen in development builds. */
-export interface TaskState {
+/**
+ * An immutable picture of a task, replaced on every change (suitable for `useSyncExternalStore`);
+ * frozen in development builds. `Data` is the task data's type (see `FlowData`).
+ */
+export interface TaskState<Data extends TaskData = TaskData> {
   status: TaskStatus;
   step: StepView | null;
-  data: TaskData;
+  data: Data;
   user: User | null;
   /** A submission or move is in flight. */
   pending: boolean;
@@ -128,17 +131,17 @@ function positionOf(snapshot: Snapshot): Position {
   return { step: String(path.at(-2) ?? phase), phase };
 }
 
-/** One running flow: validates input, runs actions, moves through the compiled machine and commits every move. */
-export class Task {
+/** One running flow (of type `F`, which types its data and step ids): validates input, runs actions, moves through the compiled machine and commits every move. */
+export class Task<F extends Flow = Flow> {
   readonly id: string;
-  readonly flow: Flow;
+  readonly flow: F;
   readonly #compiled: CompiledFlow;
   readonly #store: StateStore | undefined;
   readonly #clock: Clock;
   readonly #binder: string;
   readonly #idleMs: number;
   readonly #createdAt: number;
-  readonly #listeners = new Set<(state: TaskState) => void>();
+  readonly #listeners = new Set<(state: TaskState<FlowData<F>>) => void>();
   #snapshot: Snapshot;
   #version = 0;
   #history: HistoryEntry[] = [];
@@ -154,7 +157,7 @@ export class Task {
   /** Use `startTask` or `restoreTask`. */
   constructor(compiled: CompiledFlow, snapshot: Snapshot, record: Pick<TaskRecord, 'id' | 'createdAt' | 'lastActiveAt' | 'version' | 'history'>, options: TaskOptions) {
     this.#compiled = compiled;
-    this.flow = compiled.flow;
+    this.flow = compiled.flow as F;
     this.id = record.id;
     this.#snapshot = snapshot;
     this.#store = options.store;
@@ -168,13 +171,13 @@ export class Task {
   }
 
   /** The current picture of the task. */
-  get state(): TaskState {
+  get state(): TaskState<FlowData<F>> {
     this.#state ??= this.#describe();
-    return this.#state;
+    return this.#state as TaskState<FlowData<F>>;
   }
 
   /** Calls `listener` after every change; returns the unsubscribe function. */
-  subscribe(listener: (state: TaskState) => void): () => void {
+  subscribe(listener: (state: TaskState<FlowData<F>>) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -197,7 +200,7 @@ export class Task {
   }
 
   /** Back to a visited step, or forward again to one gone back from; data as it was on entry, forms prefilled. */
-  goTo(step: string): Promise<void> {
+  goTo(step: StepId<F>): Promise<void> {
     return this.#move({ type: 'GOTO', step }, 'goto', () =>
       new TaskStateError('step-not-visited', `Task ${this.id} has not visited step "${step}" (visited: ${this.state.visited.concat(this.state.ahead).join(', ')}).`),
     );
@@ -304,7 +307,8 @@ export class Task {
         const message = `Choose one of: ${step.options.map((o) => o.id).join(', ')}`;
         return this.#settleFeedback({ choice: [message] }, message, undefined, input);
       }
-      moving = outcome.goTo(String(choice)) as MovingOutcome;
+      // The pick is kept in the data under the choice's id, so later steps (and views) can read it.
+      moving = outcome.goTo(choice as string, { [step.id]: choice }) as MovingOutcome;
     } else {
       const action = this.#compiled.model.nodes.get(step.id)!.node as Action<unknown, string>;
       let value = input;
@@ -565,11 +569,11 @@ function freezeDeep(value: unknown): void {
  * const task = await startTask(checkoutFlow, { store: memoryStore() });
  * await task.submit({ quantity: 1 });
  */
-export async function startTask(flow: Flow, options: StartOptions = {}): Promise<Task> {
+export async function startTask<F extends Flow>(flow: F, options: StartOptions<FlowData<F>> = {}): Promise<Task<F>> {
   const compiled = compile(flow);
   const [snapshot] = initialTransition(compiled.machine, options);
   const now = (options.clock ?? systemClock).now();
-  const task = new Task(compiled, snapshot, { id: options.id ?? newTaskId(), createdAt: now, lastActiveAt: now, version: 0, history: [] }, options);
+  const task = new Task<F>(compiled, snapshot, { id: options.id ?? newTaskId(), createdAt: now, lastActiveAt: now, version: 0, history: [] }, options);
   await task.begin();
   return task;
 }
@@ -582,7 +586,7 @@ export async function startTask(flow: Flow, options: StartOptions = {}): Promise
  * const record = await store.get(id, binder);
  * const task = record && (await restoreTask(checkoutFlow, record, { store, binder }));
  */
-export async function restoreTask(flow: Flow, record: TaskRecord, options: TaskOptions = {}): Promise<Task> {
+export async function restoreTask<F extends Flow>(flow: F, record: TaskRecord, options: TaskOptions = {}): Promise<Task<F>> {
   const compiled = compile(flow);
   if (record.flowId !== flow.id || record.flowVersion !== flow.version) {
     throw new TaskRecordError(
@@ -596,7 +600,7 @@ export async function restoreTask(flow: Flow, record: TaskRecord, options: TaskO
   } catch (cause) {
     throw new TaskRecordError('unknown-position', `Task ${record.id} is at a position flow "${flow.id}" version ${flow.version} does not have.`, cause);
   }
-  const task = new Task(compiled, snapshot, record, options);
+  const task = new Task<F>(compiled, snapshot, record, options);
   await task.wake(options.user);
   return task;
 }

@@ -1,4 +1,4 @@
-import type { Flow, TaskData } from '../core/definition.ts';
+import type { Flow, FlowData, TaskData } from '../core/definition.ts';
 import { TaskRecordError, WayflowError } from '../core/errors.ts';
 import { newTaskId } from '../core/ids.ts';
 import type { StateStore, TaskRecord } from '../core/store.ts';
@@ -25,8 +25,8 @@ export class StorageError extends WayflowError {
   }
 }
 
-/** Options of `openTask`. */
-export interface OpenTaskOptions extends Omit<TaskOptions, 'store' | 'binder'> {
+/** Options of `openTask`; `Data` is the task data of the flow opened (see `FlowData`). */
+export interface OpenTaskOptions<Data extends TaskData = TaskData> extends Omit<TaskOptions, 'store' | 'binder'> {
   store: StateStore;
   /** What tasks are bound to (default: this browser profile's secret, `browserBinder()`); e.g. a user id. */
   binder?: BinderSource;
@@ -41,18 +41,18 @@ export interface OpenTaskOptions extends Omit<TaskOptions, 'store' | 'binder'> {
   /** Delete expired tasks of every flow after opening (default true). */
   sweep?: boolean;
   /** Initial data of a new task. */
-  data?: TaskData;
+  data?: Data;
 }
 
 /** Offered by every outcome of `openTask`: drop the id from the URL and start a fresh task (a ready task is closed first; its record stays until it expires). */
-interface StartOver {
-  startOver(): Promise<OpenedTask>;
+interface StartOver<F extends Flow> {
+  startOver(): Promise<OpenedTask<F>>;
 }
 
-/** A task ready to use. */
-export interface ReadyTask extends StartOver {
+/** A task of flow `F` ready to use. */
+export interface ReadyTask<F extends Flow = Flow> extends StartOver<F> {
   status: 'ready';
-  task: Task;
+  task: Task<F>;
   /** `new`: started now; `restored`: loaded from the store; `forked`: a copy made because another tab holds the task in the URL. */
   origin: 'new' | 'restored' | 'forked';
   /** The task this one was copied from, when forked. */
@@ -68,11 +68,11 @@ export interface ReadyTask extends StartOver {
 }
 
 /** What `openTask` found. Only `ready` carries a task; every outcome can start over. */
-export type OpenedTask =
-  | ReadyTask
-  | ({ status: 'expired'; taskId: string } & StartOver)
-  | ({ status: 'not-found'; taskId: string } & StartOver)
-  | ({ status: 'error'; taskId: string | null; error: WayflowError } & StartOver);
+export type OpenedTask<F extends Flow = Flow> =
+  | ReadyTask<F>
+  | ({ status: 'expired'; taskId: string } & StartOver<F>)
+  | ({ status: 'not-found'; taskId: string } & StartOver<F>)
+  | ({ status: 'error'; taskId: string | null; error: WayflowError } & StartOver<F>);
 
 /**
  * Opens the task a page is about: reads its id from the URL (rejecting a
@@ -89,7 +89,7 @@ export type OpenedTask =
  * if (opened.status === 'ready') render(opened.task);
  * else showProblem(opened, () => opened.startOver());
  */
-export async function openTask(flow: Flow, options: OpenTaskOptions): Promise<OpenedTask> {
+export async function openTask<F extends Flow>(flow: F, options: OpenTaskOptions<FlowData<F>>): Promise<OpenedTask<F>> {
   const { store, migrations, data } = options;
   const location = options.location ?? browserLocation;
   const param = options.param ?? DEFAULT_TASK_PARAM;
@@ -100,7 +100,7 @@ export async function openTask(flow: Flow, options: OpenTaskOptions): Promise<Op
     location.replace(withTaskId(location.read(), null, param).href);
     return openTask(flow, options);
   };
-  const failed = (taskId: string | null, error: unknown): OpenedTask => ({
+  const failed = (taskId: string | null, error: unknown): OpenedTask<F> => ({
     status: 'error',
     taskId,
     error: error instanceof WayflowError ? error : new StorageError(flow.id, taskId, error),
@@ -120,7 +120,7 @@ export async function openTask(flow: Flow, options: OpenTaskOptions): Promise<Op
     // The task writes through a guard, so a page left open past the idle timeout cannot revive its expired task.
     const expiries = new Map<string, number>();
     const taskOptions: TaskOptions = { ...options, store: refuseExpiredWrites(store, flow.id, expiries), binder, clock, idleTimeoutMs };
-    const ready = (task: Task, origin: ReadyTask['origin'], forkedFrom: string | null, relocated: ReadyTask['relocated']): ReadyTask => {
+    const ready = (task: Task<F>, origin: ReadyTask['origin'], forkedFrom: string | null, relocated: ReadyTask['relocated']): ReadyTask<F> => {
       const held = claim;
       const swept = options.sweep === false ? Promise.resolve(0) : store.sweep(clock.now()).catch(() => 0);
       const close = () => {

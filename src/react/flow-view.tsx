@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { Flow, TaskData } from '../core/index.ts';
+import type { Flow, FlowData } from '../core/index.ts';
 import type { WayflowConfig } from './context.ts';
 import { useOpenTask } from './hooks.ts';
 import { useErrorMessage, useMessages } from './messages.ts';
@@ -14,7 +14,7 @@ import { TaskProvider } from './provider.tsx';
  * @example
  * <WayflowProvider store={indexedDbStore()}><FlowView flow={checkout} views={views} /></WayflowProvider>
  */
-export function FlowView({
+export function FlowView<F extends Flow>({
   flow,
   views,
   data,
@@ -23,9 +23,10 @@ export function FlowView({
   children,
   options,
 }: {
-  flow: Flow;
-  views?: StepViews;
-  data?: TaskData;
+  flow: F;
+  /** Views by step id of `flow` (a misspelt id is a type error); their `task.data` is typed by the flow. */
+  views?: StepViews<F>;
+  data?: FlowData<F>;
   completed?: ReactNode;
   aborted?: ReactNode;
   /** Replaces the default progress + outlet layout. */
@@ -42,7 +43,7 @@ export function FlowView({
         {children ?? (
           <>
             <FlowProgress />
-            <FlowOutlet views={views} completed={completed} aborted={aborted} />
+            <FlowOutlet<F> views={views} completed={completed} aborted={aborted} />
           </>
         )}
       </TaskProvider>

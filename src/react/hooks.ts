@@ -1,14 +1,14 @@
 import { useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import type { Flow, SubmitOutcome, Task, TaskData, TaskState } from '../core/index.ts';
+import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
 import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
 
-/** A task's state, re-rendering on every change, plus its actions. */
-export interface TaskBinding extends TaskState {
-  task: Task;
+/** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
+export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
+  task: Task<F>;
   submit(input?: unknown): Promise<SubmitOutcome>;
   back(): Promise<void>;
-  goTo(step: string): Promise<void>;
+  goTo(step: StepId<F>): Promise<void>;
   abort(reason?: string): Promise<void>;
   retry(): Promise<void>;
   saveDraft(input: unknown): Promise<void>;
@@ -19,11 +19,13 @@ const quiet = (move: Promise<void>) => move.catch(() => undefined);
 /**
  * Subscribes to a task (the one given, or the nearest provided one) and returns its
  * state and actions. Refused moves are reported in `error`, never thrown at render.
+ * Name the flow to type `data` and the step ids: `useTask<typeof signup>()`
+ * (a task given as argument brings its flow's type along).
  * @example
  * const { step, errors, pending, submit, back } = useTask();
  */
-export function useTask(given?: Task): TaskBinding {
-  const task = useCurrentTask(given);
+export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
+  const task = useCurrentTask(given) as Task<F>;
   const state = useSyncExternalStore(
     (notify) => task.subscribe(notify),
     () => task.state,
@@ -42,7 +44,7 @@ export function useTask(given?: Task): TaskBinding {
 }
 
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */
-export type OpeningTask = (OpenedTask | { status: 'opening' }) & { restart(): void };
+export type OpeningTask<F extends Flow = Flow> = (OpenedTask<F> | { status: 'opening' }) & { restart(): void };
 
 /** One mount's open: kept across StrictMode's unmount-and-mount-again, so a mount opens one task. */
 interface Opening {
@@ -60,7 +62,7 @@ interface Opening {
  * const opened = useOpenTask(checkout);
  * if (opened.status === 'ready') return <TaskProvider task={opened.task}>…</TaskProvider>;
  */
-export function useOpenTask(flow: Flow, options: WayflowConfig & { data?: TaskData } = {}): OpeningTask {
+export function useOpenTask<F extends Flow>(flow: F, options: WayflowConfig & { data?: FlowData<F> } = {}): OpeningTask<F> {
   const config = useContext(ConfigContext);
   const [opened, setOpened] = useState<OpenedTask | { status: 'opening' }>({ status: 'opening' });
   const held = useRef<Opening | null>(null);
@@ -95,5 +97,5 @@ export function useOpenTask(flow: Flow, options: WayflowConfig & { data?: TaskDa
     setOpened({ status: 'opening' });
     follow(current, current.result.then((done) => done.startOver()));
   };
-  return { ...opened, restart };
+  return { ...opened, restart } as OpeningTask<F>;
 }

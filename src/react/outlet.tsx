@@ -1,19 +1,22 @@
 import { type ComponentType, type ReactNode, useEffect, useId, useRef } from 'react';
 import { progressOf } from '../core/graph.ts';
-import type { StepView } from '../core/index.ts';
+import type { Flow, StepId, StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
 import { type TaskBinding, useTask } from './hooks.ts';
 import { useMessages } from './messages.ts';
 import { AutoStepView, ChoiceView } from './views.tsx';
 
-/** What a step's view receives. */
-export interface StepViewProps {
+/** What a step's view receives; `F` (the flow) types `task.data`, e.g. `StepViewProps<typeof signup>`. */
+export interface StepViewProps<F extends Flow = Flow> {
   step: StepView;
-  task: TaskBinding;
+  task: TaskBinding<F>;
 }
 
-/** Views by step id. Choice and failed automatic steps have defaults; a step without a view gets a bare form. */
-export type StepViews = Record<string, ComponentType<StepViewProps>>;
+/**
+ * Views by step id, keyed by the step ids of flow `F` (a misspelt id is a type error).
+ * Choice and failed automatic steps have defaults; a step without a view gets a bare form.
+ */
+export type StepViews<F extends Flow = Flow> = { readonly [K in StepId<F>]?: ComponentType<StepViewProps<F>> };
 
 const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' } as const;
 
@@ -26,8 +29,8 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
  * @example
  * <FlowOutlet views={{ login: LoginView }} completed={<h1>Thank you!</h1>} />
  */
-export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepViews; completed?: ReactNode; aborted?: ReactNode }) {
-  const task = useTask();
+export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, aborted }: { views?: StepViews<F>; completed?: ReactNode; aborted?: ReactNode }) {
+  const task = useTask<F>();
   const m = useMessages();
   const { step, status } = task;
   const title = task.task.flow.title;
@@ -45,7 +48,7 @@ export function FlowOutlet({ views = {}, completed, aborted }: { views?: StepVie
     h1.focus();
   }, [key]);
   const progress = progressOf(task.task.flow, task);
-  const View = step && (views[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
+  const View = step && ((views as Partial<Record<string, ComponentType<StepViewProps<F>>>>)[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
   return (
     <>
       <p role="status" aria-live="polite" style={hidden}>

@@ -1,19 +1,19 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, type LinkProps, useLocation, useNavigate, useNavigationType, useParams } from 'react-router';
 import { compile } from '../core/compile.ts';
-import type { Flow, TaskData } from '../core/index.ts';
+import type { Flow, FlowData } from '../core/index.ts';
 import type { TaskLocation } from '../persist/index.ts';
 import { FlowOutlet, FlowProgress, FlowView, type StepViews, useTask, type WayflowConfig } from '../react/index.ts';
 
 const ORIGIN = 'http://wayflow.invalid';
 
-/** Props of `FlowRoutes`. */
-export interface FlowRoutesProps {
-  flow: Flow;
-  views?: StepViews;
+/** Props of `FlowRoutes`; `F` (the flow) keys `views` by its step ids and types the data. */
+export interface FlowRoutesProps<F extends Flow = Flow> {
+  flow: F;
+  views?: StepViews<F>;
   /** The search parameter holding the task id (default `_id`). */
   param?: string;
-  data?: TaskData;
+  data?: FlowData<F>;
   completed?: ReactNode;
   aborted?: ReactNode;
   /** Replaces the default progress + outlet layout (rendered inside the task). */
@@ -29,7 +29,7 @@ export interface FlowRoutesProps {
  * @example
  * <Route path="/checkout/*" element={<FlowRoutes flow={checkout} views={views} />} />
  */
-export function FlowRoutes({ flow, views, param = '_id', data, completed, aborted, children, options }: FlowRoutesProps) {
+export function FlowRoutes<F extends Flow>({ flow, views, param = '_id', data, completed, aborted, children, options }: FlowRoutesProps<F>) {
   const location = useLocation();
   const navigate = useNavigate();
   const href = `${location.pathname}${location.search}${location.hash}`;
@@ -70,7 +70,7 @@ export function FlowRoutes({ flow, views, param = '_id', data, completed, aborte
       {children ?? (
         <>
           <FlowProgress />
-          <FlowOutlet views={views} completed={completed} aborted={aborted} />
+          <FlowOutlet<F> views={views} completed={completed} aborted={aborted} />
         </>
       )}
     </FlowView>

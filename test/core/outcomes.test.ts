@@ -56,6 +56,24 @@ describe('complete lets the parent scaffold decide', () => {
     expect(await task.submit({ choice: 'b' })).toEqual({ ok: true });
     expect(await at(task)).toBe('c');
   });
+
+  it('keeps the option picked in the data under the choice id, and forgets it on Back', async () => {
+    const plain = action({ id: 'plain', title: 'Plain' });
+    const fancy = action({ id: 'fancy', title: 'Fancy' });
+    const flow = defineFlow({
+      id: 'f',
+      title: 'F',
+      children: [scaffold({ id: 'style', title: 'Style', transitions: 'choice', children: [plain, fancy] }), action({ id: 'end', title: 'End' })],
+    });
+    const task = await startTask(flow, { data: { seen: true } });
+    await task.submit({ choice: 'fancy' });
+    expect(task.state.data).toEqual({ seen: true, style: 'fancy' });
+    await task.back();
+    expect(task.state.step?.id).toBe('style');
+    expect(task.state.data).toEqual({ seen: true });
+    await task.submit({ choice: 'plain' });
+    expect(task.state.data.style).toBe('plain');
+  });
 });
 
 describe('goTo', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidTaskIdError, newTaskId } from '../../src/core/ids.ts';
 import type { StateStore } from '../../src/core/store.ts';
+import type { Flow } from '../../src/core/definition.ts';
 import { type Clock, startTask } from '../../src/core/task.ts';
 import { browserBinder } from '../../src/persist/binder.ts';
 import { indexedDbStore, openWayflowDatabase } from '../../src/persist/indexeddb.ts';
@@ -29,7 +30,7 @@ function profile(store: StateStore = memoryStore(() => time)) {
   const locks = fakeLocks();
   const tab = (href = 'https://shop.test/signup', extra: Partial<OpenTaskOptions> = {}) => {
     const location = memoryLocation(href);
-    const open = async (flow = signupV1) => {
+    const open = async (flow: Flow = signupV1) => {
       const result = await openTask(flow, { store, binder: 'browser-1', location, clock, tabs: { locks, probeMs: 30, waitMs: 100 }, ...extra });
       opened.push(result);
       return result;

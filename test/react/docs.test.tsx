@@ -51,6 +51,7 @@ describe('the examples of docs/react.md', () => {
     fireEvent.click(screen.getByLabelText('Business'));
     press('Continue');
     await heading('Open the account');
+    expect(screen.getByText('Ada Lovelace, a business account')).toBeTruthy();
     press('Back');
     await heading('What kind of account?');
     press('Back');

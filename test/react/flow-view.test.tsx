@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { action, defineFlow, startTask } from '../../src/core/index.ts';
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
@@ -59,7 +59,8 @@ describe('FlowView', () => {
     app(memoryLocation('https://shop.test/survey?_id=../../etc/passwd'), store);
     expect(await screen.findByRole('heading', { level: 1, name: 'This link does not work' })).toBeTruthy();
     expect(screen.getByRole('alert').textContent).toBe('The address is incomplete or was changed.');
-    expect(logged.mock.calls.map(([error]) => (error as Error).message)).toEqual([expect.stringMatching(/"..\/..\/etc\/passwd" is not a task id/)]);
+    // The developer message is logged by an effect, which can run after the page is painted.
+    await waitFor(() => expect(logged.mock.calls.map(([error]) => (error as Error).message)).toEqual([expect.stringMatching(/"..\/..\/etc\/passwd" is not a task id/)]));
     logged.mockRestore();
   });
 
