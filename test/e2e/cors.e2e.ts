@@ -18,8 +18,9 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 afterAll(async () => {
-  for (const server of servers) await server.close();
+  // The browser first: its tabs keep connections (and the store's retries) open, which would hold server.close() back.
   await browser?.close();
+  for (const server of servers) await server.close();
   await page?.close();
   await harness?.close();
 });
