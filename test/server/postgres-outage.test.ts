@@ -126,6 +126,54 @@ describe('the server during a database outage', () => {
   });
 });
 
+describe('the server when the database is black-holed', () => {
+  it('answers 503 database-unavailable within its timeouts instead of hanging, and serves again after', async () => {
+    const log: LogEntry[] = [];
+    const logger = (entry: LogEntry) => void log.push(entry);
+    const outage = outageMonitor(logger);
+    const connectionString = proxy.url(DATABASE_URL);
+    const timeouts = { connectTimeoutMs: 300, queryTimeoutMs: 800 };
+    const storage = await postgresStorage({ connectionString, schema: database.schema!, outage, ...timeouts });
+    const running = await startServerAutomations({
+      definitions: [ticker],
+      database: { kind: 'postgresql', connectionString, schema: database.schema!, ...timeouts },
+      outage,
+      logger,
+    });
+    const sync = { automations: { Ticker: { start: { schema: z.object({}) }, messages: ['poke'] } } };
+    const app = syncApp(storage, running, sync, { logger });
+    const user = asUser((request) => app.fetch(request), 'nobody');
+    const binder = { 'wayflow-binder': 'binder-a' };
+    try {
+      expect((await user.get('/tasks', binder)).status).toBe(200);
+      proxy.blackHole();
+      // Pooled connections go silent (the query timeout) and new ones are never answered (the connect timeout).
+      for (const request of [
+        () => user.get('/tasks', binder),
+        () => user.get('/tasks', binder),
+        () => user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'black-hole' }),
+      ]) {
+        const startedAt = performance.now();
+        const response = await request();
+        expect(response.status).toBe(503);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('database-unavailable');
+        expect(performance.now() - startedAt).toBeLessThan(3000);
+      }
+      expect(messages(log, /^database unavailable/)).toHaveLength(1);
+
+      await proxy.restore();
+      await until(async () => (await user.get('/tasks', binder)).status === 200, 5000, 'the API to answer again');
+      expect((await user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'black-hole' })).status).toBe(201);
+      expect(messages(log, /unhandled error/)).toEqual([]);
+    } finally {
+      await proxy.restore();
+      await running.stop();
+      await storage.close();
+      await database.reset(['effects']);
+    }
+  });
+});
+
 describe('a scheduler through database outages', () => {
   it('keeps running across outages, steps each node once, and takes up work within a second of the database coming back, busy or idle', async () => {
     const log: LogEntry[] = [];
