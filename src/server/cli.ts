@@ -16,6 +16,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, postgresStorage }
 import { type RunningServer, serveTasks } from './serve.ts';
 import { type ServerAutomations, startServerAutomations } from './server-automations.ts';
 import type { TaskStorage } from './storage.ts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from './sweeper.ts';
 import { MAX_TIMER_MS } from './timers.ts';
 
 const USAGE = `Usage: wayflow serve [options]
@@ -46,6 +47,9 @@ Options:
                          at most 31536000000 = 365 days)
   --sweep-interval <ms>  how often expired tasks are swept (default 60000; at
                          most 2147483647 = 24.8 days)
+  --idempotency-retention <ms>  with --automations: how long an Idempotency-Key
+                         is remembered (default 604800000 = 7 days; the start
+                         key of an unfinished instance is kept until it ends)
   --db-connect-timeout <ms>  PostgreSQL: most to wait for a connection before
                          answering 503 (default 5000)
   --db-query-timeout <ms>  PostgreSQL: most to wait for a statement's answer
@@ -127,6 +131,7 @@ export async function main(
       'trust-proxy': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'sweep-interval': { type: 'string' },
+      'idempotency-retention': { type: 'string' },
       'db-connect-timeout': { type: 'string' },
       'db-query-timeout': { type: 'string' },
       'body-limit': { type: 'string' },
@@ -183,6 +188,7 @@ export async function main(
     trustProxy: int('trust-proxy', 0, { min: 0, max: 10 }),
     idleTimeoutMs: int('idle-timeout', DEFAULT_IDLE_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
     sweepIntervalMs: int('sweep-interval', 60_000, { min: 1, max: MAX_TIMER_MS, note: '24.8 days' }),
+    idempotencyRetentionMs: int('idempotency-retention', DEFAULT_IDEMPOTENCY_RETENTION_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
     limits,
     ...(values.static ? { staticDir: values.static as string } : {}),
   };
