@@ -11,7 +11,7 @@ import {
 } from '../../src/server/automations/index.ts';
 import type { LogEntry } from '../../src/server/log.ts';
 import { isDatabaseUnavailable, outageMonitor } from '../../src/server/outage.ts';
-import { postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
+import { type PostgresTimeouts, postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
 import { startServerAutomations } from '../../src/server/server-automations.ts';
 import { type DatabaseProxy, databaseProxy } from '../helpers/db-proxy.ts';
 import { type AutomationDb, postgresAutomationDb } from './automations/db.ts';
@@ -74,18 +74,27 @@ describe('postgresDatabase when the connection is lost', () => {
   });
 });
 
+/** The tasks and automations API on the database behind the proxy, logging to `log`. */
+async function serverThroughProxy(timeouts: PostgresTimeouts = {}) {
+  const log: LogEntry[] = [];
+  const logger = (entry: LogEntry) => void log.push(entry);
+  const outage = outageMonitor(logger);
+  const connectionString = proxy.url(DATABASE_URL);
+  const storage = await postgresStorage({ connectionString, schema: database.schema!, outage, ...timeouts });
+  const running = await startServerAutomations({
+    definitions: [ticker],
+    database: { kind: 'postgresql', connectionString, schema: database.schema!, ...timeouts },
+    outage,
+    logger,
+  });
+  const sync = { automations: { Ticker: { start: { schema: z.object({}) }, messages: ['poke'] } } };
+  const app = syncApp(storage, running, sync, { logger });
+  return { log, storage, running, user: asUser((request) => app.fetch(request), 'nobody'), binder: { 'wayflow-binder': 'binder-a' } };
+}
+
 describe('the server during a database outage', () => {
   it('answers /tasks and /automations with 503 database-unavailable and Retry-After, logs the outage once, and serves again after it', async () => {
-    const log: LogEntry[] = [];
-    const logger = (entry: LogEntry) => void log.push(entry);
-    const outage = outageMonitor(logger);
-    const connectionString = proxy.url(DATABASE_URL);
-    const storage = await postgresStorage({ connectionString, schema: database.schema!, outage });
-    const running = await startServerAutomations({ definitions: [ticker], database: { kind: 'postgresql', connectionString, schema: database.schema! }, outage, logger });
-    const sync = { automations: { Ticker: { start: { schema: z.object({}) }, messages: ['poke'] } } };
-    const app = syncApp(storage, running, sync, { logger });
-    const user = asUser((request) => app.fetch(request), 'nobody');
-    const binder = { 'wayflow-binder': 'binder-a' };
+    const { log, storage, running, user, binder } = await serverThroughProxy();
     try {
       expect((await user.get('/tasks', binder)).status).toBe(200);
       const started = await user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'before' });
@@ -128,22 +137,7 @@ describe('the server during a database outage', () => {
 
 describe('the server when the database is black-holed', () => {
   it('answers 503 database-unavailable within its timeouts instead of hanging, and serves again after', async () => {
-    const log: LogEntry[] = [];
-    const logger = (entry: LogEntry) => void log.push(entry);
-    const outage = outageMonitor(logger);
-    const connectionString = proxy.url(DATABASE_URL);
-    const timeouts = { connectTimeoutMs: 300, queryTimeoutMs: 800 };
-    const storage = await postgresStorage({ connectionString, schema: database.schema!, outage, ...timeouts });
-    const running = await startServerAutomations({
-      definitions: [ticker],
-      database: { kind: 'postgresql', connectionString, schema: database.schema!, ...timeouts },
-      outage,
-      logger,
-    });
-    const sync = { automations: { Ticker: { start: { schema: z.object({}) }, messages: ['poke'] } } };
-    const app = syncApp(storage, running, sync, { logger });
-    const user = asUser((request) => app.fetch(request), 'nobody');
-    const binder = { 'wayflow-binder': 'binder-a' };
+    const { log, storage, running, user, binder } = await serverThroughProxy({ connectTimeoutMs: 300, queryTimeoutMs: 800 });
     try {
       expect((await user.get('/tasks', binder)).status).toBe(200);
       proxy.blackHole();

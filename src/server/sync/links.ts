@@ -8,6 +8,7 @@ import type { SqlClient, SqlDatabase } from '../sql.ts';
  * the first one (a row without `instance_id` is a reservation of an older version, taken over
  * by the next start). `wayflow_sync_messages`: the messages sent with an `Idempotency-Key` and
  * what their receivers returned, so a retried send is answered without delivering again.
+ * `created_at` is indexed for `forgetKeys`, which the server's sweep runs.
  * Ids 1101+: after the automation migrations (1001+), sharing `wayflow_migrations` and its lock.
  */
 export const syncMigrations: readonly Migration[] = [
@@ -39,6 +40,14 @@ export const syncMigrations: readonly Migration[] = [
         created_at double precision NOT NULL,
         PRIMARY KEY (owner, idempotency_key)
       )
+    `,
+  },
+  {
+    id: 1103,
+    name: 'sync key retention',
+    sql: `
+      CREATE INDEX wayflow_sync_links_created ON wayflow_sync_links (created_at);
+      CREATE INDEX wayflow_sync_messages_created ON wayflow_sync_messages (created_at)
     `,
   },
 ];
