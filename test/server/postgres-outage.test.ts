@@ -11,7 +11,7 @@ import {
 } from '../../src/server/automations/index.ts';
 import type { LogEntry } from '../../src/server/log.ts';
 import { isDatabaseUnavailable, outageMonitor } from '../../src/server/outage.ts';
-import { type PostgresTimeouts, postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
+import { connectionSettings, type PostgresTimeouts, postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
 import { startServerAutomations } from '../../src/server/server-automations.ts';
 import { type DatabaseProxy, databaseProxy } from '../helpers/db-proxy.ts';
 import { type AutomationDb, postgresAutomationDb } from './automations/db.ts';
@@ -71,6 +71,17 @@ describe('postgresDatabase when the connection is lost', () => {
     expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     await db.close();
     await admin.end();
+  });
+
+  it('drops a connection whose statement timed out instead of reusing it, so the next query answers at once', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, ...connectionSettings({ queryTimeoutMs: 200 }) });
+    pool.on('error', () => undefined);
+    const db = postgresDatabase(pool);
+    await expect(db.transaction((tx) => tx.query('SELECT pg_sleep(3)'))).rejects.toSatisfy(isDatabaseUnavailable);
+    const startedAt = performance.now();
+    expect(await db.query('SELECT 2 AS two')).toEqual([{ two: 2 }]);
+    expect(performance.now() - startedAt).toBeLessThan(1500);
+    await db.close();
   });
 });
 
