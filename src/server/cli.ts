@@ -12,10 +12,11 @@ import { limitDefaults, type ServerLimits } from './limits.ts';
 import { jsonLogger } from './log.ts';
 import { outageMonitor } from './outage.ts';
 import { openPglite, pgliteStorage } from './pglite.ts';
-import { postgresStorage } from './postgres.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, postgresStorage } from './postgres.ts';
 import { type RunningServer, serveTasks } from './serve.ts';
 import { type ServerAutomations, startServerAutomations } from './server-automations.ts';
 import type { TaskStorage } from './storage.ts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from './sweeper.ts';
 import { MAX_TIMER_MS } from './timers.ts';
 
 const USAGE = `Usage: wayflow serve [options]
@@ -46,6 +47,13 @@ Options:
                          at most 31536000000 = 365 days)
   --sweep-interval <ms>  how often expired tasks are swept (default 60000; at
                          most 2147483647 = 24.8 days)
+  --idempotency-retention <ms>  with --automations: how long an Idempotency-Key
+                         is remembered (default 604800000 = 7 days; the start
+                         key of an unfinished instance is kept until it ends)
+  --db-connect-timeout <ms>  PostgreSQL: most to wait for a connection before
+                         answering 503 (default 5000)
+  --db-query-timeout <ms>  PostgreSQL: most to wait for a statement's answer
+                         before answering 503 (default 30000)
   --log-level <level>    debug | info | warn | error (default info)
 
 Limits (each refused with 429 and Retry-After, or 400/413 for bodies):
@@ -123,6 +131,9 @@ export async function main(
       'trust-proxy': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'sweep-interval': { type: 'string' },
+      'idempotency-retention': { type: 'string' },
+      'db-connect-timeout': { type: 'string' },
+      'db-query-timeout': { type: 'string' },
       'body-limit': { type: 'string' },
       'json-depth': { type: 'string' },
       'client-rate': { type: 'string' },
@@ -177,8 +188,13 @@ export async function main(
     trustProxy: int('trust-proxy', 0, { min: 0, max: 10 }),
     idleTimeoutMs: int('idle-timeout', DEFAULT_IDLE_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
     sweepIntervalMs: int('sweep-interval', 60_000, { min: 1, max: MAX_TIMER_MS, note: '24.8 days' }),
+    idempotencyRetentionMs: int('idempotency-retention', DEFAULT_IDEMPOTENCY_RETENTION_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
     limits,
     ...(values.static ? { staticDir: values.static as string } : {}),
+  };
+  const timeouts = {
+    connectTimeoutMs: int('db-connect-timeout', DEFAULT_CONNECT_TIMEOUT_MS, { min: 1, max: MAX_TIMER_MS, note: '24.8 days' }),
+    queryTimeoutMs: int('db-query-timeout', DEFAULT_QUERY_TIMEOUT_MS, { min: 1, max: MAX_TIMER_MS, note: '24.8 days' }),
   };
   const databaseUrl = env.DATABASE_URL;
   const dataDir = (values.data as string | undefined) ?? '.wayflow/data';
@@ -195,7 +211,7 @@ export async function main(
   // One line when the database goes away and one when it is back, for the whole process.
   const outage = outageMonitor(logger);
   const storage: TaskStorage = databaseUrl
-    ? await postgresStorage({ connectionString: databaseUrl, outage, ...(values.schema ? { schema: values.schema as string } : {}) })
+    ? await postgresStorage({ connectionString: databaseUrl, outage, ...timeouts, ...(values.schema ? { schema: values.schema as string } : {}) })
     : await pgliteStorage(pg ? { db: pg } : { dataDir });
   let automations: ServerAutomations | null = null;
   let server: RunningServer;
@@ -207,7 +223,7 @@ export async function main(
         triggers: module.triggers,
         logger,
         outage,
-        database: pg ? { kind: 'pglite', pg } : { kind: 'postgresql', connectionString: databaseUrl!, ...(values.schema ? { schema: values.schema as string } : {}) },
+        database: pg ? { kind: 'pglite', pg } : { kind: 'postgresql', connectionString: databaseUrl!, ...timeouts, ...(values.schema ? { schema: values.schema as string } : {}) },
       });
     }
     server = await serveTasks({

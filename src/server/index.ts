@@ -4,7 +4,7 @@ export { jsonLogger, type LogEntry, type Logger, type LogLevel, silentLogger } f
 export { type Migration, migrate, migrations } from './migrations.ts';
 export { isDatabaseUnavailable, type OutageMonitor, outageMonitor } from './outage.ts';
 export { type PgliteStorageOptions, pgliteDatabase, pgliteStorage } from './pglite.ts';
-export { type PostgresStorageOptions, postgresDatabase, postgresStorage } from './postgres.ts';
+export { type PostgresStorageOptions, type PostgresTimeouts, postgresDatabase, postgresStorage } from './postgres.ts';
 export { FolderInUseError } from './folder-lock.ts';
 export { limitDefaults, type Rate, type ServerLimits, TooManyRequestsError } from './limits.ts';
 export type { RequestPeer } from './proxy.ts';

@@ -4,12 +4,13 @@ import type { Logger } from './log.ts';
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /** SQLSTATEs of a server shutting down (57P01), crashed (57P02), starting up (57P03) or out of connections (53300); class 08 is "connection exception". */
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-/** What `pg` and `pg-pool` say when a connection ended or could not be had. */
-const MESSAGES = [/^Connection terminated/, /is not queryable/, /^timeout exceeded when trying to connect/];
+/** What `pg` and `pg-pool` say when a connection ended, could not be had in time, or a statement's answer never came. */
+const MESSAGES = [/^Connection terminated/, /is not queryable/, /^timeout exceeded when trying to connect/, /^timeout expired$/, /^Query read timeout$/];
 
 /**
  * Whether `error` (or one of its causes) means the database cannot be reached right now: a
- * refused or reset connection, a server that is shutting down, crashed or still starting. Such
+ * refused, reset or timed-out connection, a statement whose answer never came, a server that
+ * is shutting down, crashed or still starting. Such
  * a failure is temporary: the server answers it with `503 database-unavailable`, the
  * schedulers retry it quietly.
  * @example

@@ -1,12 +1,43 @@
 import pg from 'pg';
 import { StorageError } from './errors.ts';
-import type { OutageMonitor } from './outage.ts';
+import { isDatabaseUnavailable, type OutageMonitor } from './outage.ts';
 import type { SqlDatabase } from './sql.ts';
 import { sqlStorage } from './sql.ts';
 import type { TaskStorage } from './storage.ts';
 
+/**
+ * How long a pool waits before it calls the database unavailable (`503 database-unavailable`)
+ * rather than hanging: a database whose packets are silently dropped never refuses a connection.
+ */
+export interface PostgresTimeouts {
+  /** Most milliseconds to open a connection, or to wait for a free one in the pool (default 5000). */
+  connectTimeoutMs?: number;
+  /** Most milliseconds a statement waits for the database's answer (default 30000); the connection is then dropped. */
+  queryTimeoutMs?: number;
+}
+
+/** The connect timeout when none is given: long enough for a distant database, short enough for a client's patience. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** The query timeout when none is given: every statement of the server is short. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+/**
+ * The `pg` client settings for `timeouts`: a connect and a read timeout, and TCP keepalive so a
+ * silently dead idle connection is noticed too. Every pool and client of the server uses them.
+ * @example
+ * const pool = new pg.Pool({ connectionString, ...connectionSettings({ connectTimeoutMs: 2000 }) });
+ */
+export function connectionSettings(timeouts: PostgresTimeouts = {}) {
+  return {
+    connectionTimeoutMillis: timeouts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    query_timeout: timeouts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
 /** How to reach PostgreSQL. */
-export interface PostgresStorageOptions {
+export interface PostgresStorageOptions extends PostgresTimeouts {
   /** e.g. `postgres://postgres@127.0.0.1:5432/wayflow` (what `DATABASE_URL` holds). */
   connectionString: string;
   /** A schema to keep the tables in (created when missing); defaults to the connection's `search_path`. */
@@ -55,7 +86,9 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
           return result;
         } catch (error) {
           if (lost) throw lost;
-          await client.query('ROLLBACK').catch(() => undefined);
+          // A timed-out statement leaves the connection waiting for an answer: drop it, don't reuse it.
+          if (isDatabaseUnavailable(error)) lost = error as Error;
+          else await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         } finally {
           // Synchronous with release, which puts the pool's listener back: no moment without one.
@@ -81,6 +114,7 @@ export async function postgresStorage(options: PostgresStorageOptions): Promise<
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
+    ...connectionSettings(options),
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // An idle client that loses its connection emits 'error'; the next query reconnects.

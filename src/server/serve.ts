@@ -5,7 +5,8 @@ import { jsonLogger } from './log.ts';
 import { defaultAllowedHosts } from './proxy.ts';
 import type { ServerAutomations } from './server-automations.ts';
 import { withStaticFiles } from './static.ts';
-import { startSweeper } from './sweeper.ts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type KeySweep, startSweeper } from './sweeper.ts';
+import { type SyncLinks, syncLinks } from './sync/links.ts';
 
 /** `createApp` options plus where to listen (on loopback, `allowedHosts` defaults to the loopback names). */
 export interface ServeOptions extends AppOptions {
@@ -15,6 +16,12 @@ export interface ServeOptions extends AppOptions {
   hostname?: string;
   /** How often expired tasks are swept (default 60 s). */
   sweepIntervalMs?: number;
+  /**
+   * With `automations`: how long the sync API remembers an `Idempotency-Key` (default 7 days,
+   * `DEFAULT_IDEMPOTENCY_RETENTION_MS`); the sweep forgets older ones, except the start key of
+   * an unfinished instance.
+   */
+  idempotencyRetentionMs?: number;
   /**
    * A folder of static files (e.g. the built demo) served beside the API; other GET requests for
    * HTML get its `index.html`, so a single-page app's deep links load. Dotfiles are never served.
@@ -32,6 +39,19 @@ export interface RunningServer {
   /** The automations running in this process (`wayflow serve --automations`, or `ServeOptions.automations`), if any. */
   automations?: ServerAutomations;
   close(): Promise<void>;
+}
+
+/** The sweep of the sync API's idempotency keys in `db`, opening its tables on first use (again after a failed open). */
+function keySweep(db: Parameters<typeof syncLinks>[0], retentionMs = DEFAULT_IDEMPOTENCY_RETENTION_MS): KeySweep {
+  let opened: Promise<SyncLinks> | undefined;
+  const links = () => {
+    opened ??= syncLinks(db).catch((error: unknown) => {
+      opened = undefined;
+      throw error;
+    });
+    return opened;
+  };
+  return { links, retentionMs };
 }
 
 /**
@@ -53,7 +73,13 @@ export async function serveTasks(options: ServeOptions): Promise<RunningServer> 
     const server = serve({ fetch: root.fetch, port: options.port ?? 8787, hostname }, (info: AddressInfo) => resolve({ server, port: info.port }));
     server.once('error', reject);
   });
-  const sweeper = startSweeper({ storage: options.storage, intervalMs: options.sweepIntervalMs ?? 60_000, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const sweeper = startSweeper({
+    storage: options.storage,
+    intervalMs: options.sweepIntervalMs ?? 60_000,
+    logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.automations ? { keys: keySweep(options.automations.running.db, options.idempotencyRetentionMs) } : {}),
+  });
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
   logger({ level: 'info', msg: 'listening', url });
   return {

@@ -8,6 +8,7 @@ import { assembleRuntime, openAutomationSide, openFlowSide, startRuntimeSchedule
 import type { AutomationScheduler } from './automations/scheduler.ts';
 import type { Logger } from './log.ts';
 import type { OutageMonitor } from './outage.ts';
+import type { PostgresTimeouts } from './postgres.ts';
 import { pgliteDatabase } from './pglite.ts';
 import type { SqlDatabase } from './sql.ts';
 
@@ -33,7 +34,7 @@ export interface ServerAutomations {
 }
 
 /** Where the automations keep their tables: the server's own PGlite instance, or PostgreSQL. */
-export type ServerAutomationsDatabase = { kind: 'pglite'; pg: PGlite } | { kind: 'postgresql'; connectionString: string; schema?: string };
+export type ServerAutomationsDatabase = { kind: 'pglite'; pg: PGlite } | ({ kind: 'postgresql'; connectionString: string; schema?: string } & PostgresTimeouts);
 
 /**
  * Runs `definitions` and flowcontrol `flows` beside the tasks API, on the server's database:
@@ -79,6 +80,8 @@ export async function startServerAutomations(options: {
           await openAutomationDatabase({
             databaseUrl: database.connectionString,
             ...(database.schema ? { schema: database.schema } : {}),
+            ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
+            ...(database.queryTimeoutMs !== undefined ? { queryTimeoutMs: database.queryTimeoutMs } : {}),
             ...(outage ? { outage } : {}),
           })
         ).db;

@@ -1,7 +1,17 @@
 import type { Logger } from './log.ts';
 import { isDatabaseUnavailable } from './outage.ts';
 import type { TaskStorage } from './storage.ts';
+import type { SyncLinks } from './sync/links.ts';
 import { timerMs } from './timers.ts';
+
+/** How long an `Idempotency-Key` is remembered when no retention is given: 7 days, far past any client's retries. */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/** The sync API's idempotency keys to forget once they are `retentionMs` old (see `SyncLinks.forgetKeys`). */
+export interface KeySweep {
+  links: () => Promise<SyncLinks>;
+  retentionMs: number;
+}
 
 /** A running periodic sweep; `stop` cancels the next runs and waits for the current one. */
 export interface Sweeper {
@@ -12,20 +22,25 @@ export interface Sweeper {
 
 /**
  * Deletes tasks past their idle deadline every `intervalMs` (at most every 24.8 days, the
- * longest a Node timer holds; a longer interval is shortened to it). A failed sweep is
- * logged and retried at the next tick; the timer never keeps the process alive.
+ * longest a Node timer holds; a longer interval is shortened to it), and with `keys` forgets
+ * the idempotency keys past their retention. A failed sweep is logged and retried at the
+ * next tick; the timer never keeps the process alive.
  */
-export function startSweeper(options: { storage: TaskStorage; intervalMs: number; logger: Logger; clock?: () => number }): Sweeper {
+export function startSweeper(options: { storage: TaskStorage; intervalMs: number; logger: Logger; clock?: () => number; keys?: KeySweep }): Sweeper {
   const clock = options.clock ?? Date.now;
+  const { keys } = options;
   let running: Promise<number> | null = null;
+  const sweep = async () => {
+    const swept = await options.storage.sweepExpired(clock());
+    if (swept > 0) options.logger({ level: 'info', msg: 'swept expired tasks', swept });
+    if (keys) {
+      const forgotten = await (await keys.links()).forgetKeys(clock() - keys.retentionMs);
+      if (forgotten.starts + forgotten.messages > 0) options.logger({ level: 'info', msg: 'forgot idempotency keys past their retention', ...forgotten });
+    }
+    return swept;
+  };
   const sweepNow = () => {
-    running ??= options.storage
-      .sweepExpired(clock())
-      .then((swept) => {
-        if (swept > 0) options.logger({ level: 'info', msg: 'swept expired tasks', swept });
-        return swept;
-      })
-      .finally(() => {
+    running ??= sweep().finally(() => {
         running = null;
       });
     return running;

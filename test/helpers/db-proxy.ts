@@ -6,7 +6,13 @@ export interface DatabaseProxy {
   url(databaseUrl: string): string;
   /** Drops every open connection and refuses new ones (ECONNREFUSED) until `restore()`. */
   cut(): Promise<void>;
-  /** Accepts connections again, on the same port. */
+  /**
+   * A black-holed database: open connections go silent (nothing forwarded either way) and new
+   * ones are accepted but never answered, as when a firewall drops packets. `restore()` ends it,
+   * dropping the silenced connections.
+   */
+  blackHole(): void;
+  /** Accepts and forwards connections again, on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -30,7 +36,14 @@ const listen = (server: Server, port: number) =>
 export async function databaseProxy(databaseUrl: string): Promise<DatabaseProxy> {
   const target = new URL(databaseUrl);
   const sockets = new Set<Socket>();
+  let silent = false;
   const server = createServer((client) => {
+    if (silent) {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => client.destroy());
+      return;
+    }
     const upstream = connect(Number(target.port || 5432), target.hostname);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -43,13 +56,16 @@ export async function databaseProxy(databaseUrl: string): Promise<DatabaseProxy>
     client.pipe(upstream);
     upstream.pipe(client);
   });
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
   const port = await listen(server, 0);
   let up = true;
   const cut = async () => {
     if (!up) return;
     up = false;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
+    dropAll();
     await closed;
   };
   return {
@@ -60,7 +76,18 @@ export async function databaseProxy(databaseUrl: string): Promise<DatabaseProxy>
       return proxied.toString();
     },
     cut,
+    blackHole() {
+      silent = true;
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
+    },
     async restore() {
+      if (silent) {
+        silent = false;
+        dropAll();
+      }
       if (up) return;
       await listen(server, port);
       up = true;

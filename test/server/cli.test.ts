@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, runCli } from '../../src/server/cli.ts';
 import { AutomationUsageError } from '../../src/server/automations/cli.ts';
+import { databaseProxy } from '../helpers/db-proxy.ts';
 import { DATABASE_URL, dropSchema, readTask, writeTask } from './harness.ts';
 
 // Serving PGlite from a data folder across restarts is covered by test/e2e/server-fault.e2e.ts (a fresh data folder takes seconds).
@@ -32,6 +33,19 @@ describe('wayflow serve', () => {
     expect(help.join('')).toMatch(/DATABASE_URL/);
   });
 
+  it('gives up on a database that never answers after --db-connect-timeout, naming it', async () => {
+    const proxy = await databaseProxy(DATABASE_URL);
+    proxy.blackHole();
+    try {
+      const startedAt = performance.now();
+      const args = ['serve', '--port', '0', '--log-level', 'error', '--db-connect-timeout', '300'];
+      await expect(main(args, { DATABASE_URL: proxy.url(DATABASE_URL) }, () => undefined)).rejects.toThrow(/Cannot use PostgreSQL at postgres:\/\/127\.0\.0\.1:\d+\/test/);
+      expect(performance.now() - startedAt).toBeLessThan(3000);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('refuses timers past the 24.8 days a Node timer holds, and limits out of range, before opening the database', async () => {
     // An unreachable database: without the range checks, the error would be about it instead.
     const nowhere = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/nowhere' };
@@ -42,9 +56,11 @@ describe('wayflow serve', () => {
     await refuse(['--json-depth', '0'], /--json-depth/);
     await refuse(['--max-streams', '1.5'], /--max-streams must be a positive integer/);
     await refuse(['--client-rate', 'fast'], /--client-rate/);
+    await refuse(['--db-connect-timeout', '0'], /--db-connect-timeout must be an integer from 1/);
+    await refuse(['--db-query-timeout', 'long'], /--db-query-timeout/);
     const help: string[] = [];
     await main(['--help'], {}, (line) => help.push(line));
-    for (const flag of ['--trust-proxy', '--allowed-host', '--client-rate', '--session-rate', '--read-rate', '--max-tasks', '--max-instances', '--max-streams', '--json-depth']) {
+    for (const flag of ['--trust-proxy', '--allowed-host', '--client-rate', '--session-rate', '--read-rate', '--max-tasks', '--max-instances', '--max-streams', '--json-depth', '--db-connect-timeout', '--db-query-timeout']) {
       expect(help.join('')).toContain(flag);
     }
   });

@@ -11,7 +11,7 @@ import {
 } from '../../src/server/automations/index.ts';
 import type { LogEntry } from '../../src/server/log.ts';
 import { isDatabaseUnavailable, outageMonitor } from '../../src/server/outage.ts';
-import { postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
+import { connectionSettings, type PostgresTimeouts, postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
 import { startServerAutomations } from '../../src/server/server-automations.ts';
 import { type DatabaseProxy, databaseProxy } from '../helpers/db-proxy.ts';
 import { type AutomationDb, postgresAutomationDb } from './automations/db.ts';
@@ -72,20 +72,40 @@ describe('postgresDatabase when the connection is lost', () => {
     await db.close();
     await admin.end();
   });
+
+  it('drops a connection whose statement timed out instead of reusing it, so the next query answers at once', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, ...connectionSettings({ queryTimeoutMs: 200 }) });
+    pool.on('error', () => undefined);
+    const db = postgresDatabase(pool);
+    await expect(db.transaction((tx) => tx.query('SELECT pg_sleep(3)'))).rejects.toSatisfy(isDatabaseUnavailable);
+    const startedAt = performance.now();
+    expect(await db.query('SELECT 2 AS two')).toEqual([{ two: 2 }]);
+    expect(performance.now() - startedAt).toBeLessThan(1500);
+    await db.close();
+  });
 });
+
+/** The tasks and automations API on the database behind the proxy, logging to `log`. */
+async function serverThroughProxy(timeouts: PostgresTimeouts = {}) {
+  const log: LogEntry[] = [];
+  const logger = (entry: LogEntry) => void log.push(entry);
+  const outage = outageMonitor(logger);
+  const connectionString = proxy.url(DATABASE_URL);
+  const storage = await postgresStorage({ connectionString, schema: database.schema!, outage, ...timeouts });
+  const running = await startServerAutomations({
+    definitions: [ticker],
+    database: { kind: 'postgresql', connectionString, schema: database.schema!, ...timeouts },
+    outage,
+    logger,
+  });
+  const sync = { automations: { Ticker: { start: { schema: z.object({}) }, messages: ['poke'] } } };
+  const app = syncApp(storage, running, sync, { logger });
+  return { log, storage, running, user: asUser((request) => app.fetch(request), 'nobody'), binder: { 'wayflow-binder': 'binder-a' } };
+}
 
 describe('the server during a database outage', () => {
   it('answers /tasks and /automations with 503 database-unavailable and Retry-After, logs the outage once, and serves again after it', async () => {
-    const log: LogEntry[] = [];
-    const logger = (entry: LogEntry) => void log.push(entry);
-    const outage = outageMonitor(logger);
-    const connectionString = proxy.url(DATABASE_URL);
-    const storage = await postgresStorage({ connectionString, schema: database.schema!, outage });
-    const running = await startServerAutomations({ definitions: [ticker], database: { kind: 'postgresql', connectionString, schema: database.schema! }, outage, logger });
-    const sync = { automations: { Ticker: { start: { schema: z.object({}) }, messages: ['poke'] } } };
-    const app = syncApp(storage, running, sync, { logger });
-    const user = asUser((request) => app.fetch(request), 'nobody');
-    const binder = { 'wayflow-binder': 'binder-a' };
+    const { log, storage, running, user, binder } = await serverThroughProxy();
     try {
       expect((await user.get('/tasks', binder)).status).toBe(200);
       const started = await user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'before' });
@@ -117,6 +137,39 @@ describe('the server during a database outage', () => {
       expect(retried.status).toBe(201);
       expect(messages(log, /^database unavailable/)).toHaveLength(1);
       expect(messages(log, /^database available again/)).toHaveLength(1);
+    } finally {
+      await proxy.restore();
+      await running.stop();
+      await storage.close();
+      await database.reset(['effects']);
+    }
+  });
+});
+
+describe('the server when the database is black-holed', () => {
+  it('answers 503 database-unavailable within its timeouts instead of hanging, and serves again after', async () => {
+    const { log, storage, running, user, binder } = await serverThroughProxy({ connectTimeoutMs: 300, queryTimeoutMs: 800 });
+    try {
+      expect((await user.get('/tasks', binder)).status).toBe(200);
+      proxy.blackHole();
+      // Pooled connections go silent (the query timeout) and new ones are never answered (the connect timeout).
+      for (const request of [
+        () => user.get('/tasks', binder),
+        () => user.get('/tasks', binder),
+        () => user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'black-hole' }),
+      ]) {
+        const startedAt = performance.now();
+        const response = await request();
+        expect(response.status).toBe(503);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('database-unavailable');
+        expect(performance.now() - startedAt).toBeLessThan(3000);
+      }
+      expect(messages(log, /^database unavailable/)).toHaveLength(1);
+
+      await proxy.restore();
+      await until(async () => (await user.get('/tasks', binder)).status === 200, 5000, 'the API to answer again');
+      expect((await user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'black-hole' })).status).toBe(201);
+      expect(messages(log, /unhandled error/)).toEqual([]);
     } finally {
       await proxy.restore();
       await running.stop();

@@ -7,6 +7,7 @@ import { FlowControl, systemClock } from '../../src/automations/index.ts';
 import { sqlFlowRunStore } from '../../src/server/automations/index.ts';
 import { main } from '../../src/server/cli.ts';
 import { postgresDatabase } from '../../src/server/postgres.ts';
+import { syncLinks } from '../../src/server/sync/links.ts';
 import { reminder } from './automations/fixtures/reminder-flows.ts';
 import { DATABASE_URL, dropSchema, writeTask } from './harness.ts';
 
@@ -40,6 +41,25 @@ describe('wayflow serve --automations', () => {
       const instance = await server.automations!.runner.create('Timed', {});
       await writeTask(server.url);
       await vi.waitFor(async () => expect((await server.automations!.runner.get(instance.id)).finished).toBe(true), { timeout: 5_000, interval: 50 });
+    } finally {
+      await server.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('forgets idempotency keys past --idempotency-retention at each sweep (PostgreSQL)', async () => {
+    const schema = `wayflow_serve_keys_${process.pid}`;
+    const lines: string[] = [];
+    const args = ['serve', '--port', '0', '--schema', schema, '--automations', fixture, '--sweep-interval', '50', '--idempotency-retention', '1'];
+    const server = (await main(args, { DATABASE_URL }, (line) => lines.push(line)))!;
+    try {
+      const { db } = server.automations!;
+      const links = await syncLinks(db);
+      const instance = await server.automations!.runner.create('Timed', {});
+      await links.recordMessage(db, 'user:a', 'poke-1', { instanceId: instance.id, message: 'poke', result: 1 }, Date.now());
+      expect(await links.findMessage('user:a', 'poke-1')).not.toBeNull();
+      await vi.waitFor(async () => expect(await links.findMessage('user:a', 'poke-1')).toBeNull(), { timeout: 5_000, interval: 50 });
+      expect(lines.map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ msg: 'forgot idempotency keys past their retention', messages: 1 }));
     } finally {
       await server.close();
       await dropSchema(schema);

@@ -3,6 +3,7 @@ import { createAutomationRunner, type FlowControl, systemClock } from '../../aut
 import { WayflowError } from '../../core/errors.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../log.ts';
 import { type OutageMonitor, outageMonitor } from '../outage.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from '../postgres.ts';
 import { openAutomationDatabase } from './database.ts';
 import { loadAutomationModule } from './definitions.ts';
 import { sqlAutomationStorage } from './pg-storage.ts';
@@ -35,6 +36,9 @@ Options:
   --batch <n>             scheduler: instances, and flow runs, claimed per pass (default 100)
   --max-sleep <ms>        scheduler: longest sleep between looks at the database (default 5000)
   --refresh-due-times     step, scheduler: first recompute stored due times (after changing definitions)
+  --db-connect-timeout <ms>  step, scheduler: PostgreSQL, most to wait for a connection (default 5000)
+  --db-query-timeout <ms>  step, scheduler: PostgreSQL, most a statement waits for its answer,
+                          yours in automationTransaction() included (default 30000)
   --log-level <level>     debug | info | warn | error (default info)
 `;
 
@@ -76,6 +80,8 @@ const OPTIONS = {
   batch: { type: 'string' },
   'max-sleep': { type: 'string' },
   'refresh-due-times': { type: 'boolean' },
+  'db-connect-timeout': { type: 'string' },
+  'db-query-timeout': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
@@ -114,6 +120,8 @@ async function openDatabase(values: Values, io: AutomationCommandIo, outage?: Ou
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(values.data ? { dataDir: values.data as string } : {}),
     ...(values.schema ? { schema: values.schema as string } : {}),
+    connectTimeoutMs: integer('db-connect-timeout', values['db-connect-timeout'], DEFAULT_CONNECT_TIMEOUT_MS, 1),
+    queryTimeoutMs: integer('db-query-timeout', values['db-query-timeout'], DEFAULT_QUERY_TIMEOUT_MS, 1),
     ...(outage ? { outage } : {}),
   });
 }
@@ -178,7 +186,16 @@ export interface StepResult {
  * and flow actions ran.
  */
 export async function stepCommand(args: readonly string[], io: AutomationCommandIo = {}): Promise<StepResult> {
-  const { values, positionals } = parse('step', args, ['automations', 'data', 'schema', 'claim-timeout', 'refresh-due-times', 'log-level']);
+  const { values, positionals } = parse('step', args, [
+    'automations',
+    'data',
+    'schema',
+    'claim-timeout',
+    'refresh-due-times',
+    'db-connect-timeout',
+    'db-query-timeout',
+    'log-level',
+  ]);
   if (positionals.length > 0) throw new AutomationUsageError(`wayflow step takes no arguments, got "${positionals.join(' ')}".`);
   const log = logger(values, io);
   const { runtime } = await runtimeFor('step', values, io);
@@ -207,6 +224,8 @@ export async function schedulerCommand(args: readonly string[], io: AutomationCo
     'batch',
     'max-sleep',
     'refresh-due-times',
+    'db-connect-timeout',
+    'db-query-timeout',
     'log-level',
   ]);
   if (positionals.length > 0) throw new AutomationUsageError(`wayflow scheduler takes no arguments, got "${positionals.join(' ')}".`);

@@ -2,11 +2,11 @@ import pg from 'pg';
 import { StorageError } from '../errors.ts';
 import type { OutageMonitor } from '../outage.ts';
 import { FolderInUseError } from '../folder-lock.ts';
-import { postgresDatabase } from '../postgres.ts';
+import { connectionSettings, type PostgresTimeouts, postgresDatabase } from '../postgres.ts';
 import type { SqlDatabase } from '../sql.ts';
 
 /** Where the automation tables live: PostgreSQL when `databaseUrl` is given, else PGlite in `dataDir`. */
-export interface AutomationDatabaseOptions {
+export interface AutomationDatabaseOptions extends PostgresTimeouts {
   /** e.g. `postgres://postgres@127.0.0.1:5432/wayflow` (what `DATABASE_URL` holds). */
   databaseUrl?: string;
   /** PGlite data folder when there is no `databaseUrl` (default `.wayflow/data`). */
@@ -47,7 +47,7 @@ export async function openAutomationDatabase(options: AutomationDatabaseOptions)
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new StorageError(`"${schema}" is not a usable schema name: use lower-case letters, digits and underscores.`);
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 4, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 4, ...connectionSettings(options), ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   // An idle client that loses its connection emits 'error'; the next query reconnects.
   pool.on('error', (error) => void options.outage?.failed(error));
   try {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionSettings } from '../postgres.ts';
 
 /** A LISTEN connection for due-time notifications; `close` ends it. */
 export interface DueTimeListener {
@@ -29,7 +30,7 @@ export async function listenForDueTimes(options: {
   /** Failed attempts since the connection was lost: the next one waits longer. */
   let attempts = 0;
   const connect = async (initial: boolean): Promise<void> => {
-    const next = new pg.Client({ connectionString: options.connectionString });
+    const next = new pg.Client({ connectionString: options.connectionString, ...connectionSettings() });
     let listening = false;
     const lost = (error?: unknown) => {
       if (client !== next) return;

@@ -8,6 +8,7 @@ import type { SqlClient, SqlDatabase } from '../sql.ts';
  * the first one (a row without `instance_id` is a reservation of an older version, taken over
  * by the next start). `wayflow_sync_messages`: the messages sent with an `Idempotency-Key` and
  * what their receivers returned, so a retried send is answered without delivering again.
+ * `created_at` is indexed for `forgetKeys`, which the server's sweep runs.
  * Ids 1101+: after the automation migrations (1001+), sharing `wayflow_migrations` and its lock.
  */
 export const syncMigrations: readonly Migration[] = [
@@ -39,6 +40,14 @@ export const syncMigrations: readonly Migration[] = [
         created_at double precision NOT NULL,
         PRIMARY KEY (owner, idempotency_key)
       )
+    `,
+  },
+  {
+    id: 1103,
+    name: 'sync key retention',
+    sql: `
+      CREATE INDEX wayflow_sync_links_created ON wayflow_sync_links (created_at);
+      CREATE INDEX wayflow_sync_messages_created ON wayflow_sync_messages (created_at)
     `,
   },
 ];
@@ -80,6 +89,14 @@ export interface SyncLinks {
   owns(owner: string, instanceId: string): Promise<boolean>;
   /** Makes `owner` an owner of an instance started elsewhere (e.g. by server code for a signed-in user); idempotent. */
   link(owner: string, instanceId: string, automation: string, now?: number): Promise<void>;
+  /**
+   * Forgets the `Idempotency-Key`s recorded before `before` (ms since the epoch), in one
+   * transaction: message keys, and start keys whose instance finished or is gone (the owner
+   * keeps a finished instance, as a `link:` row). A key whose instance is unfinished is kept
+   * until it finishes, so a retry never starts a second instance beside a running one; a retry
+   * of a forgotten key is a new request. Also drops the links of instances deleted before.
+   */
+  forgetKeys(before: number): Promise<{ starts: number; messages: number }>;
 }
 
 /** Applies the sync migrations to `db` and returns the links over it. */
@@ -124,6 +141,26 @@ export async function syncLinks(db: SqlDatabase): Promise<SyncLinks> {
       const rows = await db.query('SELECT 1 FROM wayflow_sync_links WHERE instance_id = $1 AND owner = $2 LIMIT 1', [instanceId, owner]);
       return rows.length > 0;
     },
+    forgetKeys: (before) =>
+      db.transaction(async (sql) => {
+        await sql.query(
+          `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at)
+           SELECT l.owner, 'link:' || l.instance_id, l.automation, l.instance_id, l.created_at
+           FROM wayflow_sync_links l JOIN wayflow_automation_instances i ON i.id = l.instance_id
+           WHERE l.created_at < $1 AND i.finished AND l.idempotency_key NOT LIKE 'link:%'
+           ON CONFLICT (owner, idempotency_key) DO NOTHING`,
+          [before],
+        );
+        const starts = await sql.query(
+          `DELETE FROM wayflow_sync_links l WHERE l.created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM wayflow_automation_instances i WHERE i.id = l.instance_id AND NOT i.finished)
+           AND (l.idempotency_key NOT LIKE 'link:%' OR NOT EXISTS (SELECT 1 FROM wayflow_automation_instances i WHERE i.id = l.instance_id))
+           RETURNING l.idempotency_key`,
+          [before],
+        );
+        const messages = await sql.query('DELETE FROM wayflow_sync_messages WHERE created_at < $1 RETURNING owner', [before]);
+        return { starts: starts.filter((row) => !(row as { idempotency_key: string }).idempotency_key.startsWith('link:')).length, messages: messages.length };
+      }),
     async link(owner, instanceId, automation, now = Date.now()) {
       await db.query(
         `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at) VALUES ($1, $2, $3, $4, $5)

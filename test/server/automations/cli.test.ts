@@ -9,6 +9,7 @@ import {
   schedulerCommand,
   stepCommand,
 } from '../../../src/server/automations/index.ts';
+import { databaseProxy } from '../../helpers/db-proxy.ts';
 import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
 import { chain } from './fixtures/chain-automations.ts';
 
@@ -51,8 +52,22 @@ describe('wayflow step | scheduler | delete-history', () => {
     await expect(deleteHistoryCommand(['--days', 'soon'], io)).rejects.toMatchObject({ ...usage, message: expect.stringContaining('not "soon"') });
     await expect(deleteHistoryCommand(['3', '4'], io)).rejects.toMatchObject({ ...usage, message: expect.stringContaining('takes one number of days') });
     await expect(deleteHistoryCommand(['--schema', 'x'], { ...io, env: {} })).rejects.toMatchObject({ ...usage, message: expect.stringContaining('--schema applies to PostgreSQL only') });
+    await expect(schedulerCommand(['--automations', FIXTURE, '--db-query-timeout', '0'], io)).rejects.toMatchObject({ ...usage, message: expect.stringContaining('--db-query-timeout must be') });
     await expect(stepCommand(['--automations', FIXTURE, '--claim-timeout', '0'], io)).rejects.toMatchObject({ ...usage, message: expect.stringContaining('--claim-timeout must be') });
     await expect(deleteHistoryCommand(['--log-level', 'loud', ...schemaArgs], io)).rejects.toMatchObject({ ...usage, message: expect.stringContaining('--log-level must be') });
+  });
+
+  it('gives up on a database that never answers after --db-connect-timeout', async () => {
+    const proxy = await databaseProxy(DATABASE_URL);
+    proxy.blackHole();
+    try {
+      const startedAt = performance.now();
+      const silent = { ...io, env: { DATABASE_URL: proxy.url(DATABASE_URL) } };
+      await expect(stepCommand(['--automations', FIXTURE, '--db-connect-timeout', '300'], silent)).rejects.toThrow(/Cannot use PostgreSQL at/);
+      expect(performance.now() - startedAt).toBeLessThan(3000);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('prints the usage for --help', async () => {

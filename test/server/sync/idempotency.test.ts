@@ -72,6 +72,35 @@ function lossyPglite(pg: PGlite) {
   };
 }
 
+
+/**
+ * Keys past the retention: a running instance's start key stays; a finished one's is forgotten
+ * but its owner still reads it; a deleted instance's links go; message keys go.
+ */
+async function forgetsKeysPastRetention(fetcher: (request: Request) => Response | Promise<Response>, running: ServerAutomations, sql: (text: string, params?: unknown[]) => Promise<unknown[]>) {
+  const user = asUser(fetcher, 'nobody');
+  const start = async (key: string) => (await body<{ instance: InstanceStatus }>(await user.post('/automations/start/Counter', { input: {} }, { 'idempotency-key': key }))).instance.id;
+  const [runningId, finishedId, deletedId] = [await start('keep-running'), await start('done'), await start('gone')];
+  expect((await user.post(`/automations/instances/${runningId}/messages/poke`, {}, { 'idempotency-key': 'poke-old' })).status).toBe(200);
+  await sql('UPDATE wayflow_automation_instances SET finished = true, finished_at = 1 WHERE id = $1', [finishedId]);
+  await sql('DELETE FROM wayflow_automation_instances WHERE id = $1', [deletedId]);
+  await sql("INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at) VALUES ('user:nobody', 'reserved', 'Counter', NULL, 0)");
+  const links = await syncLinks(running.db);
+  expect(await links.forgetKeys(0)).toEqual({ starts: 0, messages: 0 });
+
+  expect(await links.forgetKeys(Date.now() + 1)).toEqual({ starts: 3, messages: 1 });
+  const again = await user.post('/automations/start/Counter', { input: {} }, { 'idempotency-key': 'keep-running' });
+  expect(again.status).toBe(200);
+  expect((await body<{ instance: InstanceStatus }>(again)).instance.id).toBe(runningId);
+  expect((await user.get(`/automations/instances/${finishedId}`)).status).toBe(200);
+  const afterRetention = await user.post('/automations/start/Counter', { input: {} }, { 'idempotency-key': 'done' });
+  expect(afterRetention.status).toBe(201);
+  expect((await body<{ instance: InstanceStatus }>(afterRetention)).instance.id).not.toBe(finishedId);
+  expect(await sql('SELECT idempotency_key FROM wayflow_sync_links WHERE instance_id = $1', [deletedId])).toEqual([]);
+  const redelivered = await user.post(`/automations/instances/${runningId}/messages/poke`, {}, { 'idempotency-key': 'poke-old' });
+  expect((await body<{ result: unknown }>(redelivered)).result).toBe(2);
+}
+
 describe('idempotent requests when the answer is lost (PGlite)', () => {
   let pg: PGlite;
   let storage: TaskStorage;
@@ -168,6 +197,10 @@ describe('idempotent requests when the answer is lost (PGlite)', () => {
     expect((await running.runner.get(ids[1]!)).data.pokes).toBeUndefined();
   });
 
+  it('forgets keys past the retention, but never the start key of an unfinished instance', async () => {
+    await forgetsKeysPastRetention(fetcher, running, async (text, params) => (await pg.query(text, params)).rows);
+  });
+
   it('delivers every send without a key, as before', async () => {
     const user = asUser(fetcher, 'nobody');
     const { id } = (await body<{ instance: InstanceStatus }>(await user.post('/automations/start/Counter', { input: {} }, { 'idempotency-key': 'start-3' }))).instance;
@@ -199,6 +232,10 @@ describe('idempotent requests racing on PostgreSQL', () => {
     const ids = new Set(await Promise.all(answers.map(async (answer) => (await body<{ instance: InstanceStatus }>(answer)).instance.id)));
     expect(ids.size).toBe(1);
     expect(await running.runner.list({ automation: 'Counter' })).toHaveLength(1);
+  });
+
+  it('forgets keys past the retention, but never the start key of an unfinished instance', async () => {
+    await forgetsKeysPastRetention(fetcher, running, (text, params) => running.db.query(text, params));
   });
 
   it('delivers concurrent sends with one key once', async () => {
