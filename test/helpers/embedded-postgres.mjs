@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { chown, cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -100,7 +100,8 @@ export async function startEmbeddedPostgres({ binaries, durable = false, crashSa
   const root = await mkdtemp(join(tmpdir(), 'wayflow-postgres-'));
   const removeRoot = () => rmSync(root, { recursive: true, force: true });
   let server;
-  let log = () => '';
+  const logFile = join(root, 'postgres.log');
+  const log = () => lastLines(logFile);
   const emergencyStop = () => {
     if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
     removeRoot();
@@ -114,18 +115,23 @@ export async function startEmbeddedPostgres({ binaries, durable = false, crashSa
       throw startError(`initdb failed: ${cause.stderr || cause.message}`, cause);
     });
     const settings = Object.entries({ ...SETTINGS, ...(durable ? {} : crashSafe ? CRASH_SAFE : NOT_DURABLE) }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
-    const launch = (port) => {
-      server = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', root, ...settings], {
-        ...spawnOptions(user, root),
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      log = lastLines(server.stderr);
+    /** Runs the server on `port`, its log in `logFile` (`w`: a fresh log for a fresh start; `a`: after a crash, kept). */
+    const launch = (port, flags) => {
+      const output = openSync(logFile, flags);
+      try {
+        server = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', root, ...settings], {
+          ...spawnOptions(user, root),
+          stdio: ['ignore', 'ignore', output],
+        });
+      } finally {
+        closeSync(output);
+      }
       return server;
     };
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      const version = await waitUntilReady(launch(port), url, READY_POLL_MS.start);
+      const version = await waitUntilReady(launch(port, 'w'), url, READY_POLL_MS.start);
       if (version) {
         return {
           url,
@@ -144,7 +150,7 @@ export async function startEmbeddedPostgres({ binaries, durable = false, crashSa
           },
           async restart() {
             if (server.exitCode === null && server.signalCode === null) throw startError('restart() needs the server down (after crash()); it is running.');
-            if (await waitUntilReady(launch(port), url, READY_POLL_MS.restart)) return Date.now();
+            if (await waitUntilReady(launch(port, 'a'), url, READY_POLL_MS.restart)) return Date.now();
             throw startError(`postgres exited before accepting connections again:\n${log()}`);
           },
           async stop() {
@@ -217,15 +223,13 @@ function freePort() {
   });
 }
 
-/** Keeps reading `stream` (a server that cannot write its log stalls) and returns the last lines read. */
-function lastLines(stream, keep = 40) {
-  const lines = [];
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
-    lines.push(...chunk.split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - keep));
-  });
-  return () => lines.join('\n');
+/** The last lines of the server's log (a file, not a pipe: a server whose log reader lags must not stall). */
+function lastLines(logFile, keep = 40) {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').filter(Boolean).slice(-keep).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 /** Resolves to the server version once `url` answers, or to undefined if the server exits first. */
