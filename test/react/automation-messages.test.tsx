@@ -1,5 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { z } from 'zod';
@@ -174,5 +176,22 @@ describe('what the user is told when an automations request fails', () => {
     expect(perceived()).not.toContain('PGlite');
     expect(logged).toHaveBeenCalledTimes(1);
     expect(logged.mock.calls[0]?.[0]).toMatchObject({ code: 'database-unavailable', message: 'PGlite is restarting.' });
+  });
+});
+
+describe('docs/sync-client.md', () => {
+  it('lists every automations message with its default', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/sync-client.md'), 'utf8');
+    const rows = new Map([...doc.matchAll(/^\| `(\w+)(?:\([^)]*\))?` \| (.*?) \| .* \|$/gm)].map((m) => [m[1]!, m[2]!]));
+    const m = automationMessages;
+    const shown: Record<string, string> = {
+      hours: m.hours('2.5'),
+      openTask: m.openTask('Approve the order', 'Order fulfilment'),
+      counts: m.counts(3, 12),
+      perNode: m.perNode('Order fulfilment'),
+      recent: m.recent('Order fulfilment'),
+      inspectInstance: m.inspectInstance('i7'),
+    };
+    for (const [key, value] of Object.entries(m)) expect(rows.get(key), `docs/sync-client.md lists "${key}"`).toBe(typeof value === 'string' ? value : shown[key]);
   });
 });
