@@ -17,6 +17,7 @@ import {
 } from '../../src/react/automations/index.ts';
 import { type AutomationClient, automationClient, automationForm, awaitAutomation, SyncError } from '../../src/sync/index.ts';
 import type { DashboardView, OpenFormSummary } from '../../src/sync/protocol.ts';
+import { perceived } from '../helpers/perceived.ts';
 import { fakeFetch, statusOf } from '../sync/fakes.ts';
 
 let logged: MockInstance<typeof console.error>;
@@ -28,8 +29,6 @@ afterEach(() => {
   logged.mockRestore();
 });
 
-/** Everything a person perceives: the text on the page and the accessible labels. */
-const perceived = () => [document.body.textContent ?? '', ...[...document.querySelectorAll('[aria-label]')].map((el) => el.getAttribute('aria-label'))].join('\n');
 
 /** Every automations message (and the base ones these views show) replaced by a marker naming its key. */
 const marked = Object.fromEntries(

@@ -1,6 +1,7 @@
-import { useContext, useEffect } from 'react';
+import { useContext } from 'react';
+import type { WayflowError } from '../../core/index.ts';
 import { SyncError } from '../../sync/client.ts';
-import { MessagesContext } from '../messages.ts';
+import { MessagesContext, useErrorMessage } from '../messages.ts';
 
 /**
  * Every string the components of `wayflow/react/automations` show, in English. Change them with
@@ -81,8 +82,6 @@ const byStatus: Record<number, keyof AutomationMessages> = { 0: 'unreachable', 4
 export const syncErrorOf = (error: unknown): SyncError | null =>
   error instanceof SyncError ? error : error instanceof Error && error.cause instanceof SyncError ? error.cause : null;
 
-const logged = new WeakSet<object>();
-
 /**
  * What to tell the user about a failed automations request (by its `SyncError` code; `failed` for
  * any other error, `invalidInput` for `invalid-input`), never the server's message: that one goes to the console, once.
@@ -92,11 +91,7 @@ const logged = new WeakSet<object>();
  */
 export function useSyncErrorMessage(error: unknown): string | null {
   const m = useAutomationMessages();
-  useEffect(() => {
-    if (!(error instanceof Error) || logged.has(error)) return;
-    logged.add(error);
-    console.error(error);
-  }, [error]);
+  useErrorMessage(error as WayflowError | null);
   return error ? syncErrorText(m, error) : null;
 }
 
