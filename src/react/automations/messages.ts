@@ -79,7 +79,7 @@ const byCode: Record<string, keyof AutomationMessages> = {
 const byStatus: Record<number, keyof AutomationMessages> = { 0: 'unreachable', 429: 'tooMany', 503: 'unavailable' };
 
 /** The `SyncError` behind `error`: itself, or the cause of the `action-failed` error a refused submit became. */
-export const syncErrorOf = (error: unknown): SyncError | null =>
+const syncErrorOf = (error: unknown): SyncError | null =>
   error instanceof SyncError ? error : error instanceof Error && error.cause instanceof SyncError ? error.cause : null;
 
 /**
