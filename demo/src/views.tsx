@@ -190,7 +190,10 @@ function AwaitApprovalStep({ task }: StepViewProps) {
       form.reset();
       setNote({});
     } catch (error) {
-      setNote({ error: error instanceof SyncError ? error.message : 'The note could not be sent; try again.' });
+      // The user reads plain words; the server's message is for the developer.
+      console.error(error);
+      const decided = error instanceof SyncError && error.code === 'instance-finished';
+      setNote({ error: decided ? 'The order was already decided, so the note was not sent.' : 'The note could not be sent; try again.' });
     }
   };
   return (

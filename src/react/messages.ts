@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect } from 'react';
 import type { WayflowError } from '../core/index.ts';
+import type { AutomationMessages } from './automations/messages.ts';
 import { useTask } from './hooks.ts';
 
 /**
@@ -60,8 +61,8 @@ export const defaultMessages = {
   fileChosen: (name: string) => `You chose ${name}; choose it again.`,
 };
 
-/** The strings of `defaultMessages`, by key. */
-export type WayflowMessages = typeof defaultMessages;
+/** The strings of `defaultMessages`, by key; those of `wayflow/react/automations` (`automationMessages`) may be given too. */
+export type WayflowMessages = typeof defaultMessages & Partial<AutomationMessages>;
 
 export const MessagesContext = createContext<WayflowMessages>(defaultMessages);
 

@@ -200,9 +200,9 @@ export function automationForm<S extends StandardSchemaV1>(init: {
       try {
         return outcome.complete({ instance: await client.submitForm(instanceId, taskId, input) });
       } catch (error) {
-        if (!(error instanceof SyncError)) throw error;
-        if (error.status === 409) return outcome.fail('This task was already processed by someone else; it is no longer open.');
-        return outcome.fail(error.message, error.status === 422 ? error.fields : undefined);
+        // The core's words for fields that did not validate; other refusals stay errors (`state.error`, its cause the SyncError).
+        if (error instanceof SyncError && error.code === 'invalid-input') return outcome.fail('Some fields need your attention.', error.fields);
+        throw error;
       }
     },
   });

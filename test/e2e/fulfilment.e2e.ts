@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { automationMessages } from '../../src/react/automations/index.ts';
 import type { RunningServer } from '../../src/server/serve.ts';
 import type { InstanceStatus, OpenFormSummary } from '../../src/sync/protocol.ts';
 import { buildDemo, heading, serveDemo } from './fixtures/demo.ts';
@@ -139,9 +140,9 @@ describe('order fulfilment: a shopper and the back office in two browsers', () =
     });
     expect(refused.status()).toBe(403);
     expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'form-forbidden', message: expect.stringMatching(/backoffice/) });
-    // …and the form page says so.
+    // …and the form page says so in plain words (the server's message names the group: for the developer).
     await shop.goto(`${server.url}/backoffice/forms/${form!.instanceId}/${form!.taskId}`);
-    await expect.poll(() => shop.getByRole('alert').first().textContent()).toMatch(/backoffice/);
+    await expect.poll(() => shop.getByRole('alert').first().textContent()).toBe(automationMessages.formForbidden);
     await snap(shop, 'shopper-forbidden');
 
     // The automation still waits for the back office.

@@ -10,6 +10,7 @@ import {
   AutomationInstance,
   AutomationTaskList,
   AwaitAutomationView,
+  automationMessages,
   useAutomationStatus,
   useFollowAutomations,
 } from '../../src/react/automations/index.ts';
@@ -73,7 +74,7 @@ describe('AutomationTaskList', () => {
   it('shows a failure as an alert (through the real client)', async () => {
     const { fetch } = fakeFetch(() => [503, { error: { code: 'unavailable', message: 'The server is busy; try again soon.' } }]);
     render(<AutomationTaskList client={automationClient({ fetch, EventSource: null, retries: 0 })} onOpen={() => undefined} />);
-    expect((await screen.findByRole('alert')).textContent).toBe('The server is busy; try again soon.');
+    expect((await screen.findByRole('alert')).textContent).toBe(automationMessages.unavailable);
   });
 });
 
@@ -218,11 +219,11 @@ describe('AutomationFormTask', () => {
     render(<AutomationFormTask client={client} form={detail} flow={flow} views={{ approve: ApproveView }} />);
     fireEvent.change(await screen.findByLabelText('Decision'), { target: { value: 'approve' } });
     fireEvent.click(screen.getByRole('button', { name: 'Send' }));
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('already processed'));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe(automationMessages.formClosed));
     cleanup();
-    const gone = clientWith({ form: async () => Promise.reject(new SyncError('not-found', 'This task is no longer open.', 404)) });
+    const gone = clientWith({ form: async () => Promise.reject(new SyncError('form-not-found', 'No open form 4 of instance i1.', 404)) });
     render(<AutomationFormTask client={gone} form={detail} flow={flow} />);
-    expect((await screen.findByRole('alert')).textContent).toBe('This task is no longer open.');
+    expect((await screen.findByRole('alert')).textContent).toBe(automationMessages.formNotFound);
   });
 });
 

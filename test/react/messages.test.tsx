@@ -7,6 +7,7 @@ import { action, defineFlow, outcome, scaffold, startTask, type Task, VersionCon
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
 import { defaultMessages, Field, FlowOutlet, FlowProgress, FlowView, StepForm, TaskProvider, type WayflowMessages, WayflowProvider } from '../../src/react/index.ts';
 import { manualClock } from '../helpers/clock.ts';
+import { perceived } from '../helpers/perceived.ts';
 
 let logged: MockInstance<typeof console.error>;
 beforeEach(() => {
@@ -17,8 +18,6 @@ afterEach(() => {
   logged.mockRestore();
 });
 
-/** Everything a person perceives: the text on the page and the accessible labels. */
-const perceived = () => [document.body.textContent ?? '', ...[...document.querySelectorAll('[aria-label]')].map((el) => el.getAttribute('aria-label'))].join('\n');
 const alerts = () => screen.getAllByRole('alert').map((el) => el.textContent);
 
 const name = action({ id: 'name', title: 'Your name', schema: z.object({ name: z.string().min(1, 'Enter your name') }) });

@@ -189,14 +189,16 @@ describe('automationForm', () => {
     expect(submitForm).not.toHaveBeenCalled();
   });
 
-  it('maps 422, 403 and 409 to messages and field errors', async () => {
+  it('maps 422 to field errors, and keeps a 403 or 409 as the task error with its SyncError as the cause', async () => {
     const task = track(await openFormTask(flow, detail));
     submitForm.mockRejectedValueOnce(new SyncError('invalid-input', 'Some fields need your attention.', 422, { note: ['Not allowed'] }));
     expect(await task.submit({ decision: 'reject', note: 'x' })).toMatchObject({ ok: false, errors: { note: ['Not allowed'] } });
     submitForm.mockRejectedValueOnce(new SyncError('form-forbidden', 'Only managers may approve.', 403));
-    expect(await task.submit({ decision: 'reject' })).toMatchObject({ ok: false, errors: {}, message: 'Only managers may approve.' });
+    expect(await task.submit({ decision: 'reject' })).toMatchObject({ ok: false, errors: {} });
+    expect(task.state.error).toMatchObject({ code: 'action-failed', cause: { code: 'form-forbidden', message: 'Only managers may approve.' } });
     submitForm.mockRejectedValueOnce(new SyncError('form-closed', 'closed', 409));
-    expect((await task.submit({ decision: 'reject' })) as { message: string }).toMatchObject({ message: expect.stringContaining('already processed') });
+    expect(await task.submit({ decision: 'reject' })).toMatchObject({ ok: false });
+    expect(task.state.error).toMatchObject({ code: 'action-failed', cause: { code: 'form-closed' } });
     expect(task.state.step?.id).toBe('approve');
   });
 });

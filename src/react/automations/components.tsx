@@ -4,9 +4,12 @@ import type { AutomationClient } from '../../sync/client.ts';
 import type { InstanceStatus, OpenFormRef, OpenFormSummary } from '../../sync/protocol.ts';
 import { awaitMetaOf, followAutomations, openFormTask } from '../../sync/steps.ts';
 import { TaskContext } from '../context.ts';
+import { useTask } from '../hooks.ts';
+import { MessagesContext } from '../messages.ts';
 import { FlowOutlet, type StepViewProps, type StepViews } from '../outlet.tsx';
 import { TaskProvider } from '../provider.tsx';
 import { AutoStepView } from '../views.tsx';
+import { syncErrorText, useAutomationMessages, useSyncErrorMessage } from './messages.ts';
 
 type Loaded<T> = { value: T | null; error: (Error & { status?: number }) | null };
 
@@ -27,8 +30,12 @@ function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown
   return state;
 }
 
-const Alert = ({ children }: { children: ReactNode }) => <p role="alert">{children}</p>;
-const Loading = ({ what }: { what: string }) => <p role="status">Loading {what}…</p>;
+/** The user's words for a failed request (the server's message goes to the console, once). */
+function Failure({ error, forbidden }: { error: unknown; forbidden?: string }) {
+  const text = useSyncErrorMessage(error);
+  return <p role="alert">{forbidden && (error as { status?: number }).status === 403 ? forbidden : text}</p>;
+}
+const Loading = ({ text }: { text: string }) => <p role="status">{text}</p>;
 const time = (ms: number | null) => (ms == null ? '—' : new Date(ms).toLocaleString());
 
 /**
@@ -55,7 +62,7 @@ export function useAutomationStatus(client: Pick<AutomationClient, 'watch'>, ins
 export function AutomationTaskList({
   client,
   onOpen,
-  caption = 'Open tasks',
+  caption,
   refreshMs = 15_000,
 }: { client: Pick<AutomationClient, 'forms'>; onOpen(form: OpenFormSummary): void; caption?: ReactNode; refreshMs?: number }) {
   const [tick, setTick] = useState(0);
@@ -65,29 +72,23 @@ export function AutomationTaskList({
     return () => clearInterval(timer);
   }, [refreshMs]);
   const { value, error } = useLoad(() => client.forms(), client, tick);
-  if (error) return <Alert>{error.message}</Alert>;
-  if (!value) return <Loading what="tasks" />;
-  if (value.length === 0) return <p>No open tasks.</p>;
+  const m = useAutomationMessages();
+  if (error) return <Failure error={error} />;
+  if (!value) return <Loading text={m.loadingTasks} />;
+  if (value.length === 0) return <p>{m.noTasks}</p>;
   return (
     <table>
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Automation</th>
-          <th scope="col">Task</th>
-          <th scope="col">Waiting</th>
-          <th scope="col">Action</th>
-        </tr>
-      </thead>
+      <caption>{caption ?? m.openTasks}</caption>
+      <Head cells={[m.automation, m.task, m.waiting, m.action]} />
       <tbody>
         {value.map((form) => (
           <tr key={`${form.instanceId}/${form.taskId}`}>
             <td>{form.verboseName}</td>
             <td>{form.description || form.node}</td>
-            <td>{form.hoursWaiting.toFixed(1)} h</td>
+            <td>{m.hours(form.hoursWaiting.toFixed(1))}</td>
             <td>
-              <button type="button" aria-label={`Open ${form.description || form.node} (${form.verboseName})`} onClick={() => onOpen(form)}>
-                Open
+              <button type="button" aria-label={m.openTask(form.description || form.node, form.verboseName)} onClick={() => onOpen(form)}>
+                {m.open}
               </button>
             </td>
           </tr>
@@ -117,18 +118,17 @@ const Head = ({ cells }: { cells: string[] }) => (
  */
 export function AutomationDashboard({ client, onInspect }: { client: Pick<AutomationClient, 'dashboard'>; onInspect?(instanceId: string): void }) {
   const { value, error } = useLoad(() => client.dashboard(), client);
-  if (error) return <Alert>{error.status === 403 ? 'You need the automations.view permission to see the dashboard.' : error.message}</Alert>;
-  if (!value) return <Loading what="the dashboard" />;
-  if (value.automations.length === 0) return <p>No automations.</p>;
+  const m = useAutomationMessages();
+  if (error) return <Failure error={error} forbidden={m.dashboardForbidden} />;
+  if (!value) return <Loading text={m.loadingDashboard} />;
+  if (value.automations.length === 0) return <p>{m.noAutomations}</p>;
   return value.automations.map((kind) => (
     <section key={kind.name} aria-label={kind.verboseName}>
       <h2>{kind.verboseName}</h2>
-      <p>
-        {kind.running} running, {kind.finished} finished
-      </p>
+      <p>{m.counts(kind.running, kind.finished)}</p>
       <table>
-        <caption>{kind.verboseName}: running instances per node</caption>
-        <Head cells={['Node', 'Instances']} />
+        <caption>{m.perNode(kind.verboseName)}</caption>
+        <Head cells={[m.node, m.instances]} />
         <tbody>
           {kind.nodes.map((n) => (
             <tr key={n.node}>
@@ -140,8 +140,8 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
       </table>
       {kind.recent.length > 0 && (
         <table>
-          <caption>{kind.verboseName}: recent instances</caption>
-          <Head cells={onInspect ? ['Instance', 'Status', 'At', 'Started', 'Action'] : ['Instance', 'Status', 'At', 'Started']} />
+          <caption>{m.recent(kind.verboseName)}</caption>
+          <Head cells={onInspect ? [m.instance, m.status, m.at, m.started, m.action] : [m.instance, m.status, m.at, m.started]} />
           <tbody>
             {kind.recent.map((i) => (
               <tr key={i.id}>
@@ -151,8 +151,8 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
                 <td>{time(i.createdAt)}</td>
                 {onInspect && (
                   <td>
-                    <button type="button" aria-label={`Inspect ${i.id}`} onClick={() => onInspect(i.id)}>
-                      Inspect
+                    <button type="button" aria-label={m.inspectInstance(i.id)} onClick={() => onInspect(i.id)}>
+                      {m.inspect}
                     </button>
                   </td>
                 )}
@@ -174,8 +174,9 @@ export function AutomationInstance({ client, instanceId }: { client: Pick<Automa
   const live = useAutomationStatus(client, instanceId);
   const { value, error } = useLoad(() => client.inspect(instanceId), client, instanceId, live.status?.version);
   const headingId = useId();
-  if (error) return <Alert>{error.status === 403 ? 'You need the automations.view permission to inspect instances.' : error.message}</Alert>;
-  if (!value) return <Loading what="the instance" />;
+  const m = useAutomationMessages();
+  if (error) return <Failure error={error} forbidden={m.inspectForbidden} />;
+  if (!value) return <Loading text={m.loadingInstance} />;
   const instance = live.status?.id === instanceId ? live.status : value.instance;
   return (
     <section aria-labelledby={headingId}>
@@ -183,18 +184,18 @@ export function AutomationInstance({ client, instanceId }: { client: Pick<Automa
         {instance.verboseName} {instance.id}
       </h2>
       <dl>
-        <dt>Status</dt>
+        <dt>{m.status}</dt>
         <dd>{instance.status}</dd>
-        <dt>At</dt>
+        <dt>{m.at}</dt>
         <dd>{instance.nodes.join(', ') || '—'}</dd>
-        <dt>Started</dt>
+        <dt>{m.started}</dt>
         <dd>{time(instance.createdAt)}</dd>
-        <dt>Finished</dt>
+        <dt>{m.finished}</dt>
         <dd>{time(instance.finishedAt)}</dd>
       </dl>
       <table>
-        <caption>History</caption>
-        <Head cells={['Task', 'Node', 'Started', 'Finished', 'Message', 'Completed by']} />
+        <caption>{m.history}</caption>
+        <Head cells={[m.task, m.node, m.started, m.finished, m.message, m.completedBy]} />
         <tbody>
           {value.history.map((h) => (
             <tr key={h.taskId}>
@@ -254,13 +255,23 @@ export function AutomationFormTask({
       opened?.dispose();
     };
   }, [client, flow, form.instanceId, form.taskId]);
-  if (state.error) return <Alert>{state.error.message}</Alert>;
-  if (!state.task) return <Loading what="the task" />;
+  const m = useAutomationMessages();
+  if (state.error) return <Failure error={state.error} />;
+  if (!state.task) return <Loading text={m.loadingForm} />;
   return (
     <TaskProvider task={state.task}>
-      <FlowOutlet views={views} completed={completed} aborted={aborted} />
+      <RefusalWords>
+        <FlowOutlet views={views} completed={completed} aborted={aborted} />
+      </RefusalWords>
     </TaskProvider>
   );
+}
+
+/** Below it, `failed` says what a refused form submit means by the code of its `SyncError` (`formClosed`, `formForbidden`, …). */
+function RefusalWords({ children }: { children: ReactNode }) {
+  const { error } = useTask();
+  const m = useAutomationMessages();
+  return <MessagesContext.Provider value={error ? { ...m, failed: syncErrorText(m, error) } : m}>{children}</MessagesContext.Provider>;
 }
 
 /**
@@ -283,12 +294,13 @@ export function useFollowAutomations(client: Pick<AutomationClient, 'watch'>, ta
  */
 export function AwaitAutomationView({ step, task }: StepViewProps) {
   const client = awaitMetaOf(step)?.client;
+  const m = useAutomationMessages();
   const [status, setStatus] = useState<InstanceStatus | null>(null);
   useEffect(() => (client?.watch ? followAutomations(task.task, client as AutomationClient, setStatus) : undefined), [task.task, client]);
   if (task.status !== 'suspended' && !task.pending) return <AutoStepView />;
   return (
     <p role="status" className="wayflow-waiting">
-      {status ? `${status.verboseName}: ${status.nodes.join(', ') || status.status}` : 'Waiting for the automation…'}
+      {status ? `${status.verboseName}: ${status.nodes.join(', ') || status.status}` : m.waitingForAutomation}
     </p>
   );
 }

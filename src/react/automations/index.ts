@@ -7,3 +7,4 @@ export {
   useAutomationStatus,
   useFollowAutomations,
 } from './components.tsx';
+export { type AutomationMessages, automationMessages, useAutomationMessages, useSyncErrorMessage } from './messages.ts';
