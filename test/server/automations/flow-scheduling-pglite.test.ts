@@ -54,7 +54,8 @@ describe('flowcontrol flows in the automations module', () => {
 });
 
 describe('flowcontrol runs scheduled on PGlite', () => {
-  it('wayflow step continues every runnable flow run once, in the data folder, and reports the actions', async () => {
+  // Opens the data folder four times (seed, two `wayflow step` processes, the check): ~4 s each on a quiet machine.
+  it('wayflow step continues every runnable flow run once, in the data folder, and reports the actions', { timeout: 90_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wayflow-flow-step-'));
     try {
       const seed = await PGlite.create(dir);
