@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReactNode } from 'react';
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineFlow, startTask } from '../../src/core/index.ts';
 import { defaultMessages, Field, FlowOutlet, StepForm, TaskProvider, type WayflowMessages, WayflowProvider } from '../../src/react/index.ts';
@@ -19,15 +19,10 @@ import { type AutomationClient, automationClient, automationForm, awaitAutomatio
 import type { DashboardView, OpenFormSummary } from '../../src/sync/protocol.ts';
 import { perceived } from '../helpers/perceived.ts';
 import { fakeFetch, statusOf } from '../sync/fakes.ts';
+import { silenceConsoleErrors } from '../helpers/console-errors.ts';
 
-let logged: MockInstance<typeof console.error>;
-beforeEach(() => {
-  logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  cleanup();
-  logged.mockRestore();
-});
+silenceConsoleErrors();
+const logged = () => vi.mocked(console.error);
 
 
 /** Every automations message (and the base ones these views show) replaced by a marker naming its key. */
@@ -163,7 +158,7 @@ describe('what the user is told when an automations request fails', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe(words));
     expect(perceived()).not.toContain(message);
-    const sent = logged.mock.calls.map(([error]) => error as Error);
+    const sent = logged().mock.calls.map(([error]) => error as Error);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ code: 'action-failed', cause: { code, message } });
   });
@@ -173,8 +168,8 @@ describe('what the user is told when an automations request fails', () => {
     render(<AutomationTaskList client={automationClient({ fetch, EventSource: null })} onOpen={() => undefined} />);
     expect((await screen.findByRole('alert')).textContent).toBe(automationMessages.unavailable);
     expect(perceived()).not.toContain('PGlite');
-    expect(logged).toHaveBeenCalledTimes(1);
-    expect(logged.mock.calls[0]?.[0]).toMatchObject({ code: 'database-unavailable', message: 'PGlite is restarting.' });
+    expect(logged()).toHaveBeenCalledTimes(1);
+    expect(logged().mock.calls[0]?.[0]).toMatchObject({ code: 'database-unavailable', message: 'PGlite is restarting.' });
   });
 });
 
