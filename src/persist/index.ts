@@ -2,7 +2,7 @@ export { memoryStore, stepOfRecord } from './memory.ts';
 export type { StateStore, TaskRecord, TaskSummary, HistoryEntry, PersistedSnapshot } from '../core/store.ts';
 export { DEFAULT_DATABASE, indexedDbStore, openWayflowDatabase } from './indexeddb.ts';
 export type { IndexedDbStore, IndexedDbStoreOptions, WayflowDatabase } from './indexeddb.ts';
-export { assertWritable, canQuarantine, CorruptRecordError, EmptyBinderError, InvalidRecordError, parseTaskRecord, requireBinder, taskRecordSchema } from './record.ts';
+export { assertWritable, canQuarantine, CorruptRecordError, EmptyBinderError, InvalidRecordError, parseTaskRecord, requireBinder, taskRecordProblems } from './record.ts';
 export { UNBOUND } from '../core/task.ts';
 export type { QuarantinedRecord, QuarantineStore } from './record.ts';
 export { browserLocation, DEFAULT_TASK_PARAM, memoryLocation, readTaskId, withTaskId } from './url.ts';
