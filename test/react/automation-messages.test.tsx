@@ -184,7 +184,7 @@ describe('what the user is told when an automations request fails', () => {
     );
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe(words));
     expect(perceived()).not.toContain(message);
-    expect(logged.mock.calls.map(([error]) => error)).toEqual([task.state.error]);
+    expect(logged().mock.calls.map(([error]) => error)).toEqual([task.state.error]);
     task.dispose();
   });
 
