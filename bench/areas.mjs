@@ -77,6 +77,17 @@ export const AREAS = {
       'memory.task1000': figure(j.memory ? j.memory.bytesPerTask / 1024 : null, 'KB', { goal: 'reported', note: j.memory?.note }),
     }),
   },
+  bundle: {
+    script: 'scripts/size.mjs',
+    what: "wayflow's own min+gzip share of a real React + react-router + IndexedDB app bundle (scripts/size-app.tsx)",
+    figures: (j) => ({
+      'bundle.app': figure(j.app ? j.app.gzip / 1024 : null, 'KB', {
+        goal: '≤ 15 KB min+gzip',
+        met: j.app ? j.app.gzip <= 15 * 1024 && j.app.packages.length === 0 : null,
+        note: j.entries?.wayflow ? `core alone ${round(j.entries.wayflow.gzip / 1024)} KB; zod only if the app imports it` : undefined,
+      }),
+    }),
+  },
   server: {
     script: 'bench/server.mjs',
     what: 'the tasks API (PUT If-Match + GET) against a bare node:http server doing the same SQL',

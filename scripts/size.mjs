@@ -6,6 +6,7 @@
 // ask for (zod, say).
 // Development-only checks (definition linting) sit behind
 // `process.env.NODE_ENV !== 'production'`, which bundlers replace.
+import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -60,6 +61,7 @@ async function gzipped(entry, env, excludeCore) {
 
 const kb = (n) => `${(n / 1024).toFixed(2)} KB`;
 let failed = false;
+const figures = { entries: {}, app: null };
 for (const { entry, name, limit, excludeCore } of budgets) {
   if (!existsSync(entry)) continue;
   const prod = await gzipped(entry, 'production', excludeCore);
@@ -68,6 +70,7 @@ for (const { entry, name, limit, excludeCore } of budgets) {
   failed ||= !ok;
   const budget = limit === undefined ? 'no budget' : `budget ${kb(limit)}`;
   console.log(`${ok ? "ok  " : "OVER"} ${name.padEnd(26)} ${kb(prod.gz)} (${prod.gz} B) min+gzip (${budget}; development build ${kb(dev.gz)})`);
+  figures.entries[name] = { gzip: prod.gz, limit: limit ?? null };
 }
 
 /** What a React app with IndexedDB using `wayflow`, `wayflow/persist`, `wayflow/react` and `wayflow/router` pays for wayflow. */
@@ -107,6 +110,9 @@ const appOk = share <= APP_LIMIT;
 console.log(`${appOk ? 'ok  ' : 'OVER'} ${'app (core+persist+react+router)'.padEnd(26)} ${kb(share)} (${share} B) min+gzip of wayflow in a React app with IndexedDB (budget ${kb(APP_LIMIT)})`);
 if (app.packages.length > 0) console.error(`size: the app bundle holds ${app.packages.join(', ')}, which the app does not import: wayflow pulls it in`);
 failed ||= !appOk || app.packages.length > 0;
+figures.app = { gzip: share, limit: APP_LIMIT, packages: app.packages };
+// BENCH_JSON=file also writes the figures (npm run bench -- bundle).
+if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify(figures, null, 2));
 if (failed) {
   console.error('size: an entry is over its budget');
   process.exit(1);
