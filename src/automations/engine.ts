@@ -62,6 +62,23 @@ export interface AutomationEngine extends Engine<InstanceState, AutomationEvent,
   next(state: InstanceState, event: AutomationEvent): Promise<StepResult>;
 }
 
+/** The state of a new instance of `automation` before its engine placed anything: no paths, no history, the given data. */
+export function emptyInstanceState(automation: string, options: StartOptions): InstanceState {
+  return {
+    id: options.id,
+    automation,
+    key: options.key,
+    data: options.data,
+    paths: [],
+    finished: false,
+    createdAt: options.now,
+    finishedAt: null,
+    nextTaskId: 1,
+    nextPathId: 1,
+    repeatAnchors: {},
+  };
+}
+
 /** Creates the state of a new instance of `definition` (nothing executed yet). */
 export function startInstance(definition: AutomationDefinition, options: StartOptions): Promise<StepResult> {
   return definition.engine.start(options);

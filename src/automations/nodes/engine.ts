@@ -1,7 +1,7 @@
 import { validateInput } from '../../core/schema.ts';
 import { type AutomationDefinition, nodeAfter, nodeOf } from '../definition.ts';
 import { StepDraft, toJson } from '../draft.ts';
-import { type AutomationEngine, type AutomationEvent, formPermissionProblem, type StartOptions } from '../engine.ts';
+import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
 import {
   describeError,
   FormPermissionError,
@@ -118,19 +118,7 @@ export function nodesEngine(definition: AutomationDefinition): AutomationEngine 
 }
 
 async function start(definition: AutomationDefinition, options: StartOptions): Promise<StepResult> {
-  const state: InstanceState = {
-    id: options.id,
-    automation: definition.name,
-    key: options.key,
-    data: options.data,
-    paths: [],
-    finished: false,
-    createdAt: options.now,
-    finishedAt: null,
-    nextTaskId: 1,
-    nextPathId: 1,
-    repeatAnchors: {},
-  };
+  const state = emptyInstanceState(definition.name, options);
   const draft = new Draft(definition, state, options.now);
   const path = draft.newPath([]);
   draft.state.paths.push(path);

@@ -3,7 +3,7 @@ import { WayflowError } from '../../core/errors.ts';
 import { validateInput } from '../../core/schema.ts';
 import type { AutomationDefinition } from '../definition.ts';
 import { StepDraft } from '../draft.ts';
-import { type AutomationEngine, type AutomationEvent, formPermissionProblem, type StartOptions } from '../engine.ts';
+import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
 import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from '../errors.ts';
 import { type AnyNode, ExecuteNode, FormNode } from '../nodes/nodes.ts';
 import type { InstanceState, PathState, StepResult } from '../state.ts';
@@ -185,19 +185,7 @@ function wsEngine(workflow: WsWorkflow, definition: Omit<AutomationDefinition, '
 type WsDefinition = Omit<AutomationDefinition, 'engine'>;
 
 async function start(workflow: WsWorkflow, definition: WsDefinition, options: StartOptions): Promise<StepResult> {
-  const state: InstanceState = {
-    id: options.id,
-    automation: definition.name,
-    key: options.key,
-    data: options.data,
-    paths: [],
-    finished: false,
-    createdAt: options.now,
-    finishedAt: null,
-    nextTaskId: 1,
-    nextPathId: 1,
-    repeatAnchors: {},
-  };
+  const state = emptyInstanceState(definition.name, options);
   const draft = new WsDraft(workflow, state, options.now);
   for (const node of workflow.json.nodes) if (node.start) draft.queue(node.name, null, 0);
   return draft.result(true);
