@@ -35,7 +35,6 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await database.reset(['effects']);
-  await database.sql('TRUNCATE wayflow_flow_runs');
 });
 
 /** Starts `wayflow scheduler` as a real process on the test schema, running the three models' module. */
