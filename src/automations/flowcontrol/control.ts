@@ -1,4 +1,5 @@
 import type { Engine } from '../engine.ts';
+import { MemoryFlowRunStore } from '../memory-storage.ts';
 import { type Clock, systemClock } from '../time.ts';
 import { type FlowEffect, type FlowEvent, flowEngine } from './engine.ts';
 import { type FlowDefinition, FlowNotFoundError, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS } from './flow.ts';
@@ -41,49 +42,6 @@ export interface FlowRunStoreTx {
  */
 export interface FlowRunStore {
   transaction<T>(work: (tx: FlowRunStoreTx) => Promise<T>): Promise<T>;
-}
-
-/** An in-memory `FlowRunStore`: one transaction at a time, rolled back if it throws. */
-export class MemoryFlowRunStore implements FlowRunStore {
-  private runs = new Map<string, FlowRun>();
-  private queue: Promise<unknown> = Promise.resolve();
-
-  transaction<T>(work: (tx: FlowRunStoreTx) => Promise<T>): Promise<T> {
-    const run = async () => {
-      const saved = structuredClone(this.runs);
-      const runs = this.runs;
-      const sorted = () => [...runs.values()].sort((a, b) => a.createdAt - b.createdAt);
-      try {
-        return await work({
-          get: async (id) => structuredClone(runs.get(id) ?? null),
-          put: async (r) => {
-            runs.set(r.id, structuredClone(r));
-          },
-          list: async (query) =>
-            sorted()
-              .filter(
-                (r) =>
-                  (query.flow === undefined || r.flow === query.flow) &&
-                  (!query.unfinished || isUnfinished(r)) &&
-                  (query.parentId === undefined || r.parentId === query.parentId),
-              )
-              .map((r) => structuredClone(r)),
-          runnable: async (now, limit) =>
-            sorted()
-              .filter((r) => isFlowRunRunnable(r, now))
-              .slice(0, limit)
-              .map((r) => r.id),
-          lockFlow: async () => undefined,
-        });
-      } catch (error) {
-        this.runs = saved;
-        throw error;
-      }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
 }
 
 /** A registered trigger, as django-flowcontrol's `register_trigger` declares it. */
