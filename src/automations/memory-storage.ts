@@ -1,3 +1,5 @@
+import type { FlowRunQuery, FlowRunStore, FlowRunStoreTx } from './flowcontrol/control.ts';
+import { type FlowRun, isFlowRunRunnable } from './flowcontrol/flow.ts';
 import type { HistoryChange, HistoryRow } from './state.ts';
 import type { AutomationStorage, AutomationStorageTx, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
 
@@ -5,18 +7,21 @@ interface Tables {
   instances: Map<string, InstanceRecord>;
   history: Map<string, HistoryRow[]>;
   messages: Map<string, QueuedMessage>;
+  runs: Map<string, FlowRun>;
 }
 
 /**
- * An in-memory `AutomationStorage` for tests and single-process use. Transactions run one
- * at a time; a transaction that throws is rolled back completely, like a database would.
+ * An in-memory storage for tests and single-process use: an `AutomationStorage` (node
+ * automations, django-ws workflows) and a `FlowRunStore` (flowcontrol runs) in one, like the
+ * SQL storage. Transactions run one at a time; a transaction that throws is rolled back
+ * completely, like a database would.
  */
-export class MemoryAutomationStorage implements AutomationStorage {
-  private tables: Tables = { instances: new Map(), history: new Map(), messages: new Map() };
+export class MemoryAutomationStorage implements AutomationStorage, FlowRunStore {
+  private tables: Tables = { instances: new Map(), history: new Map(), messages: new Map(), runs: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   /** Runs `work` alone; its changes are kept only if it returns normally. */
-  transaction<T>(work: (tx: AutomationStorageTx) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: AutomationStorageTx & FlowRunStoreTx) => Promise<T>): Promise<T> {
     const run = async () => {
       const saved = structuredClone(this.tables);
       try {
@@ -32,8 +37,39 @@ export class MemoryAutomationStorage implements AutomationStorage {
   }
 }
 
-class MemoryTx implements AutomationStorageTx {
+/** The in-memory storage under the name flowcontrol code knows: `new FlowControl({ store: new MemoryFlowRunStore() })`. */
+export class MemoryFlowRunStore extends MemoryAutomationStorage {}
+
+class MemoryTx implements AutomationStorageTx, FlowRunStoreTx {
   constructor(private readonly t: Tables) {}
+
+  async get(id: string): Promise<FlowRun | null> {
+    return structuredClone(this.t.runs.get(id) ?? null);
+  }
+  async put(run: FlowRun): Promise<void> {
+    this.t.runs.set(run.id, structuredClone(run));
+  }
+  async list(query: FlowRunQuery): Promise<FlowRun[]> {
+    return this.runsByAge()
+      .filter(
+        (r) =>
+          (query.flow === undefined || r.flow === query.flow) &&
+          (!query.unfinished || r.status === 'pending' || r.status === 'waiting') &&
+          (query.parentId === undefined || r.parentId === query.parentId),
+      )
+      .map((r) => structuredClone(r));
+  }
+  async runnable(now: number, limit: number): Promise<string[]> {
+    return this.runsByAge()
+      .filter((r) => isFlowRunRunnable(r, now))
+      .slice(0, limit)
+      .map((r) => r.id);
+  }
+  /** Nothing to lock: transactions already run one at a time. */
+  async lockFlow(): Promise<void> {}
+  private runsByAge(): FlowRun[] {
+    return [...this.t.runs.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
 
   async insertInstance(record: InstanceRecord): Promise<InstanceRecord | null> {
     if (record.uniqueKey !== null) {

@@ -11,7 +11,7 @@ import {
   submitForm,
 } from './engine.ts';
 import { InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
-import type { AutomationData, FormAssignment } from './nodes.ts';
+import type { AutomationData, FormAssignment } from './nodes/nodes.ts';
 import type { AutomationEffect, HistoryRow, InstanceState, StepResult } from './state.ts';
 import type { AutomationStorage, AutomationStorageTx, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
 import { type Clock, DAY, systemClock } from './time.ts';

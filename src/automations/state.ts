@@ -1,4 +1,4 @@
-import type { AutomationData, FormAssignment } from './nodes.ts';
+import type { AutomationData, FormAssignment } from './nodes/nodes.ts';
 
 /** A split a path belongs to: the split's task id and how many paths it started. */
 export interface Fork {

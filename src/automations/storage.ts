@@ -1,4 +1,4 @@
-import type { AutomationData } from './nodes.ts';
+import type { AutomationData } from './nodes/nodes.ts';
 import type { HistoryChange, HistoryRow, InstanceState, MessageAddress } from './state.ts';
 
 /** An instance as stored: its engine state plus the columns the storage indexes. */

@@ -93,7 +93,7 @@ export type FlowNode = AnyAction | Scaffold;
 /** A whole flow: the root scaffold plus identity and limits. */
 export interface Flow<Id extends string = string, Data = unknown, Steps extends string = string> extends Scaffold<Id, Data, Steps> {
   readonly version: number;
-  /** Automatic steps allowed in a row for one step without user input (default 10). */
+  /** Automatic steps allowed in a row for one step without user input (default 100, as flowcontrol runs on the server). */
   readonly maxHotLoop?: number;
   /** How long a task of this flow may sit idle before it expires (default 20 minutes); `idleTimeoutMs` of the task options overrides it. */
   readonly idleTimeoutMs?: number;

@@ -1,3 +1,10 @@
+/**
+ * How often one step may run without user input before the flow is stopped as a hot loop
+ * (django-flowcontrol's `MAX_HOT_LOOPS`): the default of the browser's `flow.maxHotLoop` and
+ * of the server's flowcontrol runs alike.
+ */
+export const MAX_HOT_LOOPS = 100;
+
 /** The django-flowcontrol directives that move within the tree of nested steps. */
 export type TreeDirective = 'continue' | 'enter' | 'leave' | 'break';
 

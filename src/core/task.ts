@@ -10,6 +10,7 @@ import {
   TaskStateError,
   WayflowError,
 } from './errors.ts';
+import { MAX_HOT_LOOPS } from './directives.ts';
 import { newTaskId } from './ids.ts';
 import { ABORTED, COMPLETED } from './model.ts';
 import { statePath } from './position.ts';
@@ -115,7 +116,6 @@ const NO_FEEDBACK: Feedback = { errors: {}, message: null, error: null };
 export const UNBOUND = 'unbound';
 /** How long a task may sit idle before it expires, unless the flow or the options say otherwise (20 minutes, as django-flows). */
 export const DEFAULT_IDLE_MS = 20 * 60 * 1000;
-const DEFAULT_HOT_LOOP = 10;
 
 // biome-ignore lint/suspicious/noExplicitAny: snapshots of generated machines
 type Snapshot = any;
@@ -373,7 +373,7 @@ export class Task<F extends Flow = Flow> {
     const entries: HistoryEntry[] = [];
     const from = this.#snapshot === snapshot ? null : this.state.step?.id ?? null;
     const runs = new Map<string, number>();
-    const limit = this.flow.maxHotLoop ?? DEFAULT_HOT_LOOP;
+    const limit = this.flow.maxHotLoop ?? MAX_HOT_LOOPS;
     let current = snapshot;
     if (current !== this.#snapshot || event === 'start') entries.push(this.#entry(from, current, event, outcomeType));
     for (;;) {

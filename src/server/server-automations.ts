@@ -2,8 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { AutomationDefinition, AutomationEffect, AutomationRunner, FlowControl, FlowDefinition } from '../automations/index.ts';
 import { openAutomationDatabase } from './automations/database.ts';
 import type { TriggerDeclaration } from './automations/definitions.ts';
-import type { SqlFlowRunStore } from './automations/flow-run-store.ts';
-import type { SqlAutomationStorage } from './automations/pg-storage.ts';
+import type { SqlAutomationStorage, SqlFlowRunStore } from './automations/pg-storage.ts';
 import { assembleRuntime, openAutomationSide, openFlowSide, startRuntimeScheduler } from './automations/runtime.ts';
 import type { AutomationScheduler } from './automations/scheduler.ts';
 import type { Logger } from './log.ts';
@@ -86,10 +85,14 @@ export async function startServerAutomations(options: {
           })
         ).db;
   // The server always has an automation side: its sync API reads the storage even without automations.
-  const runtime = await assembleRuntime(db, database.kind, async () => ({
-    automations: await openAutomationSide(db, { kind: database.kind, automations: definitions, onEffect }),
-    flows: options.flows?.length ? await openFlowSide(db, { kind: database.kind, flows: options.flows, ...(options.triggers ? { triggers: options.triggers } : {}) }) : null,
-  }));
+  // Flow runs live in the same storage, so one scheduler loop serves both.
+  const runtime = await assembleRuntime(db, database.kind, async () => {
+    const side = await openAutomationSide(db, { kind: database.kind, automations: definitions, onEffect, flows: options.flows ?? [] });
+    const flows = options.flows?.length
+      ? await openFlowSide(db, { kind: database.kind, flows: options.flows, store: side.storage, ...(options.triggers ? { triggers: options.triggers } : {}) })
+      : null;
+    return { automations: side, flows };
+  });
   const { automations } = runtime;
   let running: Awaited<ReturnType<typeof startRuntimeScheduler>>;
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryAutomationStorage } from '../../src/automations/index.ts';
+import { action, FlowControl, ManualClock, MemoryAutomationStorage } from '../../src/automations/index.ts';
 import { automationStorageContract, record } from './storage-contract.ts';
 
 automationStorageContract('memory', () => new MemoryAutomationStorage());
@@ -21,5 +21,21 @@ describe('MemoryAutomationStorage', () => {
     await slow;
     expect((await fast)?.id).toBe('a');
     expect(order).toEqual(['slow start', 'slow end', 'fast']);
+  });
+
+  it('keeps flowcontrol runs beside automation instances, and rolls both back together', async () => {
+    const storage = new MemoryAutomationStorage();
+    const control = new FlowControl({ store: storage, clock: new ManualClock(0), newId: () => 'run-1', flows: [{ name: 'f', actions: [action('a', () => undefined)] }] });
+    const run = await control.createRun('f');
+    await expect(
+      storage.transaction(async (tx) => {
+        await tx.insertInstance(record({ id: 'i1' }));
+        await tx.put({ ...run!, status: 'done' });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await storage.transaction(async (tx) => [await tx.getInstance('i1'), (await tx.get('run-1'))?.status])).toEqual([null, 'pending']);
+    expect((await control.execute('run-1')).status).toBe('done');
+    expect(await storage.transaction((tx) => tx.runnable(0, 10))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Server automations on a database: the SQL `AutomationStorage` and flowcontrol `FlowRunStore` (PGlite or PostgreSQL),
- * the long-running scheduler (automation instances and flow runs), and the `wayflow step | scheduler | delete-history` commands.
+ * Server automations on a database: one SQL storage (PGlite or PostgreSQL) for automation instances and
+ * flowcontrol runs, one long-running scheduler with one due loop for both, and the `wayflow step | scheduler | delete-history` commands.
  */
 export {
   type AutomationCommandIo,
@@ -28,10 +28,18 @@ export {
   AutomationVersionConflictError,
   NoAutomationTransactionError,
 } from './errors.ts';
-export { SqlFlowRunStore, type SqlFlowRunStoreOptions, sqlFlowRunStore } from './flow-run-store.ts';
 export { type DueTimeListener, listenForDueTimes } from './listen.ts';
 export { automationMigrations, migrateAutomations } from './migrations.ts';
-export { SqlAutomationStorage, type SqlAutomationStorageOptions, sqlAutomationStorage } from './pg-storage.ts';
+export {
+  SqlAutomationStorage,
+  type SqlAutomationStorageOptions,
+  type SqlFlowRunStore,
+  type SqlFlowRunStoreOptions,
+  type SqlStorageTx,
+  sqlAutomationStorage,
+  sqlFlowRunStore,
+  type WakeSides,
+} from './pg-storage.ts';
 export {
   type AutomationRuntime,
   type AutomationRuntimeOptions,

@@ -7,9 +7,9 @@ export interface DueTimeListener {
 }
 
 /**
- * Listens on PostgreSQL for the NOTIFY the SQL automation storage and flow run store send
- * when a commit sets an earlier due time (`storage.channel`, `flowStore.channel`; one or
- * several channels on one connection), calling `onDue(dueAt, channel)`. After a lost
+ * Listens on PostgreSQL for the NOTIFY the SQL storage sends when a commit sets an earlier
+ * due time of an instance or a flow run (`storage.channel`; one or several channels on one
+ * connection), calling `onDue(dueAt, channel)`. After a lost
  * connection it reconnects for as long as it takes, soon at first (25 ms, doubling up to
  * `retryMs`, default 250 ms), calling `onError` once per loss and `onReconnect` when it
  * listens again (notifications sent meanwhile are lost: look at the database then).

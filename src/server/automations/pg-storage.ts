@@ -1,6 +1,10 @@
 import type {
   AutomationStorage,
   AutomationStorageTx,
+  FlowRun,
+  FlowRunQuery,
+  FlowRunStore,
+  FlowRunStoreTx,
   HistoryChange,
   HistoryRow,
   InstanceQuery,
@@ -9,6 +13,7 @@ import type {
 } from '../../automations/index.ts';
 import type { SqlClient, SqlDatabase } from '../sql.ts';
 import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
+import { type FlowRunScope, nextFlowRunWakeAt, SqlFlowRunsTx } from './flow-run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
 import { withAutomationTransaction } from './transaction.ts';
 
@@ -31,6 +36,20 @@ export interface SqlAutomationStorageOptions {
    * delivered (the automations this process can run). Default: all.
    */
   automations?: readonly string[];
+  /**
+   * Only runs of these flowcontrol flows are claimed by `continueFlowRuns` and counted by
+   * `nextWakeAt` (the flows this process runs). Default: all.
+   */
+  flows?: readonly string[];
+}
+
+/** One transaction of the SQL storage: the automation operations and the flowcontrol run operations, on one database transaction. */
+export type SqlStorageTx = AutomationStorageTx & FlowRunStoreTx;
+
+/** Which kinds of work `nextWakeAt` looks for: automation instances and messages, flowcontrol runs, or both (the default). */
+export interface WakeSides {
+  automations?: boolean;
+  flows?: boolean;
 }
 
 interface InstanceRow {
@@ -98,17 +117,21 @@ export async function sqlAutomationStorage(db: SqlDatabase, options: SqlAutomati
 }
 
 /**
- * `AutomationStorage` on PostgreSQL or PGlite: every `transaction` is one database
- * transaction. `getInstance` locks the row (`FOR UPDATE`); `dueInstances` claims due rows
- * with `FOR UPDATE SKIP LOCKED`, so several schedulers share the work; `pendingMessages`
- * locks the messages it returns, skipping locked ones; every instance write checks the
- * version read in the same transaction.
+ * The one SQL storage of the automation runtime, on PostgreSQL or PGlite: an `AutomationStorage`
+ * (node automations and django-ws workflows) and a `FlowRunStore` (flowcontrol runs). Every
+ * `transaction` is one database transaction. `getInstance` and `get` lock the row (`FOR
+ * UPDATE`); `dueInstances` and `runnable` claim due rows with `FOR UPDATE SKIP LOCKED`, so
+ * several schedulers share the work; `pendingMessages` locks the messages it returns, skipping
+ * locked ones; every instance write checks the version read in the same transaction. A commit
+ * that makes anything due sooner sends one NOTIFY on `channel`.
  */
-export class SqlAutomationStorage implements AutomationStorage {
+export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
   private readonly listeners = new Set<(dueAt: number) => void>();
   private readonly claimTimeoutMs: number;
   private readonly notify: boolean;
   private readonly automations: readonly string[] | null;
+  /** The flow runs this storage claims: its claims count as free to itself across transactions. */
+  private readonly flowScope: FlowRunScope;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -119,13 +142,14 @@ export class SqlAutomationStorage implements AutomationStorage {
     this.claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
     this.notify = options.notify ?? true;
     this.automations = options.automations ?? null;
+    this.flowScope = { token: crypto.randomUUID(), claimTimeoutMs: this.claimTimeoutMs, flows: options.flows ?? null };
   }
 
-  /** Runs `work` in one database transaction; node functions reach it through `automationTransaction()`. */
-  async transaction<T>(work: (tx: AutomationStorageTx) => Promise<T>): Promise<T> {
+  /** Runs `work` in one database transaction; node functions and flow actions reach it through `automationTransaction()`. */
+  async transaction<T>(work: (tx: SqlStorageTx) => Promise<T>): Promise<T> {
     let earliest: number | null = null;
     const result = await this.db.transaction(async (client) => {
-      const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, token: crypto.randomUUID() });
+      const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, token: crypto.randomUUID() }, this.flowScope);
       const value = await withAutomationTransaction(client, () => work(tx));
       earliest = tx.earliestNewDue;
       if (earliest !== null && this.notify) await client.query('SELECT pg_notify($1, $2)', [this.channel, String(earliest)]);
@@ -137,7 +161,8 @@ export class SqlAutomationStorage implements AutomationStorage {
 
   /**
    * Calls `listener` after each commit that set a due time earlier than before (a new
-   * instance, a message that moved one on), with that time. Returns the unsubscribe function.
+   * instance, a message that moved one on, a new or suspended flow run, a waiting parent
+   * woken by its child), with that time. Returns the unsubscribe function.
    */
   onEarlierDueTime(listener: (dueAt: number) => void): () => void {
     this.listeners.add(listener);
@@ -145,11 +170,24 @@ export class SqlAutomationStorage implements AutomationStorage {
   }
 
   /**
-   * When a scheduler should look next (epoch ms): now if messages wait in the outbox,
-   * else the earliest due time of an unclaimed instance, or the end of the earliest claim
-   * (taken over when it times out). Null when nothing is scheduled.
+   * When a scheduler should look next (epoch ms): the earlier of the automations' and the flow
+   * runs' wake-up times, for the `sides` it runs (default both). Null when nothing is scheduled.
    */
-  async nextWakeAt(now: number): Promise<number | null> {
+  async nextWakeAt(now: number, sides: WakeSides = {}): Promise<number | null> {
+    const times = await Promise.all([
+      sides.automations === false ? null : this.nextInstanceWakeAt(now),
+      sides.flows === false ? null : nextFlowRunWakeAt(this.db, this.flowScope, now),
+    ]);
+    const set = times.filter((t): t is number => t !== null);
+    return set.length ? Math.min(...set) : null;
+  }
+
+  /**
+   * When to look at automations next: now if messages wait in the outbox, else the earliest
+   * due time of an unclaimed instance, or the end of the earliest claim (taken over when it
+   * times out). Null when nothing is scheduled.
+   */
+  private async nextInstanceWakeAt(now: number): Promise<number | null> {
     const filter = this.automations ? 'AND automation = ANY($1::text[])' : '';
     const params = this.automations ? [this.automations] : [];
     const [row] = await this.db.query<{ message: boolean; due: number | null; claim: number | null }>(
@@ -198,20 +236,44 @@ function openFormsOf(record: InstanceRecord): { taskId: number; node: string; si
 /** A comparable summary of a record's open forms, to skip rewriting them when a write leaves them as they were. */
 const formsKey = (record: InstanceRecord) => JSON.stringify(openFormsOf(record));
 
-class SqlTx implements AutomationStorageTx {
+class SqlTx implements SqlStorageTx {
   /** Versions read (and locked) in this transaction, checked when the instance is written, with the open forms then stored. */
   private readonly versions = new Map<string, { version: number; dueAt: number | null; forms?: string }>();
-  /** The earliest due time this transaction moved earlier (or set on a new instance). */
+  /** The earliest due time this transaction moved earlier (an instance, a flow run). */
   earliestNewDue: number | null = null;
+  private readonly runs: SqlFlowRunsTx;
 
   constructor(
     private readonly sql: SqlClient,
     private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; token: string },
-  ) {}
+    flowScope: FlowRunScope,
+  ) {
+    this.runs = new SqlFlowRunsTx(sql, flowScope, (at) => this.dueMovedTo(at, null));
+  }
 
   private dueMovedTo(dueAt: number | null, before: number | null | undefined): void {
     if (dueAt === null || (before !== undefined && before !== null && dueAt >= before)) return;
     this.earliestNewDue = this.earliestNewDue === null ? dueAt : Math.min(this.earliestNewDue, dueAt);
+  }
+
+  get(id: string): Promise<FlowRun | null> {
+    return this.runs.get(id);
+  }
+
+  put(run: FlowRun): Promise<void> {
+    return this.runs.put(run);
+  }
+
+  list(query: FlowRunQuery): Promise<FlowRun[]> {
+    return this.runs.list(query);
+  }
+
+  runnable(now: number, limit: number): Promise<string[]> {
+    return this.runs.runnable(now, limit);
+  }
+
+  lockFlow(flow: string): Promise<void> {
+    return this.runs.lockFlow(flow);
   }
 
   async insertInstance(record: InstanceRecord): Promise<InstanceRecord | null> {
@@ -452,4 +514,21 @@ function fromMessageRow(row: MessageRow): QueuedMessage {
 /** JSON text of a history result; `undefined` (no result) is stored as null. */
 function json(value: unknown): string {
   return JSON.stringify(value ?? null) ?? 'null';
+}
+
+/** Options of `sqlFlowRunStore`: those of the shared SQL storage. */
+export type SqlFlowRunStoreOptions = SqlAutomationStorageOptions;
+
+/** A flowcontrol run store on SQL: the shared `SqlAutomationStorage` (runs in `wayflow_flow_runs`). */
+export type SqlFlowRunStore = SqlAutomationStorage;
+
+/**
+ * Opens the shared SQL storage for flowcontrol runs: `sqlAutomationStorage` under the name
+ * `new FlowControl({ store })` code knows. Pass `flows` to claim only runs of those flows.
+ * @example
+ * const store = await sqlFlowRunStore(db, { flows: ['onboarding'] });
+ * const control = new FlowControl({ flows: [onboarding], store });
+ */
+export function sqlFlowRunStore(db: SqlDatabase, options: SqlFlowRunStoreOptions = {}): Promise<SqlFlowRunStore> {
+  return sqlAutomationStorage(db, options);
 }

@@ -11,9 +11,8 @@ import type { Logger } from '../log.ts';
 import type { OutageMonitor } from '../outage.ts';
 import type { SqlDatabase } from '../sql.ts';
 import type { TriggerDeclaration } from './definitions.ts';
-import { type SqlFlowRunStore, sqlFlowRunStore } from './flow-run-store.ts';
 import { type DueTimeListener, listenForDueTimes } from './listen.ts';
-import { type SqlAutomationStorage, sqlAutomationStorage } from './pg-storage.ts';
+import { type SqlAutomationStorage, type SqlFlowRunStore, sqlAutomationStorage } from './pg-storage.ts';
 import { type AutomationScheduler, startAutomationScheduler } from './scheduler.ts';
 
 /** What `openAutomationRuntime` opens: automations and flowcontrol flows on one database. */
@@ -39,7 +38,7 @@ export interface AutomationSide {
   names: readonly string[];
 }
 
-/** The flowcontrol side of a runtime: a `FlowControl` for some flows on the SQL flow run store. */
+/** The flowcontrol side of a runtime: a `FlowControl` for some flows on the SQL storage (the automation side's, in a runtime). */
 export interface FlowSide {
   control: FlowControl;
   store: SqlFlowRunStore;
@@ -60,10 +59,15 @@ export interface AutomationRuntime {
  */
 export async function openAutomationSide(
   db: SqlDatabase,
-  options: Pick<AutomationRuntimeOptions, 'kind' | 'automations' | 'claimTimeoutMs' | 'onEffect'>,
+  options: Pick<AutomationRuntimeOptions, 'kind' | 'automations' | 'claimTimeoutMs' | 'onEffect'> & { flows?: readonly FlowDefinition[] },
 ): Promise<AutomationSide> {
   const names = options.automations.map((d) => d.name);
-  const storage = await sqlAutomationStorage(db, { claimTimeoutMs: options.claimTimeoutMs ?? 10_000, notify: options.kind === 'postgresql', automations: names });
+  const storage = await sqlAutomationStorage(db, {
+    claimTimeoutMs: options.claimTimeoutMs ?? 10_000,
+    notify: options.kind === 'postgresql',
+    automations: names,
+    flows: (options.flows ?? []).map((f) => f.name),
+  });
   const runner = createAutomationRunner({
     storage,
     clock: systemClock,
@@ -73,9 +77,17 @@ export async function openAutomationSide(
   return { storage, names, runner };
 }
 
-/** Opens the SQL flow run store on `db` with a `FlowControl` for `flows` and its `triggers`. On PostgreSQL it sends NOTIFY for earlier due times. */
-export async function openFlowSide(db: SqlDatabase, options: Pick<AutomationRuntimeOptions, 'kind' | 'flows' | 'triggers' | 'claimTimeoutMs'>): Promise<FlowSide> {
-  const store = await sqlFlowRunStore(db, { claimTimeoutMs: options.claimTimeoutMs ?? 10_000, notify: options.kind === 'postgresql', flows: options.flows.map((f) => f.name) });
+/**
+ * A `FlowControl` for `flows` and its `triggers` on `store`, or, without one, on a SQL storage
+ * opened on `db` for these flows only (on PostgreSQL it sends NOTIFY for earlier due times).
+ */
+export async function openFlowSide(
+  db: SqlDatabase,
+  options: Pick<AutomationRuntimeOptions, 'kind' | 'flows' | 'triggers' | 'claimTimeoutMs'> & { store?: SqlFlowRunStore },
+): Promise<FlowSide> {
+  const store =
+    options.store ??
+    (await sqlAutomationStorage(db, { claimTimeoutMs: options.claimTimeoutMs ?? 10_000, notify: options.kind === 'postgresql', automations: [], flows: options.flows.map((f) => f.name) }));
   const control = new FlowControl({ store, clock: systemClock, flows: [...options.flows] });
   for (const trigger of options.triggers ?? []) {
     control.registerTrigger(trigger.name, {
@@ -109,16 +121,17 @@ export async function assembleRuntime<Sides extends Pick<AutomationRuntime, 'aut
 }
 
 /**
- * Opens the SQL automation storage with a runner for `automations` and the SQL flow run store
- * with a `FlowControl` for `flows`, both on `db` (on PostgreSQL sending NOTIFY for earlier due
- * times); a side is null when there is nothing of it. Each claims only work of the automations
- * or flows given, so processes running different modules can share a database.
+ * Opens one SQL storage on `db` (on PostgreSQL sending NOTIFY for earlier due times) with a
+ * runner for `automations` and a `FlowControl` for `flows`; a side is null when there is
+ * nothing of it. The storage claims only work of the automations and flows given, so
+ * processes running different modules can share a database.
  */
 export function openAutomationRuntime(options: AutomationRuntimeOptions): Promise<AutomationRuntime> {
-  return assembleRuntime(options.db, options.kind, async () => ({
-    automations: options.automations.length > 0 ? await openAutomationSide(options.db, options) : null,
-    flows: options.flows.length > 0 ? await openFlowSide(options.db, options) : null,
-  }));
+  return assembleRuntime(options.db, options.kind, async () => {
+    const automations = options.automations.length > 0 ? await openAutomationSide(options.db, options) : null;
+    const flows = options.flows.length > 0 ? await openFlowSide(options.db, { ...options, ...(automations ? { store: automations.storage } : {}) }) : null;
+    return { automations, flows };
+  });
 }
 
 /** A scheduler over a runtime, with its LISTEN connection on PostgreSQL. */
@@ -131,8 +144,8 @@ export interface RuntimeScheduler {
 /**
  * Starts the scheduler for the runtime's automations and flows; on PostgreSQL (with
  * `connectionString`) it also listens for the NOTIFY of other processes' earlier due times on
- * both channels and wakes the matching side. When the LISTEN connection comes back after an
- * outage both sides are woken (due times passed meanwhile); the loss is reported to `outage`
+ * the storage's channel and wakes the scheduler. When the LISTEN connection comes back after an
+ * outage the scheduler is woken (due times passed meanwhile); the loss is reported to `outage`
  * (one line per outage), or logged once per loss without it.
  */
 export async function startRuntimeScheduler(
@@ -151,13 +164,12 @@ export async function startRuntimeScheduler(
   });
   let listener: DueTimeListener | null = null;
   if (runtime.kind === 'postgresql' && options.connectionString) {
-    const automationChannel = automations?.storage.channel;
-    const channels = [automationChannel, runtime.flows?.store.channel].filter((c): c is string => c !== undefined);
+    const channels = [...new Set([automations?.storage.channel, runtime.flows?.store.channel])].filter((c): c is string => c !== undefined);
     try {
       listener = await listenForDueTimes({
         connectionString: options.connectionString,
         channel: channels,
-        onDue: (dueAt, channel) => scheduler.wake(dueAt, channel === automationChannel ? 'automations' : 'flows'),
+        onDue: (dueAt) => scheduler.wake(dueAt),
         onError: (error) => {
           if (outage?.failed(error)) return;
           logger?.({ level: 'warn', msg: 'automation LISTEN connection lost: reconnecting', error: error instanceof Error ? error.message : String(error) });

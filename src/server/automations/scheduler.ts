@@ -2,10 +2,9 @@ import type { AutomationRunner, FlowControl } from '../../automations/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type DueLoop, startDueLoop } from './due-loop.ts';
 import { AutomationSchedulerOptionsError } from './errors.ts';
-import type { SqlFlowRunStore } from './flow-run-store.ts';
-import type { SqlAutomationStorage } from './pg-storage.ts';
+import type { SqlAutomationStorage, SqlFlowRunStore } from './pg-storage.ts';
 
-/** The flowcontrol side of a scheduler: the `FlowControl` (its flows) and the SQL store it was made with. */
+/** The flowcontrol side of a scheduler: the `FlowControl` (its flows) and the SQL storage it was made with (usually the runner's). */
 export interface SchedulerFlows {
   /** Must use `store` and the system clock. */
   control: FlowControl;
@@ -19,7 +18,7 @@ export interface AutomationSchedulerOptions {
   storage?: SqlAutomationStorage;
   /** Also continue flowcontrol runs: pending ones at once, suspended ones when their `continueAfter` comes. */
   flows?: SchedulerFlows;
-  /** Instances claimed per pass, and flow runs claimed per pass (default 100): small batches share the work between schedulers. */
+  /** Instances claimed per pass, and flow runs claimed per pass (default 100): small batches share the work between schedulers and between the two kinds. */
   batchSize?: number;
   /** Longest sleep between looks at the database (default 5000 ms), a safety net for missed notifications. */
   maxSleepMs?: number;
@@ -34,7 +33,7 @@ export interface AutomationSchedulerOptions {
 
 /** Counters of a running scheduler. */
 export interface SchedulerStats {
-  /** Passes made (automation and flowcontrol passes together). */
+  /** Passes made (each pass looks at automations and flowcontrol runs). */
   passes: number;
   /** Automation steps run. */
   advanced: number;
@@ -49,11 +48,8 @@ export interface SchedulerStats {
 
 /** A running scheduler. */
 export interface AutomationScheduler {
-  /**
-   * Wakes the scheduler at `at` (default: now) if it would sleep longer, e.g. on a NOTIFY from
-   * another process; `target` wakes only the automation or only the flowcontrol side.
-   */
-  wake(at?: number, target?: 'automations' | 'flows'): void;
+  /** Wakes the scheduler at `at` (default: now) if it would sleep longer, e.g. on a NOTIFY from another process. */
+  wake(at?: number): void;
   /** Finishes the passes in progress and stops; resolves when it has stopped. */
   stop(): Promise<void>;
   /** Resolves when the scheduler has stopped. */
@@ -62,15 +58,17 @@ export interface AutomationScheduler {
 }
 
 /**
- * The long-running scheduler. For automations it runs `runner.stepAll(batchSize)` while
- * instances are due; for flowcontrol it runs `control.continueFlowRunBatch(batchSize)` while
- * runs are runnable. Each side then sleeps until its next due time stored in the database
- * (not a poll interval), woken earlier when this process commits an earlier due time or
- * `wake` is called (a NOTIFY listener, see `listenForDueTimes`). The two sides are separate
- * loops, so a backlog of one does not delay the other's timers. Several schedulers on one
+ * The long-running scheduler: one due loop over the one SQL storage. Each pass runs
+ * `runner.stepAll(batchSize)` (automation instances due, messages waiting) and
+ * `control.continueFlowRunBatch(batchSize)` (flowcontrol runs runnable), and passes repeat while
+ * either finds work; both are bounded by `batchSize`, so a backlog of one delays the other's
+ * timers by one batch at most. Then the loop sleeps until the next due time stored in the
+ * database (not a poll interval), woken earlier when this process commits an earlier due time
+ * or `wake` is called (a NOTIFY listener, see `listenForDueTimes`). Several schedulers on one
  * PostgreSQL database share the work through the claims; on PGlite run one.
  * @example
- * const scheduler = startAutomationScheduler({ runner, storage, flows: { control, store: flowStore } });
+ * const storage = await sqlAutomationStorage(db);
+ * const scheduler = startAutomationScheduler({ runner, storage, flows: { control, store: storage } });
  * process.once('SIGTERM', () => void scheduler.stop());
  */
 export function startAutomationScheduler(options: AutomationSchedulerOptions): AutomationScheduler {
@@ -81,64 +79,58 @@ export function startAutomationScheduler(options: AutomationSchedulerOptions): A
   if (!runner && !flows) throw new AutomationSchedulerOptionsError('there is nothing to schedule: pass runner and storage, flows, or both');
   const batchSize = options.batchSize ?? 100;
   const logger = options.logger ?? silentLogger;
-  const common = {
+  const stats: SchedulerStats = { passes: 0, advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0, errors: 0 };
+  // One storage usually holds both kinds of work; each store is asked only for the kind this scheduler runs.
+  const stores = new Map<SqlAutomationStorage, { automations: boolean; flows: boolean }>();
+  if (storage) stores.set(storage, { automations: true, flows: false });
+  if (flows) stores.set(flows.store, { automations: stores.get(flows.store)?.automations ?? false, flows: true });
+
+  const loop: DueLoop = startDueLoop({
+    name: 'automation',
     maxSleepMs: options.maxSleepMs ?? 5000,
     errorBackoffMs: options.errorBackoffMs ?? 1000,
     ...(options.outageRetryMs !== undefined ? { outageRetryMs: options.outageRetryMs } : {}),
     now: options.now ?? Date.now,
     logger,
-  };
-  const stats: SchedulerStats = { passes: 0, advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0, errors: 0 };
-  const onError = () => {
-    stats.errors += 1;
-  };
-
-  const automations: DueLoop | null =
-    runner && storage
-      ? startDueLoop({
-          ...common,
-          name: 'automation',
-          onError,
-          async pass() {
-            const { advanced, delivered } = await runner.stepAll(batchSize);
-            stats.passes += 1;
-            stats.advanced += advanced;
-            stats.delivered += delivered;
-            if (advanced + delivered > 0) logger({ level: 'debug', msg: 'automation scheduler pass', advanced, delivered });
-            return advanced + delivered;
-          },
-          nextWakeAt: (now) => storage.nextWakeAt(now),
-          subscribe: (wake) => storage.onEarlierDueTime(wake),
-        })
-      : null;
-  const flowLoop: DueLoop | null = flows
-    ? startDueLoop({
-        ...common,
-        name: 'flowcontrol',
-        onError,
-        async pass() {
-          const { runs, actions } = await flows.control.continueFlowRunBatch(batchSize);
-          stats.passes += 1;
-          stats.flowRuns += runs.length;
-          stats.flowActions += actions;
-          if (runs.length > 0) logger({ level: 'debug', msg: 'flowcontrol scheduler pass', runs: runs.length, actions });
-          return runs.length;
-        },
-        nextWakeAt: (now) => flows.store.nextWakeAt(now),
-        subscribe: (wake) => flows.store.onEarlierDueTime(wake),
-      })
-    : null;
-  const loops = [automations, flowLoop].filter((loop): loop is DueLoop => loop !== null);
+    onError: () => {
+      stats.errors += 1;
+    },
+    async pass() {
+      let moved = 0;
+      if (runner) {
+        const { advanced, delivered } = await runner.stepAll(batchSize);
+        stats.advanced += advanced;
+        stats.delivered += delivered;
+        if (advanced + delivered > 0) logger({ level: 'debug', msg: 'automation scheduler pass', advanced, delivered });
+        moved += advanced + delivered;
+      }
+      if (flows) {
+        const { runs, actions } = await flows.control.continueFlowRunBatch(batchSize);
+        stats.flowRuns += runs.length;
+        stats.flowActions += actions;
+        if (runs.length > 0) logger({ level: 'debug', msg: 'flowcontrol scheduler pass', runs: runs.length, actions });
+        moved += runs.length;
+      }
+      stats.passes += 1;
+      return moved;
+    },
+    async nextWakeAt(now) {
+      const times = await Promise.all([...stores].map(([store, sides]) => store.nextWakeAt(now, sides)));
+      const set = times.filter((t): t is number => t !== null);
+      return set.length ? Math.min(...set) : null;
+    },
+    subscribe(wake) {
+      const unsubscribes = [...stores.keys()].map((store) => store.onEarlierDueTime(wake));
+      return () => {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+      };
+    },
+  });
 
   return {
     stats,
-    done: Promise.all(loops.map((loop) => loop.done)).then(() => undefined),
-    wake(at, target) {
-      if (target !== 'flows') automations?.wake(at);
-      if (target !== 'automations') flowLoop?.wake(at);
-    },
-    async stop() {
-      await Promise.all(loops.map((loop) => loop.stop()));
-    },
+    done: loop.done,
+    wake: (at) => loop.wake(at),
+    stop: () => loop.stop(),
   };
 }

@@ -1,4 +1,4 @@
-import type { AutomationData } from '../../automations/nodes.ts';
+import type { AutomationData } from '../../automations/nodes/nodes.ts';
 import type { StandardSchemaV1 } from '../../core/schema.ts';
 import type { Caller } from '../session.ts';
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
 import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
 import { FormPermissionError, FormValidationError, InstanceFinishedError, MissingMessageDataError, NoOpenFormError } from '../../automations/errors.ts';
-import type { AutomationData } from '../../automations/nodes.ts';
+import type { AutomationData } from '../../automations/nodes/nodes.ts';
 import type { AutomationEffect } from '../../automations/state.ts';
 import type { AutomationRunner } from '../../automations/runner.ts';
 import { validateInput } from '../../core/schema.ts';

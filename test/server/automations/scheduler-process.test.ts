@@ -1,16 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAutomationRunner, systemClock } from '../../../src/automations/index.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAutomationRunner, FlowControl, systemClock } from '../../../src/automations/index.ts';
 import type { SqlAutomationStorage } from '../../../src/server/automations/index.ts';
 import { bundleForProcesses } from '../../helpers/process-bundle.ts';
 import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
 import { chain } from './fixtures/chain-automations.ts';
+import { relay, relayFlow } from './fixtures/three-models.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const INSTANCES = 120;
-const WORK_NODES = 5;
+/** Instances (or runs) of each model: ordered nodes (5 work nodes), django-ws (3 nodes), flowcontrol (3 working actions). */
+const PER_MODEL = 40;
+const TOTAL = PER_MODEL * (5 + 3 + 3);
 let database: AutomationDb;
 let storage: SqlAutomationStorage;
 let work: string;
@@ -22,7 +24,7 @@ beforeAll(async () => {
   storage = await database.storage();
   work = await bundleForProcesses('wayflow-automations-', {
     main: join(ROOT, 'src/server/automations/main.ts'),
-    chain: join(import.meta.dirname, 'fixtures/chain-automations.ts'),
+    models: join(import.meta.dirname, 'fixtures/three-models.ts'),
   });
 });
 afterAll(async () => {
@@ -31,12 +33,15 @@ afterAll(async () => {
   await database?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
+beforeEach(async () => {
+  await database.reset(['effects']);
+});
 
-/** Starts `wayflow scheduler` as a real process on the test schema. */
+/** Starts `wayflow scheduler` as a real process on the test schema, running the three models' module. */
 function startScheduler(effectLog: string): ChildProcess {
   const child = spawn(
     process.execPath,
-    [join(work, 'main.mjs'), 'scheduler', '--automations', join(work, 'chain.mjs'), '--schema', database.schema!, '--claim-timeout', '1000', '--batch', '5', '--log-level', 'warn'],
+    [join(work, 'main.mjs'), 'scheduler', '--automations', join(work, 'models.mjs'), '--schema', database.schema!, '--claim-timeout', '1000', '--batch', '5', '--log-level', 'warn'],
     { env: { ...process.env, DATABASE_URL, WAYFLOW_EFFECT_LOG: effectLog }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   children.add(child);
@@ -62,39 +67,81 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
+/** Creates PER_MODEL instances of `Chain` and `Relay` and PER_MODEL runs of `RelayFlow`, none executed yet. */
+async function createWork(): Promise<void> {
+  const runner = createAutomationRunner({ storage, clock: systemClock, automations: [chain, relay] });
+  const control = new FlowControl({ flows: [relayFlow], store: storage, clock: systemClock });
+  for (let i = 0; i < PER_MODEL; i++) {
+    await runner.create(chain, { i }, { autorun: false });
+    await runner.create(relay, { i }, { autorun: false });
+    await control.createRun('RelayFlow');
+  }
+}
+
+const allFinished = async () =>
+  (await count('SELECT count(*)::integer AS n FROM wayflow_automation_instances WHERE finished')) === 2 * PER_MODEL &&
+  (await count("SELECT count(*)::integer AS n FROM wayflow_flow_runs WHERE status = 'done'")) === PER_MODEL;
+
+/** Every step of every model committed exactly once, by the given processes; the history of both automation models is complete. */
+async function expectExactlyOnce(pids: Set<number | undefined>): Promise<{ key: string; pid: number }[]> {
+  const effects = await database.sql<{ key: string; pid: number }>('SELECT key, pid FROM effects');
+  expect(effects).toHaveLength(TOTAL);
+  expect(new Set(effects.map((row) => row.key)).size).toBe(TOTAL);
+  for (const model of ['s', 'ws-', 'flow-']) {
+    const nodes = await database.sql<{ n: number }>(`SELECT count(*)::integer AS n FROM effects WHERE node LIKE '${model}%'`);
+    expect(nodes[0]!.n).toBe(PER_MODEL * (model === 's' ? 5 : 3));
+  }
+  expect(new Set(effects.map((row) => row.pid))).toEqual(pids);
+  const history = await database.sql<{ status: string; message: string | null; n: number }>(
+    'SELECT status, message, count(*)::integer AS n FROM wayflow_automation_history GROUP BY status, message ORDER BY status',
+  );
+  expect(history).toEqual(['end', 's1', 's2', 's3', 's4', 's5', 'w1', 'w2', 'w3'].map((status) => ({ status, message: 'OK', n: PER_MODEL })));
+  const runs = await database.sql<{ body: string }>('SELECT body FROM wayflow_flow_runs');
+  for (const { body } of runs) expect((JSON.parse(body) as { log: { action: string }[] }).log.map((entry) => entry.action)).toEqual(['f1', 'pause', 'f2', 'f3']);
+  return effects;
+}
+
 describe('a scheduler process killed mid-run', () => {
-  it('loses no step and doubles none when it is restarted (SIGKILL, then a new process)', async () => {
-    const effectLog = join(work, 'effects.log');
-    const runner = createAutomationRunner({ storage, clock: systemClock, automations: [chain] });
-    for (let i = 0; i < INSTANCES; i++) await runner.create(chain, { i }, { autorun: false });
-    const total = INSTANCES * WORK_NODES;
+  it('loses no step and doubles none of any model when it is restarted (SIGKILL, then a new process)', { timeout: 90_000 }, async () => {
+    const effectLog = join(work, 'effects-kill.log');
+    await createWork();
 
     const first = startScheduler(effectLog);
-    await until(async () => (await count('SELECT count(*)::integer AS n FROM effects')) >= total / 4, 15_000, 'the first scheduler to get going');
+    await until(async () => (await count('SELECT count(*)::integer AS n FROM effects')) >= TOTAL / 4, 30_000, 'the first scheduler to get going');
     first.kill('SIGKILL');
     expect((await exited(first)).signal).toBe('SIGKILL');
-    const beforeRestart = await count('SELECT count(*)::integer AS n FROM effects');
-    expect(beforeRestart).toBeLessThan(total);
+    expect(await count('SELECT count(*)::integer AS n FROM effects')).toBeLessThan(TOTAL);
 
     const second = startScheduler(effectLog);
-    await until(async () => (await count('SELECT count(*)::integer AS n FROM wayflow_automation_instances WHERE finished')) === INSTANCES, 20_000, 'every instance to finish');
+    await until(allFinished, 45_000, 'every instance and run to finish');
     second.kill('SIGTERM');
     expect((await exited(second)).code).toBe(0);
 
     // Exactly once: the effect written in the step's transaction, and the history.
-    const effects = await database.sql<{ key: string; pid: number }>('SELECT key, pid FROM effects');
-    expect(effects).toHaveLength(total);
-    expect(new Set(effects.map((row) => row.key)).size).toBe(total);
-    expect(new Set(effects.map((row) => row.pid))).toEqual(new Set([first.pid, second.pid]));
-    const history = await database.sql<{ status: string; message: string | null; n: number }>(
-      'SELECT status, message, count(*)::integer AS n FROM wayflow_automation_history GROUP BY status, message ORDER BY status',
-    );
-    expect(history).toEqual(['end', 's1', 's2', 's3', 's4', 's5'].map((status) => ({ status, message: 'OK', n: INSTANCES })));
-
+    const effects = await expectExactlyOnce(new Set([first.pid, second.pid]));
     // At least once: the effect outside the database ran for every step; only a step the
     // kill interrupted before its commit ran twice, with the same idempotency key.
     const lines = (await readFile(effectLog, 'utf8')).trim().split('\n');
     expect(new Set(lines)).toEqual(new Set(effects.map((row) => row.key)));
-    expect(lines.length - total).toBeLessThanOrEqual(1);
+    expect(lines.length - TOTAL).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('two scheduler processes on one database', () => {
+  it('share the steps of all three models and never run one twice', { timeout: 90_000 }, async () => {
+    const effectLog = join(work, 'effects-two.log');
+    const one = startScheduler(effectLog);
+    const two = startScheduler(effectLog);
+    await createWork();
+    await until(allFinished, 60_000, 'every instance and run to finish');
+    one.kill('SIGTERM');
+    two.kill('SIGTERM');
+    expect((await exited(one)).code).toBe(0);
+    expect((await exited(two)).code).toBe(0);
+
+    await expectExactlyOnce(new Set([one.pid, two.pid]));
+    // Not only recorded once: nothing outside the database ran twice either.
+    const lines = (await readFile(effectLog, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(TOTAL);
   });
 });

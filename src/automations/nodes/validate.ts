@@ -1,7 +1,7 @@
-import type { AutomationDefinition, ParamType } from './definition.ts';
-import { type AutomationProblem, describeValue } from './errors.ts';
+import type { AutomationDefinition, ParamType } from '../definition.ts';
+import { type AutomationProblem, describeValue } from '../errors.ts';
+import { timeOf } from '../time.ts';
 import { type AnyNode, AutomationNode } from './nodes.ts';
-import { timeOf } from './time.ts';
 
 /** Node names that would shadow the automation API (django-automations' list) and so may not name a node. */
 export const RESERVED_NODE_NAMES: ReadonlySet<string> = new Set([
@@ -35,7 +35,7 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
  * Every problem of an automation definition, each with its path (`nodes.<name>.<modifier>`).
  * An empty list means the definition can run.
  */
-export function validateAutomation(definition: AutomationDefinition): AutomationProblem[] {
+export function validateAutomation(definition: Omit<AutomationDefinition, 'engine'>): AutomationProblem[] {
   const problems: AutomationProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const names = new Set<string>(definition.order);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { WayflowError } from '../core/errors.ts';
-import { AutomationDefinitionError, type AutomationProblem, describeError } from './errors.ts';
-import type { Actor } from './engine.ts';
+import { WayflowError } from '../../core/errors.ts';
+import { AutomationDefinitionError, type AutomationProblem, describeError } from '../errors.ts';
+import type { Actor } from '../engine.ts';
 
 const nodeSchema = z.object({
   name: z.string().min(1, 'a node needs a name'),

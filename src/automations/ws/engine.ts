@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { WayflowError } from '../core/errors.ts';
-import { validateInput } from '../core/schema.ts';
-import type { AutomationDefinition, AutomationEngine } from './definition.ts';
-import { StepDraft, } from './draft.ts';
-import { type Actor, type FormSelector, formPermissionProblem, type StartOptions } from './engine.ts';
-import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from './errors.ts';
-import { type AnyNode, ExecuteNode, FormNode } from './nodes.ts';
-import type { InstanceState, PathState, StepResult } from './state.ts';
+import { WayflowError } from '../../core/errors.ts';
+import { validateInput } from '../../core/schema.ts';
+import type { AutomationDefinition } from '../definition.ts';
+import { StepDraft } from '../draft.ts';
+import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
+import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from '../errors.ts';
+import { type AnyNode, ExecuteNode, FormNode } from '../nodes/nodes.ts';
+import type { InstanceState, PathState, StepResult } from '../state.ts';
 import {
   loadWsWorkflow,
   WS_MAX_ACTIVATIONS,
@@ -17,7 +17,7 @@ import {
   wsNextNodes,
   wsNodeNamed,
   wsParents,
-} from './ws-workflow.ts';
+} from './workflow.ts';
 
 /** A django-ws workflow activated more than `WS_MAX_ACTIVATIONS` nodes in a row without human input. */
 export class WsLoopError extends WayflowError {
@@ -63,7 +63,7 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
     }
   }
   const name = workflow.json.name;
-  const definition: AutomationDefinition = {
+  const fields: Omit<AutomationDefinition, 'engine'> = {
     name,
     verboseName: options.verboseName ?? `Workflow ${name}`,
     verboseNamePlural: options.verboseNamePlural ?? `Workflows ${name}`,
@@ -72,8 +72,8 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
     unique: false,
     receivers: {},
     publishReceivers: false,
-    engine: wsEngine(workflow),
   };
+  const definition: AutomationDefinition = { ...fields, engine: wsEngine(workflow, fields) };
   compiled.set(definition, workflow);
   return definition;
 }
@@ -169,82 +169,75 @@ function joinFires(draft: WsDraft, path: PathState, node: WsNode): boolean {
   return true;
 }
 
-/** The step functions of one compiled workflow (the workflow travels with the definition, so a bundled copy works alike). */
-function wsEngine(workflow: WsWorkflow): AutomationEngine {
+/** The engine of one compiled workflow: a `tick` activates one pending node, a `submit` completes a human task. */
+function wsEngine(workflow: WsWorkflow, definition: Omit<AutomationDefinition, 'engine'>): AutomationEngine {
   return {
-    async start(definition: AutomationDefinition, options: StartOptions): Promise<StepResult> {
-      const state: InstanceState = {
-        id: options.id,
-        automation: definition.name,
-        key: options.key,
-        data: options.data,
-        paths: [],
-        finished: false,
-        createdAt: options.now,
-        finishedAt: null,
-        nextTaskId: 1,
-        nextPathId: 1,
-        repeatAnchors: {},
-      };
-      const draft = new WsDraft(workflow, state, options.now);
-      for (const node of workflow.json.nodes) if (node.start) draft.queue(node.name, null, 0);
-      return draft.result(true);
-    },
-
-    async step(definition: AutomationDefinition, state: InstanceState, now: number): Promise<StepResult> {
-      const draft = new WsDraft(workflow, state, now);
-      if (state.finished) return draft.result(false);
-      const path = draft.state.paths.find((p) => p.status === 'active');
-      if (!path) return draft.result(false);
-      const hops = path.hops ?? 0;
-      if (hops >= WS_MAX_ACTIVATIONS) {
-        path.status = 'error';
-        path.error = new WsLoopError(workflow.json.name, state.id, path.node).message;
-        return draft.result(true);
-      }
-      const node = wsNodeNamed(workflow, path.node);
-      if (!joinFires(draft, path, node)) return draft.result(true);
-      path.taskId = draft.state.nextTaskId++;
-      path.enteredAt = now;
-      draft.history.push({
-        type: 'open',
-        row: { instanceId: state.id, taskId: path.taskId, path: path.id, status: node.name, created: now, finished: null, message: null, result: null },
-      });
-      const params = { ...workflow.json.params, ...node.params };
-      if (node.requires.some((p) => params[p] === undefined && draft.state.data[p] === undefined)) {
-        const assignment = (definition.nodes as Record<string, AnyNode>)[node.name] as FormNode;
-        path.status = 'form';
-        draft.effects.push({ type: 'form-opened', instanceId: state.id, taskId: path.taskId, node: node.name, assignment: assignment.assignment });
-        return draft.result(true);
-      }
-      await draft.runTask(path, node, params, hops);
-      return draft.result(true);
-    },
-
-    async submitForm(definition: AutomationDefinition, state: InstanceState, form: FormSelector, actor: Actor, input: unknown, now: number): Promise<StepResult> {
-      const draft = new WsDraft(workflow, state, now);
-      const label = 'taskId' in form ? `task ${form.taskId}` : form.node;
-      if (state.finished) throw new InstanceFinishedError(definition.name, state.id, `complete ${label}`);
-      const path = draft.state.paths.find((p) => p.status === 'form' && ('taskId' in form ? p.taskId === form.taskId : p.node === form.node));
-      const formNode = path && (definition.nodes as Record<string, AnyNode>)[path.node];
-      if (!path || formNode?.kind !== 'form') throw new NoOpenFormError(definition.name, state.id, label);
-      const problem = formPermissionProblem(formNode.assignment, actor);
-      if (problem) throw new FormPermissionError(definition.name, state.id, path.node, actor.id, problem);
-      const parsed = await validateInput(taskInputSchema, input);
-      if (!parsed.ok) throw new FormValidationError(definition.name, state.id, path.node, parsed.errors);
-      const node = wsNodeNamed(workflow, path.node);
-      const params = { ...workflow.json.params, ...node.params, ...parsed.value };
-      const missing = node.requires.filter((p) => params[p] === undefined && draft.state.data[p] === undefined);
-      if (missing.length > 0) throw new FormValidationError(definition.name, state.id, path.node, Object.fromEntries(missing.map((p) => [p, ['required']])));
-      // Human input resets the loop guard.
-      await draft.runTask(path, node, params, -1, actor.id);
-      return draft.result(true);
-    },
-
-    nextDueAt(_definition: AutomationDefinition, state: InstanceState): number | null {
+    start: (options) => start(workflow, definition, options),
+    next: (state, event) => (event.type === 'tick' ? tick(workflow, definition, state, event.now) : submit(workflow, definition, state, event)),
+    nextDueAt(state: InstanceState): number | null {
       if (state.finished) return null;
       const active = state.paths.filter((p) => p.status === 'active').map((p) => p.enteredAt);
       return active.length > 0 ? Math.min(...active) : null;
     },
   };
+}
+
+type WsDefinition = Omit<AutomationDefinition, 'engine'>;
+
+async function start(workflow: WsWorkflow, definition: WsDefinition, options: StartOptions): Promise<StepResult> {
+  const state = emptyInstanceState(definition.name, options);
+  const draft = new WsDraft(workflow, state, options.now);
+  for (const node of workflow.json.nodes) if (node.start) draft.queue(node.name, null, 0);
+  return draft.result(true);
+}
+
+async function tick(workflow: WsWorkflow, definition: WsDefinition, state: InstanceState, now: number): Promise<StepResult> {
+  const draft = new WsDraft(workflow, state, now);
+  if (state.finished) return draft.result(false);
+  const path = draft.state.paths.find((p) => p.status === 'active');
+  if (!path) return draft.result(false);
+  const hops = path.hops ?? 0;
+  if (hops >= WS_MAX_ACTIVATIONS) {
+    path.status = 'error';
+    path.error = new WsLoopError(workflow.json.name, state.id, path.node).message;
+    return draft.result(true);
+  }
+  const node = wsNodeNamed(workflow, path.node);
+  if (!joinFires(draft, path, node)) return draft.result(true);
+  path.taskId = draft.state.nextTaskId++;
+  path.enteredAt = now;
+  draft.history.push({
+    type: 'open',
+    row: { instanceId: state.id, taskId: path.taskId, path: path.id, status: node.name, created: now, finished: null, message: null, result: null },
+  });
+  const params = { ...workflow.json.params, ...node.params };
+  if (node.requires.some((p) => params[p] === undefined && draft.state.data[p] === undefined)) {
+    const assignment = (definition.nodes as Record<string, AnyNode>)[node.name] as FormNode;
+    path.status = 'form';
+    draft.effects.push({ type: 'form-opened', instanceId: state.id, taskId: path.taskId, node: node.name, assignment: assignment.assignment });
+    return draft.result(true);
+  }
+  await draft.runTask(path, node, params, hops);
+  return draft.result(true);
+}
+
+async function submit(workflow: WsWorkflow, definition: WsDefinition, state: InstanceState, event: Extract<AutomationEvent, { type: 'submit' }>): Promise<StepResult> {
+  const { form, actor, input, now } = event;
+  const draft = new WsDraft(workflow, state, now);
+  const label = 'taskId' in form ? `task ${form.taskId}` : form.node;
+  if (state.finished) throw new InstanceFinishedError(definition.name, state.id, `complete ${label}`);
+  const path = draft.state.paths.find((p) => p.status === 'form' && ('taskId' in form ? p.taskId === form.taskId : p.node === form.node));
+  const formNode = path && (definition.nodes as Record<string, AnyNode>)[path.node];
+  if (!path || formNode?.kind !== 'form') throw new NoOpenFormError(definition.name, state.id, label);
+  const problem = formPermissionProblem(formNode.assignment, actor);
+  if (problem) throw new FormPermissionError(definition.name, state.id, path.node, actor.id, problem);
+  const parsed = await validateInput(taskInputSchema, input);
+  if (!parsed.ok) throw new FormValidationError(definition.name, state.id, path.node, parsed.errors);
+  const node = wsNodeNamed(workflow, path.node);
+  const params = { ...workflow.json.params, ...node.params, ...parsed.value };
+  const missing = node.requires.filter((p) => params[p] === undefined && draft.state.data[p] === undefined);
+  if (missing.length > 0) throw new FormValidationError(definition.name, state.id, path.node, Object.fromEntries(missing.map((p) => [p, ['required']])));
+  // Human input resets the loop guard.
+  await draft.runTask(path, node, params, -1, actor.id);
+  return draft.result(true);
 }

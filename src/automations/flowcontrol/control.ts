@@ -1,12 +1,8 @@
-import {
-  type FlowDefinition,
-  FlowNotFoundError,
-  type FlowRun,
-  isFlowRunRunnable,
-  MAX_HOT_LOOPS,
-  stepFlowRun,
-} from './flowcontrol.ts';
-import { type Clock, systemClock } from './time.ts';
+import type { Engine } from '../engine.ts';
+import { MemoryFlowRunStore } from '../memory-storage.ts';
+import { type Clock, systemClock } from '../time.ts';
+import { type FlowEffect, type FlowEvent, flowEngine } from './engine.ts';
+import { type FlowDefinition, FlowNotFoundError, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS } from './flow.ts';
 
 /** Which runs `FlowRunStoreTx.list` returns. */
 export interface FlowRunQuery {
@@ -46,49 +42,6 @@ export interface FlowRunStoreTx {
  */
 export interface FlowRunStore {
   transaction<T>(work: (tx: FlowRunStoreTx) => Promise<T>): Promise<T>;
-}
-
-/** An in-memory `FlowRunStore`: one transaction at a time, rolled back if it throws. */
-export class MemoryFlowRunStore implements FlowRunStore {
-  private runs = new Map<string, FlowRun>();
-  private queue: Promise<unknown> = Promise.resolve();
-
-  transaction<T>(work: (tx: FlowRunStoreTx) => Promise<T>): Promise<T> {
-    const run = async () => {
-      const saved = structuredClone(this.runs);
-      const runs = this.runs;
-      const sorted = () => [...runs.values()].sort((a, b) => a.createdAt - b.createdAt);
-      try {
-        return await work({
-          get: async (id) => structuredClone(runs.get(id) ?? null),
-          put: async (r) => {
-            runs.set(r.id, structuredClone(r));
-          },
-          list: async (query) =>
-            sorted()
-              .filter(
-                (r) =>
-                  (query.flow === undefined || r.flow === query.flow) &&
-                  (!query.unfinished || isUnfinished(r)) &&
-                  (query.parentId === undefined || r.parentId === query.parentId),
-              )
-              .map((r) => structuredClone(r)),
-          runnable: async (now, limit) =>
-            sorted()
-              .filter((r) => isFlowRunRunnable(r, now))
-              .slice(0, limit)
-              .map((r) => r.id),
-          lockFlow: async () => undefined,
-        });
-      } catch (error) {
-        this.runs = saved;
-        throw error;
-      }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
 }
 
 /** A registered trigger, as django-flowcontrol's `register_trigger` declares it. */
@@ -134,7 +87,7 @@ export interface FlowControlOptions {
  * runnable runs.
  */
 export class FlowControl {
-  private readonly flows = new Map<string, FlowDefinition>();
+  private readonly flows = new Map<string, { flow: FlowDefinition; engine: Engine<FlowRun, FlowEvent, FlowEffect> }>();
   private readonly triggers = new Map<string, TriggerInfo>();
   private readonly store: FlowRunStore;
   private readonly clock: Clock;
@@ -151,7 +104,7 @@ export class FlowControl {
 
   /** Registers (or replaces) a flow. */
   registerFlow(flow: FlowDefinition): void {
-    this.flows.set(flow.name, flow);
+    this.flows.set(flow.name, { flow, engine: flowEngine(flow, { maxHotLoop: this.maxHotLoop }) });
   }
 
   /** Registers a trigger and returns the function that fires it. */
@@ -168,7 +121,7 @@ export class FlowControl {
   /** Starts a run of every flow registered for the trigger (limits allowing); returns the runs created. */
   async triggerFlows(trigger: string, options: StartRunOptions = {}): Promise<FlowRun[]> {
     const created: FlowRun[] = [];
-    for (const flow of this.flows.values()) {
+    for (const { flow } of this.flows.values()) {
       if (!flow.triggers?.includes(trigger)) continue;
       const run = await this.createRun(flow.name, options, trigger);
       if (run) created.push(run);
@@ -266,14 +219,15 @@ export class FlowControl {
     }
   }
 
-  /** One step of a run inside `tx`: lock, run one action (children created in `tx`), write, wake the parent if it finished. */
+  /** One step of a run inside `tx`: lock, run one action through the flow's engine (children created in `tx`), write, perform its effects. */
   private async stepIn(tx: FlowRunStoreTx, runId: string, fresh: boolean): Promise<{ run: FlowRun; moved: boolean; logged: number }> {
     const run = await tx.get(runId);
     if (!run) throw new FlowNotFoundError('run', runId);
     const now = this.clock.now();
     if (!isFlowRunRunnable(run, now)) return { run, moved: false, logged: 0 };
-    const next = await stepFlowRun(this.flow(run.flow), run, now, {
-      maxHotLoop: this.maxHotLoop,
+    const { state: next, effects } = await this.registered(run.flow).engine.next(run, {
+      type: 'tick',
+      now,
       fresh,
       children: await tx.list({ parentId: run.id }),
       startChild: (flow, options = {}) => {
@@ -282,7 +236,7 @@ export class FlowControl {
       },
     });
     await tx.put(next);
-    if (!isUnfinished(next)) await this.wakeParent(tx, next, now);
+    for (const effect of effects) if (effect.type === 'finished') await this.wakeParent(tx, next, now);
     return { run: next, moved: true, logged: next.log.length - run.log.length };
   }
 
@@ -328,9 +282,13 @@ export class FlowControl {
   }
 
   private flow(name: string): FlowDefinition {
-    const flow = this.flows.get(name);
-    if (!flow) throw new FlowNotFoundError('flow', name);
-    return flow;
+    return this.registered(name).flow;
+  }
+
+  private registered(name: string): { flow: FlowDefinition; engine: Engine<FlowRun, FlowEvent, FlowEffect> } {
+    const entry = this.flows.get(name);
+    if (!entry) throw new FlowNotFoundError('flow', name);
+    return entry;
   }
 }
 

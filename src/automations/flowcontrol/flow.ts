@@ -1,6 +1,6 @@
-import { type DirectiveMove, directiveMove, type TreeNode } from '../core/directives.ts';
-import { WayflowError } from '../core/errors.ts';
-import { describeError, describeValue } from './errors.ts';
+import { type DirectiveMove, directiveMove, MAX_HOT_LOOPS, type TreeNode } from '../../core/directives.ts';
+import { WayflowError } from '../../core/errors.ts';
+import { describeError, describeValue } from '../errors.ts';
 
 /** django-flowcontrol's `FlowDirective`: what an action tells the engine to do next. */
 export const FlowDirective = {
@@ -168,8 +168,8 @@ export class FlowNotFoundError extends WayflowError {
   }
 }
 
-/** The default hot-loop limit: how often one action may run within one execution. */
-export const MAX_HOT_LOOPS = 100;
+/** The default hot-loop limit: how often one action may run within one execution (the browser's steps share it). */
+export { MAX_HOT_LOOPS };
 
 const DIRECTIVES = new Set<string>(Object.values(FlowDirective));
 
@@ -246,79 +246,94 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     return run;
   };
 
-  /** Follows a move: the action to run next, or the return-from-children path of a parent; null when the run is done. */
-  async function follow(move: DirectiveMove<ActionNode>): Promise<ActionNode | null> {
-    if ('run' in move) return move.run;
+  /** Follows a move: the action to run next, or the return-from-children path of a parent; `done` past the top. */
+  async function follow(move: DirectiveMove<ActionNode>): Promise<Landing> {
+    if ('run' in move) return { to: 'action', node: move.run };
     const parent = move.back;
-    if (!parent) return null;
+    if (!parent) return { to: 'done' };
     const act = parent.action;
     return apply(parent, act.returnFromChildren ? await act.returnFromChildren(ctx) : undefined);
   }
 
-  /** Resolves the result of the action at `at` (its `run` or its `returnFromChildren`) to the action that runs next. */
-  async function apply(at: ActionNode, result: ActionResult): Promise<ActionNode | null> {
+  /** Resolves the result of the action at `at` (its `run` or its `returnFromChildren`) to where the run lands. */
+  async function apply(at: ActionNode, result: ActionResult): Promise<Landing> {
     const act = at.action;
     const directive = typeof result === 'object' && result !== null ? result.directive : (result ?? FlowDirective.CONTINUE);
-    if (!DIRECTIVES.has(directive)) throw new FlowDirectiveError(flow.name, run.id, act.name, `returned unknown directive "${String(directive)}"`);
+    const refuse = (detail: string): Landing => ({ to: 'failed', error: describeError(new FlowDirectiveError(flow.name, run.id, act.name, detail)) });
+    if (!DIRECTIVES.has(directive)) return refuse(`returned unknown directive "${String(directive)}"`);
     run.log.push({ action: act.name, directive, at: now });
-    if (directive === FlowDirective.ABORT) throw new AbortRun();
+    if (directive === FlowDirective.ABORT) return { to: 'aborted' };
     if (directive === FlowDirective.SUSPEND || directive === FlowDirective.SUSPEND_AND_REPEAT) {
       // A bare SUSPEND has django-flowcontrol's meaning: continue_after = now, the next continue pass.
       const continueAfter = typeof result === 'object' && result !== null ? result.continueAfter : now;
       if (typeof continueAfter !== 'number' || !Number.isFinite(continueAfter)) {
-        throw new FlowDirectiveError(flow.name, run.id, act.name, `returned ${directive} with continueAfter ${describeValue(continueAfter)}, not a time (epoch ms); use suspend(at) or return FlowDirective.SUSPEND for the next continue pass`);
+        return refuse(
+          `returned ${directive} with continueAfter ${describeValue(continueAfter)}, not a time (epoch ms); use suspend(at) or return FlowDirective.SUSPEND for the next continue pass`,
+        );
       }
-      throw new SuspendRun(at.position, directive === FlowDirective.SUSPEND ? 'next' : 'repeat', continueAfter);
+      return { to: 'suspended', position: at.position, resume: directive === FlowDirective.SUSPEND ? 'next' : 'repeat', continueAfter };
     }
     const move = directiveMove(at, directive);
-    if (!move) throw new FlowDirectiveError(flow.name, run.id, act.name, 'returned ENTER but has no children');
+    if (!move) return refuse('returned ENTER but has no children');
     return follow(move);
   }
 
-  try {
-    // Where to go: the start, the action the position names, or past it (after a SUSPEND).
+  /** Where the run goes from its position: the start, the action the position names, or past it (after a SUSPEND). */
+  async function resume(): Promise<Landing> {
     const top = actionTree(flow);
-    let node: ActionNode | null | undefined;
-    if (run.position.length === 0) node = top[0] ?? null;
-    else {
-      node = nodeAt(top, run.position);
-      if (node && run.resume !== 'repeat') node = await follow(directiveMove(node, 'continue')!);
-    }
-    run.status = 'pending';
-    run.continueAfter = null;
-    if (node === null) return finish('done');
-    if (!node) return finish('failed', new FlowActionMissingError(flow.name, run.id, run.position).message);
+    if (run.position.length === 0) return top[0] ? { to: 'action', node: top[0] } : { to: 'done' };
+    const node = nodeAt(top, run.position);
+    if (!node) return { to: 'failed', error: new FlowActionMissingError(flow.name, run.id, run.position).message };
+    return run.resume === 'repeat' ? { to: 'action', node } : follow(directiveMove(node, 'continue') as DirectiveMove<ActionNode>);
+  }
+
+  /** Runs the action the run landed on and resolves its directive. */
+  async function runAction(node: ActionNode): Promise<Landing> {
     const key = node.position.join('.');
     const count = (counts[key] ?? 0) + 1;
     counts[key] = count;
-    if (count > maxHotLoop) return finish('failed', new FlowHotLoopError(flow.name, run.id, node.action.name, maxHotLoop).message);
+    if (count > maxHotLoop) return { to: 'failed', error: new FlowHotLoopError(flow.name, run.id, node.action.name, maxHotLoop).message };
     run.position = node.position;
-    const next = await apply(node, await node.action.run(ctx));
-    if (next === null) return finish('done');
-    run.position = next.position;
-    run.resume = 'repeat';
-    return run;
-  } catch (signal) {
-    if (signal instanceof AbortRun) return finish('aborted');
-    if (signal instanceof SuspendRun) {
-      run.status = 'waiting';
-      run.position = signal.position;
-      run.resume = signal.resume;
-      run.continueAfter = signal.continueAfter;
+    return apply(node, await node.action.run(ctx));
+  }
+
+  run.status = 'pending';
+  run.continueAfter = null;
+  let landing: Landing;
+  try {
+    landing = await resume();
+    if (landing.to === 'action') landing = await runAction(landing.node);
+  } catch (error) {
+    // An action (or its returnFromChildren) threw.
+    landing = { to: 'failed', error: describeError(error) };
+  }
+  switch (landing.to) {
+    case 'action':
+      run.position = landing.node.position;
+      run.resume = 'repeat';
       return run;
-    }
-    return finish('failed', describeError(signal));
+    case 'suspended':
+      run.status = 'waiting';
+      run.position = landing.position;
+      run.resume = landing.resume;
+      run.continueAfter = landing.continueAfter;
+      return run;
+    case 'done':
+      return finish('done');
+    case 'aborted':
+      return finish('aborted');
+    case 'failed':
+      return finish('failed', landing.error);
   }
 }
 
-class AbortRun {}
-class SuspendRun {
-  constructor(
-    readonly position: number[],
-    readonly resume: 'next' | 'repeat',
-    readonly continueAfter: number,
-  ) {}
-}
+/** Where one step of a run lands: the next action, the end, an abort, a suspension, or a failure. */
+type Landing =
+  | { to: 'action'; node: ActionNode }
+  | { to: 'done' }
+  | { to: 'aborted' }
+  | { to: 'suspended'; position: number[]; resume: 'next' | 'repeat'; continueAfter: number }
+  | { to: 'failed'; error: string };
 
 /** One action of a flow in its tree: where it sits (index path) and what runs after it, for `directiveMove`. */
 interface ActionNode extends TreeNode<ActionNode> {

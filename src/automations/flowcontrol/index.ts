@@ -1,0 +1,8 @@
+/**
+ * The django-flowcontrol model: flows of nested actions moved by directives, `stepFlowRun`,
+ * the flow engine (`flowEngine`) and `FlowControl`, which creates, executes and continues runs
+ * on a `FlowRunStore`.
+ */
+export * from './control.ts';
+export * from './engine.ts';
+export * from './flow.ts';
