@@ -40,7 +40,7 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     globalSetup: ['test/global-setup.ts'],
     environment: 'node',
-    testTimeout: 20_000,
+    testTimeout: 60_000,
     // PGlite takes ~4 s to start, several times that on a busy machine: a setup hook must not fail for it.
     hookTimeout: 60_000,
   },
