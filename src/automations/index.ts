@@ -8,6 +8,7 @@ export * from './definition.ts';
 export * from './engine.ts';
 export * from './errors.ts';
 export * from './flowcontrol/index.ts';
+export * from './graph.ts';
 export * from './memory-storage.ts';
 export * from './nodes/index.ts';
 export * from './runner.ts';

@@ -22,17 +22,18 @@ afterAll(() => examples.close());
  */
 const runs: { blocks: number[]; what: string }[] = [
   { blocks: [1, 2, 3, 4], what: 'the imports, the webinar definition, running it, messages' },
-  { blocks: [5], what: 'the pure engine' },
-  { blocks: [6], what: 'running on a database (PGlite in memory)' },
-  { blocks: [7, 8, 10], what: 'flowcontrol runs in memory, on a database, child runs' },
-  { blocks: [11, 12], what: 'django-ws JSON workflows on the runner, then the pure functions' },
+  { blocks: [5], what: 'drawing a process: automationGraph' },
+  { blocks: [6], what: 'the pure engine' },
+  { blocks: [7], what: 'running on a database (PGlite in memory)' },
+  { blocks: [8, 9, 11], what: 'flowcontrol runs in memory, on a database, child runs' },
+  { blocks: [12, 13], what: 'django-ws JSON workflows on the runner, then the pure functions' },
 ];
-/** Block 9 is the module given with `--automations`; it is loaded with `loadAutomationModule`, as the commands load it. */
-const moduleBlock = 9;
+/** Block 10 is the module given with `--automations`; it is loaded with `loadAutomationModule`, as the commands load it. */
+const moduleBlock = 10;
 
 describe('docs/automations.md', () => {
-  it('has 12 examples, each run exactly once below', () => {
-    expect(blocks).toHaveLength(12);
+  it('has 13 examples, each run exactly once below', () => {
+    expect(blocks).toHaveLength(13);
     const covered = [...runs.flatMap((run) => run.blocks), moduleBlock].sort((a, b) => a - b);
     expect(covered).toEqual(blocks.map((_, index) => index + 1));
   });
