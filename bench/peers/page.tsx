@@ -10,7 +10,7 @@ import { compile, startTask, validateInput } from '../../src/core/index.ts';
 import { outcomeEvent } from '../../src/core/compile.ts';
 import { indexedDbStore, parseTaskRecord, type StateStore } from '../../src/persist/index.ts';
 import { checkoutSteps, DONE_TITLE, typed } from './checkout.ts';
-import { peerStore } from './peer-store.tsx';
+import { type PeerStore, peerStore } from './peer-store.tsx';
 import { RswCheckout } from './rsw.tsx';
 import { StepperizeCheckout } from './stepperize.tsx';
 import { checkoutFlow, WayflowCheckout } from './wayflow.tsx';
@@ -46,12 +46,25 @@ const stores = {
   stepperize: peerStore('peers-stepperize'),
 };
 
+/** A peer's store that notes when each save starts and ends, like `timedStore`. */
+function timedPeer(store: PeerStore): PeerStore {
+  return {
+    ...store,
+    async save(record) {
+      marks.putStart.push(performance.now());
+      await store.save(record);
+      marks.putEnd.push(performance.now());
+    },
+  };
+}
+
 type Name = 'wayflow' | 'xstate' | 'rsw' | 'stepperize';
+const peer = (store: PeerStore, profiled: boolean) => (profiled ? timedPeer(store) : store);
 const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   wayflow: async (profiled) => <WayflowCheckout store={profiled ? timedStore(wayflowStore) : wayflowStore} />,
-  xstate: async () => <XStateCheckout store={await stores.xstate} id={crypto.randomUUID()} />,
-  rsw: async () => <RswCheckout store={await stores.rsw} id={crypto.randomUUID()} />,
-  stepperize: async () => <StepperizeCheckout store={await stores.stepperize} id={crypto.randomUUID()} />,
+  xstate: async (profiled) => <XStateCheckout store={peer(await stores.xstate, profiled)} id={crypto.randomUUID()} />,
+  rsw: async (profiled) => <RswCheckout store={peer(await stores.rsw, profiled)} id={crypto.randomUUID()} />,
+  stepperize: async (profiled) => <StepperizeCheckout store={peer(await stores.stepperize, profiled)} id={crypto.randomUUID()} />,
 };
 
 const heading = (container: HTMLElement) => container.querySelector('h1')?.textContent ?? null;

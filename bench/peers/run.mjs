@@ -120,24 +120,34 @@ try {
   const p95Ratio = stats.wayflow.p95 / stats[fastestP95].p95;
   console.log(`wayflow vs the fastest peer: median ${medianRatio.toFixed(2)}x (${fastest}; goal ≤ 1.10x) ${medianRatio <= 1.1 ? 'ok' : 'OVER'}, p95 ${p95Ratio.toFixed(2)}x (${fastestP95}; goal ≤ 1.20x) ${p95Ratio <= 1.2 ? 'ok' : 'OVER'}`);
 
-  // Where a wayflow step's time goes: marks around the store write and the focus move, and the CPU phases alone.
-  const profiled = await call('passes', 'wayflow', Math.max(20, perRound * 4), true);
-  const mid = (key) => round3(quantile(profiled.filter((s) => s[key] !== undefined).map((s) => s[key]), 0.5));
-  const alone = await call('phases', 400);
-  const timeline = {
-    clickHandled: mid('clicked'),
-    clickToWrite: mid('putStart'),
-    write: round3(quantile(profiled.map((s) => s.putEnd - s.putStart), 0.5)),
-    writeToHeading: round3(quantile(profiled.map((s) => s.shown - s.putEnd), 0.5)),
-    clickToHeading: mid('shown'),
-    clickToFocus: mid('focus'),
-    clickToLastCommit: stats.wayflow.toLastCommitMedian,
-    commitsPerStep: stats.wayflow.commitsPerStep.median,
-    renderMsPerStep: stats.wayflow.renderMsPerStep,
-    writesPerStep: quantile(profiled.map((s) => s.puts), 0.5),
+  // Where a step's time goes, for wayflow and for the fastest peer: marks around the store write and the focus move
+  // (checkouts interleaved), and wayflow's CPU phases alone.
+  const profiledRuns = { wayflow: [], [fastest]: [] };
+  for (let r = 0; r < 4; r++) for (const name of Object.keys(profiledRuns)) profiledRuns[name].push(...(await call('passes', name, Math.max(5, perRound), true)));
+  const timelineOf = (profiled, name) => {
+    const mid = (values) => round3(quantile(values.filter((v) => v !== undefined && v !== null), 0.5));
+    return {
+      clickHandled: mid(profiled.map((s) => s.clicked)),
+      clickToWrite: mid(profiled.map((s) => s.putStart)),
+      write: mid(profiled.map((s) => s.putEnd - s.putStart)),
+      writeToHeading: mid(profiled.map((s) => s.shown - s.putEnd)),
+      clickToHeading: mid(profiled.map((s) => s.shown)),
+      headingToFocus: mid(profiled.map((s) => (s.focus === undefined ? undefined : s.focus - s.shown))),
+      clickToLastCommit: stats[name].toLastCommitMedian,
+      commitsPerStep: stats[name].commitsPerStep.median,
+      renderMsPerStep: stats[name].renderMsPerStep,
+      writesPerStep: quantile(profiled.map((s) => s.puts), 0.5),
+    };
   };
-  console.log('\nwayflow step, median ms (profile run):', JSON.stringify(timeline));
+  const timelines = Object.fromEntries(Object.entries(profiledRuns).map(([name, runs]) => [name, timelineOf(runs, name)]));
+  const alone = await call('phases', 400);
+  console.log(`\nwhere a step goes, median ms (${4 * Math.max(5, perRound) * 5} steps each, interleaved):`);
+  const keys = Object.keys(timelines.wayflow);
+  console.log(`| phase | ${Object.keys(timelines).join(' | ')} |`);
+  console.log(`| --- | ${Object.keys(timelines).map(() => '---').join(' | ')} |`);
+  for (const key of keys) console.log(`| ${key} | ${Object.values(timelines).map((t) => t[key] ?? '').join(' | ')} |`);
   console.log('wayflow CPU phases alone, median ms:', JSON.stringify(Object.fromEntries(Object.entries(alone).map(([k, v]) => [k, round3(v)]))));
+  const timeline = timelines.wayflow;
 
   // The React-free cycle of bench/persist-page.ts, interleaved in rounds like bench/persist.mjs.
   const cycle = { strict: [], relaxed: [] };
@@ -170,7 +180,7 @@ try {
     },
     method: { rounds, checkoutsPerRound: perRound, stepsPerContender: rounds * perRound * 5, warmUp: '2 rounds of 3 checkouts', durability: 'strict', profile: 'launchPersistentContext (on disk)', crossOriginIsolated: true },
     contenders: stats,
-    profile: { timeline, phasesAlone: Object.fromEntries(Object.entries(alone).map(([k, v]) => [k, round3(v)])) },
+    profile: { timelines, phasesAlone: Object.fromEntries(Object.entries(alone).map(([k, v]) => [k, round3(v)])) },
   };
   await writeFile(output, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${output}`);
