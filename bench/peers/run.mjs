@@ -147,7 +147,6 @@ try {
   console.log(`| --- | ${Object.keys(timelines).map(() => '---').join(' | ')} |`);
   for (const key of keys) console.log(`| ${key} | ${Object.values(timelines).map((t) => t[key] ?? '').join(' | ')} |`);
   console.log('wayflow CPU phases alone, median ms:', JSON.stringify(Object.fromEntries(Object.entries(alone).map(([k, v]) => [k, round3(v)]))));
-  const timeline = timelines.wayflow;
 
   // The React-free cycle of bench/persist-page.ts, interleaved in rounds like bench/persist.mjs.
   const cycle = { strict: [], relaxed: [] };
