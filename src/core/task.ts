@@ -272,11 +272,12 @@ export class Task<F extends Flow = Flow> {
 
   /**
    * Runs `work` after the work queued before it; `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
-   * Listeners hear of it twice: when it is queued, then once when it is over (commits do not emit: one step, one picture).
+   * Listeners hear of a move twice: when it is queued, then once when it is over (commits do not emit: one step,
+   * one picture); of a draft only once, when it is saved.
    */
   #exclusive<T>(work: () => Promise<T>, moves = 1): Promise<T> {
     this.#busy += moves;
-    this.#emit();
+    if (moves) this.#emit();
     const run = this.#queue.then(work).finally(() => {
       this.#busy -= moves;
       this.#emit();

@@ -368,6 +368,14 @@ describe('persistence', () => {
     expect(seen).toEqual(['name:true', 'email:false']);
   });
 
+  it('notifies a draft once, when it is saved, and never as pending', async () => {
+    const task = await startTask(signup, { store: memoryStore() });
+    const seen: string[] = [];
+    task.subscribe((state) => seen.push(`${state.step?.id}:${state.pending}:${JSON.stringify(state.step?.draft)}`));
+    await task.saveDraft({ name: 'Ad' });
+    expect(seen).toEqual(['name:false:{"name":"Ad"}']);
+  });
+
   it('notifies a refused submission once it is settled, with its errors', async () => {
     const task = await startTask(signup);
     const seen: string[] = [];

@@ -62,4 +62,24 @@ describe('renders per step', () => {
     }
     expect(task.state.data).toEqual({ contact: { value: 'v0' }, shipping: { value: 'v1' }, payment: { value: 'v2' } });
   });
+
+  it('saves a draft in one commit, never showing the form busy', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    let commits = 0;
+    render(
+      <Profiler id="flow" onRender={() => commits++}>
+        <TaskProvider task={task}>
+          <FlowProgress />
+          <FlowOutlet views={views} />
+        </TaskProvider>
+      </Profiler>,
+    );
+    await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    commits = 0;
+    fireEvent.change(screen.getByLabelText('contact value'), { target: { value: 'half typed' } });
+    await waitFor(() => expect(task.state.step?.draft).toEqual({ value: 'half typed' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commits).toBe(1);
+    expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(false);
+  });
 });
