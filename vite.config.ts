@@ -20,6 +20,7 @@ export default defineConfig({
         'react-automations': resolve(import.meta.dirname, 'src/react/automations/index.ts'),
         'react-save': resolve(import.meta.dirname, 'src/react/save/index.ts'),
         'react-fields': resolve(import.meta.dirname, 'src/react/fields/index.ts'),
+        'react-map': resolve(import.meta.dirname, 'src/react/map/index.ts'),
       },
     },
     rollupOptions: {
@@ -30,7 +31,7 @@ export default defineConfig({
     alias: [
       { find: /^wayflow$/, replacement: resolve(import.meta.dirname, 'src/core/index.ts') },
       { find: /^wayflow\/graph$/, replacement: resolve(import.meta.dirname, 'src/core/graph.ts') },
-      { find: /^wayflow\/react\/(automations|save|fields)$/, replacement: resolve(import.meta.dirname, 'src/react/$1/index.ts') },
+      { find: /^wayflow\/react\/(automations|save|fields|map)$/, replacement: resolve(import.meta.dirname, 'src/react/$1/index.ts') },
       { find: /^wayflow\/(persist|react|router|server|automations|sync)$/, replacement: resolve(import.meta.dirname, 'src/$1/index.ts') },
     ],
   },

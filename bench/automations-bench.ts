@@ -31,6 +31,8 @@ export interface BenchResult {
   drainMs: number;
   backlog: number;
   lateness: { p50: number; p99: number; max: number; probes: number } | null;
+  /** Every probe's lateness (ms, sorted), for the distribution plot. */
+  latenessSamples?: number[];
   perProcess?: Record<string, number>;
 }
 
@@ -167,6 +169,7 @@ async function databaseScenario(
     drainMs,
     backlog: drained,
     lateness: { p50: percentile(late, 50), p99: percentile(late, 99), max: late.at(-1) ?? Number.NaN, probes: late.length },
+    latenessSamples: late,
     perProcess,
   };
   settings.log(`${name}: ${drained} instances drained in ${drainMs} ms = ${result.stepsPerSecond} steps/s ${JSON.stringify(perProcess)}`);
@@ -232,7 +235,7 @@ export async function runBench(settings: BenchSettings): Promise<BenchResult[]> 
     );
     await pglite.close();
   }
-  for (const processes of [1, 2]) {
+  for (const processes of [1, 2, 4]) {
     if (!settings.scenarios.includes(`pg${processes}`)) continue;
     const schema = `wayflow_bench_auto_${process.pid}_${processes}`;
     const admin = new pg.Pool({ connectionString: settings.databaseUrl, max: 1 });

@@ -6,8 +6,10 @@
 // 3000) fall due at the same moment: automation steps per second while they drain
 // (two steps per instance: the timed node, then the end). Scenarios (SCENARIOS, comma-separated):
 // sql (baseline in the same run: the least SQL a step needs, sent straight from one
-// connection, no engine), pglite (one in-process scheduler), pg1 and pg2 (one and two
-// `wayflow scheduler` processes on PostgreSQL). Env: BENCH_JSON=file to also write the figures as JSON.
+// connection, no engine), pglite (one in-process scheduler), pg1, pg2 and pg4 (one, two and four
+// `wayflow scheduler` processes on PostgreSQL), and pgboss (the yardstick in the same run: pg-boss 12
+// draining the same backlog with as many workers as each pgN scenario has processes,
+// bench/pgboss-baseline.mjs). Env: BENCH_JSON=file to also write the figures as JSON.
 // PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
 // else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
 // a real server); the output and the JSON say which, since their figures differ.
@@ -22,7 +24,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Exit through process.exit on a signal, so the scheduler processes and a throwaway cluster are stopped on the way out.
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 const int = (name, fallback, max) => Math.min(max, Number(process.env[name] ?? fallback));
-const scenarios = (process.env.SCENARIOS ?? 'sql,pglite,pg1,pg2').split(',');
+const scenarios = (process.env.SCENARIOS ?? 'sql,pglite,pg1,pg2,pg4,pgboss').split(',');
 const database = scenarios.some((scenario) => scenario !== 'pglite') ? await resolveTestDatabase({ durable: true, loopbackOnly: true }) : null;
 
 // Bundled inside the repository (bare imports resolve to node_modules), with one shared chunk
@@ -59,6 +61,15 @@ try {
     scenarios,
     log: (line) => console.error(line),
   });
+  const pgBoss = [];
+  if (scenarios.includes('pgboss')) {
+    const { pgBossDrain } = await import('./pgboss-baseline.mjs');
+    for (const workers of [1, 2, 4]) {
+      const r = await pgBossDrain({ databaseUrl: database.url, workers, jobs: int('BACKLOG', 3000, 100_000) });
+      console.error(`pg-boss 12, ${workers} worker${workers > 1 ? 's' : ''}: ${r.jobs} jobs drained in ${r.drainMs} ms = ${r.jobsPerSecond} jobs/s (sent one by one at ${r.sendPerSecond}/s)`);
+      pgBoss.push(r);
+    }
+  }
   if (database) console.log(`\nmeasured on ${database.description}`);
   console.log(`\n| scenario | creates/s (API) | steps/s (backlog drain) | drain | timer lateness p50 / p99 / max |`);
   console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -66,9 +77,10 @@ try {
     const late = r.lateness ? `${r.lateness.p50} / ${r.lateness.p99} / ${r.lateness.max} ms (${r.lateness.probes} probes)` : '–';
     console.log(`| ${r.scenario} | ${r.createPerSecond ?? '–'} | ${r.stepsPerSecond} | ${r.backlog} in ${r.drainMs} ms | ${late} |`);
   }
+  for (const r of pgBoss) console.log(`| yardstick: pg-boss 12, ${r.workers} worker${r.workers > 1 ? 's' : ''} (batches of ${r.batchSize}) | ${r.sendPerSecond} (send) | ${r.jobsPerSecond} jobs/s | ${r.jobs} in ${r.drainMs} ms | – |`);
   console.error(`total ${Math.round((Date.now() - started) / 1000)} s, node ${process.version}`);
   const postgres = database && { source: database.source, version: database.version, description: database.description };
-  if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify({ postgres, scenarios: results }, null, 2));
+  if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify({ postgres, scenarios: results, pgBoss }, null, 2));
 } finally {
   await rm(out, { recursive: true, force: true });
   await database?.stop();

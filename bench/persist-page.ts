@@ -2,8 +2,9 @@
 // submit → transition → persist cycle against a hand-written XState + idb
 // baseline doing the same work, and the restore of a task with 100 KB of state.
 import { type DBSchema, openDB } from 'idb';
-import { type AnyStateMachine, assign, createMachine, initialTransition, transition } from 'xstate';
+import { type AnyStateMachine, assign, createActor, createMachine, initialTransition, transition } from 'xstate';
 import { action, defineFlow, restoreTask, startTask, type Task } from '../src/core/index.ts';
+import { flowOfSize } from './flow-of-size.ts';
 import { claimTask, indexedDbStore, migrateRecord, openTask } from '../src/persist/index.ts';
 
 const STEPS = 12;
@@ -147,6 +148,37 @@ async function bigTask() {
   return { store, id: task.id, bytes, dataBytes };
 }
 
+/**
+ * The hand-written baseline of a restore: the same ~100 KB of data (and the same trail of
+ * snapshots) in an XState + idb record, read back and resolved into a running actor.
+ */
+async function baselineRestore(samples: number) {
+  const items = Array.from({ length: 1050 }, (_, i) => ({ sku: `SKU-${i.toString().padStart(6, '0')}`, title: `Item number ${i} with a name`, qty: i % 7, price: i * 1.25, tags: ['a', 'b'] }));
+  const db = await openDB<BaselineDb>('bench-restore-baseline', 1, {
+    upgrade(d) {
+      d.createObjectStore('records', { keyPath: 'id' }).createIndex('expiresAt', 'expiresAt');
+    },
+  });
+  const machine = baselineMachine(true);
+  let [snapshot] = initialTransition(machine);
+  snapshot = machine.resolveState({ value: snapshot.value, context: { ...snapshot.context, data: { items }, trail: [{ step: stepIds[0]!, visit: 1, data: { items } }] } });
+  [snapshot] = transition(machine, snapshot, { type: 'SUBMIT', input: { note: 'x' } });
+  const id = crypto.randomUUID();
+  await db.put('records', { id, version: 2, value: snapshot.value, context: snapshot.context, expiresAt: Date.now() + 60_000 });
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const record = await db.get('records', id);
+    if (!record || record.expiresAt < Date.now()) throw new Error('baseline record missing');
+    const actor = createActor(machine, { snapshot: machine.resolveState({ value: record.value as string, context: record.context }) }).start();
+    times.push(performance.now() - started);
+    if (actor.getSnapshot().value !== stepIds[1]) throw new Error('baseline restored at the wrong step');
+    actor.stop();
+  }
+  db.close();
+  return median(times);
+}
+
 /** Median time to load, check, migrate and restore a task with ~100 KB of state from IndexedDB. */
 async function restore(samples: number) {
   const { store, id, bytes, dataBytes } = await bigTask();
@@ -175,7 +207,61 @@ async function restore(samples: number) {
     claims.push(performance.now() - started);
     claim?.release();
   }
-  return { bytes, dataBytes, restore: median(times), openTask: median(opens), claim: median(claims), samples };
+  const baseline = await baselineRestore(samples);
+  return { bytes, dataBytes, restore: median(times), baseline, ratio: median(times) / baseline, openTask: median(opens), claim: median(claims), samples };
 }
 
-Object.assign(globalThis, { wayflowBench: { submitCycle, restore } });
+/** Median submit → transition → IndexedDB commit (strict) of wayflow for each flow size. */
+async function cycleBySize(sizes: number[], samples: number) {
+  const store = indexedDbStore({ name: 'bench-sizes', durability: 'strict' });
+  const out: { size: number; median: number; p95: number }[] = [];
+  for (const size of sizes) {
+    const sized = flowOfSize(size);
+    const times: number[] = [];
+    let task = await startTask(sized, { store, binder: 'bench' });
+    for (let i = 0; i < samples; i++) {
+      if (task.state.status !== 'active') {
+        task.dispose();
+        task = await startTask(sized, { store, binder: 'bench' });
+      }
+      const started = performance.now();
+      const result = await task.submit({ value: `input ${i}` });
+      if (!result.ok) throw new Error(result.message);
+      times.push(performance.now() - started);
+    }
+    task.dispose();
+    out.push({ size, median: median(times), p95: percentile(times, 95) });
+  }
+  return out;
+}
+
+/** Median load + migrate + restore of a task whose data holds about `bytes` of JSON, for each size. */
+async function restoreBySize(sizes: number[], samples: number) {
+  const store = indexedDbStore({ name: 'bench-restore-sizes' });
+  const out: { bytes: number; median: number }[] = [];
+  for (const target of sizes) {
+    const count = Math.max(1, Math.round(target / 97));
+    const items = Array.from({ length: count }, (_, i) => ({ sku: `SKU-${i.toString().padStart(6, '0')}`, title: `Item number ${i} with a name`, qty: i % 7, price: i * 1.25, tags: ['a', 'b'] }));
+    const task = await startTask(flow, { store, binder: 'bench', data: { items } });
+    await task.submit({ note: 'x' });
+    const bytes = new TextEncoder().encode(JSON.stringify(task.state.data)).length;
+    task.dispose();
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const started = performance.now();
+      const record = await store.get(task.id, 'bench');
+      const restored = await restoreTask(flow, migrateRecord(flow, record!).record, { store, binder: 'bench' });
+      times.push(performance.now() - started);
+      restored.dispose();
+    }
+    out.push({ bytes, median: median(times) });
+  }
+  return out;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+Object.assign(globalThis, { wayflowBench: { submitCycle, restore, cycleBySize, restoreBySize } });

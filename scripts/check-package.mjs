@@ -21,7 +21,23 @@ const anything = new Proxy(() => anything, {
   ownKeys: () => [],
 });
 
+const serverPackages = ['hono', '@hono/node-server', 'pg', '@electric-sql/pglite'];
+for (const name of serverPackages) {
+  if (pkg.dependencies?.[name]) problems.push(`${name} must not be a dependency: browser apps would download it`);
+  if (!pkg.peerDependenciesMeta?.[name]?.optional) problems.push(`${name} must be an optional peer dependency`);
+  if (!pkg.devDependencies?.[name]) problems.push(`${name} must be a devDependency, for the repo's tests and demo`);
+}
+
 run('npm', ['run', '--silent', 'build']);
+// The installed command: the launcher checks the server packages, then runs the program.
+try {
+  execFileSync(process.execPath, [pkg.bin.wayflow, 'nonsense'], { stdio: 'pipe' });
+  problems.push(`${pkg.bin.wayflow} nonsense exited 0`);
+} catch (error) {
+  const stderr = String(error.stderr);
+  if (error.status !== 2 || !stderr.includes('Unknown command "nonsense"')) problems.push(`${pkg.bin.wayflow} does not reach the program: exit ${error.status}, ${stderr}`);
+  else console.log(`check-package: ${pkg.bin.wayflow} runs the wayflow program`);
+}
 let errorClasses = 0;
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (typeof target === 'string') continue;

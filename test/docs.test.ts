@@ -13,6 +13,7 @@ const expected: Record<string, string[]> = {
   'quick-start.ts': ['Your email', '"ok":false', 'review ada@example.com pro 30', '{"seats":"3"}'],
   'directives.ts': ['question 3', 'results', 'suspended', 'results'],
   'on-error.ts': ['declined', 'step "charge" failed (card declined). The task moved to its onError target "declined".', 'error'],
+  'idempotency-keys.ts': ['acct-1 1', '700 2'],
   'graph.ts': ['flowchart TD', 'digraph "support"', 'Step 2 of 3', 'What is it about? (done) → A bug (current) → How can we reach you? (upcoming)'],
 };
 

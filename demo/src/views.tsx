@@ -2,7 +2,8 @@ import { type FormEvent, useEffect, useState } from 'react';
 import type { DemoUser, Payment, Product } from '../../flows/checkout/index.ts';
 import type { ApprovalResult } from '../../flows/fulfilment/browser.ts';
 import { shopperNoteSchema } from '../../flows/fulfilment/schemas.ts';
-import { AutoStepView, Field, StepForm, type StepViewProps, type StepViews, useField, useTask } from '../../src/react/index.ts';
+import { StartAutomationView } from '../../src/react/automations/index.ts';
+import { Field, StepForm, type StepViewProps, type StepViews, useField, useTask } from '../../src/react/index.ts';
 import { followAutomations, type InstanceStatus, SyncError } from '../../src/sync/index.ts';
 import { automations, services } from './services.ts';
 
@@ -179,7 +180,7 @@ function AwaitApprovalStep({ task }: StepViewProps) {
   const [status, setStatus] = useState<InstanceStatus | null>(null);
   const [note, setNote] = useState<{ error?: string }>({});
   useEffect(() => followAutomations(task.task, automations, setStatus), [task.task]);
-  if (task.status !== 'suspended' && !task.pending) return <AutoStepView />;
+  if (task.status !== 'suspended' && !task.pending) return <StartAutomationView />;
   const sendNote = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = event.currentTarget;
@@ -237,6 +238,7 @@ export const views: StepViews = {
   accountAddress: AddressStep,
   paypal: PaypalStep,
   confirm: ConfirmStep,
+  placeOrder: StartAutomationView,
   awaitApproval: AwaitApprovalStep,
 };
 

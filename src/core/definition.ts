@@ -11,8 +11,10 @@ export interface SubmitContext<Target extends string = string> {
   step: string;
   /** How many times this step has been entered in this task (1 on the first visit). */
   visit: number;
-  /** `taskId:step:visit`: pass it to side effects so a double click or a retry never applies twice. */
+  /** `taskId:step:visit`: pass it to side effects so a double click or a retry never applies twice; a visit after Back/Forward gets a new one. */
   idempotencyKey: string;
+  /** `taskId:step`: the same on every visit of this step, for side effects meant once per task (open one account, whatever Back does). */
+  stepKey: string;
   user: User | null;
   /** Typed `outcome.goTo` restricted to this action's declared targets. */
   goTo<D extends Record<string, unknown> = never>(to: Target, data?: D): Outcome<Target, D>;

@@ -419,7 +419,7 @@ export class Task<F extends Flow = Flow> {
 
   #submitContextFor(context: FlowContext, step: string): SubmitContext<string> {
     const visit = context.visits[step] ?? 1;
-    return { taskId: this.id, step, visit, idempotencyKey: `${this.id}:${step}:${visit}`, user: context.user, goTo: outcome.goTo };
+    return { taskId: this.id, step, visit, idempotencyKey: `${this.id}:${step}:${visit}`, stepKey: `${this.id}:${step}`, user: context.user, goTo: outcome.goTo };
   }
 
   #blocked(step: string, context: FlowContext): PreconditionError {

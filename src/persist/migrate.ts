@@ -171,7 +171,7 @@ export function migrateRecord(flow: Flow, stored: TaskRecord, migrations: FlowMi
     const migration = migrations.versions?.[version];
     try {
       record = { ...(migration ? migration(structuredClone(record)) : record), flowVersion: version + 1 };
-      assertWritable(record);
+      assertWritable(record, true);
     } catch (cause) {
       throw new MigrationFailedError(flow.id, stored.id, version, cause);
     }

@@ -1,50 +1,108 @@
-import { z } from 'zod';
 import { TaskRecordError, WayflowError } from '../core/errors.ts';
 import { isTaskId } from '../core/ids.ts';
 import type { StateStore, TaskRecord } from '../core/store.ts';
 import { UNBOUND } from '../core/task.ts';
 
-/** A plain object; its values are the app's own data and are not walked (keeps reads of large tasks fast). */
-const json = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'expected an object');
-const time = z.number().finite();
+/** Checks the value at `path`, adding `path: what was expected` to `problems` for each fault. */
+type Check = (value: unknown, path: string, problems: string[]) => void;
 
-/** The shape of a stored `TaskRecord`; every read (and every write) is checked against it. */
-export const taskRecordSchema = z.object({
-  id: z.string().refine(isTaskId, 'not a task id'),
-  flowId: z.string().min(1),
-  flowVersion: z.number().int().positive(),
-  version: z.number().int().positive(),
-  data: json,
-  snapshot: z.object({
-    value: z.union([z.string(), json]),
-    context: z
-      .object({
-        user: z.looseObject({ id: z.string() }).nullable(),
-        trail: z.array(z.object({ step: z.string(), visit: z.number().int(), data: json })),
-        /** Index of the current step in `trail` (-1 before the first step). */
-        at: z.number().int().min(-1),
-        inputs: json,
-        visits: z.record(z.string(), z.number().int()),
-        until: time.nullable(),
-        reason: z.string().nullable(),
-      })
-      .refine((context) => context.at < context.trail.length, { path: ['at'], message: 'points past the end of the trail' }),
-  }),
-  history: z.array(
-    z.object({
-      at: time,
-      event: z.string(),
-      from: z.string().nullable(),
-      to: z.string(),
-      actor: z.string().nullable(),
-      outcome: z.string().optional(),
-    }),
-  ),
-  binder: z.string(),
+/** Problems reported per record; enough to find the fault, short enough for a message. */
+const MAX_PROBLEMS = 3;
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+
+/** A leaf check: `test` passes or the problem is "expected <expected>, got <kind>" (values are never echoed). */
+const is =
+  (test: (value: unknown) => boolean, expected: string): Check =>
+  (value, path, problems) => {
+    if (!test(value)) problems.push(`${path}: expected ${expected}, got ${kindOf(value)}`);
+  };
+const nullable =
+  (check: Check): Check =>
+  (value, path, problems) => {
+    if (value !== null) check(value, path, problems);
+  };
+/** An object with these fields; other fields are allowed. Its values are the app's own data and are not walked. */
+const shape =
+  (fields: Record<string, Check>): Check =>
+  (value, path, problems) => {
+    if (!isObject(value)) return void problems.push(`${path || 'record'}: expected an object, got ${kindOf(value)}`);
+    for (const key in fields) if (problems.length < MAX_PROBLEMS) fields[key]!(value[key], path ? `${path}.${key}` : key, problems);
+  };
+const list =
+  (item: Check): Check =>
+  (value, path, problems) => {
+    if (!Array.isArray(value)) return void problems.push(`${path}: expected an array, got ${kindOf(value)}`);
+    for (let i = 0; i < value.length && problems.length < MAX_PROBLEMS; i++) item(value[i], `${path}.${i}`, problems);
+  };
+
+const object = is(isObject, 'an object');
+const string = is((value) => typeof value === 'string', 'a string');
+const integer = is(Number.isSafeInteger, 'an integer');
+const positive = is((value) => Number.isSafeInteger(value) && (value as number) > 0, 'a positive integer');
+const time = is(Number.isFinite, 'a finite number');
+const integers = is((value) => isObject(value) && Object.values(value).every(Number.isSafeInteger), 'an object of integers');
+
+/** The fields a store relies on to key, bind, version and expire a record: checked in O(1) on every write. */
+const envelope = {
+  id: is(isTaskId, 'a task id (22 URL-safe base64 characters)'),
+  flowId: is((value) => typeof value === 'string' && value !== '', 'a non-empty string'),
+  flowVersion: positive,
+  version: positive,
+  data: object,
+  snapshot: object,
+  history: is(Array.isArray, 'an array'),
+  binder: string,
   createdAt: time,
   lastActiveAt: time,
   expiresAt: time,
+};
+
+const whole = shape({
+  ...envelope,
+  snapshot: shape({
+    value: is((value) => typeof value === 'string' || isObject(value), 'a string or an object'),
+    context: shape({
+      user: nullable(shape({ id: string })),
+      trail: list(shape({ step: string, visit: integer, data: object })),
+      /** Index of the current step in `trail` (-1 before the first step). */
+      at: is((value) => Number.isSafeInteger(value) && (value as number) >= -1, 'an integer from -1'),
+      inputs: object,
+      visits: integers,
+      until: nullable(time),
+      reason: nullable(string),
+    }),
+  }),
+  history: list(
+    shape({
+      at: time,
+      event: string,
+      from: nullable(string),
+      to: string,
+      actor: nullable(string),
+      outcome: (value, path, problems) => {
+        if (value !== undefined) string(value, path, problems);
+      },
+    }),
+  ),
 });
+const outside = shape(envelope);
+
+/**
+ * What is wrong with `raw` as a stored `TaskRecord` (at most three problems, each
+ * `path: expected …, got …`); empty when it is one. Checks the record's own fields, not the
+ * app's data inside it. No schema library is needed, so `wayflow/persist` ships without one.
+ * @example
+ * taskRecordProblems({ id: 'x' }); // ['id: expected a task id (22 URL-safe base64 characters), got string']
+ */
+export function taskRecordProblems(raw: unknown): string[] {
+  const problems: string[] = [];
+  whole(raw, '', problems);
+  const context = (raw as Partial<TaskRecord> | null)?.snapshot?.context;
+  if (problems.length === 0 && context!.at >= context!.trail.length) problems.push('snapshot.context.at: points past the end of the trail');
+  return problems;
+}
 
 /** A stored task record that failed validation; it has been moved to quarantine, not deleted. */
 export class CorruptRecordError extends TaskRecordError {
@@ -69,16 +127,14 @@ export function flowIdOf(raw: unknown): string | null {
 
 /** The problems of `raw` as a task record stored under `id`, or null when it is a valid one. */
 function problemsOf(raw: unknown, id: string): string | null {
-  const parsed = taskRecordSchema.safeParse(raw);
-  if (parsed.success) return parsed.data.id === id ? null : `it is stored under ${id} but says it is ${parsed.data.id}`;
-  return parsed.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`)
-    .join('; ');
+  const problems = taskRecordProblems(raw);
+  if (problems.length > 0) return problems.join('; ');
+  const said = (raw as TaskRecord).id;
+  return said === id ? null : `it is stored under ${id} but says it is ${said}`;
 }
 
 /**
- * Checks `raw` against `taskRecordSchema` and returns it typed, or throws a
+ * Checks `raw` with `taskRecordProblems` and returns it typed, or throws a
  * `CorruptRecordError` naming the first problems. `id` is the key it was stored under.
  * @example
  * const record = parseTaskRecord(await db.get('tasks', id), id);
@@ -101,7 +157,7 @@ export function ownedRecord(raw: unknown, id: string, binder: string): TaskRecor
   return parseTaskRecord(raw, id);
 }
 
-/** A store refused to write a record that does not match `taskRecordSchema`; nothing was written. */
+/** A store refused to write a malformed record (see `taskRecordProblems`); nothing was written. */
 export class InvalidRecordError extends TaskRecordError {
   override readonly name: string = 'InvalidRecordError';
   constructor(taskId: string, flowId: string | null, problems: string) {
@@ -135,11 +191,18 @@ export function requireBinder(binder: unknown, where: string): asserts binder is
   if (typeof binder !== 'string' || binder === '') throw new EmptyBinderError(binder, where);
 }
 
-/** Throws `InvalidRecordError` unless `record` is a valid task record, `EmptyBinderError` when it has no binder; stores call it before every write. */
-export function assertWritable(record: TaskRecord): void {
+/**
+ * Throws `EmptyBinderError` when `record` has no binder, `InvalidRecordError` when it is
+ * malformed. Stores call it before every write with `deep` false: the fields they key, bind,
+ * version and expire by are checked in O(1), the snapshot and history, which the `Task` that
+ * built them got right, are checked when read back. Records from code the store cannot vouch
+ * for (a migration's output) are checked `deep`, as on read.
+ */
+export function assertWritable(record: TaskRecord, deep = false): void {
   requireBinder(record?.binder, `Refused to store task ${String(record?.id)}`);
-  const problems = problemsOf(record, String(record?.id));
-  if (problems !== null) throw new InvalidRecordError(String(record?.id), flowIdOf(record), problems);
+  const problems: string[] = [];
+  (deep ? whole : outside)(record, '', problems);
+  if (problems.length > 0) throw new InvalidRecordError(String(record?.id), flowIdOf(record), problems.join('; '));
 }
 
 /** One record set aside because no code can use it, with why and when. Quarantined records are never overwritten. */

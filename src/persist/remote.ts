@@ -1,80 +1,14 @@
-import { type DBSchema, openDB } from 'idb';
 import { VersionConflictError, WayflowError } from '../core/errors.ts';
 import type { StateStore, TaskRecord, TaskSummary } from '../core/store.ts';
 import { stepOfRecord } from './memory.ts';
+import { memoryOfflineStore, type OfflineEntry, type OfflineStore } from './offline-store.ts';
+import { confirmedEntry, conflictOf, localCopy, outboxCounts, queuedDelete, queuedWrite, type SyncConflict, setAside } from './outbox.ts';
 import { assertWritable, InvalidRecordError, parseTaskRecord, requireBinder } from './record.ts';
+import { currentOf, failure, RemoteStoreError, type TasksAnswer, tasksClient, Unreachable } from './tasks-client.ts';
 import type { TasksResponses } from './tasks-protocol.ts';
 
-/**
- * What the remote store keeps on the device for one task: the last copy the
- * server confirmed, writes the server has not acknowledged yet, and a conflict
- * found while sending them.
- */
-export interface OfflineEntry {
-  id: string;
-  binder: string;
-  /** The newest local copy; null when the task was deleted locally. */
-  record: TaskRecord | null;
-  /** The server version `record` builds on (0: the server has no copy yet). */
-  base: number;
-  /** True while the local copy holds writes the server has not acknowledged. */
-  pending: boolean;
-  /** Set when the server refused the unsent writes because the task changed there; the local copy is kept here. */
-  conflict: { local: TaskRecord | null; remoteVersion: number | null } | null;
-  /** A server version to delete before the unsent writes create the task again (a local delete, then a new start). */
-  deleteFirst?: number;
-}
-
-/** Where the remote store keeps `OfflineEntry`s: memory, or IndexedDB to survive reloads. */
-export interface OfflineStore {
-  get(id: string): Promise<OfflineEntry | undefined>;
-  set(entry: OfflineEntry): Promise<void>;
-  delete(id: string): Promise<void>;
-  all(): Promise<OfflineEntry[]>;
-}
-
-/** An `OfflineStore` in memory: unsent writes survive a server outage, not a reload. */
-export function memoryOfflineStore(): OfflineStore {
-  const entries = new Map<string, OfflineEntry>();
-  return {
-    get: async (id) => structuredClone(entries.get(id)),
-    set: async (entry) => void entries.set(entry.id, structuredClone(entry)),
-    delete: async (id) => void entries.delete(id),
-    all: async () => [...entries.values()].map((entry) => structuredClone(entry)),
-  };
-}
-
-interface OfflineSchema extends DBSchema {
-  entries: { key: string; value: OfflineEntry };
-}
-
-/**
- * An `OfflineStore` in IndexedDB (database `name`, default `wayflow-remote`):
- * unsent writes survive reloads and are sent when the server is back.
- */
-export function indexedDbOfflineStore(name = 'wayflow-remote'): OfflineStore {
-  const db = openDB<OfflineSchema>(name, 1, {
-    upgrade(database) {
-      database.createObjectStore('entries', { keyPath: 'id' });
-    },
-  });
-  return {
-    get: async (id) => (await db).get('entries', id),
-    set: async (entry) => void (await (await db).put('entries', entry)),
-    delete: async (id) => (await db).delete('entries', id),
-    all: async () => (await db).getAll('entries'),
-  };
-}
-
-/** A task whose offline writes the server refused because it changed there meanwhile. Nothing is dropped: resolve it. */
-export interface SyncConflict {
-  id: string;
-  binder: string;
-  /** The local copy the server refused (null: a local delete). */
-  local: TaskRecord | null;
-  /** The version the server had (null: the task is gone there). */
-  remoteVersion: number | null;
-}
+// The store adapter: the contract of `StateStore` over the tasks API (tasks-client.ts), falling
+// back to the device's offline outbox (outbox.ts) while the server is unreachable.
 
 /** What one `sync()` did. */
 export interface SyncReport {
@@ -148,17 +82,6 @@ export interface RemoteStore extends StateStore {
   close(): void;
 }
 
-/** The server answered with an error the store cannot turn into a contract result. */
-export class RemoteStoreError extends WayflowError {
-  override readonly name: string = 'RemoteStoreError';
-  /** The HTTP status of the answer. */
-  readonly status: number;
-  constructor(status: number, code: string, message: string) {
-    super(code, message);
-    this.status = status;
-  }
-}
-
 /** The server is unreachable and the operation cannot be done on the device alone. */
 export class RemoteUnavailableError extends WayflowError {
   override readonly name: string = 'RemoteUnavailableError';
@@ -168,25 +91,6 @@ export class RemoteUnavailableError extends WayflowError {
       `${taskId ? `Task ${taskId}` : 'The operation'} needs the wayflow server, which is unreachable (${reason})${taskId ? ', and this device has no copy of it' : ''}. Retry when the connection is back.`,
     );
   }
-}
-
-/** The server could not be reached (network failure, or a gateway said the server is down). */
-class Unreachable extends Error {
-  override readonly name: string = 'Unreachable';
-}
-const GATEWAY_DOWN = new Set([502, 503, 504]);
-
-/** The wait a `Retry-After` header asks for (seconds, or an HTTP date), in ms; null when absent or unreadable. */
-function retryAfterOf(header: string | null): number | null {
-  if (header === null || header.trim() === '') return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
-}
-
-interface ErrorBody {
-  error?: { code?: string; message?: string; current?: number | null };
 }
 
 /**
@@ -200,15 +104,11 @@ interface ErrorBody {
  * const task = await startTask(flow, { store, binder: await browserBinder() });
  */
 export function remoteStore(options: RemoteStoreOptions): RemoteStore {
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
   const offline = options.fallback ?? memoryOfflineStore();
-  const base = `${options.baseUrl.replace(/\/+$/, '')}/tasks`;
   const retryIntervalMs = options.retryIntervalMs ?? 15_000;
   let queue: Promise<unknown> = Promise.resolve();
   let hasPending: boolean | null = null;
   let retryTimer: ReturnType<typeof setInterval> | null = null;
-  /** The wait a `503` (or 502/504) asked for in `Retry-After`, until unsent writes use it for one early retry. */
-  let retryAfterMs: number | null = null;
   let soonTimer: ReturnType<typeof setTimeout> | null = null;
   let current: RemoteStatus = { connection: 'unknown', reason: null, pending: false, waiting: 0, saving: false, conflicts: 0, error: null, since: Date.now() };
   let writing = 0;
@@ -238,66 +138,12 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
     return run;
   };
 
-  const request = async (
-    method: string,
-    path: string,
-    init: { binder?: string; ifMatch?: number; body?: unknown; query?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: unknown }> => {
-    const url = `${base}${path}${init.query ? `?${new URLSearchParams(init.query)}` : ''}`;
-    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
-    if (init.binder !== undefined) headers['Wayflow-Binder'] = init.binder;
-    if (init.ifMatch !== undefined) headers['If-Match'] = `"${init.ifMatch}"`;
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method,
-        headers,
-        credentials: 'include',
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      });
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      report({ connection: 'offline', reason });
-      throw new Unreachable(reason);
-    }
-    if (GATEWAY_DOWN.has(response.status)) {
-      retryAfterMs = retryAfterOf(response.headers.get('retry-after'));
-      await response.body?.cancel();
-      report({ connection: 'offline', reason: `HTTP ${response.status}` });
-      throw new Unreachable(`HTTP ${response.status}`);
-    }
-    report({ connection: 'online', reason: null });
-    const text = await response.text();
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
-    }
-    return { status: response.status, body };
-  };
-
-  const failure = (status: number, body: unknown, what: string): RemoteStoreError => {
-    const error = (body as ErrorBody | null)?.error;
-    return new RemoteStoreError(status, error?.code ?? 'remote-error', `${what} failed on the server (HTTP ${status}): ${error?.message ?? 'no explanation given'}`);
-  };
-
-  const currentOf = (body: unknown): number | null => {
-    const current = (body as ErrorBody | null)?.error?.current;
-    return typeof current === 'number' ? current : null;
-  };
+  const client = tasksClient({ ...options, onConnection: (connection, reason) => report({ connection, reason }) });
+  const request = client.request;
+  const pushRecord = client.write;
 
   /** Counts the unsent writes and the conflicts on the device, for `status()`. */
-  const recount = async (entries?: OfflineEntry[]) => {
-    let waiting = 0;
-    let conflicts = 0;
-    for (const entry of entries ?? (await offline.all())) {
-      if (entry.pending) waiting += (entry.record ? entry.record.version - entry.base : 1) + (entry.deleteFirst === undefined ? 0 : 1);
-      if (entry.conflict) conflicts++;
-    }
-    report({ waiting, conflicts });
-  };
+  const recount = async (entries?: OfflineEntry[]) => report(outboxCounts(entries ?? (await offline.all())));
 
   /** Runs a write like `exclusive`, telling `status()` while it is queued or on its way, and whether it failed. */
   const saving = <T>(work: () => Promise<T>): Promise<T> => {
@@ -312,6 +158,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
 
   const setPending = (value: boolean) => {
     hasPending = value;
+    const retryAfterMs = client.takeRetryAfter();
     const retry = () => void exclusive(pushAll).catch(() => undefined);
     report({ pending: value });
     if (value && retryIntervalMs > 0 && !retryTimer) {
@@ -326,20 +173,10 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
       }, retryAfterMs);
       (soonTimer as { unref?: () => void }).unref?.();
     }
-    retryAfterMs = null;
     if (!value && retryTimer) {
       clearInterval(retryTimer);
       retryTimer = null;
     }
-  };
-
-  /** Sends one write; resolves to `ok` when acknowledged, else to the version the server has (null: none visible). */
-  const pushRecord = async (record: TaskRecord, expected: number): Promise<number | null | 'ok'> => {
-    const { status, body } = await request('PUT', `/${record.id}`, { binder: record.binder, ifMatch: expected, body: record });
-    if (status === 200 || status === 201) return 'ok';
-    if (status === 409) return currentOf(body);
-    if (status === 404) return null;
-    throw failure(status, body, `Writing task ${record.id}`);
   };
 
   /** Sends every unsent write, task by task; stops quietly at the first sign the server is unreachable. */
@@ -355,7 +192,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
           break;
         }
         // The server refuses these writes for good: keep them, surfaced as a conflict, never dropped.
-        await setAside((await offline.get(entry.id)) ?? entry, null, report);
+        await setAsideAndReport((await offline.get(entry.id)) ?? entry, null, report);
       }
     }
     setPending(report.waiting > 0);
@@ -363,13 +200,9 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
     return report;
   };
 
-  const conflictOf = (entry: OfflineEntry): SyncConflict | null =>
-    entry.conflict ? { id: entry.id, binder: entry.binder, local: entry.conflict.local, remoteVersion: entry.conflict.remoteVersion } : null;
-
   /** Moves unsent writes the server refused into `conflict`, reports them, and stops sending them. */
-  const setAside = async (entry: OfflineEntry, remoteVersion: number | null, report: SyncReport) => {
-    const { deleteFirst: _dropped, ...rest } = entry;
-    const settled: OfflineEntry = { ...rest, record: null, base: 0, pending: false, conflict: { local: entry.record, remoteVersion } };
+  const setAsideAndReport = async (entry: OfflineEntry, remoteVersion: number | null, report: SyncReport) => {
+    const settled = setAside(entry, remoteVersion);
     await offline.set(settled);
     const conflict = conflictOf(settled)!;
     report.conflicts.push(conflict);
@@ -377,7 +210,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
   };
 
   const pushEntry = async (entry: OfflineEntry, report: SyncReport) => {
-    const refuse = (remoteVersion: number | null) => setAside(entry, remoteVersion, report);
+    const refuse = (remoteVersion: number | null) => setAsideAndReport(entry, remoteVersion, report);
     if (entry.deleteFirst !== undefined) {
       const { status, body } = await request('DELETE', `/${entry.id}`, { binder: entry.binder, ifMatch: entry.deleteFirst });
       if (status === 409) return refuse(currentOf(body));
@@ -432,32 +265,11 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
     if (hasPending) await pushAll();
   };
 
-  const localRead = (entry: OfflineEntry | undefined, binder: string, now: number): TaskRecord | null =>
-    entry?.record && entry.binder === binder && entry.record.expiresAt > now ? structuredClone(entry.record) : null;
-
   /** Keeps the device's copy in step with what the server confirmed, leaving conflicts alone. */
-  const remember = async (record: TaskRecord) => {
-    const entry = await offline.get(record.id);
-    await offline.set({ id: record.id, binder: record.binder, record, base: record.version, pending: false, conflict: entry?.conflict ?? null });
-  };
+  const remember = async (record: TaskRecord) => offline.set(confirmedEntry(record, await offline.get(record.id)));
 
   const writeLocally = async (record: TaskRecord, expected: number, entry: OfflineEntry | undefined) => {
-    if (entry && !entry.conflict && entry.binder !== record.binder) throw new VersionConflictError(record.id, expected, null);
-    const localVersion = entry?.record ? entry.record.version : entry?.pending ? 0 : null;
-    if (localVersion !== null && localVersion !== expected) throw new VersionConflictError(record.id, expected, localVersion);
-    // Without a copy, trust the caller's version: the server checks it when the writes are sent.
-    const recreated = entry?.pending === true && entry.record === null;
-    const builtOn = recreated ? 0 : entry?.pending ? entry.base : (entry?.record?.version ?? expected);
-    const deleteFirst = recreated && entry.base > 0 ? entry.base : entry?.deleteFirst;
-    await offline.set({
-      id: record.id,
-      binder: record.binder,
-      record,
-      base: builtOn,
-      pending: true,
-      conflict: entry?.conflict ?? null,
-      ...(deleteFirst !== undefined ? { deleteFirst } : {}),
-    });
+    await offline.set(queuedWrite(entry, record, expected));
     setPending(true);
     await recount();
   };
@@ -468,13 +280,13 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         requireBinder(binder, `Reading task ${id}`);
         await flush();
         const entry = await offline.get(id);
-        if (entry?.pending) return localRead(entry, binder, now);
-        let answer: { status: number; body: unknown };
+        if (entry?.pending) return localCopy(entry, binder, now);
+        let answer: TasksAnswer;
         try {
           answer = await request('GET', `/${id}`, { binder, query: { now: String(Math.max(0, Math.floor(now))) } });
         } catch (error) {
           if (!(error instanceof Unreachable)) throw error;
-          if (entry?.record) return localRead(entry, binder, now);
+          if (entry?.record) return localCopy(entry, binder, now);
           throw new RemoteUnavailableError(id, error.message);
         }
         if (answer.status === 404) {
@@ -512,13 +324,14 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         await flush();
         const entry = await offline.get(id);
         const deleteLocally = async () => {
-          if (entry && entry.binder !== binder) return;
-          await offline.set({ id, binder, record: null, base: entry?.pending ? entry.base : (entry?.record?.version ?? 0), pending: true, conflict: entry?.conflict ?? null });
+          const queued = queuedDelete(entry, id, binder);
+          if (!queued) return;
+          await offline.set(queued);
           setPending(true);
           await recount();
         };
         if (entry?.pending) return deleteLocally();
-        let answer: { status: number; body: unknown };
+        let answer: TasksAnswer;
         try {
           answer = await request('DELETE', `/${id}`, { binder });
         } catch (error) {
@@ -542,7 +355,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         }
         const summaries: TaskSummary[] = [];
         for (const entry of await offline.all()) {
-          const record = localRead(entry, binder, now);
+          const record = localCopy(entry, binder, now);
           if (record) summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
         }
         return summaries.sort((a, b) => b.lastActiveAt - a.lastActiveAt);

@@ -8,6 +8,7 @@ import { healthRoutes } from './health.ts';
 import { callerRateLimit, clientRateLimit, resolveLimits, retryAfterHeader, type ServerLimits, sessionRateLimit } from './limits.ts';
 import type { Logger } from './log.ts';
 import { jsonLogger } from './log.ts';
+import { sessionWithPages } from './page-session.ts';
 import { hostCheck, requestPeer } from './proxy.ts';
 import { loggedPath, requestLog } from './request-log.ts';
 import { jsonDepthLimit, originCheck, requestBodyLimit } from './security.ts';
@@ -57,6 +58,12 @@ export interface AppOptions {
   automations?: AppAutomations;
   /** Aborting it ends the open automation event streams and their pollers (e.g. on shutdown; `serveTasks` does it on `close`). */
   signal?: AbortSignal;
+  /**
+   * Issue the session cookie with HTML pages too (GET requests outside the API that accept
+   * `text/html`), when this app's static files or a wrapper serve the app's pages: tabs opened at
+   * once on a first visit then share one session. `serveTasks` sets it when given `staticDir`.
+   */
+  sessionOnPages?: boolean;
 }
 
 /** The automations `createApp` serves to browsers: the running automations and what browsers may do with them. */
@@ -115,6 +122,7 @@ export function createApp(options: AppOptions) {
   app.use(hostCheck(options.allowedHosts ?? null));
   app.use(corsForOrigins(options.allowedOrigins ?? []));
   app.use(retryAfterHeader());
+  if (options.sessionOnPages) app.use(sessionWithPages(binder));
   app.onError(errorResponse(logger));
   app.notFound(notFoundJson);
   const health = healthRoutes({ storage, automations: options.automations?.running.db, logger }, [client]);

@@ -283,7 +283,8 @@ function isMainModule(): boolean {
   }
 }
 
-if (isMainModule()) {
+/** Runs the `wayflow` program with the process's arguments: stops on SIGINT/SIGTERM, exits 2 on a usage error, 1 on another. */
+export function runProgram(): void {
   runCli(process.argv.slice(2)).then(
     (result) => {
       const stop = result && 'close' in result ? () => result.close() : result && 'stop' in result ? () => result.stop() : null;
@@ -303,3 +304,5 @@ if (isMainModule()) {
     },
   );
 }
+
+if (isMainModule()) runProgram();

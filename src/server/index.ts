@@ -12,6 +12,7 @@ export { originCheck, requestBodyLimit } from './security.ts';
 export { type RunningServer, type ServeOptions, serveTasks } from './serve.ts';
 export type { AuthenticatedUser, Authenticate, Caller, SessionOptions } from './session.ts';
 export { EmptyUserIdError, sessionBinder } from './session.ts';
+export { SERVER_INSTALL, SERVER_PACKAGES, ServerPackagesMissingError } from './requirements.ts';
 export { type SqlClient, type SqlDatabase, sqlStorage } from './sql.ts';
 export type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
 export { type Sweeper, startSweeper } from './sweeper.ts';

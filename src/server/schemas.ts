@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { isTaskId } from '../core/ids.ts';
-import { taskRecordSchema as recordShape } from '../persist/index.ts';
 import { HttpError } from './errors.ts';
 
 /** Largest version PostgreSQL's `integer` column holds. */
@@ -14,8 +13,53 @@ export const binderSchema = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1 
 
 const time = z.number().min(0);
 
+/** A plain object; its values are the app's own data and are not walked (keeps reads of large tasks fast). */
+const json = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'expected an object');
+const finite = z.number().finite();
+
 /**
- * A task record as the API accepts it: the persist layer's `taskRecordSchema`
+ * The shape of a stored `TaskRecord`, as `taskRecordProblems` of `wayflow/persist` checks it in
+ * the browser (a test keeps the two in agreement); the server reads and accepts records with it.
+ */
+export const recordShape = z.object({
+  id: taskIdSchema,
+  flowId: z.string().min(1),
+  flowVersion: z.number().int().positive(),
+  version: z.number().int().positive(),
+  data: json,
+  snapshot: z.object({
+    value: z.union([z.string(), json]),
+    context: z
+      .object({
+        user: z.looseObject({ id: z.string() }).nullable(),
+        trail: z.array(z.object({ step: z.string(), visit: z.number().int(), data: json })),
+        /** Index of the current step in `trail` (-1 before the first step). */
+        at: z.number().int().min(-1),
+        inputs: json,
+        visits: z.record(z.string(), z.number().int()),
+        until: finite.nullable(),
+        reason: z.string().nullable(),
+      })
+      .refine((context) => context.at < context.trail.length, { path: ['at'], message: 'points past the end of the trail' }),
+  }),
+  history: z.array(
+    z.object({
+      at: finite,
+      event: z.string(),
+      from: z.string().nullable(),
+      to: z.string(),
+      actor: z.string().nullable(),
+      outcome: z.string().optional(),
+    }),
+  ),
+  binder: z.string(),
+  createdAt: finite,
+  lastActiveAt: finite,
+  expiresAt: finite,
+});
+
+/**
+ * A task record as the API accepts it: `recordShape`
  * (what every store checks on read), with no unknown top-level fields, a version
  * that fits the database, and a binder that fits a header.
  */

@@ -66,7 +66,7 @@ export async function serveTasks(options: ServeOptions): Promise<RunningServer> 
   options.signal?.addEventListener('abort', () => shutdown.abort(), { once: true });
   const hostname = options.hostname ?? '127.0.0.1';
   const allowedHosts = options.allowedHosts === undefined ? defaultAllowedHosts(hostname) : options.allowedHosts;
-  const api = createApp({ ...options, allowedHosts, logger, signal: shutdown.signal });
+  const api = createApp({ ...options, allowedHosts, logger, signal: shutdown.signal, sessionOnPages: options.sessionOnPages ?? Boolean(options.staticDir) });
   // Static files only where no API route matched; without them the API app answers unknown routes itself.
   const root = options.staticDir ? withStaticFiles(api, options.staticDir, notFoundJson) : api;
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {

@@ -1,8 +1,8 @@
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
-import { taskRecordSchema as recordShape, stepOfRecord } from '../persist/index.ts';
+import { stepOfRecord } from '../persist/index.ts';
 import { CorruptTaskError } from './errors.ts';
 import { migrate } from './migrations.ts';
-import { describeIssues } from './schemas.ts';
+import { describeIssues, recordShape } from './schemas.ts';
 import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
 
 /** Something that runs one parameterised SQL statement: a PGlite database, a pg pool, a transaction. */

@@ -27,12 +27,12 @@ export interface AwaitMark {
 /** The task-data key where `awaitAutomation` step `id` keeps its `AwaitMark`. */
 export const awaitKey = (id: string): string => `${id}$automation`;
 
-const failMessage = (error: unknown) => (error instanceof SyncError ? error.message : null);
-
 /**
  * An automatic step that starts a server automation (safe to retry: the task's idempotency key
  * makes the server return the instance it started before) and completes with
- * `{ [as]: { instanceId, automation } }`. A refused start fails the step, which can be retried.
+ * `{ [as]: { instanceId, automation } }`. A refused start fails the step, which can be retried;
+ * `state.error` is then an `action-failed` error whose `cause` is the `SyncError` (the server's
+ * words, for developers; `StartAutomationView` of `wayflow/react/automations` shows the user's).
  * @example
  * startAutomation({ id: 'order', title: 'Placing the order', client, automation: 'order', input: (d) => d.cart, as: 'order' })
  */
@@ -50,14 +50,8 @@ export function startAutomation(init: {
     ...rest,
     auto: true,
     submit: async (data, _input, ctx) => {
-      try {
-        const status = await client.start(automation, input(data), ctx.idempotencyKey);
-        return outcome.complete({ [as]: { instanceId: status.id, automation } });
-      } catch (error) {
-        const message = failMessage(error);
-        if (message === null) throw error;
-        return outcome.fail(message);
-      }
+      const status = await client.start(automation, input(data), ctx.idempotencyKey);
+      return outcome.complete({ [as]: { instanceId: status.id, automation } });
     },
   });
 }
@@ -108,7 +102,7 @@ export function awaitAutomation<T extends string = never>(init: {
       } catch (error) {
         if (!(error instanceof SyncError)) throw error;
         if (error.status === 0 || error.status >= 500) return outcome.suspendAndRepeat(Date.now() + pollMs);
-        return outcome.fail(error.message);
+        throw error;
       }
       const mark = () => ({ [key]: { instanceId, version: status.version, seq } satisfies AwaitMark });
       for (const message of status.messages) {

@@ -161,13 +161,30 @@ describe('order fulfilment: a shopper and the back office in two browsers', () =
     await backOffice.addCookies([{ name: 'wayflow_demo_user', value: 'backoffice', url: server.url }]);
     const waiting = new Set((await openForms(backOffice)).map((f) => f.instanceId));
     const shop = await shopper.newPage();
+    const browserLog: string[] = [];
+    shop.on('console', (message) => browserLog.push(`${message.type()}: ${message.text()}`));
+    shop.on('requestfailed', (request) => browserLog.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
     await buyAndWait(shop);
     const form = (await openForms(backOffice)).find((f) => !waiting.has(f.instanceId));
     expect(form).toBeDefined();
+    const step = async <T>(what: string, work: Promise<T>): Promise<T> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('still not done after 40 s')), 40_000);
+      });
+      try {
+        return await Promise.race([work, late]);
+      } catch (error) {
+        throw new Error(`${what}: ${(error as Error).message}\nbrowser:\n${browserLog.slice(-30).join('\n')}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
 
     // The server goes away while the shopper's tab waits on its event stream…
     const { port } = server;
-    await server.close();
+    // A reconnect landing while it shuts down must not keep it open (it did: a 120 s hang).
+    await step('closing the server', server.close());
     await shop.waitForTimeout(500);
     // …and comes back on the same database; the back office decides before the tab has reconnected.
     server = await startServer(port);
@@ -178,7 +195,7 @@ describe('order fulfilment: a shopper and the back office in two browsers', () =
     expect(approved.status()).toBe(200);
 
     // The tab reconnects by itself, catches up with the status, and handles the message once.
-    await heading(shop, 'Your order was not accepted');
+    await step('catching up after the restart', heading(shop, 'Your order was not accepted'));
     expect(await shop.getByRole('status').filter({ hasText: 'rejected' }).textContent()).toContain('Out of stock');
     await snap(shop, 'shopper-after-restart');
     await shop.reload();

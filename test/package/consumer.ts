@@ -8,6 +8,7 @@ import { defineAutomation } from 'wayflow/automations';
 import { automationClient, awaitAutomation, SyncError } from 'wayflow/sync';
 import { AutomationTaskList, useAutomationStatus } from 'wayflow/react/automations';
 import { Checkbox, FileField, RadioGroup, Select, TextArea } from 'wayflow/react/fields';
+import { layoutGraph, type MapGraph, ProcessMap } from 'wayflow/react/map';
 import { SaveStatus, useSaveState } from 'wayflow/react/save';
 
 const flow = defineFlow({ id: 'f', title: 'F', children: [action({ id: 'a', title: 'A', submit: () => outcome.complete({ done: true }) })] });
@@ -38,4 +39,6 @@ const step: StepId<typeof typed> = 'personal';
 // @ts-expect-error a step id the flow does not have
 const misspelt: StepId<typeof typed> = 'persnal';
 const views: StepViews<typeof typed> = { name: ({ task }) => task.data.name?.name ?? null };
-export const used = [name, kind, paid, data, step, misspelt, views, text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus, Checkbox, FileField, RadioGroup, Select, TextArea, SaveStatus, useSaveState];
+const mapGraph: MapGraph = { nodes: [{ id: 'a', label: 'A' }], edges: [] };
+const mapWidth: number = layoutGraph(mapGraph).width;
+export const used = [mapWidth, ProcessMap, name, kind, paid, data, step, misspelt, views, text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus, Checkbox, FileField, RadioGroup, Select, TextArea, SaveStatus, useSaveState];

@@ -14,7 +14,7 @@ const errorClasses = sources.flatMap((file) =>
 describe('error class names', () => {
   it('finds the error classes of every folder', () => {
     expect(errorClasses.length).toBeGreaterThan(60);
-    expect(new Set(errorClasses.map((c) => c.file.split('/')[0]))).toEqual(new Set(['automations', 'core', 'persist', 'server', 'sync']));
+    expect(new Set(errorClasses.map((c) => c.file.split('/')[0]))).toEqual(new Set(['automations', 'core', 'persist', 'react', 'server', 'sync']));
   });
 
   it('every error class in src/ declares its own name first, so minified builds keep it (scripts/check-package.mjs checks dist/)', () => {

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/core/store.ts';
-import {
-  indexedDbOfflineStore,
-  memoryOfflineStore,
-  type OfflineStore,
-  type RemoteStatus,
-  type RemoteStoreOptions,
-  remoteStore,
-  type SyncConflict,
-} from '../../src/persist/remote.ts';
+import { indexedDbOfflineStore, memoryOfflineStore, type OfflineStore } from '../../src/persist/offline-store.ts';
+import type { SyncConflict } from '../../src/persist/outbox.ts';
+import { type RemoteStatus, type RemoteStoreOptions, remoteStore } from '../../src/persist/remote.ts';
 import { browserFetch, pgliteHarness, type StorageHarness, testApp } from '../server/harness.ts';
 import { makeRecord } from './contract.ts';
 

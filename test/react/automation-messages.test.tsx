@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReactNode } from 'react';
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineFlow, startTask } from '../../src/core/index.ts';
 import { defaultMessages, Field, FlowOutlet, StepForm, TaskProvider, type WayflowMessages, WayflowProvider } from '../../src/react/index.ts';
@@ -14,20 +14,16 @@ import {
   AutomationTaskList,
   AwaitAutomationView,
   automationMessages,
+  StartAutomationView,
 } from '../../src/react/automations/index.ts';
-import { type AutomationClient, automationClient, automationForm, awaitAutomation, SyncError } from '../../src/sync/index.ts';
+import { type AutomationClient, automationClient, automationForm, awaitAutomation, startAutomation, SyncError } from '../../src/sync/index.ts';
 import type { DashboardView, OpenFormSummary } from '../../src/sync/protocol.ts';
 import { perceived } from '../helpers/perceived.ts';
 import { fakeFetch, statusOf } from '../sync/fakes.ts';
+import { silenceConsoleErrors } from '../helpers/console-errors.ts';
 
-let logged: MockInstance<typeof console.error>;
-beforeEach(() => {
-  logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  cleanup();
-  logged.mockRestore();
-});
+silenceConsoleErrors();
+const logged = () => vi.mocked(console.error);
 
 
 /** Every automations message (and the base ones these views show) replaced by a marker naming its key. */
@@ -163,9 +159,52 @@ describe('what the user is told when an automations request fails', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe(words));
     expect(perceived()).not.toContain(message);
-    const sent = logged.mock.calls.map(([error]) => error as Error);
+    const sent = logged().mock.calls.map(([error]) => error as Error);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ code: 'action-failed', cause: { code, message } });
+  });
+
+  it.each([
+    [503, 'database-unavailable', 'PGlite is restarting; retry after 2 s.', automationMessages.unavailable],
+    [429, 'too-many-starts', 'Session abc started 20 instances this minute.', automationMessages.tooMany],
+    [500, 'internal', 'TypeError: cannot read properties of undefined (reading "sku")', defaultMessages.failed],
+  ])('shows a refused automatic start (%i %s) in plain words, the SyncError on state.error and the console once', async (status, code, message, words) => {
+    const refused = new SyncError(code, message, status);
+    const flow = defineFlow({
+      id: 'order',
+      title: 'Order',
+      children: [startAutomation({ id: 'start', title: 'Placing the order', client: clientWith({ start: () => Promise.reject(refused) }), automation: 'Order', as: 'order' })],
+    });
+    const task = await startTask(flow);
+    expect(task.state.error).toMatchObject({ code: 'action-failed', cause: refused, message: expect.stringContaining(message) });
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={{ start: StartAutomationView }} />
+      </TaskProvider>,
+    );
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe(words));
+    expect(perceived()).not.toContain(message);
+    expect(logged().mock.calls.map(([error]) => error)).toEqual([task.state.error]);
+    task.dispose();
+  });
+
+  it('shows a failed status check of awaitAutomation in plain words', async () => {
+    const refused = new SyncError('instance-not-found', 'No instance i1 for session abc.', 404);
+    const flow = defineFlow({
+      id: 'order',
+      title: 'Order',
+      children: [awaitAutomation({ id: 'wait', title: 'Waiting', client: clientWith({ status: () => Promise.reject(refused) }), instance: () => 'i1' })],
+    });
+    const task = await startTask(flow);
+    expect(task.state.error).toMatchObject({ code: 'action-failed', cause: refused });
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={{ wait: AwaitAutomationView }} />
+      </TaskProvider>,
+    );
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe(automationMessages.instanceNotFound));
+    expect(perceived()).not.toContain('session abc');
+    task.dispose();
   });
 
   it('shows a failed load of the task list in plain words, the server message on the console once', async () => {
@@ -173,8 +212,8 @@ describe('what the user is told when an automations request fails', () => {
     render(<AutomationTaskList client={automationClient({ fetch, EventSource: null })} onOpen={() => undefined} />);
     expect((await screen.findByRole('alert')).textContent).toBe(automationMessages.unavailable);
     expect(perceived()).not.toContain('PGlite');
-    expect(logged).toHaveBeenCalledTimes(1);
-    expect(logged.mock.calls[0]?.[0]).toMatchObject({ code: 'database-unavailable', message: 'PGlite is restarting.' });
+    expect(logged()).toHaveBeenCalledTimes(1);
+    expect(logged().mock.calls[0]?.[0]).toMatchObject({ code: 'database-unavailable', message: 'PGlite is restarting.' });
   });
 });
 

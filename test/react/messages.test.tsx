@@ -1,22 +1,17 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { action, defineFlow, outcome, scaffold, startTask, type Task, VersionConflictError } from '../../src/core/index.ts';
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
 import { defaultMessages, Field, FlowOutlet, FlowProgress, FlowView, StepForm, TaskProvider, type WayflowMessages, WayflowProvider } from '../../src/react/index.ts';
 import { manualClock } from '../helpers/clock.ts';
 import { perceived } from '../helpers/perceived.ts';
+import { silenceConsoleErrors } from '../helpers/console-errors.ts';
 
-let logged: MockInstance<typeof console.error>;
-beforeEach(() => {
-  logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  cleanup();
-  logged.mockRestore();
-});
+silenceConsoleErrors();
+const logged = () => vi.mocked(console.error);
 
 const alerts = () => screen.getAllByRole('alert').map((el) => el.textContent);
 
@@ -66,8 +61,8 @@ describe('what the user is told when something fails', () => {
     expect(perceived()).not.toMatch(/payments table|Flow "account"|task [\w-]{22}|retry the submit/);
     expect(task.state.error?.code).toBe('action-failed');
     expect(task.state.error?.message).toMatch(/Flow "account", task .*: step "pay" failed \(payments table is locked\)/);
-    expect(logged).toHaveBeenCalledTimes(1);
-    expect(logged).toHaveBeenCalledWith(task.state.error);
+    expect(logged()).toHaveBeenCalledTimes(1);
+    expect(logged()).toHaveBeenCalledWith(task.state.error);
   });
 
   it('shows a failed automatic step in plain words, with Try again', async () => {
@@ -76,7 +71,7 @@ describe('what the user is told when something fails', () => {
     mount(task);
     expect((await screen.findByRole('alert')).textContent).toBe(defaultMessages.failed);
     expect(perceived()).not.toMatch(/credit bureau/);
-    expect(logged).toHaveBeenCalledWith(task.state.error);
+    expect(logged()).toHaveBeenCalledWith(task.state.error);
     failing = false;
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByRole('heading', { level: 1, name: 'Pay' })).toBeTruthy();
@@ -101,7 +96,7 @@ describe('what the user is told when something fails', () => {
     mount(task);
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     await waitFor(() => expect(alerts()).toEqual(['Your bank declined the card.']));
-    expect(logged).not.toHaveBeenCalled();
+    expect(logged()).not.toHaveBeenCalled();
   });
 });
 

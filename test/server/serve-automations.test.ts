@@ -16,7 +16,8 @@ const flowFixture = new URL('./automations/fixtures/reminder-flows.ts', import.m
 const mixedFixture = new URL('./automations/fixtures/mixed-automations.ts', import.meta.url).pathname;
 
 describe('wayflow serve --automations', () => {
-  it('runs the automations and their scheduler beside the tasks API on one PGlite folder', async () => {
+  // Opens PGlite in a folder (~4 s on a quiet machine, several times that on a loaded one).
+  it('runs the automations and their scheduler beside the tasks API on one PGlite folder', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wayflow-serve-auto-'));
     const lines: string[] = [];
     // A data folder whose parents do not exist yet, as on a fresh clone (`.wayflow/data`).
@@ -26,7 +27,7 @@ describe('wayflow serve --automations', () => {
       const instance = await server.automations!.runner.create('Timed', {});
       expect(instance.data).toEqual({ started: true });
       await writeTask(server.url);
-      await vi.waitFor(async () => expect((await server.automations!.runner.get(instance.id)).finished).toBe(true), { timeout: 5_000, interval: 50 });
+      await vi.waitFor(async () => expect((await server.automations!.runner.get(instance.id)).finished).toBe(true), { timeout: 15_000, interval: 50 });
       expect((await server.automations!.runner.get(instance.id)).data).toEqual({ started: true, done: true });
     } finally {
       await server.close();
@@ -40,7 +41,7 @@ describe('wayflow serve --automations', () => {
     try {
       const instance = await server.automations!.runner.create('Timed', {});
       await writeTask(server.url);
-      await vi.waitFor(async () => expect((await server.automations!.runner.get(instance.id)).finished).toBe(true), { timeout: 5_000, interval: 50 });
+      await vi.waitFor(async () => expect((await server.automations!.runner.get(instance.id)).finished).toBe(true), { timeout: 15_000, interval: 50 });
     } finally {
       await server.close();
       await dropSchema(schema);
@@ -58,7 +59,7 @@ describe('wayflow serve --automations', () => {
       const instance = await server.automations!.runner.create('Timed', {});
       await links.recordMessage(db, 'user:a', 'poke-1', { instanceId: instance.id, message: 'poke', result: 1 }, Date.now());
       expect(await links.findMessage('user:a', 'poke-1')).not.toBeNull();
-      await vi.waitFor(async () => expect(await links.findMessage('user:a', 'poke-1')).toBeNull(), { timeout: 5_000, interval: 50 });
+      await vi.waitFor(async () => expect(await links.findMessage('user:a', 'poke-1')).toBeNull(), { timeout: 15_000, interval: 50 });
       expect(lines.map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({ msg: 'forgot idempotency keys past their retention', messages: 1 }));
     } finally {
       await server.close();

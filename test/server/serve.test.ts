@@ -72,6 +72,22 @@ describe('serveTasks', () => {
     }
   });
 
+  it('issues the session cookie with the page, so tabs opened at once on a first visit share one session', async () => {
+    const cookieOf = (response: Response) => response.headers.getSetCookie().find((c) => c.startsWith('wayflow_session='))?.split(';')[0];
+    const pages = await Promise.all([0, 1].map(() => fetch(`${server.url}/checkout?_id=x`, { headers: { accept: 'text/html' } })));
+    const cookies = pages.map(cookieOf);
+    expect(cookies[0]).toMatch(/^wayflow_session=[\w-]{43}\./);
+    expect(pages[0]!.headers.getSetCookie()[0]).toMatch(/HttpOnly/i);
+    // The API takes the page's cookie as the session: it issues none of its own.
+    const api = await fetch(`${server.url}/tasks`, { headers: { cookie: cookies[0]!, 'wayflow-binder': 'b' } });
+    expect(api.status).toBe(200);
+    expect(cookieOf(api)).toBeUndefined();
+    // A page requested with the session already held keeps it; assets and API calls without one get none from the page layer.
+    expect(cookieOf(await fetch(`${server.url}/checkout`, { headers: { accept: 'text/html', cookie: cookies[0]! } }))).toBeUndefined();
+    expect(cookieOf(await fetch(`${server.url}/assets/app-Bx3kQ9_a.js`, { headers: { accept: '*/*' } }))).toBeUndefined();
+    expect(cookieOf(await fetch(`${server.url}/health`, { headers: { accept: 'text/html' } }))).toBeUndefined();
+  });
+
   it('lets browsers keep hashed assets for a year, revalidates other files, never caches the API', async () => {
     const hashed = await fetch(`${server.url}/assets/app-Bx3kQ9_a.js`);
     expect(hashed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');

@@ -287,6 +287,21 @@ export function useFollowAutomations(client: Pick<AutomationClient, 'watch'>, ta
 }
 
 /**
+ * The view of a `startAutomation` step (or any automatic step calling the automations API): a
+ * refused request in the user's words by the code of its `SyncError` (`tooMany`, `unavailable`,
+ * …, else `failed`), and "Try again"; the server's message goes to the console.
+ * @example
+ * <FlowOutlet views={{ start: StartAutomationView }} />
+ */
+export function StartAutomationView() {
+  return (
+    <RefusalWords>
+      <AutoStepView />
+    </RefusalWords>
+  );
+}
+
+/**
  * The view of an `awaitAutomation` step: what the automation is doing (live, with its client),
  * resuming the task when a new status is pushed; a failed check shows the error and "Try again".
  * @example
@@ -297,7 +312,7 @@ export function AwaitAutomationView({ step, task }: StepViewProps) {
   const m = useAutomationMessages();
   const [status, setStatus] = useState<InstanceStatus | null>(null);
   useEffect(() => (client?.watch ? followAutomations(task.task, client as AutomationClient, setStatus) : undefined), [task.task, client]);
-  if (task.status !== 'suspended' && !task.pending) return <AutoStepView />;
+  if (task.status !== 'suspended' && !task.pending) return <StartAutomationView />;
   return (
     <p role="status" className="wayflow-waiting">
       {status ? `${status.verboseName}: ${status.nodes.join(', ') || status.status}` : m.waitingForAutomation}

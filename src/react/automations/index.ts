@@ -4,6 +4,7 @@ export {
   AutomationInstance,
   AutomationTaskList,
   AwaitAutomationView,
+  StartAutomationView,
   useAutomationStatus,
   useFollowAutomations,
 } from './components.tsx';

@@ -12,6 +12,7 @@ export interface StreamTiming {
 /** The open event streams of instances, fed by the hub; `closeAll` ends them (server shutdown). */
 export class InstanceStreams {
   private readonly closers = new Set<() => void>();
+  private closed = false;
 
   constructor(
     private readonly hub: SyncHub,
@@ -19,8 +20,12 @@ export class InstanceStreams {
     private readonly timing: StreamTiming,
   ) {}
 
-  /** Ends every open stream. */
+  /**
+   * Ends every open stream, and every stream opened later (a browser reconnecting on a kept-alive
+   * connection while the server shuts down): an open stream would keep the server's close waiting.
+   */
   closeAll(): void {
+    this.closed = true;
     for (const close of [...this.closers]) close();
   }
 
@@ -30,6 +35,10 @@ export class InstanceStreams {
    * change, a comment heartbeat every `heartbeatMs`. Resolves when the stream ends; `free` releases the slot.
    */
   async watch(stream: SSEStreamingApi, id: string, lastEventId: string | undefined, free: () => void): Promise<void> {
+    if (this.closed) {
+      free();
+      return;
+    }
     const { streamIdleMs, heartbeatMs } = this.timing;
     let lastSent: string | undefined = lastEventId;
     let done = false;

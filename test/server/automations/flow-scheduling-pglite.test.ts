@@ -9,6 +9,9 @@ import { pgliteDatabase } from '../../../src/server/pglite.ts';
 import { type AutomationDb, pgliteAutomationDb } from './db.ts';
 import { reminder } from './fixtures/reminder-flows.ts';
 
+/** The scheduler's longest sleep (its default `maxSleepMs`): a run started or resumed by a poll would be this late; one woken by its due time or a notification is far less, even on a loaded machine. */
+const POLL_MS = 5000;
+
 const FLOWS = join(import.meta.dirname, 'fixtures/reminder-flows.ts');
 const MIXED = join(import.meta.dirname, 'fixtures/mixed-automations.ts');
 let database: AutomationDb;
@@ -51,7 +54,8 @@ describe('flowcontrol flows in the automations module', () => {
 });
 
 describe('flowcontrol runs scheduled on PGlite', () => {
-  it('wayflow step continues every runnable flow run once, in the data folder, and reports the actions', async () => {
+  // Opens the data folder four times (seed, two `wayflow step` processes, the check): ~4 s each on a quiet machine.
+  it('wayflow step continues every runnable flow run once, in the data folder, and reports the actions', { timeout: 90_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wayflow-flow-step-'));
     try {
       const seed = await PGlite.create(dir);
@@ -102,10 +106,10 @@ describe('flowcontrol runs scheduled on PGlite', () => {
       );
       for (const { id } of runs) {
         const { state, createdAt } = await control.get(id);
-        expect((state.greetAt as number) - createdAt).toBeLessThan(200);
+        expect((state.greetAt as number) - createdAt).toBeLessThan(POLL_MS / 2);
         const late = (state.remindAt as number) - (state.resumeAt as number);
         expect(late).toBeGreaterThanOrEqual(0);
-        expect(late).toBeLessThan(200);
+        expect(late).toBeLessThan(POLL_MS / 2);
       }
       expect(scheduler.stats).toMatchObject({ flowActions: 9, errors: 0 });
     } finally {

@@ -1,0 +1,181 @@
+// What each benchmark area runs and which published figures and plots it yields
+// (bench/run.mjs runs them; the figure ids are the ones bench/results.json promises).
+import { histogram, lineChart } from './svg.mjs';
+
+const round = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? null : Number(v.toFixed(digits)));
+const ratio = (value, baseline) => (value && baseline ? round(value / baseline) : null);
+
+/**
+ * A figure: `value` in `unit`, its baseline of the same run and the ratio to it, the goal in
+ * words and whether the value meets it (`met`: true, false, or null when there is no goal).
+ */
+export function figure(value, unit, { baseline = null, ratio: r = ratio(value, baseline), goal = '', met = null, ...extra } = {}) {
+  return { value: round(value, 3), unit, baseline: round(baseline, 3), ratio: r, goal, met, ...extra };
+}
+
+/** The areas in the order `npm run bench` runs them. */
+export const AREAS = {
+  persist: {
+    script: 'bench/persist.mjs',
+    what: 'Chromium (profile on disk): submit → transition → IndexedDB commit, and restore, against a hand-written XState + idb wizard',
+    figures: (j) => ({
+      'persist.cycle.strict': figure(j.submitStrict?.wayflow, 'ms', {
+        baseline: j.submitStrict?.baseline,
+        ratio: round(j.submitStrict?.ratio),
+        goal: '≤ 1.2x the hand-written XState + idb wizard',
+        met: j.submitStrict ? j.submitStrict.ratio <= 1.2 : null,
+      }),
+      'persist.cycle.relaxed': figure(j.submitRelaxed?.wayflow, 'ms', {
+        baseline: j.submitRelaxed?.baseline,
+        ratio: round(j.submitRelaxed?.ratio),
+        goal: '≤ 1.2x the hand-written XState + idb wizard',
+        met: j.submitRelaxed ? j.submitRelaxed.ratio <= 1.2 : null,
+      }),
+      'persist.restore100k': figure(j.restore?.restore, 'ms', {
+        baseline: j.restore?.baseline,
+        ratio: round(j.restore?.ratio),
+        goal: '≤ 1.0x the hand-written XState + idb restore',
+        met: j.restore?.ratio === undefined ? null : j.restore.ratio <= 1.0,
+        note: j.restore ? `task with ${Math.round(j.restore.dataBytes / 1024)} KB of data` : undefined,
+      }),
+    }),
+    plots: (j) => ({
+      ...(j.cycleBySize && {
+        'cycle-vs-flow-size': lineChart({
+          title: 'Submit → transition → IndexedDB commit by flow size',
+          xLabel: 'actions in the flow',
+          yLabel: 'ms per step',
+          logX: true,
+          series: [
+            { name: 'median', points: j.cycleBySize.map((r) => [r.size, r.median]) },
+            { name: 'p95', points: j.cycleBySize.map((r) => [r.size, r.p95]), dashed: true },
+          ],
+        }),
+      }),
+      ...(j.restoreBySize && {
+        'restore-vs-task-size': lineChart({
+          title: 'Restore from IndexedDB by task size',
+          xLabel: 'bytes of task data',
+          yLabel: 'ms (median)',
+          logX: true,
+          series: [{ name: 'load + migrate + restore', points: j.restoreBySize.map((r) => [r.bytes, r.median]) }],
+        }),
+      }),
+    }),
+    chromium: (j) => j.chromium?.version ?? null,
+  },
+  compile: {
+    script: 'bench/compile.mjs',
+    nodeArgs: ['--expose-gc'],
+    what: 'Node: compile of a 1,000-action, 10-deep flow; heap per live task of it',
+    figures: (j) => ({
+      'compile.1000': figure(j.compile?.production?.median, 'ms', {
+        goal: '< 50 ms',
+        met: j.compile ? j.compile.production.median < 50 : null,
+        note: j.compile ? `production build; ${round(j.compile.development.median, 1)} ms with the development checks` : undefined,
+      }),
+      'memory.task1000': figure(j.memory ? j.memory.bytesPerTask / 1024 : null, 'KB', { goal: 'reported', note: j.memory?.note }),
+    }),
+  },
+  bundle: {
+    script: 'scripts/size.mjs',
+    what: "wayflow's own min+gzip share of a real React + react-router + IndexedDB app bundle (scripts/size-app.tsx)",
+    figures: (j) => ({
+      'bundle.app': figure(j.app ? j.app.gzip / 1024 : null, 'KB', {
+        goal: '≤ 15 KB min+gzip',
+        met: j.app ? j.app.gzip <= 15 * 1024 && j.app.packages.length === 0 : null,
+        note: j.entries?.wayflow ? `core alone ${round(j.entries.wayflow.gzip / 1024)} KB; zod only if the app imports it` : undefined,
+      }),
+    }),
+  },
+  server: {
+    script: 'bench/server.mjs',
+    what: 'the tasks API (PUT If-Match + GET) against a bare node:http server doing the same SQL',
+    figures: (j) => ({
+      'server.tasks.pglite': figure(j.pgliteApi?.pairsPerSecond, 'put+get/s', {
+        baseline: j.pgliteBareHttp?.pairsPerSecond,
+        goal: '≥ 0.9x the bare node:http baseline',
+        met: j.pgliteApi && j.pgliteBareHttp ? j.pgliteApi.pairsPerSecond / j.pgliteBareHttp.pairsPerSecond >= 0.9 : null,
+        p99: round(j.pgliteApi?.put?.p99),
+      }),
+      'server.tasks.pg2': figure(j.postgresApi2?.pairsPerSecond, 'put+get/s', {
+        baseline: j.postgresBareHttp2?.pairsPerSecond,
+        goal: '≥ 0.9x the bare node:http baseline (2 processes)',
+        met: j.postgresApi2 && j.postgresBareHttp2 ? j.postgresApi2.pairsPerSecond / j.postgresBareHttp2.pairsPerSecond >= 0.9 : null,
+        p99: round(j.postgresApi2?.put?.p99),
+      }),
+      ...(j.createApi2 && {
+        'automations.create.pg2': figure(j.createApi2.perSecond, 'instances/s', { goal: '≥ 1,000/s through the HTTP API, 2 processes', met: j.createApi2.perSecond >= 1000 }),
+      }),
+    }),
+  },
+  automations: {
+    script: 'bench/automations.mjs',
+    what: 'automation scheduler on PostgreSQL and PGlite, pg-boss 12 draining the same backlog in the same run',
+    figures: (j) => {
+      const by = (prefix) => j.scenarios?.find((s) => s.scenario.startsWith(prefix));
+      const pg1 = by('PostgreSQL, 1 ');
+      const pg2 = by('PostgreSQL, 2 ');
+      const boss2 = j.pgBoss?.find((r) => r.workers === 2);
+      const late = [by('PGlite'), pg1, pg2].filter((s) => s?.lateness);
+      const worst = late.length ? late.reduce((a, b) => (a.lateness.p99 >= b.lateness.p99 ? a : b)) : null;
+      return {
+        'automations.drain.pg2': figure(pg2?.stepsPerSecond, 'steps/s', {
+          baseline: boss2?.jobsPerSecond,
+          goal: '≥ pg-boss 12 with 2 workers in the same run; 2 schedulers ≥ 1.7x one',
+          met: pg2 && boss2 && pg1 ? pg2.stepsPerSecond >= boss2.jobsPerSecond && pg2.stepsPerSecond >= 1.7 * pg1.stepsPerSecond : null,
+          note: pg1 ? `1 scheduler: ${pg1.stepsPerSecond} steps/s (2 = ${round(pg2?.stepsPerSecond / pg1.stepsPerSecond)}x)` : undefined,
+        }),
+        'automations.lateness.p99': figure(worst?.lateness.p99, 'ms', {
+          goal: '< 50 ms with 10,000 instances waiting (PGlite and PostgreSQL)',
+          met: worst ? worst.lateness.p99 < 50 : null,
+          note: late.map((s) => `${s.scenario}: p99 ${s.lateness.p99} ms`).join('; '),
+        }),
+        ...(!j.createApi2 &&
+          pg2 && {
+            'automations.create.runner': figure(pg2.createPerSecond, 'instances/s', { goal: 'reported (through the runner, one transaction each)' }),
+          }),
+      };
+    },
+    plots: (j) => {
+      const pg = (j.scenarios ?? []).filter((s) => /^PostgreSQL, \d/.test(s.scenario)).map((s) => [Number(/\d+/.exec(s.scenario)[0]), s.stepsPerSecond]);
+      const lateness = (j.scenarios ?? []).find((s) => s.scenario.startsWith('PostgreSQL, 2 ') && s.latenessSamples?.length) ?? (j.scenarios ?? []).find((s) => s.latenessSamples?.length);
+      return {
+        ...(pg.length > 1 && {
+          'automation-throughput': lineChart({
+            title: 'Backlog drain by scheduler processes (PostgreSQL)',
+            xLabel: 'processes',
+            yLabel: 'per second',
+            series: [
+              { name: 'wayflow automation steps/s', points: pg },
+              ...(j.pgBoss?.length ? [{ name: 'pg-boss 12 jobs/s (same run)', points: j.pgBoss.map((r) => [r.workers, r.jobsPerSecond]), dashed: true }] : []),
+            ],
+          }),
+        }),
+        ...(lateness && {
+          'timer-lateness': histogram({
+            title: `Timer lateness, ${lateness.scenario}`,
+            xLabel: 'ms after the due time',
+            values: lateness.latenessSamples,
+            marks: [
+              { at: lateness.lateness.p50, label: `p50 ${lateness.lateness.p50} ms` },
+              { at: lateness.lateness.p99, label: `p99 ${lateness.lateness.p99} ms` },
+            ],
+          }),
+        }),
+      };
+    },
+  },
+  sync: {
+    script: 'bench/sync.mjs',
+    what: 'automation status pushed to watching browsers over event streams, against polling',
+    figures: (j) => ({
+      'sync.push.p99': figure(j.streams?.latencyMs?.p99, 'ms', {
+        baseline: j.polling?.latencyMs?.p99,
+        goal: '< 100 ms from a form submit to the watcher’s status',
+        met: j.streams?.latencyMs ? j.streams.latencyMs.p99 < 100 : null,
+        note: j.streams?.latencyMs ? `p50 ${j.streams.latencyMs.p50} ms; baseline: polling every second` : undefined,
+      }),
+    }),
+  },
+};

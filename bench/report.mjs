@@ -1,0 +1,87 @@
+// BENCHMARKS.md from bench/results.json: the table of published figures, the plots and the method.
+
+const ORDER = [
+  'persist.cycle.strict',
+  'persist.cycle.relaxed',
+  'persist.restore100k',
+  'peers.xstate',
+  'peers.rsw',
+  'compile.1000',
+  'memory.task1000',
+  'bundle.app',
+  'server.tasks.pglite',
+  'server.tasks.pg2',
+  'automations.drain.pg2',
+  'automations.lateness.p99',
+  'automations.create.pg2',
+  'automations.create.runner',
+  'sync.push.p99',
+];
+
+const num = (v) => (v === null || v === undefined ? '–' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : String(v));
+const met = (m) => (m === true ? 'met' : m === false ? '**not met**' : '–');
+
+/** The Markdown report of `results` (the shape bench/run.mjs writes). */
+export function renderReport(results) {
+  const ids = [...ORDER.filter((id) => id in results.figures), ...Object.keys(results.figures).filter((id) => !ORDER.includes(id)).sort()];
+  const rows = ids.map((id) => {
+    const f = results.figures[id];
+    const tail = [f.p95 !== undefined ? `p95 ${num(f.p95)}` : null, f.p99 !== undefined ? `p99 ${num(f.p99)}` : null].filter(Boolean).join(', ') || '–';
+    return `| \`${id}\` | ${num(f.value)} ${f.unit} | ${tail} | ${num(f.baseline)} | ${f.ratio === null ? '–' : `${f.ratio}x`} | ${f.goal || '–'} | ${met(f.met)} | ${f.at.slice(0, 10)} | ${f.note ?? ''} |`;
+  });
+  const plots = Object.entries(results.plots ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, p]) => `### ${name}\n\n![${name}](${p.file})\n`);
+  return `# Benchmarks
+
+Measured by \`npm run bench\` (or \`npm run bench -- <area>\`) on ${results.at.slice(0, 10)}; the
+figures also live in [bench/results.json](bench/results.json) for other tools. Each figure has
+its baseline measured in the same run and the goal it is held to, met or not.
+
+- Machine: ${results.machine}
+- Node ${results.node}${results.chromium ? `, Chromium ${results.chromium}` : ''}
+
+| figure | median | tail | baseline | ratio | goal | | measured | note |
+| --- | ---: | --- | ---: | ---: | --- | --- | --- | --- |
+${rows.join('\n')}
+
+## Plots
+
+${plots.join('\n') || 'None yet: run `npm run bench`.'}
+
+## Method
+
+- **Browser figures** run in headless Chromium with a profile on disk
+  (\`launchPersistentContext\` on a temporary folder): IndexedDB commits reach the disk as in a
+  user's browser. An off-the-record context keeps IndexedDB in memory, where durability
+  settings change nothing and every contender looks faster. Pages are cross-origin isolated
+  (COOP/COEP) so \`performance.now()\` has microsecond resolution. Flags: \`--no-sandbox
+  --disable-gpu --disable-background-networking --disable-component-update --disable-sync
+  --no-first-run --disable-quic\`.
+- **Warm-up and rounds**: every browser figure warms up first (JIT, database creation), then
+  compared variants alternate sample by sample and in rounds, so slow phases of a busy
+  machine hit every side alike; a figure is the median of its rounds.
+- **persist.cycle**: one submit → transition → IndexedDB commit of a wayflow task against a
+  hand-written XState + idb wizard keeping the same state (data, the trail of visited steps
+  with data snapshots for Back, inputs, visit counts, history) with a compare-and-set on the
+  version in the same transaction. The baseline does not validate stored records, keep a
+  task index or notify subscribers.
+- **persist.restore100k**: load, validate, migrate and restore a task holding ~100 KB of data,
+  against reading the same record with idb and resolving it into a running XState actor.
+- **compile.1000**: median compile (validation + XState machine) of a fresh 1,000-action,
+  10-deep flow in a production build; the note gives the development build. **memory.task1000**:
+  heap per live task of that flow, five steps in, over 1,000 tasks (\`--expose-gc\`).
+- **server.tasks**: virtual users loop PUT (If-Match) then GET of their own task against the
+  API and against a bare \`node:http\` server doing the same conditional SQL without Hono,
+  sessions, validation, rate limits or logs, in as many processes.
+- **automations**: 10,000 instances wait far in the future; 1,000 probes fall due over 10 s
+  (timer lateness = when the node ran − its due time); then a backlog of 3,000 instances falls
+  due at once (steps per second while it drains). The yardstick is pg-boss 12 draining the
+  same number of jobs with as many workers, each its own PgBoss instance and pool, fetching
+  and completing in batches of 20 (its fast path), in the same run on the same PostgreSQL.
+- **sync.push**: from a back-office form submit to the watching browser's status event,
+  with 50 watchers on event streams; the baseline is the client's fallback of polling.
+- The load generator, servers and databases share the machine's CPUs; the machine line says
+  how many, and the load average at the start.
+`;
+}
