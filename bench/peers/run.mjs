@@ -1,4 +1,4 @@
-// The peers race (not part of the test run):  node bench/peers/run.mjs   (npm run bench:peers)
+// The peers race (not part of the test run):  npm run bench -- peers   (or node bench/peers/run.mjs)
 // The same 5-step persisted checkout (labelled inputs, zod schemas, React 19, every step
 // committed to IndexedDB with strict durability before the next heading shows) written with
 // wayflow and with three peers, in headless Chromium with an on-disk profile
@@ -8,7 +8,8 @@
 // A step is timed from the click on "Continue" to the next heading in the DOM. Then the same run
 // profiles wayflow's steps (where the time goes) and races the React-free submit cycle of
 // bench/persist-page.ts (wayflow vs a hand-written XState + idb wizard), strict and relaxed.
-// Prints the figures and writes bench/peers/results.json (BENCH_JSON=file to write elsewhere).
+// Prints the figures and writes them with the detail (phases, commits per step) to bench/peers/results.json, or to
+// BENCH_JSON (as `npm run bench -- peers` does, which publishes peers.* in bench/results.json and BENCHMARKS.md).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
