@@ -64,6 +64,28 @@ export const AREAS = {
     }),
     chromium: (j) => j.chromium?.version ?? null,
   },
+  peers: {
+    script: 'bench/peers/run.mjs',
+    what: 'Chromium (profile on disk): the same 5-step persisted checkout in React 19, wayflow against XState + @xstate/react, react-use-wizard and @stepperize/react (each with idb by hand); click → next heading, the step committed first',
+    figures: (j) => {
+      const c = j.contenders;
+      if (!c) return {};
+      const peers = ['xstate', 'rsw', 'stepperize'];
+      const fastest = Math.min(...peers.map((p) => c[p].median));
+      const fastestP95 = Math.min(...peers.map((p) => c[p].p95));
+      const met = c.wayflow.median <= 1.1 * fastest && c.wayflow.p95 <= 1.2 * fastestP95;
+      const against = (peer, label) =>
+        figure(c.wayflow.median, 'ms', {
+          baseline: c[peer].median,
+          goal: 'median ≤ 1.1x and p95 ≤ 1.2x the fastest peer',
+          met,
+          p95: c.wayflow.p95,
+          note: `${label}: p95 ${c[peer].p95} ms; React commits a step: wayflow ${c.wayflow.commitsPerStep.median}, ${label} ${c[peer].commitsPerStep.median}`,
+        });
+      return { 'peers.xstate': against('xstate', 'XState + idb'), 'peers.rsw': against('rsw', 'react-use-wizard + idb'), 'peers.stepperize': against('stepperize', 'Stepperize + idb') };
+    },
+    chromium: (j) => j.chromium ?? null,
+  },
   compile: {
     script: 'bench/compile.mjs',
     nodeArgs: ['--expose-gc'],

@@ -6,6 +6,7 @@ const ORDER = [
   'persist.restore100k',
   'peers.xstate',
   'peers.rsw',
+  'peers.stepperize',
   'compile.1000',
   'memory.task1000',
   'bundle.app',
@@ -66,6 +67,13 @@ ${plots.join('\n') || 'None yet: run `npm run bench`.'}
   with data snapshots for Back, inputs, visit counts, history) with a compare-and-set on the
   version in the same transaction. The baseline does not validate stored records, keep a
   task index or notify subscribers.
+- **peers**: the same 5-step checkout (labelled inputs, zod schemas, React 19 production build,
+  each step committed to IndexedDB with strict durability before its heading shows) written with
+  wayflow (\`FlowView\`, \`StepForm\`, \`indexedDbStore\`) and with XState 5 + @xstate/react,
+  react-use-wizard and @stepperize/react, each with idb by hand (bench/peers/). A step is timed from
+  the click on Continue to the next heading in the DOM; 10 rounds of 12 checkouts per contender,
+  the order rotated each round. The peers keep no version check, Back data, history, focus or
+  live region; React commits per step are counted with a Profiler in React's profiling build.
 - **persist.restore100k**: load, validate, migrate and restore a task holding ~100 KB of data,
   against reading the same record with idb and resolving it into a running XState actor.
 - **compile.1000**: median compile (validation + XState machine) of a fresh 1,000-action,

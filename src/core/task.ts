@@ -270,10 +270,14 @@ export class Task<F extends Flow = Flow> {
     return new TaskStateError('task-finished', `Task ${this.id} is ${this.state.status}; start a new task to go on.`);
   }
 
-  /** Runs `work` after the work queued before it; `moves` 0 keeps `pending` false meanwhile (a draft is no submission). */
+  /**
+   * Runs `work` after the work queued before it; `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
+   * Listeners hear of a move twice: when it is queued, then once when it is over (commits do not emit: one step,
+   * one picture); of a draft only once, when it is saved.
+   */
   #exclusive<T>(work: () => Promise<T>, moves = 1): Promise<T> {
     this.#busy += moves;
-    this.#emit();
+    if (moves) this.#emit();
     const run = this.#queue.then(work).finally(() => {
       this.#busy -= moves;
       this.#emit();
@@ -348,8 +352,6 @@ export class Task<F extends Flow = Flow> {
     if (draft !== undefined && this.#snapshot.status === 'active') {
       await this.#commit(this.#next({ type: 'DRAFT', input: draft }), []).catch(() => undefined);
     }
-    this.#state = null;
-    this.#emit();
     return { ok: false, errors, message, error };
   }
 
@@ -466,7 +468,6 @@ export class Task<F extends Flow = Flow> {
     this.#lastActiveAt = now;
     this.#state = null;
     this.#arm();
-    this.#emit();
   }
 
   #arm() {

@@ -23,7 +23,7 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
 /**
  * Renders the current step: exactly one `h1` with the step's title, then its view
  * (or, once the task ends, the `completed` / `aborted` content, which should hold an `h1`).
- * When the step changes focus moves to that heading and a polite live region
+ * When the step changes focus moves to that heading (in the frame that draws it) and a polite live region
  * announces "Step k of n: title"; an automatic step that runs again (a waiting
  * step repeated by SUSPEND_AND_REPEAT) keeps its view mounted and focus where it is.
  * @example
@@ -42,10 +42,13 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
   useEffect(() => {
     if (shown.current === key) return;
     shown.current = key;
-    const h1 = region.current?.querySelector('h1');
-    if (!h1) return;
-    if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
-    h1.focus();
+    // Focusing lays the page out: done in the frame that draws the step (a timer where there are no frames), not before the step is in the page.
+    (globalThis.requestAnimationFrame ?? setTimeout)(() => {
+      const h1 = region.current?.querySelector('h1');
+      if (!h1) return;
+      if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
+      h1.focus();
+    });
   }, [key]);
   const progress = progressOf(task.task.flow, task);
   const View = step && ((views as Partial<Record<string, ComponentType<StepViewProps<F>>>>)[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));

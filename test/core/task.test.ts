@@ -358,15 +358,29 @@ describe('persistence', () => {
     expect(Object.isFrozen(state.step?.schema)).toBe(false);
   });
 
-  it('notifies subscribers of every change', async () => {
+  it('notifies subscribers of every change: pending when a submission is queued, then the committed step once', async () => {
     const task = await startTask(signup);
     const seen: string[] = [];
     const stop = task.subscribe((state) => seen.push(`${state.step?.id}:${state.pending}`));
     await task.submit({ name: 'Ada' });
     stop();
     await task.submit({ email: 'a@b.co' });
-    expect(seen).toContain('email:true');
-    expect(seen.at(-1)).toBe('email:false');
-    expect(seen.some((s) => s.startsWith('plan'))).toBe(false);
+    expect(seen).toEqual(['name:true', 'email:false']);
+  });
+
+  it('notifies a draft once, when it is saved, and never as pending', async () => {
+    const task = await startTask(signup, { store: memoryStore() });
+    const seen: string[] = [];
+    task.subscribe((state) => seen.push(`${state.step?.id}:${state.pending}:${JSON.stringify(state.step?.draft)}`));
+    await task.saveDraft({ name: 'Ad' });
+    expect(seen).toEqual(['name:false:{"name":"Ad"}']);
+  });
+
+  it('notifies a refused submission once it is settled, with its errors', async () => {
+    const task = await startTask(signup);
+    const seen: string[] = [];
+    task.subscribe((state) => seen.push(`${state.step?.id}:${state.pending}:${Object.keys(state.errors).join()}`));
+    await task.submit({ name: '' });
+    expect(seen).toEqual(['name:true:', 'name:false:name']);
   });
 });

@@ -1,0 +1,85 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { Profiler } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { action, defineFlow, startTask } from '../../src/core/index.ts';
+import { memoryStore } from '../../src/persist/index.ts';
+import { Field, FlowOutlet, FlowProgress, StepForm, TaskProvider } from '../../src/react/index.ts';
+
+afterEach(cleanup);
+
+const steps = ['contact', 'shipping', 'payment'] as const;
+const flow = defineFlow({
+  id: 'checkout',
+  title: 'Checkout',
+  children: steps.map((id) => action({ id, title: `Your ${id}`, schema: z.object({ value: z.string().min(1) }) })),
+});
+const views = Object.fromEntries(
+  steps.map((id) => [
+    id,
+    () => (
+      <StepForm>
+        <Field name="value" label={`${id} value`} />
+      </StepForm>
+    ),
+  ]),
+);
+
+/**
+ * React commits are counted with a Profiler: its onRender runs once per commit of the tree.
+ * StrictMode (on in every test, see test/setup.ts) calls render functions twice but commits
+ * once, so these counts are what a production build does.
+ */
+describe('renders per step', () => {
+  it('draws a submitted step in one commit, after the one commit that shows the form busy', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    const commits: string[] = [];
+    const picture = () => {
+      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
+      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
+    };
+    render(
+      <Profiler id="flow" onRender={() => commits.push(picture())}>
+        <TaskProvider task={task}>
+          <FlowProgress />
+          <FlowOutlet views={views} completed={<h1>Done</h1>} />
+        </TaskProvider>
+      </Profiler>,
+    );
+    for (const [i, id] of steps.entries()) {
+      await screen.findByRole('heading', { level: 1, name: `Your ${id}` });
+      await waitFor(() => expect(task.state.pending).toBe(false));
+      commits.length = 0;
+      fireEvent.change(screen.getByLabelText(`${id} value`), { target: { value: `v${i}` } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+      const next = steps[i + 1] ? `Your ${steps[i + 1]}` : 'Done';
+      await screen.findByRole('heading', { level: 1, name: next });
+      await waitFor(() => expect(task.state.pending).toBe(false));
+      // Let anything late (a second render, an effect's update) come in before counting.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(commits).toEqual([`Your ${id} (busy)`, next]);
+    }
+    expect(task.state.data).toEqual({ contact: { value: 'v0' }, shipping: { value: 'v1' }, payment: { value: 'v2' } });
+  });
+
+  it('saves a draft in one commit, never showing the form busy', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    let commits = 0;
+    render(
+      <Profiler id="flow" onRender={() => commits++}>
+        <TaskProvider task={task}>
+          <FlowProgress />
+          <FlowOutlet views={views} />
+        </TaskProvider>
+      </Profiler>,
+    );
+    await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    commits = 0;
+    fireEvent.change(screen.getByLabelText('contact value'), { target: { value: 'half typed' } });
+    await waitFor(() => expect(task.state.step?.draft).toEqual({ value: 'half typed' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commits).toBe(1);
+    expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+});
