@@ -63,16 +63,11 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Pro
 export function requestBodyLimit(maxBytes: number): MiddlewareHandler {
   const tooLarge = () => new HttpError(413, 'body-too-large', `The request body is larger than ${maxBytes} bytes. Keep task data smaller, or raise the body limit (--body-limit).`);
   return async (c, next) => {
-    // Judged from the headers first: touching `raw.body` would turn node-server's light request into a web Request.
-    if (!mayHaveBody(c.req.method)) return next();
-    const length = c.req.header('content-length');
-    const chunked = c.req.header('transfer-encoding') !== undefined;
-    if (length !== undefined && !chunked && Number(length) <= maxBytes) return next();
-    // A Node request without a length or a transfer encoding has no body (HTTP/1.1); a fetch Request may still carry one.
-    if (length === undefined && !chunked && isNodeRequest(c.env)) return next();
     const body = c.req.raw.body;
     if (!body) return next();
-    if (length !== undefined && !chunked) {
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) <= maxBytes) return next();
       if (!(await discardRest(body.getReader()))) c.header('Connection', 'close');
       throw tooLarge();
     }
@@ -93,12 +88,6 @@ export function requestBodyLimit(maxBytes: number): MiddlewareHandler {
     return next();
   };
 }
-
-/** Whether a request of this method may carry a body the server reads (GET and HEAD bodies are ignored). */
-const mayHaveBody = (method: string) => method !== 'GET' && method !== 'HEAD';
-
-/** Whether the request came through `@hono/node-server` (its node:http request is in the env). */
-const isNodeRequest = (env: unknown) => typeof env === 'object' && env !== null && 'incoming' in env;
 
 /** Whether `text` (JSON) nests objects and arrays deeper than `maxDepth`; a scan without recursion, strings skipped. */
 export function jsonDeeperThan(text: string, maxDepth: number): boolean {
@@ -124,7 +113,7 @@ export function jsonDeeperThan(text: string, maxDepth: number): boolean {
  */
 export function jsonDepthLimit(maxDepth: number): MiddlewareHandler {
   return async (c, next) => {
-    if (!mayHaveBody(c.req.method) || !isJsonContentType(c.req.header('content-type'))) return next();
+    if (!c.req.raw.body || !isJsonContentType(c.req.header('content-type'))) return next();
     if (jsonDeeperThan(await c.req.text(), maxDepth)) {
       throw new HttpError(400, 'json-too-deep', `The request body nests objects or arrays more than ${maxDepth} levels deep. Flatten the data.`);
     }
