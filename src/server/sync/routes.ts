@@ -40,7 +40,6 @@ import { SyncHub } from './hub.ts';
 import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
 import { type SyncOptions, syncDefaults } from './options.ts';
-import { unfinishedStarts } from './quota.ts';
 import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { InstanceStreams } from './streams.ts';
@@ -141,12 +140,6 @@ export interface SyncApi {
 /** The sync links, opened on first use (and again after a failed open). */
 type LinksSource = () => Promise<SyncLinks>;
 
-/** How many unfinished instances a caller started, against the most allowed (`ServerLimits.instancesPerCaller`). */
-interface StartQuota {
-  max: number;
-  used(owner: string): Promise<number>;
-}
-
 /**
  * The automations sync API (`src/sync/protocol.ts`): a Hono app to mount at `/automations`
  * behind the app's middleware. `createApp({ automations: { running, sync } })` does it.
@@ -184,10 +177,9 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
   );
   const { runner } = automations;
   const { clock } = options;
-  const startQuota: StartQuota = { max: limits.instancesPerCaller, used: (owner) => unfinishedStarts(automations.db, owner) };
   const routes = composeRoutes(options.middleware, {
     forms: formRoutes({ reader, visibility, runner, storage: automations.storage, hub, sync, clock }),
-    start: startRoutes({ reader, links, runner, hub, sync, startQuota, clock }),
+    start: startRoutes({ reader, links, runner, hub, sync, maxInstances: limits.instancesPerCaller, clock }),
     instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
     dashboard: dashboardRoutes({ reader, runner, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
   });
@@ -278,26 +270,26 @@ function formRoutes(deps: {
       const { instanceId, taskId } = c.req.valid('param');
       const { definition, form } = await openFormFor(caller, instanceId, taskId, true);
       const { input } = await readBody(c, inputBody);
-      try {
-        await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input);
-      } catch (error) {
-        if (error instanceof FormValidationError) throw new SyncInvalidInputError(`Automation "${definition.name}", instance ${instanceId}, form "${form.node}"`, error.fields);
-        if (error instanceof FormPermissionError) {
-          throw new SyncFormForbiddenError(definition.name, instanceId, form.node, formPermissionProblem(form.assignment, caller.actor) ?? 'not assigned to you');
+      // The runner answers with the instance it wrote: its status is the answer and the watchers' push, without a read.
+      const { instance } = await hub.answering(instanceId, async () => {
+        try {
+          return { instance: await reader.statusOfWritten(await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input)) };
+        } catch (error) {
+          if (error instanceof FormValidationError) throw new SyncInvalidInputError(`Automation "${definition.name}", instance ${instanceId}, form "${form.node}"`, error.fields);
+          if (error instanceof FormPermissionError) {
+            throw new SyncFormForbiddenError(definition.name, instanceId, form.node, formPermissionProblem(form.assignment, caller.actor) ?? 'not assigned to you');
+          }
+          if (error instanceof NoOpenFormError || error instanceof InstanceFinishedError) throw await closedOrMissing(reader, visibility, caller, instanceId, form.taskId);
+          throw error;
         }
-        if (error instanceof NoOpenFormError || error instanceof InstanceFinishedError) throw await closedOrMissing(reader, visibility, caller, instanceId, form.taskId);
-        throw error;
-      }
-      hub.notify(instanceId);
-      const instance = await reader.readStatus(instanceId);
-      if (!instance) throw new SyncInstanceNotFoundError(instanceId);
+      });
       return c.json({ instance }, 200);
     });
 }
 
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
-function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; startQuota: StartQuota; clock: () => number }) {
-  const { reader, runner, hub, sync, startQuota, clock } = deps;
+function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; maxInstances: number; clock: () => number }) {
+  const { reader, runner, hub, sync, maxInstances, clock } = deps;
   /** How browsers may start the automation, and its definition; 404 unless they may. */
   const startable = (automation: string) => {
     const start = sync.automations?.[automation]?.start;
@@ -323,15 +315,12 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     const { start, definition } = startable(name);
     const key = c.req.valid('header')['idempotency-key'];
     const links = await deps.links();
-    const respond = async (instanceId: string, status: 200 | 201) => {
-      const instance = await reader.readStatus(instanceId);
-      if (!instance) throw new SyncInstanceNotFoundError(instanceId);
-      return c.json({ instance }, status);
-    };
     /** A retry gets the instance of the first request, whatever its body. */
-    const respondEarlier = (earlier: StartRecord) => {
+    const respondEarlier = async (earlier: StartRecord) => {
       if (earlier.automation !== name) throw new SyncIdempotencyKeyReusedError(`start automation "${earlier.automation}"`);
-      return respond(earlier.instanceId, 200);
+      const instance = await reader.readStatus(earlier.instanceId);
+      if (!instance) throw new SyncInstanceNotFoundError(earlier.instanceId);
+      return c.json({ instance }, 200);
     };
     const seen = await links.find(caller.owner, key);
     if (seen) return respondEarlier(seen);
@@ -340,14 +329,15 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
     const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
     const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
-    if ((await startQuota.used(caller.owner)) >= startQuota.max) throw new SyncTooManyInstancesError(name, startQuota.max);
     let instanceId: string;
     try {
       // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
+      // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
       const created = await runner.create(definition, data, {
         autorun: false,
         inTransaction: async (instance) => {
-          const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock());
+          const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock(), maxInstances);
+          if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
           if (earlier) throw new AnsweredBefore(earlier);
         },
       });
@@ -356,9 +346,8 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;
     }
-    await runner.run(instanceId);
-    hub.notify(instanceId);
-    return respond(instanceId, 201);
+    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfWritten(await runner.run(instanceId)) }));
+    return c.json({ instance }, 201);
   });
 }
 
@@ -399,18 +388,14 @@ function instanceRoutes(deps: {
       if (!definition || !sync.automations?.[record.automation]?.messages?.includes(message) || !definition.receivers[message]) {
         throw new SyncUnknownMessageError(record.automation, message);
       }
-      const respond = async (result: unknown) => {
-        hub.notify(id);
-        const instance = await reader.readStatus(id);
-        if (!instance) throw new SyncInstanceNotFoundError(id);
-        return c.json({ result, instance }, 200);
-      };
       /** A retry gets the result of the delivery the first request made; nothing is delivered again. */
-      const respondEarlier = (earlier: SentMessage) => {
+      const respondEarlier = async (earlier: SentMessage) => {
         if (earlier.instanceId !== id || earlier.message !== message) {
           throw new SyncIdempotencyKeyReusedError(`send message "${earlier.message}" to instance ${earlier.instanceId}`);
         }
-        return respond(earlier.result);
+        const instance = await reader.readStatus(id);
+        if (!instance) throw new SyncInstanceNotFoundError(id);
+        return c.json({ result: earlier.result, instance }, 200);
       };
       const links = key === undefined ? null : await deps.links();
       const seen = links && key !== undefined ? await links.findMessage(caller.owner, key) : null;
@@ -426,9 +411,12 @@ function instanceRoutes(deps: {
               },
             }
           : {};
-      let result: unknown;
+      let answer: { result: unknown; instance: InstanceStatus | null };
       try {
-        result = await runner.sendMessage(id, message, undefined, payload ?? {}, keyed);
+        answer = await hub.answering(id, async () => {
+          const result = toJson(await runner.sendMessage(id, message, undefined, payload ?? {}, keyed)) ?? null;
+          return { result, instance: await reader.readStatus(id) };
+        });
       } catch (error) {
         if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as SentMessage);
         if (error instanceof InstanceFinishedError) throw new SyncInstanceFinishedError(record.automation, id, message);
@@ -445,7 +433,8 @@ function instanceRoutes(deps: {
         }
         throw error;
       }
-      return respond(toJson(result) ?? null);
+      if (!answer.instance) throw new SyncInstanceNotFoundError(id);
+      return c.json({ result: answer.result, instance: answer.instance }, 200);
     });
 }
 
