@@ -1,4 +1,4 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
 import { validator } from 'hono/validator';
@@ -14,10 +14,9 @@ import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary } f
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import type { AppEnv } from '../env.ts';
-import { HttpError } from '../errors.ts';
+import type { HttpError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../log.ts';
-import { checkedBody, requireJsonContentType } from '../schemas.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { Caller } from '../session.ts';
 import { timerMs } from '../timers.ts';
@@ -35,6 +34,7 @@ import {
   SyncTooManyInstancesError,
   SyncUnknownMessageError,
 } from './errors.ts';
+import { jsonBody } from './body.ts';
 import { formNodesFor } from './forms.ts';
 import { SyncHub } from './hub.ts';
 import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
@@ -106,19 +106,6 @@ class AnsweredBefore extends Error {
   constructor(readonly earlier: StartRecord | SentMessage) {
     super('An earlier request with this Idempotency-Key was answered.');
   }
-}
-
-/** Reads a JSON body and checks it with `schema`: 415 not JSON, 400 malformed or of the wrong shape. */
-async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  requireJsonContentType(c.req.header('content-type'));
-  const text = await c.req.text();
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'malformed-json', 'The request body is not valid JSON.');
-  }
-  return checkedBody(schema, value);
 }
 
 /** The instances an effect concerns (for a message: the sender and the target). */
@@ -265,11 +252,11 @@ function formRoutes(deps: {
       return c.json({ form: detail }, 200);
     })
     // The body is read after the checks of the form: a closed or foreign form answers 409/404/403 whatever was sent.
-    .post('/:instanceId/:taskId', formParam, async (c) => {
+    .post('/:instanceId/:taskId', formParam, jsonBody(inputBody), async (c) => {
       const caller = c.get('caller');
       const { instanceId, taskId } = c.req.valid('param');
       const { definition, form } = await openFormFor(caller, instanceId, taskId, true);
-      const { input } = await readBody(c, inputBody);
+      const { input } = await c.req.valid('json').check();
       // The runner answers with the instance it wrote: its status is the answer and the watchers' push, without a read.
       const { instance } = await hub.answering(instanceId, async () => {
         try {
@@ -309,7 +296,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     return { 'idempotency-key': key };
   });
   // The body is read after the key is looked up: a retry gets the first answer whatever its body.
-  return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, async (c) => {
+  return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, jsonBody(inputBody), async (c) => {
     const caller = c.get('caller');
     const name = c.req.valid('param').automation;
     const { start, definition } = startable(name);
@@ -324,7 +311,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     };
     const seen = await links.find(caller.owner, key);
     if (seen) return respondEarlier(seen);
-    const { input } = await readBody(c, inputBody);
+    const { input } = await c.req.valid('json').check();
     const parsed = await validateInput(start.schema, input);
     if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
     const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
@@ -378,7 +365,7 @@ function instanceRoutes(deps: {
       return streamSSE(c, (stream) => streams.watch(stream, id, lastEventId, free));
     })
     // The body is read after the key is looked up: a retry gets the first answer whatever its body.
-    .post('/:id/messages/:message', messageKeyHeader, instanceParam, async (c) => {
+    .post('/:id/messages/:message', messageKeyHeader, instanceParam, jsonBody(messageBody), async (c) => {
       const caller = c.get('caller');
       const { id } = c.req.valid('param');
       const message = c.req.param('message');
@@ -400,7 +387,7 @@ function instanceRoutes(deps: {
       const links = key === undefined ? null : await deps.links();
       const seen = links && key !== undefined ? await links.findMessage(caller.owner, key) : null;
       if (seen) return respondEarlier(seen);
-      const { payload } = await readBody(c, messageBody);
+      const { payload } = await c.req.valid('json').check();
       // The key and its result commit with the delivery: a retry after a lost answer finds them.
       const keyed =
         links && key !== undefined
@@ -424,10 +411,7 @@ function instanceRoutes(deps: {
           throw new SyncInvalidInputError(
             `Automation "${record.automation}", instance ${id}, message "${message}"`,
             Object.fromEntries(
-              error.missing.map((entry) => {
-                const [field, type] = entry.split(':').map((part) => part.trim());
-                return [`payload.${field}`, [`required by the receiver${type ? ` (a ${type})` : ''}: missing or of the wrong type`]];
-              }),
+              error.missing.map(({ param, type }) => [`payload.${param}`, [`required by the receiver${type ? ` (a ${type})` : ''}: missing or of the wrong type`]]),
             ),
           );
         }
