@@ -29,11 +29,11 @@ export interface InstanceReader {
   /** The browser's status of an instance; null when missing. */
   readStatus(id: string): Promise<InstanceStatus | null>;
   /**
-   * The browser's status of a record the runner just wrote and returned: its history is read
-   * only when the automation has nodes that send browser messages (the one part of the status
-   * the record does not hold).
+   * The browser's status of a record just read or written (a runner's answer): its history is
+   * read only when the automation has nodes that send browser messages (the one part of the
+   * status the record does not hold).
    */
-  statusOfWritten(record: InstanceRecord): Promise<InstanceStatus>;
+  statusOfRecord(record: InstanceRecord): Promise<InstanceStatus>;
 }
 
 /** Whether instances of `definition` may hold browser messages in their history: any SendMessage node (unknown definitions and other engines: yes). */
@@ -58,7 +58,7 @@ export function instanceReader(automations: Pick<ServerAutomations, 'definitions
       const loaded = await load(id);
       return loaded && statusOf(loaded.record, loaded.history);
     },
-    async statusOfWritten(record) {
+    async statusOfRecord(record) {
       const history = mayHoldMessages(definitions.get(record.automation)) ? await automations.storage.transaction((tx) => tx.history(record.id)) : [];
       return statusOf(record, history);
     },

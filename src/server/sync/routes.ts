@@ -260,7 +260,7 @@ function formRoutes(deps: {
       // The runner answers with the instance it wrote: its status is the answer and the watchers' push, without a read.
       const { instance } = await hub.answering(instanceId, async () => {
         try {
-          return { instance: await reader.statusOfWritten(await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input)) };
+          return { instance: await reader.statusOfRecord(await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input)) };
         } catch (error) {
           if (error instanceof FormValidationError) throw new SyncInvalidInputError(`Automation "${definition.name}", instance ${instanceId}, form "${form.node}"`, error.fields);
           if (error instanceof FormPermissionError) {
@@ -333,7 +333,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;
     }
-    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfWritten(await runner.run(instanceId)) }));
+    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfRecord(await runner.run(instanceId)) }));
     return c.json({ instance }, 201);
   });
 }
@@ -435,7 +435,7 @@ function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunne
         for (const instance of running) for (const node of new Set(instance.paths.map((p) => p.node))) counts.set(node, (counts.get(node) ?? 0) + 1);
         const recent: InstanceStatus[] = [];
         for (const instance of [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, recentCount)) {
-          recent.push(reader.statusOf(instance, await runner.history(instance.id)));
+          recent.push(await reader.statusOfRecord(instance));
         }
         dashboard.automations.push({
           name: definition.name,
