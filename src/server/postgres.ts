@@ -89,8 +89,9 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
     try {
       return (await client.query(config)).rows as Row[];
     } catch (error) {
-      // A table changed under a prepared statement whose result it shapes (a migration of another process): run it unprepared.
-      if ((error as { code?: unknown }).code !== STALE_PLAN || !('name' in config)) throw error;
+      // A table changed under a prepared statement whose result it shapes (a migration of another process): run it unprepared
+      // (outside a transaction only: inside one the error has aborted it, and the caller's retry starts a new one).
+      if ((error as { code?: unknown }).code !== STALE_PLAN || !('name' in config) || client !== pool) throw error;
       return (await client.query(text, params)).rows as Row[];
     }
   };
