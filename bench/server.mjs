@@ -7,12 +7,20 @@
 // (bench/server-baseline.mjs) doing the same conditional SQL without Hono, sessions,
 // validation, rate limit or logs, in as many processes; and the same SQL sent
 // straight to the database from the load process, without HTTP.
+// Every HTTP scenario also reports the CPU time its server processes spent per put+get (from
+// /proc, Linux only): unlike throughput, it hardly depends on what else runs on the machine.
+// Then instance creation: VUS users POST /automations/start (an execute node, then a form:
+// what a checkout does) on PostgreSQL, against 1 and 2 `wayflow serve --automations`
+// processes; each user takes a new session every 50 starts, as the per-session instance cap
+// counts a session's unfinished instances. Its baseline: the bare node:http server writing the
+// same rows (key, instance, history) in one transaction.
 // Env: VUS (default 16, at most 64), DURATION_MS (default 5000, at most 30000), ROUNDS (default 3, at most 10),
 // WARMUP_MS (default 1000), BENCH_JSON=file to also write the figures as JSON.
 // PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
 // else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
 // a real server); the first line and the JSON say which, since their figures differ.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,10 +70,22 @@ function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 }
 
-/** Runs `step(vu)` (one put+get, timing each) for every virtual user until the time is up. */
-async function drive(users, step) {
+/** CPU seconds (user + system) the process `pid` used so far, from /proc (null where there is none). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `step(vu)` (one put+get, timing each) for every virtual user until the time is up; `pids`: the server processes whose CPU time is counted. */
+async function drive(users, step, pids = []) {
   const timings = { put: [], get: [] };
   let pairs = 0;
+  let allPairs = 0;
+  const cpuBefore = pids.map(cpuSeconds);
   // Judged by the clock, not a timer: an in-process database may never yield to timers.
   const measureFrom = performance.now() + WARMUP_MS;
   const stopAt = measureFrom + DURATION_MS;
@@ -77,6 +97,7 @@ async function drive(users, step) {
         const t1 = performance.now();
         await step.get(user);
         const t2 = performance.now();
+        allPairs++;
         if (t0 >= measureFrom) {
           timings.put.push(t1 - t0);
           timings.get.push(t2 - t1);
@@ -90,7 +111,14 @@ async function drive(users, step) {
     const sorted = values.sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   };
-  return { pairsPerSecond: pairs / seconds, requestsPerSecond: (2 * pairs) / seconds, put: summary(timings.put), get: summary(timings.get) };
+  const cpu = pids.length && cpuBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0) : null;
+  return {
+    pairsPerSecond: pairs / seconds,
+    requestsPerSecond: (2 * pairs) / seconds,
+    put: summary(timings.put),
+    get: summary(timings.get),
+    serverCpuMsPerPair: cpu === null || allPairs === 0 ? null : (1000 * cpu) / allPairs,
+  };
 }
 
 /** Virtual users of the HTTP API, each with its own session cookie and task; requests alternate between `urls`. */
@@ -147,6 +175,60 @@ function sqlStep(query) {
   };
 }
 
+/** Starts instances over HTTP, requests alternating between `urls`, for every virtual user until the time is up; `pids` as for `drive`. */
+async function driveStarts(urls, pids) {
+  let turn = 0;
+  let starts = 0;
+  let allStarts = 0;
+  const latencies = [];
+  const cpuBefore = pids.map(cpuSeconds);
+  const measureFrom = performance.now() + WARMUP_MS;
+  const stopAt = measureFrom + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: VUS }, async () => {
+      let cookie = null;
+      for (let n = 0; performance.now() < stopAt; n++) {
+        // A new session every 50 starts: the per-session cap counts a session's unfinished instances.
+        if (n % 50 === 0) cookie = null;
+        const t0 = performance.now();
+        const response = await fetch(`${urls[turn++ % urls.length]}/automations/start/BenchOrder`, {
+          method: 'POST',
+          headers: { origin: ORIGIN, 'content-type': 'application/json', 'idempotency-key': taskId(), ...(cookie ? { cookie } : {}) },
+          body: JSON.stringify({ input: { item: 'book', qty: 2 } }),
+        });
+        const set = response.headers.get('set-cookie');
+        if (set) cookie = set.split(';')[0];
+        await response.arrayBuffer();
+        if (response.status !== 201) throw new Error(`start: HTTP ${response.status}`);
+        allStarts++;
+        if (t0 >= measureFrom) {
+          latencies.push(performance.now() - t0);
+          starts++;
+        }
+      }
+    }),
+  );
+  const seconds = (Math.max(stopAt, performance.now()) - measureFrom) / 1000;
+  const sorted = latencies.sort((a, b) => a - b);
+  const cpu = cpuBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0) : null;
+  return { startsPerSecond: starts / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), serverCpuMsPerStart: cpu === null ? null : (1000 * cpu) / allStarts };
+}
+
+/** The automations module of the instance-creation servers: an order that runs one node, then waits at a form. */
+const AUTOMATIONS_MODULE = `
+  import { z } from 'zod';
+  import { defineAutomation, flow } from './src/automations/index.ts';
+  export const automations = [defineAutomation('BenchOrder', {
+    verboseName: 'Order',
+    nodes: {
+      received: flow.execute((ctx) => { ctx.data.receivedAt = ctx.now; }),
+      approve: flow.form(z.object({ ok: z.boolean() })).group('backoffice').describe('Approve the order'),
+      end: flow.end(),
+    },
+  })];
+  export const sync = { automations: { BenchOrder: { start: { schema: z.object({ item: z.string().min(1), qty: z.number().int().min(1) }) }, expose: (data) => ({ item: data.item }) } } };
+`;
+
 const users = () => Array.from({ length: VUS }, (_, index) => ({ id: taskId(), binder: `bench-${index}`, version: 0, cookie: null }));
 
 // --- servers -------------------------------------------------------------------------------------
@@ -154,7 +236,11 @@ await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
 const work = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-bench-'));
 const cli = join(work, 'cli.mjs');
 await build({ entryPoints: [join(ROOT, 'src/server/cli.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: cli, logLevel: 'silent' });
+const automationsModule = join(work, 'automations.mjs');
+await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: automationsModule, logLevel: 'silent' });
 const children = new Set();
+/** The process id of each started server, by its URL. */
+const pidOf = new Map();
 
 function startServer(args, env = {}) {
   return startProcess([cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--read-rate', '1000000', '--client-rate', '1000000', '--session-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn', ...args], env);
@@ -175,7 +261,12 @@ function startProcess(argv, env = {}) {
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop();
-      for (const line of lines) if (line.includes('"msg":"wayflow serve started"')) resolve(JSON.parse(line).url);
+      for (const line of lines) {
+        if (!line.includes('"msg":"wayflow serve started"')) continue;
+        const { url } = JSON.parse(line);
+        pidOf.set(url, child.pid);
+        resolve(url);
+      }
     });
   });
 }
@@ -227,18 +318,20 @@ try {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options: `-c search_path=${SCHEMA}` });
 
   const scenarios = [
-    ['pgliteApi', 'API on PGlite, 1 server process', () => httpStep([pgliteApi])],
-    ['pgliteBareHttp', '  baseline: bare node:http + same SQL, PGlite', () => httpStep([pgliteBare])],
-    ['pgliteDirect', '  baseline: same SQL, PGlite in-process, no HTTP', () => sqlStep(async (text, params) => (await embedded.query(text, params)).rows)],
-    ['postgresApi1', 'API on PostgreSQL, 1 server process', () => httpStep(postgresApi.slice(0, 1))],
-    ['postgresApi2', 'API on PostgreSQL, 2 server processes', () => httpStep(postgresApi)],
-    ['postgresBareHttp2', '  baseline: bare node:http + same SQL, PG, 2 processes', () => httpStep(postgresBare)],
-    ['postgresDirect', '  baseline: same SQL, pg pool, no HTTP', () => sqlStep(async (text, params) => (await pool.query(text, params)).rows)],
+    ['pgliteApi', 'API on PGlite, 1 server process', [pgliteApi]],
+    ['pgliteBareHttp', '  baseline: bare node:http + same SQL, PGlite', [pgliteBare]],
+    ['pgliteDirect', '  baseline: same SQL, PGlite in-process, no HTTP', async (text, params) => (await embedded.query(text, params)).rows],
+    ['postgresApi1', 'API on PostgreSQL, 1 server process', postgresApi.slice(0, 1)],
+    ['postgresApi2', 'API on PostgreSQL, 2 server processes', postgresApi],
+    ['postgresBareHttp2', '  baseline: bare node:http + same SQL, PG, 2 processes', postgresBare],
+    ['postgresDirect', '  baseline: same SQL, pg pool, no HTTP', async (text, params) => (await pool.query(text, params)).rows],
   ];
   // Rounds in turn, so slow phases of a busy machine hit every scenario alike; each figure is the median round.
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [key, , step] of scenarios) runs[key].push(await drive(users(), step()));
+    for (const [key, , target] of scenarios) {
+      runs[key].push(Array.isArray(target) ? await drive(users(), httpStep(target), target.map((url) => pidOf.get(url))) : await drive(users(), sqlStep(target)));
+    }
   }
   for (const [key, label] of scenarios) {
     const all = runs[key];
@@ -247,10 +340,43 @@ try {
       put: { p50: middle(all.map((x) => x.put.p50)), p99: middle(all.map((x) => x.put.p99)) },
       get: { p50: middle(all.map((x) => x.get.p50)), p99: middle(all.map((x) => x.get.p99)) },
       roundsPairsPerSecond: all.map((x) => Math.round(x.pairsPerSecond)),
+      serverCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : middle(all.map((x) => x.serverCpuMsPerPair)),
     };
     results[key] = r;
     console.log(
-      `${label.padEnd(56)} ${r.pairsPerSecond.toFixed(0).padStart(5)} put+get/s [rounds ${r.roundsPairsPerSecond.join(', ')}]  put p50 ${ms(r.put.p50)} p99 ${ms(r.put.p99)}  get p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}`,
+      `${label.padEnd(56)} ${r.pairsPerSecond.toFixed(0).padStart(5)} put+get/s [rounds ${r.roundsPairsPerSecond.join(', ')}]  put p50 ${ms(r.put.p50)} p99 ${ms(r.put.p99)}  get p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}${r.serverCpuMsPerPair === null ? '' : `  server CPU ${r.serverCpuMsPerPair.toFixed(2)} ms/put+get`}`,
+    );
+  }
+  for (const [api, baseline] of [['pgliteApi', 'pgliteBareHttp'], ['postgresApi2', 'postgresBareHttp2']]) {
+    results[`${api}Ratio`] = results[api].pairsPerSecond / results[baseline].pairsPerSecond;
+    console.log(`${api} / ${baseline}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s`);
+  }
+
+  // --- instance creation through the HTTP API, on PostgreSQL --------------------------------------
+  const automationArgs = ['--schema', `${SCHEMA}_auto`, '--automations', automationsModule, '--max-instances', '1000'];
+  const startApi = [await startServer(automationArgs, env), await startServer(automationArgs, env)];
+  const startBare = postgresBare;
+  const startScenarios = [
+    ['startApi1', 'starts through the API on PostgreSQL, 1 server process', startApi.slice(0, 1)],
+    ['startApi2', 'starts through the API on PostgreSQL, 2 server processes', startApi],
+    ['startBare2', '  baseline: bare node:http, same rows in one transaction, 2 processes', startBare],
+  ];
+  const startRuns = Object.fromEntries(startScenarios.map(([key]) => [key, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, , urls] of startScenarios) startRuns[key].push(await driveStarts(urls, urls.map((url) => pidOf.get(url))));
+  }
+  for (const [key, label] of startScenarios) {
+    const all = startRuns[key];
+    const r = {
+      startsPerSecond: middle(all.map((x) => x.startsPerSecond)),
+      p50: middle(all.map((x) => x.p50)),
+      p99: middle(all.map((x) => x.p99)),
+      roundsStartsPerSecond: all.map((x) => Math.round(x.startsPerSecond)),
+      serverCpuMsPerStart: all[0].serverCpuMsPerStart === null ? null : middle(all.map((x) => x.serverCpuMsPerStart)),
+    };
+    results[key] = r;
+    console.log(
+      `${label.padEnd(72)} ${r.startsPerSecond.toFixed(0).padStart(5)} starts/s [rounds ${r.roundsStartsPerSecond.join(', ')}]  p50 ${ms(r.p50)} p99 ${ms(r.p99)}${r.serverCpuMsPerStart === null ? '' : `  server CPU ${r.serverCpuMsPerStart.toFixed(2)} ms/start`}`,
     );
   }
   results.loadAverageAtEnd = os.loadavg()[0];
@@ -263,6 +389,7 @@ try {
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bare CASCADE`);
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_auto CASCADE`);
   await admin.end();
   await rm(work, { recursive: true, force: true });
   await database.stop();

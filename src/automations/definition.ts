@@ -61,11 +61,17 @@ export function nodeAfter(definition: Pick<AutomationDefinition, 'order'>, name:
   return index < 0 ? undefined : definition.order[index + 1];
 }
 
+/** A data parameter a message lacks or mistypes: its name and, when the receiver requires one, its type. */
+export interface MissingParameter {
+  param: string;
+  type?: ParamType;
+}
+
 /** The receiver's required parameters that `payload` lacks or mistypes (empty when the message may be delivered). */
-export function missingDataParameters(receiver: Receiver, payload: AutomationData): string[] {
+export function missingDataParameters(receiver: Receiver, payload: AutomationData): MissingParameter[] {
   return Object.entries(receiver.requires)
     .filter(([param, type]) => !hasType(payload[param], type))
-    .map(([param, type]) => `${param}: ${type}`);
+    .map(([param, type]) => ({ param, type }));
 }
 
 /** Whether `payload` satisfies the requirements of the receiver of `message` (true when it requires nothing). */

@@ -1,5 +1,6 @@
 import { WayflowError } from '../core/errors.ts';
 import type { FieldErrors } from '../core/schema.ts';
+import type { MissingParameter } from './definition.ts';
 
 /** One problem found in an automation definition, located by a dotted path such as `nodes.start.next`. */
 export interface AutomationProblem {
@@ -83,12 +84,12 @@ export class MissingMessageDataError extends WayflowError {
   constructor(
     readonly automation: string,
     readonly messageName: string,
-    readonly missing: string[],
+    readonly missing: MissingParameter[],
   ) {
     super(
       'automation-message-data',
       `Automation "${automation}": message "${messageName}" was not delivered because its data lacks or mistypes ${missing
-        .map((m) => `"${m}"`)
+        .map((m) => `"${m.type ? `${m.param}: ${m.type}` : m.param}"`)
         .join(', ')}. Send these parameters with the message.`,
     );
   }

@@ -296,7 +296,7 @@ export class AutomationRunner {
     const data: AutomationData = {};
     if (Array.isArray(definition.unique)) {
       const missing = definition.unique.filter((k) => payload[k] === undefined);
-      if (missing.length > 0) throw new MissingMessageDataError(definition.name, message, missing);
+      if (missing.length > 0) throw new MissingMessageDataError(definition.name, message, missing.map((param) => ({ param })));
       for (const k of definition.unique) data[k] = payload[k];
     }
     const { record, insert } = await this.newInstance(definition, data);

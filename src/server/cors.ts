@@ -45,11 +45,13 @@ export function corsForOrigins(allowedOrigins: readonly string[]): MiddlewareHan
       return new Response(null, { status: 204, headers });
     }
     await next();
-    if (allowed.size > 0) c.header('Vary', 'Origin', { append: true });
+    // On the answer's own headers: `c.header` now would copy the answer into a new web Response.
+    const headers = c.res.headers;
+    if (allowed.size > 0) headers.append('Vary', 'Origin');
     if (listed) {
-      c.header('Access-Control-Allow-Origin', origin);
-      c.header('Access-Control-Allow-Credentials', 'true');
-      c.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+      headers.set('Access-Control-Allow-Origin', origin);
+      headers.set('Access-Control-Allow-Credentials', 'true');
+      headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     }
   };
 }

@@ -50,12 +50,51 @@ export interface PostgresStorageOptions extends PostgresTimeouts {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** SQLSTATE of "cached plan must not change result type": a prepared statement outlived a change of its table. */
+const STALE_PLAN = '0A000';
+/** At most this many distinct statements are prepared; any further ones run unprepared (statements built from data must not grow it unbounded). */
+const MAX_PREPARED = 500;
+
 /**
- * Adapts a pg pool to `SqlDatabase`; a transaction holds one pooled connection. A connection
+ * Names statements with parameters so that each connection parses and plans them once
+ * (`pg` prepares a named statement on first use per connection): the server's statements are
+ * a small fixed set run again and again. Statements without parameters (migrations, several
+ * statements in one text) stay unnamed.
+ */
+function preparedStatements(): (text: string, params?: unknown[]) => pg.QueryConfig {
+  const names = new Map<string, string>();
+  return (text, params) => {
+    if (!params?.length) return { text };
+    let name = names.get(text);
+    if (name === undefined) {
+      if (names.size >= MAX_PREPARED) return { text, values: params };
+      name = `wayflow_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return { name, text, values: params };
+  };
+}
+
+/**
+ * Adapts a pg pool to `SqlDatabase`; a transaction holds one pooled connection. Statements with
+ * parameters are prepared once per connection (see `preparedStatements`). A connection
  * lost meanwhile fails the operation (and is dropped from the pool), never the process;
  * `outage` is told about every operation, to log outages.
  */
 export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlDatabase {
+  const prepared = preparedStatements();
+  /** Runs one statement on `client`, prepared once per connection when it has parameters. */
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: unknown[]): Promise<Row[]> => {
+    const config = prepared(text, params);
+    try {
+      return (await client.query(config)).rows as Row[];
+    } catch (error) {
+      // A table changed under a prepared statement whose result it shapes (a migration of another process): run it unprepared
+      // (outside a transaction only: inside one the error has aborted it, and the caller's retry starts a new one).
+      if ((error as { code?: unknown }).code !== STALE_PLAN || !('name' in config) || client !== pool) throw error;
+      return (await client.query(text, params)).rows as Row[];
+    }
+  };
   const observed = async <T>(work: () => Promise<T>): Promise<T> => {
     const startedAt = performance.now();
     try {
@@ -68,7 +107,7 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
     }
   };
   return {
-    query: <Row>(text: string, params?: unknown[]) => observed(async () => (await pool.query(text, params)).rows as Row[]),
+    query: <Row>(text: string, params?: unknown[]) => observed(() => run<Row>(pool, text, params)),
     transaction: (work) =>
       observed(async () => {
         const client = await pool.connect();
@@ -81,7 +120,7 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
         client.on('error', onError);
         try {
           await client.query('BEGIN');
-          const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[] });
+          const result = await work({ query: <Row>(text: string, params?: unknown[]) => run<Row>(client, text, params) });
           await client.query('COMMIT');
           return result;
         } catch (error) {

@@ -54,11 +54,24 @@ export function hostNameOf(hostHeader: string): string {
 export function requestPeer(options: { trustProxy: number; logger: Logger }): MiddlewareHandler<{ Variables: { peer: RequestPeer } }> {
   const hops = options.trustProxy;
   let warned = false;
+  const addressed = memo((prefix: string) => {
+    const url = new URL(prefix);
+    return { protocol: url.protocol.slice(0, -1), host: url.host };
+  });
+  const peerOf = memo((key: string): Omit<RequestPeer, 'address'> | null => {
+    const secure = key.startsWith('https ');
+    const host = key.slice(key.indexOf(' ') + 1);
+    try {
+      return { origin: new URL(`${secure ? 'https' : 'http'}://${host}`).origin, secure, host: hostNameOf(host) };
+    } catch {
+      return null;
+    }
+  });
   return async (c, next) => {
-    const url = new URL(c.req.url);
+    const url = c.req.url;
+    const pathAt = url.indexOf('/', url.indexOf('://') + 3);
+    let { protocol, host } = addressed(pathAt < 0 ? url : url.slice(0, pathAt));
     let address = socketAddress(c.env);
-    let protocol = url.protocol.slice(0, -1);
-    let host = url.host;
     if (hops > 0) {
       address = trustedValue(listOf(c.req.header('x-forwarded-for')), hops) ?? address;
       protocol = trustedValue(listOf(c.req.header('x-forwarded-proto')), hops)?.toLowerCase() ?? protocol;
@@ -70,15 +83,25 @@ export function requestPeer(options: { trustProxy: number; logger: Logger }): Mi
         msg: 'requests carry X-Forwarded-For but no proxy is trusted: every client behind the proxy shares its per-address limits; set --trust-proxy (trustProxy) to the number of proxies in front of the server',
       });
     }
-    const secure = protocol === 'https';
-    let origin: string;
-    try {
-      origin = new URL(`${secure ? 'https' : 'http'}://${host}`).origin;
-    } catch {
-      throw new HttpError(400, 'invalid-host', `"${host.slice(0, 100)}" is not a host name. Send the server's host name in the Host header.`);
-    }
-    c.set('peer', { address, origin, secure, host: hostNameOf(host) });
+    const peer = peerOf(`${protocol === 'https' ? 'https' : 'http'} ${host}`);
+    if (!peer) throw new HttpError(400, 'invalid-host', `"${host.slice(0, 100)}" is not a host name. Send the server's host name in the Host header.`);
+    c.set('peer', { address, ...peer });
     return next();
+  };
+}
+
+/** How many distinct hosts `requestPeer` remembers parsed (the Host header is the client's to choose). */
+const REMEMBERED_HOSTS = 1000;
+
+/** `compute` remembered for the last `REMEMBERED_HOSTS` keys: a server answers few host names, parsed once each. */
+function memo<T>(compute: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    if (cache.has(key)) return cache.get(key) as T;
+    const value = compute(key);
+    if (cache.size >= REMEMBERED_HOSTS) cache.delete(cache.keys().next().value as string);
+    cache.set(key, value);
+    return value;
   };
 }
 

@@ -16,9 +16,11 @@ export function requestLog(logger: Logger): MiddlewareHandler<{ Variables: { req
     const requestId = crypto.randomUUID();
     c.set('requestId', requestId);
     await next();
-    c.header('X-Request-Id', requestId);
+    // On the answer's own headers, as secureHeaders does: `c.header` now would copy the answer into a new web Response.
+    const headers = c.res.headers;
+    headers.set('X-Request-Id', requestId);
     // Task records are private to their session: no shared cache may keep them. Static files say otherwise.
-    c.header('Cache-Control', c.get('cacheControl') ?? 'no-store');
+    headers.set('Cache-Control', c.get('cacheControl') ?? 'no-store');
     const status = c.res.status;
     logger({
       level: status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info',

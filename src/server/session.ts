@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Actor } from '../automations/engine.ts';
 import { WayflowError } from '../core/errors.ts';
@@ -67,6 +67,9 @@ export class EmptyUserIdError extends WayflowError {
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
+/** The storage owner of a session: the hash of its id, so a database dump does not reveal live cookies. */
+const ownerOf = (sessionId: string) => `session:${createHash('sha256').update(sessionId).digest('base64url')}`;
+
 const signature = (sessionId: string, key: string) => createHmac('sha256', key).update(sessionId).digest();
 
 /** The session id of a `<id>.<HMAC>` cookie value, or null when malformed or not signed with `key`. */
@@ -79,6 +82,9 @@ function verifiedSessionId(value: string | undefined, key: string): string | nul
   const expected = signature(sessionId, key);
   return given.length === expected.length && timingSafeEqual(given, expected) ? sessionId : null;
 }
+
+/** How many verified session cookies `sessionBinder` remembers, so a known cookie costs no HMAC nor hash. */
+const KNOWN_SESSIONS = 10_000;
 
 /**
  * The binder middleware: sets `caller` from `authenticate(request)` when it
@@ -96,6 +102,34 @@ export function sessionBinder(
 ): MiddlewareHandler<{ Variables: { caller: Caller; peer: RequestPeer } }> {
   const name = options.cookieName ?? 'wayflow_session';
   const secure = (peer: RequestPeer) => (options.secure === undefined || options.secure === 'auto' ? peer.secure : options.secure);
+  // Cookie value -> owner, for cookies verified with `knownKey`; least recently used forgotten first.
+  const known = new Map<string, string>();
+  let knownKey: string | undefined;
+  const recall = (cookie: string | undefined) => {
+    const owner = cookie === undefined ? undefined : known.get(cookie);
+    if (owner !== undefined) {
+      known.delete(cookie!);
+      known.set(cookie!, owner);
+    }
+    return owner;
+  };
+  const remember = (cookie: string, owner: string) => {
+    known.set(cookie, owner);
+    if (known.size > KNOWN_SESSIONS) known.delete(known.keys().next().value as string);
+  };
+  /** A new session for a request without a valid cookie, once `admitNewSession` lets it in; resolves to its id. */
+  const issue = (c: Context<{ Variables: { caller: Caller; peer: RequestPeer } }>, key: string) => {
+    options.admitNewSession?.(c.get('peer'));
+    const sessionId = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+    setCookie(c, name, `${sessionId}.${signature(sessionId, key).toString('base64url')}`, {
+      httpOnly: true,
+      sameSite: options.sameSite ?? 'Lax',
+      secure: secure(c.get('peer')),
+      path: '/',
+      maxAge: options.maxAgeSeconds ?? 30 * 24 * 3600,
+    });
+    return sessionId;
+  };
   return async (c, next) => {
     const user = options.authenticate ? await options.authenticate(c.req.raw) : null;
     if (user) {
@@ -108,19 +142,18 @@ export function sessionBinder(
       return next();
     }
     const key = await secret();
-    let sessionId = verifiedSessionId(getCookie(c, name), key);
-    if (!sessionId) {
-      options.admitNewSession?.(c.get('peer'));
-      sessionId = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
-      setCookie(c, name, `${sessionId}.${signature(sessionId, key).toString('base64url')}`, {
-        httpOnly: true,
-        sameSite: options.sameSite ?? 'Lax',
-        secure: secure(c.get('peer')),
-        path: '/',
-        maxAge: options.maxAgeSeconds ?? 30 * 24 * 3600,
-      });
+    if (key !== knownKey) {
+      known.clear();
+      knownKey = key;
     }
-    const owner = `session:${createHash('sha256').update(sessionId).digest('base64url')}`;
+    const cookie = getCookie(c, name);
+    let owner = recall(cookie);
+    if (owner === undefined) {
+      const verified = verifiedSessionId(cookie, key);
+      const sessionId = verified ?? issue(c, key);
+      owner = ownerOf(sessionId);
+      if (verified && cookie !== undefined) remember(cookie, owner);
+    }
     c.set('caller', { owner, cookieAuthenticated: true, actor: { id: owner } });
     return next();
   };

@@ -30,6 +30,37 @@ function parseStored(id: string, text: string): TaskRecord {
   return raw as TaskRecord;
 }
 
+/** How many checked records `sqlStorage` remembers, and the largest it keeps (bounds its memory to about 16 MB). */
+const CHECKED = { records: 1000, chars: 16 * 1024 };
+
+/**
+ * The stored text of records known to be valid (written by this process, or read and checked),
+ * by owner and id, least recently used forgotten first: a row read back unchanged is not checked again.
+ */
+function checkedRecords() {
+  const texts = new Map<string, string>();
+  const keyOf = (owner: string, id: string) => `${owner}\n${id}`;
+  return {
+    has(owner: string, id: string, text: string): boolean {
+      const key = keyOf(owner, id);
+      if (texts.get(key) !== text) return false;
+      texts.delete(key);
+      texts.set(key, text);
+      return true;
+    },
+    remember(owner: string, id: string, text: string): void {
+      const key = keyOf(owner, id);
+      texts.delete(key);
+      if (text.length > CHECKED.chars) return;
+      texts.set(key, text);
+      if (texts.size > CHECKED.records) texts.delete(texts.keys().next().value as string);
+    },
+    forget(owner: string, id: string): void {
+      texts.delete(keyOf(owner, id));
+    },
+  };
+}
+
 /** First key of the advisory lock that serialises the creates of one owner (the second is a hash of the owner). */
 const CREATE_LOCK = 0x7761_7974;
 
@@ -42,6 +73,7 @@ const live = (server: string, client: string) => `idle_until > ${server} AND exp
  */
 export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
   await migrate(db);
+  const checked = checkedRecords();
   const visibleVersion = async (owner: string, id: string, binder: string, serverNow: number) => {
     const rows = await db.query<{ version: number }>(
       'SELECT version FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND idle_until > $4',
@@ -49,10 +81,10 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     );
     return rows[0]?.version ?? null;
   };
-  const columns = (record: TaskRecord) => [
+  const columns = (record: TaskRecord, text: string) => [
     record.binder,
     record.version,
-    JSON.stringify(record),
+    text,
     JSON.stringify({ flowId: record.flowId, step: stepOfRecord(record) }),
     record.lastActiveAt,
     record.expiresAt,
@@ -63,9 +95,15 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
         `SELECT record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`,
         [owner, id, binder, at.server, at.client],
       );
-      return rows[0] ? parseStored(id, rows[0].record) : null;
+      const text = rows[0]?.record;
+      if (text === undefined) return null;
+      if (checked.has(owner, id, text)) return JSON.parse(text) as TaskRecord;
+      const record = parseStored(id, text);
+      checked.remember(owner, id, text);
+      return record;
     },
     async create(owner, record, idleUntil, serverNow, maxLive): Promise<WriteResult> {
+      const text = JSON.stringify(record);
       // A row whose idle deadline passed is dead: a create may take its place, atomically.
       const insert = (client: SqlClient) =>
         client.query(
@@ -75,7 +113,7 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
              summary = EXCLUDED.summary, last_active_at = EXCLUDED.last_active_at, expires_at = EXCLUDED.expires_at, idle_until = EXCLUDED.idle_until
            WHERE wayflow_tasks.idle_until <= $10
            RETURNING version`,
-          [owner, record.id, ...columns(record), idleUntil, serverNow],
+          [owner, record.id, ...columns(record, text), idleUntil, serverNow],
         );
       const rows =
         maxLive === undefined
@@ -91,17 +129,24 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
               return (live?.n ?? 0) >= maxLive ? null : insert(tx);
             });
       if (rows === null) return { ok: false, full: true };
-      if (rows.length === 1) return { ok: true };
+      if (rows.length === 1) {
+        checked.remember(owner, record.id, text);
+        return { ok: true };
+      }
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async update(owner, record, expected, idleUntil, serverNow): Promise<WriteResult> {
+      const text = JSON.stringify(record);
       const rows = await db.query(
         `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9
          WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11
          RETURNING version`,
-        [owner, record.id, ...columns(record), idleUntil, expected, serverNow],
+        [owner, record.id, ...columns(record, text), idleUntil, expected, serverNow],
       );
-      if (rows.length === 1) return { ok: true };
+      if (rows.length === 1) {
+        checked.remember(owner, record.id, text);
+        return { ok: true };
+      }
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async remove(owner, id, binder, expected) {
@@ -109,6 +154,7 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
         'DELETE FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer) RETURNING 1',
         [owner, id, binder, expected ?? null],
       );
+      if (rows.length > 0) checked.forget(owner, id);
       return rows.length > 0;
     },
     async list(owner, binder, at: ReadInstant) {

@@ -28,6 +28,12 @@ export interface AwaitMark {
 export const awaitKey = (id: string): string => `${id}$automation`;
 
 /**
+ * Statuses `followAutomations` was just pushed, by task id: the awaiting step it resumes takes its
+ * status from here instead of fetching it again (each is used once).
+ */
+const pushed = new Map<string, InstanceStatus>();
+
+/**
  * An automatic step that starts a server automation (safe to retry: the task's idempotency key
  * makes the server return the instance it started before) and completes with
  * `{ [as]: { instanceId, automation } }`. A refused start fails the step, which can be retried;
@@ -70,7 +76,7 @@ export type MessageHandler = (payload: Record<string, unknown>, status: Instance
  * data it returns, else the step repeats after `pollMs` (default 5000); an instance that stopped
  * (error, or finished without `until`) fails the step. Handled messages are
  * remembered in the task data, so each is handled once even across reloads. `followAutomations`
- * re-runs the step as soon as a new status is pushed.
+ * re-runs the step as soon as a new status is pushed, with that status (no second request).
  * @example
  * awaitAutomation({ id: 'wait', title: 'Waiting for approval', client, instance: (d) => d.order.instanceId,
  *   on: { rejected: (payload) => outcome.goTo('rejected', payload) } })
@@ -92,13 +98,15 @@ export function awaitAutomation<T extends string = never>(init: {
     ...rest,
     auto: true,
     meta: { ...meta, [AWAIT]: { instance, client } satisfies AwaitMeta },
-    submit: async (data) => {
+    submit: async (data, _input, ctx) => {
       const instanceId = instance(data);
       const previous = data[key] as AwaitMark | undefined;
       let seq = previous?.instanceId === instanceId ? previous.seq : -1;
       let status: InstanceStatus;
+      const fresh = pushed.get(ctx.taskId);
+      pushed.delete(ctx.taskId);
       try {
-        status = await client.status(instanceId);
+        status = fresh?.id === instanceId ? fresh : await client.status(instanceId);
       } catch (error) {
         if (!(error instanceof SyncError)) throw error;
         if (error.status === 0 || error.status >= 500) return outcome.suspendAndRepeat(Date.now() + pollMs);
@@ -152,7 +160,13 @@ export function followAutomations(task: Task, client: Pick<AutomationClient, 'wa
     const stop = client.watch(awaited.instanceId, (status) => {
       onStatus?.(status);
       const now = awaitedInstance(task.state);
-      if (now?.step === awaited.step && now.instanceId === awaited.instanceId && now.version !== status.version) task.resume().catch(() => undefined);
+      if (now?.step === awaited.step && now.instanceId === awaited.instanceId && now.version !== status.version) {
+        pushed.set(task.id, status);
+        task
+          .resume()
+          .catch(() => undefined)
+          .finally(() => pushed.delete(task.id));
+      }
     });
     current = { key, stop };
   };
@@ -162,6 +176,7 @@ export function followAutomations(task: Task, client: Pick<AutomationClient, 'wa
     unsubscribe();
     current?.stop();
     current = null;
+    pushed.delete(task.id);
   };
 }
 

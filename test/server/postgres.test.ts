@@ -1,8 +1,9 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { remoteStore } from '../../src/persist/remote.ts';
 import { makeRecord, storeContract } from '../persist/contract.ts';
 import { storeProperties } from '../persist/properties.ts';
-import { postgresStorage } from '../../src/server/postgres.ts';
+import { postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
 import type { TaskStorage } from '../../src/server/storage.ts';
 import { browserFetch, DATABASE_URL, postgresHarness, type StorageHarness, testApp } from './harness.ts';
 
@@ -85,5 +86,26 @@ describe('PostgreSQL with several server processes', () => {
     await viaTwo.put({ ...record, version: 2, data: { item: 'pen' } }, 1);
     await expect(viaOne.put({ ...record, version: 2, data: { item: 'lost' } }, 1)).rejects.toMatchObject({ code: 'version-conflict', actual: 2 });
     expect((await viaOne.get(record.id, 'binder-a', NOW))!.data).toEqual({ item: 'pen' });
+  });
+});
+
+describe('postgresDatabase', () => {
+  it('prepares each statement once per connection, and still answers when another process changes the table under it', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: `-c search_path=${harness.schema}` });
+    const db = postgresDatabase(pool);
+    try {
+      await db.query('CREATE TABLE prepared_probe (id integer PRIMARY KEY, name text NOT NULL)');
+      await db.query('INSERT INTO prepared_probe VALUES ($1, $2)', [1, 'ada']);
+      const read = () => db.query('SELECT * FROM prepared_probe WHERE id = $1', [1]);
+      expect(await read()).toEqual([{ id: 1, name: 'ada' }]);
+      expect(await read()).toEqual([{ id: 1, name: 'ada' }]);
+      const prepared = await db.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', ['SELECT * FROM prepared_probe WHERE id = $1']);
+      expect(prepared).toHaveLength(1);
+      await harness.sql('ALTER TABLE prepared_probe ADD COLUMN city text');
+      expect(await read()).toEqual([{ id: 1, name: 'ada', city: null }]);
+      expect(await db.transaction((tx) => tx.query('SELECT * FROM prepared_probe WHERE id = $1', [1]))).toEqual([{ id: 1, name: 'ada', city: null }]);
+    } finally {
+      await db.close();
+    }
   });
 });

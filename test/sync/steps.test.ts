@@ -70,7 +70,7 @@ describe('awaitAutomation and followAutomations', () => {
       ],
     });
 
-  it('suspends while the automation runs and resumes at once when a new status is pushed', async () => {
+  it('suspends while the automation runs and resumes at once with the status pushed, without fetching it again', async () => {
     const fake = fakeClient();
     const task = track(await startTask(build(fake.client), { data: { order: { instanceId: 'i1' } } }));
     expect(task.state.status).toBe('suspended');
@@ -81,8 +81,10 @@ describe('awaitAutomation and followAutomations', () => {
     await settle();
     expect(fake.client.status).toHaveBeenCalledTimes(1);
     fake.push(statusOf('v2', { nodes: ['pack'] }));
-    await vi.waitFor(() => expect(fake.client.status).toHaveBeenCalledTimes(2));
+    // The step re-runs with the pushed status: no second request for it.
+    await vi.waitFor(() => expect(awaitedInstance(task.state)?.version).toBe('v2'));
     await settle();
+    expect(fake.client.status).toHaveBeenCalledTimes(1);
     expect(task.state.status).toBe('suspended');
     expect(fake.watching()).toEqual(['i1']);
     fake.push(statusOf('v3', { nodes: ['ship'] }));

@@ -16,12 +16,16 @@ interface Watch {
 
 /**
  * Shares one poller per watched instance among every event stream on it, and re-reads at
- * once when `notify` says the instance may have changed (runner effects in this process, the
- * sync API's own writes). Listeners get a status only when its version differs from the last
- * one handed out.
+ * once when `notify` says the instance may have changed (runner effects in this process).
+ * A route that changes an instance and reads its status anyway wraps the change in
+ * `answering`: the notifications meanwhile are held, and the route's status is handed to
+ * the listeners instead of a read. Listeners get a status only when its version differs from
+ * the last one handed out.
  */
 export class SyncHub {
   private readonly watches = new Map<string, Watch>();
+  /** Instances a route is changing: how many routes, and whether a notification came meanwhile. */
+  private readonly held = new Map<string, { routes: number; overlapped: boolean; notified: boolean }>();
 
   constructor(
     private readonly read: (instanceId: string) => Promise<InstanceStatus | null>,
@@ -54,8 +58,13 @@ export class SyncHub {
     };
   }
 
-  /** The instance may have changed: re-read it now if anyone watches it (concurrent calls coalesce). */
+  /** The instance may have changed: re-read it now if anyone watches it (concurrent calls coalesce; held while a route answers for it). */
   notify(instanceId: string): void {
+    const hold = this.held.get(instanceId);
+    if (hold) {
+      hold.notified = true;
+      return;
+    }
     const watch = this.watches.get(instanceId);
     if (!watch) return;
     if (watch.running) {
@@ -64,6 +73,45 @@ export class SyncHub {
     }
     watch.running = true;
     void this.refresh(instanceId, watch);
+  }
+
+  /**
+   * Runs `work`, a route's change of the instance that resolves to its status afterwards, and
+   * hands that status to the watchers: one notification per change, and no read. While two
+   * routes change one instance at once, their statuses may arrive out of order: then the
+   * watchers get a fresh read instead. When `work` fails, a notification held meanwhile is sent.
+   */
+  async answering<T extends { instance: InstanceStatus | null }>(instanceId: string, work: () => Promise<T>): Promise<T> {
+    const hold = this.held.get(instanceId) ?? { routes: 0, overlapped: false, notified: false };
+    hold.routes += 1;
+    if (hold.routes > 1) hold.overlapped = true;
+    this.held.set(instanceId, hold);
+    let answer: T | undefined;
+    try {
+      answer = await work();
+      return answer;
+    } finally {
+      hold.routes -= 1;
+      if (hold.routes === 0) {
+        this.held.delete(instanceId);
+        if (answer?.instance && !hold.overlapped) this.publish(instanceId, answer.instance);
+        else if (hold.notified || hold.overlapped) this.notify(instanceId);
+      }
+    }
+  }
+
+  /** Hands `status`, just read by the caller, to the instance's listeners if its version is new to them. */
+  private publish(instanceId: string, status: InstanceStatus): void {
+    const watch = this.watches.get(instanceId);
+    if (!watch) return;
+    // A read in flight may end with an older status: read again after it.
+    if (watch.running) {
+      watch.again = true;
+      return;
+    }
+    if (status.version === watch.last) return;
+    watch.last = status.version;
+    for (const listener of [...watch.listeners]) listener(status);
   }
 
   private async refresh(instanceId: string, watch: Watch): Promise<void> {

@@ -1,4 +1,5 @@
 import type { AutomationDefinition } from '../../automations/definition.ts';
+import type { AnyNode } from '../../automations/nodes/nodes.ts';
 import type { HistoryRow } from '../../automations/state.ts';
 import type { InstanceRecord } from '../../automations/storage.ts';
 import type { InstanceStatus } from '../../sync/protocol.ts';
@@ -27,7 +28,17 @@ export interface InstanceReader {
   statusOf(record: InstanceRecord, history: readonly HistoryRow[]): InstanceStatus;
   /** The browser's status of an instance; null when missing. */
   readStatus(id: string): Promise<InstanceStatus | null>;
+  /**
+   * The browser's status of a record just read or written (a runner's answer): its history is
+   * read only when the automation has nodes that send browser messages (the one part of the
+   * status the record does not hold).
+   */
+  statusOfRecord(record: InstanceRecord): Promise<InstanceStatus>;
 }
+
+/** Whether instances of `definition` may hold browser messages in their history: any SendMessage node (unknown definitions and other engines: yes). */
+const mayHoldMessages = (definition: AutomationDefinition | undefined) =>
+  definition === undefined || definition.engine !== undefined || Object.values(definition.nodes as Record<string, AnyNode>).some((node) => node.kind === 'send-message');
 
 /** The `InstanceReader` over the running automations' storage, exposing what `sync` allows. */
 export function instanceReader(automations: Pick<ServerAutomations, 'definitions' | 'storage'>, sync: SyncOptions): InstanceReader {
@@ -46,6 +57,10 @@ export function instanceReader(automations: Pick<ServerAutomations, 'definitions
     async readStatus(id) {
       const loaded = await load(id);
       return loaded && statusOf(loaded.record, loaded.history);
+    },
+    async statusOfRecord(record) {
+      const history = mayHoldMessages(definitions.get(record.automation)) ? await automations.storage.transaction((tx) => tx.history(record.id)) : [];
+      return statusOf(record, history);
     },
   };
 }

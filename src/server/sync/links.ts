@@ -1,4 +1,5 @@
 import { type Migration, migrate } from '../migrations.ts';
+import { lockStarts, unfinishedStartsSql } from './quota.ts';
 import type { SqlClient, SqlDatabase } from '../sql.ts';
 
 /**
@@ -69,12 +70,13 @@ export interface SentMessage {
 export interface SyncLinks {
   /**
    * Inside the transaction that creates `instanceId` (`sql`: `automationTransaction()`),
-   * records that (owner, key) started it. Resolves to null when this start holds the key, else
-   * to what an earlier start with the key made: roll this creation back and answer with that.
-   * A concurrent start with the same key waits for this transaction to end, so one key never
-   * makes two instances, whenever a process or the database dies.
+   * records that (owner, key) started it. Resolves to null when this start holds the key, to
+   * what an earlier start with the key made (roll this creation back and answer with that),
+   * or, with `maxUnfinished`, to `full` when the owner already has that many unfinished starts
+   * (roll back and refuse). Concurrent starts of one owner wait for each other's transaction,
+   * so one key never makes two instances and the cap holds, whenever a process or the database dies.
    */
-  recordStart(sql: SqlClient, owner: string, key: string, automation: string, instanceId: string, now: number): Promise<StartRecord | null>;
+  recordStart(sql: SqlClient, owner: string, key: string, automation: string, instanceId: string, now: number, maxUnfinished?: number): Promise<StartRecord | 'full' | null>;
   /** The instance (owner, key) started, if any. */
   find(owner: string, key: string): Promise<StartRecord | null>;
   /**
@@ -117,15 +119,18 @@ export async function syncLinks(db: SqlDatabase): Promise<SyncLinks> {
     return row ? { instanceId: row.instance_id, message: row.message, result: JSON.parse(row.result) } : null;
   };
   return {
-    async recordStart(sql, owner, key, automation, instanceId, now) {
+    async recordStart(sql, owner, key, automation, instanceId, now, maxUnfinished) {
+      if (maxUnfinished !== undefined) await lockStarts(sql, owner);
       const inserted = await sql.query(
-        `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at)
+         SELECT $1, $2, $3, $4, $5 WHERE $6::integer IS NULL OR ${unfinishedStartsSql} < $6::integer
          ON CONFLICT (owner, idempotency_key) DO UPDATE SET automation = EXCLUDED.automation, instance_id = EXCLUDED.instance_id, created_at = EXCLUDED.created_at
          WHERE wayflow_sync_links.instance_id IS NULL
          RETURNING owner`,
-        [owner, key, automation, instanceId, now],
+        [owner, key, automation, instanceId, now, maxUnfinished ?? null],
       );
-      return inserted.length === 1 ? null : await find(sql, owner, key);
+      if (inserted.length === 1) return null;
+      return (await find(sql, owner, key)) ?? (maxUnfinished === undefined ? null : 'full');
     },
     find: (owner, key) => find(db, owner, key),
     async recordMessage(sql, owner, key, sent, now) {

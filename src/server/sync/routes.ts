@@ -1,4 +1,4 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
 import { validator } from 'hono/validator';
@@ -14,10 +14,9 @@ import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary } f
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import type { AppEnv } from '../env.ts';
-import { HttpError } from '../errors.ts';
+import type { HttpError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../log.ts';
-import { checkedBody, requireJsonContentType } from '../schemas.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { Caller } from '../session.ts';
 import { timerMs } from '../timers.ts';
@@ -35,12 +34,12 @@ import {
   SyncTooManyInstancesError,
   SyncUnknownMessageError,
 } from './errors.ts';
+import { jsonBody } from './body.ts';
 import { formNodesFor } from './forms.ts';
 import { SyncHub } from './hub.ts';
 import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
 import { type SyncOptions, syncDefaults } from './options.ts';
-import { unfinishedStarts } from './quota.ts';
 import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { InstanceStreams } from './streams.ts';
@@ -109,19 +108,6 @@ class AnsweredBefore extends Error {
   }
 }
 
-/** Reads a JSON body and checks it with `schema`: 415 not JSON, 400 malformed or of the wrong shape. */
-async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  requireJsonContentType(c.req.header('content-type'));
-  const text = await c.req.text();
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'malformed-json', 'The request body is not valid JSON.');
-  }
-  return checkedBody(schema, value);
-}
-
 /** The instances an effect concerns (for a message: the sender and the target). */
 function instancesOf(effect: AutomationEffect): string[] {
   if (effect.type === 'send-message') return 'instanceId' in effect.to ? [effect.from.instanceId, effect.to.instanceId] : [effect.from.instanceId];
@@ -140,12 +126,6 @@ export interface SyncApi {
 
 /** The sync links, opened on first use (and again after a failed open). */
 type LinksSource = () => Promise<SyncLinks>;
-
-/** How many unfinished instances a caller started, against the most allowed (`ServerLimits.instancesPerCaller`). */
-interface StartQuota {
-  max: number;
-  used(owner: string): Promise<number>;
-}
 
 /**
  * The automations sync API (`src/sync/protocol.ts`): a Hono app to mount at `/automations`
@@ -184,10 +164,9 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
   );
   const { runner } = automations;
   const { clock } = options;
-  const startQuota: StartQuota = { max: limits.instancesPerCaller, used: (owner) => unfinishedStarts(automations.db, owner) };
   const routes = composeRoutes(options.middleware, {
     forms: formRoutes({ reader, visibility, runner, storage: automations.storage, hub, sync, clock }),
-    start: startRoutes({ reader, links, runner, hub, sync, startQuota, clock }),
+    start: startRoutes({ reader, links, runner, hub, sync, maxInstances: limits.instancesPerCaller, clock }),
     instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
     dashboard: dashboardRoutes({ reader, runner, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
   });
@@ -273,31 +252,31 @@ function formRoutes(deps: {
       return c.json({ form: detail }, 200);
     })
     // The body is read after the checks of the form: a closed or foreign form answers 409/404/403 whatever was sent.
-    .post('/:instanceId/:taskId', formParam, async (c) => {
+    .post('/:instanceId/:taskId', formParam, jsonBody(inputBody), async (c) => {
       const caller = c.get('caller');
       const { instanceId, taskId } = c.req.valid('param');
       const { definition, form } = await openFormFor(caller, instanceId, taskId, true);
-      const { input } = await readBody(c, inputBody);
-      try {
-        await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input);
-      } catch (error) {
-        if (error instanceof FormValidationError) throw new SyncInvalidInputError(`Automation "${definition.name}", instance ${instanceId}, form "${form.node}"`, error.fields);
-        if (error instanceof FormPermissionError) {
-          throw new SyncFormForbiddenError(definition.name, instanceId, form.node, formPermissionProblem(form.assignment, caller.actor) ?? 'not assigned to you');
+      const { input } = await c.req.valid('json').check();
+      // The runner answers with the instance it wrote: its status is the answer and the watchers' push, without a read.
+      const { instance } = await hub.answering(instanceId, async () => {
+        try {
+          return { instance: await reader.statusOfRecord(await runner.submitForm(instanceId, { taskId: form.taskId }, caller.actor, input)) };
+        } catch (error) {
+          if (error instanceof FormValidationError) throw new SyncInvalidInputError(`Automation "${definition.name}", instance ${instanceId}, form "${form.node}"`, error.fields);
+          if (error instanceof FormPermissionError) {
+            throw new SyncFormForbiddenError(definition.name, instanceId, form.node, formPermissionProblem(form.assignment, caller.actor) ?? 'not assigned to you');
+          }
+          if (error instanceof NoOpenFormError || error instanceof InstanceFinishedError) throw await closedOrMissing(reader, visibility, caller, instanceId, form.taskId);
+          throw error;
         }
-        if (error instanceof NoOpenFormError || error instanceof InstanceFinishedError) throw await closedOrMissing(reader, visibility, caller, instanceId, form.taskId);
-        throw error;
-      }
-      hub.notify(instanceId);
-      const instance = await reader.readStatus(instanceId);
-      if (!instance) throw new SyncInstanceNotFoundError(instanceId);
+      });
       return c.json({ instance }, 200);
     });
 }
 
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
-function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; startQuota: StartQuota; clock: () => number }) {
-  const { reader, runner, hub, sync, startQuota, clock } = deps;
+function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; maxInstances: number; clock: () => number }) {
+  const { reader, runner, hub, sync, maxInstances, clock } = deps;
   /** How browsers may start the automation, and its definition; 404 unless they may. */
   const startable = (automation: string) => {
     const start = sync.automations?.[automation]?.start;
@@ -317,37 +296,35 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     return { 'idempotency-key': key };
   });
   // The body is read after the key is looked up: a retry gets the first answer whatever its body.
-  return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, async (c) => {
+  return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, jsonBody(inputBody), async (c) => {
     const caller = c.get('caller');
     const name = c.req.valid('param').automation;
     const { start, definition } = startable(name);
     const key = c.req.valid('header')['idempotency-key'];
     const links = await deps.links();
-    const respond = async (instanceId: string, status: 200 | 201) => {
-      const instance = await reader.readStatus(instanceId);
-      if (!instance) throw new SyncInstanceNotFoundError(instanceId);
-      return c.json({ instance }, status);
-    };
     /** A retry gets the instance of the first request, whatever its body. */
-    const respondEarlier = (earlier: StartRecord) => {
+    const respondEarlier = async (earlier: StartRecord) => {
       if (earlier.automation !== name) throw new SyncIdempotencyKeyReusedError(`start automation "${earlier.automation}"`);
-      return respond(earlier.instanceId, 200);
+      const instance = await reader.readStatus(earlier.instanceId);
+      if (!instance) throw new SyncInstanceNotFoundError(earlier.instanceId);
+      return c.json({ instance }, 200);
     };
     const seen = await links.find(caller.owner, key);
     if (seen) return respondEarlier(seen);
-    const { input } = await readBody(c, inputBody);
+    const { input } = await c.req.valid('json').check();
     const parsed = await validateInput(start.schema, input);
     if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
     const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
     const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
-    if ((await startQuota.used(caller.owner)) >= startQuota.max) throw new SyncTooManyInstancesError(name, startQuota.max);
     let instanceId: string;
     try {
       // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
+      // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
       const created = await runner.create(definition, data, {
         autorun: false,
         inTransaction: async (instance) => {
-          const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock());
+          const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock(), maxInstances);
+          if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
           if (earlier) throw new AnsweredBefore(earlier);
         },
       });
@@ -356,9 +333,8 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;
     }
-    await runner.run(instanceId);
-    hub.notify(instanceId);
-    return respond(instanceId, 201);
+    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfRecord(await runner.run(instanceId)) }));
+    return c.json({ instance }, 201);
   });
 }
 
@@ -389,7 +365,7 @@ function instanceRoutes(deps: {
       return streamSSE(c, (stream) => streams.watch(stream, id, lastEventId, free));
     })
     // The body is read after the key is looked up: a retry gets the first answer whatever its body.
-    .post('/:id/messages/:message', messageKeyHeader, instanceParam, async (c) => {
+    .post('/:id/messages/:message', messageKeyHeader, instanceParam, jsonBody(messageBody), async (c) => {
       const caller = c.get('caller');
       const { id } = c.req.valid('param');
       const message = c.req.param('message');
@@ -399,23 +375,19 @@ function instanceRoutes(deps: {
       if (!definition || !sync.automations?.[record.automation]?.messages?.includes(message) || !definition.receivers[message]) {
         throw new SyncUnknownMessageError(record.automation, message);
       }
-      const respond = async (result: unknown) => {
-        hub.notify(id);
-        const instance = await reader.readStatus(id);
-        if (!instance) throw new SyncInstanceNotFoundError(id);
-        return c.json({ result, instance }, 200);
-      };
       /** A retry gets the result of the delivery the first request made; nothing is delivered again. */
-      const respondEarlier = (earlier: SentMessage) => {
+      const respondEarlier = async (earlier: SentMessage) => {
         if (earlier.instanceId !== id || earlier.message !== message) {
           throw new SyncIdempotencyKeyReusedError(`send message "${earlier.message}" to instance ${earlier.instanceId}`);
         }
-        return respond(earlier.result);
+        const instance = await reader.readStatus(id);
+        if (!instance) throw new SyncInstanceNotFoundError(id);
+        return c.json({ result: earlier.result, instance }, 200);
       };
       const links = key === undefined ? null : await deps.links();
       const seen = links && key !== undefined ? await links.findMessage(caller.owner, key) : null;
       if (seen) return respondEarlier(seen);
-      const { payload } = await readBody(c, messageBody);
+      const { payload } = await c.req.valid('json').check();
       // The key and its result commit with the delivery: a retry after a lost answer finds them.
       const keyed =
         links && key !== undefined
@@ -426,9 +398,12 @@ function instanceRoutes(deps: {
               },
             }
           : {};
-      let result: unknown;
+      let answer: { result: unknown; instance: InstanceStatus | null };
       try {
-        result = await runner.sendMessage(id, message, undefined, payload ?? {}, keyed);
+        answer = await hub.answering(id, async () => {
+          const result = toJson(await runner.sendMessage(id, message, undefined, payload ?? {}, keyed)) ?? null;
+          return { result, instance: await reader.readStatus(id) };
+        });
       } catch (error) {
         if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as SentMessage);
         if (error instanceof InstanceFinishedError) throw new SyncInstanceFinishedError(record.automation, id, message);
@@ -436,16 +411,14 @@ function instanceRoutes(deps: {
           throw new SyncInvalidInputError(
             `Automation "${record.automation}", instance ${id}, message "${message}"`,
             Object.fromEntries(
-              error.missing.map((entry) => {
-                const [field, type] = entry.split(':').map((part) => part.trim());
-                return [`payload.${field}`, [`required by the receiver${type ? ` (a ${type})` : ''}: missing or of the wrong type`]];
-              }),
+              error.missing.map(({ param, type }) => [`payload.${param}`, [`required by the receiver${type ? ` (a ${type})` : ''}: missing or of the wrong type`]]),
             ),
           );
         }
         throw error;
       }
-      return respond(toJson(result) ?? null);
+      if (!answer.instance) throw new SyncInstanceNotFoundError(id);
+      return c.json({ result: answer.result, instance: answer.instance }, 200);
     });
 }
 
@@ -462,7 +435,7 @@ function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunne
         for (const instance of running) for (const node of new Set(instance.paths.map((p) => p.node))) counts.set(node, (counts.get(node) ?? 0) + 1);
         const recent: InstanceStatus[] = [];
         for (const instance of [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, recentCount)) {
-          recent.push(reader.statusOf(instance, await runner.history(instance.id)));
+          recent.push(await reader.statusOfRecord(instance));
         }
         dashboard.automations.push({
           name: definition.name,

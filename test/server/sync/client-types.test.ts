@@ -20,6 +20,13 @@ describe('the automation client and the sync routes', () => {
     expectTypeOf<Reads<SyncResponses['inspect'], Answer<Routes['dashboard']['instances'][':id']['$get']>>>().toEqualTypeOf<true>();
   });
 
+  it('sends the JSON bodies the routes validate', () => {
+    type Json<Endpoint> = Endpoint extends (args: infer A, ...rest: never[]) => unknown ? (A extends { json: infer J } ? J : never) : never;
+    expectTypeOf<Json<Routes['forms'][':instanceId'][':taskId']['$post']>>().toEqualTypeOf<{ input: unknown }>();
+    expectTypeOf<Json<Routes['start'][':automation']['$post']>>().toEqualTypeOf<{ input: unknown }>();
+    expectTypeOf<Json<Routes['instances'][':id']['messages'][':message']['$post']>>().toEqualTypeOf<{ payload?: Record<string, unknown> | undefined }>();
+  });
+
   it('requests the paths the routes are mounted at', async () => {
     const requested: string[] = [];
     const answer = { forms: [], form: {}, instance: {}, dashboard: {}, history: [], result: null };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../src/server/log.ts';
 import { SyncHub } from '../../../src/server/sync/hub.ts';
 import type { InstanceStatus } from '../../../src/sync/protocol.ts';
@@ -38,6 +38,54 @@ describe('SyncHub', () => {
     const after = reads;
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(reads).toBe(after);
+    hub.close();
+  });
+
+  it('hands the status a route read to the watchers without reading again, holding the notifications of its change; two routes at once get a read', async () => {
+    let reads = 0;
+    let version = 'v1';
+    const hub = new SyncHub(
+      async () => {
+        reads += 1;
+        return status(version);
+      },
+      60_000,
+      silentLogger,
+    );
+    const seen: string[] = [];
+    const stop = hub.watch('i1', (s) => seen.push(s!.version));
+    hub.notify('i1');
+    await vi.waitFor(() => expect(seen).toEqual(['v1']));
+    const before = reads;
+    const answer = await hub.answering('i1', async () => {
+      version = 'v2';
+      // What the runner's effects do meanwhile: held, not read.
+      hub.notify('i1');
+      hub.notify('i1');
+      return { instance: status('v2') };
+    });
+    expect(answer.instance?.version).toBe('v2');
+    expect(seen).toEqual(['v1', 'v2']);
+    expect(reads).toBe(before);
+    // Two routes on one instance at once: their answers may come out of order, so the watchers get a read.
+    let release!: () => void;
+    const slow = hub.answering('i1', () => new Promise<{ instance: InstanceStatus }>((resolve) => (release = () => resolve({ instance: status('v3') }))));
+    version = 'v4';
+    await hub.answering('i1', async () => ({ instance: status('v4') }));
+    release();
+    await slow;
+    await vi.waitFor(() => expect(seen).toEqual(['v1', 'v2', 'v4']));
+    expect(reads).toBe(before + 1);
+    // A failed change still sends the notification it held.
+    version = 'v5';
+    await expect(
+      hub.answering('i1', async () => {
+        hub.notify('i1');
+        throw new Error('the database went away');
+      }),
+    ).rejects.toThrow('went away');
+    await vi.waitFor(() => expect(seen).toEqual(['v1', 'v2', 'v4', 'v5']));
+    stop();
     hub.close();
   });
 });
