@@ -8,6 +8,9 @@ import { withStaticFiles } from './static.ts';
 import { DEFAULT_IDEMPOTENCY_RETENTION_MS, type KeySweep, startSweeper } from './sweeper.ts';
 import { type SyncLinks, syncLinks } from './sync/links.ts';
 
+/** How long `close()` lets requests in flight finish before it cuts their connections. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 /** `createApp` options plus where to listen (on loopback, `allowedHosts` defaults to the loopback names). */
 export interface ServeOptions extends AppOptions {
   /** TCP port (default 8787; 0 picks a free one). */
@@ -92,7 +95,14 @@ export async function serveTasks(options: ServeOptions): Promise<RunningServer> 
       const idle = setInterval(() => {
         if ('closeIdleConnections' in server) server.closeIdleConnections();
       }, 25);
-      await new Promise<void>((resolve) => server.close(() => resolve())).finally(() => clearInterval(idle));
+      // A request still running after the grace period (e.g. a reconnect landing mid-shutdown) is cut off: close() never hangs.
+      const deadline = setTimeout(() => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      await new Promise<void>((resolve) => server.close(() => resolve())).finally(() => {
+        clearInterval(idle);
+        clearTimeout(deadline);
+      });
       await sweeper.stop();
       await options.storage.close();
     },
