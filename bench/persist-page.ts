@@ -136,10 +136,14 @@ async function submitCycle(samples: number, durability: Durability, full = true)
   return { wayflow: median(wayflow), baseline: median(baseline), ratio: median(wayflow) / median(baseline), samples, full };
 }
 
+/** `count` order lines of about 97 bytes of JSON each: the data of the restore benchmarks. */
+const lineItems = (count: number) =>
+  Array.from({ length: count }, (_, i) => ({ sku: `SKU-${i.toString().padStart(6, '0')}`, title: `Item number ${i} with a name`, qty: i % 7, price: i * 1.25, tags: ['a', 'b'] }));
+
 /** A task whose data holds about 100 KB of JSON (1050 line items), one step in. */
 async function bigTask() {
   const store = indexedDbStore({ name: 'bench-restore' });
-  const items = Array.from({ length: 1050 }, (_, i) => ({ sku: `SKU-${i.toString().padStart(6, '0')}`, title: `Item number ${i} with a name`, qty: i % 7, price: i * 1.25, tags: ['a', 'b'] }));
+  const items = lineItems(1050);
   const task = await startTask(flow, { store, binder: 'bench', data: { items } });
   await task.submit({ note: 'x' });
   const bytes = new TextEncoder().encode(JSON.stringify(task.toRecord())).length;
@@ -153,7 +157,7 @@ async function bigTask() {
  * snapshots) in an XState + idb record, read back and resolved into a running actor.
  */
 async function baselineRestore(samples: number) {
-  const items = Array.from({ length: 1050 }, (_, i) => ({ sku: `SKU-${i.toString().padStart(6, '0')}`, title: `Item number ${i} with a name`, qty: i % 7, price: i * 1.25, tags: ['a', 'b'] }));
+  const items = lineItems(1050);
   const db = await openDB<BaselineDb>('bench-restore-baseline', 1, {
     upgrade(d) {
       d.createObjectStore('records', { keyPath: 'id' }).createIndex('expiresAt', 'expiresAt');
@@ -241,7 +245,7 @@ async function restoreBySize(sizes: number[], samples: number) {
   const out: { bytes: number; median: number }[] = [];
   for (const target of sizes) {
     const count = Math.max(1, Math.round(target / 97));
-    const items = Array.from({ length: count }, (_, i) => ({ sku: `SKU-${i.toString().padStart(6, '0')}`, title: `Item number ${i} with a name`, qty: i % 7, price: i * 1.25, tags: ['a', 'b'] }));
+    const items = lineItems(count);
     const task = await startTask(flow, { store, binder: 'bench', data: { items } });
     await task.submit({ note: 'x' });
     const bytes = new TextEncoder().encode(JSON.stringify(task.state.data)).length;
