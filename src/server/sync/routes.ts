@@ -166,7 +166,7 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
   const { clock } = options;
   const routes = composeRoutes(options.middleware, {
     forms: formRoutes({ reader, visibility, runner, storage: automations.storage, hub, sync, clock }),
-    start: startRoutes({ reader, links, runner, hub, sync, maxInstances: limits.instancesPerCaller, clock }),
+    start: startRoutes({ reader, links, runner, sync, maxInstances: limits.instancesPerCaller, clock }),
     instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
     dashboard: dashboardRoutes({ reader, runner, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
   });
@@ -275,8 +275,8 @@ function formRoutes(deps: {
 }
 
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
-function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; maxInstances: number; clock: () => number }) {
-  const { reader, runner, hub, sync, maxInstances, clock } = deps;
+function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; sync: SyncOptions; maxInstances: number; clock: () => number }) {
+  const { reader, runner, sync, maxInstances, clock } = deps;
   /** How browsers may start the automation, and its definition; 404 unless they may. */
   const startable = (automation: string) => {
     const start = sync.automations?.[automation]?.start;
@@ -316,25 +316,22 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
     const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
     const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
-    let instanceId: string;
     try {
-      // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
+      // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
       const created = await runner.create(definition, data, {
-        autorun: false,
         inTransaction: async (instance) => {
           const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock(), maxInstances);
           if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
           if (earlier) throw new AnsweredBefore(earlier);
         },
       });
-      instanceId = created.id;
+      // Nobody can watch an instance before this answer names it: its status goes to no one else.
+      return c.json({ instance: await reader.statusOfRecord(created) }, 201);
     } catch (error) {
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;
     }
-    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfRecord(await runner.run(instanceId)) }));
-    return c.json({ instance }, 201);
   });
 }
 
