@@ -96,6 +96,16 @@ export interface OpenFormRow {
   since: number;
 }
 
+/** One automation's figures for the dashboard (`SqlAutomationStorage.summary`). */
+export interface AutomationSummary {
+  running: number;
+  finished: number;
+  /** Running instances with a path at each node (nodes without any are absent). */
+  nodes: Map<string, number>;
+  /** The newest instances, newest first. */
+  recent: InstanceRecord[];
+}
+
 /** The parts of the engine state kept in the `state` JSON column; the rest are columns. */
 type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors'>;
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
@@ -221,6 +231,41 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
       [nodes.map((n) => n.automation), nodes.map((n) => n.node)],
     );
     return rows.map((row) => ({ instanceId: row.instance_id, taskId: row.task_id, automation: row.automation, node: row.node, since: row.since }));
+  }
+
+  /**
+   * What the dashboard shows of each of `automations`, counted in the database (no instance is
+   * loaded but the `recent` newest): running and finished instances, how many running instances
+   * have a path at each node, and the newest instances.
+   */
+  async summary(automations: readonly string[], recent: number): Promise<Map<string, AutomationSummary>> {
+    const summaries = new Map<string, AutomationSummary>(automations.map((name) => [name, { running: 0, finished: 0, nodes: new Map(), recent: [] }]));
+    if (automations.length === 0) return summaries;
+    const names = [...automations];
+    const [counts, nodes, newest] = await Promise.all([
+      this.db.query<{ automation: string; running: number; finished: number }>(
+        `SELECT automation, (count(*) FILTER (WHERE NOT finished))::integer AS running, (count(*) FILTER (WHERE finished))::integer AS finished
+         FROM wayflow_automation_instances WHERE automation = ANY($1::text[]) GROUP BY automation`,
+        [names],
+      ),
+      this.db.query<{ automation: string; node: string; count: number }>(
+        `SELECT i.automation, n.node, count(*)::integer AS count
+         FROM wayflow_automation_instances i
+         CROSS JOIN LATERAL (SELECT DISTINCT p.value->>'node' AS node FROM jsonb_array_elements(i.state::jsonb->'paths') AS p(value)) n
+         WHERE NOT i.finished AND i.automation = ANY($1::text[])
+         GROUP BY i.automation, n.node`,
+        [names],
+      ),
+      this.db.query<InstanceRow>(
+        `SELECT r.* FROM unnest($1::text[]) AS a(name)
+         CROSS JOIN LATERAL (SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE automation = a.name ORDER BY created_at DESC, id DESC LIMIT $2) r`,
+        [names, recent],
+      ),
+    ]);
+    for (const row of counts) Object.assign(summaries.get(row.automation) ?? {}, { running: row.running, finished: row.finished });
+    for (const row of nodes) summaries.get(row.automation)?.nodes.set(row.node, row.count);
+    for (const row of newest) summaries.get(row.automation)?.recent.push(fromRow(row));
+    return summaries;
   }
 
   /** Closes the database. */

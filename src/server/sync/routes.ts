@@ -168,7 +168,7 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
     forms: formRoutes({ reader, visibility, runner, storage: automations.storage, hub, sync, clock }),
     start: startRoutes({ reader, links, runner, sync, maxInstances: limits.instancesPerCaller, clock }),
     instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
-    dashboard: dashboardRoutes({ reader, runner, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
+    dashboard: dashboardRoutes({ reader, storage: automations.storage, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
   });
   return { routes, hub, openStreams: (owner) => slots.of(owner), links };
 }
@@ -420,26 +420,26 @@ function instanceRoutes(deps: {
 }
 
 /** `/dashboard`: counts and recent instances per automation, and one instance with its history, for viewers only. */
-function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunner; recentCount: number }) {
-  const { reader, runner, recentCount } = deps;
+function dashboardRoutes(deps: { reader: InstanceReader; storage: Pick<SqlAutomationStorage, 'summary'>; recentCount: number }) {
+  const { reader, storage, recentCount } = deps;
   return new Hono<AppEnv>()
     .get('/', viewersOnly, async (c) => {
+      const definitions = [...reader.definitions()];
+      const summaries = await storage.summary(
+        definitions.map((definition) => definition.name),
+        recentCount,
+      );
       const dashboard: DashboardView = { automations: [] };
-      for (const definition of reader.definitions()) {
-        const instances = await runner.list({ automation: definition.name });
-        const running = instances.filter((i) => !i.finished);
-        const counts = new Map<string, number>();
-        for (const instance of running) for (const node of new Set(instance.paths.map((p) => p.node))) counts.set(node, (counts.get(node) ?? 0) + 1);
+      for (const definition of definitions) {
+        const summary = summaries.get(definition.name);
         const recent: InstanceStatus[] = [];
-        for (const instance of [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, recentCount)) {
-          recent.push(await reader.statusOfRecord(instance));
-        }
+        for (const instance of summary?.recent ?? []) recent.push(await reader.statusOfRecord(instance));
         dashboard.automations.push({
           name: definition.name,
           verboseName: definition.verboseName,
-          running: running.length,
-          finished: instances.length - running.length,
-          nodes: definition.order.map((node) => ({ node, count: counts.get(node) ?? 0 })),
+          running: summary?.running ?? 0,
+          finished: summary?.finished ?? 0,
+          nodes: definition.order.map((node) => ({ node, count: summary?.nodes.get(node) ?? 0 })),
           recent,
         });
       }
