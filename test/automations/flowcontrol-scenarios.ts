@@ -9,6 +9,7 @@ import {
   minutes,
   suspend,
   suspendAndRepeat,
+  waitForTrigger,
 } from '../../src/automations/index.ts';
 import { T0 } from './harness.ts';
 
@@ -147,4 +148,37 @@ export async function parentAndChild(open: () => Promise<FlowRunStore>): Promise
   expect(second?.state.invoice).toBeNull();
   expect(await control.children(second?.id as string)).toEqual([]);
   await control.cancel(blocker?.id as string);
+}
+
+/**
+ * Wait for trigger: a run waits with no time (never picked by continueFlowRuns); a restarted
+ * process fires the trigger for the run's object and the run goes on with its next action.
+ */
+export async function waitForTriggerAcrossRestart(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const flows = () => [
+    {
+      name: 'checkout',
+      actions: [
+        action('order', (ctx) => {
+          ctx.state.ordered = true;
+        }),
+        waitForTrigger('wait for payment', 'order_paid'),
+        action('ship', (ctx) => {
+          ctx.state.shipped = true;
+        }),
+      ],
+    },
+  ];
+  const first = new FlowControl({ flows: flows(), store: await open(), clock });
+  const run = await first.startRun('checkout', { objectId: 'order:1' });
+  const other = await first.startRun('checkout', { objectId: 'order:2' });
+  expect(run).toMatchObject({ status: 'waiting', continueAfter: null, waitingTrigger: 'order_paid' });
+  clock.advance(hours(48));
+  const restarted = new FlowControl({ flows: flows(), store: await open(), clock });
+  expect(await restarted.continueFlowRuns()).toEqual([]);
+  const [done] = await restarted.triggerFlows('order_paid', { objectId: 'order:1', immediate: true });
+  expect(done).toMatchObject({ id: run?.id, status: 'done', state: { ordered: true, shipped: true }, waitingTrigger: null });
+  expect(await restarted.get(other?.id as string)).toMatchObject({ status: 'waiting', waitingTrigger: 'order_paid' });
+  expect(await restarted.triggerFlows('order_paid', { objectId: 'order:1' })).toEqual([]);
 }

@@ -1,6 +1,6 @@
 import { WayflowError } from '../../core/errors.ts';
 import { describeValue } from '../errors.ts';
-import { type ActionContext, type ActionResult, action, type FlowAction, FlowDirective, suspend } from './flow.ts';
+import { type ActionContext, type ActionResult, action, checkTriggerName, type FlowAction, FlowDirective, suspend } from './flow.ts';
 
 /**
  * The built-in actions of django-flowcontrol (its "Concepts" page), ready to put in a flow:
@@ -279,4 +279,18 @@ export function delayUntil(base: number, options: Pick<DelayOptions, 'months' | 
   }
   if (options.time) date.setUTCHours(options.time.hour, options.time.minute ?? 0, options.time.second ?? 0);
   return date.getTime();
+}
+
+/**
+ * Wait for trigger: suspends the run, with no time, until `trigger` is fired
+ * (`control.triggerFlows(trigger, { objectId })`); then the run goes on with the next action.
+ * With `requireObject` (the default) only a firing for the run's object resumes it (a run
+ * without object: a firing without object); with `requireObject: false` any firing does.
+ * @example
+ * waitForTrigger('wait for payment', 'order_paid')
+ */
+export function waitForTrigger(name: string, trigger: string, options: { requireObject?: boolean } = {}): FlowAction {
+  checkTriggerName(trigger, `Action "${name}"`);
+  const requireObject = options.requireObject ?? true;
+  return action(name, () => ({ directive: FlowDirective.SUSPEND, trigger, requireObject }));
 }

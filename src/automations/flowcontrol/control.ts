@@ -2,7 +2,19 @@ import type { Engine } from '../engine.ts';
 import { MemoryFlowRunStore } from '../memory-storage.ts';
 import { type Clock, systemClock } from '../time.ts';
 import { type FlowEffect, type FlowEvent, flowEngine } from './engine.ts';
-import { type FlowDefinition, FlowNotFoundError, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS } from './flow.ts';
+import { WayflowError } from '../../core/errors.ts';
+import {
+  actionPositions,
+  checkTriggerName,
+  type FlowDefinition,
+  FlowNotFoundError,
+  type FlowRun,
+  FlowTriggerNameError,
+  flowTriggers,
+  isFlowRunRunnable,
+  MAX_HOT_LOOPS,
+  type TriggerInput,
+} from './flow.ts';
 
 /** Which runs `FlowRunStoreTx.list` returns. */
 export interface FlowRunQuery {
@@ -11,6 +23,8 @@ export interface FlowRunQuery {
   unfinished?: boolean;
   /** Only the child runs of this run. */
   parentId?: string;
+  /** Only runs waiting for this trigger (`waitForTrigger`). */
+  waitingTrigger?: string;
 }
 
 /** The operations on flow runs inside one transaction; a SQL implementation locks rows it reads with `get`. */
@@ -49,6 +63,25 @@ export interface TriggerInfo {
   name: string;
   label: string;
   description: string;
+}
+
+/** A flow names an action that it has not, or has more than once, where one action is needed (a trigger's `resetTo`, `reset`'s `to`). */
+export class FlowActionNameError extends WayflowError {
+  override readonly name: string = 'FlowActionNameError';
+  constructor(flow: string, actionName: string, found: number, where: string) {
+    super(
+      'flowcontrol-action-name',
+      `Flow "${flow}": ${where} names action "${actionName}", which the flow has ${found === 0 ? 'not' : `${found} times`}. Name one action of the flow; give actions unique names to reset runs to them.`,
+    );
+  }
+}
+
+/** Options of `FlowControl.reset`. */
+export interface ResetRunOptions {
+  /** The name of the action to reset to: the run waits and runs it on the next continue pass. Without it the run starts over from its first action. */
+  to?: string;
+  /** Replaces the run's state. */
+  state?: Record<string, unknown>;
 }
 
 /** Options for starting runs. */
@@ -102,13 +135,29 @@ export class FlowControl {
     for (const flow of options.flows ?? []) this.registerFlow(flow);
   }
 
-  /** Registers (or replaces) a flow. */
+  /**
+   * Registers (or replaces) a flow. Its trigger names are checked (`FlowTriggerNameError`: empty,
+   * too long, or twice in the flow), and each `resetTo` must name exactly one of its actions
+   * (`FlowActionNameError`).
+   */
   registerFlow(flow: FlowDefinition): void {
+    const seen = new Set<string>();
+    for (const trigger of flowTriggers(flow)) {
+      checkTriggerName(trigger.name, `Flow "${flow.name}"`);
+      if (seen.has(trigger.name)) throw new FlowTriggerNameError(trigger.name, `Flow "${flow.name}"`, 'duplicate');
+      seen.add(trigger.name);
+      if (trigger.resetTo !== undefined) positionOf(flow, trigger.resetTo, `trigger "${trigger.name}" (resetTo)`);
+    }
     this.flows.set(flow.name, { flow, engine: flowEngine(flow, { maxHotLoop: this.maxHotLoop }) });
   }
 
-  /** Registers a trigger and returns the function that fires it. */
+  /**
+   * Registers a trigger and returns the function that fires it. The name must be new, not
+   * empty and at most `MAX_TRIGGER_NAME_LENGTH` characters (`FlowTriggerNameError`).
+   */
   registerTrigger(name: string, info: { label?: string; description?: string } = {}): (options?: StartRunOptions) => Promise<FlowRun[]> {
+    checkTriggerName(name, 'registerTrigger');
+    if (this.triggers.has(name)) throw new FlowTriggerNameError(name, 'registerTrigger', 'duplicate');
     this.triggers.set(name, { name, label: info.label ?? name, description: info.description ?? '' });
     return (options) => this.triggerFlows(name, options);
   }
@@ -118,15 +167,80 @@ export class FlowControl {
     return [...this.triggers.values()];
   }
 
-  /** Starts a run of every flow registered for the trigger (limits allowing); returns the runs created. */
+  /**
+   * Fires a trigger (django-flowcontrol's `trigger_flows`): runs waiting for it (`waitForTrigger`)
+   * for this object (or with `requireObject: false`) continue with their next action; every flow
+   * declaring it, whose trigger condition holds, gets a new run (limits allowing), or, for a
+   * trigger with `resetTo`, its newest unfinished run (for this object) is reset to that action.
+   * Returns the runs resumed, created and reset; with `immediate` they are executed first, else
+   * they run on the next `continueFlowRuns`.
+   */
   async triggerFlows(trigger: string, options: StartRunOptions = {}): Promise<FlowRun[]> {
-    const created: FlowRun[] = [];
+    const input: TriggerInput = { objectId: options.objectId ?? null, objectType: null, state: options.state ?? {} };
+    const touched = await this.resumeWaiting(trigger, input);
     for (const { flow } of this.flows.values()) {
-      if (!flow.triggers?.includes(trigger)) continue;
-      const run = await this.createRun(flow.name, options, trigger);
-      if (run) created.push(run);
+      for (const entry of flowTriggers(flow)) {
+        if (entry.name !== trigger || (entry.condition && !entry.condition(input))) continue;
+        const { immediate: _, ...create } = options;
+        const run = entry.resetTo !== undefined ? await this.resetNewest(flow, entry.resetTo, options, trigger) : await this.createRun(flow.name, create, trigger);
+        if (run) touched.push(run);
+      }
     }
-    return created;
+    if (!options.immediate) return touched;
+    const executed: FlowRun[] = [];
+    for (const run of touched) executed.push(await this.execute(run.id));
+    return executed;
+  }
+
+  /** Makes the runs waiting for `trigger` (for this object, or not requiring one) due now; returns them. */
+  private resumeWaiting(trigger: string, input: TriggerInput): Promise<FlowRun[]> {
+    return this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const resumed: FlowRun[] = [];
+      for (const listed of await tx.list({ waitingTrigger: trigger })) {
+        const run = await tx.get(listed.id);
+        if (run?.status !== 'waiting' || run.waitingTrigger !== trigger) continue;
+        if (run.continueAfter !== null && run.continueAfter > now) continue;
+        if ((run.waitingTriggerMatchObject ?? true) && !sameObject(run, input)) continue;
+        run.waitingTrigger = null;
+        run.continueAfter = now;
+        await tx.put(run);
+        resumed.push(run);
+      }
+      return resumed;
+    });
+  }
+
+  /** A `resetTo` trigger: resets the newest unfinished run of `flow` (for the fired object) to the action; null when there is none. */
+  private resetNewest(flow: FlowDefinition, to: string, options: StartRunOptions, trigger: string): Promise<FlowRun | null> {
+    return this.store.transaction(async (tx) => {
+      await tx.lockFlow(flow.name);
+      const unfinished = (await tx.list({ flow: flow.name, unfinished: true })).filter(
+        (run) => options.objectId === undefined || sameObject(run, { objectId: options.objectId, objectType: null }),
+      );
+      const newest = unfinished.at(-1);
+      if (!newest) return null;
+      const run = resetRun(newest, positionOf(flow, to, `trigger "${trigger}" (resetTo)`), this.clock.now(), options.state);
+      run.trigger = trigger;
+      await tx.put(run);
+      return run;
+    });
+  }
+
+  /**
+   * Resets a run (django-flowcontrol's `reset_flowrun`), finished or not: to the action named
+   * `to` (the run waits, due now, and runs that action on the next continue pass), or without
+   * `to` back to pending at its first action. `state` replaces its state. Its log is kept.
+   */
+  reset(runId: string, options: ResetRunOptions = {}): Promise<FlowRun> {
+    return this.store.transaction(async (tx) => {
+      const found = await tx.get(runId);
+      if (!found) throw new FlowNotFoundError('run', runId);
+      const position = options.to === undefined ? null : positionOf(this.flow(found.flow), options.to, 'reset');
+      const run = resetRun(found, position, this.clock.now(), options.state);
+      await tx.put(run);
+      return run;
+    });
   }
 
   /** Creates a run when the flow's limits allow it (else null); executes it when `immediate`. */
@@ -240,11 +354,14 @@ export class FlowControl {
     return { run: next, moved: true, logged: next.log.length - run.log.length };
   }
 
-  /** A finished child makes its waiting parent due at once, so the parent sees the result without waiting out its suspension. */
+  /**
+   * A finished child makes its waiting parent due at once, so the parent sees the result without
+   * waiting out its suspension. A parent waiting for a trigger keeps waiting for it.
+   */
   private async wakeParent(tx: FlowRunStoreTx, child: FlowRun, now: number): Promise<void> {
     if (child.parentId === null || child.parentId === undefined) return;
     const parent = await tx.get(child.parentId);
-    if (parent?.status === 'waiting' && (parent.continueAfter === null || parent.continueAfter > now)) {
+    if (parent?.status === 'waiting' && parent.continueAfter !== null && parent.continueAfter > now) {
       await tx.put({ ...parent, continueAfter: now });
     }
   }
@@ -290,6 +407,33 @@ export class FlowControl {
     if (!entry) throw new FlowNotFoundError('flow', name);
     return entry;
   }
+}
+
+/** Whether the run is bound to the object a trigger fired for (both without object counts too). */
+function sameObject(run: FlowRun, input: Pick<TriggerInput, 'objectId' | 'objectType'>): boolean {
+  return (run.objectId ?? null) === input.objectId;
+}
+
+/** The index path of the one action named `name`; `FlowActionNameError` when there is none or more than one. */
+function positionOf(flow: FlowDefinition, name: string, where: string): number[] {
+  const found = actionPositions(flow, name);
+  if (found.length !== 1) throw new FlowActionNameError(flow.name, name, found.length, where);
+  return found[0] as number[];
+}
+
+/** A copy of `found` reset to `position` (waiting, due now, to run that action) or, with null, to its start (pending). */
+function resetRun(found: FlowRun, position: number[] | null, now: number, state: Record<string, unknown> | undefined): FlowRun {
+  const run = structuredClone(found);
+  run.status = position ? 'waiting' : 'pending';
+  run.position = position ?? [];
+  run.resume = position ? 'repeat' : 'next';
+  run.continueAfter = position ? now : null;
+  run.finishedAt = null;
+  run.error = null;
+  run.waitingTrigger = null;
+  run.loops = {};
+  if (state !== undefined) run.state = structuredClone(state);
+  return run;
 }
 
 function isUnfinished(run: FlowRun): boolean {

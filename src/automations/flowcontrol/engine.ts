@@ -43,9 +43,12 @@ export function flowEngine(flow: FlowDefinition, options: { maxHotLoop?: number 
   };
 }
 
-/** When a run can be continued: at once while pending (its creation time), its `continueAfter` while waiting, never once finished. */
+/**
+ * When a run can be continued: at once while pending (its creation time), its `continueAfter`
+ * while waiting (none while it waits for a trigger), never once finished.
+ */
 export function flowRunDueAt(run: Pick<FlowRun, 'status' | 'continueAfter' | 'createdAt'>): number | null {
   if (run.status === 'pending') return run.createdAt;
-  if (run.status === 'waiting') return run.continueAfter ?? run.createdAt;
+  if (run.status === 'waiting') return run.continueAfter;
   return null;
 }

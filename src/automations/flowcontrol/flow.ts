@@ -31,9 +31,52 @@ export type FlowDirectiveValue = (typeof FlowDirective)[keyof typeof FlowDirecti
 export type ActionResult =
   | FlowDirectiveValue
   | { directive: typeof FlowDirective.SUSPEND | typeof FlowDirective.SUSPEND_AND_REPEAT; continueAfter: number }
+  | TriggerWait
   | undefined
   // biome-ignore lint/suspicious/noConfusingVoidType: actions that return nothing must type-check as CONTINUE
   | void;
+
+/**
+ * A suspension until a trigger fires (django-flowcontrol's Wait for trigger): the run waits
+ * with no time; firing `trigger` (for the run's object, unless `requireObject` is false)
+ * makes it continue with the action's next sibling. See `waitForTrigger`.
+ */
+export interface TriggerWait {
+  directive: typeof FlowDirective.SUSPEND;
+  trigger: string;
+  /** Only a firing for the run's object resumes it (default true); a run without object needs a firing without object. */
+  requireObject?: boolean;
+}
+
+/** The longest trigger name (django-flowcontrol's `MAX_TRIGGER_NAME_LENGTH`). */
+export const MAX_TRIGGER_NAME_LENGTH = 100;
+
+/** A trigger name is empty, longer than `MAX_TRIGGER_NAME_LENGTH`, or registered twice. */
+export class FlowTriggerNameError extends WayflowError {
+  override readonly name: string = 'FlowTriggerNameError';
+  constructor(
+    readonly trigger: string,
+    where: string,
+    problem: 'empty' | 'too-long' | 'duplicate',
+  ) {
+    const what =
+      problem === 'empty'
+        ? 'is empty'
+        : problem === 'too-long'
+          ? `is ${trigger.length} characters long, more than ${MAX_TRIGGER_NAME_LENGTH}`
+          : 'is registered twice';
+    super(
+      'flowcontrol-trigger-name',
+      `${where}: trigger name ${problem === 'empty' ? '' : `"${trigger.length > 40 ? `${trigger.slice(0, 40)}…` : trigger}" `}${what}. Give each trigger one non-empty name of at most ${MAX_TRIGGER_NAME_LENGTH} characters.`,
+    );
+  }
+}
+
+/** Throws `FlowTriggerNameError` when `trigger` is empty or too long (`where` names the flow, action or registry). */
+export function checkTriggerName(trigger: string, where: string): void {
+  if (typeof trigger !== 'string' || trigger.length === 0) throw new FlowTriggerNameError(String(trigger ?? ''), where, 'empty');
+  if (trigger.length > MAX_TRIGGER_NAME_LENGTH) throw new FlowTriggerNameError(trigger, where, 'too-long');
+}
 
 /** What an action's `run` and `returnFromChildren` receive. */
 export interface ActionContext {
@@ -93,8 +136,33 @@ export interface FlowDefinition {
   readonly maxConcurrent?: number;
   /** At most this many unfinished runs of the flow per bound object. */
   readonly maxConcurrentPerObject?: number;
-  /** Names of the triggers that start this flow. */
-  readonly triggers?: readonly string[];
+  /** The triggers that start this flow: names, or `{ name, resetTo?, condition? }`. */
+  readonly triggers?: readonly (string | FlowTrigger)[];
+}
+
+/** What a trigger's condition sees: the object and the state the trigger was fired with. */
+export interface TriggerInput {
+  readonly objectId: string | null;
+  readonly objectType: string | null;
+  readonly state: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A trigger of a flow (django-flowcontrol's `Trigger` row): its name; with `resetTo`, firing it
+ * does not create a run but resets the flow's newest unfinished run (for the fired object) to
+ * that action (none when there is no such run); with `condition`, it acts only when the
+ * condition holds.
+ */
+export interface FlowTrigger {
+  readonly name: string;
+  /** The name of an action of the flow: reset the unfinished run to it instead of creating a run. */
+  readonly resetTo?: string;
+  readonly condition?: (input: TriggerInput) => boolean;
+}
+
+/** The flow's triggers as `FlowTrigger`s (names become `{ name }`). */
+export function flowTriggers(flow: Pick<FlowDefinition, 'triggers'>): FlowTrigger[] {
+  return (flow.triggers ?? []).map((t) => (typeof t === 'string' ? { name: t } : t));
 }
 
 /** The status of a flow run. */
@@ -112,6 +180,8 @@ export interface FlowRun {
   continueAfter: number | null;
   state: Record<string, unknown>;
   objectId: string | null;
+  /** The type of the bound object (with the flow's `objectType`), else null; absent on runs stored before object types. */
+  objectType?: string | null;
   trigger: string | null;
   createdAt: number;
   finishedAt: number | null;
@@ -122,6 +192,10 @@ export interface FlowRun {
   parentId: string | null;
   /** How often each action (by index path) ran in the current execution: the hot-loop guard, kept across steps. */
   loops: Record<string, number>;
+  /** The trigger the waiting run waits for (`waitForTrigger`), else null (absent on runs stored before triggers could be awaited). */
+  waitingTrigger?: string | null;
+  /** Whether only a firing for the run's object resumes it. */
+  waitingTriggerMatchObject?: boolean;
 }
 
 /** What `stepFlowRun` needs besides the flow and the run: the hot-loop limit and the child-run hooks. */
@@ -195,9 +269,12 @@ export class FlowChildRunError extends WayflowError {
   }
 }
 
-/** Whether the run could be executed at `now`: pending, or waiting with `continueAfter` passed. */
+/**
+ * Whether the run could be executed at `now`: pending, or waiting with `continueAfter` passed.
+ * A run waiting for a trigger has no `continueAfter` and is not runnable until the trigger fires.
+ */
 export function isFlowRunRunnable(run: FlowRun, now: number): boolean {
-  return run.status === 'pending' || (run.status === 'waiting' && (run.continueAfter === null || run.continueAfter <= now));
+  return run.status === 'pending' || (run.status === 'waiting' && run.continueAfter !== null && run.continueAfter <= now);
 }
 
 /**
@@ -263,9 +340,16 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     if (!DIRECTIVES.has(directive)) return refuse(`returned unknown directive "${String(directive)}"`);
     run.log.push({ action: act.name, directive, at: now });
     if (directive === FlowDirective.ABORT) return { to: 'aborted' };
+    if (directive === FlowDirective.SUSPEND && typeof result === 'object' && result !== null && 'trigger' in result) {
+      const trigger = result.trigger;
+      if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > MAX_TRIGGER_NAME_LENGTH) {
+        return refuse(`returned a wait for trigger ${describeValue(trigger)}, not a trigger name of 1 to ${MAX_TRIGGER_NAME_LENGTH} characters`);
+      }
+      return { to: 'suspended', position: at.position, resume: 'next', continueAfter: null, trigger: { name: trigger, matchObject: result.requireObject ?? true } };
+    }
     if (directive === FlowDirective.SUSPEND || directive === FlowDirective.SUSPEND_AND_REPEAT) {
       // A bare SUSPEND has django-flowcontrol's meaning: continue_after = now, the next continue pass.
-      const continueAfter = typeof result === 'object' && result !== null ? result.continueAfter : now;
+      const continueAfter = typeof result === 'object' && result !== null && 'continueAfter' in result ? result.continueAfter : now;
       if (typeof continueAfter !== 'number' || !Number.isFinite(continueAfter)) {
         return refuse(
           `returned ${directive} with continueAfter ${describeValue(continueAfter)}, not a time (epoch ms); use suspend(at) or return FlowDirective.SUSPEND for the next continue pass`,
@@ -299,6 +383,7 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
 
   run.status = 'pending';
   run.continueAfter = null;
+  run.waitingTrigger = null;
   let landing: Landing;
   try {
     landing = await resume();
@@ -317,6 +402,10 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
       run.position = landing.position;
       run.resume = landing.resume;
       run.continueAfter = landing.continueAfter;
+      if (landing.trigger) {
+        run.waitingTrigger = landing.trigger.name;
+        run.waitingTriggerMatchObject = landing.trigger.matchObject;
+      }
       return run;
     case 'done':
       return finish('done');
@@ -332,7 +421,7 @@ type Landing =
   | { to: 'action'; node: ActionNode }
   | { to: 'done' }
   | { to: 'aborted' }
-  | { to: 'suspended'; position: number[]; resume: 'next' | 'repeat'; continueAfter: number }
+  | { to: 'suspended'; position: number[]; resume: 'next' | 'repeat'; continueAfter: number | null; trigger?: { name: string; matchObject: boolean } }
   | { to: 'failed'; error: string };
 
 /** One action of a flow in its tree: where it sits (index path) and what runs after it, for `directiveMove`. */
@@ -369,5 +458,18 @@ function nodeAt(top: readonly ActionNode[], position: readonly number[]): Action
     if (!found) return undefined;
     list = found.children;
   }
+  return found;
+}
+
+/** The index paths of the flow's actions named `name`, depth first (one, unless names repeat). */
+export function actionPositions(flow: FlowDefinition, name: string): number[][] {
+  const found: number[][] = [];
+  const visit = (nodes: readonly ActionNode[]) => {
+    for (const node of nodes) {
+      if (node.action.name === name) found.push(node.position);
+      visit(node.children);
+    }
+  };
+  visit(actionTree(flow));
   return found;
 }
