@@ -1,6 +1,6 @@
 import { WayflowError } from '../../core/errors.ts';
 import { describeValue } from '../errors.ts';
-import { type ActionContext, type ActionResult, action, checkTriggerName, type FlowAction, FlowDirective, suspend } from './flow.ts';
+import { type ActionContext, type ActionResult, action, checkTriggerName, type FlowAction, type FlowCondition, FlowDirective, suspend } from './flow.ts';
 
 /**
  * The built-in actions of django-flowcontrol (its "Concepts" page), ready to put in a flow:
@@ -9,9 +9,6 @@ import { type ActionContext, type ActionResult, action, checkTriggerName, type F
  * evaluates a Django template expression, these take a TypeScript function of the action's
  * context (typed, no template engine); docs/seeds-flowcontrol.md lists the differences.
  */
-
-/** A condition of the built-in actions: a function of the action's context (the run's state, object, time). */
-export type FlowCondition = (ctx: ActionContext) => boolean;
 
 /** A built-in action was configured with a value it cannot work with (found when the flow is defined). */
 export class FlowActionConfigError extends WayflowError {

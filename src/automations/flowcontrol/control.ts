@@ -10,7 +10,9 @@ import {
   FlowNotFoundError,
   type FlowRun,
   FlowTriggerNameError,
+  FlowInactiveError,
   flowTriggers,
+  isFlowActive,
   isFlowRunRunnable,
   MAX_HOT_LOOPS,
   type TriggerInput,
@@ -179,6 +181,7 @@ export class FlowControl {
     const input: TriggerInput = { objectId: options.objectId ?? null, objectType: null, state: options.state ?? {} };
     const touched = await this.resumeWaiting(trigger, input);
     for (const { flow } of this.flows.values()) {
+      if (!isFlowActive(flow, this.clock.now())) continue;
       for (const entry of flowTriggers(flow)) {
         if (entry.name !== trigger || (entry.condition && !entry.condition(input))) continue;
         const { immediate: _, ...create } = options;
@@ -243,9 +246,12 @@ export class FlowControl {
     });
   }
 
-  /** Creates a run when the flow's limits allow it (else null); executes it when `immediate`. */
+  /**
+   * Creates a run when the flow's limits allow it (else null); executes it when `immediate`.
+   * An inactive flow throws `FlowInactiveError`.
+   */
   async createRun(flowName: string, options: StartRunOptions = {}, trigger: string | null = null): Promise<FlowRun | null> {
-    this.flow(flowName);
+    this.activeFlow(flowName);
     const run = await this.store.transaction((tx) => this.insertRun(tx, flowName, options, trigger));
     if (!run) return null;
     return options.immediate ? this.execute(run.id) : run;
@@ -345,7 +351,7 @@ export class FlowControl {
       fresh,
       children: await tx.list({ parentId: run.id }),
       startChild: (flow, options = {}) => {
-        this.flow(flow);
+        this.activeFlow(flow);
         return this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
       },
     });
@@ -396,6 +402,13 @@ export class FlowControl {
     }
     await tx.put(run);
     return run;
+  }
+
+  /** The registered flow, which must be active now (`FlowInactiveError`). */
+  private activeFlow(name: string): FlowDefinition {
+    const flow = this.flow(name);
+    if (!isFlowActive(flow, this.clock.now())) throw new FlowInactiveError(name, flow.activeAt ?? null);
+    return flow;
   }
 
   private flow(name: string): FlowDefinition {

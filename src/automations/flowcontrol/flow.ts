@@ -128,10 +128,24 @@ export const suspend = (at: number): ActionResult => ({ directive: FlowDirective
 /** Pauses the run until `at`, then runs the same action again. */
 export const suspendAndRepeat = (at: number): ActionResult => ({ directive: FlowDirective.SUSPEND_AND_REPEAT, continueAfter: at });
 
+/** A condition on a run: a function of the action context (the run's state, object, time). */
+export type FlowCondition = (ctx: ActionContext) => boolean;
+
 /** A flow: a tree of actions, with limits on concurrent runs and the triggers that start it. */
 export interface FlowDefinition {
   readonly name: string;
   readonly actions: readonly FlowAction[];
+  /**
+   * When the flow is active (django-flowcontrol's `active_at`): absent, always; null, never;
+   * a time (epoch ms), from then on. An inactive flow starts no runs (`createRun` throws
+   * `FlowInactiveError`, triggers skip it); its existing runs go on.
+   */
+  readonly activeAt?: number | null;
+  /**
+   * Checked each time a run is executed (started, continued, resumed): when it does not hold,
+   * the run is discarded (status `obsolete`) before any action runs.
+   */
+  readonly condition?: FlowCondition;
   /** At most this many unfinished runs of the flow at once. */
   readonly maxConcurrent?: number;
   /** At most this many unfinished runs of the flow per bound object. */
@@ -166,7 +180,7 @@ export function flowTriggers(flow: Pick<FlowDefinition, 'triggers'>): FlowTrigge
 }
 
 /** The status of a flow run. */
-export type FlowRunStatus = 'pending' | 'waiting' | 'done' | 'aborted' | 'cancelled' | 'failed';
+export type FlowRunStatus = 'pending' | 'waiting' | 'done' | 'aborted' | 'cancelled' | 'failed' | 'obsolete';
 
 /** One run of a flow: where it stands, its state and its log. */
 export interface FlowRun {
@@ -265,6 +279,22 @@ export class FlowChildRunError extends WayflowError {
     super(
       'flowcontrol-child-run',
       `Flow "${flow}", run ${runId}: an action called startChild, but the run is executed without a FlowControl. Execute it through FlowControl (execute or continueFlowRuns).`,
+    );
+  }
+}
+
+/** Whether the flow is active at `now` (see `FlowDefinition.activeAt`). */
+export function isFlowActive(flow: Pick<FlowDefinition, 'activeAt'>, now: number): boolean {
+  return flow.activeAt === undefined || (flow.activeAt !== null && flow.activeAt <= now);
+}
+
+/** A run of an inactive flow was asked for (django-flowcontrol refuses to start a run of an inactive flow). */
+export class FlowInactiveError extends WayflowError {
+  override readonly name: string = 'FlowInactiveError';
+  constructor(flow: string, activeAt: number | null) {
+    super(
+      'flowcontrol-inactive',
+      `Flow "${flow}" is not active (${activeAt === null ? 'activeAt is null' : `active from ${new Date(activeAt).toISOString()}`}); it starts no runs. Set its activeAt to a past time, or leave it out, to activate it.`,
     );
   }
 }
@@ -386,6 +416,8 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
   run.waitingTrigger = null;
   let landing: Landing;
   try {
+    // django-flowcontrol checks the flow's condition each time a run is executed, before any action.
+    if (options.fresh && flow.condition && !flow.condition(ctx)) return finish('obsolete');
     landing = await resume();
     if (landing.to === 'action') landing = await runAction(landing.node);
   } catch (error) {
