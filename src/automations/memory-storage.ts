@@ -56,7 +56,9 @@ class MemoryTx implements AutomationStorageTx, FlowRunStoreTx {
           (query.flow === undefined || r.flow === query.flow) &&
           (!query.unfinished || r.status === 'pending' || r.status === 'waiting') &&
           (query.parentId === undefined || r.parentId === query.parentId) &&
-          (query.waitingTrigger === undefined || (r.status === 'waiting' && r.waitingTrigger === query.waitingTrigger)),
+          (query.waitingTrigger === undefined || (r.status === 'waiting' && r.waitingTrigger === query.waitingTrigger)) &&
+          (query.objectId === undefined || r.objectId === query.objectId) &&
+          (query.objectType === undefined || r.objectType === query.objectType),
       )
       .map((r) => structuredClone(r));
   }

@@ -182,3 +182,47 @@ export async function waitForTriggerAcrossRestart(open: () => Promise<FlowRunSto
   expect(await restarted.get(other?.id as string)).toMatchObject({ status: 'waiting', waitingTrigger: 'order_paid' });
   expect(await restarted.triggerFlows('order_paid', { objectId: 'order:1' })).toEqual([]);
 }
+
+/**
+ * Flows bound to an object type and object: a run for another type is not created; the
+ * per-object limits (concurrent, by default 1, and in all) count runs of the same object;
+ * cancelRunsForObject cancels the object's unfinished runs of every flow and no other.
+ */
+export async function objectBoundRuns(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const wait = action('wait a day', (ctx) => suspend(ctx.now + hours(24)));
+  const flows = [
+    { name: 'onboarding', objectType: 'user', maxPerObject: 2, actions: [wait] },
+    { name: 'audit', maxConcurrentPerObject: 0, actions: [wait] },
+  ];
+  const control = new FlowControl({ flows, store: await open(), clock });
+  const first = await control.createRun('onboarding', { objectId: 'user:1' });
+  expect(first).toMatchObject({ objectId: 'user:1', objectType: 'user' });
+  // The seed's default: one unfinished run per object.
+  expect(await control.createRun('onboarding', { objectId: 'user:1' })).toBeNull();
+  expect(await control.createRun('onboarding', { objectId: 'order:1', objectType: 'order' })).toBeNull();
+  expect(await control.createRun('onboarding', { objectId: 'user:2' })).toMatchObject({ objectType: 'user' });
+  // maxConcurrentPerObject: 0 lifts the limit.
+  const audits = [await control.createRun('audit', { objectId: 'user:1', objectType: 'user' }), await control.createRun('audit', { objectId: 'user:1', objectType: 'user' })];
+  expect(audits.every((run) => run !== null)).toBe(true);
+  await control.createRun('audit', { objectId: 'user:1', objectType: 'account' });
+
+  const cancelled = await control.cancelRunsForObject('user:1', 'user');
+  expect(cancelled.map((run) => [run.flow, run.status]).sort()).toEqual([
+    ['audit', 'cancelled'],
+    ['audit', 'cancelled'],
+    ['onboarding', 'cancelled'],
+  ]);
+  const left = await control.continueFlowRuns();
+  expect(left.map((run) => [run.flow, run.objectId, run.objectType])).toEqual([
+    ['onboarding', 'user:2', 'user'],
+    ['audit', 'user:1', 'account'],
+  ]);
+  // The second run of user:1 is allowed (the first was cancelled); a third is not (maxPerObject: 2, finished runs count).
+  const second = await control.startRun('onboarding', { objectId: 'user:1' });
+  expect(second).toMatchObject({ status: 'waiting' });
+  await control.cancel(second?.id as string);
+  expect(await control.createRun('onboarding', { objectId: 'user:1' })).toBeNull();
+  // Without a type, every run with that id is cancelled.
+  expect((await control.cancelRunsForObject('user:1')).map((run) => [run.flow, run.objectType])).toEqual([['audit', 'account']]);
+}

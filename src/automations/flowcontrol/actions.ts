@@ -189,7 +189,7 @@ export function startFlow(name: string, flow: string, options: StartFlowOptions 
   const { passObject = true, passState = false } = options;
   return action(name, async (ctx) => {
     await ctx.startChild(flow, {
-      ...(passObject && ctx.objectId !== null ? { objectId: ctx.objectId } : {}),
+      ...(passObject && ctx.objectId !== null ? { objectId: ctx.objectId, ...(ctx.objectType !== null ? { objectType: ctx.objectType } : {}) } : {}),
       ...(passState ? { state: structuredClone(ctx.state) } : {}),
     });
   });

@@ -27,6 +27,10 @@ export interface FlowRunQuery {
   parentId?: string;
   /** Only runs waiting for this trigger (`waitForTrigger`). */
   waitingTrigger?: string;
+  /** Only runs bound to this object id. */
+  objectId?: string;
+  /** Only runs bound to an object of this type. */
+  objectType?: string;
 }
 
 /** The operations on flow runs inside one transaction; a SQL implementation locks rows it reads with `get`. */
@@ -90,6 +94,8 @@ export interface ResetRunOptions {
 export interface StartRunOptions {
   /** The object the run is bound to (per-object limits count by it). */
   objectId?: string;
+  /** The type of that object (default the flow's `objectType`); a run for another type than the flow's is not created. */
+  objectType?: string;
   /** Initial run state. */
   state?: Record<string, unknown>;
   /** Execute at once instead of waiting for `continueFlowRuns`. */
@@ -178,7 +184,7 @@ export class FlowControl {
    * they run on the next `continueFlowRuns`.
    */
   async triggerFlows(trigger: string, options: StartRunOptions = {}): Promise<FlowRun[]> {
-    const input: TriggerInput = { objectId: options.objectId ?? null, objectType: null, state: options.state ?? {} };
+    const input: TriggerInput = { objectId: options.objectId ?? null, objectType: options.objectType ?? null, state: options.state ?? {} };
     const touched = await this.resumeWaiting(trigger, input);
     for (const { flow } of this.flows.values()) {
       if (!isFlowActive(flow, this.clock.now())) continue;
@@ -218,9 +224,7 @@ export class FlowControl {
   private resetNewest(flow: FlowDefinition, to: string, options: StartRunOptions, trigger: string): Promise<FlowRun | null> {
     return this.store.transaction(async (tx) => {
       await tx.lockFlow(flow.name);
-      const unfinished = (await tx.list({ flow: flow.name, unfinished: true })).filter(
-        (run) => options.objectId === undefined || sameObject(run, { objectId: options.objectId, objectType: null }),
-      );
+      const unfinished = await tx.list({ flow: flow.name, unfinished: true, ...objectQuery(options) });
       const newest = unfinished.at(-1);
       if (!newest) return null;
       const run = resetRun(newest, positionOf(flow, to, `trigger "${trigger}" (resetTo)`), this.clock.now(), options.state);
@@ -271,21 +275,41 @@ export class FlowControl {
     return (await this.executeCounting(runId)).run;
   }
 
+  /**
+   * Cancels every pending or waiting run bound to the object, of every flow (django-flowcontrol's
+   * `cancel_flowruns_for_object`); without `objectType`, runs of any object type with that id.
+   * Returns the runs cancelled; their waiting parents become due.
+   */
+  cancelRunsForObject(objectId: string, objectType?: string): Promise<FlowRun[]> {
+    return this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const cancelled: FlowRun[] = [];
+      for (const listed of await tx.list({ unfinished: true, ...objectQuery({ objectId, objectType }) })) {
+        const run = await tx.get(listed.id);
+        if (!run || !isUnfinished(run)) continue;
+        cancelled.push(await this.cancelIn(tx, run, now));
+      }
+      return cancelled;
+    });
+  }
+
   /** Cancels a run that has not finished (its waiting parent, if any, becomes due). */
   cancel(runId: string): Promise<FlowRun> {
     return this.store.transaction(async (tx) => {
       const run = await tx.get(runId);
       if (!run) throw new FlowNotFoundError('run', runId);
-      if (isUnfinished(run)) {
-        const now = this.clock.now();
-        run.status = 'cancelled';
-        run.finishedAt = now;
-        run.continueAfter = null;
-        await tx.put(run);
-        await this.wakeParent(tx, run, now);
-      }
-      return run;
+      return isUnfinished(run) ? this.cancelIn(tx, run, this.clock.now()) : run;
     });
+  }
+
+  private async cancelIn(tx: FlowRunStoreTx, run: FlowRun, now: number): Promise<FlowRun> {
+    run.status = 'cancelled';
+    run.finishedAt = now;
+    run.continueAfter = null;
+    run.waitingTrigger = null;
+    await tx.put(run);
+    await this.wakeParent(tx, run, now);
+    return run;
   }
 
   /**
@@ -372,9 +396,15 @@ export class FlowControl {
     }
   }
 
-  /** The limit check and insert of a new run, inside `tx`; null when a limit forbids the run. */
+  /**
+   * The limit check and insert of a new run, inside `tx`; null when a limit forbids the run or
+   * the object is not of the flow's type (django-flowcontrol's `create_flowrun`).
+   */
   private async insertRun(tx: FlowRunStoreTx, flowName: string, options: StartRunOptions, trigger: string | null): Promise<FlowRun | null> {
     const flow = this.flow(flowName);
+    const objectId = options.objectId ?? null;
+    const objectType = objectId === null ? null : (options.objectType ?? flow.objectType ?? null);
+    if (objectId !== null && flow.objectType !== undefined && objectType !== flow.objectType) return null;
     const run: FlowRun = {
       id: this.newId(),
       flow: flowName,
@@ -383,7 +413,8 @@ export class FlowControl {
       resume: 'next',
       continueAfter: null,
       state: structuredClone(options.state ?? {}),
-      objectId: options.objectId ?? null,
+      objectId,
+      objectType,
       trigger,
       createdAt: this.clock.now(),
       finishedAt: null,
@@ -392,12 +423,16 @@ export class FlowControl {
       parentId: options.parentId ?? null,
       loops: {},
     };
-    if (flow.maxConcurrent !== undefined || flow.maxConcurrentPerObject !== undefined) {
+    const maxConcurrent = flow.maxConcurrent ?? 0;
+    const perObject = objectId === null ? 0 : (flow.maxConcurrentPerObject ?? 1);
+    const maxPerObject = objectId === null ? 0 : (flow.maxPerObject ?? 0);
+    if (maxConcurrent > 0 || perObject > 0 || maxPerObject > 0) {
       await tx.lockFlow(flowName);
-      const running = await tx.list({ flow: flowName, unfinished: true });
-      if (flow.maxConcurrent !== undefined && running.length >= flow.maxConcurrent) return null;
-      if (flow.maxConcurrentPerObject !== undefined && options.objectId !== undefined) {
-        if (running.filter((r) => r.objectId === options.objectId).length >= flow.maxConcurrentPerObject) return null;
+      if (maxConcurrent > 0 && (await tx.list({ flow: flowName, unfinished: true })).length >= maxConcurrent) return null;
+      if (perObject > 0 || maxPerObject > 0) {
+        const forObject = await tx.list({ flow: flowName, ...objectQuery({ objectId: objectId ?? undefined, objectType: objectType ?? undefined }) });
+        if (maxPerObject > 0 && forObject.length >= maxPerObject) return null;
+        if (perObject > 0 && forObject.filter(isUnfinished).length >= perObject) return null;
       }
     }
     await tx.put(run);
@@ -422,9 +457,19 @@ export class FlowControl {
   }
 }
 
-/** Whether the run is bound to the object a trigger fired for (both without object counts too). */
+/**
+ * Whether the run is bound to the object a trigger fired for (both without object counts too).
+ * An object is matched by its id, and by its type when the firing gives one.
+ */
 function sameObject(run: FlowRun, input: Pick<TriggerInput, 'objectId' | 'objectType'>): boolean {
-  return (run.objectId ?? null) === input.objectId;
+  if ((run.objectId ?? null) !== input.objectId) return false;
+  return input.objectId === null || input.objectType === null || (run.objectType ?? null) === input.objectType;
+}
+
+/** The `FlowRunQuery` part selecting runs bound to an object (by id, and by type when given); none without an id. */
+function objectQuery(object: { objectId?: string | undefined; objectType?: string | undefined }): Pick<FlowRunQuery, 'objectId' | 'objectType'> {
+  if (object.objectId === undefined) return {};
+  return { objectId: object.objectId, ...(object.objectType !== undefined ? { objectType: object.objectType } : {}) };
 }
 
 /** The index path of the one action named `name`; `FlowActionNameError` when there is none or more than one. */

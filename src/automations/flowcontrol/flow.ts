@@ -84,6 +84,8 @@ export interface ActionContext {
   readonly flow: string;
   /** The object the run is bound to (a trigger's object), if any. */
   readonly objectId: string | null;
+  /** The type of that object, if known. */
+  readonly objectType: string | null;
   readonly now: number;
   /** The run's JSON state; mutate it to keep results. */
   state: Record<string, unknown>;
@@ -98,7 +100,7 @@ export interface ActionContext {
    * child finishes, a parent that is `waiting` becomes due at once, so a parent that should
    * wait for its child returns `suspendAndRepeat(later)` and checks `children` again.
    */
-  startChild(flow: string, options?: { objectId?: string; state?: Record<string, unknown> }): Promise<FlowRun | null>;
+  startChild(flow: string, options?: { objectId?: string; objectType?: string; state?: Record<string, unknown> }): Promise<FlowRun | null>;
 }
 
 /** A flowcontrol action: `run` returns a directive; an action with children may ENTER them. */
@@ -146,10 +148,20 @@ export interface FlowDefinition {
    * the run is discarded (status `obsolete`) before any action runs.
    */
   readonly condition?: FlowCondition;
-  /** At most this many unfinished runs of the flow at once. */
+  /** At most this many unfinished runs of the flow at once (default 0: no limit). */
   readonly maxConcurrent?: number;
-  /** At most this many unfinished runs of the flow per bound object. */
+  /**
+   * At most this many unfinished runs of the flow per bound object: default 1, as in
+   * django-flowcontrol (a second run for an object waits until the first finishes); 0: no limit.
+   */
   readonly maxConcurrentPerObject?: number;
+  /** At most this many runs of the flow per bound object, finished ones included (default 0: no limit). */
+  readonly maxPerObject?: number;
+  /**
+   * The type of object the flow's runs are bound to (django-flowcontrol's `content_type`): a run
+   * for an object of another type is not created; a run given an `objectId` without a type gets this one.
+   */
+  readonly objectType?: string;
   /** The triggers that start this flow: names, or `{ name, resetTo?, condition? }`. */
   readonly triggers?: readonly (string | FlowTrigger)[];
 }
@@ -337,6 +349,7 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     runId: run.id,
     flow: flow.name,
     objectId: run.objectId,
+    objectType: run.objectType ?? null,
     now,
     state: run.state,
     parentId: run.parentId ?? null,

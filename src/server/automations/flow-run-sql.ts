@@ -90,8 +90,9 @@ export class SqlFlowRunsTx implements FlowRunStoreTx {
        WHERE ($1::text IS NULL OR flow = $1::text) AND (NOT $2::boolean OR status IN ('pending', 'waiting'))
          AND ($3::text IS NULL OR parent_id = $3::text)
          AND ($4::text IS NULL OR (status = 'waiting' AND waiting_trigger = $4::text))
+         AND ($5::text IS NULL OR object_id = $5::text) AND ($6::text IS NULL OR object_type = $6::text)
        ORDER BY created_at, seq`,
-      [query.flow ?? null, query.unfinished === true, query.parentId ?? null, query.waitingTrigger ?? null],
+      [query.flow ?? null, query.unfinished === true, query.parentId ?? null, query.waitingTrigger ?? null, query.objectId ?? null, query.objectType ?? null],
     );
     return rows.map((row) => JSON.parse(row.body) as FlowRun);
   }
