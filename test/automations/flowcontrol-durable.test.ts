@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, MemoryFlowRunStore, stepFlowRun } from '../../src/automations/index.ts';
-import { crashBetweenActions, parentAndChild, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
+import { crashBetweenActions, immediateChild, parentAndChild, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
 
 describe('flowcontrol runs on a FlowRunStore (memory)', () => {
@@ -17,6 +17,11 @@ describe('flowcontrol runs on a FlowRunStore (memory)', () => {
   it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {
     const store = new MemoryFlowRunStore();
     await parentAndChild(async () => store);
+  });
+
+  it('runs a child run started with immediate at once, before the parent’s next action (Start new flow: immediate)', async () => {
+    const store = new MemoryFlowRunStore();
+    await immediateChild(async () => store);
   });
 
   it('steps one action at a time; the pure executeFlowRun cannot start child runs', async () => {

@@ -8,6 +8,7 @@ import {
   ManualClock,
   minutes,
   suspend,
+  startFlow,
   suspendAndRepeat,
   waitForTrigger,
 } from '../../src/automations/index.ts';
@@ -225,4 +226,42 @@ export async function objectBoundRuns(open: () => Promise<FlowRunStore>): Promis
   expect(await control.createRun('onboarding', { objectId: 'user:1' })).toBeNull();
   // Without a type, every run with that id is cancelled.
   expect((await control.cancelRunsForObject('user:1')).map((run) => [run.flow, run.objectType])).toEqual([['audit', 'account']]);
+}
+
+/**
+ * Start new flow with `immediate`: the child run executes as soon as the parent's step that
+ * created it commits, before the parent's next action, which sees the child finished.
+ */
+export async function immediateChild(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const flows = [
+    {
+      name: 'invoice',
+      actions: [
+        action('total', (ctx) => {
+          ctx.state.total = (ctx.state.items as number) * 10;
+        }),
+      ],
+    },
+    {
+      name: 'order',
+      actions: [
+        startFlow('start invoice', 'invoice', { passState: true, immediate: true }),
+        action('read invoice', (ctx) => {
+          ctx.state.invoice = ctx.children.map((child) => [child.status, child.state.total]);
+        }),
+      ],
+    },
+  ];
+  const control = new FlowControl({ flows, store: await open(), clock });
+  const parent = await control.startRun('order', { state: { items: 3 } });
+  expect(parent).toMatchObject({ status: 'done', state: { items: 3, invoice: [['done', 30]] } });
+  const [child] = await control.children(parent?.id as string);
+  expect(child).toMatchObject({ status: 'done', parentId: parent?.id });
+  // Through continueFlowRuns too: the child's actions count in the batch, and nothing is left for the next pass.
+  await control.createRun('order', { state: { items: 1 } });
+  const batch = await control.continueFlowRunBatch();
+  expect(batch.runs.map((run) => [run.flow, run.status, run.state.invoice])).toEqual([['order', 'done', [['done', 10]]]]);
+  expect(batch.actions).toBe(3);
+  expect(await control.continueFlowRuns()).toEqual([]);
 }

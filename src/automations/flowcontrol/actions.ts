@@ -178,19 +178,22 @@ export interface StartFlowOptions {
   passObject?: boolean;
   /** Start the new run with a copy of this run's state (default false). */
   passState?: boolean;
+  /** Execute the new run at once, before this run's next action (default false: on the next `continueFlowRuns`). */
+  immediate?: boolean;
 }
 
 /**
  * Start new flow: starts a run of `flow` as a child of this run (limits allowing; when they
  * forbid it nothing starts and this run goes on), then goes on. The child is pending until
- * `continueFlowRuns` runs it.
+ * `continueFlowRuns` runs it, or, with `immediate`, runs before this run's next action.
  */
 export function startFlow(name: string, flow: string, options: StartFlowOptions = {}): FlowAction {
-  const { passObject = true, passState = false } = options;
+  const { passObject = true, passState = false, immediate = false } = options;
   return action(name, async (ctx) => {
     await ctx.startChild(flow, {
       ...(passObject && ctx.objectId !== null ? { objectId: ctx.objectId, ...(ctx.objectType !== null ? { objectType: ctx.objectType } : {}) } : {}),
       ...(passState ? { state: structuredClone(ctx.state) } : {}),
+      ...(immediate ? { immediate } : {}),
     });
   });
 }

@@ -356,15 +356,21 @@ export class FlowControl {
     let fresh = true;
     let actions = 0;
     for (;;) {
-      const { run, moved, logged } = await this.store.transaction((tx) => this.stepIn(tx, runId, fresh));
+      const immediate: string[] = [];
+      const { run, moved, logged } = await this.store.transaction((tx) => this.stepIn(tx, runId, fresh, immediate));
       fresh = false;
       actions += logged;
-      if (!moved || run.status !== 'pending') return { run, actions };
+      // Child runs started with `immediate` run now that the step that created them committed, before the parent's next action.
+      for (const childId of immediate) actions += (await this.executeCounting(childId)).actions;
+      if (!moved || run.status !== 'pending') return { run: immediate.length > 0 ? await this.get(runId) : run, actions };
     }
   }
 
-  /** One step of a run inside `tx`: lock, run one action through the flow's engine (children created in `tx`), write, perform its effects. */
-  private async stepIn(tx: FlowRunStoreTx, runId: string, fresh: boolean): Promise<{ run: FlowRun; moved: boolean; logged: number }> {
+  /**
+   * One step of a run inside `tx`: lock, run one action through the flow's engine (children
+   * created in `tx`; the ids of those to run at once are added to `immediate`), write, perform its effects.
+   */
+  private async stepIn(tx: FlowRunStoreTx, runId: string, fresh: boolean, immediate: string[]): Promise<{ run: FlowRun; moved: boolean; logged: number }> {
     const run = await tx.get(runId);
     if (!run) throw new FlowNotFoundError('run', runId);
     const now = this.clock.now();
@@ -374,9 +380,11 @@ export class FlowControl {
       now,
       fresh,
       children: await tx.list({ parentId: run.id }),
-      startChild: (flow, options = {}) => {
+      startChild: async (flow, { immediate: now, ...options } = {}) => {
         this.activeFlow(flow);
-        return this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
+        const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
+        if (child && now) immediate.push(child.id);
+        return child;
       },
     });
     await tx.put(next);

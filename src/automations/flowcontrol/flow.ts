@@ -96,11 +96,13 @@ export interface ActionContext {
   /**
    * Starts a child run of `flow` with this run as its parent (limits allowing; null if they
    * forbid it). It is created in the same transaction as this action's step and is `pending`
-   * until `continueFlowRuns` (or `execute`) runs it; the parent runs on meanwhile. When the
-   * child finishes, a parent that is `waiting` becomes due at once, so a parent that should
-   * wait for its child returns `suspendAndRepeat(later)` and checks `children` again.
+   * until `continueFlowRuns` (or `execute`) runs it; the parent runs on meanwhile. With
+   * `immediate`, it is executed as soon as this action's step commits, before the parent's next
+   * action (which sees it in `children`); the action itself gets it as created. When the child
+   * finishes, a parent that is `waiting` becomes due at once, so a parent that should wait for
+   * its child returns `suspendAndRepeat(later)` and checks `children` again.
    */
-  startChild(flow: string, options?: { objectId?: string; objectType?: string; state?: Record<string, unknown> }): Promise<FlowRun | null>;
+  startChild(flow: string, options?: { objectId?: string; objectType?: string; state?: Record<string, unknown>; immediate?: boolean }): Promise<FlowRun | null>;
 }
 
 /** A flowcontrol action: `run` returns a directive; an action with children may ENTER them. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action, createAutomationRunner, FlowControl, ManualClock } from '../../../src/automations/index.ts';
 import { automationTransaction } from '../../../src/server/automations/index.ts';
-import { crashBetweenActions, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
+import { crashBetweenActions, immediateChild, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { T0 } from '../../automations/harness.ts';
 import { conferenceAutomation, runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
 import { type AutomationDb, pgliteAutomationDb } from './db.ts';
@@ -57,6 +57,11 @@ describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
     await objectBoundRuns(() => database.flowStore());
     const rows = await database.sql<{ n: number }>("SELECT count(*)::integer AS n FROM wayflow_flow_runs WHERE object_type = 'user' AND object_id = 'user:1'");
     expect(rows).toEqual([{ n: 4 }]);
+  });
+
+  it('runs a child run started with immediate at once, each of its steps committed after the parent’s step', async () => {
+    await database.reset();
+    await immediateChild(() => database.flowStore());
   });
 
   it('keeps a run waiting for a trigger (no continue_after, its waiting_trigger column set) until the trigger fires for its object', async () => {
