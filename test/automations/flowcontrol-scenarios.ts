@@ -3,6 +3,8 @@ import {
   action,
   FlowControl,
   FlowDirective,
+  type FlowRun,
+  FlowRunStateError,
   type FlowRunStore,
   hours,
   ManualClock,
@@ -264,4 +266,58 @@ export async function immediateChild(open: () => Promise<FlowRunStore>): Promise
   expect(batch.runs.map((run) => [run.flow, run.status, run.state.invoice])).toEqual([['order', 'done', [['done', 10]]]]);
   expect(batch.actions).toBe(3);
   expect(await control.continueFlowRuns()).toEqual([]);
+}
+
+/** A run record as a store might hold it, for tests that plant broken ones. */
+export function storedRun(id: string, fields: Partial<FlowRun>): FlowRun {
+  return {
+    id,
+    flow: 'pipeline',
+    status: 'pending',
+    position: [],
+    resume: 'next',
+    continueAfter: null,
+    state: {},
+    objectId: null,
+    trigger: null,
+    createdAt: T0,
+    finishedAt: null,
+    error: null,
+    log: [],
+    parentId: null,
+    loops: {},
+    ...fields,
+  };
+}
+
+/**
+ * Runs a store holds in an inconsistent state (waiting with neither time nor trigger, waiting at
+ * no action) are refused with FlowRunStateError and left as they are; continueFlowRuns runs the
+ * others and reports the refused ones.
+ */
+export async function inconsistentRunsRefused(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0 + minutes(1));
+  const store = await open();
+  const flows = [{ name: 'pipeline', actions: [action('a', () => undefined), action('b', () => undefined)] }];
+  const control = new FlowControl({ flows, store, clock });
+  const noTime = storedRun('no-time', { status: 'waiting', position: [0], continueAfter: null });
+  const noAction = storedRun('no-action', { status: 'waiting', position: [], continueAfter: T0 });
+  const fine = storedRun('fine', { createdAt: T0 + 1 });
+  await store.transaction(async (tx) => {
+    for (const run of [noTime, noAction, fine]) await tx.put(run);
+  });
+  await expect(control.execute('no-time')).rejects.toBeInstanceOf(FlowRunStateError);
+  await expect(control.execute('no-time')).rejects.toThrow(
+    'Flow "pipeline", run no-time: is waiting but has neither a continueAfter time nor a trigger it waits for; it was not run. Reset it (control.reset) or cancel it (control.cancel).',
+  );
+  await expect(control.execute('no-action')).rejects.toMatchObject({ code: 'flowcontrol-run-state', runId: 'no-action', message: expect.stringContaining('is waiting but stands at no action') });
+
+  const batch = await control.continueFlowRunBatch();
+  expect(batch.runs.map((run) => [run.id, run.status])).toEqual([['fine', 'done']]);
+  expect(batch.refused.map((error) => error.runId)).toEqual(['no-action']);
+  expect(await control.get('no-time')).toEqual(noTime);
+  expect(await control.get('no-action')).toEqual(noAction);
+  // A reset makes a refused run consistent again.
+  await control.reset('no-action', { to: 'b' });
+  expect(await control.execute('no-action')).toMatchObject({ status: 'done', log: [{ action: 'b' }] });
 }

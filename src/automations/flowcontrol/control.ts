@@ -13,6 +13,8 @@ import {
   FlowInactiveError,
   flowTriggers,
   isFlowActive,
+  assertFlowRunConsistent,
+  FlowRunStateError,
   isFlowRunRunnable,
   MAX_HOT_LOOPS,
   type TriggerInput,
@@ -109,6 +111,8 @@ export interface FlowRunBatch {
   runs: FlowRun[];
   /** Log entries added: each action run, and each `returnFromChildren`, with its directive. */
   actions: number;
+  /** Runs the store holds in an inconsistent state, which were not run (see `FlowRunStateError`). */
+  refused: FlowRunStateError[];
 }
 
 /** Options of `new FlowControl`. */
@@ -330,11 +334,17 @@ export class FlowControl {
   async continueFlowRunBatch(limit = 1000): Promise<FlowRunBatch> {
     const now = this.clock.now();
     const ids = await this.store.transaction((tx) => tx.runnable(now, limit));
-    const batch: FlowRunBatch = { runs: [], actions: 0 };
+    const batch: FlowRunBatch = { runs: [], actions: 0, refused: [] };
     for (const id of ids) {
-      const { run, actions } = await this.executeCounting(id);
-      batch.runs.push(run);
-      batch.actions += actions;
+      try {
+        const { run, actions } = await this.executeCounting(id);
+        batch.runs.push(run);
+        batch.actions += actions;
+      } catch (error) {
+        // One broken record must not stop the others; it stays as it is for a person to reset or cancel.
+        if (!(error instanceof FlowRunStateError) || error.runId !== id) throw error;
+        batch.refused.push(error);
+      }
     }
     return batch;
   }
@@ -373,6 +383,7 @@ export class FlowControl {
   private async stepIn(tx: FlowRunStoreTx, runId: string, fresh: boolean, immediate: string[]): Promise<{ run: FlowRun; moved: boolean; logged: number }> {
     const run = await tx.get(runId);
     if (!run) throw new FlowNotFoundError('run', runId);
+    assertFlowRunConsistent(run);
     const now = this.clock.now();
     if (!isFlowRunRunnable(run, now)) return { run, moved: false, logged: 0 };
     const { state: next, effects } = await this.registered(run.flow).engine.next(run, {

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine.ts';
-import { type ActionContext, type FlowDefinition, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS, stepFlowRun } from './flow.ts';
+import { type ActionContext, assertFlowRunConsistent, type FlowDefinition, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS, stepFlowRun } from './flow.ts';
 
 /**
  * What moves a flow run: a `tick` at `now` runs one action (plus the `returnFromChildren` of
@@ -29,6 +29,7 @@ export function flowEngine(flow: FlowDefinition, options: { maxHotLoop?: number 
   const maxHotLoop = options.maxHotLoop ?? MAX_HOT_LOOPS;
   return {
     async next(run, event) {
+      assertFlowRunConsistent(run);
       if (!isFlowRunRunnable(run, event.now)) return { state: structuredClone(run), effects: [], changed: false };
       const next = await stepFlowRun(flow, run, event.now, {
         maxHotLoop,

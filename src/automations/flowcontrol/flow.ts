@@ -314,6 +314,46 @@ export class FlowInactiveError extends WayflowError {
 }
 
 /**
+ * A stored run is in a state no execution leaves it in (django-flowcontrol's `execute_flowrun`
+ * refuses these too): waiting with neither a time nor a trigger, waiting at no action, or a
+ * malformed record. It is not run.
+ */
+export class FlowRunStateError extends WayflowError {
+  override readonly name: string = 'FlowRunStateError';
+  constructor(
+    readonly runId: string,
+    flow: string,
+    detail: string,
+  ) {
+    super(
+      'flowcontrol-run-state',
+      `Flow "${flow}", run ${runId}: ${detail}; it was not run. Reset it (control.reset) or cancel it (control.cancel).`,
+    );
+  }
+}
+
+const STATUSES = new Set<string>(['pending', 'waiting', 'done', 'aborted', 'cancelled', 'failed', 'obsolete']);
+
+/** What is inconsistent about a stored run, or null when nothing is (see `FlowRunStateError`). */
+export function flowRunInconsistency(run: FlowRun): string | null {
+  if (!STATUSES.has(run.status)) return `has the unknown status ${describeValue(run.status)}`;
+  if (!Array.isArray(run.position) || !run.position.every((i) => Number.isInteger(i) && i >= 0)) {
+    return `has the position ${describeValue(run.position)}, not a path of action indexes`;
+  }
+  if (typeof run.state !== 'object' || run.state === null || Array.isArray(run.state)) return `has the state ${describeValue(run.state)}, not an object`;
+  if (run.status !== 'waiting') return null;
+  if (run.continueAfter === null && !run.waitingTrigger) return 'is waiting but has neither a continueAfter time nor a trigger it waits for';
+  if (run.position.length === 0) return 'is waiting but stands at no action';
+  return null;
+}
+
+/** Throws `FlowRunStateError` when the run is inconsistent (`flowRunInconsistency`). */
+export function assertFlowRunConsistent(run: FlowRun): void {
+  const detail = flowRunInconsistency(run);
+  if (detail !== null) throw new FlowRunStateError(run.id, run.flow, detail);
+}
+
+/**
  * Whether the run could be executed at `now`: pending, or waiting with `continueAfter` passed.
  * A run waiting for a trigger has no `continueAfter` and is not runnable until the trigger fires.
  */
@@ -324,10 +364,11 @@ export function isFlowRunRunnable(run: FlowRun, now: number): boolean {
 /**
  * Executes a run until it finishes, suspends, aborts or fails, and returns the new run
  * (the input is not touched). Runs that are finished, or waiting with `continueAfter`
- * in the future, are returned unchanged. This is `stepFlowRun` repeated in memory;
+ * in the future, are returned unchanged; an inconsistent run throws `FlowRunStateError`. This is `stepFlowRun` repeated in memory;
  * `FlowControl` persists every step instead.
  */
 export async function executeFlowRun(flow: FlowDefinition, input: FlowRun, now: number, maxHotLoop = MAX_HOT_LOOPS): Promise<FlowRun> {
+  assertFlowRunConsistent(input);
   let run = input;
   let fresh = true;
   while (isFlowRunRunnable(run, now)) {
@@ -341,9 +382,11 @@ export async function executeFlowRun(flow: FlowDefinition, input: FlowRun, now: 
  * Runs exactly one action of a runnable run (plus the `returnFromChildren` of the parents it
  * completes) and returns the new run, the input untouched: still `pending` with `position`
  * at the next action (`resume: 'repeat'`), or `done`, `waiting`, `aborted` or `failed`.
- * A run that is not runnable at `now` is returned unchanged.
+ * A run that is not runnable at `now` is returned unchanged; an inconsistent one (waiting with
+ * neither time nor trigger, or at no action) throws `FlowRunStateError` and is not run.
  */
 export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: number, options: FlowStepOptions = {}): Promise<FlowRun> {
+  assertFlowRunConsistent(input);
   const run = structuredClone(input);
   if (!isFlowRunRunnable(run, now)) return run;
   const maxHotLoop = options.maxHotLoop ?? MAX_HOT_LOOPS;

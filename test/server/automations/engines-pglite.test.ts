@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action, createAutomationRunner, FlowControl, ManualClock } from '../../../src/automations/index.ts';
 import { automationTransaction } from '../../../src/server/automations/index.ts';
-import { crashBetweenActions, immediateChild, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
+import { crashBetweenActions, immediateChild, inconsistentRunsRefused, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { T0 } from '../../automations/harness.ts';
 import { conferenceAutomation, runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
 import { type AutomationDb, pgliteAutomationDb } from './db.ts';
@@ -62,6 +62,11 @@ describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
   it('runs a child run started with immediate at once, each of its steps committed after the parent’s step', async () => {
     await database.reset();
     await immediateChild(() => database.flowStore());
+  });
+
+  it('refuses runs stored in an inconsistent state with FlowRunStateError, running the others', async () => {
+    await database.reset();
+    await inconsistentRunsRefused(() => database.flowStore());
   });
 
   it('keeps a run waiting for a trigger (no continue_after, its waiting_trigger column set) until the trigger fires for its object', async () => {
