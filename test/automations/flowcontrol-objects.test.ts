@@ -30,6 +30,21 @@ describe('flows bound to an object type and object', () => {
     expect(await control.createRun('f', { objectId: 'a' })).not.toBeNull();
   });
 
+  it('lists the runs of an object, of every flow, finished ones too', async () => {
+    const { control } = setup([
+      { name: 'f', actions: [] },
+      { name: 'g', actions: [wait] },
+    ]);
+    await control.startRun('f', { objectId: 'a', objectType: 'user' });
+    await control.startRun('g', { objectId: 'a', objectType: 'user' });
+    await control.startRun('g', { objectId: 'b' });
+    expect((await control.runsForObject('a', 'user')).map((r) => [r.flow, r.status])).toEqual([
+      ['f', 'done'],
+      ['g', 'waiting'],
+    ]);
+    expect(await control.runsForObject('a', 'order')).toEqual([]);
+  });
+
   it('maxConcurrent 0 means no limit, as in the seed', async () => {
     const { control } = setup([{ name: 'f', maxConcurrent: 0, actions: [wait] }]);
     const runs = await Promise.all([control.createRun('f'), control.createRun('f'), control.createRun('f')]);

@@ -159,6 +159,17 @@ describe('trigger conditions', () => {
   });
 });
 
+describe('trigger activation', () => {
+  it('an inactive trigger of a flow starts nothing until its activeAt time', async () => {
+    const flow: FlowDefinition = { name: 'f', triggers: [{ name: 'go', activeAt: T0 + hours(1) }, { name: 'never', activeAt: null }], actions: [updateState('s', { ran: true })] };
+    const { control, clock } = setup([flow]);
+    expect(await control.triggerFlows('go')).toEqual([]);
+    expect(await control.triggerFlows('never')).toEqual([]);
+    clock.advance(hours(1));
+    expect((await control.triggerFlows('go')).map((r) => r.flow)).toEqual(['f']);
+  });
+});
+
 describe('trigger names', () => {
   it('refuses an empty, an over-long or a duplicate trigger name with a typed error', () => {
     const { control } = setup([]);

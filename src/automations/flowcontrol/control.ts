@@ -193,7 +193,7 @@ export class FlowControl {
     for (const { flow } of this.flows.values()) {
       if (!isFlowActive(flow, this.clock.now())) continue;
       for (const entry of flowTriggers(flow)) {
-        if (entry.name !== trigger || (entry.condition && !entry.condition(input))) continue;
+        if (entry.name !== trigger || !isFlowActive(entry, this.clock.now()) || (entry.condition && !entry.condition(input))) continue;
         const { immediate: _, ...create } = options;
         const run = entry.resetTo !== undefined ? await this.resetNewest(flow, entry.resetTo, options, trigger) : await this.createRun(flow.name, create, trigger);
         if (run) touched.push(run);
@@ -277,6 +277,11 @@ export class FlowControl {
    */
   async execute(runId: string): Promise<FlowRun> {
     return (await this.executeCounting(runId)).run;
+  }
+
+  /** Every run bound to the object, of every flow, finished ones too, oldest first (django-flowcontrol's `get_flowruns_for_object`). */
+  runsForObject(objectId: string, objectType?: string): Promise<FlowRun[]> {
+    return this.store.transaction((tx) => tx.list(objectQuery({ objectId, objectType })));
   }
 
   /**

@@ -186,6 +186,8 @@ export interface FlowTrigger {
   /** The name of an action of the flow: reset the unfinished run to it instead of creating a run. */
   readonly resetTo?: string;
   readonly condition?: (input: TriggerInput) => boolean;
+  /** When this trigger acts (the seed's trigger `active_at`), as `FlowDefinition.activeAt`: absent, always; null, never. */
+  readonly activeAt?: number | null;
 }
 
 /** The flow's triggers as `FlowTrigger`s (names become `{ name }`). */
