@@ -138,6 +138,18 @@ describe('triggers that reset a run to an action', () => {
     expect(await control.triggerFlows('profile_changed', { objectId: 'user:2' })).toEqual([]);
   });
 
+  it('lists a run once when the trigger both resumes it and resets it', async () => {
+    const flow: FlowDefinition = {
+      name: 'f',
+      triggers: [{ name: 'changed', resetTo: 'start' }],
+      actions: [mark('start'), waitForTrigger('wait', 'changed'), mark('end')],
+    };
+    const { control } = setup([flow]);
+    const run = await control.startRun('f', { objectId: 'a' });
+    const touched = await control.triggerFlows('changed', { objectId: 'a', immediate: true });
+    expect(touched.map((r) => [r.id, r.status, r.state.trail])).toEqual([[run?.id, 'waiting', ['start', 'start']]]);
+  });
+
   it('refuses a resetTo that names no action, or an action the flow has twice', () => {
     const flow = (resetTo: string): FlowDefinition => ({ name: 'f', triggers: [{ name: 't', resetTo }], actions: [mark('a'), mark('b'), mark('b')] });
     expect(() => setup([flow('missing')])).toThrow(FlowActionNameError);

@@ -199,9 +199,11 @@ export class FlowControl {
         if (run) touched.push(run);
       }
     }
-    if (!options.immediate) return touched;
+    // A run resumed for the trigger may also be the one a resetTo entry reset: list it once, as it stands last.
+    const unique = [...new Map(touched.map((run) => [run.id, run])).values()];
+    if (!options.immediate) return unique;
     const executed: FlowRun[] = [];
-    for (const run of touched) executed.push(await this.execute(run.id));
+    for (const run of unique) executed.push(await this.execute(run.id));
     return executed;
   }
 
