@@ -1,20 +1,20 @@
+import { WayflowError } from '../../core/errors.ts';
 import type { Engine } from '../engine.ts';
 import { MemoryFlowRunStore } from '../memory-storage.ts';
 import { type Clock, systemClock } from '../time.ts';
 import { type FlowEffect, type FlowEvent, flowEngine } from './engine.ts';
-import { WayflowError } from '../../core/errors.ts';
 import {
   actionPositions,
+  assertFlowRunConsistent,
   checkTriggerName,
   type FlowDefinition,
+  FlowInactiveError,
   FlowNotFoundError,
   type FlowRun,
+  FlowRunStateError,
   FlowTriggerNameError,
-  FlowInactiveError,
   flowTriggers,
   isFlowActive,
-  assertFlowRunConsistent,
-  FlowRunStateError,
   isFlowRunRunnable,
   MAX_HOT_LOOPS,
   type TriggerInput,
@@ -190,18 +190,18 @@ export class FlowControl {
   async triggerFlows(trigger: string, options: StartRunOptions = {}): Promise<FlowRun[]> {
     const input: TriggerInput = { objectId: options.objectId ?? null, objectType: options.objectType ?? null, state: options.state ?? {} };
     const touched = await this.resumeWaiting(trigger, input);
+    const { immediate, ...create } = options;
     for (const { flow } of this.flows.values()) {
       if (!isFlowActive(flow, this.clock.now())) continue;
       for (const entry of flowTriggers(flow)) {
         if (entry.name !== trigger || !isFlowActive(entry, this.clock.now()) || (entry.condition && !entry.condition(input))) continue;
-        const { immediate: _, ...create } = options;
         const run = entry.resetTo !== undefined ? await this.resetNewest(flow, entry.resetTo, options, trigger) : await this.createRun(flow.name, create, trigger);
         if (run) touched.push(run);
       }
     }
     // A run resumed for the trigger may also be the one a resetTo entry reset: list it once, as it stands last.
     const unique = [...new Map(touched.map((run) => [run.id, run])).values()];
-    if (!options.immediate) return unique;
+    if (!immediate) return unique;
     const executed: FlowRun[] = [];
     for (const run of unique) executed.push(await this.execute(run.id));
     return executed;
@@ -398,10 +398,10 @@ export class FlowControl {
       now,
       fresh,
       children: await tx.list({ parentId: run.id }),
-      startChild: async (flow, { immediate: now, ...options } = {}) => {
+      startChild: async (flow, { immediate: atOnce, ...options } = {}) => {
         this.activeFlow(flow);
         const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
-        if (child && now) immediate.push(child.id);
+        if (child && atOnce) immediate.push(child.id);
         return child;
       },
     });
