@@ -1,6 +1,7 @@
 import { WayflowError } from '../../core/errors.ts';
 import { describeValue } from '../errors.ts';
-import { type ActionContext, type ActionResult, action, checkTriggerName, type FlowAction, type FlowCondition, FlowDirective, suspend } from './flow.ts';
+import { type ActionContext, type ActionResult, action, type FlowAction, type FlowCondition, FlowDirective, suspend } from './flow.ts';
+import { checkTriggerName } from './triggers.ts';
 
 /**
  * The built-in actions of django-flowcontrol (its "Concepts" page), ready to put in a flow:

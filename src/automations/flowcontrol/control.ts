@@ -3,22 +3,9 @@ import type { Engine } from '../engine.ts';
 import { MemoryFlowRunStore } from '../memory-storage.ts';
 import { type Clock, systemClock } from '../time.ts';
 import { type FlowEffect, type FlowEvent, flowEngine } from './engine.ts';
-import {
-  actionPositions,
-  assertFlowRunConsistent,
-  checkTriggerName,
-  type FlowDefinition,
-  FlowInactiveError,
-  FlowNotFoundError,
-  type FlowRun,
-  FlowRunStateError,
-  FlowTriggerNameError,
-  flowTriggers,
-  isFlowActive,
-  isFlowRunRunnable,
-  MAX_HOT_LOOPS,
-  type TriggerInput,
-} from './flow.ts';
+import { actionPositions, type FlowDefinition, FlowInactiveError, FlowNotFoundError, type FlowRun, isFlowActive, isFlowRunRunnable, MAX_HOT_LOOPS } from './flow.ts';
+import { assertFlowRunConsistent, FlowRunStateError } from './run-state.ts';
+import { checkTriggerName, FlowTriggerNameError, flowTriggers, type TriggerInput } from './triggers.ts';
 
 /** Which runs `FlowRunStoreTx.list` returns. */
 export interface FlowRunQuery {

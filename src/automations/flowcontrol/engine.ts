@@ -1,5 +1,6 @@
 import type { Engine } from '../engine.ts';
-import { type ActionContext, assertFlowRunConsistent, type FlowDefinition, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS, stepFlowRun } from './flow.ts';
+import { type ActionContext, type FlowDefinition, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS, stepFlowRun } from './flow.ts';
+import { assertFlowRunConsistent } from './run-state.ts';
 
 /**
  * What moves a flow run: a `tick` at `now` runs one action (plus the `returnFromChildren` of

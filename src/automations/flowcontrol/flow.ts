@@ -1,6 +1,8 @@
 import { type DirectiveMove, directiveMove, MAX_HOT_LOOPS, type TreeNode } from '../../core/directives.ts';
 import { WayflowError } from '../../core/errors.ts';
 import { describeError, describeValue } from '../errors.ts';
+import { assertFlowRunConsistent } from './run-state.ts';
+import { type FlowTrigger, MAX_TRIGGER_NAME_LENGTH } from './triggers.ts';
 
 /** django-flowcontrol's `FlowDirective`: what an action tells the engine to do next. */
 export const FlowDirective = {
@@ -46,36 +48,6 @@ export interface TriggerWait {
   trigger: string;
   /** Only a firing for the run's object resumes it (default true); a run without object needs a firing without object. */
   requireObject?: boolean;
-}
-
-/** The longest trigger name (django-flowcontrol's `MAX_TRIGGER_NAME_LENGTH`). */
-export const MAX_TRIGGER_NAME_LENGTH = 100;
-
-/** A trigger name is empty, longer than `MAX_TRIGGER_NAME_LENGTH`, or registered twice. */
-export class FlowTriggerNameError extends WayflowError {
-  override readonly name: string = 'FlowTriggerNameError';
-  constructor(
-    readonly trigger: string,
-    where: string,
-    problem: 'empty' | 'too-long' | 'duplicate',
-  ) {
-    const what =
-      problem === 'empty'
-        ? 'is empty'
-        : problem === 'too-long'
-          ? `is ${trigger.length} characters long, more than ${MAX_TRIGGER_NAME_LENGTH}`
-          : 'is registered twice';
-    super(
-      'flowcontrol-trigger-name',
-      `${where}: trigger name ${problem === 'empty' ? '' : `"${trigger.length > 40 ? `${trigger.slice(0, 40)}…` : trigger}" `}${what}. Give each trigger one non-empty name of at most ${MAX_TRIGGER_NAME_LENGTH} characters.`,
-    );
-  }
-}
-
-/** Throws `FlowTriggerNameError` when `trigger` is empty or too long (`where` names the flow, action or registry). */
-export function checkTriggerName(trigger: string, where: string): void {
-  if (typeof trigger !== 'string' || trigger.length === 0) throw new FlowTriggerNameError(String(trigger ?? ''), where, 'empty');
-  if (trigger.length > MAX_TRIGGER_NAME_LENGTH) throw new FlowTriggerNameError(trigger, where, 'too-long');
 }
 
 /** What an action's `run` and `returnFromChildren` receive. */
@@ -164,36 +136,10 @@ export interface FlowDefinition {
    * for an object of another type is not created; a run given an `objectId` without a type gets this one.
    */
   readonly objectType?: string;
-  /** The triggers that start this flow: names, or `{ name, resetTo?, condition? }`. */
+  /** The triggers that start this flow: names, or `{ name, resetTo?, condition?, activeAt? }` (`triggers.ts`). */
   readonly triggers?: readonly (string | FlowTrigger)[];
 }
 
-/** What a trigger's condition sees: the object and the state the trigger was fired with. */
-export interface TriggerInput {
-  readonly objectId: string | null;
-  readonly objectType: string | null;
-  readonly state: Readonly<Record<string, unknown>>;
-}
-
-/**
- * A trigger of a flow (django-flowcontrol's `Trigger` row): its name; with `resetTo`, firing it
- * does not create a run but resets the flow's newest unfinished run (for the fired object) to
- * that action (none when there is no such run); with `condition`, it acts only when the
- * condition holds.
- */
-export interface FlowTrigger {
-  readonly name: string;
-  /** The name of an action of the flow: reset the unfinished run to it instead of creating a run. */
-  readonly resetTo?: string;
-  readonly condition?: (input: TriggerInput) => boolean;
-  /** When this trigger acts (the seed's trigger `active_at`), as `FlowDefinition.activeAt`: absent, always; null, never. */
-  readonly activeAt?: number | null;
-}
-
-/** The flow's triggers as `FlowTrigger`s (names become `{ name }`). */
-export function flowTriggers(flow: Pick<FlowDefinition, 'triggers'>): FlowTrigger[] {
-  return (flow.triggers ?? []).map((t) => (typeof t === 'string' ? { name: t } : t));
-}
 
 /** The status of a flow run. */
 export type FlowRunStatus = 'pending' | 'waiting' | 'done' | 'aborted' | 'cancelled' | 'failed' | 'obsolete';
@@ -313,46 +259,6 @@ export class FlowInactiveError extends WayflowError {
       `Flow "${flow}" is not active (${activeAt === null ? 'activeAt is null' : `active from ${new Date(activeAt).toISOString()}`}); it starts no runs. Set its activeAt to a past time, or leave it out, to activate it.`,
     );
   }
-}
-
-/**
- * A stored run is in a state no execution leaves it in (django-flowcontrol's `execute_flowrun`
- * refuses these too): waiting with neither a time nor a trigger, waiting at no action, or a
- * malformed record. It is not run.
- */
-export class FlowRunStateError extends WayflowError {
-  override readonly name: string = 'FlowRunStateError';
-  constructor(
-    readonly runId: string,
-    flow: string,
-    detail: string,
-  ) {
-    super(
-      'flowcontrol-run-state',
-      `Flow "${flow}", run ${runId}: ${detail}; it was not run. Reset it (control.reset) or cancel it (control.cancel).`,
-    );
-  }
-}
-
-const STATUSES = new Set<string>(['pending', 'waiting', 'done', 'aborted', 'cancelled', 'failed', 'obsolete']);
-
-/** What is inconsistent about a stored run, or null when nothing is (see `FlowRunStateError`). */
-export function flowRunInconsistency(run: FlowRun): string | null {
-  if (!STATUSES.has(run.status)) return `has the unknown status ${describeValue(run.status)}`;
-  if (!Array.isArray(run.position) || !run.position.every((i) => Number.isInteger(i) && i >= 0)) {
-    return `has the position ${describeValue(run.position)}, not a path of action indexes`;
-  }
-  if (typeof run.state !== 'object' || run.state === null || Array.isArray(run.state)) return `has the state ${describeValue(run.state)}, not an object`;
-  if (run.status !== 'waiting') return null;
-  if (run.continueAfter === null && !run.waitingTrigger) return 'is waiting but has neither a continueAfter time nor a trigger it waits for';
-  if (run.position.length === 0) return 'is waiting but stands at no action';
-  return null;
-}
-
-/** Throws `FlowRunStateError` when the run is inconsistent (`flowRunInconsistency`). */
-export function assertFlowRunConsistent(run: FlowRun): void {
-  const detail = flowRunInconsistency(run);
-  if (detail !== null) throw new FlowRunStateError(run.id, run.flow, detail);
 }
 
 /**
