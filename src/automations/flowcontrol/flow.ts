@@ -256,7 +256,7 @@ export class FlowInactiveError extends WayflowError {
   constructor(flow: string, activeAt: number | null) {
     super(
       'flowcontrol-inactive',
-      `Flow "${flow}" is not active (${activeAt === null ? 'activeAt is null' : `active from ${new Date(activeAt).toISOString()}`}); it starts no runs. Set its activeAt to a past time, or leave it out, to activate it.`,
+      `Flow "${flow}" is not active (${activeAt === null ? 'activeAt is null' : `active from ${Number.isFinite(activeAt) ? new Date(activeAt).toISOString() : String(activeAt)}`}); it starts no runs. Set its activeAt to a past time, or leave it out, to activate it.`,
     );
   }
 }
