@@ -182,6 +182,18 @@ describe('trigger activation', () => {
   });
 });
 
+describe('registered triggers', () => {
+  it('a trigger registered with an object type (the seed’s model) fires for objects of that type', async () => {
+    const { control } = setup([{ name: 'f', actions: [waitForTrigger('wait', 'paid'), mark('after')] }]);
+    const paid = control.registerTrigger('paid', { label: 'Order paid', objectType: 'order' });
+    expect(control.listTriggers()).toEqual([{ name: 'paid', label: 'Order paid', description: '', objectType: 'order' }]);
+    const order = await control.startRun('f', { objectId: '7', objectType: 'order' });
+    const invoice = await control.startRun('f', { objectId: '7', objectType: 'invoice' });
+    expect((await paid({ objectId: '7', immediate: true })).map((r) => [r.id, r.status])).toEqual([[order?.id, 'done']]);
+    expect(await control.get(invoice?.id as string)).toMatchObject({ status: 'waiting' });
+  });
+});
+
 describe('trigger names', () => {
   it('refuses an empty, an over-long or a duplicate trigger name with a typed error', () => {
     const { control } = setup([]);

@@ -58,6 +58,8 @@ export interface TriggerInfo {
   name: string;
   label: string;
   description: string;
+  /** The type of object the trigger fires for (the seed's `model`), when declared. */
+  objectType?: string;
 }
 
 /** A flow names an action that it has not, or has more than once, where one action is needed (a trigger's `resetTo`, `reset`'s `to`). */
@@ -151,14 +153,21 @@ export class FlowControl {
   }
 
   /**
-   * Registers a trigger and returns the function that fires it. The name must be new, not
-   * empty and at most `MAX_TRIGGER_NAME_LENGTH` characters (`FlowTriggerNameError`).
+   * Registers a trigger and returns the function that fires it (django-flowcontrol's
+   * `register_trigger`; `objectType` is its `model`: the function fires for objects of that
+   * type). The name must be new, not empty and at most `MAX_TRIGGER_NAME_LENGTH` characters
+   * (`FlowTriggerNameError`).
    */
-  registerTrigger(name: string, info: { label?: string; description?: string } = {}): (options?: StartRunOptions) => Promise<FlowRun[]> {
+  registerTrigger(
+    name: string,
+    info: { label?: string; description?: string; objectType?: string } = {},
+  ): (options?: StartRunOptions) => Promise<FlowRun[]> {
     checkTriggerName(name, 'registerTrigger');
     if (this.triggers.has(name)) throw new FlowTriggerNameError(name, 'registerTrigger', 'duplicate');
-    this.triggers.set(name, { name, label: info.label ?? name, description: info.description ?? '' });
-    return (options) => this.triggerFlows(name, options);
+    const { objectType } = info;
+    this.triggers.set(name, { name, label: info.label ?? name, description: info.description ?? '', ...(objectType !== undefined ? { objectType } : {}) });
+    // The function fires for objects of the declared type unless told otherwise.
+    return (options = {}) => this.triggerFlows(name, objectType !== undefined && options.objectId !== undefined ? { objectType, ...options } : options);
   }
 
   /** The registered triggers. */
