@@ -90,6 +90,12 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
     expect((await run([forLoop('never', { start: 3, end: 3 }, [mark('body')])]))?.state).toEqual({});
   });
 
+  it('For Loop left by Leave branch keeps its counter, as the seed does: running the loop again goes on from it', async () => {
+    const loop = forLoop('loop', { end: 4, varName: 'i' }, [mark('round'), leaveBranch('stop at 1', (ctx) => ctx.state.i === 1)]);
+    const done = await run([loop, loop]);
+    expect(done?.state).toEqual({ i: 1, trail: ['round0', 'round1', 'round1'] });
+  });
+
   it('For Loop fails the run with a typed error when its counter disappeared from the state', async () => {
     const clear = action('clear', (ctx) => {
       delete ctx.state.i;

@@ -86,7 +86,9 @@ export interface ForLoopOptions {
 /**
  * For Loop: runs its children for counter = start, start + step, … while the counter is below
  * `end`. The counter lives in the run's state under `varName` (children may read it) and is
- * removed when the loop ends.
+ * removed when the loop ends. As in the seed, a BREAK out of the loop (`leaveBranch`) leaves
+ * the counter in the state, and a later run of the loop goes on from it; clear it with
+ * `setState`/`updateState` when the loop should start over.
  * @example
  * forLoop('three reminders', { end: 3, varName: 'round' }, [remind, action('wait', (ctx) => suspend(ctx.now + days(1)))])
  */
