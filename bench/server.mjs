@@ -15,7 +15,8 @@
 // counts a session's unfinished instances. Its baseline: the bare node:http server writing the
 // same rows (key, instance, history) in one transaction.
 // Env: VUS (default 16, at most 64), DURATION_MS (default 5000, at most 30000), ROUNDS (default 3, at most 10),
-// WARMUP_MS (default 1000), BENCH_JSON=file to also write the figures as JSON.
+// WARMUP_MS (default 1000), PARTS (default tasks,starts: which of the two to run), BENCH_JSON=file to also
+// write the figures as JSON.
 // PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
 // else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
 // a real server); the first line and the JSON say which, since their figures differ.
@@ -35,6 +36,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 const VUS = Math.min(64, Number(process.env.VUS ?? 16));
 const DURATION_MS = Math.min(30_000, Number(process.env.DURATION_MS ?? 5000));
 const WARMUP_MS = Math.min(10_000, Number(process.env.WARMUP_MS ?? 1000));
+const PARTS = (process.env.PARTS ?? 'tasks,starts').split(',');
 const database = await resolveTestDatabase({ durable: true, loopbackOnly: true });
 const DATABASE_URL = database.url;
 const ORIGIN = 'http://bench.test';
@@ -307,10 +309,28 @@ try {
   );
   // Every server runs for the whole benchmark (idle while others are measured); PGlite: one process per data folder.
   const env = { DATABASE_URL };
+  const postgresBare = [await startBaseline(DATABASE_URL, `${SCHEMA}_bare`), await startBaseline(DATABASE_URL, `${SCHEMA}_bare`)];
+  if (PARTS.includes('tasks')) await tasksPart(env, postgresBare);
+  if (PARTS.includes('starts')) await startsPart(env, postgresBare);
+  results.loadAverageAtEnd = os.loadavg()[0];
+  console.log(`load average at the end: ${results.loadAverageAtEnd.toFixed(1)} (the load generator, servers and database share these CPUs)`);
+  if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
+} finally {
+  await stopAll();
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bare CASCADE`);
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_auto CASCADE`);
+  await admin.end();
+  await rm(work, { recursive: true, force: true });
+  await database.stop();
+}
+
+/** The tasks API against its baselines (bare node:http and straight SQL), on PGlite and PostgreSQL. */
+async function tasksPart(env, postgresBare) {
   const pgliteApi = await startServer(['--data', join(work, 'pglite')]);
   const pgliteBare = await startBaseline(join(work, 'pglite-bare'));
   const postgresApi = [await startServer(['--schema', SCHEMA], env), await startServer(['--schema', SCHEMA], env)];
-  const postgresBare = [await startBaseline(DATABASE_URL, `${SCHEMA}_bare`), await startBaseline(DATABASE_URL, `${SCHEMA}_bare`)];
   // Same kind of database as the server's: a data folder on disk.
   const embedded = await PGlite.create(join(work, 'pglite-direct'));
   await embedded.exec(`CREATE TABLE wayflow_tasks (owner text NOT NULL, id text NOT NULL, binder text NOT NULL, version integer NOT NULL, record text NOT NULL,
@@ -351,8 +371,12 @@ try {
     results[`${api}Ratio`] = results[api].pairsPerSecond / results[baseline].pairsPerSecond;
     console.log(`${api} / ${baseline}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s`);
   }
+  await pool.end();
+  await embedded.close();
+}
 
-  // --- instance creation through the HTTP API, on PostgreSQL --------------------------------------
+/** Instance creation through the HTTP API on PostgreSQL, against the bare server writing the same rows. */
+async function startsPart(env, postgresBare) {
   const automationArgs = ['--schema', `${SCHEMA}_auto`, '--automations', automationsModule, '--max-instances', '1000'];
   const startApi = [await startServer(automationArgs, env), await startServer(automationArgs, env)];
   const startBare = postgresBare;
@@ -379,18 +403,4 @@ try {
       `${label.padEnd(72)} ${r.startsPerSecond.toFixed(0).padStart(5)} starts/s [rounds ${r.roundsStartsPerSecond.join(', ')}]  p50 ${ms(r.p50)} p99 ${ms(r.p99)}${r.serverCpuMsPerStart === null ? '' : `  server CPU ${r.serverCpuMsPerStart.toFixed(2)} ms/start`}`,
     );
   }
-  results.loadAverageAtEnd = os.loadavg()[0];
-  console.log(`load average at the end: ${results.loadAverageAtEnd.toFixed(1)} (the load generator, servers and database share these CPUs)`);
-  await pool.end();
-  await embedded.close();
-  if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringify(results, null, 2));
-} finally {
-  await stopAll();
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bare CASCADE`);
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_auto CASCADE`);
-  await admin.end();
-  await rm(work, { recursive: true, force: true });
-  await database.stop();
 }

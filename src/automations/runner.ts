@@ -29,6 +29,11 @@ export interface RunnerOptions {
   newKey?: () => string;
   /** At most this many nodes run for one instance in one `run` (a hot-loop guard); default 1000. */
   maxStepsPerRun?: number;
+  /**
+   * Due instances a scheduler pass claims and runs in one transaction (default 100): their
+   * steps, history rows and messages are written together, a few statements per group.
+   */
+  groupSize?: number;
   /** Called after commit with each effect (forms opened, instances finished, messages sent). */
   onEffect?: (effect: AutomationEffect) => void;
 }
@@ -67,15 +72,20 @@ export interface OpenForm {
   since: number;
 }
 
-/** Creates a runner that executes automations on `storage`, one transaction per node. */
+/**
+ * Creates a runner that executes automations on `storage`: a call (`create`, `run`,
+ * `submitForm`, `sendMessage`) runs the instance on in one transaction, and a scheduler pass
+ * runs a group of due instances per transaction.
+ */
 export function createAutomationRunner(options: RunnerOptions): AutomationRunner {
   return new AutomationRunner(options);
 }
 
 /**
- * Runs automation instances on top of the pure engine. Every node processed, message
- * delivered and form submitted is one storage transaction holding the new state, its
- * history rows, queued messages and the next due time.
+ * Runs automation instances on top of the pure engine. The nodes an instance runs through in
+ * one call (after a creation, a submitted form, a delivered message), and in a scheduler pass
+ * the due instances of one group, are one storage transaction holding the new states, their
+ * history rows, queued messages and next due times: all commit or none do.
  */
 export class AutomationRunner {
   private readonly definitions = new Map<string, AutomationDefinition>();
@@ -86,6 +96,7 @@ export class AutomationRunner {
   private readonly newId: () => string;
   private readonly newKey: () => string;
   private readonly maxStepsPerRun: number;
+  private readonly groupSize: number;
   private readonly onEffect: (effect: AutomationEffect) => void;
 
   constructor(options: RunnerOptions) {
@@ -94,6 +105,7 @@ export class AutomationRunner {
     this.newId = options.newId ?? (() => crypto.randomUUID());
     this.newKey = options.newKey ?? randomKey;
     this.maxStepsPerRun = options.maxStepsPerRun ?? 1000;
+    this.groupSize = Math.max(1, options.groupSize ?? 100);
     this.onEffect = options.onEffect ?? (() => undefined);
     for (const definition of options.automations ?? []) this.register(definition);
   }
@@ -133,14 +145,16 @@ export class AutomationRunner {
   async create(automation: AutomationDefinition | string, data: AutomationData = {}, options: CreateOptions = {}): Promise<InstanceRecord> {
     const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
     const { record, insert } = await this.newInstance(definition, data);
-    const existing = await this.storage.transaction(async (tx) => {
+    const autorun = options.autorun ?? true;
+    const created = await this.transactAll(async (tx, effects) => {
       const holder = await insert(tx);
       await options.inTransaction?.(holder ?? record);
-      return holder;
+      if (holder) return { holder, record: holder };
+      if (autorun) await this.runIn(tx, record.id, effects);
+      return { holder, record: (await tx.getInstance(record.id)) ?? record };
     });
-    if (existing) return existing;
-    if (options.autorun ?? true) return this.run(record.id);
-    return record;
+    if (created.holder || !autorun) return created.record;
+    return this.afterRun(record.id, created);
   }
 
   /**
@@ -192,12 +206,48 @@ export class AutomationRunner {
    * one transaction per node, then delivers the messages it sent. Returns the stored instance.
    */
   async run(id: string): Promise<InstanceRecord> {
-    for (let i = 0; i < this.maxStepsPerRun; i++) {
-      const moved = await this.transact(id, (definition, state, now) => step(definition, state, now));
-      if (!moved) break;
+    const ran = await this.transactAll(async (tx, effects) => {
+      await this.runIn(tx, id, effects);
+      return { record: await tx.getInstance(id) };
+    });
+    return this.afterRun(id, ran);
+  }
+
+  /**
+   * After a call's transaction: delivers the messages it sent (then the instance is read
+   * again, as a delivery may have moved it) and resolves to the instance.
+   */
+  private async afterRun(id: string, ran: { record: InstanceRecord | null; sent?: number }): Promise<InstanceRecord> {
+    if ((ran.sent ?? 0) > 0 && (await this.deliverPending()) > 0) return this.get(id);
+    if (!ran.record) throw new InstanceNotFoundError(id);
+    return ran.record;
+  }
+
+  /** Runs the instance (locked in `tx`) until it waits or finishes, at most `maxStepsPerRun` nodes; resolves to the nodes run. */
+  private async runIn(tx: AutomationStorageTx, id: string, effects: AutomationEffect[]): Promise<number> {
+    let steps = 0;
+    while (steps < this.maxStepsPerRun) {
+      const result = await this.computeIn(tx, id, (definition, state, now) => step(definition, state, now), false);
+      if (!result.changed) break;
+      effects.push(...result.effects);
+      steps += 1;
     }
-    await this.deliverPending();
-    return this.get(id);
+    return steps;
+  }
+
+  /**
+   * Runs `work` in one storage transaction with a list it adds the committed effects to; after
+   * commit, reports them (`onEffect`) and resolves to what `work` returned, with the number of
+   * messages sent.
+   */
+  private async transactAll<T extends object>(work: (tx: AutomationStorageTx, effects: AutomationEffect[]) => Promise<T>): Promise<T & { sent: number }> {
+    const effects: AutomationEffect[] = [];
+    const value = await this.storage.transaction((tx) => {
+      effects.length = 0;
+      return work(tx, effects);
+    });
+    for (const effect of effects) this.onEffect(effect);
+    return { ...value, sent: effects.filter((effect) => effect.type === 'send-message').length };
   }
 
   /**
@@ -211,15 +261,58 @@ export class AutomationRunner {
     }
     const delivered = await this.deliverPending();
     const now = this.clock.now();
-    const due = await this.storage.transaction((tx) => tx.dueInstances(now, limit));
     let advanced = 0;
-    for (const id of due) {
-      const moved = await this.transact(id, (definition, state, at) => step(definition, state, at));
-      if (!moved) continue;
-      advanced += 1;
-      await this.run(id);
+    let claimed = 0;
+    let sent = 0;
+    while (claimed < limit) {
+      const size = Math.min(this.groupSize, limit - claimed);
+      const group = await this.stepGroup(now, size);
+      advanced += group.advanced;
+      claimed += group.claimed;
+      sent += group.sent;
+      if (group.claimed < size) break;
     }
-    return { advanced, delivered: delivered + (await this.deliverPending()) };
+    return { advanced, delivered: delivered + (sent > 0 ? await this.deliverPending() : 0) };
+  }
+
+  /**
+   * Claims up to `size` due instances and runs each until it waits, all in one transaction.
+   * If that transaction fails and held several instances, they run again one transaction each,
+   * so one failing instance does not hold the others back; the first failure is then rethrown.
+   */
+  private async stepGroup(now: number, size: number): Promise<{ advanced: number; claimed: number; sent: number }> {
+    let ids: string[] = [];
+    try {
+      const { advanced, sent } = await this.transactAll(async (tx, effects) => {
+        ids = await tx.dueInstances(now, size);
+        let advanced = 0;
+        for (const id of ids) if ((await this.runIn(tx, id, effects)) > 0) advanced += 1;
+        return { advanced };
+      });
+      return { advanced, claimed: ids.length, sent };
+    } catch (error) {
+      if (ids.length <= 1) throw error;
+      let advanced = 0;
+      let sent = 0;
+      let first: { error: unknown } | null = null;
+      for (const id of ids) {
+        let reached = false;
+        try {
+          const ran = await this.transactAll(async (tx, effects) => {
+            reached = true;
+            return { steps: await this.runIn(tx, id, effects) };
+          });
+          if (ran.steps > 0) advanced += 1;
+          sent += ran.sent;
+        } catch (failure) {
+          first ??= { error: failure };
+          // The transaction failed before it could look at the instance: the database is failing, not this instance.
+          if (!reached) break;
+        }
+      }
+      if (first) throw first.error;
+      return { advanced, claimed: ids.length, sent };
+    }
   }
 
   /** Repeats `stepAll` until a pass changes nothing (or `maxPasses` passes); returns the passes made. */
@@ -263,12 +356,22 @@ export class AutomationRunner {
     const deliver = delivery(withToken({ message, payload }, token), (reply) => {
       result = reply;
     });
-    await this.transact(id, async (definition, state, now) => {
-      const delivered = await deliver(definition, state, now);
-      await options.inTransaction?.(result);
-      return delivered;
+    const ran = await this.transactAll(async (tx, effects) => {
+      const delivered = await this.computeIn(
+        tx,
+        id,
+        async (definition, state, now) => {
+          const delivered = await deliver(definition, state, now);
+          await options.inTransaction?.(result);
+          return delivered;
+        },
+        false,
+      );
+      effects.push(...delivered.effects);
+      if (delivered.changed) await this.runIn(tx, id, effects);
+      return {};
     });
-    await this.run(id);
+    if (ran.sent > 0) await this.deliverPending();
     return result;
   }
 
@@ -304,13 +407,14 @@ export class AutomationRunner {
     const deliver = delivery(withToken({ message, payload }, token), (reply) => {
       result = reply;
     });
-    const { id, effects } = await this.storage.transaction(async (tx) => {
+    const ran = await this.transactAll(async (tx, effects) => {
       const id = (await insert(tx))?.id ?? record.id;
-      return { id, ...(await this.computeIn(tx, id, deliver, true)) };
+      const delivered = await this.computeIn(tx, id, deliver, true);
+      effects.push(...delivered.effects);
+      await this.runIn(tx, id, effects);
+      return { id, record: await tx.getInstance(id) };
     });
-    for (const effect of effects) this.onEffect(effect);
-    await this.run(id);
-    return { instance: await this.get(id), result };
+    return { instance: await this.afterRun(ran.id, ran), result };
   }
 
   /**
@@ -335,8 +439,13 @@ export class AutomationRunner {
    * always), schema validation, then the instance runs on. Nothing changes when a check fails.
    */
   async submitForm(id: string, form: FormSelector, actor: Actor, input: unknown): Promise<InstanceRecord> {
-    await this.transact(id, (definition, state, now) => submitForm(definition, state, form, actor, input, now), true);
-    return this.run(id);
+    const ran = await this.transactAll(async (tx, effects) => {
+      const submitted = await this.computeIn(tx, id, (definition, state, now) => submitForm(definition, state, form, actor, input, now), true);
+      effects.push(...submitted.effects);
+      await this.runIn(tx, id, effects);
+      return { record: await tx.getInstance(id) };
+    });
+    return this.afterRun(id, ran);
   }
 
   /** Open forms across running instances; with an actor, only those the actor may process. */
@@ -430,31 +539,30 @@ export class AutomationRunner {
         let result: unknown;
         const incoming = withToken({ message: queued.message, payload: queued.payload }, queued.token);
         const broadcast = !('instanceId' in queued.to);
+        let effects: AutomationEffect[];
         try {
-          const { effects } = await this.computeIn(
+          ({ effects } = await this.computeIn(
             tx,
             target,
             delivery(incoming, (reply) => {
               result = reply;
             }),
             true,
-          );
-          if (!broadcast || result === 'received') await tx.deleteMessage(queued.id);
-          else await tx.enqueueMessage({ ...queued, deliveredTo: [...served, target] });
-          return { target, effects };
+          ));
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           if (broadcast) await tx.enqueueMessage({ ...queued, deliveredTo: [...served, target] });
           else await tx.failMessage(queued.id, reason);
           return { target: undefined, effects: [] };
         }
+        if (!broadcast || result === 'received') await tx.deleteMessage(queued.id);
+        else await tx.enqueueMessage({ ...queued, deliveredTo: [...served, target] });
+        await this.runIn(tx, target, effects);
+        return { target, effects };
       });
       if (!outcome) break;
       for (const effect of outcome.effects) this.onEffect(effect);
-      if (outcome.target !== undefined) {
-        delivered += 1;
-        await this.run(outcome.target);
-      }
+      if (outcome.target !== undefined) delivered += 1;
     }
     return delivered;
   }

@@ -13,7 +13,7 @@ export interface AutomationDatabaseOptions extends PostgresTimeouts {
   dataDir?: string;
   /** PostgreSQL schema for the tables (created when missing); default: the connection's `search_path`. */
   schema?: string;
-  /** Most connections the pool opens (default 4). */
+  /** Most connections the pool opens (default 10, as the tasks API's pool: the sync routes run a transaction per request). */
   maxConnections?: number;
   /** PostgreSQL only: told about lost and regained connections, to log each outage once. */
   outage?: OutageMonitor;
@@ -47,7 +47,7 @@ export async function openAutomationDatabase(options: AutomationDatabaseOptions)
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new StorageError(`"${schema}" is not a usable schema name: use lower-case letters, digits and underscores.`);
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 4, ...connectionSettings(options), ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10, ...connectionSettings(options), ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   // An idle client that loses its connection emits 'error'; the next query reconnects.
   pool.on('error', (error) => void options.outage?.failed(error));
   try {

@@ -87,12 +87,16 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
       try {
         const moved = await options.pass();
         if (stopping) break;
+        // Work was found: look again at once (a backlog drains without a wake-up query per pass).
+        if (moved > 0) {
+          unavailable = 0;
+          continue;
+        }
         const next = await options.nextWakeAt(now());
         unavailable = 0;
         const t = now();
         let until = Math.min(next ?? Number.POSITIVE_INFINITY, hint, t + maxSleepMs);
         if (until <= t) {
-          if (moved > 0) continue;
           // Due but not claimable yet (a step of another process holds the row): look again shortly.
           until = t + 5;
         }

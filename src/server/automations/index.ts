@@ -31,6 +31,7 @@ export {
 export { type DueTimeListener, listenForDueTimes } from './listen.ts';
 export { automationMigrations, migrateAutomations } from './migrations.ts';
 export {
+  type AutomationSummary,
   SqlAutomationStorage,
   type SqlAutomationStorageOptions,
   type SqlFlowRunStore,

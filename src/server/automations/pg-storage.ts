@@ -12,6 +12,7 @@ import type {
   QueuedMessage,
 } from '../../automations/index.ts';
 import type { SqlClient, SqlDatabase } from '../sql.ts';
+import { HistoryWrites, MessageWrites } from './batch-sql.ts';
 import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
 import { type FlowRunScope, nextFlowRunWakeAt, SqlFlowRunsTx } from './flow-run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
@@ -95,6 +96,16 @@ export interface OpenFormRow {
   since: number;
 }
 
+/** One automation's figures for the dashboard (`SqlAutomationStorage.summary`). */
+export interface AutomationSummary {
+  running: number;
+  finished: number;
+  /** Running instances with a path at each node (nodes without any are absent). */
+  nodes: Map<string, number>;
+  /** The newest instances, newest first. */
+  recent: InstanceRecord[];
+}
+
 /** The parts of the engine state kept in the `state` JSON column; the rest are columns. */
 type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors'>;
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
@@ -151,6 +162,7 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
     const result = await this.db.transaction(async (client) => {
       const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, token: crypto.randomUUID() }, this.flowScope);
       const value = await withAutomationTransaction(client, () => work(tx));
+      await tx.flush();
       earliest = tx.earliestNewDue;
       if (earliest !== null && this.notify) await client.query('SELECT pg_notify($1, $2)', [this.channel, String(earliest)]);
       return value;
@@ -221,6 +233,41 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
     return rows.map((row) => ({ instanceId: row.instance_id, taskId: row.task_id, automation: row.automation, node: row.node, since: row.since }));
   }
 
+  /**
+   * What the dashboard shows of each of `automations`, counted in the database (no instance is
+   * loaded but the `recent` newest): running and finished instances, how many running instances
+   * have a path at each node, and the newest instances.
+   */
+  async summary(automations: readonly string[], recent: number): Promise<Map<string, AutomationSummary>> {
+    const summaries = new Map<string, AutomationSummary>(automations.map((name) => [name, { running: 0, finished: 0, nodes: new Map(), recent: [] }]));
+    if (automations.length === 0) return summaries;
+    const names = [...automations];
+    const [counts, nodes, newest] = await Promise.all([
+      this.db.query<{ automation: string; running: number; finished: number }>(
+        `SELECT automation, (count(*) FILTER (WHERE NOT finished))::integer AS running, (count(*) FILTER (WHERE finished))::integer AS finished
+         FROM wayflow_automation_instances WHERE automation = ANY($1::text[]) GROUP BY automation`,
+        [names],
+      ),
+      this.db.query<{ automation: string; node: string; count: number }>(
+        `SELECT i.automation, n.node, count(*)::integer AS count
+         FROM wayflow_automation_instances i
+         CROSS JOIN LATERAL (SELECT DISTINCT p.value->>'node' AS node FROM jsonb_array_elements(i.state::jsonb->'paths') AS p(value)) n
+         WHERE NOT i.finished AND i.automation = ANY($1::text[])
+         GROUP BY i.automation, n.node`,
+        [names],
+      ),
+      this.db.query<InstanceRow>(
+        `SELECT r.* FROM unnest($1::text[]) AS a(name)
+         CROSS JOIN LATERAL (SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE automation = a.name ORDER BY created_at DESC, id DESC LIMIT $2) r`,
+        [names, recent],
+      ),
+    ]);
+    for (const row of counts) Object.assign(summaries.get(row.automation) ?? {}, { running: row.running, finished: row.finished });
+    for (const row of nodes) summaries.get(row.automation)?.nodes.set(row.node, row.count);
+    for (const row of newest) summaries.get(row.automation)?.recent.push(fromRow(row));
+    return summaries;
+  }
+
   /** Closes the database. */
   close(): Promise<void> {
     return this.db.close();
@@ -236,9 +283,23 @@ function openFormsOf(record: InstanceRecord): { taskId: number; node: string; si
 /** A comparable summary of a record's open forms, to skip rewriting them when a write leaves them as they were. */
 const formsKey = (record: InstanceRecord) => JSON.stringify(openFormsOf(record));
 
+/**
+ * One transaction of the SQL storage. Instance, history and message writes are held back and
+ * sent as one set-based statement per table (batch-sql.ts) before anything reads those tables
+ * and before commit, so a transaction that runs many steps of many instances costs a handful
+ * of statements. Rows this transaction locked (read, claimed, inserted) are served from memory.
+ */
 class SqlTx implements SqlStorageTx {
   /** Versions read (and locked) in this transaction, checked when the instance is written, with the open forms then stored. */
   private readonly versions = new Map<string, { version: number; dueAt: number | null; forms?: string }>();
+  /** Instances this transaction holds the row lock of, as it last read or wrote them. */
+  private readonly locked = new Map<string, InstanceRecord>();
+  /** Instance writes not sent yet, by id (the last write of an instance wins). */
+  private readonly puts = new Map<string, InstanceRecord>();
+  /** New instances without a unique key (nothing to collide with), not sent yet: inserted in their last state. */
+  private readonly inserts = new Map<string, InstanceRecord>();
+  private readonly historyWrites = new HistoryWrites();
+  private readonly messageWrites = new MessageWrites();
   /** The earliest due time this transaction moved earlier (an instance, a flow run). */
   earliestNewDue: number | null = null;
   private readonly runs: SqlFlowRunsTx;
@@ -254,6 +315,70 @@ class SqlTx implements SqlStorageTx {
   private dueMovedTo(dueAt: number | null, before: number | null | undefined): void {
     if (dueAt === null || (before !== undefined && before !== null && dueAt >= before)) return;
     this.earliestNewDue = this.earliestNewDue === null ? dueAt : Math.min(this.earliestNewDue, dueAt);
+  }
+
+  /** Sends the held-back writes: instances (version-checked), their open forms, history rows, messages. */
+  async flush(): Promise<void> {
+    if (this.inserts.size > 0) await this.sendInserts();
+    if (this.puts.size > 0) await this.sendInstances();
+    if (this.historyWrites.size > 0) await this.historyWrites.send(this.sql);
+    if (this.messageWrites.size > 0) await this.messageWrites.send(this.sql);
+  }
+
+  private async sendInserts(): Promise<void> {
+    const records = [...this.inserts.values()];
+    this.inserts.clear();
+    const params = records.map(instanceParams);
+    await this.sql.query(
+      `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS})
+       SELECT *, 1 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::double precision[], $7::double precision[],
+                               $8::text[], $9::double precision[], $10::double precision[])`,
+      Array.from({ length: 10 }, (_, i) => params.map((p) => p[i])),
+    );
+    await this.writeOpenForms(records);
+    for (const record of records) {
+      this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
+      this.dueMovedTo(record.dueAt, null);
+    }
+  }
+
+  private async sendInstances(): Promise<void> {
+    const records = [...this.puts.values()];
+    this.puts.clear();
+    const params = records.map(instanceParams);
+    const column = (i: number) => params.map((p) => p[i]);
+    // Writing releases the scheduler claim: the instance is due again only by its new due time.
+    const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
+      `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state, finished = v.finished,
+         created_at = v.created_at, finished_at = v.finished_at, unique_key = v.unique_key, due_at = v.due_at, updated_at = v.updated_at,
+         version = i.version + 1, claimed_by = NULL, claimed_until = NULL
+       FROM (SELECT v.*, old.due_at AS before
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::double precision[], $7::double precision[],
+                         $8::text[], $9::double precision[], $10::double precision[], $11::integer[])
+               AS v(id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, read_version)
+             JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v
+       WHERE i.id = v.id AND (v.read_version IS NULL OR i.version = v.read_version)
+       RETURNING i.id, i.version, v.before`,
+      [...Array.from({ length: 10 }, (_, i) => column(i)), records.map((r) => this.versions.get(r.id)?.version ?? null)],
+    );
+    const written = new Map(rows.map((row) => [row.id, row]));
+    const changedForms: InstanceRecord[] = [];
+    for (const record of records) {
+      const read = this.versions.get(record.id);
+      const row = written.get(record.id);
+      if (!row) {
+        if (read) throw new AutomationVersionConflictError(record.automation, record.id, read.version);
+        throw new AutomationInstanceGoneError(record.automation, record.id);
+      }
+      this.dueMovedTo(record.dueAt, read ? read.dueAt : row.before);
+      const forms = formsKey(record);
+      if (forms !== read?.forms) changedForms.push(record);
+      this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms });
+    }
+    if (changedForms.length > 0) {
+      await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = ANY($1::text[])', [changedForms.map((r) => r.id)]);
+      await this.writeOpenForms(changedForms);
+    }
   }
 
   get(id: string): Promise<FlowRun | null> {
@@ -277,6 +402,11 @@ class SqlTx implements SqlStorageTx {
   }
 
   async insertInstance(record: InstanceRecord): Promise<InstanceRecord | null> {
+    if (record.uniqueKey === null) {
+      this.inserts.set(record.id, record);
+      this.locked.set(record.id, record);
+      return null;
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await this.sql.query(
         `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
@@ -284,11 +414,13 @@ class SqlTx implements SqlStorageTx {
         instanceParams(record),
       );
       if (inserted.length === 1) {
-        await this.writeOpenForms(record);
+        await this.writeOpenForms([record]);
         this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
+        this.locked.set(record.id, record);
         this.dueMovedTo(record.dueAt, null);
         return null;
       }
+      await this.flush();
       const [holder] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE unique_key = $1`, [record.uniqueKey]);
       // The holder may have released the key between the two statements: try again.
       if (holder) return fromRow(holder);
@@ -297,55 +429,51 @@ class SqlTx implements SqlStorageTx {
   }
 
   async getInstance(id: string): Promise<InstanceRecord | null> {
+    const held = this.locked.get(id);
+    if (held) return held;
     const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE id = $1 FOR UPDATE`, [id]);
     if (!row) return null;
+    return this.hold(row);
+  }
+
+  /** Records a row this transaction locked: its version and open forms for the write, the record for later reads. */
+  private hold(row: InstanceRow): InstanceRecord {
     const record = fromRow(row);
-    this.versions.set(id, { version: row.version, dueAt: row.due_at, forms: formsKey(record) });
+    this.versions.set(row.id, { version: row.version, dueAt: row.due_at, forms: formsKey(record) });
+    this.locked.set(row.id, record);
     return record;
   }
 
   async getInstanceByKey(key: string): Promise<InstanceRecord | null> {
+    await this.flush();
     const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE key = $1`, [key]);
     return row ? fromRow(row) : null;
   }
 
   async putInstance(record: InstanceRecord): Promise<void> {
-    const read = this.versions.get(record.id);
-    // Writing releases the scheduler claim: the instance is due again only by its new due time.
-    const rows = await this.sql.query<{ version: number; before: number | null }>(
-      `UPDATE wayflow_automation_instances AS i SET automation = $2, key = $3, state = $4, finished = $5, created_at = $6, finished_at = $7,
-         unique_key = $8, due_at = $9, updated_at = $10, version = i.version + 1, claimed_by = NULL, claimed_until = NULL
-       FROM (SELECT due_at FROM wayflow_automation_instances WHERE id = $1) AS old
-       WHERE i.id = $1 AND ($11::integer IS NULL OR i.version = $11::integer)
-       RETURNING i.version, old.due_at AS before`,
-      [...instanceParams(record), read?.version ?? null],
-    );
-    const [row] = rows;
-    if (!row) {
-      if (read) throw new AutomationVersionConflictError(record.automation, record.id, read.version);
-      throw new AutomationInstanceGoneError(record.automation, record.id);
+    if (this.inserts.has(record.id)) {
+      this.inserts.set(record.id, record);
+      this.locked.set(record.id, record);
+      return;
     }
-    this.dueMovedTo(record.dueAt, read ? read.dueAt : row.before);
-    const forms = formsKey(record);
-    if (forms !== read?.forms) {
-      await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = $1', [record.id]);
-      await this.writeOpenForms(record);
-    }
-    this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms });
+    this.puts.set(record.id, record);
+    if (this.versions.has(record.id)) this.locked.set(record.id, record);
   }
 
-  /** Inserts the record's open forms (the caller has deleted the old ones). */
-  private async writeOpenForms(record: InstanceRecord): Promise<void> {
-    const forms = openFormsOf(record);
+  /** Inserts the records' open forms (the caller has deleted the old ones). */
+  private async writeOpenForms(records: readonly InstanceRecord[]): Promise<void> {
+    const forms = records.flatMap((record) => openFormsOf(record).map((form) => ({ ...form, instanceId: record.id, automation: record.automation })));
     if (forms.length === 0) return;
     await this.sql.query(
       `INSERT INTO wayflow_automation_open_forms (instance_id, task_id, automation, node, since)
-       SELECT $1, f.task_id, $2, f.node, f.since FROM unnest($3::integer[], $4::text[], $5::double precision[]) AS f(task_id, node, since)`,
-      [record.id, record.automation, forms.map((f) => f.taskId), forms.map((f) => f.node), forms.map((f) => f.since)],
+       SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::double precision[])`,
+      [forms.map((f) => f.instanceId), forms.map((f) => f.taskId), forms.map((f) => f.automation), forms.map((f) => f.node), forms.map((f) => f.since)],
     );
   }
 
   async deleteInstance(id: string): Promise<boolean> {
+    await this.flush();
+    this.locked.delete(id);
     const rows = await this.sql.query('DELETE FROM wayflow_automation_instances WHERE id = $1 RETURNING id', [id]);
     await this.sql.query('DELETE FROM wayflow_automation_history WHERE instance_id = $1', [id]);
     await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = $1', [id]);
@@ -354,6 +482,7 @@ class SqlTx implements SqlStorageTx {
   }
 
   async listInstances(query: InstanceQuery): Promise<InstanceRecord[]> {
+    await this.flush();
     const rows = await this.sql.query<InstanceRow>(
       `SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances
        WHERE ($1::text IS NULL OR automation = $1::text) AND ($2::boolean IS NULL OR finished = $2::boolean)
@@ -364,9 +493,11 @@ class SqlTx implements SqlStorageTx {
   }
 
   async dueInstances(now: number, limit: number): Promise<string[]> {
+    await this.flush();
     const { automations, token, claimTimeoutMs } = this.options;
-    // Claims the due rows nobody else holds (a claim of this very transaction counts as free).
-    const rows = await this.sql.query<{ id: string; due_at: number }>(
+    // Claims the due rows nobody else holds (a claim of this very transaction counts as free),
+    // reading them: the steps this transaction runs on them need no further read.
+    const rows = await this.sql.query<InstanceRow>(
       `WITH due AS (
          SELECT id FROM wayflow_automation_instances
          WHERE NOT finished AND due_at <= $1
@@ -378,32 +509,21 @@ class SqlTx implements SqlStorageTx {
        )
        UPDATE wayflow_automation_instances AS i SET claimed_by = $3, claimed_until = ${DB_NOW} + $4
        FROM due WHERE i.id = due.id
-       RETURNING i.id, i.due_at`,
+       RETURNING ${INSTANCE_COLUMNS.split(', ')
+         .map((c) => `i.${c}`)
+         .join(', ')}`,
       [now, limit, token, claimTimeoutMs, automations ? [...automations] : null],
     );
-    return rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : 1)).map((row) => row.id);
+    for (const row of rows) if (!this.locked.has(row.id)) this.hold(row);
+    return rows.sort((a, b) => (a.due_at ?? 0) - (b.due_at ?? 0) || (a.id < b.id ? -1 : 1)).map((row) => row.id);
   }
 
   async applyHistory(changes: readonly HistoryChange[]): Promise<void> {
-    for (const change of changes) {
-      if (change.type === 'open') {
-        const row = change.row;
-        await this.sql.query(
-          `INSERT INTO wayflow_automation_history (instance_id, task_id, path, status, created, finished, message, result, completed_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [row.instanceId, row.taskId, row.path, row.status, row.created, row.finished, row.message, json(row.result), row.completedBy ?? null],
-        );
-        continue;
-      }
-      await this.sql.query(
-        `UPDATE wayflow_automation_history SET finished = $3, message = $4, result = $5, completed_by = coalesce($6, completed_by)
-         WHERE instance_id = $1 AND task_id = $2`,
-        [change.instanceId, change.taskId, change.finished, change.message, json(change.result), change.completedBy ?? null],
-      );
-    }
+    this.historyWrites.add(changes);
   }
 
   async history(instanceId: string): Promise<HistoryRow[]> {
+    await this.flush();
     const rows = await this.sql.query<HistoryDbRow>('SELECT * FROM wayflow_automation_history WHERE instance_id = $1 ORDER BY task_id', [instanceId]);
     return rows.map((row) => {
       const history: HistoryRow = {
@@ -422,17 +542,11 @@ class SqlTx implements SqlStorageTx {
   }
 
   async enqueueMessage(message: QueuedMessage): Promise<void> {
-    const { id, createdAt, error, ...body } = message;
-    const to = message.to;
-    await this.sql.query(
-      `INSERT INTO wayflow_automation_messages (id, created_at, automation, body, error)
-       VALUES ($1, $2, coalesce($5::text, (SELECT automation FROM wayflow_automation_instances WHERE id = $6::text)), $3, $4)
-       ON CONFLICT (id) DO UPDATE SET created_at = EXCLUDED.created_at, automation = EXCLUDED.automation, body = EXCLUDED.body, error = EXCLUDED.error`,
-      [id, createdAt, JSON.stringify(body), error ?? null, 'automation' in to ? to.automation : null, 'instanceId' in to ? to.instanceId : null],
-    );
+    this.messageWrites.add(message);
   }
 
   async pendingMessages(limit: number): Promise<QueuedMessage[]> {
+    await this.flush();
     // Locked, skipping locked ones: two schedulers never deliver the same message. Messages
     // to an automation this process does not run are left to one that does (a message to a
     // vanished instance has no automation: any process records it as undeliverable).
@@ -446,6 +560,7 @@ class SqlTx implements SqlStorageTx {
   }
 
   async failedMessages(limit: number): Promise<QueuedMessage[]> {
+    await this.flush();
     const rows = await this.sql.query<MessageRow>(
       'SELECT id, created_at, body, error FROM wayflow_automation_messages WHERE error IS NOT NULL ORDER BY created_at, seq LIMIT $1',
       [limit],
@@ -454,14 +569,17 @@ class SqlTx implements SqlStorageTx {
   }
 
   async deleteMessage(id: string): Promise<void> {
+    await this.flush();
     await this.sql.query('DELETE FROM wayflow_automation_messages WHERE id = $1', [id]);
   }
 
   async failMessage(id: string, error: string): Promise<void> {
+    await this.flush();
     await this.sql.query('UPDATE wayflow_automation_messages SET error = $2 WHERE id = $1', [id, error]);
   }
 
   async deleteFinishedBefore(before: number): Promise<{ automations: number; tasks: number }> {
+    await this.flush();
     const [row] = await this.sql.query<{ automations: number; tasks: number }>(
       `WITH gone AS (DELETE FROM wayflow_automation_instances WHERE finished AND finished_at < $1 RETURNING id),
             tasks AS (DELETE FROM wayflow_automation_history WHERE instance_id IN (SELECT id FROM gone) RETURNING 1)
@@ -509,11 +627,6 @@ function fromMessageRow(row: MessageRow): QueuedMessage {
   const message: QueuedMessage = { id: row.id, ...body, createdAt: row.created_at };
   if (row.error !== null) message.error = row.error;
   return message;
-}
-
-/** JSON text of a history result; `undefined` (no result) is stored as null. */
-function json(value: unknown): string {
-  return JSON.stringify(value ?? null) ?? 'null';
 }
 
 /** Options of `sqlFlowRunStore`: those of the shared SQL storage. */

@@ -36,9 +36,12 @@ export interface InstanceReader {
   statusOfRecord(record: InstanceRecord): Promise<InstanceStatus>;
 }
 
-/** Whether instances of `definition` may hold browser messages in their history: any SendMessage node (unknown definitions and other engines: yes). */
+/**
+ * Whether instances of `definition` may hold browser messages in their history: any SendMessage
+ * node (unknown definitions: yes). Every engine records its history through the nodes it declares.
+ */
 const mayHoldMessages = (definition: AutomationDefinition | undefined) =>
-  definition === undefined || definition.engine !== undefined || Object.values(definition.nodes as Record<string, AnyNode>).some((node) => node.kind === 'send-message');
+  definition === undefined || Object.values(definition.nodes as Record<string, AnyNode>).some((node) => node.kind === 'send-message');
 
 /** The `InstanceReader` over the running automations' storage, exposing what `sync` allows. */
 export function instanceReader(automations: Pick<ServerAutomations, 'definitions' | 'storage'>, sync: SyncOptions): InstanceReader {

@@ -166,9 +166,9 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
   const { clock } = options;
   const routes = composeRoutes(options.middleware, {
     forms: formRoutes({ reader, visibility, runner, storage: automations.storage, hub, sync, clock }),
-    start: startRoutes({ reader, links, runner, hub, sync, maxInstances: limits.instancesPerCaller, clock }),
+    start: startRoutes({ reader, links, runner, sync, maxInstances: limits.instancesPerCaller, clock }),
     instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
-    dashboard: dashboardRoutes({ reader, runner, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
+    dashboard: dashboardRoutes({ reader, storage: automations.storage, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
   });
   return { routes, hub, openStreams: (owner) => slots.of(owner), links };
 }
@@ -275,8 +275,8 @@ function formRoutes(deps: {
 }
 
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
-function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; hub: SyncHub; sync: SyncOptions; maxInstances: number; clock: () => number }) {
-  const { reader, runner, hub, sync, maxInstances, clock } = deps;
+function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; sync: SyncOptions; maxInstances: number; clock: () => number }) {
+  const { reader, runner, sync, maxInstances, clock } = deps;
   /** How browsers may start the automation, and its definition; 404 unless they may. */
   const startable = (automation: string) => {
     const start = sync.automations?.[automation]?.start;
@@ -316,25 +316,22 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
     const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
     const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
-    let instanceId: string;
     try {
-      // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
+      // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
       const created = await runner.create(definition, data, {
-        autorun: false,
         inTransaction: async (instance) => {
           const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock(), maxInstances);
           if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
           if (earlier) throw new AnsweredBefore(earlier);
         },
       });
-      instanceId = created.id;
+      // Nobody can watch an instance before this answer names it: its status goes to no one else.
+      return c.json({ instance: await reader.statusOfRecord(created) }, 201);
     } catch (error) {
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;
     }
-    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfRecord(await runner.run(instanceId)) }));
-    return c.json({ instance }, 201);
   });
 }
 
@@ -423,26 +420,26 @@ function instanceRoutes(deps: {
 }
 
 /** `/dashboard`: counts and recent instances per automation, and one instance with its history, for viewers only. */
-function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunner; recentCount: number }) {
-  const { reader, runner, recentCount } = deps;
+function dashboardRoutes(deps: { reader: InstanceReader; storage: Pick<SqlAutomationStorage, 'summary'>; recentCount: number }) {
+  const { reader, storage, recentCount } = deps;
   return new Hono<AppEnv>()
     .get('/', viewersOnly, async (c) => {
+      const definitions = [...reader.definitions()];
+      const summaries = await storage.summary(
+        definitions.map((definition) => definition.name),
+        recentCount,
+      );
       const dashboard: DashboardView = { automations: [] };
-      for (const definition of reader.definitions()) {
-        const instances = await runner.list({ automation: definition.name });
-        const running = instances.filter((i) => !i.finished);
-        const counts = new Map<string, number>();
-        for (const instance of running) for (const node of new Set(instance.paths.map((p) => p.node))) counts.set(node, (counts.get(node) ?? 0) + 1);
+      for (const definition of definitions) {
+        const summary = summaries.get(definition.name);
         const recent: InstanceStatus[] = [];
-        for (const instance of [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, recentCount)) {
-          recent.push(await reader.statusOfRecord(instance));
-        }
+        for (const instance of summary?.recent ?? []) recent.push(await reader.statusOfRecord(instance));
         dashboard.automations.push({
           name: definition.name,
           verboseName: definition.verboseName,
-          running: running.length,
-          finished: instances.length - running.length,
-          nodes: definition.order.map((node) => ({ node, count: counts.get(node) ?? 0 })),
+          running: summary?.running ?? 0,
+          finished: summary?.finished ?? 0,
+          nodes: definition.order.map((node) => ({ node, count: summary?.nodes.get(node) ?? 0 })),
           recent,
         });
       }

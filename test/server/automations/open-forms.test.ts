@@ -74,6 +74,40 @@ describe.each([
     );
   }, 120_000);
 
+  it('counts running and finished instances and the nodes running instances are at in SQL, as the loaded instances say (the dashboard)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 4 }), async (ops, recent) => {
+        await database.reset();
+        const storage = await database.storage({ notify: false });
+        const clock = new ManualClock(1_800_000_000_000);
+        const runner = createAutomationRunner({ storage, clock, automations: definitions });
+        for (const step of ops) {
+          if (step.kind === 'create') await runner.create(step.automation, {});
+          if (step.kind === 'tick') clock.advance(60_000);
+          if (step.kind === 'submit') {
+            const forms = await runner.openForms(actors.root);
+            const form = forms[step.pick % Math.max(1, forms.length)];
+            if (form) await runner.submitForm(form.instanceId, { taskId: form.taskId }, actors.root!, { ok: true });
+          }
+        }
+        const summaries = await storage.summary(['Review', 'Audit', 'Unknown'], recent);
+        for (const name of ['Review', 'Audit', 'Unknown']) {
+          const instances = await runner.list({ automation: name });
+          const running = instances.filter((instance) => !instance.finished);
+          const nodes = new Map<string, number>();
+          for (const instance of running) for (const node of new Set(instance.paths.map((path) => path.node))) nodes.set(node, (nodes.get(node) ?? 0) + 1);
+          const newest = [...instances].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, recent);
+          const summary = summaries.get(name);
+          expect(summary?.running).toBe(running.length);
+          expect(summary?.finished).toBe(instances.length - running.length);
+          expect(Object.fromEntries(summary?.nodes ?? [])).toEqual(Object.fromEntries(nodes));
+          expect(summary?.recent.map((instance) => instance.id)).toEqual(newest.map((instance) => instance.id));
+        }
+      }),
+      { numRuns: 12 },
+    );
+  }, 120_000);
+
   it('is rebuilt from the instances by its migration (a database that ran instances before it existed)', async () => {
     await database.reset();
     const storage = await database.storage({ notify: false });
