@@ -55,7 +55,10 @@ class MemoryTx implements AutomationStorageTx, FlowRunStoreTx {
         (r) =>
           (query.flow === undefined || r.flow === query.flow) &&
           (!query.unfinished || r.status === 'pending' || r.status === 'waiting') &&
-          (query.parentId === undefined || r.parentId === query.parentId),
+          (query.parentId === undefined || r.parentId === query.parentId) &&
+          (query.waitingTrigger === undefined || (r.status === 'waiting' && r.waitingTrigger === query.waitingTrigger)) &&
+          (query.objectId === undefined || r.objectId === query.objectId) &&
+          (query.objectType === undefined || r.objectType === query.objectType),
       )
       .map((r) => structuredClone(r));
   }

@@ -64,13 +64,17 @@ describe('docs/automations.md', () => {
     expect((await control.continueFlowRuns()).map((r) => r.status)).toEqual(['done']);
   });
 
-  it('type-checks every example against the API (the same groups, with tsc and the project options)', async () => {
+  it('type-checks every example against the API (the same groups, and docs/seeds-flowcontrol.md, with tsc and the project options)', async () => {
     const checkDir = join(dir, 'typecheck');
     await mkdir(checkDir);
     // Bare imports (zod, @electric-sql/pglite, @types/node) resolve from the project's packages.
     await symlink(join(root, 'node_modules'), join(checkDir, 'node_modules'), 'dir');
     for (const group of [...runs.map((run) => run.blocks), [moduleBlock]]) {
       await writeFile(join(checkDir, `example-${group.join('-')}.ts`), `${group.map((n) => blocks[n - 1]!).join('\n')}\nexport {};\n`);
+    }
+    // docs/seeds-flowcontrol.md's example (run by seeds-flowcontrol-docs.test.ts) is checked here too.
+    for (const [index, block] of (await docExamples('docs/seeds-flowcontrol.md')).blocks.entries()) {
+      await writeFile(join(checkDir, `seeds-flowcontrol-${index + 1}.ts`), `${block}\nexport {};\n`);
     }
     const paths = {
       'wayflow/automations': [join(root, 'src/automations/index.ts')],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, MemoryFlowRunStore, stepFlowRun } from '../../src/automations/index.ts';
-import { crashBetweenActions, parentAndChild, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
+import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, FlowRunStateError, flowEngine, MemoryFlowRunStore, stepFlowRun } from '../../src/automations/index.ts';
+import { crashBetweenActions, immediateChild, inconsistentRunsRefused, parentAndChild, storedRun, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
 
 describe('flowcontrol runs on a FlowRunStore (memory)', () => {
@@ -17,6 +17,11 @@ describe('flowcontrol runs on a FlowRunStore (memory)', () => {
   it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {
     const store = new MemoryFlowRunStore();
     await parentAndChild(async () => store);
+  });
+
+  it('runs a child run started with immediate at once, before the parent’s next action (Start new flow: immediate)', async () => {
+    const store = new MemoryFlowRunStore();
+    await immediateChild(async () => store);
   });
 
   it('steps one action at a time; the pure executeFlowRun cannot start child runs', async () => {
@@ -57,5 +62,28 @@ describe('flowcontrol definitions changed under a waiting run', () => {
     const next = await stepFlowRun({ name: 'f', actions: [action('only', () => undefined)] }, run, T0);
     expect(next).toMatchObject({ status: 'failed', finishedAt: T0 });
     expect(next.error).toBe(new FlowActionMissingError('f', 'r1', [2]).message);
+  });
+});
+
+describe('flowcontrol runs stored in an inconsistent state', () => {
+  it('refuses a run waiting without a time or trigger, or at no action, with FlowRunStateError and leaves it as it is (memory)', async () => {
+    const store = new MemoryFlowRunStore();
+    await inconsistentRunsRefused(async () => store);
+  });
+
+  it('the pure stepFlowRun, executeFlowRun and flowEngine refuse them too', async () => {
+    const flow = { name: 'pipeline', actions: [action('a', () => undefined)] };
+    const broken = storedRun('r1', { status: 'waiting', position: [0], continueAfter: null });
+    await expect(stepFlowRun(flow, broken, T0)).rejects.toBeInstanceOf(FlowRunStateError);
+    await expect(executeFlowRun(flow, broken, T0)).rejects.toBeInstanceOf(FlowRunStateError);
+    await expect(flowEngine(flow).next(broken, { type: 'tick', now: T0 })).rejects.toBeInstanceOf(FlowRunStateError);
+    const malformed = storedRun('r2', { position: 'start' as never });
+    await expect(stepFlowRun(flow, malformed, T0)).rejects.toThrow('Flow "pipeline", run r2: has the position "start" (string), not a path of action indexes');
+  });
+
+  it('a run waiting for a trigger, with no time, is consistent: not refused, just not runnable', async () => {
+    const flow = { name: 'pipeline', actions: [action('a', () => undefined)] };
+    const waiting = storedRun('r1', { status: 'waiting', position: [0], continueAfter: null, waitingTrigger: 'paid' });
+    expect(await stepFlowRun(flow, waiting, T0)).toEqual(waiting);
   });
 });

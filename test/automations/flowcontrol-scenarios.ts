@@ -3,12 +3,16 @@ import {
   action,
   FlowControl,
   FlowDirective,
+  type FlowRun,
+  FlowRunStateError,
   type FlowRunStore,
   hours,
   ManualClock,
   minutes,
   suspend,
+  startFlow,
   suspendAndRepeat,
+  waitForTrigger,
 } from '../../src/automations/index.ts';
 import { T0 } from './harness.ts';
 
@@ -147,4 +151,173 @@ export async function parentAndChild(open: () => Promise<FlowRunStore>): Promise
   expect(second?.state.invoice).toBeNull();
   expect(await control.children(second?.id as string)).toEqual([]);
   await control.cancel(blocker?.id as string);
+}
+
+/**
+ * Wait for trigger: a run waits with no time (never picked by continueFlowRuns); a restarted
+ * process fires the trigger for the run's object and the run goes on with its next action.
+ */
+export async function waitForTriggerAcrossRestart(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const flows = () => [
+    {
+      name: 'checkout',
+      actions: [
+        action('order', (ctx) => {
+          ctx.state.ordered = true;
+        }),
+        waitForTrigger('wait for payment', 'order_paid'),
+        action('ship', (ctx) => {
+          ctx.state.shipped = true;
+        }),
+      ],
+    },
+  ];
+  const first = new FlowControl({ flows: flows(), store: await open(), clock });
+  const run = await first.startRun('checkout', { objectId: 'order:1' });
+  const other = await first.startRun('checkout', { objectId: 'order:2' });
+  expect(run).toMatchObject({ status: 'waiting', continueAfter: null, waitingTrigger: 'order_paid' });
+  clock.advance(hours(48));
+  const restarted = new FlowControl({ flows: flows(), store: await open(), clock });
+  expect(await restarted.continueFlowRuns()).toEqual([]);
+  const [done] = await restarted.triggerFlows('order_paid', { objectId: 'order:1', immediate: true });
+  expect(done).toMatchObject({ id: run?.id, status: 'done', state: { ordered: true, shipped: true }, waitingTrigger: null });
+  expect(await restarted.get(other?.id as string)).toMatchObject({ status: 'waiting', waitingTrigger: 'order_paid' });
+  expect(await restarted.triggerFlows('order_paid', { objectId: 'order:1' })).toEqual([]);
+}
+
+/**
+ * Flows bound to an object type and object: a run for another type is not created; the
+ * per-object limits (concurrent, by default 1, and in all) count runs of the same object;
+ * cancelRunsForObject cancels the object's unfinished runs of every flow and no other.
+ */
+export async function objectBoundRuns(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const wait = action('wait a day', (ctx) => suspend(ctx.now + hours(24)));
+  const flows = [
+    { name: 'onboarding', objectType: 'user', maxPerObject: 2, actions: [wait] },
+    { name: 'audit', maxConcurrentPerObject: 0, actions: [wait] },
+  ];
+  const control = new FlowControl({ flows, store: await open(), clock });
+  const first = await control.createRun('onboarding', { objectId: 'user:1' });
+  expect(first).toMatchObject({ objectId: 'user:1', objectType: 'user' });
+  // The seed's default: one unfinished run per object.
+  expect(await control.createRun('onboarding', { objectId: 'user:1' })).toBeNull();
+  expect(await control.createRun('onboarding', { objectId: 'order:1', objectType: 'order' })).toBeNull();
+  expect(await control.createRun('onboarding', { objectId: 'user:2' })).toMatchObject({ objectType: 'user' });
+  // maxConcurrentPerObject: 0 lifts the limit.
+  const audits = [await control.createRun('audit', { objectId: 'user:1', objectType: 'user' }), await control.createRun('audit', { objectId: 'user:1', objectType: 'user' })];
+  expect(audits.every((run) => run !== null)).toBe(true);
+  await control.createRun('audit', { objectId: 'user:1', objectType: 'account' });
+
+  const cancelled = await control.cancelRunsForObject('user:1', 'user');
+  expect(cancelled.map((run) => [run.flow, run.status]).sort()).toEqual([
+    ['audit', 'cancelled'],
+    ['audit', 'cancelled'],
+    ['onboarding', 'cancelled'],
+  ]);
+  const left = await control.continueFlowRuns();
+  expect(left.map((run) => [run.flow, run.objectId, run.objectType])).toEqual([
+    ['onboarding', 'user:2', 'user'],
+    ['audit', 'user:1', 'account'],
+  ]);
+  // The second run of user:1 is allowed (the first was cancelled); a third is not (maxPerObject: 2, finished runs count).
+  const second = await control.startRun('onboarding', { objectId: 'user:1' });
+  expect(second).toMatchObject({ status: 'waiting' });
+  await control.cancel(second?.id as string);
+  expect(await control.createRun('onboarding', { objectId: 'user:1' })).toBeNull();
+  // Without a type, every run with that id is cancelled.
+  expect((await control.cancelRunsForObject('user:1')).map((run) => [run.flow, run.objectType])).toEqual([['audit', 'account']]);
+}
+
+/**
+ * Start new flow with `immediate`: the child run executes as soon as the parent's step that
+ * created it commits, before the parent's next action, which sees the child finished.
+ */
+export async function immediateChild(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0);
+  const flows = [
+    {
+      name: 'invoice',
+      actions: [
+        action('total', (ctx) => {
+          ctx.state.total = (ctx.state.items as number) * 10;
+        }),
+      ],
+    },
+    {
+      name: 'order',
+      actions: [
+        startFlow('start invoice', 'invoice', { passState: true, immediate: true }),
+        action('read invoice', (ctx) => {
+          ctx.state.invoice = ctx.children.map((child) => [child.status, child.state.total]);
+        }),
+      ],
+    },
+  ];
+  const control = new FlowControl({ flows, store: await open(), clock });
+  const parent = await control.startRun('order', { state: { items: 3 } });
+  expect(parent).toMatchObject({ status: 'done', state: { items: 3, invoice: [['done', 30]] } });
+  const [child] = await control.children(parent?.id as string);
+  expect(child).toMatchObject({ status: 'done', parentId: parent?.id });
+  // Through continueFlowRuns too: the child's actions count in the batch, and nothing is left for the next pass.
+  await control.createRun('order', { state: { items: 1 } });
+  const batch = await control.continueFlowRunBatch();
+  expect(batch.runs.map((run) => [run.flow, run.status, run.state.invoice])).toEqual([['order', 'done', [['done', 10]]]]);
+  expect(batch.actions).toBe(3);
+  expect(await control.continueFlowRuns()).toEqual([]);
+}
+
+/** A run record as a store might hold it, for tests that plant broken ones. */
+export function storedRun(id: string, fields: Partial<FlowRun>): FlowRun {
+  return {
+    id,
+    flow: 'pipeline',
+    status: 'pending',
+    position: [],
+    resume: 'next',
+    continueAfter: null,
+    state: {},
+    objectId: null,
+    trigger: null,
+    createdAt: T0,
+    finishedAt: null,
+    error: null,
+    log: [],
+    parentId: null,
+    loops: {},
+    ...fields,
+  };
+}
+
+/**
+ * Runs a store holds in an inconsistent state (waiting with neither time nor trigger, waiting at
+ * no action) are refused with FlowRunStateError and left as they are; continueFlowRuns runs the
+ * others and reports the refused ones.
+ */
+export async function inconsistentRunsRefused(open: () => Promise<FlowRunStore>): Promise<void> {
+  const clock = new ManualClock(T0 + minutes(1));
+  const store = await open();
+  const flows = [{ name: 'pipeline', actions: [action('a', () => undefined), action('b', () => undefined)] }];
+  const control = new FlowControl({ flows, store, clock });
+  const noTime = storedRun('no-time', { status: 'waiting', position: [0], continueAfter: null });
+  const noAction = storedRun('no-action', { status: 'waiting', position: [], continueAfter: T0 });
+  const fine = storedRun('fine', { createdAt: T0 + 1 });
+  await store.transaction(async (tx) => {
+    for (const run of [noTime, noAction, fine]) await tx.put(run);
+  });
+  await expect(control.execute('no-time')).rejects.toBeInstanceOf(FlowRunStateError);
+  await expect(control.execute('no-time')).rejects.toThrow(
+    'Flow "pipeline", run no-time: is waiting but has neither a continueAfter time nor a trigger it waits for; it was not run. Reset it (control.reset) or cancel it (control.cancel).',
+  );
+  await expect(control.execute('no-action')).rejects.toMatchObject({ code: 'flowcontrol-run-state', runId: 'no-action', message: expect.stringContaining('is waiting but stands at no action') });
+
+  const batch = await control.continueFlowRunBatch();
+  expect(batch.runs.map((run) => [run.id, run.status])).toEqual([['fine', 'done']]);
+  expect(batch.refused.map((error) => error.runId)).toEqual(['no-action']);
+  expect(await control.get('no-time')).toEqual(noTime);
+  expect(await control.get('no-action')).toEqual(noAction);
+  // A reset makes a refused run consistent again.
+  await control.reset('no-action', { to: 'b' });
+  expect(await control.execute('no-action')).toMatchObject({ status: 'done', log: [{ action: 'b' }] });
 }

@@ -1,8 +1,11 @@
+import { WayflowError } from '../../core/errors.ts';
 import type { Engine } from '../engine.ts';
 import { MemoryFlowRunStore } from '../memory-storage.ts';
 import { type Clock, systemClock } from '../time.ts';
 import { type FlowEffect, type FlowEvent, flowEngine } from './engine.ts';
-import { type FlowDefinition, FlowNotFoundError, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS } from './flow.ts';
+import { actionPositions, type FlowDefinition, FlowInactiveError, FlowNotFoundError, type FlowRun, isFlowActive, isFlowRunRunnable, MAX_HOT_LOOPS } from './flow.ts';
+import { assertFlowRunConsistent, FlowRunStateError } from './run-state.ts';
+import { checkTriggerName, FlowTriggerNameError, flowTriggers, type TriggerInput } from './triggers.ts';
 
 /** Which runs `FlowRunStoreTx.list` returns. */
 export interface FlowRunQuery {
@@ -11,6 +14,12 @@ export interface FlowRunQuery {
   unfinished?: boolean;
   /** Only the child runs of this run. */
   parentId?: string;
+  /** Only runs waiting for this trigger (`waitForTrigger`). */
+  waitingTrigger?: string;
+  /** Only runs bound to this object id. */
+  objectId?: string;
+  /** Only runs bound to an object of this type. */
+  objectType?: string;
 }
 
 /** The operations on flow runs inside one transaction; a SQL implementation locks rows it reads with `get`. */
@@ -49,12 +58,35 @@ export interface TriggerInfo {
   name: string;
   label: string;
   description: string;
+  /** The type of object the trigger fires for (the seed's `model`), when declared. */
+  objectType?: string;
+}
+
+/** A flow names an action that it has not, or has more than once, where one action is needed (a trigger's `resetTo`, `reset`'s `to`). */
+export class FlowActionNameError extends WayflowError {
+  override readonly name: string = 'FlowActionNameError';
+  constructor(flow: string, actionName: string, found: number, where: string) {
+    super(
+      'flowcontrol-action-name',
+      `Flow "${flow}": ${where} names action "${actionName}", which the flow has ${found === 0 ? 'not' : `${found} times`}. Name one action of the flow; give actions unique names to reset runs to them.`,
+    );
+  }
+}
+
+/** Options of `FlowControl.reset`. */
+export interface ResetRunOptions {
+  /** The name of the action to reset to: the run waits and runs it on the next continue pass. Without it the run starts over from its first action. */
+  to?: string;
+  /** Replaces the run's state. */
+  state?: Record<string, unknown>;
 }
 
 /** Options for starting runs. */
 export interface StartRunOptions {
   /** The object the run is bound to (per-object limits count by it). */
   objectId?: string;
+  /** The type of that object (default the flow's `objectType`); a run for another type than the flow's is not created. */
+  objectType?: string;
   /** Initial run state. */
   state?: Record<string, unknown>;
   /** Execute at once instead of waiting for `continueFlowRuns`. */
@@ -68,6 +100,8 @@ export interface FlowRunBatch {
   runs: FlowRun[];
   /** Log entries added: each action run, and each `returnFromChildren`, with its directive. */
   actions: number;
+  /** Runs the store holds in an inconsistent state, which were not run (see `FlowRunStateError`). */
+  refused: FlowRunStateError[];
 }
 
 /** Options of `new FlowControl`. */
@@ -102,15 +136,38 @@ export class FlowControl {
     for (const flow of options.flows ?? []) this.registerFlow(flow);
   }
 
-  /** Registers (or replaces) a flow. */
+  /**
+   * Registers (or replaces) a flow. Its trigger names are checked (`FlowTriggerNameError`: empty,
+   * too long, or twice in the flow), and each `resetTo` must name exactly one of its actions
+   * (`FlowActionNameError`).
+   */
   registerFlow(flow: FlowDefinition): void {
+    const seen = new Set<string>();
+    for (const trigger of flowTriggers(flow)) {
+      checkTriggerName(trigger.name, `Flow "${flow.name}"`);
+      if (seen.has(trigger.name)) throw new FlowTriggerNameError(trigger.name, `Flow "${flow.name}"`, 'duplicate');
+      seen.add(trigger.name);
+      if (trigger.resetTo !== undefined) positionOf(flow, trigger.resetTo, `trigger "${trigger.name}" (resetTo)`);
+    }
     this.flows.set(flow.name, { flow, engine: flowEngine(flow, { maxHotLoop: this.maxHotLoop }) });
   }
 
-  /** Registers a trigger and returns the function that fires it. */
-  registerTrigger(name: string, info: { label?: string; description?: string } = {}): (options?: StartRunOptions) => Promise<FlowRun[]> {
-    this.triggers.set(name, { name, label: info.label ?? name, description: info.description ?? '' });
-    return (options) => this.triggerFlows(name, options);
+  /**
+   * Registers a trigger and returns the function that fires it (django-flowcontrol's
+   * `register_trigger`; `objectType` is its `model`: the function fires for objects of that
+   * type). The name must be new, not empty and at most `MAX_TRIGGER_NAME_LENGTH` characters
+   * (`FlowTriggerNameError`).
+   */
+  registerTrigger(
+    name: string,
+    info: { label?: string; description?: string; objectType?: string } = {},
+  ): (options?: StartRunOptions) => Promise<FlowRun[]> {
+    checkTriggerName(name, 'registerTrigger');
+    if (this.triggers.has(name)) throw new FlowTriggerNameError(name, 'registerTrigger', 'duplicate');
+    const { objectType } = info;
+    this.triggers.set(name, { name, label: info.label ?? name, description: info.description ?? '', ...(objectType !== undefined ? { objectType } : {}) });
+    // The function fires for objects of the declared type unless told otherwise.
+    return (options = {}) => this.triggerFlows(name, objectType !== undefined && options.objectId !== undefined ? { objectType, ...options } : options);
   }
 
   /** The registered triggers. */
@@ -118,20 +175,89 @@ export class FlowControl {
     return [...this.triggers.values()];
   }
 
-  /** Starts a run of every flow registered for the trigger (limits allowing); returns the runs created. */
+  /**
+   * Fires a trigger (django-flowcontrol's `trigger_flows`): runs waiting for it (`waitForTrigger`)
+   * for this object (or with `requireObject: false`) continue with their next action; every flow
+   * declaring it, whose trigger condition holds, gets a new run (limits allowing), or, for a
+   * trigger with `resetTo`, its newest unfinished run (for this object) is reset to that action.
+   * Returns the runs resumed, created and reset; with `immediate` they are executed first, else
+   * they run on the next `continueFlowRuns`.
+   */
   async triggerFlows(trigger: string, options: StartRunOptions = {}): Promise<FlowRun[]> {
-    const created: FlowRun[] = [];
+    const input: TriggerInput = { objectId: options.objectId ?? null, objectType: options.objectType ?? null, state: options.state ?? {} };
+    const touched = await this.resumeWaiting(trigger, input);
+    const { immediate, ...create } = options;
     for (const { flow } of this.flows.values()) {
-      if (!flow.triggers?.includes(trigger)) continue;
-      const run = await this.createRun(flow.name, options, trigger);
-      if (run) created.push(run);
+      if (!isFlowActive(flow, this.clock.now())) continue;
+      for (const entry of flowTriggers(flow)) {
+        if (entry.name !== trigger || !isFlowActive(entry, this.clock.now()) || (entry.condition && !entry.condition(input))) continue;
+        const run = entry.resetTo !== undefined ? await this.resetNewest(flow, entry.resetTo, options, trigger) : await this.createRun(flow.name, create, trigger);
+        if (run) touched.push(run);
+      }
     }
-    return created;
+    // A run resumed for the trigger may also be the one a resetTo entry reset: list it once, as it stands last.
+    const unique = [...new Map(touched.map((run) => [run.id, run])).values()];
+    if (!immediate) return unique;
+    const executed: FlowRun[] = [];
+    for (const run of unique) executed.push(await this.execute(run.id));
+    return executed;
   }
 
-  /** Creates a run when the flow's limits allow it (else null); executes it when `immediate`. */
+  /** Makes the runs waiting for `trigger` (for this object, or not requiring one) due now; returns them. */
+  private resumeWaiting(trigger: string, input: TriggerInput): Promise<FlowRun[]> {
+    return this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const resumed: FlowRun[] = [];
+      for (const listed of await tx.list({ waitingTrigger: trigger })) {
+        const run = await tx.get(listed.id);
+        if (run?.status !== 'waiting' || run.waitingTrigger !== trigger) continue;
+        if (run.continueAfter !== null && run.continueAfter > now) continue;
+        if ((run.waitingTriggerMatchObject ?? true) && !sameObject(run, input)) continue;
+        run.waitingTrigger = null;
+        run.continueAfter = now;
+        await tx.put(run);
+        resumed.push(run);
+      }
+      return resumed;
+    });
+  }
+
+  /** A `resetTo` trigger: resets the newest unfinished run of `flow` (for the fired object) to the action; null when there is none. */
+  private resetNewest(flow: FlowDefinition, to: string, options: StartRunOptions, trigger: string): Promise<FlowRun | null> {
+    return this.store.transaction(async (tx) => {
+      await tx.lockFlow(flow.name);
+      const unfinished = await tx.list({ flow: flow.name, unfinished: true, ...objectQuery(options) });
+      const newest = unfinished.at(-1);
+      if (!newest) return null;
+      const run = resetRun(newest, positionOf(flow, to, `trigger "${trigger}" (resetTo)`), this.clock.now(), options.state);
+      run.trigger = trigger;
+      await tx.put(run);
+      return run;
+    });
+  }
+
+  /**
+   * Resets a run (django-flowcontrol's `reset_flowrun`), finished or not: to the action named
+   * `to` (the run waits, due now, and runs that action on the next continue pass), or without
+   * `to` back to pending at its first action. `state` replaces its state. Its log is kept.
+   */
+  reset(runId: string, options: ResetRunOptions = {}): Promise<FlowRun> {
+    return this.store.transaction(async (tx) => {
+      const found = await tx.get(runId);
+      if (!found) throw new FlowNotFoundError('run', runId);
+      const position = options.to === undefined ? null : positionOf(this.flow(found.flow), options.to, 'reset');
+      const run = resetRun(found, position, this.clock.now(), options.state);
+      await tx.put(run);
+      return run;
+    });
+  }
+
+  /**
+   * Creates a run when the flow's limits allow it (else null); executes it when `immediate`.
+   * An inactive flow throws `FlowInactiveError`.
+   */
   async createRun(flowName: string, options: StartRunOptions = {}, trigger: string | null = null): Promise<FlowRun | null> {
-    this.flow(flowName);
+    this.activeFlow(flowName);
     const run = await this.store.transaction((tx) => this.insertRun(tx, flowName, options, trigger));
     if (!run) return null;
     return options.immediate ? this.execute(run.id) : run;
@@ -151,21 +277,46 @@ export class FlowControl {
     return (await this.executeCounting(runId)).run;
   }
 
+  /** Every run bound to the object, of every flow, finished ones too, oldest first (django-flowcontrol's `get_flowruns_for_object`). */
+  runsForObject(objectId: string, objectType?: string): Promise<FlowRun[]> {
+    return this.store.transaction((tx) => tx.list(objectQuery({ objectId, objectType })));
+  }
+
+  /**
+   * Cancels every pending or waiting run bound to the object, of every flow (django-flowcontrol's
+   * `cancel_flowruns_for_object`); without `objectType`, runs of any object type with that id.
+   * Returns the runs cancelled; their waiting parents become due.
+   */
+  cancelRunsForObject(objectId: string, objectType?: string): Promise<FlowRun[]> {
+    return this.store.transaction(async (tx) => {
+      const now = this.clock.now();
+      const cancelled: FlowRun[] = [];
+      for (const listed of await tx.list({ unfinished: true, ...objectQuery({ objectId, objectType }) })) {
+        const run = await tx.get(listed.id);
+        if (!run || !isUnfinished(run)) continue;
+        cancelled.push(await this.cancelIn(tx, run, now));
+      }
+      return cancelled;
+    });
+  }
+
   /** Cancels a run that has not finished (its waiting parent, if any, becomes due). */
   cancel(runId: string): Promise<FlowRun> {
     return this.store.transaction(async (tx) => {
       const run = await tx.get(runId);
       if (!run) throw new FlowNotFoundError('run', runId);
-      if (isUnfinished(run)) {
-        const now = this.clock.now();
-        run.status = 'cancelled';
-        run.finishedAt = now;
-        run.continueAfter = null;
-        await tx.put(run);
-        await this.wakeParent(tx, run, now);
-      }
-      return run;
+      return isUnfinished(run) ? this.cancelIn(tx, run, this.clock.now()) : run;
     });
+  }
+
+  private async cancelIn(tx: FlowRunStoreTx, run: FlowRun, now: number): Promise<FlowRun> {
+    run.status = 'cancelled';
+    run.finishedAt = now;
+    run.continueAfter = null;
+    run.waitingTrigger = null;
+    await tx.put(run);
+    await this.wakeParent(tx, run, now);
+    return run;
   }
 
   /**
@@ -186,11 +337,17 @@ export class FlowControl {
   async continueFlowRunBatch(limit = 1000): Promise<FlowRunBatch> {
     const now = this.clock.now();
     const ids = await this.store.transaction((tx) => tx.runnable(now, limit));
-    const batch: FlowRunBatch = { runs: [], actions: 0 };
+    const batch: FlowRunBatch = { runs: [], actions: 0, refused: [] };
     for (const id of ids) {
-      const { run, actions } = await this.executeCounting(id);
-      batch.runs.push(run);
-      batch.actions += actions;
+      try {
+        const { run, actions } = await this.executeCounting(id);
+        batch.runs.push(run);
+        batch.actions += actions;
+      } catch (error) {
+        // One broken record must not stop the others; it stays as it is for a person to reset or cancel.
+        if (!(error instanceof FlowRunStateError) || error.runId !== id) throw error;
+        batch.refused.push(error);
+      }
     }
     return batch;
   }
@@ -212,17 +369,24 @@ export class FlowControl {
     let fresh = true;
     let actions = 0;
     for (;;) {
-      const { run, moved, logged } = await this.store.transaction((tx) => this.stepIn(tx, runId, fresh));
+      const immediate: string[] = [];
+      const { run, moved, logged } = await this.store.transaction((tx) => this.stepIn(tx, runId, fresh, immediate));
       fresh = false;
       actions += logged;
-      if (!moved || run.status !== 'pending') return { run, actions };
+      // Child runs started with `immediate` run now that the step that created them committed, before the parent's next action.
+      for (const childId of immediate) actions += (await this.executeCounting(childId)).actions;
+      if (!moved || run.status !== 'pending') return { run: immediate.length > 0 ? await this.get(runId) : run, actions };
     }
   }
 
-  /** One step of a run inside `tx`: lock, run one action through the flow's engine (children created in `tx`), write, perform its effects. */
-  private async stepIn(tx: FlowRunStoreTx, runId: string, fresh: boolean): Promise<{ run: FlowRun; moved: boolean; logged: number }> {
+  /**
+   * One step of a run inside `tx`: lock, run one action through the flow's engine (children
+   * created in `tx`; the ids of those to run at once are added to `immediate`), write, perform its effects.
+   */
+  private async stepIn(tx: FlowRunStoreTx, runId: string, fresh: boolean, immediate: string[]): Promise<{ run: FlowRun; moved: boolean; logged: number }> {
     const run = await tx.get(runId);
     if (!run) throw new FlowNotFoundError('run', runId);
+    assertFlowRunConsistent(run);
     const now = this.clock.now();
     if (!isFlowRunRunnable(run, now)) return { run, moved: false, logged: 0 };
     const { state: next, effects } = await this.registered(run.flow).engine.next(run, {
@@ -230,9 +394,11 @@ export class FlowControl {
       now,
       fresh,
       children: await tx.list({ parentId: run.id }),
-      startChild: (flow, options = {}) => {
-        this.flow(flow);
-        return this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
+      startChild: async (flow, { immediate: atOnce, ...options } = {}) => {
+        this.activeFlow(flow);
+        const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
+        if (child && atOnce) immediate.push(child.id);
+        return child;
       },
     });
     await tx.put(next);
@@ -240,18 +406,27 @@ export class FlowControl {
     return { run: next, moved: true, logged: next.log.length - run.log.length };
   }
 
-  /** A finished child makes its waiting parent due at once, so the parent sees the result without waiting out its suspension. */
+  /**
+   * A finished child makes its waiting parent due at once, so the parent sees the result without
+   * waiting out its suspension. A parent waiting for a trigger keeps waiting for it.
+   */
   private async wakeParent(tx: FlowRunStoreTx, child: FlowRun, now: number): Promise<void> {
     if (child.parentId === null || child.parentId === undefined) return;
     const parent = await tx.get(child.parentId);
-    if (parent?.status === 'waiting' && (parent.continueAfter === null || parent.continueAfter > now)) {
+    if (parent?.status === 'waiting' && parent.continueAfter !== null && parent.continueAfter > now) {
       await tx.put({ ...parent, continueAfter: now });
     }
   }
 
-  /** The limit check and insert of a new run, inside `tx`; null when a limit forbids the run. */
+  /**
+   * The limit check and insert of a new run, inside `tx`; null when a limit forbids the run or
+   * the object is not of the flow's type (django-flowcontrol's `create_flowrun`).
+   */
   private async insertRun(tx: FlowRunStoreTx, flowName: string, options: StartRunOptions, trigger: string | null): Promise<FlowRun | null> {
     const flow = this.flow(flowName);
+    const objectId = options.objectId ?? null;
+    const objectType = objectId === null ? null : (options.objectType ?? flow.objectType ?? null);
+    if (objectId !== null && flow.objectType !== undefined && objectType !== flow.objectType) return null;
     const run: FlowRun = {
       id: this.newId(),
       flow: flowName,
@@ -260,7 +435,8 @@ export class FlowControl {
       resume: 'next',
       continueAfter: null,
       state: structuredClone(options.state ?? {}),
-      objectId: options.objectId ?? null,
+      objectId,
+      objectType,
       trigger,
       createdAt: this.clock.now(),
       finishedAt: null,
@@ -269,16 +445,27 @@ export class FlowControl {
       parentId: options.parentId ?? null,
       loops: {},
     };
-    if (flow.maxConcurrent !== undefined || flow.maxConcurrentPerObject !== undefined) {
+    const maxConcurrent = flow.maxConcurrent ?? 0;
+    const perObject = objectId === null ? 0 : (flow.maxConcurrentPerObject ?? 1);
+    const maxPerObject = objectId === null ? 0 : (flow.maxPerObject ?? 0);
+    if (maxConcurrent > 0 || perObject > 0 || maxPerObject > 0) {
       await tx.lockFlow(flowName);
-      const running = await tx.list({ flow: flowName, unfinished: true });
-      if (flow.maxConcurrent !== undefined && running.length >= flow.maxConcurrent) return null;
-      if (flow.maxConcurrentPerObject !== undefined && options.objectId !== undefined) {
-        if (running.filter((r) => r.objectId === options.objectId).length >= flow.maxConcurrentPerObject) return null;
+      if (maxConcurrent > 0 && (await tx.list({ flow: flowName, unfinished: true })).length >= maxConcurrent) return null;
+      if (perObject > 0 || maxPerObject > 0) {
+        const forObject = await tx.list({ flow: flowName, ...objectQuery({ objectId: objectId ?? undefined, objectType: objectType ?? undefined }) });
+        if (maxPerObject > 0 && forObject.length >= maxPerObject) return null;
+        if (perObject > 0 && forObject.filter(isUnfinished).length >= perObject) return null;
       }
     }
     await tx.put(run);
     return run;
+  }
+
+  /** The registered flow, which must be active now (`FlowInactiveError`). */
+  private activeFlow(name: string): FlowDefinition {
+    const flow = this.flow(name);
+    if (!isFlowActive(flow, this.clock.now())) throw new FlowInactiveError(name, flow.activeAt ?? null);
+    return flow;
   }
 
   private flow(name: string): FlowDefinition {
@@ -290,6 +477,43 @@ export class FlowControl {
     if (!entry) throw new FlowNotFoundError('flow', name);
     return entry;
   }
+}
+
+/**
+ * Whether the run is bound to the object a trigger fired for (both without object counts too).
+ * An object is matched by its id, and by its type when the firing gives one.
+ */
+function sameObject(run: FlowRun, input: Pick<TriggerInput, 'objectId' | 'objectType'>): boolean {
+  if ((run.objectId ?? null) !== input.objectId) return false;
+  return input.objectId === null || input.objectType === null || (run.objectType ?? null) === input.objectType;
+}
+
+/** The `FlowRunQuery` part selecting runs bound to an object (by id, and by type when given); none without an id. */
+function objectQuery(object: { objectId?: string | undefined; objectType?: string | undefined }): Pick<FlowRunQuery, 'objectId' | 'objectType'> {
+  if (object.objectId === undefined) return {};
+  return { objectId: object.objectId, ...(object.objectType !== undefined ? { objectType: object.objectType } : {}) };
+}
+
+/** The index path of the one action named `name`; `FlowActionNameError` when there is none or more than one. */
+function positionOf(flow: FlowDefinition, name: string, where: string): number[] {
+  const found = actionPositions(flow, name);
+  if (found.length !== 1) throw new FlowActionNameError(flow.name, name, found.length, where);
+  return found[0] as number[];
+}
+
+/** A copy of `found` reset to `position` (waiting, due now, to run that action) or, with null, to its start (pending). */
+function resetRun(found: FlowRun, position: number[] | null, now: number, state: Record<string, unknown> | undefined): FlowRun {
+  const run = structuredClone(found);
+  run.status = position ? 'waiting' : 'pending';
+  run.position = position ?? [];
+  run.resume = position ? 'repeat' : 'next';
+  run.continueAfter = position ? now : null;
+  run.finishedAt = null;
+  run.error = null;
+  run.waitingTrigger = null;
+  run.loops = {};
+  if (state !== undefined) run.state = structuredClone(state);
+  return run;
 }
 
 function isUnfinished(run: FlowRun): boolean {

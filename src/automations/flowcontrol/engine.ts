@@ -1,5 +1,6 @@
 import type { Engine } from '../engine.ts';
 import { type ActionContext, type FlowDefinition, type FlowRun, isFlowRunRunnable, MAX_HOT_LOOPS, stepFlowRun } from './flow.ts';
+import { assertFlowRunConsistent } from './run-state.ts';
 
 /**
  * What moves a flow run: a `tick` at `now` runs one action (plus the `returnFromChildren` of
@@ -29,6 +30,7 @@ export function flowEngine(flow: FlowDefinition, options: { maxHotLoop?: number 
   const maxHotLoop = options.maxHotLoop ?? MAX_HOT_LOOPS;
   return {
     async next(run, event) {
+      assertFlowRunConsistent(run);
       if (!isFlowRunRunnable(run, event.now)) return { state: structuredClone(run), effects: [], changed: false };
       const next = await stepFlowRun(flow, run, event.now, {
         maxHotLoop,
@@ -43,9 +45,12 @@ export function flowEngine(flow: FlowDefinition, options: { maxHotLoop?: number 
   };
 }
 
-/** When a run can be continued: at once while pending (its creation time), its `continueAfter` while waiting, never once finished. */
+/**
+ * When a run can be continued: at once while pending (its creation time), its `continueAfter`
+ * while waiting (none while it waits for a trigger), never once finished.
+ */
 export function flowRunDueAt(run: Pick<FlowRun, 'status' | 'continueAfter' | 'createdAt'>): number | null {
   if (run.status === 'pending') return run.createdAt;
-  if (run.status === 'waiting') return run.continueAfter ?? run.createdAt;
+  if (run.status === 'waiting') return run.continueAfter;
   return null;
 }

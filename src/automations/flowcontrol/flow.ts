@@ -1,6 +1,8 @@
 import { type DirectiveMove, directiveMove, MAX_HOT_LOOPS, type TreeNode } from '../../core/directives.ts';
 import { WayflowError } from '../../core/errors.ts';
 import { describeError, describeValue } from '../errors.ts';
+import { assertFlowRunConsistent } from './run-state.ts';
+import { type FlowTrigger, MAX_TRIGGER_NAME_LENGTH } from './triggers.ts';
 
 /** django-flowcontrol's `FlowDirective`: what an action tells the engine to do next. */
 export const FlowDirective = {
@@ -31,9 +33,22 @@ export type FlowDirectiveValue = (typeof FlowDirective)[keyof typeof FlowDirecti
 export type ActionResult =
   | FlowDirectiveValue
   | { directive: typeof FlowDirective.SUSPEND | typeof FlowDirective.SUSPEND_AND_REPEAT; continueAfter: number }
+  | TriggerWait
   | undefined
   // biome-ignore lint/suspicious/noConfusingVoidType: actions that return nothing must type-check as CONTINUE
   | void;
+
+/**
+ * A suspension until a trigger fires (django-flowcontrol's Wait for trigger): the run waits
+ * with no time; firing `trigger` (for the run's object, unless `requireObject` is false)
+ * makes it continue with the action's next sibling. See `waitForTrigger`.
+ */
+export interface TriggerWait {
+  directive: typeof FlowDirective.SUSPEND;
+  trigger: string;
+  /** Only a firing for the run's object resumes it (default true); a run without object needs a firing without object. */
+  requireObject?: boolean;
+}
 
 /** What an action's `run` and `returnFromChildren` receive. */
 export interface ActionContext {
@@ -41,6 +56,8 @@ export interface ActionContext {
   readonly flow: string;
   /** The object the run is bound to (a trigger's object), if any. */
   readonly objectId: string | null;
+  /** The type of that object, if known. */
+  readonly objectType: string | null;
   readonly now: number;
   /** The run's JSON state; mutate it to keep results. */
   state: Record<string, unknown>;
@@ -51,11 +68,13 @@ export interface ActionContext {
   /**
    * Starts a child run of `flow` with this run as its parent (limits allowing; null if they
    * forbid it). It is created in the same transaction as this action's step and is `pending`
-   * until `continueFlowRuns` (or `execute`) runs it; the parent runs on meanwhile. When the
-   * child finishes, a parent that is `waiting` becomes due at once, so a parent that should
-   * wait for its child returns `suspendAndRepeat(later)` and checks `children` again.
+   * until `continueFlowRuns` (or `execute`) runs it; the parent runs on meanwhile. With
+   * `immediate`, it is executed as soon as this action's step commits, before the parent's next
+   * action (which sees it in `children`); the action itself gets it as created. When the child
+   * finishes, a parent that is `waiting` becomes due at once, so a parent that should wait for
+   * its child returns `suspendAndRepeat(later)` and checks `children` again.
    */
-  startChild(flow: string, options?: { objectId?: string; state?: Record<string, unknown> }): Promise<FlowRun | null>;
+  startChild(flow: string, options?: { objectId?: string; objectType?: string; state?: Record<string, unknown>; immediate?: boolean }): Promise<FlowRun | null>;
 }
 
 /** A flowcontrol action: `run` returns a directive; an action with children may ENTER them. */
@@ -85,20 +104,45 @@ export const suspend = (at: number): ActionResult => ({ directive: FlowDirective
 /** Pauses the run until `at`, then runs the same action again. */
 export const suspendAndRepeat = (at: number): ActionResult => ({ directive: FlowDirective.SUSPEND_AND_REPEAT, continueAfter: at });
 
+/** A condition on a run: a function of the action context (the run's state, object, time). */
+export type FlowCondition = (ctx: ActionContext) => boolean;
+
 /** A flow: a tree of actions, with limits on concurrent runs and the triggers that start it. */
 export interface FlowDefinition {
   readonly name: string;
   readonly actions: readonly FlowAction[];
-  /** At most this many unfinished runs of the flow at once. */
+  /**
+   * When the flow is active (django-flowcontrol's `active_at`): absent, always; null, never;
+   * a time (epoch ms), from then on. An inactive flow starts no runs (`createRun` throws
+   * `FlowInactiveError`, triggers skip it); its existing runs go on.
+   */
+  readonly activeAt?: number | null;
+  /**
+   * Checked each time a run is executed (started, continued, resumed): when it does not hold,
+   * the run is discarded (status `obsolete`) before any action runs.
+   */
+  readonly condition?: FlowCondition;
+  /** At most this many unfinished runs of the flow at once (default 0: no limit). */
   readonly maxConcurrent?: number;
-  /** At most this many unfinished runs of the flow per bound object. */
+  /**
+   * At most this many unfinished runs of the flow per bound object: default 1, as in
+   * django-flowcontrol (a second run for an object waits until the first finishes); 0: no limit.
+   */
   readonly maxConcurrentPerObject?: number;
-  /** Names of the triggers that start this flow. */
-  readonly triggers?: readonly string[];
+  /** At most this many runs of the flow per bound object, finished ones included (default 0: no limit). */
+  readonly maxPerObject?: number;
+  /**
+   * The type of object the flow's runs are bound to (django-flowcontrol's `content_type`): a run
+   * for an object of another type is not created; a run given an `objectId` without a type gets this one.
+   */
+  readonly objectType?: string;
+  /** The triggers that start this flow: names, or `{ name, resetTo?, condition?, activeAt? }` (`triggers.ts`). */
+  readonly triggers?: readonly (string | FlowTrigger)[];
 }
 
+
 /** The status of a flow run. */
-export type FlowRunStatus = 'pending' | 'waiting' | 'done' | 'aborted' | 'cancelled' | 'failed';
+export type FlowRunStatus = 'pending' | 'waiting' | 'done' | 'aborted' | 'cancelled' | 'failed' | 'obsolete';
 
 /** One run of a flow: where it stands, its state and its log. */
 export interface FlowRun {
@@ -112,6 +156,8 @@ export interface FlowRun {
   continueAfter: number | null;
   state: Record<string, unknown>;
   objectId: string | null;
+  /** The type of the bound object (with the flow's `objectType`), else null; absent on runs stored before object types. */
+  objectType?: string | null;
   trigger: string | null;
   createdAt: number;
   finishedAt: number | null;
@@ -122,6 +168,10 @@ export interface FlowRun {
   parentId: string | null;
   /** How often each action (by index path) ran in the current execution: the hot-loop guard, kept across steps. */
   loops: Record<string, number>;
+  /** The trigger the waiting run waits for (`waitForTrigger`), else null (absent on runs stored before triggers could be awaited). */
+  waitingTrigger?: string | null;
+  /** Whether only a firing for the run's object resumes it. */
+  waitingTriggerMatchObject?: boolean;
 }
 
 /** What `stepFlowRun` needs besides the flow and the run: the hot-loop limit and the child-run hooks. */
@@ -195,18 +245,38 @@ export class FlowChildRunError extends WayflowError {
   }
 }
 
-/** Whether the run could be executed at `now`: pending, or waiting with `continueAfter` passed. */
+/** Whether the flow is active at `now` (see `FlowDefinition.activeAt`). */
+export function isFlowActive(flow: Pick<FlowDefinition, 'activeAt'>, now: number): boolean {
+  return flow.activeAt === undefined || (flow.activeAt !== null && flow.activeAt <= now);
+}
+
+/** A run of an inactive flow was asked for (django-flowcontrol refuses to start a run of an inactive flow). */
+export class FlowInactiveError extends WayflowError {
+  override readonly name: string = 'FlowInactiveError';
+  constructor(flow: string, activeAt: number | null) {
+    super(
+      'flowcontrol-inactive',
+      `Flow "${flow}" is not active (${activeAt === null ? 'activeAt is null' : `active from ${Number.isFinite(activeAt) ? new Date(activeAt).toISOString() : String(activeAt)}`}); it starts no runs. Set its activeAt to a past time, or leave it out, to activate it.`,
+    );
+  }
+}
+
+/**
+ * Whether the run could be executed at `now`: pending, or waiting with `continueAfter` passed.
+ * A run waiting for a trigger has no `continueAfter` and is not runnable until the trigger fires.
+ */
 export function isFlowRunRunnable(run: FlowRun, now: number): boolean {
-  return run.status === 'pending' || (run.status === 'waiting' && (run.continueAfter === null || run.continueAfter <= now));
+  return run.status === 'pending' || (run.status === 'waiting' && run.continueAfter !== null && run.continueAfter <= now);
 }
 
 /**
  * Executes a run until it finishes, suspends, aborts or fails, and returns the new run
  * (the input is not touched). Runs that are finished, or waiting with `continueAfter`
- * in the future, are returned unchanged. This is `stepFlowRun` repeated in memory;
+ * in the future, are returned unchanged; an inconsistent run throws `FlowRunStateError`. This is `stepFlowRun` repeated in memory;
  * `FlowControl` persists every step instead.
  */
 export async function executeFlowRun(flow: FlowDefinition, input: FlowRun, now: number, maxHotLoop = MAX_HOT_LOOPS): Promise<FlowRun> {
+  assertFlowRunConsistent(input);
   let run = input;
   let fresh = true;
   while (isFlowRunRunnable(run, now)) {
@@ -220,9 +290,11 @@ export async function executeFlowRun(flow: FlowDefinition, input: FlowRun, now: 
  * Runs exactly one action of a runnable run (plus the `returnFromChildren` of the parents it
  * completes) and returns the new run, the input untouched: still `pending` with `position`
  * at the next action (`resume: 'repeat'`), or `done`, `waiting`, `aborted` or `failed`.
- * A run that is not runnable at `now` is returned unchanged.
+ * A run that is not runnable at `now` is returned unchanged; an inconsistent one (waiting with
+ * neither time nor trigger, or at no action) throws `FlowRunStateError` and is not run.
  */
 export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: number, options: FlowStepOptions = {}): Promise<FlowRun> {
+  assertFlowRunConsistent(input);
   const run = structuredClone(input);
   if (!isFlowRunRunnable(run, now)) return run;
   const maxHotLoop = options.maxHotLoop ?? MAX_HOT_LOOPS;
@@ -230,6 +302,7 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     runId: run.id,
     flow: flow.name,
     objectId: run.objectId,
+    objectType: run.objectType ?? null,
     now,
     state: run.state,
     parentId: run.parentId ?? null,
@@ -263,9 +336,16 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     if (!DIRECTIVES.has(directive)) return refuse(`returned unknown directive "${String(directive)}"`);
     run.log.push({ action: act.name, directive, at: now });
     if (directive === FlowDirective.ABORT) return { to: 'aborted' };
+    if (directive === FlowDirective.SUSPEND && typeof result === 'object' && result !== null && 'trigger' in result) {
+      const trigger = result.trigger;
+      if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > MAX_TRIGGER_NAME_LENGTH) {
+        return refuse(`returned a wait for trigger ${describeValue(trigger)}, not a trigger name of 1 to ${MAX_TRIGGER_NAME_LENGTH} characters`);
+      }
+      return { to: 'suspended', position: at.position, resume: 'next', continueAfter: null, trigger: { name: trigger, matchObject: result.requireObject ?? true } };
+    }
     if (directive === FlowDirective.SUSPEND || directive === FlowDirective.SUSPEND_AND_REPEAT) {
       // A bare SUSPEND has django-flowcontrol's meaning: continue_after = now, the next continue pass.
-      const continueAfter = typeof result === 'object' && result !== null ? result.continueAfter : now;
+      const continueAfter = typeof result === 'object' && result !== null && 'continueAfter' in result ? result.continueAfter : now;
       if (typeof continueAfter !== 'number' || !Number.isFinite(continueAfter)) {
         return refuse(
           `returned ${directive} with continueAfter ${describeValue(continueAfter)}, not a time (epoch ms); use suspend(at) or return FlowDirective.SUSPEND for the next continue pass`,
@@ -299,8 +379,11 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
 
   run.status = 'pending';
   run.continueAfter = null;
+  run.waitingTrigger = null;
   let landing: Landing;
   try {
+    // django-flowcontrol checks the flow's condition each time a run is executed, before any action.
+    if (options.fresh && flow.condition && !flow.condition(ctx)) return finish('obsolete');
     landing = await resume();
     if (landing.to === 'action') landing = await runAction(landing.node);
   } catch (error) {
@@ -317,6 +400,10 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
       run.position = landing.position;
       run.resume = landing.resume;
       run.continueAfter = landing.continueAfter;
+      if (landing.trigger) {
+        run.waitingTrigger = landing.trigger.name;
+        run.waitingTriggerMatchObject = landing.trigger.matchObject;
+      }
       return run;
     case 'done':
       return finish('done');
@@ -332,7 +419,7 @@ type Landing =
   | { to: 'action'; node: ActionNode }
   | { to: 'done' }
   | { to: 'aborted' }
-  | { to: 'suspended'; position: number[]; resume: 'next' | 'repeat'; continueAfter: number }
+  | { to: 'suspended'; position: number[]; resume: 'next' | 'repeat'; continueAfter: number | null; trigger?: { name: string; matchObject: boolean } }
   | { to: 'failed'; error: string };
 
 /** One action of a flow in its tree: where it sits (index path) and what runs after it, for `directiveMove`. */
@@ -369,5 +456,18 @@ function nodeAt(top: readonly ActionNode[], position: readonly number[]): Action
     if (!found) return undefined;
     list = found.children;
   }
+  return found;
+}
+
+/** The index paths of the flow's actions named `name`, depth first (one, unless names repeat). */
+export function actionPositions(flow: FlowDefinition, name: string): number[][] {
+  const found: number[][] = [];
+  const visit = (nodes: readonly ActionNode[]) => {
+    for (const node of nodes) {
+      if (node.action.name === name) found.push(node.position);
+      visit(node.children);
+    }
+  };
+  visit(actionTree(flow));
   return found;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AutomationDefinition, FlowDefinition } from '../../automations/index.ts';
+import { type AutomationDefinition, type FlowDefinition, flowTriggers } from '../../automations/index.ts';
 import type { Authenticate } from '../session.ts';
 import type { SyncOptions } from '../sync/options.ts';
 import { AutomationsModuleError } from './errors.ts';
@@ -64,7 +64,7 @@ function triggersOf(modulePath: string, exported: unknown, flows: readonly FlowD
       byName.set(declaration.name, declaration);
     }
   }
-  for (const flow of flows) for (const name of flow.triggers ?? []) if (!byName.has(name)) byName.set(name, { name });
+  for (const flow of flows) for (const { name } of flowTriggers(flow)) if (!byName.has(name)) byName.set(name, { name });
   return [...byName.values()];
 }
 

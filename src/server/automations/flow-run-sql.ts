@@ -11,10 +11,10 @@ export interface FlowRunScope {
   flows: readonly string[] | null;
 }
 
-/** When a run can be continued: now (`at`) while pending, its `continueAfter` while waiting, never once finished. */
+/** When a run can be continued: now (`at`) while pending, its `continueAfter` while waiting (none while it waits for a trigger), never once finished. */
 function runnableAt(run: Pick<FlowRun, 'status' | 'continueAfter'>, at: number): number | null {
   if (run.status === 'pending') return at;
-  if (run.status === 'waiting') return run.continueAfter ?? at;
+  if (run.status === 'waiting') return run.continueAfter;
   return null;
 }
 
@@ -53,7 +53,8 @@ export class SqlFlowRunsTx implements FlowRunStoreTx {
     const at = runnableAt(run, now);
     this.read.set(run.id, { status: run.status, continueAfter: run.continueAfter });
     if (at === null || (before && run.status === 'pending')) return;
-    if (before?.status === 'waiting' && at >= (runnableAt(before, now) as number)) return;
+    const was = before?.status === 'waiting' ? runnableAt(before, now) : null;
+    if (was !== null && at >= was) return;
     this.onEarlierDue(at);
   }
 
@@ -61,13 +62,25 @@ export class SqlFlowRunsTx implements FlowRunStoreTx {
     this.noteWake(run);
     // A run that stops being pending releases its claim: it is runnable again only by its continue_after.
     await this.sql.query(
-      `INSERT INTO wayflow_flow_runs (id, flow, status, object_id, parent_id, created_at, continue_after, body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO wayflow_flow_runs (id, flow, status, object_id, parent_id, created_at, continue_after, body, waiting_trigger, object_type)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (id) DO UPDATE SET flow = EXCLUDED.flow, status = EXCLUDED.status, object_id = EXCLUDED.object_id,
          parent_id = EXCLUDED.parent_id, continue_after = EXCLUDED.continue_after, body = EXCLUDED.body,
+         waiting_trigger = EXCLUDED.waiting_trigger, object_type = EXCLUDED.object_type,
          claimed_by = CASE WHEN EXCLUDED.status = 'pending' THEN wayflow_flow_runs.claimed_by END,
          claimed_until = CASE WHEN EXCLUDED.status = 'pending' THEN wayflow_flow_runs.claimed_until END`,
-      [run.id, run.flow, run.status, run.objectId, run.parentId ?? null, run.createdAt, run.continueAfter, JSON.stringify(run)],
+      [
+        run.id,
+        run.flow,
+        run.status,
+        run.objectId,
+        run.parentId ?? null,
+        run.createdAt,
+        run.continueAfter,
+        JSON.stringify(run),
+        run.status === 'waiting' ? (run.waitingTrigger ?? null) : null,
+        run.objectType ?? null,
+      ],
     );
   }
 
@@ -76,8 +89,10 @@ export class SqlFlowRunsTx implements FlowRunStoreTx {
       `SELECT body FROM wayflow_flow_runs
        WHERE ($1::text IS NULL OR flow = $1::text) AND (NOT $2::boolean OR status IN ('pending', 'waiting'))
          AND ($3::text IS NULL OR parent_id = $3::text)
+         AND ($4::text IS NULL OR (status = 'waiting' AND waiting_trigger = $4::text))
+         AND ($5::text IS NULL OR object_id = $5::text) AND ($6::text IS NULL OR object_type = $6::text)
        ORDER BY created_at, seq`,
-      [query.flow ?? null, query.unfinished === true, query.parentId ?? null],
+      [query.flow ?? null, query.unfinished === true, query.parentId ?? null, query.waitingTrigger ?? null, query.objectId ?? null, query.objectType ?? null],
     );
     return rows.map((row) => JSON.parse(row.body) as FlowRun);
   }
@@ -87,7 +102,7 @@ export class SqlFlowRunsTx implements FlowRunStoreTx {
     const rows = await this.sql.query<{ id: string; created_at: number; seq: number | string }>(
       `WITH runnable AS (
          SELECT id FROM wayflow_flow_runs
-         WHERE (status = 'pending' OR (status = 'waiting' AND (continue_after IS NULL OR continue_after <= $1)))
+         WHERE (status = 'pending' OR (status = 'waiting' AND continue_after <= $1))
            AND (claimed_until IS NULL OR claimed_by = $3 OR claimed_until <= ${DB_NOW})
            AND ($5::text[] IS NULL OR flow = ANY($5::text[]))
          ORDER BY created_at, seq
@@ -116,8 +131,7 @@ export class SqlFlowRunsTx implements FlowRunStoreTx {
 export async function nextFlowRunWakeAt(db: SqlDatabase, scope: FlowRunScope, now: number): Promise<number | null> {
   const free = `(claimed_until IS NULL OR claimed_by = $1 OR claimed_until <= ${DB_NOW}) AND ($2::text[] IS NULL OR flow = ANY($2::text[]))`;
   const [row] = await db.query<{ ready: boolean; due: number | null; claim: number | null }>(
-    `SELECT EXISTS (SELECT 1 FROM wayflow_flow_runs
-                     WHERE (status = 'pending' OR (status = 'waiting' AND continue_after IS NULL)) AND ${free}) AS ready,
+    `SELECT EXISTS (SELECT 1 FROM wayflow_flow_runs WHERE status = 'pending' AND ${free}) AS ready,
        (SELECT min(continue_after) FROM wayflow_flow_runs WHERE status = 'waiting' AND ${free}) AS due,
        (SELECT min(claimed_until) FROM wayflow_flow_runs
          WHERE status IN ('pending', 'waiting') AND claimed_until > ${DB_NOW} AND claimed_by <> $1

@@ -19,6 +19,10 @@ import type { SqlDatabase } from '../sql.ts';
  * - `wayflow_automation_open_forms` (1003): one row per open form of an unfinished instance,
  *   written with the instance, so the task list (`GET /automations/forms`) is one indexed
  *   query for the form nodes a caller may process instead of a read of every instance.
+ * - 1010 (flowcontrol seed parity): `wayflow_flow_runs.waiting_trigger` (the trigger a run
+ *   waits for, `waitForTrigger`; indexed so firing a trigger finds its waiting runs) and
+ *   `object_type` (the type of the bound object; the per-object limits and
+ *   `cancelRunsForObject` query by flow and object).
  */
 export const automationMigrations: readonly Migration[] = [
   {
@@ -107,6 +111,15 @@ export const automationMigrations: readonly Migration[] = [
         SELECT i.id, (p.value->>'taskId')::integer, i.automation, p.value->>'node', (p.value->>'enteredAt')::double precision
         FROM wayflow_automation_instances i CROSS JOIN LATERAL jsonb_array_elements(i.state::jsonb->'paths') AS p(value)
         WHERE NOT i.finished AND p.value->>'status' = 'form'
+    `,
+  },
+  {
+    id: 1010,
+    name: 'flowcontrol triggers and objects',
+    sql: `
+      ALTER TABLE wayflow_flow_runs ADD COLUMN waiting_trigger text, ADD COLUMN object_type text;
+      CREATE INDEX wayflow_flow_runs_waiting_trigger ON wayflow_flow_runs (waiting_trigger, created_at, seq) WHERE status = 'waiting' AND waiting_trigger IS NOT NULL;
+      CREATE INDEX wayflow_flow_runs_object ON wayflow_flow_runs (object_id, flow, created_at, seq) WHERE object_id IS NOT NULL
     `,
   },
 ];

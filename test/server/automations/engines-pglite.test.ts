@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action, createAutomationRunner, FlowControl, ManualClock } from '../../../src/automations/index.ts';
 import { automationTransaction } from '../../../src/server/automations/index.ts';
-import { crashBetweenActions, parentAndChild, suspendAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
+import { crashBetweenActions, immediateChild, inconsistentRunsRefused, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { T0 } from '../../automations/harness.ts';
 import { conferenceAutomation, runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
 import { type AutomationDb, pgliteAutomationDb } from './db.ts';
@@ -50,6 +50,35 @@ describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
   it('commits one action per transaction: a crash repeats only the action in flight', async () => {
     await database.reset();
     await crashBetweenActions(() => database.flowStore());
+  });
+
+  it('binds runs to an object type and object and holds the per-object limits (object_type, object_id columns)', async () => {
+    await database.reset();
+    await objectBoundRuns(() => database.flowStore());
+    const rows = await database.sql<{ n: number }>("SELECT count(*)::integer AS n FROM wayflow_flow_runs WHERE object_type = 'user' AND object_id = 'user:1'");
+    expect(rows).toEqual([{ n: 4 }]);
+  });
+
+  it('runs a child run started with immediate at once, each of its steps committed after the parent’s step', async () => {
+    await database.reset();
+    await immediateChild(() => database.flowStore());
+  });
+
+  it('refuses runs stored in an inconsistent state with FlowRunStateError, running the others', async () => {
+    await database.reset();
+    await inconsistentRunsRefused(() => database.flowStore());
+  });
+
+  it('keeps a run waiting for a trigger (no continue_after, its waiting_trigger column set) until the trigger fires for its object', async () => {
+    await database.reset();
+    await waitForTriggerAcrossRestart(() => database.flowStore());
+    const rows = await database.sql<{ status: string; continue_after: number | null; waiting_trigger: string | null }>(
+      'SELECT status, continue_after, waiting_trigger FROM wayflow_flow_runs ORDER BY seq',
+    );
+    expect(rows).toEqual([
+      { status: 'done', continue_after: null, waiting_trigger: null },
+      { status: 'waiting', continue_after: null, waiting_trigger: 'order_paid' },
+    ]);
   });
 
   it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {

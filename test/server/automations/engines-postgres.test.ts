@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action, FlowControl, type FlowDefinition, suspend, systemClock } from '../../../src/automations/index.ts';
 import { automationTransaction, type SqlAutomationStorage, type SqlFlowRunStore } from '../../../src/server/automations/index.ts';
-import { parentAndChild } from '../../automations/flowcontrol-scenarios.ts';
+import { objectBoundRuns, parentAndChild, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
 import { type AutomationDb, postgresAutomationDb } from './db.ts';
 
@@ -33,6 +33,16 @@ describe('workflow engines on PostgreSQL', () => {
   it('runs the django-ws conference example through the runner, a second pool completing it', async () => {
     await database.reset();
     await runConferenceOnRunner(await storage(), storage);
+  });
+
+  it('binds runs to an object type and object and holds the per-object limits, on PostgreSQL', async () => {
+    await database.reset();
+    await objectBoundRuns(flowStore);
+  });
+
+  it('keeps a run waiting for a trigger until the trigger fires for its object, on PostgreSQL', async () => {
+    await database.reset();
+    await waitForTriggerAcrossRestart(flowStore);
   });
 
   it('runs child flow runs (parent_run) on PostgreSQL', async () => {
