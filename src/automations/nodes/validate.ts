@@ -55,6 +55,10 @@ export function validateAutomation(definition: Omit<AutomationDefinition, 'engin
       return;
     }
     const node = value as AnyNode;
+    for (const { modifier, first, what } of node.repeatedModifiers) {
+      const given = first === modifier ? `.${modifier}() is given twice` : `.${modifier}() is given after .${first}()`;
+      add(`${path}.${modifier}`, `${given}${what ? `; ${what}` : ''}; keep one`);
+    }
     const ref = (where: string, target: string | undefined) => {
       if (target !== undefined && !names.has(target)) add(`${path}.${where}`, `refers to undeclared node "${target}"`);
     };
