@@ -158,6 +158,21 @@ export class NodeFailedError extends WayflowError {
   }
 }
 
+/** A path reached a Join that no Split started (the reference's "Join() without Split()"); the path stopped. */
+export class JoinWithoutSplitError extends WayflowError {
+  override readonly name: string = 'JoinWithoutSplitError';
+  constructor(
+    readonly automation: string,
+    readonly instance: string,
+    readonly node: string,
+  ) {
+    super(
+      'automation-join-without-split',
+      `Automation "${automation}", instance ${instance}: node "${node}" is a join, but no split started this path, so nothing would ever join it. The path stopped; lead only the paths of a flow.split() to the join.`,
+    );
+  }
+}
+
 /** A wait modifier's function returned something that is not a time (afterWaitingUntil) or not a duration of zero or more (afterWaitingFor); the path stopped. */
 export class InvalidWaitError extends WayflowError {
   override readonly name: string = 'InvalidWaitError';

@@ -119,6 +119,11 @@ export function validateAutomation(definition: Omit<AutomationDefinition, 'engin
 
   const kinds = definition.order.map((n) => (nodes[n] instanceof AutomationNode ? (nodes[n] as AnyNode).kind : undefined));
   if (kinds.includes('split') && !kinds.includes('join')) add('nodes', 'a split needs a join where its paths meet; add flow.join()');
+  if (!kinds.includes('split')) {
+    definition.order.forEach((name, i) => {
+      if (kinds[i] === 'join') add(`nodes.${name}`, 'a join without a split: it would wait for paths no split starts; add flow.split() before it or remove the join');
+    });
+  }
 
   if (Array.isArray(definition.unique)) {
     if (definition.unique.length === 0) add('unique', 'list at least one data key, or use unique: true for a singleton');
