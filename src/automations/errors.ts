@@ -95,6 +95,23 @@ export class MissingMessageDataError extends WayflowError {
   }
 }
 
+/** An automation unique by data keys was given data without a value for some of them (the reference requires them). */
+export class MissingUniqueDataError extends WayflowError {
+  override readonly name: string = 'MissingUniqueDataError';
+  constructor(
+    readonly automation: string,
+    readonly keys: readonly string[],
+    readonly missing: readonly string[],
+  ) {
+    super(
+      'automation-unique-data',
+      `Automation "${automation}" is unique by ${keys.map((k) => `"${k}"`).join(', ')}, but the data lacks ${missing
+        .map((k) => `"${k}"`)
+        .join(', ')}. Nothing was created; pass a value for every unique key.`,
+    );
+  }
+}
+
 /** The instance has no open form task with that id or node name. */
 export class NoOpenFormError extends WayflowError {
   override readonly name: string = 'NoOpenFormError';

@@ -9,6 +9,7 @@ import {
   InstanceFinishedError,
   InvalidWaitError,
   JoinWithoutSplitError,
+  MissingUniqueDataError,
   NodeFailedError,
   NodeRemovedError,
   NoOpenFormError,
@@ -119,6 +120,10 @@ export function nodesEngine(definition: AutomationDefinition): AutomationEngine 
 }
 
 async function start(definition: AutomationDefinition, options: StartOptions): Promise<StepResult> {
+  if (Array.isArray(definition.unique)) {
+    const missing = definition.unique.filter((key) => options.data[key] === undefined || options.data[key] === null);
+    if (missing.length > 0) throw new MissingUniqueDataError(definition.name, definition.unique, missing);
+  }
   const state = emptyInstanceState(definition.name, options);
   const draft = new Draft(definition, state, options.now);
   const path = draft.newPath([]);
