@@ -10,7 +10,7 @@ import {
   step,
   submitForm,
 } from './engine.ts';
-import { InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
+import { InstanceFinishedError, InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
 import type { AutomationData, FormAssignment } from './nodes/nodes.ts';
 import type { AutomationEffect, HistoryRow, InstanceState, StepResult } from './state.ts';
 import type { AutomationStorage, AutomationStorageTx, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
@@ -139,7 +139,7 @@ export class AutomationRunner {
       return holder;
     });
     if (existing) return existing;
-    if (options.autorun ?? true) return this.run(record.id);
+    if (options.autorun ?? true) return this.runSteps(record.id);
     return record;
   }
 
@@ -190,10 +190,19 @@ export class AutomationRunner {
   /**
    * Runs the instance until it finishes or every path waits (django's `Automation.run()`),
    * one transaction per node, then delivers the messages it sent. Returns the stored instance.
+   * A finished instance cannot run: as in the reference, that throws `InstanceFinishedError`.
    */
-  async run(id: string): Promise<InstanceRecord> {
+  run(id: string): Promise<InstanceRecord> {
+    return this.runSteps(id, true);
+  }
+
+  /** `run`; the runner's own calls (after a step that may have finished the instance) pass `refuseFinished: false`. */
+  private async runSteps(id: string, refuseFinished = false): Promise<InstanceRecord> {
     for (let i = 0; i < this.maxStepsPerRun; i++) {
-      const moved = await this.transact(id, (definition, state, now) => step(definition, state, now));
+      const moved = await this.transact(id, (definition, state, now) => {
+        if (refuseFinished && i === 0 && state.finished) throw new InstanceFinishedError(definition.name, state.id, 'run it');
+        return step(definition, state, now);
+      });
       if (!moved) break;
     }
     await this.deliverPending();
@@ -217,7 +226,7 @@ export class AutomationRunner {
       const moved = await this.transact(id, (definition, state, at) => step(definition, state, at));
       if (!moved) continue;
       advanced += 1;
-      await this.run(id);
+      await this.runSteps(id);
     }
     return { advanced, delivered: delivered + (await this.deliverPending()) };
   }
@@ -268,7 +277,7 @@ export class AutomationRunner {
       await options.inTransaction?.(result);
       return delivered;
     });
-    await this.run(id);
+    await this.runSteps(id);
     return result;
   }
 
@@ -309,7 +318,7 @@ export class AutomationRunner {
       return { id, ...(await this.computeIn(tx, id, deliver, true)) };
     });
     for (const effect of effects) this.onEffect(effect);
-    await this.run(id);
+    await this.runSteps(id);
     return { instance: await this.get(id), result };
   }
 
@@ -336,7 +345,7 @@ export class AutomationRunner {
    */
   async submitForm(id: string, form: FormSelector, actor: Actor, input: unknown): Promise<InstanceRecord> {
     await this.transact(id, (definition, state, now) => submitForm(definition, state, form, actor, input, now), true);
-    return this.run(id);
+    return this.runSteps(id);
   }
 
   /** Open forms across running instances; with an actor, only those the actor may process. */
@@ -453,7 +462,7 @@ export class AutomationRunner {
       for (const effect of outcome.effects) this.onEffect(effect);
       if (outcome.target !== undefined) {
         delivered += 1;
-        await this.run(outcome.target);
+        await this.runSteps(outcome.target);
       }
     }
     return delivered;

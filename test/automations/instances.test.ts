@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutomationDefinitionError, DAY, defineAutomation, flow, hours, InstanceNotFoundError, MissingUniqueDataError } from '../../src/automations/index.ts';
+import { AutomationDefinitionError, DAY, defineAutomation, flow, hours, InstanceFinishedError, InstanceNotFoundError, MissingUniqueDataError } from '../../src/automations/index.ts';
 import { harness } from './harness.ts';
 
 const waiting = (name: string, unique?: boolean | string[]) =>
@@ -79,6 +79,22 @@ describe('instances', () => {
       { path: 'unique[3]', message: 'data keys beginning with "_" are reserved; use another data key' },
       { path: 'unique[5]', message: '"email" is listed twice; list each data key once' },
     ]);
+  });
+
+  it('refuse run() once finished with InstanceFinishedError, changing nothing, as the reference throws for an ended automation', async () => {
+    const def = defineAutomation('Short', { nodes: { work: flow.execute(() => 'done'), end: flow.end() } });
+    const { runner } = harness([def]);
+    const done = await runner.create(def);
+    expect(done.finished).toBe(true);
+    const history = await runner.history(done.id);
+    const refused = runner.run(done.id);
+    await expect(refused).rejects.toBeInstanceOf(InstanceFinishedError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'automation-instance-finished',
+      message: `Automation "Short", instance ${done.id}: cannot run it because the instance has finished. Create a new instance instead.`,
+    });
+    expect(await runner.history(done.id)).toEqual(history);
+    expect(await runner.get(done.id)).toEqual(done);
   });
 
   it('can be killed, which removes them with their history', async () => {

@@ -317,6 +317,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
     const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
     let instanceId: string;
+    let holderFinished = false;
     try {
       // The key, the instance and its link commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
@@ -329,11 +330,12 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
         },
       });
       instanceId = created.id;
+      holderFinished = created.finished; // a unique automation's finished holder: run() refuses finished instances
     } catch (error) {
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;
     }
-    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfRecord(await runner.run(instanceId)) }));
+    const { instance } = await hub.answering(instanceId, async () => ({ instance: await reader.statusOfRecord(await (holderFinished ? runner.get(instanceId) : runner.run(instanceId))) }));
     return c.json({ instance }, 201);
   });
 }
