@@ -4,6 +4,7 @@ import type { Approval } from '../../flows/fulfilment/schemas.ts';
 import { Field, StepForm, useField, useTask } from '../../src/react/index.ts';
 import { AutomationDashboard, AutomationFormTask, AutomationInstance, AutomationTaskList } from '../../src/react/automations/index.ts';
 import type { FulfilmentOrder } from '../../flows/fulfilment/schemas.ts';
+import { ProcessMap } from '../../src/react/map/index.ts';
 import { approval, automations } from './services.ts';
 
 const COOKIE = 'wayflow_demo_user';
@@ -127,13 +128,13 @@ export function DashboardPage() {
   );
 }
 
-/** One automation instance: its status, live, and its history. */
+/** One automation instance: its status, live, its automation drawn with what it did at each step, and its history. */
 export function InstancePage() {
   const { instanceId = '' } = useParams();
   return (
     <section className="card">
       <h1>Automation instance</h1>
-      <AutomationInstance client={automations} instanceId={instanceId} />
+      <AutomationInstance client={automations} instanceId={instanceId} map={(props) => <ProcessMap {...props} />} />
       <p>
         <Link to="/backoffice/dashboard">Back to the dashboard</Link>
       </p>

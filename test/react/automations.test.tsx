@@ -14,6 +14,7 @@ import {
   useAutomationStatus,
   useFollowAutomations,
 } from '../../src/react/automations/index.ts';
+import { ProcessMap } from '../../src/react/map/index.ts';
 import { type AutomationClient, automationClient, automationForm, awaitAutomation, SyncError } from '../../src/sync/index.ts';
 import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormSummary } from '../../src/sync/protocol.ts';
 import { fakeClient, fakeFetch, statusOf } from '../sync/fakes.ts';
@@ -120,7 +121,7 @@ describe('AutomationInstance and useAutomationStatus', () => {
     let push: (s: InstanceStatus) => void = () => undefined;
     let current = statusOf('v1', { id: 'i7' });
     const history: HistoryEntryView[] = [{ taskId: 1, node: 'start', created: 0, finished: 1, message: null, completedBy: null }];
-    const inspect = vi.fn(async () => ({ instance: current, history: [...history] }));
+    const inspect = vi.fn(async () => ({ instance: current, history: [...history], graph: { nodes: [], edges: [] }, counts: {} }));
     const stop = vi.fn();
     const client = clientWith({
       inspect,
@@ -142,6 +143,24 @@ describe('AutomationInstance and useAutomationStatus', () => {
     expect(screen.getByText('ada')).toBeTruthy();
     unmount();
     expect(stop).toHaveBeenCalled();
+  });
+
+  it("draws the automation's definition with the instance's counts per node through the map it is given (ProcessMap)", async () => {
+    const graph = {
+      nodes: [
+        { id: 'start', label: 'Order received', kind: 'execute' },
+        { id: 'approve', label: 'Approve the order', kind: 'form' },
+      ],
+      edges: [{ from: 'start', to: 'approve' }],
+    };
+    const counts = { start: { waiting: 0, passed: 1, errors: 0 }, approve: { waiting: 1, passed: 0, errors: 0 } };
+    const client = clientWith({ inspect: async () => ({ instance: statusOf('v1', { id: 'i7' }), history: [], graph, counts }) });
+    render(<AutomationInstance client={client} instanceId="i7" map={(props) => <ProcessMap {...props} />} />);
+    const map = await screen.findByRole('img', { name: 'Order fulfilment' });
+    expect(within(map).getByRole('img', { name: 'Order received: 0 waiting, 1 passed, 0 errors' })).toBeTruthy();
+    expect(within(map).getByRole('img', { name: 'Approve the order: 1 waiting, 0 passed, 0 errors' })).toBeTruthy();
+    const table = screen.getByRole('table', { name: 'Order fulfilment' });
+    expect(within(table).getAllByRole('row').map((row) => row.textContent)).toEqual(['StepWaiting nowPassedErrors', 'Order received010', 'Approve the order100']);
   });
 
   it('useAutomationStatus re-renders with each status', async () => {

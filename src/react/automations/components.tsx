@@ -1,7 +1,7 @@
 import { type ReactNode, useContext, useEffect, useId, useState } from 'react';
 import type { Flow, Task } from '../../core/index.ts';
 import type { AutomationClient } from '../../sync/client.ts';
-import type { InstanceStatus, OpenFormRef, OpenFormSummary } from '../../sync/protocol.ts';
+import type { InstanceStatus, NodeCountsView, OpenFormRef, OpenFormSummary, ProcessGraphView } from '../../sync/protocol.ts';
 import { awaitMetaOf, followAutomations, openFormTask } from '../../sync/steps.ts';
 import { TaskContext } from '../context.ts';
 import { useTask } from '../hooks.ts';
@@ -165,12 +165,29 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
   ));
 }
 
+/** What `AutomationInstance` hands its `map`: the automation's graph, the instance's counts per node, and a title. */
+export interface InstanceMapProps {
+  graph: ProcessGraphView;
+  counts: Record<string, NodeCountsView>;
+  title: string;
+}
+
 /**
- * One instance: its status, the nodes it is at, and its history; refreshed whenever its status changes.
+ * One instance: its status, the nodes it is at, its automation's definition with what the
+ * instance did at each node (drawn by `map`, e.g. `ProcessMap` of `wayflow/react/map`, kept
+ * out of this bundle), and its history; refreshed whenever its status changes.
  * @example
- * <AutomationInstance client={client} instanceId={id} />
+ * <AutomationInstance client={client} instanceId={id} map={(props) => <ProcessMap {...props} />} />
  */
-export function AutomationInstance({ client, instanceId }: { client: Pick<AutomationClient, 'inspect' | 'watch'>; instanceId: string }) {
+export function AutomationInstance({
+  client,
+  instanceId,
+  map,
+}: {
+  client: Pick<AutomationClient, 'inspect' | 'watch'>;
+  instanceId: string;
+  map?: (props: InstanceMapProps) => ReactNode;
+}) {
   const live = useAutomationStatus(client, instanceId);
   const { value, error } = useLoad(() => client.inspect(instanceId), client, instanceId, live.status?.version);
   const headingId = useId();
@@ -193,6 +210,7 @@ export function AutomationInstance({ client, instanceId }: { client: Pick<Automa
         <dt>{m.finished}</dt>
         <dd>{time(instance.finishedAt)}</dd>
       </dl>
+      {map?.({ graph: value.graph, counts: value.counts, title: instance.verboseName })}
       <table>
         <caption>{m.history}</caption>
         <Head cells={[m.task, m.node, m.started, m.finished, m.message, m.completedBy]} />

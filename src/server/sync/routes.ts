@@ -6,11 +6,12 @@ import { z } from 'zod';
 import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
 import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
 import { FormPermissionError, FormValidationError, InstanceFinishedError, MissingMessageDataError, NoOpenFormError } from '../../automations/errors.ts';
+import { automationGraph, instanceNodeCounts } from '../../automations/graph.ts';
 import type { AutomationData } from '../../automations/nodes/nodes.ts';
 import type { AutomationEffect } from '../../automations/state.ts';
 import type { AutomationRunner } from '../../automations/runner.ts';
 import { validateInput } from '../../core/schema.ts';
-import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
+import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import type { AppEnv } from '../env.ts';
@@ -454,7 +455,15 @@ function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunne
       const { id } = c.req.valid('param');
       const loaded = await reader.load(id);
       if (!loaded) throw new SyncInstanceNotFoundError(id);
-      return c.json({ instance: reader.statusOf(loaded.record, loaded.history), history: historyView(loaded.history) }, 200);
+      const definition = reader.definition(loaded.record.automation);
+      const graph = definition ? automationGraph(definition) : { nodes: [], edges: [] };
+      const inspection: InstanceInspection = {
+        instance: reader.statusOf(loaded.record, loaded.history),
+        history: historyView(loaded.history),
+        graph,
+        counts: instanceNodeCounts(loaded.record, loaded.history),
+      };
+      return c.json(inspection, 200);
     });
 }
 
