@@ -31,6 +31,8 @@ export interface PathState {
   error?: string;
   /** When the path arrived at its Join (`joined`): the time its "Open Join" history row closed. */
   joinedAt?: number;
+  /** django-ws workflows: the path's end task failed, which failed the process (the reference's FAILED process state). */
+  failedEnd?: boolean;
   /** django-ws workflows: the node whose transition activated this path (null for a start node). */
   from?: string | null;
   /** django-ws workflows: activations in a row without human input that led to this path (the loop guard). */

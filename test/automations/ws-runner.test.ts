@@ -7,6 +7,7 @@ import {
   compileWsWorkflow,
   MemoryAutomationStorage,
   NoOpenFormError,
+  wsProcessFailed,
   wsWorkflowOf,
 } from '../../src/automations/index.ts';
 import { harness, T0, trail } from './harness.ts';
@@ -85,6 +86,44 @@ describe('django-ws workflows on the automation runner (memory storage)', () => 
     expect(instance.paths).toMatchObject([{ node: 'a', status: 'error' }]);
     expect(instance.paths[0]?.error).toMatch(/Workflow "Fragile", instance .*: task of node "a" failed \(RangeError: no stock\)/);
     expect(instance.dueAt).toBeNull();
+  });
+
+  it('a process whose end task fails ends in a failed state: finished, the end path failed, the other pending tasks stopped', async () => {
+    const wf = loadWsAutomation(
+      {
+        name: 'FailingEnd',
+        roles: ['Staff'],
+        nodes: [
+          { name: 'a', start: true },
+          { name: 'ask', start: true, role: 'Staff', requires: ['answer'] },
+          { name: 'close', end: true, task: 'boom' },
+        ],
+        transitions: [{ from: 'a', to: 'close' }],
+      },
+      {
+        tasks: {
+          boom: () => {
+            throw new RangeError('archive offline');
+          },
+        },
+      },
+    );
+    const { runner, effects } = harness([wf]);
+    const instance = await runner.create('FailingEnd');
+    expect(instance.finished).toBe(true);
+    expect(instance.finishedAt).toBe(T0);
+    expect(wsProcessFailed(instance)).toBe(true);
+    expect(instance.paths).toMatchObject([{ node: 'close', status: 'error', failedEnd: true }]);
+    expect(await trail(runner, instance.id)).toEqual([
+      ['a', 'OK'],
+      ['ask', 'stopped'],
+      ['close', 'RangeError: archive offline'],
+    ]);
+    expect(effects.filter((e) => e.type === 'finished')).toHaveLength(1);
+    await expect(runner.run(instance.id)).rejects.toMatchObject({ code: 'automation-instance-finished' });
+    const ok = loadWsAutomation({ name: 'Fine', nodes: [{ name: 'only', start: true, end: true }] });
+    runner.register(ok);
+    expect(wsProcessFailed(await runner.create('Fine'))).toBe(false);
   });
 
   it('stops an automatic loop instead of spinning forever, one transaction per activation', async () => {

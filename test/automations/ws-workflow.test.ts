@@ -83,6 +83,24 @@ describe('django-ws JSON workflows', () => {
     await expect(completeWsTask(wf, p, 2, { id: 's', roles: ['Staff'] }, { answer: 1 }, T0)).rejects.toThrow(/stopped, not pending/);
   });
 
+  it('a process whose end task fails ends in a failed state', async () => {
+    const wf = loadWsWorkflow(
+      { name: 'FailingEnd', nodes: [{ name: 'a', start: true }, { name: 'close', end: true, task: 'boom' }], transitions: [{ from: 'a', to: 'close' }] },
+      {
+        tasks: {
+          boom: () => {
+            throw new RangeError('archive offline');
+          },
+        },
+      },
+    );
+    const process = await startWsProcess(wf, { id: 'p', now: T0 });
+    expect([process.finished, process.failed, process.finishedAt]).toEqual([true, true, T0]);
+    expect(process.tasks.map((t) => t.status)).toEqual(['done', 'failed']);
+    const fine = await startWsProcess(loadWsWorkflow({ name: 'Fine', nodes: [{ name: 'only', start: true, end: true }] }), { id: 'q', now: T0 });
+    expect([fine.finished, fine.failed]).toEqual([true, false]);
+  });
+
   it('stops an automatic loop instead of spinning forever', async () => {
     const wf = loadWsWorkflow({
       name: 'Spin',

@@ -111,6 +111,16 @@ class WsDraft extends StepDraft {
     this.state.paths = this.state.paths.filter((p) => p !== path);
   }
 
+  /** Finishes the process: pending human tasks close as `stopped`; failed paths stay for the record. */
+  end(): void {
+    const state = this.state;
+    for (const other of state.paths) if (other.status === 'form') this.close(other, 'stopped');
+    state.paths = state.paths.filter((p) => p.status === 'error');
+    state.finished = true;
+    state.finishedAt = this.now;
+    this.effects.push({ type: 'finished', instanceId: state.id });
+  }
+
   /** Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node. */
   async runTask(path: PathState, node: WsNode, params: Record<string, unknown>, hops: number, completedBy?: string): Promise<void> {
     const { state, workflow, now } = this;
@@ -123,21 +133,29 @@ class WsDraft extends StepDraft {
       state.data = dataBefore;
       this.close(path, describeError(error), { error: error instanceof Error ? (error.stack ?? describeError(error)) : String(error) }, completedBy);
       path.status = 'error';
-      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${describeError(error)}). The path stopped.`;
+      if (!node.end) {
+        path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${describeError(error)}). The path stopped.`;
+        return;
+      }
+      // As the reference: an end task that fails fails the process.
+      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: end task of node "${node.name}" failed (${describeError(error)}), so the process failed.`;
+      path.failedEnd = true;
+      this.end();
       return;
     }
     this.close(path, 'OK', result, completedBy);
     this.remove(path);
     if (node.end) {
-      for (const other of state.paths) if (other.status === 'form') this.close(other, 'stopped');
-      state.paths = state.paths.filter((p) => p.status === 'error');
-      state.finished = true;
-      state.finishedAt = now;
-      this.effects.push({ type: 'finished', instanceId: state.id });
+      this.end();
       return;
     }
     for (const to of wsNextNodes(workflow, node, result, state.data)) this.queue(to, node.name, hops + 1);
   }
+}
+
+/** Whether a finished process ended because its end task failed (the reference's FAILED process state). */
+export function wsProcessFailed(state: Pick<InstanceState, 'finished' | 'paths'>): boolean {
+  return state.finished && state.paths.some((p) => p.failedEnd === true);
 }
 
 /** Whether an activation from `from` fires the node; may park the path (AND join) or stop parents (XOR join). */

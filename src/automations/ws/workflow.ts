@@ -110,6 +110,8 @@ export interface WsProcess {
   /** Fulfilled incoming transitions per AND-join node, as `from` node names. */
   arrivals: Record<string, string[]>;
   finished: boolean;
+  /** Whether the process ended because its end task failed (the reference's FAILED process state). */
+  failed: boolean;
   finishedAt: number | null;
 }
 
@@ -123,7 +125,7 @@ export class WsTaskError extends WayflowError {
 
 /** Starts a process: every start node fires, in parallel. */
 export async function startWsProcess(workflow: WsWorkflow, options: { id: string; data?: Record<string, unknown>; now: number }): Promise<WsProcess> {
-  const process: WsProcess = { id: options.id, workflow: workflow.json.name, data: structuredClone(options.data ?? {}), tasks: [], arrivals: {}, finished: false, finishedAt: null };
+  const process: WsProcess = { id: options.id, workflow: workflow.json.name, data: structuredClone(options.data ?? {}), tasks: [], arrivals: {}, finished: false, failed: false, finishedAt: null };
   const queue = workflow.json.nodes.filter((n) => n.start).map((n) => ({ node: n.name, from: null as string | null }));
   await drain(workflow, process, queue, options.now);
   return process;
@@ -212,17 +214,24 @@ async function runTask(workflow: WsWorkflow, process: WsProcess, task: WsTaskSta
     task.status = 'failed';
     task.error = describeError(error);
     task.finished = now;
+    // As the reference: an end task that fails fails the process.
+    if (node.end) endProcess(process, now, true);
     return;
   }
   task.status = 'done';
   task.finished = now;
   if (node.end) {
-    for (const other of process.tasks) if (other.status === 'pending') other.status = 'stopped';
-    process.finished = true;
-    process.finishedAt = now;
+    endProcess(process, now, false);
     return;
   }
   for (const to of wsNextNodes(workflow, node, task.result, process.data)) queue.push({ node: to, from: node.name });
+}
+
+function endProcess(process: WsProcess, now: number, failed: boolean): void {
+  for (const other of process.tasks) if (other.status === 'pending') other.status = 'stopped';
+  process.finished = true;
+  process.failed = failed;
+  process.finishedAt = now;
 }
 
 /** The nodes a finished node activates: every transition whose condition holds (AND split), or the first one (XOR split). */
