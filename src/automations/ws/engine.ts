@@ -123,7 +123,7 @@ class WsDraft extends StepDraft {
 
   /** Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node. */
   async runTask(path: PathState, node: WsNode, params: Record<string, unknown>, hops: number, completedBy?: string): Promise<void> {
-    const { state, workflow, now } = this;
+    const { state, workflow } = this;
     const dataBefore = structuredClone(state.data);
     let result: unknown;
     try {
