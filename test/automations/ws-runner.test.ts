@@ -126,6 +126,33 @@ describe('django-ws workflows on the automation runner (memory storage)', () => 
     expect(wsProcessFailed(await runner.create('Fine'))).toBe(false);
   });
 
+  it('a task with an empty result follows only its unconditional transitions, yet fulfils its conditional ones into an AND join, as the reference', async () => {
+    const wf = loadWsAutomation(
+      {
+        name: 'EmptyResults',
+        nodes: [
+          { name: 'a', start: true, task: 'yes' },
+          { name: 'b', start: true },
+          { name: 'c', start: true },
+          { name: 'joined', join: 'AND' },
+          { name: 'never' },
+          { name: 'always' },
+        ],
+        transitions: [
+          { from: 'a', to: 'joined', condition: { resultEquals: 'yes' } },
+          { from: 'b', to: 'joined', condition: { resultEquals: 'yes' } },
+          { from: 'c', to: 'never', condition: 'anything' },
+          { from: 'c', to: 'always' },
+        ],
+      },
+      { tasks: { yes: () => 'yes' }, conditions: { anything: () => true } },
+    );
+    const { runner } = harness([wf]);
+    const instance = await runner.create('EmptyResults');
+    expect((await trail(runner, instance.id)).map(([node]) => node)).toEqual(['a', 'b', 'c', 'joined', 'always']);
+    expect(instance.paths).toEqual([]);
+  });
+
   it('stops an automatic loop instead of spinning forever, one transaction per activation', async () => {
     const spin = loadWsAutomation({
       name: 'Spin',

@@ -101,6 +101,32 @@ describe('django-ws JSON workflows', () => {
     expect([fine.finished, fine.failed]).toEqual([true, false]);
   });
 
+  it('a task with an empty result follows only its unconditional transitions, yet fulfils its conditional ones into an AND join, as the reference', async () => {
+    const wf = loadWsWorkflow(
+      {
+        name: 'EmptyResults',
+        nodes: [
+          { name: 'a', start: true, task: 'yes' },
+          { name: 'b', start: true },
+          { name: 'c', start: true },
+          { name: 'joined', join: 'AND' },
+          { name: 'never' },
+          { name: 'always' },
+        ],
+        transitions: [
+          { from: 'a', to: 'joined', condition: { resultEquals: 'yes' } },
+          { from: 'b', to: 'joined', condition: { resultEquals: 'yes' } },
+          { from: 'c', to: 'never', condition: 'anything' },
+          { from: 'c', to: 'always' },
+        ],
+      },
+      { tasks: { yes: () => 'yes' }, conditions: { anything: () => true } },
+    );
+    const process = await startWsProcess(wf, { id: 'p', now: T0 });
+    expect(process.tasks.map((t) => t.node)).toEqual(['a', 'b', 'c', 'joined', 'always']);
+    expect(process.arrivals).toEqual({});
+  });
+
   it('stops an automatic loop instead of spinning forever', async () => {
     const wf = loadWsWorkflow({
       name: 'Spin',

@@ -16,6 +16,7 @@ import {
   type WsWorkflow,
   wsNextNodes,
   wsNodeNamed,
+  wsPassiveArrivals,
   wsParents,
 } from './workflow.ts';
 
@@ -148,6 +149,11 @@ class WsDraft extends StepDraft {
     if (node.end) {
       this.end();
       return;
+    }
+    for (const to of wsPassiveArrivals(workflow, node, result)) {
+      // Counts as arrived at the AND join without activating it (see wsPassiveArrivals).
+      this.queue(to, node.name, hops + 1);
+      (state.paths.at(-1) as PathState).status = 'joined';
     }
     for (const to of wsNextNodes(workflow, node, result, state.data)) this.queue(to, node.name, hops + 1);
   }

@@ -224,6 +224,7 @@ async function runTask(workflow: WsWorkflow, process: WsProcess, task: WsTaskSta
     endProcess(process, now, false);
     return;
   }
+  for (const to of wsPassiveArrivals(workflow, node, task.result)) process.arrivals[to] = [...new Set([...(process.arrivals[to] ?? []), node.name])];
   for (const to of wsNextNodes(workflow, node, task.result, process.data)) queue.push({ node: to, from: node.name });
 }
 
@@ -234,10 +235,33 @@ function endProcess(process: WsProcess, now: number, failed: boolean): void {
   process.finishedAt = now;
 }
 
-/** The nodes a finished node activates: every transition whose condition holds (AND split), or the first one (XOR split). */
+/**
+ * The nodes a finished node activates: every transition whose condition holds (AND split), or
+ * the first one (XOR split). As in the reference, a task with an empty result (null, undefined
+ * or `''`) follows only its unconditional transitions.
+ */
 export function wsNextNodes(workflow: WsWorkflow, node: WsNode, result: unknown, data: Record<string, unknown>): string[] {
-  const matching = workflow.json.transitions.filter((t) => t.from === node.name && conditionHolds(workflow, t.condition, result, data));
+  const empty = wsEmptyResult(result);
+  const matching = workflow.json.transitions.filter(
+    (t) => t.from === node.name && (t.condition === undefined || (!empty && conditionHolds(workflow, t.condition, result, data))),
+  );
   return (node.split === 'XOR' ? matching.slice(0, 1) : matching).map((t) => t.to);
+}
+
+/** Whether a task result is empty (the reference's `''` result): null, undefined or the empty string. */
+export function wsEmptyResult(result: unknown): boolean {
+  return result === null || result === undefined || result === '';
+}
+
+/**
+ * The AND-join nodes a finished node counts as arrived at without activating them: as in the
+ * reference, a parent whose result is empty fulfils its conditional transitions into a join
+ * (the join fires when another parent's transition activates it and all parents are in).
+ */
+export function wsPassiveArrivals(workflow: WsWorkflow, node: WsNode, result: unknown): string[] {
+  if (!wsEmptyResult(result)) return [];
+  const targets = workflow.json.transitions.filter((t) => t.from === node.name && t.condition !== undefined).map((t) => t.to);
+  return [...new Set(targets)].filter((to) => wsNodeNamed(workflow, to).join === 'AND');
 }
 
 /** The distinct nodes with a transition into `node` (what an AND join waits for). */
