@@ -65,6 +65,8 @@ export interface OpenForm {
   description: string;
   assignment: FormAssignment;
   since: number;
+  /** The fields the form still needs (a django-ws task's missing parameters); empty when the form does not say. */
+  missing: string[];
 }
 
 /** Creates a runner that executes automations on `storage`, one transaction per node. */

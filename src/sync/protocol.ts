@@ -86,6 +86,8 @@ export interface OpenFormSummary extends OpenFormRef {
 export interface OpenFormDetail extends OpenFormSummary {
   /** The instance data the automation exposes (e.g. the order to approve). */
   data: Record<string, unknown>;
+  /** The fields the task still needs (a django-ws task's missing parameters); the server always sends it, empty when the form does not say. */
+  missing?: string[];
 }
 
 /** The dashboard: automations by kind with how many instances wait at each node (django-automations' DashboardView). */

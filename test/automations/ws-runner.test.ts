@@ -153,6 +153,19 @@ describe('django-ws workflows on the automation runner (memory storage)', () => 
     expect(instance.paths).toEqual([]);
   });
 
+  it('an open human task lists the parameters still missing for it: required, and in neither the parameters nor the process data', async () => {
+    const wf = loadWsAutomation({
+      name: 'Booking',
+      roles: ['Staff'],
+      params: { currency: 'EUR' },
+      nodes: [{ name: 'book', start: true, end: true, role: 'Staff', params: { hotel: 'Ritz' }, requires: ['currency', 'hotel', 'nights', 'guest', 'date'] }],
+    });
+    const { runner } = harness([wf]);
+    const { id } = await runner.create('Booking', { guest: 'Ada' });
+    const [form] = await runner.openForms({ id: 's', groups: ['Staff'] });
+    expect(form).toMatchObject({ instanceId: id, node: 'book', missing: ['nights', 'date'] });
+  });
+
   it('stops an automatic loop instead of spinning forever, one transaction per activation', async () => {
     const spin = loadWsAutomation({
       name: 'Spin',

@@ -278,6 +278,11 @@ export interface FormAssignment {
 export class FormNode<R extends string = never> extends AutomationNode<R> {
   readonly kind = 'form' as const;
   readonly assignment: FormAssignment = { permissions: [] };
+  /**
+   * The fields the form still needs, given the instance data (a django-ws task: its required
+   * parameters that neither the workflow, the node nor the data supply); `openForms` lists them.
+   */
+  missingFields: ((data: AutomationData) => string[]) | undefined;
   constructor(readonly schema: StandardSchemaV1) {
     super();
   }

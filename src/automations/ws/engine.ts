@@ -58,6 +58,8 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
   for (const node of workflow.json.nodes) {
     if (node.requires.length > 0) {
       const form = new FormNode(taskInputSchema).describe(`${node.name} (requires ${node.requires.join(', ')})`);
+      const params = { ...workflow.json.params, ...node.params };
+      form.missingFields = (data) => node.requires.filter((p) => params[p] === undefined && data[p] === undefined);
       nodes[node.name] = node.role === undefined ? form : form.group(node.role);
     } else {
       nodes[node.name] = new ExecuteNode().describe(node.name);

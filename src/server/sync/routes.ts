@@ -249,7 +249,7 @@ function formRoutes(deps: {
     .get('/:instanceId/:taskId', formParam, async (c) => {
       const { instanceId, taskId } = c.req.valid('param');
       const { loaded, definition, form } = await openFormFor(c.get('caller'), instanceId, taskId, false);
-      const detail: OpenFormDetail = { ...formSummary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data) };
+      const detail: OpenFormDetail = { ...formSummary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data), missing: form.missing };
       return c.json({ form: detail }, 200);
     })
     // The body is read after the checks of the form: a closed or foreign form answers 409/404/403 whatever was sent.
