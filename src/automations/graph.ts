@@ -25,7 +25,7 @@ export function automationGraph(definition: AutomationDefinition): ProcessGraph 
   const ws = wsWorkflowOf(definition);
   if (ws) {
     return {
-      nodes: ws.json.nodes.map((n) => ({ id: n.name, label: n.name, kind: n.requires.length > 0 ? 'form' : n.start ? 'start' : n.end ? 'end' : 'task' })),
+      nodes: ws.json.nodes.map((n) => ({ id: n.name, label: n.name, kind: n.requires.length > 0 ? 'form' : n.subprocess !== undefined ? 'subprocess' : n.start ? 'start' : n.end ? 'end' : 'task' })),
       edges: ws.json.transitions.map((t) => ({
         from: t.from,
         to: t.to,

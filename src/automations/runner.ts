@@ -409,7 +409,18 @@ export class AutomationRunner {
     await tx.putInstance({ ...result.state, uniqueKey: singletonDone ? null : record.uniqueKey, dueAt, updatedAt: now });
     await tx.applyHistory(result.history);
     await this.queueMessages(tx, result.effects, now);
+    await this.startSubprocesses(tx, result.effects);
     return { changed: true, effects: result.effects };
+  }
+
+  /** Inserts the sub-processes a step started (django-ws), in the step's transaction; the scheduler runs them as they are due. */
+  private async startSubprocesses(tx: AutomationStorageTx, effects: readonly AutomationEffect[]): Promise<void> {
+    for (const effect of effects) {
+      if (effect.type !== 'start-instance') continue;
+      const { record, insert } = await this.newInstance(this.definition(effect.automation), effect.data);
+      record.parent = effect.parent;
+      await insert(tx);
+    }
   }
 
   private async queueMessages(tx: AutomationStorageTx, effects: readonly AutomationEffect[], now: number): Promise<void> {

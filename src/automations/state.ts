@@ -9,9 +9,10 @@ export interface Fork {
 /**
  * Where one parallel path stands. `active`: will be processed (maybe after waiting);
  * `form`: waits for a form submission; `joined`: waits at a Join for its sibling paths;
+ * `subprocess`: (django-ws) waits for the sub-process its task started to end;
  * `error`: stopped by an error without OnError (or a removed node).
  */
-export type PathStatus = 'active' | 'form' | 'joined' | 'error';
+export type PathStatus = 'active' | 'form' | 'joined' | 'subprocess' | 'error';
 
 /** One path of execution (one program counter) of an instance. */
 export interface PathState {
@@ -56,6 +57,8 @@ export interface InstanceState {
   nextPathId: number;
   /** First-execution time of each Repeat node, the anchor its schedule counts from. */
   repeatAnchors: Record<string, number>;
+  /** A sub-process's parent task (django-ws `Process.parent`): told by a `subprocess_ended` message when this instance ends. */
+  parent?: { instanceId: string; taskId: number };
 }
 
 /** One history row ("task"): a visit of a node by an instance. */
@@ -97,6 +100,8 @@ export type AutomationEffect =
     }
   | { type: 'form-opened'; instanceId: string; taskId: number; node: string; assignment: FormAssignment }
   | { type: 'finished'; instanceId: string }
+  /** Start an instance of `automation` with `data` in the step's transaction, as a sub-process of task `parent.taskId` (django-ws). */
+  | { type: 'start-instance'; automation: string; data: AutomationData; parent: { instanceId: string; taskId: number } }
   /**
    * A SendMessage node with the `{ browser: true }` target ran: nothing is queued in the
    * outbox; the node's history row (task `taskId`) holds `{ browser: { message, payload } }`.

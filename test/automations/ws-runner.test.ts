@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AutomationDefinitionError,
   FormValidationError,
+  type InstanceRecord,
   loadWsAutomation,
   loadWsWorkflow,
   compileWsWorkflow,
@@ -164,6 +165,80 @@ describe('django-ws workflows on the automation runner (memory storage)', () => 
     const { id } = await runner.create('Booking', { guest: 'Ada' });
     const [form] = await runner.openForms({ id: 's', groups: ['Staff'] });
     expect(form).toMatchObject({ instanceId: id, node: 'book', missing: ['nights', 'date'] });
+  });
+
+  describe('sub-processes (a node whose task starts a process of another workflow, its parent task)', () => {
+    const catering = (failing: boolean) =>
+      loadWsAutomation(
+        {
+          name: 'Catering',
+          nodes: [
+            { name: 'choose', start: true, task: 'choose' },
+            { name: 'confirm', end: true, task: 'confirm' },
+          ],
+          transitions: [{ from: 'choose', to: 'confirm' }],
+        },
+        {
+          tasks: {
+            choose: (params, data) => {
+              data.menu = `${params.diet} menu`;
+              return data.menu;
+            },
+            confirm: (_params, data) => {
+              if (failing) throw new Error('kitchen closed');
+              return data.menu;
+            },
+          },
+        },
+      );
+    const conference = loadWsAutomation(
+      {
+        name: 'Conference',
+        nodes: [
+          { name: 'plan catering', start: true, subprocess: 'Catering', params: { diet: 'vegan' } },
+          { name: 'celebrate', end: true },
+        ],
+        transitions: [{ from: 'plan catering', to: 'celebrate', condition: { resultEquals: 'vegan menu' } }],
+      },
+      {},
+    );
+
+    it('the parent task waits for its sub-process, which starts with the task parameters, and ends with the results of its end tasks', async () => {
+      const { runner } = harness([conference, catering(false)]);
+      const parent = await runner.create('Conference', { guests: 80 });
+      expect(parent.paths).toMatchObject([{ node: 'plan catering', status: 'subprocess' }]);
+      const [child] = await runner.list({ automation: 'Catering' });
+      expect(child?.parent).toEqual({ instanceId: parent.id, taskId: parent.paths[0]?.taskId });
+      expect(child?.data).toEqual({ guests: 80, diet: 'vegan' });
+      await runner.runUntilIdle();
+      expect((await runner.get(child?.id as string)).finished).toBe(true);
+      const done = await runner.get(parent.id);
+      expect(done.finished).toBe(true);
+      expect(done.data).toEqual({ guests: 80 });
+      expect((await runner.history(parent.id)).map((row) => [row.status, row.message, row.result])).toEqual([
+        ['plan catering', 'OK', 'vegan menu'],
+        ['celebrate', 'OK', null],
+      ]);
+    });
+
+    it('a failed sub-process fails its parent task', async () => {
+      const { runner } = harness([conference, catering(true)]);
+      const parent = await runner.create('Conference');
+      await runner.runUntilIdle();
+      const [child] = await runner.list({ automation: 'Catering' });
+      expect(wsProcessFailed(child as InstanceRecord)).toBe(true);
+      const after = await runner.get(parent.id);
+      expect(after.finished).toBe(false);
+      expect(after.paths).toMatchObject([{ node: 'plan catering', status: 'error' }]);
+      expect(after.paths[0]?.error).toContain(`sub-process ${child?.id} of workflow "Catering" failed`);
+      expect((await runner.history(parent.id)).at(-1)).toMatchObject({ status: 'plan catering', message: `sub-process ${child?.id} failed` });
+    });
+
+    it('refuses a node with both a task and a sub-process', () => {
+      expect(() => loadWsAutomation({ name: 'Both', nodes: [{ name: 'x', start: true, task: 't', subprocess: 'Catering' }] }, { tasks: { t: () => 1 } })).toThrow(
+        /nodes\.0\.subprocess: a node runs a task or starts a sub-process, not both/,
+      );
+    });
   });
 
   it('stops an automatic loop instead of spinning forever, one transaction per activation', async () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { WayflowError } from '../../core/errors.ts';
 import { validateInput } from '../../core/schema.ts';
 import type { AutomationDefinition } from '../definition.ts';
-import { StepDraft } from '../draft.ts';
+import { StepDraft, toJson } from '../draft.ts';
 import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
 import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from '../errors.ts';
 import { type AnyNode, ExecuteNode, FormNode } from '../nodes/nodes.ts';
@@ -73,7 +73,15 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
     order: workflow.json.nodes.map((n) => n.name),
     nodes,
     unique: false,
-    receivers: {},
+    // A sub-process's end is delivered as a message (durably, through the outbox) and kept until the parent's next step applies it.
+    receivers: {
+      [SUBPROCESS_ENDED]: {
+        requires: { taskId: 'number', instanceId: 'string', failed: 'boolean' },
+        handler: (ctx, _token, payload) => {
+          ctx.data[ENDED_KEY] = { ...endedSubprocesses(ctx.data), [String(payload.taskId)]: payload };
+        },
+      },
+    },
     publishReceivers: false,
   };
   const definition: AutomationDefinition = { ...fields, engine: wsEngine(workflow, fields) };
@@ -114,19 +122,61 @@ class WsDraft extends StepDraft {
     this.state.paths = this.state.paths.filter((p) => p !== path);
   }
 
-  /** Finishes the process: pending human tasks close as `stopped`; failed paths stay for the record. */
-  end(): void {
+  /**
+   * Finishes the process: pending human tasks close as `stopped`; failed paths stay for the
+   * record. A sub-process tells its parent task how it ended (`subprocess_ended`), with the end
+   * task's result (null when it failed).
+   */
+  end(result: unknown): void {
     const state = this.state;
-    for (const other of state.paths) if (other.status === 'form') this.close(other, 'stopped');
+    for (const other of state.paths) if (other.status === 'form' || other.status === 'subprocess') this.close(other, 'stopped');
     state.paths = state.paths.filter((p) => p.status === 'error');
     state.finished = true;
     state.finishedAt = this.now;
     this.effects.push({ type: 'finished', instanceId: state.id });
+    if (state.parent) {
+      const failed = state.paths.some((p) => p.failedEnd === true);
+      const ended: SubprocessEnded = { taskId: state.parent.taskId, instanceId: state.id, workflow: this.workflow.json.name, failed, result: failed ? null : toJson(result) };
+      this.effects.push({
+        type: 'send-message',
+        from: { instanceId: state.id, node: '', taskId: 0 },
+        to: { instanceId: state.parent.instanceId },
+        message: SUBPROCESS_ENDED,
+        payload: { ...ended },
+      });
+    }
   }
 
-  /** Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node. */
+  /** Completes a path waiting for its sub-process, once the `subprocess_ended` message recorded how it ended. */
+  subprocessEnded(path: PathState, ended: SubprocessEnded): void {
+    const node = wsNodeNamed(this.workflow, path.node);
+    if (ended.failed) {
+      this.close(path, `sub-process ${ended.instanceId} failed`, { error: `sub-process ${ended.instanceId} of workflow "${ended.workflow}" failed` });
+      this.fail(path, node, `sub-process ${ended.instanceId} of workflow "${ended.workflow}" failed`);
+      return;
+    }
+    this.close(path, 'OK', ended.result);
+    this.advance(path, node, ended.result, path.hops ?? 0);
+  }
+
+  /**
+   * Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node.
+   * A sub-process node instead starts its workflow's process (with the task's parameters as its data) and waits for it.
+   */
   async runTask(path: PathState, node: WsNode, params: Record<string, unknown>, hops: number, completedBy?: string): Promise<void> {
     const { state, workflow } = this;
+    if (node.subprocess !== undefined) {
+      path.status = 'subprocess';
+      path.hops = hops;
+      this.effects.push({
+        type: 'start-instance',
+        automation: node.subprocess,
+        data: structuredClone({ ...state.data, ...params }),
+        parent: { instanceId: state.id, taskId: path.taskId },
+      });
+      if (completedBy !== undefined) this.history.push({ type: 'close', instanceId: state.id, taskId: path.taskId, finished: this.now, message: 'started', result: null, completedBy });
+      return;
+    }
     const dataBefore = structuredClone(state.data);
     let result: unknown;
     try {
@@ -135,21 +185,32 @@ class WsDraft extends StepDraft {
     } catch (error) {
       state.data = dataBefore;
       this.close(path, describeError(error), { error: error instanceof Error ? (error.stack ?? describeError(error)) : String(error) }, completedBy);
-      path.status = 'error';
-      if (!node.end) {
-        path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${describeError(error)}). The path stopped.`;
-        return;
-      }
-      // As the reference: an end task that fails fails the process.
-      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: end task of node "${node.name}" failed (${describeError(error)}), so the process failed.`;
-      path.failedEnd = true;
-      this.end();
+      this.fail(path, node, describeError(error));
       return;
     }
     this.close(path, 'OK', result, completedBy);
+    this.advance(path, node, result, hops);
+  }
+
+  /** Stops a path whose task failed; as in the reference, a failed end task fails the process. */
+  fail(path: PathState, node: WsNode, reason: string): void {
+    const { state, workflow } = this;
+    path.status = 'error';
+    if (!node.end) {
+      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${reason}). The path stopped.`;
+      return;
+    }
+    path.error = `Workflow "${workflow.json.name}", instance ${state.id}: end task of node "${node.name}" failed (${reason}), so the process failed.`;
+    path.failedEnd = true;
+    this.end(null);
+  }
+
+  /** Moves on from a task that succeeded with `result`: along the transitions, or finishes at an end node. */
+  advance(path: PathState, node: WsNode, result: unknown, hops: number): void {
+    const { state, workflow } = this;
     this.remove(path);
     if (node.end) {
-      this.end();
+      this.end(result);
       return;
     }
     for (const to of wsPassiveArrivals(workflow, node, result)) {
@@ -159,6 +220,25 @@ class WsDraft extends StepDraft {
     }
     for (const to of wsNextNodes(workflow, node, result, state.data)) this.queue(to, node.name, hops + 1);
   }
+}
+
+/** The message a sub-process sends its parent instance when it ends, and the data key where the parent keeps it until its step. */
+export const SUBPROCESS_ENDED = 'subprocess_ended';
+const ENDED_KEY = '_subprocesses';
+
+/** How a sub-process ended, as its parent task learns it. */
+export interface SubprocessEnded {
+  taskId: number;
+  instanceId: string;
+  workflow: string;
+  failed: boolean;
+  result: unknown;
+}
+
+/** The sub-process endings delivered to an instance and not yet applied to their tasks, by task id. */
+function endedSubprocesses(data: Record<string, unknown>): Record<string, SubprocessEnded> {
+  const ended = data[ENDED_KEY];
+  return typeof ended === 'object' && ended !== null ? (ended as Record<string, SubprocessEnded>) : {};
 }
 
 /** Whether a finished process ended because its end task failed (the reference's FAILED process state). */
@@ -187,7 +267,7 @@ function joinFires(draft: WsDraft, path: PathState, node: WsNode): boolean {
     return false;
   }
   for (const other of [...state.paths]) {
-    if (other.status === 'form' && other.node !== from && parents.includes(other.node)) {
+    if ((other.status === 'form' || other.status === 'subprocess') && other.node !== from && parents.includes(other.node)) {
       draft.close(other, 'stopped');
       draft.remove(other);
     }
@@ -202,7 +282,8 @@ function wsEngine(workflow: WsWorkflow, definition: Omit<AutomationDefinition, '
     next: (state, event) => (event.type === 'tick' ? tick(workflow, definition, state, event.now) : submit(workflow, definition, state, event)),
     nextDueAt(state: InstanceState): number | null {
       if (state.finished) return null;
-      const active = state.paths.filter((p) => p.status === 'active').map((p) => p.enteredAt);
+      const ended = endedSubprocesses(state.data);
+      const active = state.paths.filter((p) => p.status === 'active' || (p.status === 'subprocess' && ended[p.taskId] !== undefined)).map((p) => p.enteredAt);
       return active.length > 0 ? Math.min(...active) : null;
     },
   };
@@ -220,6 +301,15 @@ async function start(workflow: WsWorkflow, definition: WsDefinition, options: St
 async function tick(workflow: WsWorkflow, definition: WsDefinition, state: InstanceState, now: number): Promise<StepResult> {
   const draft = new WsDraft(workflow, state, now);
   if (state.finished) return draft.result(false);
+  const ended = endedSubprocesses(draft.state.data);
+  const waiting = draft.state.paths.find((p) => p.status === 'subprocess' && ended[p.taskId] !== undefined);
+  if (waiting) {
+    const { [waiting.taskId]: end, ...rest } = ended;
+    if (Object.keys(rest).length > 0) draft.state.data[ENDED_KEY] = rest;
+    else delete draft.state.data[ENDED_KEY];
+    draft.subprocessEnded(waiting, end as SubprocessEnded);
+    return draft.result(true);
+  }
   const path = draft.state.paths.find((p) => p.status === 'active');
   if (!path) return draft.result(false);
   const hops = path.hops ?? 0;

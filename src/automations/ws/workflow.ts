@@ -11,6 +11,8 @@ const nodeSchema = z.object({
   join: z.enum(['AND', 'XOR']).default('XOR'),
   role: z.string().min(1).optional(),
   task: z.string().min(1).optional(),
+  /** The workflow (automation name) whose process this node's task starts and waits for: a sub-process. */
+  subprocess: z.string().min(1).optional(),
   params: z.record(z.string(), z.unknown()).default({}),
   requires: z.array(z.string().min(1)).default([]),
 });
@@ -74,6 +76,8 @@ export function loadWsWorkflow(
     names.add(node.name);
     if (node.role !== undefined && !wf.roles.includes(node.role)) problems.push({ path: `nodes.${i}.role`, message: `role "${node.role}" is not declared in roles` });
     if (node.task !== undefined && !Object.hasOwn(tasks, node.task)) problems.push({ path: `nodes.${i}.task`, message: `task "${node.task}" is not registered` });
+    if (node.subprocess !== undefined && node.task !== undefined)
+      problems.push({ path: `nodes.${i}.subprocess`, message: 'a node runs a task or starts a sub-process, not both; move one to its own node' });
     if (node.requires.length > 0 && node.role === undefined) problems.push({ path: `nodes.${i}.requires`, message: 'a node that may need human input needs a role' });
   });
   if (!wf.nodes.some((n) => n.start)) problems.push({ path: 'nodes', message: 'at least one node must be a start node' });

@@ -112,6 +112,7 @@ class AnsweredBefore extends Error {
 /** The instances an effect concerns (for a message: the sender and the target). */
 function instancesOf(effect: AutomationEffect): string[] {
   if (effect.type === 'send-message') return 'instanceId' in effect.to ? [effect.from.instanceId, effect.to.instanceId] : [effect.from.instanceId];
+  if (effect.type === 'start-instance') return [effect.parent.instanceId];
   return [effect.instanceId];
 }
 
