@@ -127,6 +127,12 @@ describe('django-ws JSON workflows', () => {
     expect(process.arrivals).toEqual({});
   });
 
+  it('fails a sub-process task, which needs the automation runner, naming what to do', async () => {
+    const wf = loadWsWorkflow({ name: 'Parent', nodes: [{ name: 'child', start: true, end: true, subprocess: 'Other' }] });
+    const process = await startWsProcess(wf, { id: 'p', now: T0 });
+    expect(process.tasks[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('needs the automation runner: compile the workflow with compileWsWorkflow') });
+  });
+
   it('stops an automatic loop instead of spinning forever', async () => {
     const wf = loadWsWorkflow({
       name: 'Spin',

@@ -171,7 +171,7 @@ class WsDraft extends StepDraft {
       this.effects.push({
         type: 'start-instance',
         automation: node.subprocess,
-        data: structuredClone({ ...state.data, ...params }),
+        data: structuredClone(withoutEndedSubprocesses({ ...state.data, ...params })),
         parent: { instanceId: state.id, taskId: path.taskId },
       });
       if (completedBy !== undefined) this.history.push({ type: 'close', instanceId: state.id, taskId: path.taskId, finished: this.now, message: 'started', result: null, completedBy });
@@ -233,6 +233,11 @@ export interface SubprocessEnded {
   workflow: string;
   failed: boolean;
   result: unknown;
+}
+
+function withoutEndedSubprocesses(data: Record<string, unknown>): Record<string, unknown> {
+  const { [ENDED_KEY]: _ended, ...rest } = data;
+  return rest;
 }
 
 /** The sub-process endings delivered to an instance and not yet applied to their tasks, by task id. */

@@ -212,6 +212,7 @@ function joinFires(workflow: WsWorkflow, process: WsProcess, node: WsNode, from:
 
 async function runTask(workflow: WsWorkflow, process: WsProcess, task: WsTaskState, node: WsNode, queue: { node: string; from: string | null }[], now: number) {
   try {
+    if (node.subprocess !== undefined) throw new Error(`node "${node.name}" starts a sub-process, which needs the automation runner: compile the workflow with compileWsWorkflow`);
     const fn = node.task === undefined ? undefined : workflow.tasks[node.task];
     task.result = fn ? ((await fn({ ...process.data, ...task.params }, process.data)) ?? null) : null;
   } catch (error) {
