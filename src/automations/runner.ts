@@ -153,9 +153,10 @@ export class AutomationRunner {
   private async newInstance(
     definition: AutomationDefinition,
     data: AutomationData,
+    id: string = this.newId(),
   ): Promise<{ record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }> {
     const now = this.clock.now();
-    const started = await startInstance(definition, { id: this.newId(), key: this.newKey(), data: structuredClone(data), now });
+    const started = await startInstance(definition, { id, key: this.newKey(), data: structuredClone(data), now });
     const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
     const insert = async (tx: AutomationStorageTx) => {
       const holder = await tx.insertInstance(record);
@@ -417,7 +418,7 @@ export class AutomationRunner {
   private async startSubprocesses(tx: AutomationStorageTx, effects: readonly AutomationEffect[]): Promise<void> {
     for (const effect of effects) {
       if (effect.type !== 'start-instance') continue;
-      const { record, insert } = await this.newInstance(this.definition(effect.automation), effect.data);
+      const { record, insert } = await this.newInstance(this.definition(effect.automation), effect.data, effect.id);
       record.parent = effect.parent;
       await insert(tx);
     }

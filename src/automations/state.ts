@@ -32,6 +32,8 @@ export interface PathState {
   error?: string;
   /** When the path arrived at its Join (`joined`): the time its "Open Join" history row closed. */
   joinedAt?: number;
+  /** django-ws workflows: the id of the sub-process this path's task started (status `subprocess`). */
+  subprocess?: string;
   /** django-ws workflows: the path's end task failed, which failed the process (the reference's FAILED process state). */
   failedEnd?: boolean;
   /** django-ws workflows: the node whose transition activated this path (null for a start node). */
@@ -101,7 +103,7 @@ export type AutomationEffect =
   | { type: 'form-opened'; instanceId: string; taskId: number; node: string; assignment: FormAssignment }
   | { type: 'finished'; instanceId: string }
   /** Start an instance of `automation` with `data` in the step's transaction, as a sub-process of task `parent.taskId` (django-ws). */
-  | { type: 'start-instance'; automation: string; data: AutomationData; parent: { instanceId: string; taskId: number } }
+  | { type: 'start-instance'; id: string; automation: string; data: AutomationData; parent: { instanceId: string; taskId: number } }
   /**
    * A SendMessage node with the `{ browser: true }` target ran: nothing is queued in the
    * outbox; the node's history row (task `taskId`) holds `{ browser: { message, payload } }`.

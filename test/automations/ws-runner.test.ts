@@ -9,6 +9,7 @@ import {
   MemoryAutomationStorage,
   NoOpenFormError,
   wsProcessFailed,
+  wsProcessRevoked,
   wsWorkflowOf,
 } from '../../src/automations/index.ts';
 import { harness, T0, trail } from './harness.ts';
@@ -232,6 +233,40 @@ describe('django-ws workflows on the automation runner (memory storage)', () => 
       expect(after.paths).toMatchObject([{ node: 'plan catering', status: 'error' }]);
       expect(after.paths[0]?.error).toContain(`sub-process ${child?.id} of workflow "Catering" failed`);
       expect((await runner.history(parent.id)).at(-1)).toMatchObject({ status: 'plan catering', message: `sub-process ${child?.id} failed` });
+    });
+
+    it('stopping the parent task (a XOR join firing) revokes its sub-process, as the reference revokes a task\'s subprocesses', async () => {
+      const slow = loadWsAutomation({ name: 'Slow child', roles: ['Staff'], nodes: [{ name: 'ask', start: true, end: true, role: 'Staff', requires: ['x'] }] });
+      const race = loadWsAutomation({
+        name: 'Race',
+        roles: ['Staff'],
+        nodes: [
+          { name: 'fast', start: true, role: 'Staff', requires: ['go'] },
+          { name: 'slow', start: true, subprocess: 'Slow child' },
+          { name: 'first', join: 'XOR', end: true },
+        ],
+        transitions: [
+          { from: 'fast', to: 'first' },
+          { from: 'slow', to: 'first' },
+        ],
+      });
+      const { runner } = harness([race, slow]);
+      const parent = await runner.create('Race');
+      await runner.runUntilIdle();
+      const [child] = await runner.list({ automation: 'Slow child' });
+      expect(child?.id).toBe(`${parent.id}.2`);
+      expect((await runner.openForms()).map((f) => f.node).sort()).toEqual(['ask', 'fast']);
+      await runner.submitForm(parent.id, { node: 'fast' }, { id: 's', groups: ['Staff'] }, { go: true });
+      await runner.runUntilIdle();
+      expect(await trail(runner, parent.id)).toEqual([
+        ['fast', 'OK'],
+        ['slow', 'stopped'],
+        ['first', 'OK'],
+      ]);
+      const revoked = await runner.get(child?.id as string);
+      expect([revoked.finished, wsProcessRevoked(revoked), wsProcessFailed(revoked)]).toEqual([true, true, false]);
+      expect(await trail(runner, revoked.id)).toEqual([['ask', 'stopped']]);
+      expect(await runner.undeliverableMessages()).toEqual([]);
     });
 
     it('refuses a node with both a task and a sub-process', () => {

@@ -81,6 +81,12 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
           ctx.data[ENDED_KEY] = { ...endedSubprocesses(ctx.data), [String(payload.taskId)]: payload };
         },
       },
+      [SUBPROCESS_REVOKED]: {
+        requires: {},
+        handler: (ctx) => {
+          ctx.data[REVOKED_KEY] = true;
+        },
+      },
     },
     publishReceivers: false,
   };
@@ -129,7 +135,7 @@ class WsDraft extends StepDraft {
    */
   end(result: unknown): void {
     const state = this.state;
-    for (const other of state.paths) if (other.status === 'form' || other.status === 'subprocess') this.close(other, 'stopped');
+    for (const other of state.paths) if (other.status === 'form' || other.status === 'subprocess') this.stop(other);
     state.paths = state.paths.filter((p) => p.status === 'error');
     state.finished = true;
     state.finishedAt = this.now;
@@ -145,6 +151,29 @@ class WsDraft extends StepDraft {
         payload: { ...ended },
       });
     }
+  }
+
+  /** Closes a waiting task as `stopped`; a task waiting for its sub-process revokes it (the reference's `task_revoked`). */
+  stop(path: PathState): void {
+    this.close(path, 'stopped');
+    if (path.status !== 'subprocess' || path.subprocess === undefined) return;
+    this.effects.push({
+      type: 'send-message',
+      from: { instanceId: this.state.id, node: path.node, taskId: path.taskId },
+      to: { instanceId: path.subprocess },
+      message: SUBPROCESS_REVOKED,
+      payload: {},
+    });
+  }
+
+  /** Ends a revoked sub-process: its waiting tasks close as `stopped` (revoking their own sub-processes); its parent is not told. */
+  revoke(): void {
+    const state = this.state;
+    for (const other of state.paths) if (other.status === 'form' || other.status === 'subprocess') this.stop(other);
+    state.paths = state.paths.filter((p) => p.status === 'error');
+    state.finished = true;
+    state.finishedAt = this.now;
+    this.effects.push({ type: 'finished', instanceId: state.id });
   }
 
   /** Completes a path waiting for its sub-process, once the `subprocess_ended` message recorded how it ended. */
@@ -168,8 +197,11 @@ class WsDraft extends StepDraft {
     if (node.subprocess !== undefined) {
       path.status = 'subprocess';
       path.hops = hops;
+      // The id is the parent's and the task's, so the parent can revoke the sub-process it started.
+      path.subprocess = `${state.id}.${path.taskId}`;
       this.effects.push({
         type: 'start-instance',
+        id: path.subprocess,
         automation: node.subprocess,
         data: structuredClone(withoutEndedSubprocesses({ ...state.data, ...params })),
         parent: { instanceId: state.id, taskId: path.taskId },
@@ -225,6 +257,14 @@ class WsDraft extends StepDraft {
 /** The message a sub-process sends its parent instance when it ends, and the data key where the parent keeps it until its step. */
 export const SUBPROCESS_ENDED = 'subprocess_ended';
 const ENDED_KEY = '_subprocesses';
+/** The message a parent sends the sub-process of a task it stopped, and the data key that marks the sub-process revoked. */
+export const SUBPROCESS_REVOKED = 'subprocess_revoked';
+const REVOKED_KEY = '_revoked';
+
+/** Whether a sub-process ended because its parent task was stopped (the reference's REVOKED process state). */
+export function wsProcessRevoked(state: Pick<InstanceState, 'finished' | 'data'>): boolean {
+  return state.finished && state.data[REVOKED_KEY] === true;
+}
 
 /** How a sub-process ended, as its parent task learns it. */
 export interface SubprocessEnded {
@@ -273,7 +313,7 @@ function joinFires(draft: WsDraft, path: PathState, node: WsNode): boolean {
   }
   for (const other of [...state.paths]) {
     if ((other.status === 'form' || other.status === 'subprocess') && other.node !== from && parents.includes(other.node)) {
-      draft.close(other, 'stopped');
+      draft.stop(other);
       draft.remove(other);
     }
   }
@@ -287,6 +327,7 @@ function wsEngine(workflow: WsWorkflow, definition: Omit<AutomationDefinition, '
     next: (state, event) => (event.type === 'tick' ? tick(workflow, definition, state, event.now) : submit(workflow, definition, state, event)),
     nextDueAt(state: InstanceState): number | null {
       if (state.finished) return null;
+      if (state.data[REVOKED_KEY] === true) return state.createdAt;
       const ended = endedSubprocesses(state.data);
       const active = state.paths.filter((p) => p.status === 'active' || (p.status === 'subprocess' && ended[p.taskId] !== undefined)).map((p) => p.enteredAt);
       return active.length > 0 ? Math.min(...active) : null;
@@ -306,6 +347,10 @@ async function start(workflow: WsWorkflow, definition: WsDefinition, options: St
 async function tick(workflow: WsWorkflow, definition: WsDefinition, state: InstanceState, now: number): Promise<StepResult> {
   const draft = new WsDraft(workflow, state, now);
   if (state.finished) return draft.result(false);
+  if (draft.state.data[REVOKED_KEY] === true) {
+    draft.revoke();
+    return draft.result(true);
+  }
   const ended = endedSubprocesses(draft.state.data);
   const waiting = draft.state.paths.find((p) => p.status === 'subprocess' && ended[p.taskId] !== undefined);
   if (waiting) {
