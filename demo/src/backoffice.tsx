@@ -123,7 +123,7 @@ export function DashboardPage() {
   return (
     <section className="card">
       <h1>Automations dashboard</h1>
-      <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} />
+      <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} map={(props) => <ProcessMap {...props} />} />
     </section>
   );
 }

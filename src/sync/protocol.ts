@@ -99,6 +99,8 @@ export interface DashboardView {
     finished: number;
     /** Every node in declaration order, with how many running instances have a path there. */
     nodes: { node: string; count: number }[];
+    /** The automation's definition as a graph (nodes and edges), for drawing with the counts. */
+    graph: ProcessGraphView;
     /** The most recent instances, newest first. */
     recent: InstanceStatus[];
   }[];

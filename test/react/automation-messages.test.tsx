@@ -49,6 +49,7 @@ const dashboard: DashboardView = {
       running: 1,
       finished: 2,
       nodes: [{ node: 'n1', count: 1 }],
+      graph: { nodes: [{ id: 'n1', label: 'n1', kind: 'execute' }], edges: [] },
       recent: [{ ...statusOf('v1', { id: 'i1', verboseName: 'Zeta', nodes: ['n1'] }) }],
     },
   ],

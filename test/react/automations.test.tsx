@@ -90,9 +90,16 @@ const dashboard: DashboardView = {
         { node: 'approve', count: 2 },
         { node: 'ship', count: 1 },
       ],
+      graph: {
+        nodes: [
+          { id: 'approve', label: 'Approve the order', kind: 'form' },
+          { id: 'ship', label: 'Ship', kind: 'execute' },
+        ],
+        edges: [{ from: 'approve', to: 'ship' }],
+      },
       recent: [statusOf('v1', { id: 'i7' })],
     },
-    { name: 'Refund', verboseName: 'Refund', running: 0, finished: 1, nodes: [], recent: [] },
+    { name: 'Refund', verboseName: 'Refund', running: 0, finished: 1, nodes: [], graph: { nodes: [], edges: [] }, recent: [] },
   ],
 };
 
@@ -107,6 +114,14 @@ describe('AutomationDashboard', () => {
     expect(within(perNode).getAllByRole('row').slice(1).map((r) => r.textContent)).toEqual(['approve2', 'ship1']);
     fireEvent.click(within(order).getByRole('button', { name: 'Inspect i7' }));
     expect(onInspect).toHaveBeenCalledWith('i7');
+  });
+
+  it("draws each automation's definition with its running instances per node through the map it is given (ProcessMap)", async () => {
+    render(<AutomationDashboard client={clientWith({ dashboard: async () => dashboard })} map={(props) => <ProcessMap {...props} />} />);
+    const order = await screen.findByRole('region', { name: 'Order fulfilment' });
+    const map = within(order).getByRole('img', { name: 'Order fulfilment' });
+    expect(within(map).getByRole('img', { name: 'Approve the order: 2 waiting, 0 passed, 0 errors' })).toBeTruthy();
+    expect(within(map).getByRole('img', { name: 'Ship: 1 waiting, 0 passed, 0 errors' })).toBeTruthy();
   });
 
   it('explains a 403', async () => {

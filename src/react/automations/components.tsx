@@ -111,12 +111,21 @@ const Head = ({ cells }: { cells: string[] }) => (
 );
 
 /**
- * Automations by kind: running and finished counts, running instances per node, recent instances.
- * Needs the `automations.view` permission.
+ * Automations by kind: running and finished counts, running instances per node (drawn on the
+ * automation's graph by `map`, when given), recent instances. Needs the `automations.view` permission.
  * @example
  * <AutomationDashboard client={client} onInspect={(id) => navigate(`/automations/${id}`)} />
  */
-export function AutomationDashboard({ client, onInspect }: { client: Pick<AutomationClient, 'dashboard'>; onInspect?(instanceId: string): void }) {
+export function AutomationDashboard({
+  client,
+  onInspect,
+  map,
+}: {
+  client: Pick<AutomationClient, 'dashboard'>;
+  onInspect?(instanceId: string): void;
+  /** Draws each automation's definition with its running instances per node, e.g. `(props) => <ProcessMap {...props} />`. */
+  map?: (props: InstanceMapProps) => ReactNode;
+}) {
   const { value, error } = useLoad(() => client.dashboard(), client);
   const m = useAutomationMessages();
   if (error) return <Failure error={error} forbidden={m.dashboardForbidden} />;
@@ -126,6 +135,7 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
     <section key={kind.name} aria-label={kind.verboseName}>
       <h2>{kind.verboseName}</h2>
       <p>{m.counts(kind.running, kind.finished)}</p>
+      {map?.({ graph: kind.graph, counts: Object.fromEntries(kind.nodes.map((n) => [n.node, { waiting: n.count, passed: 0, errors: 0 }])), title: kind.verboseName })}
       <table>
         <caption>{m.perNode(kind.verboseName)}</caption>
         <Head cells={[m.node, m.instances]} />
@@ -165,7 +175,7 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
   ));
 }
 
-/** What `AutomationInstance` hands its `map`: the automation's graph, the instance's counts per node, and a title. */
+/** What `AutomationInstance` and `AutomationDashboard` hand their `map`: an automation's graph, counts per node, and a title. */
 export interface InstanceMapProps {
   graph: ProcessGraphView;
   counts: Record<string, NodeCountsView>;

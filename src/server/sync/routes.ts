@@ -447,6 +447,7 @@ function dashboardRoutes(deps: { reader: InstanceReader; runner: AutomationRunne
           running: running.length,
           finished: instances.length - running.length,
           nodes: definition.order.map((node) => ({ node, count: counts.get(node) ?? 0 })),
+          graph: automationGraph(definition),
           recent,
         });
       }

@@ -253,6 +253,8 @@ describe('dashboard', () => {
       ['SyncOrder', 1, 1, [['received', 0], ['approve', 1], ['approved', 0], ['end', 0]].map(([node, count]) => ({ node, count }))],
       ['SyncHidden', 0, 0, [{ node: 'review', count: 0 }, { node: 'end', count: 0 }]],
     ]);
+    // Each automation's definition as a graph, for drawing with its counts.
+    expect(dashboard.automations[0]!.graph.edges.map((e) => `${e.from}>${e.to}`)).toEqual(['received>approve', 'approve>approved', 'approved>end']);
     const recent = dashboard.automations[0]!.recent;
     expect(recent.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
     expect(recent[0]!.createdAt).toBeGreaterThanOrEqual(recent[1]!.createdAt);
