@@ -4,6 +4,7 @@ import type { Approval } from '../../flows/fulfilment/schemas.ts';
 import { Field, StepForm, useField, useTask } from '../../src/react/index.ts';
 import { AutomationDashboard, AutomationFormTask, AutomationInstance, AutomationTaskList } from '../../src/react/automations/index.ts';
 import type { FulfilmentOrder } from '../../flows/fulfilment/schemas.ts';
+import { ProcessMap } from '../../src/react/map/index.ts';
 import { approval, automations } from './services.ts';
 
 const COOKIE = 'wayflow_demo_user';
@@ -122,18 +123,18 @@ export function DashboardPage() {
   return (
     <section className="card">
       <h1>Automations dashboard</h1>
-      <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} />
+      <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} map={(props) => <ProcessMap {...props} />} />
     </section>
   );
 }
 
-/** One automation instance: its status, live, and its history. */
+/** One automation instance: its status, live, its automation drawn with what it did at each step, and its history. */
 export function InstancePage() {
   const { instanceId = '' } = useParams();
   return (
     <section className="card">
       <h1>Automation instance</h1>
-      <AutomationInstance client={automations} instanceId={instanceId} />
+      <AutomationInstance client={automations} instanceId={instanceId} map={(props) => <ProcessMap {...props} />} />
       <p>
         <Link to="/backoffice/dashboard">Back to the dashboard</Link>
       </p>

@@ -20,7 +20,7 @@
  *   (with a key seen before: the first delivery's result, nothing delivered again); 404 unknown receiver or foreign instance,
  *   409 `instance-finished` or `idempotency-key-reused`, 422 `invalid-input` with `fields` named `payload.<name>`.
  * - `GET  /automations/dashboard` → `{ dashboard: DashboardView }`; 403 without the `automations.view` permission.
- * - `GET  /automations/dashboard/instances/:id` → `{ instance: InstanceStatus, history: HistoryEntryView[] }`; 403 / 404.
+ * - `GET  /automations/dashboard/instances/:id` → `InstanceInspection` (`{ instance, history, graph, counts }`); 403 / 404.
  * Every POST also answers 415 (not JSON), 400 `malformed-json` or `invalid-body`, and the origin check and write rate of `/tasks`;
  * every route 503 `database-unavailable` with `Retry-After` while the database is unavailable (send the same request again).
  */
@@ -86,6 +86,8 @@ export interface OpenFormSummary extends OpenFormRef {
 export interface OpenFormDetail extends OpenFormSummary {
   /** The instance data the automation exposes (e.g. the order to approve). */
   data: Record<string, unknown>;
+  /** The fields the task still needs (a django-ws task's missing parameters); the server always sends it, empty when the form does not say. */
+  missing?: string[];
 }
 
 /** The dashboard: automations by kind with how many instances wait at each node (django-automations' DashboardView). */
@@ -97,6 +99,8 @@ export interface DashboardView {
     finished: number;
     /** Every node in declaration order, with how many running instances have a path there. */
     nodes: { node: string; count: number }[];
+    /** The automation's definition as a graph (nodes and edges), for drawing with the counts. */
+    graph: ProcessGraphView;
     /** The most recent instances, newest first. */
     recent: InstanceStatus[];
   }[];
@@ -110,6 +114,27 @@ export interface HistoryEntryView {
   finished: number | null;
   message: string | null;
   completedBy: string | null;
+}
+
+/** An automation's definition as a graph (the server's `automationGraph`; `ProcessMap` of `wayflow/react/map` draws it). */
+export interface ProcessGraphView {
+  nodes: { id: string; label: string; kind: string }[];
+  edges: { from: string; to: string; label?: string }[];
+}
+
+/** What one instance did at one node: paths waiting there now, visits finished there, paths an error stopped there. */
+export interface NodeCountsView {
+  waiting: number;
+  passed: number;
+  errors: number;
+}
+
+/** One instance for the dashboard: its status, its history, its automation's graph and its counts per node (nodes without any are left out). */
+export interface InstanceInspection {
+  instance: InstanceStatus;
+  history: HistoryEntryView[];
+  graph: ProcessGraphView;
+  counts: Record<string, NodeCountsView>;
 }
 
 /** The error body of every failed sync request. */
@@ -126,5 +151,5 @@ export interface SyncResponses {
   status: { instance: InstanceStatus };
   send: { result: unknown; instance: InstanceStatus };
   dashboard: { dashboard: DashboardView };
-  inspect: { instance: InstanceStatus; history: HistoryEntryView[] };
+  inspect: InstanceInspection;
 }

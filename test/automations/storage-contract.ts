@@ -88,6 +88,21 @@ export function automationStorageContract(name: string, make: () => AutomationSt
       });
     });
 
+    it("keeps a sub-process's parent task and every path field through a write and a read", async () => {
+      const storage = await make();
+      const parent = { instanceId: 'boss', taskId: 3 };
+      const paths: InstanceRecord['paths'] = [{ id: 'p1', node: 'close', taskId: 2, enteredAt: 1, waitUntil: null, status: 'error', forks: [], error: 'failed', failedEnd: true }];
+      await storage.transaction(async (tx) => {
+        await tx.insertInstance(record({ id: 'child', parent }));
+      });
+      await storage.transaction(async (tx) => {
+        expect((await tx.getInstance('child'))?.parent).toEqual(parent);
+        await tx.putInstance(record({ id: 'child', parent, paths }));
+      });
+      const read = await storage.transaction((tx) => tx.getInstance('child'));
+      expect([read?.parent, read?.paths]).toEqual([parent, paths]);
+    });
+
     it('keeps unique keys unique, returning the holder instead of inserting', async () => {
       const storage = await make();
       await storage.transaction(async (tx) => {

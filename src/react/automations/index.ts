@@ -4,6 +4,7 @@ export {
   AutomationInstance,
   AutomationTaskList,
   AwaitAutomationView,
+  type InstanceMapProps,
   StartAutomationView,
   useAutomationStatus,
   useFollowAutomations,

@@ -107,7 +107,7 @@ export interface AutomationSummary {
 }
 
 /** The parts of the engine state kept in the `state` JSON column; the rest are columns. */
-type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors'>;
+type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors' | 'parent'>;
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
 
 const INSTANCE_COLUMNS = 'id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version';
@@ -623,6 +623,7 @@ class SqlTx implements SqlStorageTx {
 
 function instanceParams(record: InstanceRecord): unknown[] {
   const state: StateJson = { data: record.data, paths: record.paths, nextTaskId: record.nextTaskId, nextPathId: record.nextPathId, repeatAnchors: record.repeatAnchors };
+  if (record.parent) state.parent = record.parent;
   return [
     record.id,
     record.automation,
