@@ -13,7 +13,7 @@ import {
 import { MAX_HOT_LOOPS } from './directives.ts';
 import { newTaskId } from './ids.ts';
 import { ABORTED, COMPLETED } from './model.ts';
-import { statePath } from './position.ts';
+import { type Phase, positionOf } from './position.ts';
 import { type MovingOutcome, type Outcome, outcome, type User } from './outcomes.ts';
 import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema.ts';
 import type { HistoryEntry, StateStore, TaskRecord } from './store.ts';
@@ -120,17 +120,6 @@ export const DEFAULT_IDLE_MS = 20 * 60 * 1000;
 // biome-ignore lint/suspicious/noExplicitAny: snapshots of generated machines
 type Snapshot = any;
 
-interface Position {
-  step: string;
-  phase: string;
-}
-
-function positionOf(snapshot: Snapshot): Position {
-  const path = statePath(snapshot.value);
-  const phase = String(path.at(-1));
-  return { step: String(path.at(-2) ?? phase), phase };
-}
-
 /** One running flow (of type `F`, which types its data and step ids): validates input, runs actions, moves through the compiled machine and commits every move. */
 export class Task<F extends Flow = Flow> {
   readonly id: string;
@@ -214,7 +203,7 @@ export class Task<F extends Flow = Flow> {
   /** Resumes a suspended task now, even before its time (a timer calls this when the time comes). */
   resume(): Promise<void> {
     return this.#exclusive(async () => {
-      if (!positionOf(this.#snapshot).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
+      if (!positionOf(this.#snapshot.value).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
       await this.#advance(this.#next({ type: 'RESUME' }), 'resume');
     });
   }
@@ -379,7 +368,9 @@ export class Task<F extends Flow = Flow> {
     let current = snapshot;
     if (current !== this.#snapshot || event === 'start') entries.push(this.#entry(from, current, event, outcomeType));
     for (;;) {
-      const { step, phase } = positionOf(current);
+      const { step: at, phase } = positionOf(current.value);
+      // At the flow's end there is no step (null): no node, so nothing automatic runs.
+      const step = at as string;
       if (phase === '$blocked') throw this.#blocked(step, current.context);
       const info = this.#compiled.model.nodes.get(step);
       const node = info?.node;
@@ -429,11 +420,12 @@ export class Task<F extends Flow = Flow> {
   }
 
   #entry(from: string | null, snapshot: Snapshot, event: string, outcomeType?: string): HistoryEntry {
+    const { step, phase } = positionOf(snapshot.value);
     return {
       at: this.#clock.now(),
       event,
       from,
-      to: positionOf(snapshot).step,
+      to: step ?? phase,
       actor: snapshot.context.user?.id ?? null,
       outcome: outcomeType,
     };
@@ -473,7 +465,7 @@ export class Task<F extends Flow = Flow> {
   #arm() {
     this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#disposed || !positionOf(this.#snapshot).phase.startsWith('$suspended')) return;
+    if (this.#disposed || !positionOf(this.#snapshot.value).phase.startsWith('$suspended')) return;
     const delay = Math.max(0, (this.#snapshot.context.until ?? 0) - this.#clock.now());
     this.#timer = this.#clock.setTimeout(() => {
       this.resume().catch((error) => {
@@ -485,18 +477,27 @@ export class Task<F extends Flow = Flow> {
 
   #emit() {
     this.#state = null;
-    if (this.#listeners.size === 0) return;
-    const state = this.state;
-    for (const listener of this.#listeners) listener(state);
+    for (const listener of this.#listeners) {
+      // One listener's error must not keep the others from hearing (nor break the move): it is reported on its own, as an event listener's is.
+      try {
+        // The picture is drawn once (the getter keeps it), and only when someone listens.
+        listener(this.state);
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   #describe(): TaskState {
     const snapshot = this.#snapshot;
     const context = snapshot.context as FlowContext;
-    const { step, phase } = positionOf(snapshot);
+    const { step, phase } = positionOf(snapshot.value);
     const status: TaskStatus =
       phase === COMPLETED ? 'completed' : phase === ABORTED ? 'aborted' : phase.startsWith('$suspended') ? 'suspended' : 'active';
-    const view = status === 'active' || status === 'suspended' ? this.#view(step, phase, context) : null;
+    // Only the flow's end has no step.
+    const view = step ? this.#view(step, phase, context) : null;
     const steps = context.trail.map((e) => e.step);
     const state: TaskState = {
       status,
@@ -516,7 +517,7 @@ export class Task<F extends Flow = Flow> {
     return state;
   }
 
-  #view(step: string, phase: string, context: FlowContext): StepView {
+  #view(step: string, phase: Phase, context: FlowContext): StepView {
     const info = this.#compiled.model.nodes.get(step)!;
     const node = info.node;
     const options =

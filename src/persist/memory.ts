@@ -1,14 +1,11 @@
 import { VersionConflictError } from '../core/errors.ts';
-import { statePath } from '../core/position.ts';
-import { ABORTED, COMPLETED } from '../core/model.ts';
+import { positionOf } from '../core/position.ts';
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
 import { assertWritable, binderOf, ownedRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
-/** Positions of a record for task lists: the step id the snapshot points at. */
+/** Positions of a record for task lists: the step id the snapshot points at, null once the task ended. */
 export function stepOfRecord(record: TaskRecord): string | null {
-  const path = statePath(record.snapshot.value);
-  const leaf = path.at(-1);
-  return typeof leaf === 'string' && leaf.startsWith('$') && leaf !== COMPLETED && leaf !== ABORTED ? ((path.at(-2) as string | undefined) ?? null) : null;
+  return positionOf(record.snapshot.value).step;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
 import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
@@ -26,11 +26,9 @@ const quiet = (move: Promise<void>) => move.catch(() => undefined);
  */
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const task = useCurrentTask(given) as Task<F>;
-  const state = useSyncExternalStore(
-    (notify) => task.subscribe(notify),
-    () => task.state,
-    () => task.state,
-  );
+  // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
+  const subscribe = useCallback((notify: () => void) => task.subscribe(notify), [task]);
+  const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
   return {
     ...state,
     task,

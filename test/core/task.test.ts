@@ -376,6 +376,33 @@ describe('persistence', () => {
     expect(seen).toEqual(['name:false:{"name":"Ad"}']);
   });
 
+  it('keeps notifying every listener when one throws, finishes the move, and reports the error on its own', async () => {
+    const task = await startTask(signup, { store: memoryStore() });
+    const seen: string[] = [];
+    const broken = new Error('listener bug');
+    task.subscribe(() => seen.push('first'));
+    task.subscribe(() => {
+      throw broken;
+    });
+    task.subscribe((state) => seen.push(`last:${state.step?.id}:${state.pending}`));
+    const reported: (() => void)[] = [];
+    const timers = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((run: () => void) => {
+      reported.push(run);
+      return 0;
+    }) as never);
+    try {
+      await expect(task.submit({ name: 'Ada' })).resolves.toEqual({ ok: true });
+    } finally {
+      timers.mockRestore();
+    }
+    expect(seen).toEqual(['first', 'last:name:true', 'first', 'last:email:false']);
+    expect(task.state.step?.id).toBe('email');
+    expect(task.toRecord().version).toBe(2);
+    // Each throw is reported as an uncaught error of its own (a timer that rethrows it), as an event listener's error is.
+    expect(reported).toHaveLength(2);
+    for (const report of reported) expect(report).toThrow(broken);
+  });
+
   it('notifies a refused submission once it is settled, with its errors', async () => {
     const task = await startTask(signup);
     const seen: string[] = [];

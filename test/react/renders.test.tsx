@@ -1,11 +1,11 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { Profiler } from 'react';
+import { Profiler, useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { action, defineFlow, startTask } from '../../src/core/index.ts';
 import { memoryStore } from '../../src/persist/index.ts';
-import { Field, FlowOutlet, FlowProgress, StepForm, TaskProvider } from '../../src/react/index.ts';
+import { Field, FlowOutlet, FlowProgress, StepForm, TaskProvider, useTask } from '../../src/react/index.ts';
 
 afterEach(cleanup);
 
@@ -81,5 +81,41 @@ describe('renders per step', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(commits).toBe(1);
     expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('keeps one subscription per task however often a component re-renders', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    const subscribe = task.subscribe.bind(task);
+    let subscriptions = 0;
+    let unsubscriptions = 0;
+    task.subscribe = (listener) => {
+      subscriptions++;
+      const stop = subscribe(listener);
+      return () => {
+        unsubscriptions++;
+        return stop();
+      };
+    };
+    function Counter() {
+      const [clicks, setClicks] = useState(0);
+      const { step } = useTask(task);
+      return (
+        <button type="button" onClick={() => setClicks(clicks + 1)}>
+          {`${step?.id} ${clicks}`}
+        </button>
+      );
+    }
+    render(<Counter />);
+    await screen.findByText('contact 0');
+    // StrictMode mounts effects twice: one subscription is dropped and made again, once.
+    const afterMount = subscriptions - unsubscriptions;
+    const made = subscriptions;
+    for (let i = 1; i <= 5; i++) {
+      fireEvent.click(screen.getByRole('button'));
+      await screen.findByText(`contact ${i}`);
+    }
+    expect(subscriptions).toBe(made);
+    expect(subscriptions - unsubscriptions).toBe(afterMount);
+    expect(afterMount).toBe(1);
   });
 });
