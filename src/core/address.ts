@@ -44,6 +44,8 @@ export interface AddressMemory {
   readonly entry: string;
   /** The end page of a finished task was shown: Back from there leaves the flow. */
   readonly ended: boolean;
+  /** Steps the task was drawn at after `synced` while the address did not name it yet: each gets its history entry once it does. */
+  readonly drawn: readonly string[];
 }
 
 /**
@@ -52,12 +54,14 @@ export interface AddressMemory {
  * that step its own history entry.
  */
 export function addressMemory(step: string | null): AddressMemory {
-  return { synced: step, left: null, entry: '', ended: false };
+  return { synced: step, left: null, entry: '', ended: false, drawn: [] };
 }
 
 /** What a decision looks at: the task's picture and the address shown. */
 export interface AddressView {
   flow: Flow;
+  /** The address shown names this task (until the router renders the id the task's opening wrote, it does not). */
+  addressed: boolean;
   /** The task's current step, or null once it finished. */
   step: { id: string; url: string } | null;
   status: TaskStatus;
@@ -72,16 +76,13 @@ export interface AddressView {
 }
 
 /** A move and the memory to keep after making it. */
-export interface AddressDecision {
-  move: AddressMove;
-  memory: AddressMemory;
-}
+export type AddressDecision = [move: AddressMove, memory: AddressMemory];
 
 const NOTHING: AddressMove = { type: 'none' };
 
 /** Shows `pages` from the entry keyed `key`, remembering where the history really is until the router renders it. */
 function show(memory: AddressMemory, key: string, pages: AddressPage[]): AddressDecision {
-  return { move: { type: 'show', pages }, memory: { ...memory, left: key, entry: pages.at(-1)!.url } };
+  return [{ type: 'show', pages }, { ...memory, left: key, entry: pages.at(-1)!.url, drawn: [] }];
 }
 
 /** Puts the task's step `url` in place of the entry keyed `key` (a refused step link, an unreachable address). */
@@ -96,25 +97,32 @@ export function stayAt(memory: AddressMemory, key: string, url: string): Address
  * replaced by the task's step, and Back from a finished flow's end page leaves it. While
  * the router still renders the entry a `show` left, the history's real entry is compared.
  * @example
- * const { move, memory } = addressMove(addressMemory('name'), { flow, step, status, visited, ahead, here: '', key: 'default', popped: false });
+ * const [move, memory] = addressMove(addressMemory('name'), { flow, addressed: true, step, status, visited, ahead, here: '', key: 'default', popped: false });
  */
 export function addressMove(memory: AddressMemory, view: AddressView): AddressDecision {
+  const taskStep = view.step?.id ?? null;
+  if (!view.addressed) {
+    const last = memory.drawn.at(-1) ?? memory.synced;
+    return [NOTHING, taskStep === null || taskStep === last ? memory : { ...memory, drawn: [...memory.drawn, taskStep] }];
+  }
   const lagging = memory.left === view.key;
   const current: AddressMemory = lagging ? memory : { ...memory, left: null };
   const at = lagging ? memory.entry : view.here;
   const taskUrl = view.step?.url ?? '';
-  const taskStep = view.step?.id ?? null;
-  if (at === taskUrl) return { move: NOTHING, memory: { ...current, synced: taskStep, ended: !view.step } };
+  if (at === taskUrl) return [NOTHING, { ...current, synced: taskStep, ended: !view.step, drawn: [] }];
   if (taskStep !== memory.synced) {
     const shown = memory.synced === null ? undefined : urlOfStep(view.flow, memory.synced);
     const next = { ...current, synced: taskStep };
-    // The flow's own path is never a step page: it becomes the page of the step shown there, so Back returns to it.
-    const pages = at === '' && shown !== undefined ? [{ url: shown, replace: true }, { url: taskUrl, replace: false }] : [{ url: taskUrl, replace: at === '' }];
-    return show(next, view.key, pages);
+    // Every step drawn gets its entry, so Back returns to each; the flow's own path is never a step page:
+    // it becomes the page of the first (the step shown there, else the next).
+    const before = memory.drawn.at(-1) === taskStep ? memory.drawn.slice(0, -1) : memory.drawn;
+    const urls = [...before.map((step) => urlOfStep(view.flow, step)!), taskUrl];
+    if (at === '' && shown !== undefined) urls.unshift(shown);
+    return show(next, view.key, urls.map((url, i) => ({ url, replace: at === '' && i === 0 })));
   }
-  if (lagging) return { move: NOTHING, memory: current };
-  if (current.ended && view.popped) return { move: { type: 'leave' }, memory: current };
+  if (lagging) return [NOTHING, current];
+  if (current.ended && view.popped) return [{ type: 'leave' }, current];
   const target = stepAtUrl(view.flow, view.here);
   const reachable = target !== undefined && view.status === 'active' && (view.visited.includes(target) || view.ahead.includes(target));
-  return reachable ? { move: { type: 'goto', step: target }, memory: current } : stayAt(current, view.key, taskUrl);
+  return reachable ? [{ type: 'goto', step: target }, current] : stayAt(current, view.key, taskUrl);
 }

@@ -16,6 +16,9 @@ export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F
 
 const quiet = (move: Promise<void>) => move.catch(() => undefined);
 
+/** Runs `run` in the next frame (a timer where there are no frames). */
+export const nextFrame = (run: () => void): unknown => (globalThis.requestAnimationFrame ?? setTimeout)(run);
+
 /**
  * Subscribes to a task (the one given, or the nearest provided one) and returns its
  * state and actions. Refused moves are reported in `error`, never thrown at render.
@@ -27,7 +30,9 @@ const quiet = (move: Promise<void>) => move.catch(() => undefined);
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const task = useCurrentTask(given) as Task<F>;
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
-  const subscribe = useCallback((notify: () => void) => task.subscribe(notify), [task]);
+  // A move just queued (pending) is drawn a frame later, if it is still running then: a step that commits
+  // within the frame is drawn in one commit, never busy; a slow one shows the form busy while it runs.
+  const subscribe = useCallback((notify: () => void) => task.subscribe((state) => (state.pending ? nextFrame(notify) : notify())), [task]);
   const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
   return {
     ...state,

@@ -103,7 +103,8 @@ function addressedId(search: string, param: string): string | null | undefined {
 
 /** Keeps the address in line with the task: runs what core's `addressMove` decides whenever the step or the address changes. */
 function RouterSync({ param }: { param: string }) {
-  const { task, step, status, visited, ahead } = useTask();
+  const shown = useTask();
+  const { task, step, status } = shown;
   const navigate = useNavigate();
   const { here, href } = useFlowPaths(param);
   const location = useLocation();
@@ -112,9 +113,8 @@ function RouterSync({ param }: { param: string }) {
   const memory = useRef(addressMemory(step?.id ?? null));
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the task's step or the address changes
   useEffect(() => {
-    if (addressed !== task.id) return;
-    const view = { flow: task.flow, step, status, visited, ahead, here, key: location.key, popped };
-    const run = ({ move, memory: next }: AddressDecision) => {
+    const view = { ...shown, flow: task.flow, addressed: addressed === task.id, here, key: location.key, popped };
+    const run = ([move, next]: AddressDecision) => {
       memory.current = next;
       if (move.type === 'show') for (const page of move.pages) navigate(href(page.url), { replace: page.replace });
       else if (move.type === 'leave') navigate(-1);

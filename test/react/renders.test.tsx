@@ -32,7 +32,7 @@ const views = Object.fromEntries(
  * once, so these counts are what a production build does.
  */
 describe('renders per step', () => {
-  it('draws a submitted step in one commit, after the one commit that shows the form busy', async () => {
+  it('draws a submitted step in one commit when it commits within the frame (never showing the form busy)', async () => {
     const task = await startTask(flow, { store: memoryStore() });
     const commits: string[] = [];
     const picture = () => {
@@ -58,9 +58,43 @@ describe('renders per step', () => {
       await waitFor(() => expect(task.state.pending).toBe(false));
       // Let anything late (a second render, an effect's update) come in before counting.
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(commits).toEqual([`Your ${id} (busy)`, next]);
+      expect(commits).toEqual([next]);
     }
     expect(task.state.data).toEqual({ contact: { value: 'v0' }, shipping: { value: 'v1' }, payment: { value: 'v2' } });
+  });
+
+  it('shows the form busy in one commit when the step takes longer than a frame, then the next step in one', async () => {
+    let release: () => void = () => undefined;
+    const slow = defineFlow({
+      id: 'slow',
+      title: 'Slow',
+      children: [
+        action({ id: 'contact', title: 'Your contact', schema: z.object({ value: z.string().min(1) }), submit: () => new Promise<undefined>((done) => (release = () => done(undefined))) }),
+        action({ id: 'shipping', title: 'Your shipping' }),
+      ],
+    });
+    const task = await startTask(slow, { store: memoryStore() });
+    const commits: string[] = [];
+    const picture = () => {
+      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
+      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
+    };
+    render(
+      <Profiler id="flow" onRender={() => commits.push(picture())}>
+        <TaskProvider task={task}>
+          <FlowOutlet views={{ contact: views.contact }} />
+        </TaskProvider>
+      </Profiler>,
+    );
+    await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    commits.length = 0;
+    fireEvent.change(screen.getByLabelText('contact value'), { target: { value: 'v' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    await waitFor(() => expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(true));
+    release();
+    await screen.findByRole('heading', { level: 1, name: 'Your shipping' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commits).toEqual(['Your contact (busy)', 'Your shipping']);
   });
 
   it('saves a draft in one commit, never showing the form busy', async () => {
