@@ -138,6 +138,8 @@ export class Task<F extends Flow = Flow> {
   #queue: Promise<unknown> = Promise.resolve();
   #pending: Promise<SubmitOutcome> | null = null;
   #busy = 0;
+  /** Works queued or running: the first one starts at once (its write within the caller's event), later ones after it. */
+  #works = 0;
   #timer: unknown = null;
   #feedback: Feedback = NO_FEEDBACK;
   #state: TaskState | null = null;
@@ -218,12 +220,12 @@ export class Task<F extends Flow = Flow> {
 
   /** Keeps what the user has typed on the current step without submitting it. */
   saveDraft(input: unknown): Promise<void> {
-    return this.#exclusive(() => this.#commit(this.#next({ type: 'DRAFT', input }), []), 0);
+    return this.#exclusive(async () => this.#commit(this.#next({ type: 'DRAFT', input }), []), 0);
   }
 
   /** Tells the task who is signed in now. */
   setUser(user: User | null): Promise<void> {
-    return this.#exclusive(() => this.#commit(this.#next({ type: 'ENV', user }), []));
+    return this.#exclusive(async () => this.#commit(this.#next({ type: 'ENV', user }), []));
   }
 
   /** The record as stored after the last commit. */
@@ -260,14 +262,15 @@ export class Task<F extends Flow = Flow> {
   }
 
   /**
-   * Runs `work` after the work queued before it; `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
+   * Runs `work` after the work queued before it (at once when there is none); `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
    * Listeners hear of a move twice: when it is queued, then once when it is over (commits do not emit: one step,
    * one picture); of a draft only once, when it is saved.
    */
   #exclusive<T>(work: () => Promise<T>, moves = 1): Promise<T> {
     this.#busy += moves;
     if (moves) this.#emit();
-    const run = this.#queue.then(work).finally(() => {
+    const run = (this.#works++ ? this.#queue.then(work) : work()).finally(() => {
+      this.#works--;
       this.#busy -= moves;
       this.#emit();
     });
@@ -306,7 +309,9 @@ export class Task<F extends Flow = Flow> {
       const action = this.#compiled.model.nodes.get(step.id)!.node as Action<unknown, string>;
       let value = input;
       if (action.schema) {
-        const parsed = await validateInput(action.schema, input);
+        const checked = validateInput(action.schema, input);
+        // No wait unless the schema is asynchronous: the step's write starts within the click.
+        const parsed = checked instanceof Promise ? await checked : checked;
         if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', undefined, input);
         value = parsed.value;
       }

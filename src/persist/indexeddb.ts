@@ -22,6 +22,8 @@ export interface WayflowDatabase extends DBSchema {
 export const DEFAULT_DATABASE = 'wayflow';
 
 const opened = new Map<string, Promise<IDBPDatabase<WayflowDatabase>>>();
+/** The databases open now, by name: a write starts its transaction without waiting for a promise. */
+const handles = new Map<string, IDBPDatabase<WayflowDatabase>>();
 
 /**
  * Opens (once per page and name) wayflow's IndexedDB database, creating its
@@ -40,17 +42,25 @@ export function openWayflowDatabase(name: string = DEFAULT_DATABASE): Promise<ID
         database.createObjectStore('meta');
       },
       blocking() {
-        opened.delete(name);
+        forget(name);
         void db?.then((database) => database.close());
       },
       terminated() {
-        opened.delete(name);
+        forget(name);
       },
     });
     opened.set(name, db);
-    db.catch(() => opened.delete(name));
+    db.then(
+      (database) => opened.get(name) === db && handles.set(name, database),
+      () => opened.delete(name),
+    );
   }
   return db;
+}
+
+function forget(name: string) {
+  opened.delete(name);
+  handles.delete(name);
 }
 
 /** Options of `indexedDbStore`. */
@@ -128,7 +138,8 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
     async put(record, expectedVersion) {
       assertWritable(record);
-      const tx = (await db()).transaction('tasks', 'readwrite', { durability });
+      // With the database open, the transaction starts in the caller's turn (a step's write within its click).
+      const tx = (handles.get(name) ?? (await db())).transaction('tasks', 'readwrite', { durability });
       // Read and write in one round trip: the write is queued behind the read, and the
       // transaction is aborted (the write rolled back) if the read shows it must not happen.
       const reading = tx.store.get(record.id);
@@ -216,7 +227,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
     async close() {
       const database = opened.get(name);
-      opened.delete(name);
+      forget(name);
       if (database) (await database).close();
     },
   };
