@@ -2,7 +2,7 @@ import { type ComponentType, type ReactNode, useEffect, useId, useRef } from 're
 import { progressOf } from '../core/graph.ts';
 import type { Flow, StepId, StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
-import { nextFrame, type TaskBinding, useTask } from './hooks.ts';
+import { type TaskBinding, useTask } from './hooks.ts';
 import { useMessages } from './messages.ts';
 import { AutoStepView, ChoiceView } from './views.tsx';
 
@@ -43,7 +43,7 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
     if (shown.current === key) return;
     shown.current = key;
     // Focusing lays the page out: done in the frame that draws the step (a timer where there are no frames), not before the step is in the page.
-    nextFrame(() => {
+    (globalThis.requestAnimationFrame ?? setTimeout)(() => {
       const h1 = region.current?.querySelector('h1');
       if (!h1) return;
       if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
