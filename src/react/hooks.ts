@@ -28,7 +28,8 @@ let late: Set<() => void> | null = null;
 /** Tells `notify` of a queued move BUSY_AFTER_MS later, in one call with every other component told of it, so React draws them in one commit. */
 function notifyLate(notify: () => void) {
   if (!late) {
-    const all = (late = new Set());
+    const all = new Set<() => void>();
+    late = all;
     setTimeout(() => {
       late = null;
       for (const told of all) told();
