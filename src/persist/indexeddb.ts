@@ -1,6 +1,6 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import { type TaskRecordError, VersionConflictError } from '../core/errors.ts';
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import { type TaskRecordError, VersionConflictError } from '../core/index.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { stepOfRecord } from './memory.ts';
 import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 

@@ -1,6 +1,6 @@
-import { VersionConflictError } from '../core/errors.ts';
-import { positionOf } from '../core/position.ts';
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import { VersionConflictError } from '../core/index.ts';
+import { positionOf } from '../core/shared.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { assertWritable, binderOf, ownedRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
 /** Positions of a record for task lists: the step id the snapshot points at, null once the task ended. */

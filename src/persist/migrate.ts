@@ -1,10 +1,10 @@
 import { initialTransition } from 'xstate';
-import { type CompiledFlow, compile, type TrailEntry } from '../core/compile.ts';
-import type { Flow } from '../core/definition.ts';
-import { isStep } from '../core/model.ts';
-import { TaskRecordError } from '../core/errors.ts';
-import type { TaskRecord } from '../core/store.ts';
-import { type Phase, positionOf } from '../core/position.ts';
+import { type CompiledFlow, compile, type TrailEntry } from '../core/index.ts';
+import type { Flow } from '../core/index.ts';
+import { isStep } from '../core/shared.ts';
+import { TaskRecordError } from '../core/index.ts';
+import type { TaskRecord } from '../core/index.ts';
+import { type Phase, positionOf } from '../core/shared.ts';
 import { assertWritable } from './record.ts';
 
 /** Turns a record written by flow version `n` into one of version `n + 1` (change `data`, rename inputs, …). */

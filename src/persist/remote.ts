@@ -1,5 +1,5 @@
-import { VersionConflictError, WayflowError } from '../core/errors.ts';
-import type { StateStore, TaskRecord, TaskSummary } from '../core/store.ts';
+import { VersionConflictError, WayflowError } from '../core/index.ts';
+import type { StateStore, TaskRecord, TaskSummary } from '../core/index.ts';
 import { stepOfRecord } from './memory.ts';
 import { memoryOfflineStore, type OfflineEntry, type OfflineStore } from './offline-store.ts';
 import { confirmedEntry, conflictOf, localCopy, outboxCounts, queuedDelete, queuedWrite, type SyncConflict, setAside } from './outbox.ts';

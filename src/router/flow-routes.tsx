@@ -1,6 +1,6 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, type LinkProps, useLocation, useNavigate, useNavigationType, useParams } from 'react-router';
-import { type AddressDecision, addressMove, addressMemory, stayAt, urlOfStep } from '../core/address.ts';
+import { type AddressDecision, addressMove, addressMemory, stayAt, urlOfStep } from '../core/shared.ts';
 import type { Flow, FlowData } from '../core/index.ts';
 import { readTaskId, type TaskLocation } from '../persist/index.ts';
 import { FlowOutlet, FlowProgress, FlowView, type StepViews, useTask, type WayflowConfig } from '../react/index.ts';
