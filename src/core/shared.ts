@@ -7,4 +7,5 @@ export { type AddressDecision, type AddressMemory, type AddressMove, type Addres
 export { InvalidTaskIdError, isTaskId, parseTaskId } from './ids.ts';
 export { isStep } from './model.ts';
 export { type Phase, type Position, positionOf, statePath } from './position.ts';
+export { describeTask, type Feedback, statusOf, stepView, summaryOf } from './projection.ts';
 export { DEFAULT_IDLE_MS, UNBOUND } from './task.ts';

@@ -1,6 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { type CompiledFlow, compile, type FlowContext, type FlowEvent, outcomeEvent } from './compile.ts';
-import type { Action, AnyAction, Flow, FlowData, Scaffold, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
+import type { Action, Flow, FlowData, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
   HotLoopError,
@@ -12,8 +12,8 @@ import {
 } from './errors.ts';
 import { MAX_HOT_LOOPS } from './directives.ts';
 import { newTaskId } from './ids.ts';
-import { ABORTED, COMPLETED } from './model.ts';
-import { type Phase, positionOf } from './position.ts';
+import { positionOf } from './position.ts';
+import { describeTask, type Feedback } from './projection.ts';
 import { type MovingOutcome, type Outcome, outcome, type User } from './outcomes.ts';
 import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema.ts';
 import type { HistoryEntry, StateStore, TaskRecord } from './store.ts';
@@ -110,7 +110,6 @@ export type SubmitOutcome =
   | { ok: true }
   | { ok: false; errors: FieldErrors; message: string; error?: WayflowError };
 
-type Feedback = Pick<TaskState, 'errors' | 'message' | 'error'>;
 const NO_FEEDBACK: Feedback = { errors: {}, message: null, error: null };
 /** The binder of tasks started without one: every such task of a store is visible to every caller that gives none. */
 export const UNBOUND = 'unbound';
@@ -163,7 +162,7 @@ export class Task<F extends Flow = Flow> {
 
   /** The current picture of the task. */
   get state(): TaskState<FlowData<F>> {
-    this.#state ??= this.#describe();
+    this.#state ??= describeTask(this.#compiled.model, this.#snapshot, this.#busy > 0, this.#feedback, this.#version);
     return this.#state as TaskState<FlowData<F>>;
   }
 
@@ -494,80 +493,6 @@ export class Task<F extends Flow = Flow> {
       }
     }
   }
-
-  #describe(): TaskState {
-    const snapshot = this.#snapshot;
-    const context = snapshot.context as FlowContext;
-    const { step, phase } = positionOf(snapshot.value);
-    const status: TaskStatus =
-      phase === COMPLETED ? 'completed' : phase === ABORTED ? 'aborted' : phase.startsWith('$suspended') ? 'suspended' : 'active';
-    // Only the flow's end has no step.
-    const view = step ? this.#view(step, phase, context) : null;
-    const steps = context.trail.map((e) => e.step);
-    const state: TaskState = {
-      status,
-      step: view,
-      data: context.data,
-      user: context.user,
-      pending: this.#busy > 0,
-      ...this.#feedback,
-      canGoBack: !!view && context.at > 0,
-      visited: steps.slice(0, context.at + 1),
-      ahead: steps.slice(context.at + 1),
-      until: status === 'suspended' ? context.until : null,
-      reason: context.reason,
-      version: this.#version,
-    };
-    if (process.env.NODE_ENV !== 'production') freezeState(state);
-    return state;
-  }
-
-  #view(step: string, phase: Phase, context: FlowContext): StepView {
-    const info = this.#compiled.model.nodes.get(step)!;
-    const node = info.node;
-    const options =
-      node.kind === 'scaffold'
-        ? (node as Scaffold).children
-            .filter((c) => (c.preconditions ?? []).every((p) => p.test(context)))
-            .map((c) => ({ id: c.id, title: c.title }))
-        : [];
-    // A scaffold has neither `auto` nor `schema`, and is never at `$returned`.
-    const action = node as AnyAction;
-    return {
-      id: step,
-      title: node.title,
-      kind: node.kind === 'scaffold' ? 'choice' : action.auto || phase === '$returned' ? 'auto' : 'form',
-      url: info.url,
-      draft: context.inputs[step],
-      visit: context.visits[step] ?? 1,
-      schema: action.schema,
-      options,
-      meta: node.meta,
-    };
-  }
-}
-
-/**
- * Development builds freeze every `TaskState` they hand out, so writing to `task.state`
- * (or to its step, data, user, lists or draft) throws instead of sticking until the next
- * change. The step's schema and meta belong to the flow definition and are left alone.
- * Production builds skip it: it costs about 1 µs per state and bytes in the core entry (docs/core.md).
- */
-function freezeState(state: TaskState): void {
-  const step = state.step;
-  if (step) {
-    freezeDeep(step.options);
-    freezeDeep(step.draft);
-    Object.freeze(step);
-  }
-  for (const part of [state.data, state.user, state.errors, state.visited, state.ahead]) freezeDeep(part);
-  Object.freeze(state);
-}
-
-function freezeDeep(value: unknown): void {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
 }
 
 /**

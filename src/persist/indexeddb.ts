@@ -1,7 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import { type TaskRecordError, VersionConflictError } from '../core/index.ts';
 import type { TaskRecord, TaskSummary } from '../core/index.ts';
-import { stepOfRecord } from './memory.ts';
+import { summaryOf } from '../core/shared.ts';
 import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
 /** The typed layout of wayflow's one IndexedDB database. */
@@ -196,7 +196,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
           continue;
         }
         if (!record || record.expiresAt <= now) continue;
-        summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+        summaries.push(summaryOf(record));
       }
       return summaries;
     },

@@ -1,5 +1,5 @@
 import { VersionConflictError } from '../core/index.ts';
-import { positionOf } from '../core/shared.ts';
+import { positionOf, summaryOf } from '../core/shared.ts';
 import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { assertWritable, binderOf, ownedRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
@@ -66,7 +66,7 @@ export function memoryStore(clock: () => number = Date.now, records: Map<string,
           continue;
         }
         if (!record || record.expiresAt <= now) continue;
-        summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+        summaries.push(summaryOf(record));
       }
       return summaries.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
     },
