@@ -261,7 +261,8 @@ export class Task<F extends Flow = Flow> {
   }
 
   /**
-   * Runs `work` after the work queued before it (at once when there is none); `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
+   * Runs `work` after the work queued before it (at once when there is none, so `work` must be an async function: a
+   * synchronous throw would leave the queue counted busy); `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
    * Listeners hear of a move twice: when it is queued, then once when it is over (commits do not emit: one step,
    * one picture); of a draft only once, when it is saved.
    */
