@@ -1,4 +1,4 @@
-import { WayflowError } from '../core/errors.ts';
+import { WayflowError } from '../core/index.ts';
 import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary, SyncResponses } from './protocol.ts';
 import { type StopWatching, type WatchOptions, watchInstance } from './watch.ts';
 

@@ -1,8 +1,16 @@
 import { type ReactNode, useContext, useEffect, useId, useState } from 'react';
 import type { Flow, Task } from '../../core/index.ts';
-import type { AutomationClient } from '../../sync/client.ts';
-import type { InstanceStatus, NodeCountsView, OpenFormRef, OpenFormSummary, ProcessGraphView } from '../../sync/protocol.ts';
-import { awaitMetaOf, followAutomations, openFormTask } from '../../sync/steps.ts';
+import {
+  type AutomationClient,
+  awaitMetaOf,
+  followAutomations,
+  type InstanceStatus,
+  type NodeCountsView,
+  type OpenFormRef,
+  type OpenFormSummary,
+  openFormTask,
+  type ProcessGraphView,
+} from '../../sync/index.ts';
 import { TaskContext } from '../context.ts';
 import { useTask } from '../hooks.ts';
 import { MessagesContext } from '../messages.ts';
