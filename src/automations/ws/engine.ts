@@ -135,11 +135,7 @@ class WsDraft extends StepDraft {
    */
   end(result: unknown): void {
     const state = this.state;
-    for (const other of state.paths) if (other.status === 'form' || other.status === 'subprocess') this.stop(other);
-    state.paths = state.paths.filter((p) => p.status === 'error');
-    state.finished = true;
-    state.finishedAt = this.now;
-    this.effects.push({ type: 'finished', instanceId: state.id });
+    this.revoke();
     if (state.parent) {
       const failed = state.paths.some((p) => p.failedEnd === true);
       const ended: SubprocessEnded = { taskId: state.parent.taskId, instanceId: state.id, workflow: this.workflow.json.name, failed, result: failed ? null : toJson(result) };
