@@ -8,4 +8,5 @@ export {
   useAutomationStatus,
   useFollowAutomations,
 } from './components.tsx';
+export { AutomationMap } from './live-map.tsx';
 export { type AutomationMessages, automationMessages, useAutomationMessages, useSyncErrorMessage } from './messages.ts';
