@@ -21,7 +21,7 @@ export interface WatchSource<S extends { version: string; status?: string } = In
 }
 
 /**
- * Follows one instance: listens to its `status` events, calls `onStatus` only when the
+ * Follows one instance (or one process map: `watchMap`): listens to its `status` events, calls `onStatus` only when the
  * `version` changes, stops at `end`. On `idle`, a stream error (a 429 included) or without
  * EventSource, it polls `status()` every `pollMs` (catching up at once) while it tries to
  * reopen the stream with exponential backoff; the first status of a reopened stream
