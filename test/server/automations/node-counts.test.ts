@@ -92,6 +92,20 @@ describe.each([
     );
   }, 180_000);
 
+  it('counts a path stopped by an error as an error of its node even when its visit did not fail (e.g. its next node was removed)', async () => {
+    await database.reset();
+    const runner = createAutomationRunner({ storage: await database.storage({ notify: false }), clock: new ManualClock(1_800_000_000_000), automations: [other] });
+    const stuck = await runner.create('Other', {});
+    await runner.create('Other', {});
+    // As the engine leaves it when a node has no next node any more: the path stays at the node, stopped, its visit not failed.
+    const paths = stuck.paths.map((path) => ({ ...path, status: 'error', error: 'node "approve" has no next node' }));
+    await database.sql(`UPDATE wayflow_automation_instances SET state = jsonb_set(state::jsonb, '{paths}', $2::jsonb)::text WHERE id = $1`, [stuck.id, JSON.stringify(paths)]);
+    const sql = { query: database.sql };
+    expect((await nodeCounts(sql, 'Other')).get('approve')).toEqual({ waiting: 1, passed: 0, errors: 1 });
+    const listed = await instancesAtNode(sql, 'Other', 'approve', 10);
+    expect(listed.find((instance) => instance.id === stuck.id)).toMatchObject({ status: 'error', error: 'node "approve" has no next node' });
+  }, 60_000);
+
   it('lists the instances at a node the longest there first, at most the limit', async () => {
     await database.reset();
     const clock = new ManualClock(1_800_000_000_000);
