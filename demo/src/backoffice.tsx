@@ -4,6 +4,7 @@ import type { Approval } from '../../flows/fulfilment/schemas.ts';
 import { Field, StepForm, useField, useTask } from '../../src/react/index.ts';
 import { AutomationDashboard, AutomationFormTask, AutomationInstance, AutomationMap, AutomationTaskList } from '../../src/react/automations/index.ts';
 import type { FulfilmentOrder } from '../../flows/fulfilment/schemas.ts';
+import { ProcessMap } from '../../src/react/map/index.ts';
 import { approval, automations } from './services.ts';
 
 const COOKIE = 'wayflow_demo_user';
@@ -125,7 +126,7 @@ export function DashboardPage() {
       <p>
         <Link to="/backoffice/map">Order fulfilment, live</Link>
       </p>
-      <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} />
+      <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} map={(props) => <ProcessMap {...props} />} />
     </section>
   );
 }
@@ -137,7 +138,12 @@ export function MapPage() {
     <section className="card">
       <h1>Order fulfilment, live</h1>
       <p>Each step shows the orders waiting there now · the orders that passed it (· errors!). It changes as orders move; choose a step to list its orders.</p>
-      <AutomationMap client={automations} automation="OrderFulfilment" onInspect={(id) => navigate(`/backoffice/instances/${id}`)} />
+      <AutomationMap
+        client={automations}
+        automation="OrderFulfilment"
+        map={(props) => <ProcessMap {...props} />}
+        onInspect={(id) => navigate(`/backoffice/instances/${id}`)}
+      />
       <p>
         <Link to="/backoffice/dashboard">Automations dashboard</Link>
       </p>
@@ -145,13 +151,13 @@ export function MapPage() {
   );
 }
 
-/** One automation instance: its status, live, and its history. */
+/** One automation instance: its status, live, its automation drawn with what it did at each step, and its history. */
 export function InstancePage() {
   const { instanceId = '' } = useParams();
   return (
     <section className="card">
       <h1>Automation instance</h1>
-      <AutomationInstance client={automations} instanceId={instanceId} />
+      <AutomationInstance client={automations} instanceId={instanceId} map={(props) => <ProcessMap {...props} />} />
       <p>
         <Link to="/backoffice/dashboard">Back to the dashboard</Link>
       </p>

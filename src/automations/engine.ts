@@ -129,17 +129,18 @@ export function formPermissionProblem(assignment: FormAssignment, actor: Actor):
   return null;
 }
 
-/** The open forms of an instance that `actor` may process (all open forms without an actor). */
+/** The open forms of an instance that `actor` may process (all open forms without an actor), each with the fields it still needs (`missing`). */
 export function openForms(
   definition: AutomationDefinition,
   state: InstanceState,
   actor?: Actor,
-): { instanceId: string; taskId: number; node: string; description: string; assignment: FormAssignment; since: number }[] {
+): { instanceId: string; taskId: number; node: string; description: string; assignment: FormAssignment; since: number; missing: string[] }[] {
   return state.paths.flatMap((path) => {
     const node = nodeOf(definition, path.node);
     if (path.status !== 'form' || node?.kind !== 'form') return [];
     if (actor && formPermissionProblem(node.assignment, actor)) return [];
-    return [{ instanceId: state.id, taskId: path.taskId, node: path.node, description: node.description, assignment: node.assignment, since: path.enteredAt }];
+    const missing = node.missingFields?.(state.data) ?? [];
+    return [{ instanceId: state.id, taskId: path.taskId, node: path.node, description: node.description, assignment: node.assignment, since: path.enteredAt, missing }];
   });
 }
 

@@ -95,6 +95,23 @@ export class MissingMessageDataError extends WayflowError {
   }
 }
 
+/** An automation unique by data keys was given data without a value for some of them (the reference requires them). */
+export class MissingUniqueDataError extends WayflowError {
+  override readonly name: string = 'MissingUniqueDataError';
+  constructor(
+    readonly automation: string,
+    readonly keys: readonly string[],
+    readonly missing: readonly string[],
+  ) {
+    super(
+      'automation-unique-data',
+      `Automation "${automation}" is unique by ${keys.map((k) => `"${k}"`).join(', ')}, but the data lacks ${missing
+        .map((k) => `"${k}"`)
+        .join(', ')}. Nothing was created; pass a value for every unique key.`,
+    );
+  }
+}
+
 /** The instance has no open form task with that id or node name. */
 export class NoOpenFormError extends WayflowError {
   override readonly name: string = 'NoOpenFormError';
@@ -154,6 +171,21 @@ export class NodeFailedError extends WayflowError {
       'automation-node-failed',
       `Automation "${automation}", instance ${instance}: node "${node}" failed (${describeError(cause)}). The path stopped; add .onError(node) to continue elsewhere on failure.`,
       { cause },
+    );
+  }
+}
+
+/** A path reached a Join that no Split started (the reference's "Join() without Split()"); the path stopped. */
+export class JoinWithoutSplitError extends WayflowError {
+  override readonly name: string = 'JoinWithoutSplitError';
+  constructor(
+    readonly automation: string,
+    readonly instance: string,
+    readonly node: string,
+  ) {
+    super(
+      'automation-join-without-split',
+      `Automation "${automation}", instance ${instance}: node "${node}" is a join, but no split started this path, so nothing would ever join it. The path stopped; lead only the paths of a flow.split() to the join.`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { type AutomationDefinition, nodeAfter } from './definition.ts';
 import type { FlowAction, FlowDefinition } from './flowcontrol/flow.ts';
 import type { AnyNode } from './nodes/nodes.ts';
+import type { HistoryRow, InstanceState } from './state.ts';
 import { wsWorkflowOf } from './ws/engine.ts';
 
 /**
@@ -24,7 +25,7 @@ export function automationGraph(definition: AutomationDefinition): ProcessGraph 
   const ws = wsWorkflowOf(definition);
   if (ws) {
     return {
-      nodes: ws.json.nodes.map((n) => ({ id: n.name, label: n.name, kind: n.requires.length > 0 ? 'form' : n.start ? 'start' : n.end ? 'end' : 'task' })),
+      nodes: ws.json.nodes.map((n) => ({ id: n.name, label: n.name, kind: n.requires.length > 0 ? 'form' : n.subprocess !== undefined ? 'subprocess' : n.start ? 'start' : n.end ? 'end' : 'task' })),
       edges: ws.json.transitions.map((t) => ({
         from: t.from,
         to: t.to,
@@ -59,6 +60,37 @@ export function automationGraph(definition: AutomationDefinition): ProcessGraph 
     return { id: name, label: node.description || name, kind: node.kind };
   });
   return { nodes, edges };
+}
+
+/** What happened at one node of one instance: paths waiting there now, visits finished there, paths an error stopped there. */
+export interface NodeVisitCounts {
+  waiting: number;
+  passed: number;
+  errors: number;
+}
+
+/**
+ * Per node of one instance, from its state and its history (the counts `ProcessMap` draws on
+ * the automation's graph): `waiting` paths there now (active, at a form, at a join), `passed`
+ * visits finished there (history rows closed, but not the row of a path still there), `errors`
+ * paths an error stopped there. Nodes with nothing to count are left out.
+ * @example
+ * <ProcessMap graph={automationGraph(definition)} counts={instanceNodeCounts(instance, history)} title={definition.verboseName} />
+ */
+export function instanceNodeCounts(
+  state: Pick<InstanceState, 'paths'>,
+  history: readonly Pick<HistoryRow, 'taskId' | 'status' | 'finished'>[],
+): Record<string, NodeVisitCounts> {
+  const counts: Record<string, NodeVisitCounts> = {};
+  const at = (node: string) => (counts[node] ??= { waiting: 0, passed: 0, errors: 0 });
+  const current = new Set<number>();
+  for (const path of state.paths) {
+    current.add(path.taskId);
+    if (path.status === 'error') at(path.node).errors += 1;
+    else at(path.node).waiting += 1;
+  }
+  for (const row of history) if (row.finished !== null && !current.has(row.taskId)) at(row.status).passed += 1;
+  return counts;
 }
 
 /**

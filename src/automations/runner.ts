@@ -10,7 +10,7 @@ import {
   step,
   submitForm,
 } from './engine.ts';
-import { InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
+import { InstanceFinishedError, InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
 import type { AutomationData, FormAssignment } from './nodes/nodes.ts';
 import type { AutomationEffect, HistoryRow, InstanceState, StepResult } from './state.ts';
 import type { AutomationStorage, AutomationStorageTx, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
@@ -70,6 +70,8 @@ export interface OpenForm {
   description: string;
   assignment: FormAssignment;
   since: number;
+  /** The fields the form still needs (a django-ws task's missing parameters); empty when the form does not say. */
+  missing: string[];
 }
 
 /**
@@ -165,9 +167,10 @@ export class AutomationRunner {
   private async newInstance(
     definition: AutomationDefinition,
     data: AutomationData,
+    id: string = this.newId(),
   ): Promise<{ record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }> {
     const now = this.clock.now();
-    const started = await startInstance(definition, { id: this.newId(), key: this.newKey(), data: structuredClone(data), now });
+    const started = await startInstance(definition, { id, key: this.newKey(), data: structuredClone(data), now });
     const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
     const insert = async (tx: AutomationStorageTx) => {
       const holder = await tx.insertInstance(record);
@@ -202,11 +205,14 @@ export class AutomationRunner {
   }
 
   /**
-   * Runs the instance until it finishes or every path waits (django's `Automation.run()`),
-   * one transaction per node, then delivers the messages it sent. Returns the stored instance.
+   * Runs the instance until it finishes or every path waits (django's `Automation.run()`), in
+   * one transaction, then delivers the messages it sent. Returns the stored instance. A
+   * finished instance cannot run: as in the reference, that throws `InstanceFinishedError`.
    */
   async run(id: string): Promise<InstanceRecord> {
     const ran = await this.transactAll(async (tx, effects) => {
+      const current = await tx.getInstance(id);
+      if (current?.finished) throw new InstanceFinishedError(current.automation, id, 'run it');
       await this.runIn(tx, id, effects);
       return { record: await tx.getInstance(id) };
     });
@@ -507,7 +513,18 @@ export class AutomationRunner {
     await tx.putInstance({ ...result.state, uniqueKey: singletonDone ? null : record.uniqueKey, dueAt, updatedAt: now });
     await tx.applyHistory(result.history);
     await this.queueMessages(tx, result.effects, now);
+    await this.startSubprocesses(tx, result.effects);
     return { changed: true, effects: result.effects };
+  }
+
+  /** Inserts the sub-processes a step started (django-ws), in the step's transaction; the scheduler runs them as they are due. */
+  private async startSubprocesses(tx: AutomationStorageTx, effects: readonly AutomationEffect[]): Promise<void> {
+    for (const effect of effects) {
+      if (effect.type !== 'start-instance') continue;
+      const { record, insert } = await this.newInstance(this.definition(effect.automation), effect.data, effect.id);
+      record.parent = effect.parent;
+      await insert(tx);
+    }
   }
 
   private async queueMessages(tx: AutomationStorageTx, effects: readonly AutomationEffect[], now: number): Promise<void> {

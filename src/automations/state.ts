@@ -9,9 +9,10 @@ export interface Fork {
 /**
  * Where one parallel path stands. `active`: will be processed (maybe after waiting);
  * `form`: waits for a form submission; `joined`: waits at a Join for its sibling paths;
+ * `subprocess`: (django-ws) waits for the sub-process its task started to end;
  * `error`: stopped by an error without OnError (or a removed node).
  */
-export type PathStatus = 'active' | 'form' | 'joined' | 'error';
+export type PathStatus = 'active' | 'form' | 'joined' | 'subprocess' | 'error';
 
 /** One path of execution (one program counter) of an instance. */
 export interface PathState {
@@ -29,6 +30,12 @@ export interface PathState {
   forks: Fork[];
   /** The error that stopped the path, when `status` is `error`. */
   error?: string;
+  /** When the path arrived at its Join (`joined`): the time its "Open Join" history row closed. */
+  joinedAt?: number;
+  /** django-ws workflows: the id of the sub-process this path's task started (status `subprocess`). */
+  subprocess?: string;
+  /** django-ws workflows: the path's end task failed, which failed the process (the reference's FAILED process state). */
+  failedEnd?: boolean;
   /** django-ws workflows: the node whose transition activated this path (null for a start node). */
   from?: string | null;
   /** django-ws workflows: activations in a row without human input that led to this path (the loop guard). */
@@ -52,6 +59,8 @@ export interface InstanceState {
   nextPathId: number;
   /** First-execution time of each Repeat node, the anchor its schedule counts from. */
   repeatAnchors: Record<string, number>;
+  /** A sub-process's parent task (django-ws `Process.parent`): told by a `subprocess_ended` message when this instance ends. */
+  parent?: { instanceId: string; taskId: number };
 }
 
 /** One history row ("task"): a visit of a node by an instance. */
@@ -93,6 +102,8 @@ export type AutomationEffect =
     }
   | { type: 'form-opened'; instanceId: string; taskId: number; node: string; assignment: FormAssignment }
   | { type: 'finished'; instanceId: string }
+  /** Start an instance of `automation` with `data` in the step's transaction, as a sub-process of task `parent.taskId` (django-ws). */
+  | { type: 'start-instance'; id: string; automation: string; data: AutomationData; parent: { instanceId: string; taskId: number } }
   /**
    * A SendMessage node with the `{ browser: true }` target ran: nothing is queued in the
    * outbox; the node's history row (task `taskId`) holds `{ browser: { message, payload } }`.

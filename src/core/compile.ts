@@ -3,6 +3,7 @@ import type { AnyAction, Flow, FlowNode, Scaffold, TaskData } from './definition
 import { DefinitionError } from './errors.ts';
 import { ABORTED, buildModel, COMPLETED, type Destination, destinationOf, type FlowModel, isStep, type NodeInfo } from './model.ts';
 import type { MovingOutcome, User } from './outcomes.ts';
+import type { Phase } from './position.ts';
 import type { Precondition } from './preconditions.ts';
 import { findProblems } from './validate.ts';
 
@@ -110,11 +111,14 @@ const enterStep = (step: string, interactive: boolean) =>
     return { visits, trail, at };
   });
 
-const gate = (preconditions: readonly Precondition[] = [], passed: string): Transition[] => [
+/** The states of a node's phases (see `Phase`); a misspelt phase is a type error. */
+type PhaseStates = Partial<Record<Phase, StateConfig>>;
+
+const gate = (preconditions: readonly Precondition[] = [], passed: Phase | string): Transition[] => [
   ...preconditions.map((p) => ({
     // The context holds the data and the user a precondition looks at.
     guard: ({ context }: { context: FlowContext }) => !p.test(context),
-    target: p.fallback ? ref(p.fallback) : '$blocked',
+    target: p.fallback ? ref(p.fallback) : ('$blocked' satisfies Phase),
   })),
   { target: passed },
 ];
@@ -145,7 +149,7 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     $ready: { entry: enterStep(step, !node.auto), on: outcomes },
     $suspended: { on: { RESUME: ref(next!) } },
     $suspendedRepeat: { on: { RESUME: { target: ref(step), reenter: true } } },
-  };
+  } satisfies PhaseStates;
   if (node.children?.length) {
     states.$returned = { on: outcomes };
     Object.assign(states, childStates(node.children, nodes));

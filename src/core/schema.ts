@@ -29,12 +29,20 @@ export type InferOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : 
 /** Validation messages keyed by dotted field path; `""` holds errors about the whole input. */
 export type FieldErrors = Record<string, string[]>;
 
-/** Validates `value` against `schema`, giving the parsed value or the field errors. */
-export async function validateInput<O>(
-  schema: StandardSchemaV1<unknown, O>,
-  value: unknown,
-): Promise<{ ok: true; value: O } | { ok: false; errors: FieldErrors }> {
-  const result = await schema['~standard'].validate(value);
+/** The outcome of validating an input: the parsed value or the field errors. */
+export type Validation<O> = { ok: true; value: O } | { ok: false; errors: FieldErrors };
+
+/**
+ * Validates `value` against `schema`, giving the parsed value or the field errors: at once
+ * when the schema validates synchronously (zod without async refinements; a step's write can
+ * then start within the click), else a promise of them. `await` it either way.
+ */
+export function validateInput<O>(schema: StandardSchemaV1<unknown, O>, value: unknown): Validation<O> | Promise<Validation<O>> {
+  const result = schema['~standard'].validate(value);
+  return result instanceof Promise ? result.then(toValidation) : toValidation(result);
+}
+
+function toValidation<O>(result: StandardResult<O>): Validation<O> {
   if (!result.issues) return { ok: true, value: result.value };
   const errors: FieldErrors = {};
   for (const issue of result.issues) {

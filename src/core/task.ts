@@ -1,6 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { type CompiledFlow, compile, type FlowContext, type FlowEvent, outcomeEvent } from './compile.ts';
-import type { Action, AnyAction, Flow, FlowData, Scaffold, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
+import type { Action, Flow, FlowData, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
   HotLoopError,
@@ -12,8 +12,8 @@ import {
 } from './errors.ts';
 import { MAX_HOT_LOOPS } from './directives.ts';
 import { newTaskId } from './ids.ts';
-import { ABORTED, COMPLETED } from './model.ts';
-import { statePath } from './position.ts';
+import { positionOf } from './position.ts';
+import { describeTask, type Feedback } from './projection.ts';
 import { type MovingOutcome, type Outcome, outcome, type User } from './outcomes.ts';
 import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema.ts';
 import type { HistoryEntry, StateStore, TaskRecord } from './store.ts';
@@ -110,7 +110,6 @@ export type SubmitOutcome =
   | { ok: true }
   | { ok: false; errors: FieldErrors; message: string; error?: WayflowError };
 
-type Feedback = Pick<TaskState, 'errors' | 'message' | 'error'>;
 const NO_FEEDBACK: Feedback = { errors: {}, message: null, error: null };
 /** The binder of tasks started without one: every such task of a store is visible to every caller that gives none. */
 export const UNBOUND = 'unbound';
@@ -119,17 +118,6 @@ export const DEFAULT_IDLE_MS = 20 * 60 * 1000;
 
 // biome-ignore lint/suspicious/noExplicitAny: snapshots of generated machines
 type Snapshot = any;
-
-interface Position {
-  step: string;
-  phase: string;
-}
-
-function positionOf(snapshot: Snapshot): Position {
-  const path = statePath(snapshot.value);
-  const phase = String(path.at(-1));
-  return { step: String(path.at(-2) ?? phase), phase };
-}
 
 /** One running flow (of type `F`, which types its data and step ids): validates input, runs actions, moves through the compiled machine and commits every move. */
 export class Task<F extends Flow = Flow> {
@@ -149,6 +137,8 @@ export class Task<F extends Flow = Flow> {
   #queue: Promise<unknown> = Promise.resolve();
   #pending: Promise<SubmitOutcome> | null = null;
   #busy = 0;
+  /** Works queued or running: the first one starts at once (its write within the caller's event), later ones after it. */
+  #works = 0;
   #timer: unknown = null;
   #feedback: Feedback = NO_FEEDBACK;
   #state: TaskState | null = null;
@@ -172,7 +162,7 @@ export class Task<F extends Flow = Flow> {
 
   /** The current picture of the task. */
   get state(): TaskState<FlowData<F>> {
-    this.#state ??= this.#describe();
+    this.#state ??= describeTask(this.#compiled.model, this.#snapshot, this.#busy > 0, this.#feedback, this.#version);
     return this.#state as TaskState<FlowData<F>>;
   }
 
@@ -214,7 +204,7 @@ export class Task<F extends Flow = Flow> {
   /** Resumes a suspended task now, even before its time (a timer calls this when the time comes). */
   resume(): Promise<void> {
     return this.#exclusive(async () => {
-      if (!positionOf(this.#snapshot).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
+      if (!positionOf(this.#snapshot.value).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
       await this.#advance(this.#next({ type: 'RESUME' }), 'resume');
     });
   }
@@ -229,12 +219,12 @@ export class Task<F extends Flow = Flow> {
 
   /** Keeps what the user has typed on the current step without submitting it. */
   saveDraft(input: unknown): Promise<void> {
-    return this.#exclusive(() => this.#commit(this.#next({ type: 'DRAFT', input }), []), 0);
+    return this.#exclusive(async () => this.#commit(this.#next({ type: 'DRAFT', input }), []), 0);
   }
 
   /** Tells the task who is signed in now. */
   setUser(user: User | null): Promise<void> {
-    return this.#exclusive(() => this.#commit(this.#next({ type: 'ENV', user }), []));
+    return this.#exclusive(async () => this.#commit(this.#next({ type: 'ENV', user }), []));
   }
 
   /** The record as stored after the last commit. */
@@ -271,14 +261,16 @@ export class Task<F extends Flow = Flow> {
   }
 
   /**
-   * Runs `work` after the work queued before it; `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
+   * Runs `work` after the work queued before it (at once when there is none, so `work` must be an async function: a
+   * synchronous throw would leave the queue counted busy); `moves` 0 keeps `pending` false meanwhile (a draft is no submission).
    * Listeners hear of a move twice: when it is queued, then once when it is over (commits do not emit: one step,
    * one picture); of a draft only once, when it is saved.
    */
   #exclusive<T>(work: () => Promise<T>, moves = 1): Promise<T> {
     this.#busy += moves;
     if (moves) this.#emit();
-    const run = this.#queue.then(work).finally(() => {
+    const run = (this.#works++ ? this.#queue.then(work) : work()).finally(() => {
+      this.#works--;
       this.#busy -= moves;
       this.#emit();
     });
@@ -317,7 +309,9 @@ export class Task<F extends Flow = Flow> {
       const action = this.#compiled.model.nodes.get(step.id)!.node as Action<unknown, string>;
       let value = input;
       if (action.schema) {
-        const parsed = await validateInput(action.schema, input);
+        const checked = validateInput(action.schema, input);
+        // No wait unless the schema is asynchronous: the step's write starts within the click.
+        const parsed = checked instanceof Promise ? await checked : checked;
         if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', undefined, input);
         value = parsed.value;
       }
@@ -379,7 +373,9 @@ export class Task<F extends Flow = Flow> {
     let current = snapshot;
     if (current !== this.#snapshot || event === 'start') entries.push(this.#entry(from, current, event, outcomeType));
     for (;;) {
-      const { step, phase } = positionOf(current);
+      const { step: at, phase } = positionOf(current.value);
+      // At the flow's end there is no step (null): no node, so nothing automatic runs.
+      const step = at as string;
       if (phase === '$blocked') throw this.#blocked(step, current.context);
       const info = this.#compiled.model.nodes.get(step);
       const node = info?.node;
@@ -429,11 +425,12 @@ export class Task<F extends Flow = Flow> {
   }
 
   #entry(from: string | null, snapshot: Snapshot, event: string, outcomeType?: string): HistoryEntry {
+    const { step, phase } = positionOf(snapshot.value);
     return {
       at: this.#clock.now(),
       event,
       from,
-      to: positionOf(snapshot).step,
+      to: step ?? phase,
       actor: snapshot.context.user?.id ?? null,
       outcome: outcomeType,
     };
@@ -473,7 +470,7 @@ export class Task<F extends Flow = Flow> {
   #arm() {
     this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#disposed || !positionOf(this.#snapshot).phase.startsWith('$suspended')) return;
+    if (this.#disposed || !positionOf(this.#snapshot.value).phase.startsWith('$suspended')) return;
     const delay = Math.max(0, (this.#snapshot.context.until ?? 0) - this.#clock.now());
     this.#timer = this.#clock.setTimeout(() => {
       this.resume().catch((error) => {
@@ -485,83 +482,18 @@ export class Task<F extends Flow = Flow> {
 
   #emit() {
     this.#state = null;
-    if (this.#listeners.size === 0) return;
-    const state = this.state;
-    for (const listener of this.#listeners) listener(state);
+    for (const listener of this.#listeners) {
+      // One listener's error must not keep the others from hearing (nor break the move): it is reported on its own, as an event listener's is.
+      try {
+        // The picture is drawn once (the getter keeps it), and only when someone listens.
+        listener(this.state);
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
   }
-
-  #describe(): TaskState {
-    const snapshot = this.#snapshot;
-    const context = snapshot.context as FlowContext;
-    const { step, phase } = positionOf(snapshot);
-    const status: TaskStatus =
-      phase === COMPLETED ? 'completed' : phase === ABORTED ? 'aborted' : phase.startsWith('$suspended') ? 'suspended' : 'active';
-    const view = status === 'active' || status === 'suspended' ? this.#view(step, phase, context) : null;
-    const steps = context.trail.map((e) => e.step);
-    const state: TaskState = {
-      status,
-      step: view,
-      data: context.data,
-      user: context.user,
-      pending: this.#busy > 0,
-      ...this.#feedback,
-      canGoBack: !!view && context.at > 0,
-      visited: steps.slice(0, context.at + 1),
-      ahead: steps.slice(context.at + 1),
-      until: status === 'suspended' ? context.until : null,
-      reason: context.reason,
-      version: this.#version,
-    };
-    if (process.env.NODE_ENV !== 'production') freezeState(state);
-    return state;
-  }
-
-  #view(step: string, phase: string, context: FlowContext): StepView {
-    const info = this.#compiled.model.nodes.get(step)!;
-    const node = info.node;
-    const options =
-      node.kind === 'scaffold'
-        ? (node as Scaffold).children
-            .filter((c) => (c.preconditions ?? []).every((p) => p.test(context)))
-            .map((c) => ({ id: c.id, title: c.title }))
-        : [];
-    // A scaffold has neither `auto` nor `schema`, and is never at `$returned`.
-    const action = node as AnyAction;
-    return {
-      id: step,
-      title: node.title,
-      kind: node.kind === 'scaffold' ? 'choice' : action.auto || phase === '$returned' ? 'auto' : 'form',
-      url: info.url,
-      draft: context.inputs[step],
-      visit: context.visits[step] ?? 1,
-      schema: action.schema,
-      options,
-      meta: node.meta,
-    };
-  }
-}
-
-/**
- * Development builds freeze every `TaskState` they hand out, so writing to `task.state`
- * (or to its step, data, user, lists or draft) throws instead of sticking until the next
- * change. The step's schema and meta belong to the flow definition and are left alone.
- * Production builds skip it: it costs about 1 µs per state and bytes in the core entry (docs/core.md).
- */
-function freezeState(state: TaskState): void {
-  const step = state.step;
-  if (step) {
-    freezeDeep(step.options);
-    freezeDeep(step.draft);
-    Object.freeze(step);
-  }
-  for (const part of [state.data, state.user, state.errors, state.visited, state.ahead]) freezeDeep(part);
-  Object.freeze(state);
-}
-
-function freezeDeep(value: unknown): void {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
 }
 
 /**

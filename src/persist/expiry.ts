@@ -1,5 +1,5 @@
-import { WayflowError } from '../core/errors.ts';
-import type { StateStore } from '../core/store.ts';
+import { WayflowError } from '../core/index.ts';
+import type { StateStore } from '../core/index.ts';
 
 /** A task was idle past its timeout while its page stayed open; the change was not saved. */
 export class TaskExpiredError extends WayflowError {

@@ -1,12 +1,12 @@
 export { memoryStore, stepOfRecord } from './memory.ts';
-export type { StateStore, TaskRecord, TaskSummary, HistoryEntry, PersistedSnapshot } from '../core/store.ts';
+export type { StateStore, TaskRecord, TaskSummary, HistoryEntry, PersistedSnapshot } from '../core/index.ts';
 export { DEFAULT_DATABASE, indexedDbStore, openWayflowDatabase } from './indexeddb.ts';
 export type { IndexedDbStore, IndexedDbStoreOptions, WayflowDatabase } from './indexeddb.ts';
 export { assertWritable, canQuarantine, CorruptRecordError, EmptyBinderError, InvalidRecordError, parseTaskRecord, requireBinder, taskRecordProblems } from './record.ts';
-export { UNBOUND } from '../core/task.ts';
+export { UNBOUND } from '../core/shared.ts';
 export type { QuarantinedRecord, QuarantineStore } from './record.ts';
 export { browserLocation, DEFAULT_TASK_PARAM, memoryLocation, readTaskId, withTaskId } from './url.ts';
-export { InvalidTaskIdError, isTaskId, parseTaskId } from '../core/ids.ts';
+export { InvalidTaskIdError, isTaskId, parseTaskId } from '../core/shared.ts';
 export type { TaskLocation } from './url.ts';
 export { browserBinder, resolveBinder, rotateBrowserBinder } from './binder.ts';
 export type { BinderSource } from './binder.ts';

@@ -1,7 +1,7 @@
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import { type TaskRecordError, VersionConflictError } from '../core/errors.ts';
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
-import { stepOfRecord } from './memory.ts';
+import { type TaskRecordError, VersionConflictError } from '../core/index.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
+import { summaryOf } from '../core/shared.ts';
 import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
 /** The typed layout of wayflow's one IndexedDB database. */
@@ -22,6 +22,8 @@ export interface WayflowDatabase extends DBSchema {
 export const DEFAULT_DATABASE = 'wayflow';
 
 const opened = new Map<string, Promise<IDBPDatabase<WayflowDatabase>>>();
+/** The databases open now, by name: a write starts its transaction without waiting for a promise. */
+const handles = new Map<string, IDBPDatabase<WayflowDatabase>>();
 
 /**
  * Opens (once per page and name) wayflow's IndexedDB database, creating its
@@ -40,17 +42,25 @@ export function openWayflowDatabase(name: string = DEFAULT_DATABASE): Promise<ID
         database.createObjectStore('meta');
       },
       blocking() {
-        opened.delete(name);
+        forget(name);
         void db?.then((database) => database.close());
       },
       terminated() {
-        opened.delete(name);
+        forget(name);
       },
     });
     opened.set(name, db);
-    db.catch(() => opened.delete(name));
+    db.then(
+      (database) => opened.get(name) === db && handles.set(name, database),
+      () => opened.delete(name),
+    );
   }
   return db;
+}
+
+function forget(name: string) {
+  opened.delete(name);
+  handles.delete(name);
 }
 
 /** Options of `indexedDbStore`. */
@@ -128,7 +138,8 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
     async put(record, expectedVersion) {
       assertWritable(record);
-      const tx = (await db()).transaction('tasks', 'readwrite', { durability });
+      // With the database open, the transaction starts in the caller's turn (a step's write within its click).
+      const tx = (handles.get(name) ?? (await db())).transaction('tasks', 'readwrite', { durability });
       // Read and write in one round trip: the write is queued behind the read, and the
       // transaction is aborted (the write rolled back) if the read shows it must not happen.
       const reading = tx.store.get(record.id);
@@ -185,7 +196,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
           continue;
         }
         if (!record || record.expiresAt <= now) continue;
-        summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+        summaries.push(summaryOf(record));
       }
       return summaries;
     },
@@ -216,7 +227,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
     async close() {
       const database = opened.get(name);
-      opened.delete(name);
+      forget(name);
       if (database) (await database).close();
     },
   };

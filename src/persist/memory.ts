@@ -1,14 +1,11 @@
-import { VersionConflictError } from '../core/errors.ts';
-import { statePath } from '../core/position.ts';
-import { ABORTED, COMPLETED } from '../core/model.ts';
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import { VersionConflictError } from '../core/index.ts';
+import { positionOf, summaryOf } from '../core/shared.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { assertWritable, binderOf, ownedRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
 
-/** Positions of a record for task lists: the step id the snapshot points at. */
+/** Positions of a record for task lists: the step id the snapshot points at, null once the task ended. */
 export function stepOfRecord(record: TaskRecord): string | null {
-  const path = statePath(record.snapshot.value);
-  const leaf = path.at(-1);
-  return typeof leaf === 'string' && leaf.startsWith('$') && leaf !== COMPLETED && leaf !== ABORTED ? ((path.at(-2) as string | undefined) ?? null) : null;
+  return positionOf(record.snapshot.value).step;
 }
 
 /**
@@ -69,7 +66,7 @@ export function memoryStore(clock: () => number = Date.now, records: Map<string,
           continue;
         }
         if (!record || record.expiresAt <= now) continue;
-        summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+        summaries.push(summaryOf(record));
       }
       return summaries.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
     },

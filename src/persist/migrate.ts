@@ -1,9 +1,10 @@
 import { initialTransition } from 'xstate';
-import { type CompiledFlow, compile, type TrailEntry } from '../core/compile.ts';
-import type { Flow } from '../core/definition.ts';
-import { TaskRecordError } from '../core/errors.ts';
-import type { TaskRecord } from '../core/store.ts';
-import { statePath } from '../core/position.ts';
+import { type CompiledFlow, compile, type TrailEntry } from '../core/index.ts';
+import type { Flow } from '../core/index.ts';
+import { isStep } from '../core/shared.ts';
+import { TaskRecordError } from '../core/index.ts';
+import type { TaskRecord } from '../core/index.ts';
+import { type Phase, positionOf } from '../core/shared.ts';
 import { assertWritable } from './record.ts';
 
 /** Turns a record written by flow version `n` into one of version `n + 1` (change `data`, rename inputs, …). */
@@ -80,20 +81,11 @@ export class ForeignFlowError extends TaskRecordError {
 type Compiled = CompiledFlow;
 type NodeInfo = Compiled['model']['root'];
 
-const isStepNode = (node: NodeInfo['node']) => (node.kind === 'action' ? !node.auto : node.transitions === 'choice');
-
 /** The state value of a step waiting for the user: nested by its ancestors, `$ready` (or `$choose` for a choice). */
 function waitingAt(info: NodeInfo): unknown {
-  let value: unknown = info.node.kind === 'action' ? '$ready' : '$choose';
+  let value: unknown = (info.node.kind === 'action' ? '$ready' : '$choose') satisfies Phase;
   for (let node: NodeInfo | null = info; node; node = node.parent) value = { [node.id]: value };
   return value;
-}
-
-/** The deepest node id a state value points at, or null for the final states. */
-function stepOfValue(value: unknown): string | null {
-  const path = statePath(value);
-  const leaf = path.at(-1);
-  return typeof leaf === 'string' && !leaf.startsWith('$') ? leaf : ((path.at(-2) as string | undefined) ?? null);
 }
 
 function resolves(compiled: Compiled, record: TaskRecord): boolean {
@@ -108,10 +100,10 @@ function resolves(compiled: Compiled, record: TaskRecord): boolean {
 /** Moves a record whose position the flow no longer has to the nearest surviving step. */
 function relocate(compiled: Compiled, record: TaskRecord, steps: Record<string, string>, now: number): MigrationResult {
   const nodes = compiled.model.nodes;
-  const from = stepOfValue(record.snapshot.value);
+  const from = positionOf(record.snapshot.value).step;
   const surviving = (id: string | null | undefined) => {
     const info = id == null ? undefined : nodes.get(id);
-    return info && isStepNode(info.node) ? info : undefined;
+    return info && isStep(info.node) ? info : undefined;
   };
   let declared = from;
   for (let hops = 0; declared && steps[declared] && hops < 100; hops++) declared = steps[declared]!;
@@ -137,7 +129,7 @@ function relocate(compiled: Compiled, record: TaskRecord, steps: Record<string, 
     trail = start.context.trail;
     for (const [id, count] of Object.entries(start.context.visits)) visits[id] = Math.max(count, visits[id] ?? 0);
   }
-  const to = target?.id ?? stepOfValue(value) ?? compiled.flow.id;
+  const to = target?.id ?? positionOf(value).step ?? compiled.flow.id;
   return {
     record: {
       ...record,

@@ -1,5 +1,5 @@
 import { type DBSchema, openDB } from 'idb';
-import type { TaskRecord } from '../core/store.ts';
+import type { TaskRecord } from '../core/index.ts';
 
 /**
  * What the remote store keeps on the device for one task: the last copy the

@@ -1,8 +1,9 @@
-import type { Flow, FlowData, TaskData } from '../core/definition.ts';
-import { TaskRecordError, WayflowError } from '../core/errors.ts';
-import { newTaskId } from '../core/ids.ts';
-import type { StateStore, TaskRecord } from '../core/store.ts';
-import { DEFAULT_IDLE_MS, restoreTask, startTask, systemClock, type Task, type TaskOptions } from '../core/task.ts';
+import type { Flow, FlowData, TaskData } from '../core/index.ts';
+import { TaskRecordError, WayflowError } from '../core/index.ts';
+import { newTaskId } from '../core/index.ts';
+import type { StateStore, TaskRecord } from '../core/index.ts';
+import { restoreTask, startTask, systemClock, type Task, type TaskOptions } from '../core/index.ts';
+import { DEFAULT_IDLE_MS } from '../core/shared.ts';
 import { type BinderSource, browserBinder, resolveBinder } from './binder.ts';
 import { refuseExpiredWrites } from './expiry.ts';
 import { type FlowMigrations, migrateRecord } from './migrate.ts';

@@ -1,5 +1,5 @@
-import { VersionConflictError } from '../core/errors.ts';
-import type { TaskRecord } from '../core/store.ts';
+import { VersionConflictError } from '../core/index.ts';
+import type { TaskRecord } from '../core/index.ts';
 import type { OfflineEntry } from './offline-store.ts';
 
 // The remote store's offline outbox, as pure functions from entries to entries: what a write,

@@ -1,7 +1,7 @@
-import { TaskRecordError, WayflowError } from '../core/errors.ts';
-import { isTaskId } from '../core/ids.ts';
-import type { StateStore, TaskRecord } from '../core/store.ts';
-import { UNBOUND } from '../core/task.ts';
+import { TaskRecordError, WayflowError } from '../core/index.ts';
+import { isTaskId } from '../core/shared.ts';
+import type { StateStore, TaskRecord } from '../core/index.ts';
+import { UNBOUND } from '../core/shared.ts';
 
 /** Checks the value at `path`, adding `path: what was expected` to `problems` for each fault. */
 type Check = (value: unknown, path: string, problems: string[]) => void;

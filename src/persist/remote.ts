@@ -1,6 +1,6 @@
-import { VersionConflictError, WayflowError } from '../core/errors.ts';
-import type { StateStore, TaskRecord, TaskSummary } from '../core/store.ts';
-import { stepOfRecord } from './memory.ts';
+import { VersionConflictError, WayflowError } from '../core/index.ts';
+import type { StateStore, TaskRecord, TaskSummary } from '../core/index.ts';
+import { summaryOf } from '../core/shared.ts';
 import { memoryOfflineStore, type OfflineEntry, type OfflineStore } from './offline-store.ts';
 import { confirmedEntry, conflictOf, localCopy, outboxCounts, queuedDelete, queuedWrite, type SyncConflict, setAside } from './outbox.ts';
 import { assertWritable, InvalidRecordError, parseTaskRecord, requireBinder } from './record.ts';
@@ -356,7 +356,7 @@ export function remoteStore(options: RemoteStoreOptions): RemoteStore {
         const summaries: TaskSummary[] = [];
         for (const entry of await offline.all()) {
           const record = localCopy(entry, binder, now);
-          if (record) summaries.push({ id: record.id, flowId: record.flowId, step: stepOfRecord(record), lastActiveAt: record.lastActiveAt, expiresAt: record.expiresAt });
+          if (record) summaries.push(summaryOf(record));
         }
         return summaries.sort((a, b) => b.lastActiveAt - a.lastActiveAt);
       }),

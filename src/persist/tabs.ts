@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../core/store.ts';
+import type { TaskRecord } from '../core/index.ts';
 import { stepOfRecord } from './memory.ts';
 
 /** How a page finds out whether another live tab already runs a task. Defaults: the browser's own. */

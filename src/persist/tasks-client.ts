@@ -1,5 +1,5 @@
-import { WayflowError } from '../core/errors.ts';
-import type { TaskRecord } from '../core/store.ts';
+import { WayflowError } from '../core/index.ts';
+import type { TaskRecord } from '../core/index.ts';
 
 /** The server answered with an error the store cannot turn into a contract result. */
 export class RemoteStoreError extends WayflowError {

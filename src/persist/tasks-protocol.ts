@@ -1,4 +1,4 @@
-import type { TaskSummary } from '../core/store.ts';
+import type { TaskSummary } from '../core/index.ts';
 
 /**
  * The body of each successful answer of the tasks API that `remoteStore` reads, by its

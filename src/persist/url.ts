@@ -1,4 +1,4 @@
-import { parseTaskId } from '../core/ids.ts';
+import { parseTaskId } from '../core/shared.ts';
 
 /** The default name of the URL search parameter that holds the task id. */
 export const DEFAULT_TASK_PARAM = '_id';

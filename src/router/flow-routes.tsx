@@ -1,8 +1,8 @@
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, type LinkProps, useLocation, useNavigate, useNavigationType, useParams } from 'react-router';
-import { compile } from '../core/compile.ts';
+import { type AddressDecision, addressMove, addressMemory, stayAt, urlOfStep } from '../core/shared.ts';
 import type { Flow, FlowData } from '../core/index.ts';
-import type { TaskLocation } from '../persist/index.ts';
+import { readTaskId, type TaskLocation } from '../persist/index.ts';
 import { FlowOutlet, FlowProgress, FlowView, type StepViews, useTask, type WayflowConfig } from '../react/index.ts';
 
 const ORIGIN = 'http://wayflow.invalid';
@@ -33,7 +33,7 @@ export function FlowRoutes<F extends Flow>({ flow, views, param = '_id', data, c
   const location = useLocation();
   const navigate = useNavigate();
   const href = `${location.pathname}${location.search}${location.hash}`;
-  const id = new URLSearchParams(location.search).get(param);
+  const id = addressedId(location.search, param);
   const shown = useRef(href);
   shown.current = href;
   // Addresses the task's opening wrote (start, fork, start over) that the router has not rendered yet:
@@ -58,7 +58,7 @@ export function FlowRoutes<F extends Flow>({ flow, views, param = '_id', data, c
         const url = new URL(next);
         const to = `${url.pathname}${url.search}${url.hash}`;
         written.current.push(to);
-        ours.current = url.searchParams.get(param);
+        ours.current = addressedId(url.search, param);
         navigate(to, { replace: true });
       },
     }),
@@ -92,58 +92,35 @@ function useFlowPaths(param: string) {
   return { here, href };
 }
 
+/** The task id the address names: `readTaskId`'s, with a malformed one told apart from none (`undefined`: the view shows the problem). */
+function addressedId(search: string, param: string): string | null | undefined {
+  try {
+    return readTaskId(`${ORIGIN}/${search}`, param);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps the address in line with the task: runs what core's `addressMove` decides whenever the step or the address changes. */
 function RouterSync({ param }: { param: string }) {
-  const { task, step, status, visited, ahead } = useTask();
+  const shown = useTask();
+  const { task, step, status } = shown;
   const navigate = useNavigate();
   const { here, href } = useFlowPaths(param);
   const location = useLocation();
   const popped = useNavigationType() === 'POP';
-  const addressed = new URLSearchParams(location.search).get(param);
-  const nodes = compile(task.flow).model.nodes;
-  const byUrl = useMemo(() => new Map([...nodes.values()].map((n) => [n.url, n.id])), [nodes]);
-  const synced = useRef(step?.id ?? null);
-  // Router updates render in a transition, so the location shown can lag behind a navigation made here:
-  // `left` is the key of the entry navigated away from, `entry` the step path the history is really at.
-  const left = useRef<string | null>(null);
-  const entry = useRef('');
-  // The end page of a finished task was shown: the browser's Back from there leaves the flow, skipping its step pages.
-  const ended = useRef(false);
-  const taskUrl = step?.url ?? '';
+  const addressed = addressedId(location.search, param);
+  const memory = useRef(addressMemory(step?.id ?? null));
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the task's step or the address changes
   useEffect(() => {
-    const taskStep = step?.id ?? null;
-    if (addressed !== task.id) return;
-    const lagging = left.current === location.key;
-    if (!lagging) left.current = null;
-    const at = lagging ? entry.current : here;
-    const show = (url: string, replace: boolean) => {
-      left.current = location.key;
-      entry.current = url;
-      navigate(href(url), { replace });
+    const view = { ...shown, flow: task.flow, addressed: addressed === task.id, here, key: location.key, popped };
+    const run = ([move, next]: AddressDecision) => {
+      memory.current = next;
+      if (move.type === 'show') for (const page of move.pages) navigate(href(page.url), { replace: page.replace });
+      else if (move.type === 'leave') navigate(-1);
+      else if (move.type === 'goto') task.goTo(move.step).catch(() => run(stayAt(memory.current, location.key, task.state.step?.url ?? '')));
     };
-    if (at === taskUrl) {
-      synced.current = taskStep;
-      ended.current = !step;
-      return;
-    }
-    if (taskStep !== synced.current) {
-      const shown = synced.current === null ? undefined : nodes.get(synced.current)?.url;
-      synced.current = taskStep;
-      // The flow's own path is never a step page: it becomes the page of the step shown there, so Back returns to it.
-      if (at === '' && shown !== undefined) show(shown, true);
-      show(taskUrl, at === '' && shown === undefined);
-      return;
-    }
-    if (lagging) return;
-    if (ended.current && popped) {
-      navigate(-1);
-      return;
-    }
-    const target = byUrl.get(here);
-    const reachable = target !== undefined && status === 'active' && (visited.includes(target) || ahead.includes(target));
-    const stay = () => show(task.state.step?.url ?? '', true);
-    if (reachable) task.goTo(target).catch(stay);
-    else stay();
+    run(addressMove(memory.current, view));
   }, [step?.id, step?.visit, here, status, addressed, location.key]);
   return null;
 }
@@ -157,7 +134,7 @@ function RouterSync({ param }: { param: string }) {
 export function FlowLink({ step, param = '_id', ...rest }: { step: string; param?: string } & Omit<LinkProps, 'to'>) {
   const { task } = useTask();
   const { href } = useFlowPaths(param);
-  const url = compile(task.flow).model.nodes.get(step)?.url;
+  const url = urlOfStep(task.flow, step);
   if (url === undefined) throw new Error(`wayflow: <FlowLink step="${step}">: flow "${task.flow.id}" has no step "${step}".`);
   return <Link to={href(url)} {...rest} />;
 }

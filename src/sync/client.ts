@@ -1,5 +1,5 @@
-import { WayflowError } from '../core/errors.ts';
-import type { DashboardView, HistoryEntryView, InstanceStatus, NodeInstanceView, OpenFormDetail, OpenFormSummary, ProcessMapView, SyncResponses } from './protocol.ts';
+import { WayflowError } from '../core/index.ts';
+import type { DashboardView, InstanceInspection, InstanceStatus, NodeInstanceView, OpenFormDetail, OpenFormSummary, ProcessMapView, SyncResponses } from './protocol.ts';
 import { type StopWatching, type WatchOptions, watchInstance } from './watch.ts';
 
 /** A failed sync request: `code` comes from the server's error body (`unreachable` when no response came), `status` is the HTTP status (0 when unreachable), `fields` the per-field errors of a 422. */
@@ -65,7 +65,8 @@ export interface AutomationClient {
   send(instanceId: string, message: string, payload?: Record<string, unknown>, idempotencyKey?: string): Promise<{ result: unknown; instance: InstanceStatus }>;
   /** Needs the `automations.view` permission (403 otherwise). */
   dashboard(): Promise<DashboardView>;
-  inspect(instanceId: string): Promise<{ instance: InstanceStatus; history: HistoryEntryView[] }>;
+  /** One instance with its history, its automation's graph and its counts per node. Needs `automations.view`. */
+  inspect(instanceId: string): Promise<InstanceInspection>;
   /** The process map of an automation: its graph and the counts of each node. Needs `automations.view`, like the dashboard. */
   map(automation: string): Promise<ProcessMapView>;
   /** The running instances at a node of an automation, the longest there first (at most 100). Needs `automations.view`. */

@@ -20,7 +20,7 @@
  *   (with a key seen before: the first delivery's result, nothing delivered again); 404 unknown receiver or foreign instance,
  *   409 `instance-finished` or `idempotency-key-reused`, 422 `invalid-input` with `fields` named `payload.<name>`.
  * - `GET  /automations/dashboard` → `{ dashboard: DashboardView }`; 403 without the `automations.view` permission.
- * - `GET  /automations/dashboard/instances/:id` → `{ instance: InstanceStatus, history: HistoryEntryView[] }`; 403 / 404.
+ * - `GET  /automations/dashboard/instances/:id` → `InstanceInspection` (`{ instance, history, graph, counts }`); 403 / 404.
  * - `GET  /automations/map/:automation` → `{ map: ProcessMapView }`; 403 without `automations.view`, 404 `automation-not-found`.
  * - `GET  /automations/map/:automation/nodes/:node` → `{ instances: NodeInstanceView[] }` (the longest waiting first, at most 100); 403 / 404 (`node-not-found`).
  * - `GET  /automations/map/:automation/events` → `text/event-stream`: `status` events (data: ProcessMapView, id: its `version`) when a
@@ -90,6 +90,8 @@ export interface OpenFormSummary extends OpenFormRef {
 export interface OpenFormDetail extends OpenFormSummary {
   /** The instance data the automation exposes (e.g. the order to approve). */
   data: Record<string, unknown>;
+  /** The fields the task still needs (a django-ws task's missing parameters); the server always sends it, empty when the form does not say. */
+  missing?: string[];
 }
 
 /** The dashboard: automations by kind with how many instances wait at each node (django-automations' DashboardView). */
@@ -101,6 +103,8 @@ export interface DashboardView {
     finished: number;
     /** Every node in declaration order, with how many running instances have a path there. */
     nodes: { node: string; count: number }[];
+    /** The automation's definition as a graph (nodes and edges), for drawing with the counts. */
+    graph: ProcessGraphView;
     /** The most recent instances, newest first. */
     recent: InstanceStatus[];
   }[];
@@ -116,11 +120,28 @@ export interface HistoryEntryView {
   completedBy: string | null;
 }
 
-/** What happened at one node of a process map: running instances waiting there now, visits that passed it, errors there. */
+/** An automation's definition as a graph (the server's `automationGraph`; `ProcessMap` of `wayflow/react/map` draws it). */
+export interface ProcessGraphView {
+  nodes: { id: string; label: string; kind: string }[];
+  edges: { from: string; to: string; label?: string }[];
+}
+
+/**
+ * What happened at one node: for one instance (`InstanceInspection`) paths waiting there now, visits finished there, paths an
+ * error stopped there; for a process map (`ProcessMapView`) running instances waiting there, visits that finished `OK`, errors there.
+ */
 export interface NodeCountsView {
   waiting: number;
   passed: number;
   errors: number;
+}
+
+/** One instance for the dashboard: its status, its history, its automation's graph and its counts per node (nodes without any are left out). */
+export interface InstanceInspection {
+  instance: InstanceStatus;
+  history: HistoryEntryView[];
+  graph: ProcessGraphView;
+  counts: Record<string, NodeCountsView>;
 }
 
 /**
@@ -130,7 +151,7 @@ export interface NodeCountsView {
 export interface ProcessMapView {
   name: string;
   verboseName: string;
-  graph: { nodes: { id: string; label: string; kind: string }[]; edges: { from: string; to: string; label?: string }[] };
+  graph: ProcessGraphView;
   /** Per node id; nodes with nothing to count are absent. */
   counts: Record<string, NodeCountsView>;
   /** Changes when a count changes (the id of the map's `status` events). */
@@ -143,8 +164,8 @@ export interface NodeInstanceView {
   createdAt: number;
   /** When its path entered the node. */
   since: number;
-  /** `form`: waits for a person; `error`: stopped by an error (see `error`); `joined`: waits for its sibling paths. */
-  status: 'active' | 'form' | 'joined' | 'error';
+  /** `form`: waits for a person; `error`: stopped by an error (see `error`); `joined`: waits for its sibling paths; `subprocess`: waits for a subprocess. */
+  status: 'active' | 'form' | 'joined' | 'subprocess' | 'error';
   error: string | null;
 }
 
@@ -162,7 +183,7 @@ export interface SyncResponses {
   status: { instance: InstanceStatus };
   send: { result: unknown; instance: InstanceStatus };
   dashboard: { dashboard: DashboardView };
-  inspect: { instance: InstanceStatus; history: HistoryEntryView[] };
+  inspect: InstanceInspection;
   map: { map: ProcessMapView };
   mapInstances: { instances: NodeInstanceView[] };
 }

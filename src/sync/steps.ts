@@ -1,7 +1,7 @@
-import { type Action, defineFlow, action as defineAction, type Flow, type TaskData } from '../core/definition.ts';
-import { type Outcome, outcome } from '../core/outcomes.ts';
-import type { StandardSchemaV1 } from '../core/schema.ts';
-import { type StartOptions, startTask, type Task, type TaskState } from '../core/task.ts';
+import { type Action, defineFlow, action as defineAction, type Flow, type TaskData } from '../core/index.ts';
+import { type Outcome, outcome } from '../core/index.ts';
+import type { StandardSchemaV1 } from '../core/index.ts';
+import { type StartOptions, startTask, type Task, type TaskState } from '../core/index.ts';
 import { type AutomationClient, SyncError } from './client.ts';
 import type { InstanceStatus, OpenFormRef } from './protocol.ts';
 

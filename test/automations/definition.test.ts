@@ -80,6 +80,11 @@ describe('defineAutomation', () => {
     expect(noJoin).toEqual([{ path: 'nodes', message: 'a split needs a join where its paths meet; add flow.join()' }]);
     expect(validateAutomation(defineUnchecked({}))[0]?.path).toBe('nodes');
   });
+
+  it('refuses a join without a split, as the reference does ("Join() without Split()")', () => {
+    const noSplit = validateAutomation(defineUnchecked({ start: flow.execute(), meet: flow.join(), end: flow.end() }));
+    expect(noSplit).toEqual([{ path: 'nodes.meet', message: 'a join without a split: it would wait for paths no split starts; add flow.split() before it or remove the join' }]);
+  });
 });
 
 function defineUnchecked(nodes: Record<string, AnyNode>) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { action, automationGraph, defineAutomation, FlowDirective, flow, flowcontrolGraph } from '../../src/automations/index.ts';
+import { action, automationGraph, defineAutomation, FlowDirective, flow, flowcontrolGraph, instanceNodeCounts } from '../../src/automations/index.ts';
+import { harness } from './harness.ts';
 import { layoutGraph } from '../../src/react/map/layout.ts';
 import { orderFulfilment } from '../../flows/fulfilment/automation.ts';
 import { conferenceAutomation } from './ws-scenarios.ts';
@@ -82,3 +83,37 @@ describe('flowcontrolGraph', () => {
     ]);
   });
 });
+
+describe('instanceNodeCounts', () => {
+  it("counts per node of one instance the paths waiting there, the visits finished there and the paths an error stopped there, from its state and history", async () => {
+    const def = defineAutomation('Counted', {
+      nodes: {
+        start: flow.execute(),
+        fork: flow.split().next('loop').next('fail'),
+        loop: flow
+          .if((ctx) => {
+            ctx.data.n = ((ctx.data.n as number) ?? 0) + 1;
+            return (ctx.data.n as number) < 3;
+          })
+          .thenDo('loop')
+          .elseDo('meet'),
+        fail: flow.execute(() => {
+          throw new Error('boom');
+        }),
+        meet: flow.join(),
+        end: flow.end(),
+      },
+    });
+    const { runner } = harness([def]);
+    const { id } = await runner.create(def);
+    const counts = instanceNodeCounts(await runner.get(id), await runner.history(id));
+    expect(counts).toEqual({
+      start: { waiting: 0, passed: 1, errors: 0 },
+      fork: { waiting: 0, passed: 1, errors: 0 },
+      loop: { waiting: 0, passed: 3, errors: 0 },
+      fail: { waiting: 0, passed: 0, errors: 1 },
+      meet: { waiting: 1, passed: 0, errors: 0 },
+    });
+  });
+});
+

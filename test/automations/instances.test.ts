@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY, defineAutomation, flow, hours, InstanceNotFoundError } from '../../src/automations/index.ts';
+import { AutomationDefinitionError, DAY, defineAutomation, flow, hours, InstanceFinishedError, InstanceNotFoundError, MissingUniqueDataError } from '../../src/automations/index.ts';
 import { harness } from './harness.ts';
 
 const waiting = (name: string, unique?: boolean | string[]) =>
@@ -47,6 +47,54 @@ describe('instances', () => {
     // The same e-mail is never handled twice, even after the first instance finished.
     await runner.sendMessage(a.id, 'finish');
     expect((await runner.create(def, { email: 'a@x' })).id).toBe(a.id);
+  });
+
+  it('unique by data keys: creating without a key value is a MissingUniqueDataError and stores nothing', async () => {
+    const def = waiting('PerEmailAndList', ['email', 'list']);
+    const { runner } = harness([def]);
+    const refused = runner.create(def, { email: 'a@x', list: null });
+    await expect(refused).rejects.toBeInstanceOf(MissingUniqueDataError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'automation-unique-data',
+      name: 'MissingUniqueDataError',
+      missing: ['list'],
+      message: expect.stringContaining('Automation "PerEmailAndList" is unique by "email", "list", but the data lacks "list"'),
+    });
+    await expect(runner.create(def, {})).rejects.toMatchObject({ missing: ['email', 'list'] });
+    expect(await runner.list({ automation: 'PerEmailAndList' })).toEqual([]);
+  });
+
+  it('unique by data keys: keys the reference reserves (automation, automation_id, autorun, "_…") or repeats are refused by the definition', () => {
+    let error: unknown;
+    try {
+      waiting('Reserved', ['automation_id', 'autorun', 'automation', '_secret', 'email', 'email']);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AutomationDefinitionError);
+    expect((error as AutomationDefinitionError).problems).toEqual([
+      { path: 'unique[0]', message: '"automation_id" is reserved (the reference passes it to the automation, not into its data); use another data key' },
+      { path: 'unique[1]', message: '"autorun" is reserved (the reference passes it to the automation, not into its data); use another data key' },
+      { path: 'unique[2]', message: '"automation" is reserved (the reference passes it to the automation, not into its data); use another data key' },
+      { path: 'unique[3]', message: 'data keys beginning with "_" are reserved; use another data key' },
+      { path: 'unique[5]', message: '"email" is listed twice; list each data key once' },
+    ]);
+  });
+
+  it('refuse run() once finished with InstanceFinishedError, changing nothing, as the reference throws for an ended automation', async () => {
+    const def = defineAutomation('Short', { nodes: { work: flow.execute(() => 'done'), end: flow.end() } });
+    const { runner } = harness([def]);
+    const done = await runner.create(def);
+    expect(done.finished).toBe(true);
+    const history = await runner.history(done.id);
+    const refused = runner.run(done.id);
+    await expect(refused).rejects.toBeInstanceOf(InstanceFinishedError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'automation-instance-finished',
+      message: `Automation "Short", instance ${done.id}: cannot run it because the instance has finished. Create a new instance instead.`,
+    });
+    expect(await runner.history(done.id)).toEqual(history);
+    expect(await runner.get(done.id)).toEqual(done);
   });
 
   it('can be killed, which removes them with their history', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineAutomation, flow, hours, minutes } from '../../src/automations/index.ts';
+import { AutomationDefinitionError, defineAutomation, flow, hours, minutes } from '../../src/automations/index.ts';
 import { harness, T0, trail } from './harness.ts';
 
 describe('modifiers', () => {
@@ -165,5 +165,94 @@ describe('modifiers', () => {
       ['neverTrue', 'skipped'],
       ['end', 'OK'],
     ]);
+  });
+
+  describe('a modifier given twice (the reference refuses it: "Multiple .Next statements", …)', () => {
+    const problemsOf = (build: () => unknown): string[] => {
+      try {
+        build();
+      } catch (error) {
+        if (error instanceof AutomationDefinitionError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+        throw error;
+      }
+      return [];
+    };
+
+    it('is a definition error listing every repeated modifier, never a silent overwrite', () => {
+      const problems = problemsOf(() =>
+        defineAutomation('Twice', {
+          nodes: {
+            start: flow.execute().next('a').next('b'),
+            a: flow.execute().afterWaitingFor(hours(1)).afterWaitingFor(hours(2)).onError('b').onError('end'),
+            b: flow.execute().afterWaitingUntil(T0).afterWaitingFor(hours(1)).skipAfter(hours(1)).skipAfter(hours(2)),
+            check: flow.if(true).thenDo('a').thenDo('b').elseDo('end').elseDo('a'),
+            tick: flow.repeat().everyHour().everyNMinutes(5),
+            daily: flow.repeat().at(9, 0).everyDay(),
+            ask: flow.form(z.object({})).user('u1').user('u2').group('g1').group('g2').permission('p1').permission('p2'),
+            end: flow.end(),
+          },
+        }),
+      );
+      expect(problems).toEqual([
+        'nodes.start.next: .next() is given twice; a node continues with one node (only a split takes several .next()); keep one',
+        'nodes.a.afterWaitingFor: .afterWaitingFor() is given twice; a node has one wait; keep one',
+        'nodes.a.onError: .onError() is given twice; keep one',
+        'nodes.b.afterWaitingFor: .afterWaitingFor() is given after .afterWaitingUntil(); a node has one wait; keep one',
+        'nodes.b.skipAfter: .skipAfter() is given twice; keep one',
+        'nodes.check.thenDo: .thenDo() is given twice; keep one',
+        'nodes.check.elseDo: .elseDo() is given twice; keep one',
+        'nodes.tick.everyNMinutes: .everyNMinutes() is given after .everyHour(); a repeat has one schedule; keep one',
+        'nodes.daily.everyDay: .everyDay() is given after .at(); a repeat has one schedule; keep one',
+        'nodes.ask.user: .user() is given twice; keep one',
+        'nodes.ask.group: .group() is given twice; keep one',
+      ]);
+    });
+
+    it('lets a split take one .next() per path and a form one .permission() per required permission', () => {
+      expect(
+        problemsOf(() =>
+          defineAutomation('Allowed', {
+            nodes: {
+              split: flow.split().next('a').next('b'),
+              a: flow.form(z.object({})).permission('p1').permission('p2').next('join'),
+              b: flow.execute(),
+              join: flow.join(),
+              end: flow.end(),
+            },
+          }),
+        ),
+      ).toEqual([]);
+    });
+
+    it('requires every repeated AsSoonAs condition and skips on any repeated SkipIf condition, as the reference collects them', async () => {
+      const def = defineAutomation('Collected', {
+        receivers: {
+          set: (ctx, token) => {
+            ctx.data[token as string] = true;
+          },
+        },
+        nodes: {
+          gate: flow
+            .execute(() => 'passed')
+            .asSoonAs((ctx) => ctx.data.a === true)
+            .asSoonAs((ctx) => ctx.data.b === true),
+          mail: flow
+            .execute(() => 'mailed')
+            .skipIf((ctx) => ctx.data.optedOut === true)
+            .skipIf((ctx) => ctx.data.bounced === true),
+          end: flow.end(),
+        },
+      });
+      const { runner } = harness([def]);
+      const { id } = await runner.create(def, { optedOut: true });
+      await runner.sendMessage(id, 'set', 'b');
+      expect((await runner.get(id)).paths[0]?.node).toBe('gate');
+      await runner.sendMessage(id, 'set', 'a');
+      expect(await trail(runner, id)).toEqual([
+        ['gate', 'OK'],
+        ['mail', 'skipped'],
+        ['end', 'OK'],
+      ]);
+    });
   });
 });

@@ -278,6 +278,61 @@ describe('Split / Join', () => {
     expect(done.finished).toBe(true);
     expect(done.data.doneAt).toBe(T0 + hours(3));
   });
+
+  it('records each early arrival at the join as "Open Join", then every arrival as "Joined", the last with the arrived task ids', async () => {
+    const def = defineAutomation('JoinRows', {
+      nodes: {
+        fork: flow.split().next('a').next('b').next('c'),
+        a: flow.execute().next('meet'),
+        b: flow.execute().afterWaitingFor(hours(1)).next('meet'),
+        c: flow.execute().afterWaitingFor(hours(2)).next('meet'),
+        meet: flow.join(),
+        end: flow.end(),
+      },
+    });
+    const { runner, clock } = harness([def]);
+    const { id } = await runner.create(def);
+    clock.advance(hours(1));
+    await runner.runUntilIdle();
+    const joinRows = async () => (await runner.history(id)).filter((row) => row.status === 'meet');
+    const early = await joinRows();
+    expect(early.map((row) => [row.message, row.result, row.finished])).toEqual([
+      ['Open Join', [], T0],
+      ['Open Join', [], T0 + hours(1)],
+    ]);
+    clock.advance(hours(1));
+    await runner.runUntilIdle();
+    const rows = await joinRows();
+    expect(rows.map((row) => [row.message, row.finished])).toEqual([
+      ['Joined', T0],
+      ['Joined', T0 + hours(1)],
+      ['Joined', T0 + hours(2)],
+    ]);
+    expect(rows[2]?.result).toEqual(rows.map((row) => row.taskId));
+    expect((await runner.get(id)).finished).toBe(true);
+  });
+
+  it('stops a path that reaches a join no split started with JoinWithoutSplitError, as the reference refuses "Join() without Split()"', async () => {
+    const def = defineAutomation('StrayJoin', {
+      nodes: {
+        start: flow.if((ctx) => ctx.data.parallel === true).thenDo('fork').elseDo('late'),
+        fork: flow.split().next('a').next('b'),
+        a: flow.execute().next('meet'),
+        b: flow.execute().next('meet'),
+        meet: flow.join().next('end'),
+        late: flow.join(),
+        end: flow.end(),
+      },
+    });
+    const { runner } = harness([def]);
+    expect((await runner.create(def, { parallel: true })).finished).toBe(true);
+    const stray = await runner.create(def, { parallel: false });
+    const path = (await runner.get(stray.id)).paths[0];
+    expect(path).toMatchObject({ node: 'late', status: 'error' });
+    expect(path?.error).toContain('Automation "StrayJoin", instance');
+    expect(path?.error).toContain('node "late" is a join, but no split started this path');
+    expect((await runner.history(stray.id)).at(-1)).toMatchObject({ status: 'late', message: expect.stringMatching(/^JoinWithoutSplitError: /) });
+  });
 });
 
 describe('Form', () => {

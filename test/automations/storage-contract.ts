@@ -55,6 +55,54 @@ export function automationStorageContract(name: string, make: () => AutomationSt
       });
     });
 
+    it('reads within a transaction what it wrote before: instances, history, messages, due instances', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        expect(await tx.insertInstance(record({ id: 'w', data: { v: 1 }, dueAt: 50 }))).toBeNull();
+        await tx.applyHistory([{ type: 'open', row: { instanceId: 'w', taskId: 1, path: 'p1', status: 'n', created: 5, finished: null, message: null, result: null } }]);
+        await tx.putInstance(record({ id: 'w', data: { v: 2 }, dueAt: 40 }));
+        await tx.applyHistory([
+          { type: 'close', instanceId: 'w', taskId: 1, finished: 6, message: 'OK', result: 'r1' },
+          { type: 'open', row: { instanceId: 'w', taskId: 2, path: 'p1', status: 'm', created: 6, finished: null, message: null, result: null } },
+        ]);
+        await tx.enqueueMessage({ id: 'msg', to: { instanceId: 'w' }, message: 'hi', payload: { n: 1 }, createdAt: 7 });
+        await tx.enqueueMessage({ id: 'msg', to: { instanceId: 'w' }, message: 'hi', payload: { n: 2 }, createdAt: 7 });
+        expect((await tx.getInstanceByKey('key-w'))?.data).toEqual({ v: 2 });
+        expect((await tx.listInstances({ automation: 'A' })).map((r) => [r.id, r.data])).toEqual([['w', { v: 2 }]]);
+        expect((await tx.history('w')).map((row) => [row.taskId, row.finished, row.result])).toEqual([
+          [1, 6, 'r1'],
+          [2, null, null],
+        ]);
+        expect((await tx.pendingMessages(10)).map((m) => [m.id, m.payload])).toEqual([['msg', { n: 2 }]]);
+        expect(await tx.dueInstances(45, 10)).toEqual(['w']);
+        await tx.putInstance(record({ id: 'w', data: { v: 3 }, dueAt: null }));
+        await tx.applyHistory([{ type: 'close', instanceId: 'w', taskId: 2, finished: 8, message: 'OK', result: 'r2', completedBy: 'ada' }]);
+      });
+      await storage.transaction(async (tx) => {
+        expect((await tx.getInstance('w'))?.data).toEqual({ v: 3 });
+        expect((await tx.history('w')).map((row) => [row.taskId, row.finished, row.completedBy])).toEqual([
+          [1, 6, undefined],
+          [2, 8, 'ada'],
+        ]);
+        expect(await tx.dueInstances(45, 10)).toEqual([]);
+      });
+    });
+
+    it("keeps a sub-process's parent task and every path field through a write and a read", async () => {
+      const storage = await make();
+      const parent = { instanceId: 'boss', taskId: 3 };
+      const paths: InstanceRecord['paths'] = [{ id: 'p1', node: 'close', taskId: 2, enteredAt: 1, waitUntil: null, status: 'error', forks: [], error: 'failed', failedEnd: true }];
+      await storage.transaction(async (tx) => {
+        await tx.insertInstance(record({ id: 'child', parent }));
+      });
+      await storage.transaction(async (tx) => {
+        expect((await tx.getInstance('child'))?.parent).toEqual(parent);
+        await tx.putInstance(record({ id: 'child', parent, paths }));
+      });
+      const read = await storage.transaction((tx) => tx.getInstance('child'));
+      expect([read?.parent, read?.paths]).toEqual([parent, paths]);
+    });
+
     it('keeps unique keys unique, returning the holder instead of inserting', async () => {
       const storage = await make();
       await storage.transaction(async (tx) => {

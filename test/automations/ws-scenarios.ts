@@ -23,7 +23,8 @@ export const conference = {
     { name: 'Newspapers', task: 'publish' },
     { name: 'Poster', task: 'publish' },
     { name: 'Receive subscriptions', join: 'XOR', role: 'Accounting', task: 'subscriptions', requires: ['subscriptions'] },
-    { name: 'Wait until the starting day', split: 'XOR' },
+    // A task with a result: a task with an empty result follows only unconditional transitions (the reference's rule).
+    { name: 'Wait until the starting day', split: 'XOR', task: 'countdown' },
     { name: 'Start the conference', end: true, task: 'record' },
   ],
   transitions: [
@@ -60,6 +61,7 @@ export function conferenceCode(log: string[]) {
         data.startingDay = params.startingDay === true;
         return data.total as number;
       },
+      countdown: (_params: Record<string, unknown>, data: Record<string, unknown>) => (data.startingDay === true ? 'starting day' : 'not yet'),
     },
     conditions: { startingDay: (_result: unknown, data: Record<string, unknown>) => data.startingDay === true },
   };

@@ -83,6 +83,56 @@ describe('django-ws JSON workflows', () => {
     await expect(completeWsTask(wf, p, 2, { id: 's', roles: ['Staff'] }, { answer: 1 }, T0)).rejects.toThrow(/stopped, not pending/);
   });
 
+  it('a process whose end task fails ends in a failed state', async () => {
+    const wf = loadWsWorkflow(
+      { name: 'FailingEnd', nodes: [{ name: 'a', start: true }, { name: 'close', end: true, task: 'boom' }], transitions: [{ from: 'a', to: 'close' }] },
+      {
+        tasks: {
+          boom: () => {
+            throw new RangeError('archive offline');
+          },
+        },
+      },
+    );
+    const process = await startWsProcess(wf, { id: 'p', now: T0 });
+    expect([process.finished, process.failed, process.finishedAt]).toEqual([true, true, T0]);
+    expect(process.tasks.map((t) => t.status)).toEqual(['done', 'failed']);
+    const fine = await startWsProcess(loadWsWorkflow({ name: 'Fine', nodes: [{ name: 'only', start: true, end: true }] }), { id: 'q', now: T0 });
+    expect([fine.finished, fine.failed]).toEqual([true, false]);
+  });
+
+  it('a task with an empty result follows only its unconditional transitions, yet fulfils its conditional ones into an AND join, as the reference', async () => {
+    const wf = loadWsWorkflow(
+      {
+        name: 'EmptyResults',
+        nodes: [
+          { name: 'a', start: true, task: 'yes' },
+          { name: 'b', start: true },
+          { name: 'c', start: true },
+          { name: 'joined', join: 'AND' },
+          { name: 'never' },
+          { name: 'always' },
+        ],
+        transitions: [
+          { from: 'a', to: 'joined', condition: { resultEquals: 'yes' } },
+          { from: 'b', to: 'joined', condition: { resultEquals: 'yes' } },
+          { from: 'c', to: 'never', condition: 'anything' },
+          { from: 'c', to: 'always' },
+        ],
+      },
+      { tasks: { yes: () => 'yes' }, conditions: { anything: () => true } },
+    );
+    const process = await startWsProcess(wf, { id: 'p', now: T0 });
+    expect(process.tasks.map((t) => t.node)).toEqual(['a', 'b', 'c', 'joined', 'always']);
+    expect(process.arrivals).toEqual({});
+  });
+
+  it('fails a sub-process task, which needs the automation runner, naming what to do', async () => {
+    const wf = loadWsWorkflow({ name: 'Parent', nodes: [{ name: 'child', start: true, end: true, subprocess: 'Other' }] });
+    const process = await startWsProcess(wf, { id: 'p', now: T0 });
+    expect(process.tasks[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('needs the automation runner: compile the workflow with compileWsWorkflow') });
+  });
+
   it('stops an automatic loop instead of spinning forever', async () => {
     const wf = loadWsWorkflow({
       name: 'Spin',

@@ -24,6 +24,17 @@ const plan = action({
   submit: (_data, { plan }) => outcome.complete({ plan, price: plan === 'pro' ? 10 : 0 }),
 });
 const review = action({ id: 'review', title: 'Review' });
+
+/** A memory store noting the version of every write as it starts. */
+function countingStore() {
+  const store = memoryStore();
+  const writes: number[] = [];
+  const put: typeof store.put = (record, expected) => {
+    writes.push(record.version);
+    return store.put(record, expected);
+  };
+  return { store: { ...store, put }, writes };
+}
 const signup = defineFlow({ id: 'signup', title: 'Sign up', children: [name, email, plan, review] });
 
 describe('back and go to', () => {
@@ -374,6 +385,62 @@ describe('persistence', () => {
     task.subscribe((state) => seen.push(`${state.step?.id}:${state.pending}:${JSON.stringify(state.step?.draft)}`));
     await task.saveDraft({ name: 'Ad' });
     expect(seen).toEqual(['name:false:{"name":"Ad"}']);
+  });
+
+  it('starts a submitted step’s write within the submit call when nothing is queued and the schema is synchronous', async () => {
+    const { store: counted, writes } = countingStore();
+    const task = await startTask(signup, { store: counted });
+    writes.length = 0;
+    const first = task.submit({ name: 'Ada' });
+    expect(writes).toEqual([2]);
+    // A move queued behind another starts its write after it.
+    const second = task.back();
+    expect(writes).toEqual([2]);
+    await Promise.all([first, second]);
+    expect(writes).toEqual([2, 3]);
+    expect(task.state.step?.id).toBe('name');
+  });
+
+  it('waits for an asynchronous schema before writing', async () => {
+    const { store: counted, writes } = countingStore();
+    const checked = defineFlow({
+      id: 'checked',
+      title: 'Checked',
+      children: [action({ id: 'code', title: 'Code', schema: z.object({ code: z.string().refine(async (code) => code === 'ok') }) }), review],
+    });
+    const task = await startTask(checked, { store: counted });
+    writes.length = 0;
+    const submitted = task.submit({ code: 'ok' });
+    expect(writes).toEqual([]);
+    await expect(submitted).resolves.toEqual({ ok: true });
+    expect(writes).toEqual([2]);
+  });
+
+  it('keeps notifying every listener when one throws, finishes the move, and reports the error on its own', async () => {
+    const task = await startTask(signup, { store: memoryStore() });
+    const seen: string[] = [];
+    const broken = new Error('listener bug');
+    task.subscribe(() => seen.push('first'));
+    task.subscribe(() => {
+      throw broken;
+    });
+    task.subscribe((state) => seen.push(`last:${state.step?.id}:${state.pending}`));
+    const reported: (() => void)[] = [];
+    const timers = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((run: () => void) => {
+      reported.push(run);
+      return 0;
+    }) as never);
+    try {
+      await expect(task.submit({ name: 'Ada' })).resolves.toEqual({ ok: true });
+    } finally {
+      timers.mockRestore();
+    }
+    expect(seen).toEqual(['first', 'last:name:true', 'first', 'last:email:false']);
+    expect(task.state.step?.id).toBe('email');
+    expect(task.toRecord().version).toBe(2);
+    // Each throw is reported as an uncaught error of its own (a timer that rethrows it), as an event listener's error is.
+    expect(reported).toHaveLength(2);
+    for (const report of reported) expect(report).toThrow(broken);
   });
 
   it('notifies a refused submission once it is settled, with its errors', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { indexedDbStore, openWayflowDatabase } from '../../src/persist/indexeddb.ts';
 import { makeRecord, storeContract } from './contract.ts';
 import { storeProperties } from './properties.ts';
@@ -23,6 +23,24 @@ describe('indexedDbStore properties', () => {
 });
 
 describe('indexedDbStore', () => {
+  it('starts a write’s transaction in the caller’s turn once the database is open, and still compares versions', async () => {
+    const store = create();
+    await store.put(makeRecord({ version: 1 }), 0);
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      const writing = store.put(makeRecord({ version: 2 }), 1);
+      expect(transaction).toHaveBeenCalledTimes(1);
+      await writing;
+      await expect(store.put(makeRecord({ version: 2 }), 1)).rejects.toMatchObject({ code: 'version-conflict' });
+    } finally {
+      transaction.mockRestore();
+    }
+    await store.close();
+    // A closed store reopens its database on the next write (nothing starts in the caller's turn then).
+    await store.put(makeRecord({ version: 3 }), 2);
+    expect(await store.get(makeRecord().id, makeRecord().binder, 0)).toMatchObject({ version: 3 });
+  });
+
   it('keeps records across connections: a reopened database still has them', async () => {
     const store = create();
     await store.put(makeRecord(), 0);

@@ -2,7 +2,8 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { describe, expect, it, vi } from 'vitest';
-import { AutomationMap } from '../../src/react/automations/index.ts';
+import { AutomationMap, type LiveMapProps } from '../../src/react/automations/index.ts';
+import { ProcessMap } from '../../src/react/map/index.ts';
 import { type AutomationClient, SyncError } from '../../src/sync/index.ts';
 import type { NodeInstanceView, ProcessMapView } from '../../src/sync/protocol.ts';
 import { silenceConsoleErrors } from '../helpers/console-errors.ts';
@@ -21,6 +22,7 @@ const graph: ProcessMapView['graph'] = {
   ],
 };
 const mapWith = (counts: ProcessMapView['counts'], version: string): ProcessMapView => ({ name: 'Orders', verboseName: 'Order fulfilment', graph, counts, version });
+const draw = (props: LiveMapProps) => <ProcessMap {...props} />;
 const waiting = (id: string): NodeInstanceView => ({ id, createdAt: 0, since: 0, status: 'form', error: null });
 
 /** A client whose map stream the test drives: `push` hands a map to the open watches, `open` counts them. */
@@ -52,7 +54,7 @@ describe('AutomationMap', () => {
     const onInspect = vi.fn();
     const view = render(
       <StrictMode>
-        <AutomationMap client={live.client} automation="Orders" onInspect={onInspect} />
+        <AutomationMap client={live.client} automation="Orders" map={draw} onInspect={onInspect} />
       </StrictMode>,
     );
     expect(screen.getByRole('status').textContent).toMatch(/Loading/);
@@ -88,7 +90,7 @@ describe('AutomationMap', () => {
     };
     render(
       <StrictMode>
-        <AutomationMap client={client} automation="Orders" />
+        <AutomationMap client={client} automation="Orders" map={draw} />
       </StrictMode>,
     );
     expect((await screen.findByRole('alert')).textContent).toBe('You need the automations.view permission to see the dashboard.');

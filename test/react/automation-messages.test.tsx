@@ -49,6 +49,7 @@ const dashboard: DashboardView = {
       running: 1,
       finished: 2,
       nodes: [{ node: 'n1', count: 1 }],
+      graph: { nodes: [{ id: 'n1', label: 'n1', kind: 'execute' }], edges: [] },
       recent: [{ ...statusOf('v1', { id: 'i1', verboseName: 'Zeta', nodes: ['n1'] }) }],
     },
   ],
@@ -95,7 +96,7 @@ describe('the messages of wayflow/react/automations', () => {
     inMarked(<AutomationInstance client={clientWith({})} instanceId="i1" />);
     await noEnglish('«loadingInstance»');
     cleanup();
-    inMarked(<AutomationInstance client={clientWith({ inspect: async () => ({ instance: statusOf('v1'), history: [] }) })} instanceId="i1" />);
+    inMarked(<AutomationInstance client={clientWith({ inspect: async () => ({ instance: statusOf('v1'), history: [], graph: { nodes: [], edges: [] }, counts: {} }) })} instanceId="i1" />);
     await noEnglish('«history»');
     for (const key of ['status', 'at', 'started', 'finished', 'task', 'node', 'message', 'completedBy']) expect(perceived()).toContain(`«${key}»`);
     cleanup();

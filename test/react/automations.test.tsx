@@ -14,6 +14,7 @@ import {
   useAutomationStatus,
   useFollowAutomations,
 } from '../../src/react/automations/index.ts';
+import { ProcessMap } from '../../src/react/map/index.ts';
 import { type AutomationClient, automationClient, automationForm, awaitAutomation, SyncError } from '../../src/sync/index.ts';
 import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormSummary } from '../../src/sync/protocol.ts';
 import { fakeClient, fakeFetch, statusOf } from '../sync/fakes.ts';
@@ -89,9 +90,16 @@ const dashboard: DashboardView = {
         { node: 'approve', count: 2 },
         { node: 'ship', count: 1 },
       ],
+      graph: {
+        nodes: [
+          { id: 'approve', label: 'Approve the order', kind: 'form' },
+          { id: 'ship', label: 'Ship', kind: 'execute' },
+        ],
+        edges: [{ from: 'approve', to: 'ship' }],
+      },
       recent: [statusOf('v1', { id: 'i7' })],
     },
-    { name: 'Refund', verboseName: 'Refund', running: 0, finished: 1, nodes: [], recent: [] },
+    { name: 'Refund', verboseName: 'Refund', running: 0, finished: 1, nodes: [], graph: { nodes: [], edges: [] }, recent: [] },
   ],
 };
 
@@ -108,6 +116,14 @@ describe('AutomationDashboard', () => {
     expect(onInspect).toHaveBeenCalledWith('i7');
   });
 
+  it("draws each automation's definition with its running instances per node through the map it is given (ProcessMap)", async () => {
+    render(<AutomationDashboard client={clientWith({ dashboard: async () => dashboard })} map={(props) => <ProcessMap {...props} />} />);
+    const order = await screen.findByRole('region', { name: 'Order fulfilment' });
+    const map = within(order).getByRole('img', { name: 'Order fulfilment' });
+    expect(within(map).getByRole('img', { name: 'Approve the order: 2 waiting, 0 passed, 0 errors' })).toBeTruthy();
+    expect(within(map).getByRole('img', { name: 'Ship: 1 waiting, 0 passed, 0 errors' })).toBeTruthy();
+  });
+
   it('explains a 403', async () => {
     const { fetch } = fakeFetch(() => [403, { error: { code: 'forbidden', message: 'Forbidden' } }]);
     render(<AutomationDashboard client={automationClient({ fetch, EventSource: null })} />);
@@ -120,7 +136,7 @@ describe('AutomationInstance and useAutomationStatus', () => {
     let push: (s: InstanceStatus) => void = () => undefined;
     let current = statusOf('v1', { id: 'i7' });
     const history: HistoryEntryView[] = [{ taskId: 1, node: 'start', created: 0, finished: 1, message: null, completedBy: null }];
-    const inspect = vi.fn(async () => ({ instance: current, history: [...history] }));
+    const inspect = vi.fn(async () => ({ instance: current, history: [...history], graph: { nodes: [], edges: [] }, counts: {} }));
     const stop = vi.fn();
     const client = clientWith({
       inspect,
@@ -142,6 +158,24 @@ describe('AutomationInstance and useAutomationStatus', () => {
     expect(screen.getByText('ada')).toBeTruthy();
     unmount();
     expect(stop).toHaveBeenCalled();
+  });
+
+  it("draws the automation's definition with the instance's counts per node through the map it is given (ProcessMap)", async () => {
+    const graph = {
+      nodes: [
+        { id: 'start', label: 'Order received', kind: 'execute' },
+        { id: 'approve', label: 'Approve the order', kind: 'form' },
+      ],
+      edges: [{ from: 'start', to: 'approve' }],
+    };
+    const counts = { start: { waiting: 0, passed: 1, errors: 0 }, approve: { waiting: 1, passed: 0, errors: 0 } };
+    const client = clientWith({ inspect: async () => ({ instance: statusOf('v1', { id: 'i7' }), history: [], graph, counts }) });
+    render(<AutomationInstance client={client} instanceId="i7" map={(props) => <ProcessMap {...props} />} />);
+    const map = await screen.findByRole('img', { name: 'Order fulfilment' });
+    expect(within(map).getByRole('img', { name: 'Order received: 0 waiting, 1 passed, 0 errors' })).toBeTruthy();
+    expect(within(map).getByRole('img', { name: 'Approve the order: 1 waiting, 0 passed, 0 errors' })).toBeTruthy();
+    const table = screen.getByRole('table', { name: 'Order fulfilment' });
+    expect(within(table).getAllByRole('row').map((row) => row.textContent)).toEqual(['StepWaiting nowPassedErrors', 'Order received010', 'Approve the order100']);
   });
 
   it('useAutomationStatus re-renders with each status', async () => {

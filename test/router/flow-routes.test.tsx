@@ -181,6 +181,7 @@ describe('FlowRoutes', () => {
     await heading('Your name');
     await continueWith('Name', 'Ada');
     await heading('How to pay');
+    await at('/order/pay');
     const id = idOf(url());
     cleanup();
     app(`/order/pay?_id=${id}`, store);
@@ -382,6 +383,26 @@ describe('FlowRoutes when the address lags behind the task', () => {
     await heading('Your name');
     await at('/order/name');
     expect((screen.getByLabelText('Name') as HTMLInputElement).value).toBe('Ada');
+  });
+
+  it('gives every step its own history entry when the task moved on twice before the address had the id', async () => {
+    const router = lagging('/order');
+    router.hold();
+    await heading('Your name');
+    await continueWith('Name', 'Ada');
+    await heading('How to pay');
+    fireEvent.click(screen.getByLabelText('Card'));
+    await continueWith(null);
+    await heading('Card');
+    router.release();
+    await at('/order/pay/card');
+    expect(router.history.index).toBe(2);
+    act(() => go(-1));
+    await heading('How to pay');
+    await at('/order/pay');
+    act(() => go(-1));
+    await heading('Your name');
+    await at('/order/name');
   });
 
   it('does not take a stale address for the user going back', async () => {

@@ -80,7 +80,8 @@ describe('wayflow serve --automations', () => {
       await writeTask(server.url);
       await vi.waitFor(async () => expect((await control.get(run!.id)).status).toBe('done'), { timeout: 5_000, interval: 20 });
       const { state } = await control.get(run!.id);
-      expect((state.remindAt as number) - (state.resumeAt as number)).toBeLessThan(200);
+      // Resumed by its due time, not by the scheduler's 5 s poll (a loaded machine may be a few hundred ms late).
+      expect((state.remindAt as number) - (state.resumeAt as number)).toBeLessThan(2500);
       expect(server.automations!.scheduler.stats).toMatchObject({ flowActions: 3, errors: 0 });
     } finally {
       await server.close();

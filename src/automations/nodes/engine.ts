@@ -8,6 +8,8 @@ import {
   FormValidationError,
   InstanceFinishedError,
   InvalidWaitError,
+  JoinWithoutSplitError,
+  MissingUniqueDataError,
   NodeFailedError,
   NodeRemovedError,
   NoOpenFormError,
@@ -118,6 +120,10 @@ export function nodesEngine(definition: AutomationDefinition): AutomationEngine 
 }
 
 async function start(definition: AutomationDefinition, options: StartOptions): Promise<StepResult> {
+  if (Array.isArray(definition.unique)) {
+    const missing = definition.unique.filter((key) => options.data[key] === undefined || options.data[key] === null);
+    if (missing.length > 0) throw new MissingUniqueDataError(definition.name, definition.unique, missing);
+  }
   const state = emptyInstanceState(definition.name, options);
   const draft = new Draft(definition, state, options.now);
   const path = draft.newPath([]);
@@ -238,13 +244,23 @@ async function processNode(draft: Draft, path: PathState, node: AnyNode, ctx: No
     case 'join': {
       const fork = path.forks.at(-1);
       if (!fork) {
-        draft.close(path, 'OK');
-        return draft.enter(path, defaultNext(definition, name, node));
+        const error = new JoinWithoutSplitError(definition.name, state.id, name);
+        draft.close(path, describeError(error), { error: error.message });
+        draft.stop(path, error.message);
+        return;
       }
+      // As the reference: an early arrival's row closes as "Open Join"; the last arrival's as
+      // "Joined" with the task ids of every arrival, and the early rows become "Joined" too.
       path.status = 'joined';
+      path.joinedAt = now;
       const arrived = state.paths.filter((p) => p.status === 'joined' && p.node === name && p.forks.at(-1)?.split === fork.split);
-      if (arrived.length < fork.count) return;
-      for (const p of arrived) draft.close(p, 'OK');
+      if (arrived.length < fork.count) {
+        draft.close(path, 'Open Join', []);
+        return;
+      }
+      const early = arrived.filter((p) => p !== path).sort((a, b) => a.taskId - b.taskId);
+      for (const p of early) draft.history.push({ type: 'close', instanceId: state.id, taskId: p.taskId, finished: p.joinedAt ?? now, message: 'Joined', result: [] });
+      draft.close(path, 'Joined', [...early.map((p) => p.taskId), path.taskId]);
       const merged = draft.newPath(path.forks.slice(0, -1));
       const first = state.paths.indexOf(arrived[0] as PathState);
       state.paths = state.paths.filter((p) => !arrived.includes(p));

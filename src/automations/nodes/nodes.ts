@@ -35,6 +35,13 @@ export type TimeValue = number | Date | ((ctx: NodeContext) => number | Date | P
 /** A duration in milliseconds, or a function computing one from the context. */
 export type DurationValue = number | ((ctx: NodeContext) => number | Promise<number>);
 
+/** A modifier given again where a node takes one, with the modifier given first and why one is enough. */
+export interface RepeatedModifier {
+  modifier: string;
+  first: string;
+  what?: string;
+}
+
 /** The kinds of node an automation is built from. */
 export type NodeKind = 'execute' | 'end' | 'repeat' | 'if' | 'split' | 'join' | 'form' | 'send-message';
 
@@ -72,36 +79,57 @@ export abstract class AutomationNode<R extends string = never> {
   skipIfCondition: Condition | undefined;
   skipAfterMs: number | undefined;
   description = '';
+  /**
+   * Modifiers given again where the node takes one (a second `.next()`, a second wait, …),
+   * each with the modifier given first; `validateAutomation` reports every one, as the
+   * reference refuses them ("Multiple .Next statements"), so nothing is silently overwritten.
+   */
+  readonly repeatedModifiers: RepeatedModifier[] = [];
 
-  /** Continue with `node` after this one instead of the next node in declaration order (a goto). */
+  /** Records `modifier` as repeated when `first` (the modifier that set the same thing before) is defined. */
+  protected given(modifier: string, first: string | undefined, what?: string): void {
+    if (first === undefined) return;
+    this.repeatedModifiers.push(what === undefined ? { modifier, first } : { modifier, first, what });
+  }
+
+  /** Continue with `node` after this one instead of the next node in declaration order (a goto); once per node (a split takes one per path). */
   next<T extends string>(node: T): WithRefs<this, R | T> {
+    this.given('next', this.nextTargets.length > 0 ? 'next' : undefined, 'a node continues with one node (only a split takes several .next())');
     this.nextTargets = [node];
     return this as never;
   }
-  /** Wait until `condition` holds; it is checked again every time the instance runs. */
+  /** Wait until `condition` holds; it is checked again every time the instance runs. Given again, every condition must hold. */
   asSoonAs(condition: Condition): this {
-    this.asSoonAsCondition = condition;
+    this.asSoonAsCondition = this.asSoonAsCondition === undefined ? condition : allOf(this.asSoonAsCondition, condition);
     return this;
   }
-  /** Do not process the node before `at` (evaluated once, when the node is entered). */
+  /** Do not process the node before `at` (evaluated once, when the node is entered). One wait per node. */
   afterWaitingUntil(at: TimeValue): this {
+    this.given('afterWaitingUntil', this.waitModifier(), 'a node has one wait');
     this.waitUntil = at;
     return this;
   }
-  /** Do not process the node before `duration` ms have passed since it was entered. */
+  /** Do not process the node before `duration` ms have passed since it was entered. One wait per node. */
   afterWaitingFor(duration: DurationValue): this {
+    this.given('afterWaitingFor', this.waitModifier(), 'a node has one wait');
     this.waitFor = duration;
     return this;
   }
-  /** Leave the node unprocessed (history message "skipped") if `condition` holds; checked before any waiting. */
+  /** Leave the node unprocessed (history message "skipped") if `condition` holds; checked before any waiting. Given again, any condition skips. */
   skipIf(condition: Condition): this {
-    this.skipIfCondition = condition;
+    this.skipIfCondition = this.skipIfCondition === undefined ? condition : anyOf(this.skipIfCondition, condition);
     return this;
   }
-  /** Skip the node once `duration` ms have passed since it was entered, even while it still waits. */
+  /** Skip the node once `duration` ms have passed since it was entered, even while it still waits. Once per node. */
   skipAfter(duration: number): this {
+    this.given('skipAfter', this.skipAfterMs === undefined ? undefined : 'skipAfter');
     this.skipAfterMs = duration;
     return this;
+  }
+
+  private waitModifier(): string | undefined {
+    if (this.waitUntil !== undefined) return 'afterWaitingUntil';
+    return this.waitFor === undefined ? undefined : 'afterWaitingFor';
   }
   /** A human-readable purpose of the node, for task lists and graphs. */
   describe(text: string): this {
@@ -131,6 +159,7 @@ export class ExecuteNode<R extends string = never> extends AutomationNode<R> {
   }
   /** Where to continue when `method` throws; without it, an error stops the path. */
   onError<T extends string>(node: T): ExecuteNode<R | T> {
+    this.given('onError', this.onErrorTarget === undefined ? undefined : 'onError');
     this.onErrorTarget = node;
     return this as never;
   }
@@ -155,27 +184,39 @@ export class RepeatNode<R extends string = never> extends AutomationNode<R> {
   }
   /** Every day at `hour:minute` UTC. */
   at(hour: number, minute = 0): this {
+    this.scheduled('at');
     this.schedule = { type: 'at', hour, minute };
     return this;
   }
   /** Every `hours` hours, counted from when the node first executes. */
   everyHour(hours = 1): this {
+    this.scheduled('everyHour');
     this.schedule = { type: 'interval', ms: hours * 3_600_000 };
     return this;
   }
   /** Every `minutes` minutes, counted from when the node first executes. */
   everyNMinutes(minutes: number): this {
+    this.scheduled('everyNMinutes');
     this.schedule = { type: 'interval', ms: minutes * 60_000 };
     return this;
   }
   /** Every `days` days, counted from when the node first executes. */
   everyNDays(days: number): this {
+    this.scheduled('everyNDays');
     this.schedule = { type: 'interval', ms: days * 86_400_000 };
     return this;
   }
   /** Once a day, counted from when the node first executes. */
   everyDay(): this {
-    return this.everyNDays(1);
+    this.scheduled('everyDay');
+    this.schedule = { type: 'interval', ms: 86_400_000 };
+    return this;
+  }
+  private scheduledBy: string | undefined;
+  /** One schedule per Repeat node, as the reference refuses "Multiple interval statements". */
+  private scheduled(modifier: string): void {
+    this.given(modifier, this.scheduledBy, 'a repeat has one schedule');
+    this.scheduledBy ??= modifier;
   }
 }
 
@@ -197,6 +238,7 @@ export class IfNode<R extends string = never> extends AutomationNode<R> {
   thenDo(branch: ExecuteFn): IfNode<R>;
   thenDo<T extends string>(branch: T): IfNode<R | T>;
   thenDo(branch: string | ExecuteFn): IfNode<string> {
+    this.given('thenDo', this.thenBranch === undefined ? undefined : 'thenDo');
     this.thenBranch = typeof branch === 'function' ? { fn: branch } : { node: branch };
     return this as never;
   }
@@ -204,6 +246,7 @@ export class IfNode<R extends string = never> extends AutomationNode<R> {
   elseDo(branch: ExecuteFn): IfNode<R>;
   elseDo<T extends string>(branch: T): IfNode<R | T>;
   elseDo(branch: string | ExecuteFn): IfNode<string> {
+    this.given('elseDo', this.elseBranch === undefined ? undefined : 'elseDo');
     this.elseBranch = typeof branch === 'function' ? { fn: branch } : { node: branch };
     return this as never;
   }
@@ -235,16 +278,23 @@ export interface FormAssignment {
 export class FormNode<R extends string = never> extends AutomationNode<R> {
   readonly kind = 'form' as const;
   readonly assignment: FormAssignment = { permissions: [] };
+  /**
+   * The fields the form still needs, given the instance data (a django-ws task: its required
+   * parameters that neither the workflow, the node nor the data supply); `openForms` lists them.
+   */
+  missingFields: ((data: AutomationData) => string[]) | undefined;
   constructor(readonly schema: StandardSchemaV1) {
     super();
   }
   /** Only this user (by id) may process the form. */
   user(id: string): this {
+    this.given('user', this.assignment.user === undefined ? undefined : 'user');
     this.assignment.user = id;
     return this;
   }
   /** Only members of this group may process the form. */
   group(name: string): this {
+    this.given('group', this.assignment.group === undefined ? undefined : 'group');
     this.assignment.group = name;
     return this;
   }
@@ -318,3 +368,17 @@ export const flow = {
     payload?: AutomationData | ((ctx: NodeContext) => AutomationData),
   ): SendMessageNode => new SendMessageNode(target, message, token, payload),
 };
+
+/** A condition that holds when both hold (repeated `.asSoonAs()`). */
+function allOf(first: Condition, second: Condition): Condition {
+  return async (ctx) => Boolean(await evaluate(first, ctx)) && Boolean(await evaluate(second, ctx));
+}
+
+/** A condition that holds when either holds (repeated `.skipIf()`). */
+function anyOf(first: Condition, second: Condition): Condition {
+  return async (ctx) => Boolean(await evaluate(first, ctx)) || Boolean(await evaluate(second, ctx));
+}
+
+function evaluate(condition: Condition, ctx: NodeContext): unknown {
+  return typeof condition === 'function' ? condition(ctx) : condition;
+}

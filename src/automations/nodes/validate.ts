@@ -28,6 +28,9 @@ export const RESERVED_NODE_NAMES: ReadonlySet<string> = new Set([
   'unique',
 ]);
 
+/** Parameters the reference's automation takes besides its data, so they can never be unique data keys. */
+export const RESERVED_UNIQUE_KEYS: ReadonlySet<string> = new Set(['automation', 'automation_id', 'autorun']);
+
 const PARAM_TYPES: ReadonlySet<ParamType> = new Set(['string', 'number', 'boolean', 'object', 'array']);
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -55,6 +58,10 @@ export function validateAutomation(definition: Omit<AutomationDefinition, 'engin
       return;
     }
     const node = value as AnyNode;
+    for (const { modifier, first, what } of node.repeatedModifiers) {
+      const given = first === modifier ? `.${modifier}() is given twice` : `.${modifier}() is given after .${first}()`;
+      add(`${path}.${modifier}`, `${given}${what ? `; ${what}` : ''}; keep one`);
+    }
     const ref = (where: string, target: string | undefined) => {
       if (target !== undefined && !names.has(target)) add(`${path}.${where}`, `refers to undeclared node "${target}"`);
     };
@@ -115,11 +122,20 @@ export function validateAutomation(definition: Omit<AutomationDefinition, 'engin
 
   const kinds = definition.order.map((n) => (nodes[n] instanceof AutomationNode ? (nodes[n] as AnyNode).kind : undefined));
   if (kinds.includes('split') && !kinds.includes('join')) add('nodes', 'a split needs a join where its paths meet; add flow.join()');
+  if (!kinds.includes('split')) {
+    definition.order.forEach((name, i) => {
+      if (kinds[i] === 'join') add(`nodes.${name}`, 'a join without a split: it would wait for paths no split starts; add flow.split() before it or remove the join');
+    });
+  }
 
-  if (Array.isArray(definition.unique)) {
-    if (definition.unique.length === 0) add('unique', 'list at least one data key, or use unique: true for a singleton');
-    definition.unique.forEach((key, i) => {
+  const uniqueKeys = definition.unique;
+  if (Array.isArray(uniqueKeys)) {
+    if (uniqueKeys.length === 0) add('unique', 'list at least one data key, or use unique: true for a singleton');
+    uniqueKeys.forEach((key: string, i: number) => {
       if (typeof key !== 'string' || key === '') add(`unique[${i}]`, 'must be a non-empty data key');
+      else if (RESERVED_UNIQUE_KEYS.has(key)) add(`unique[${i}]`, `"${key}" is reserved (the reference passes it to the automation, not into its data); use another data key`);
+      else if (key.startsWith('_')) add(`unique[${i}]`, 'data keys beginning with "_" are reserved; use another data key');
+      else if (uniqueKeys.indexOf(key) < i) add(`unique[${i}]`, `"${key}" is listed twice; list each data key once`);
     });
   }
   for (const [message, receiver] of Object.entries(definition.receivers)) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { WayflowError } from '../../core/errors.ts';
 import { validateInput } from '../../core/schema.ts';
 import type { AutomationDefinition } from '../definition.ts';
-import { StepDraft } from '../draft.ts';
+import { StepDraft, toJson } from '../draft.ts';
 import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
 import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from '../errors.ts';
 import { type AnyNode, ExecuteNode, FormNode } from '../nodes/nodes.ts';
@@ -16,6 +16,7 @@ import {
   type WsWorkflow,
   wsNextNodes,
   wsNodeNamed,
+  wsPassiveArrivals,
   wsParents,
 } from './workflow.ts';
 
@@ -57,6 +58,8 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
   for (const node of workflow.json.nodes) {
     if (node.requires.length > 0) {
       const form = new FormNode(taskInputSchema).describe(`${node.name} (requires ${node.requires.join(', ')})`);
+      const params = { ...workflow.json.params, ...node.params };
+      form.missingFields = (data) => node.requires.filter((p) => params[p] === undefined && data[p] === undefined);
       nodes[node.name] = node.role === undefined ? form : form.group(node.role);
     } else {
       nodes[node.name] = new ExecuteNode().describe(node.name);
@@ -70,7 +73,21 @@ export function compileWsWorkflow(workflow: WsWorkflow, options: { verboseName?:
     order: workflow.json.nodes.map((n) => n.name),
     nodes,
     unique: false,
-    receivers: {},
+    // A sub-process's end is delivered as a message (durably, through the outbox) and kept until the parent's next step applies it.
+    receivers: {
+      [SUBPROCESS_ENDED]: {
+        requires: { taskId: 'number', instanceId: 'string', failed: 'boolean' },
+        handler: (ctx, _token, payload) => {
+          ctx.data[ENDED_KEY] = { ...endedSubprocesses(ctx.data), [String(payload.taskId)]: payload };
+        },
+      },
+      [SUBPROCESS_REVOKED]: {
+        requires: {},
+        handler: (ctx) => {
+          ctx.data[REVOKED_KEY] = true;
+        },
+      },
+    },
     publishReceivers: false,
   };
   const definition: AutomationDefinition = { ...fields, engine: wsEngine(workflow, fields) };
@@ -111,9 +128,83 @@ class WsDraft extends StepDraft {
     this.state.paths = this.state.paths.filter((p) => p !== path);
   }
 
-  /** Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node. */
+  /**
+   * Finishes the process: pending human tasks close as `stopped`; failed paths stay for the
+   * record. A sub-process tells its parent task how it ended (`subprocess_ended`), with the end
+   * task's result (null when it failed).
+   */
+  end(result: unknown): void {
+    const state = this.state;
+    this.revoke();
+    if (state.parent) {
+      const failed = state.paths.some((p) => p.failedEnd === true);
+      const ended: SubprocessEnded = { taskId: state.parent.taskId, instanceId: state.id, workflow: this.workflow.json.name, failed, result: failed ? null : toJson(result) };
+      this.effects.push({
+        type: 'send-message',
+        from: { instanceId: state.id, node: '', taskId: 0 },
+        to: { instanceId: state.parent.instanceId },
+        message: SUBPROCESS_ENDED,
+        payload: { ...ended },
+      });
+    }
+  }
+
+  /** Closes a waiting task as `stopped`; a task waiting for its sub-process revokes it (the reference's `task_revoked`). */
+  stop(path: PathState): void {
+    this.close(path, 'stopped');
+    if (path.status !== 'subprocess' || path.subprocess === undefined) return;
+    this.effects.push({
+      type: 'send-message',
+      from: { instanceId: this.state.id, node: path.node, taskId: path.taskId },
+      to: { instanceId: path.subprocess },
+      message: SUBPROCESS_REVOKED,
+      payload: {},
+    });
+  }
+
+  /** Ends a revoked sub-process: its waiting tasks close as `stopped` (revoking their own sub-processes); its parent is not told. */
+  revoke(): void {
+    const state = this.state;
+    for (const other of state.paths) if (other.status === 'form' || other.status === 'subprocess') this.stop(other);
+    state.paths = state.paths.filter((p) => p.status === 'error');
+    state.finished = true;
+    state.finishedAt = this.now;
+    this.effects.push({ type: 'finished', instanceId: state.id });
+  }
+
+  /** Completes a path waiting for its sub-process, once the `subprocess_ended` message recorded how it ended. */
+  subprocessEnded(path: PathState, ended: SubprocessEnded): void {
+    const node = wsNodeNamed(this.workflow, path.node);
+    if (ended.failed) {
+      this.close(path, `sub-process ${ended.instanceId} failed`, { error: `sub-process ${ended.instanceId} of workflow "${ended.workflow}" failed` });
+      this.fail(path, node, `sub-process ${ended.instanceId} of workflow "${ended.workflow}" failed`);
+      return;
+    }
+    this.close(path, 'OK', ended.result);
+    this.advance(path, node, ended.result, path.hops ?? 0);
+  }
+
+  /**
+   * Runs the node's task with the merged parameters; moves on along the transitions, finishes at an end node.
+   * A sub-process node instead starts its workflow's process (with the task's parameters as its data) and waits for it.
+   */
   async runTask(path: PathState, node: WsNode, params: Record<string, unknown>, hops: number, completedBy?: string): Promise<void> {
-    const { state, workflow, now } = this;
+    const { state, workflow } = this;
+    if (node.subprocess !== undefined) {
+      path.status = 'subprocess';
+      path.hops = hops;
+      // The id is the parent's and the task's, so the parent can revoke the sub-process it started.
+      path.subprocess = `${state.id}.${path.taskId}`;
+      this.effects.push({
+        type: 'start-instance',
+        id: path.subprocess,
+        automation: node.subprocess,
+        data: structuredClone(withoutEndedSubprocesses({ ...state.data, ...params })),
+        parent: { instanceId: state.id, taskId: path.taskId },
+      });
+      if (completedBy !== undefined) this.history.push({ type: 'close', instanceId: state.id, taskId: path.taskId, finished: this.now, message: 'started', result: null, completedBy });
+      return;
+    }
     const dataBefore = structuredClone(state.data);
     let result: unknown;
     try {
@@ -122,22 +213,78 @@ class WsDraft extends StepDraft {
     } catch (error) {
       state.data = dataBefore;
       this.close(path, describeError(error), { error: error instanceof Error ? (error.stack ?? describeError(error)) : String(error) }, completedBy);
-      path.status = 'error';
-      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${describeError(error)}). The path stopped.`;
+      this.fail(path, node, describeError(error));
       return;
     }
     this.close(path, 'OK', result, completedBy);
+    this.advance(path, node, result, hops);
+  }
+
+  /** Stops a path whose task failed; as in the reference, a failed end task fails the process. */
+  fail(path: PathState, node: WsNode, reason: string): void {
+    const { state, workflow } = this;
+    path.status = 'error';
+    if (!node.end) {
+      path.error = `Workflow "${workflow.json.name}", instance ${state.id}: task of node "${node.name}" failed (${reason}). The path stopped.`;
+      return;
+    }
+    path.error = `Workflow "${workflow.json.name}", instance ${state.id}: end task of node "${node.name}" failed (${reason}), so the process failed.`;
+    path.failedEnd = true;
+    this.end(null);
+  }
+
+  /** Moves on from a task that succeeded with `result`: along the transitions, or finishes at an end node. */
+  advance(path: PathState, node: WsNode, result: unknown, hops: number): void {
+    const { state, workflow } = this;
     this.remove(path);
     if (node.end) {
-      for (const other of state.paths) if (other.status === 'form') this.close(other, 'stopped');
-      state.paths = state.paths.filter((p) => p.status === 'error');
-      state.finished = true;
-      state.finishedAt = now;
-      this.effects.push({ type: 'finished', instanceId: state.id });
+      this.end(result);
       return;
+    }
+    for (const to of wsPassiveArrivals(workflow, node, result)) {
+      // Counts as arrived at the AND join without activating it (see wsPassiveArrivals).
+      this.queue(to, node.name, hops + 1);
+      (state.paths.at(-1) as PathState).status = 'joined';
     }
     for (const to of wsNextNodes(workflow, node, result, state.data)) this.queue(to, node.name, hops + 1);
   }
+}
+
+/** The message a sub-process sends its parent instance when it ends, and the data key where the parent keeps it until its step. */
+export const SUBPROCESS_ENDED = 'subprocess_ended';
+const ENDED_KEY = '_subprocesses';
+/** The message a parent sends the sub-process of a task it stopped, and the data key that marks the sub-process revoked. */
+export const SUBPROCESS_REVOKED = 'subprocess_revoked';
+const REVOKED_KEY = '_revoked';
+
+/** Whether a sub-process ended because its parent task was stopped (the reference's REVOKED process state). */
+export function wsProcessRevoked(state: Pick<InstanceState, 'finished' | 'data'>): boolean {
+  return state.finished && state.data[REVOKED_KEY] === true;
+}
+
+/** How a sub-process ended, as its parent task learns it. */
+export interface SubprocessEnded {
+  taskId: number;
+  instanceId: string;
+  workflow: string;
+  failed: boolean;
+  result: unknown;
+}
+
+function withoutEndedSubprocesses(data: Record<string, unknown>): Record<string, unknown> {
+  const { [ENDED_KEY]: _ended, ...rest } = data;
+  return rest;
+}
+
+/** The sub-process endings delivered to an instance and not yet applied to their tasks, by task id. */
+function endedSubprocesses(data: Record<string, unknown>): Record<string, SubprocessEnded> {
+  const ended = data[ENDED_KEY];
+  return typeof ended === 'object' && ended !== null ? (ended as Record<string, SubprocessEnded>) : {};
+}
+
+/** Whether a finished process ended because its end task failed (the reference's FAILED process state). */
+export function wsProcessFailed(state: Pick<InstanceState, 'finished' | 'paths'>): boolean {
+  return state.finished && state.paths.some((p) => p.failedEnd === true);
 }
 
 /** Whether an activation from `from` fires the node; may park the path (AND join) or stop parents (XOR join). */
@@ -161,8 +308,8 @@ function joinFires(draft: WsDraft, path: PathState, node: WsNode): boolean {
     return false;
   }
   for (const other of [...state.paths]) {
-    if (other.status === 'form' && other.node !== from && parents.includes(other.node)) {
-      draft.close(other, 'stopped');
+    if ((other.status === 'form' || other.status === 'subprocess') && other.node !== from && parents.includes(other.node)) {
+      draft.stop(other);
       draft.remove(other);
     }
   }
@@ -176,7 +323,9 @@ function wsEngine(workflow: WsWorkflow, definition: Omit<AutomationDefinition, '
     next: (state, event) => (event.type === 'tick' ? tick(workflow, definition, state, event.now) : submit(workflow, definition, state, event)),
     nextDueAt(state: InstanceState): number | null {
       if (state.finished) return null;
-      const active = state.paths.filter((p) => p.status === 'active').map((p) => p.enteredAt);
+      if (state.data[REVOKED_KEY] === true) return state.createdAt;
+      const ended = endedSubprocesses(state.data);
+      const active = state.paths.filter((p) => p.status === 'active' || (p.status === 'subprocess' && ended[p.taskId] !== undefined)).map((p) => p.enteredAt);
       return active.length > 0 ? Math.min(...active) : null;
     },
   };
@@ -194,6 +343,19 @@ async function start(workflow: WsWorkflow, definition: WsDefinition, options: St
 async function tick(workflow: WsWorkflow, definition: WsDefinition, state: InstanceState, now: number): Promise<StepResult> {
   const draft = new WsDraft(workflow, state, now);
   if (state.finished) return draft.result(false);
+  if (draft.state.data[REVOKED_KEY] === true) {
+    draft.revoke();
+    return draft.result(true);
+  }
+  const ended = endedSubprocesses(draft.state.data);
+  const waiting = draft.state.paths.find((p) => p.status === 'subprocess' && ended[p.taskId] !== undefined);
+  if (waiting) {
+    const { [waiting.taskId]: end, ...rest } = ended;
+    if (Object.keys(rest).length > 0) draft.state.data[ENDED_KEY] = rest;
+    else delete draft.state.data[ENDED_KEY];
+    draft.subprocessEnded(waiting, end as SubprocessEnded);
+    return draft.result(true);
+  }
   const path = draft.state.paths.find((p) => p.status === 'active');
   if (!path) return draft.result(false);
   const hops = path.hops ?? 0;

@@ -11,6 +11,8 @@ const nodeSchema = z.object({
   join: z.enum(['AND', 'XOR']).default('XOR'),
   role: z.string().min(1).optional(),
   task: z.string().min(1).optional(),
+  /** The workflow (automation name) whose process this node's task starts and waits for: a sub-process. */
+  subprocess: z.string().min(1).optional(),
   params: z.record(z.string(), z.unknown()).default({}),
   requires: z.array(z.string().min(1)).default([]),
 });
@@ -74,6 +76,8 @@ export function loadWsWorkflow(
     names.add(node.name);
     if (node.role !== undefined && !wf.roles.includes(node.role)) problems.push({ path: `nodes.${i}.role`, message: `role "${node.role}" is not declared in roles` });
     if (node.task !== undefined && !Object.hasOwn(tasks, node.task)) problems.push({ path: `nodes.${i}.task`, message: `task "${node.task}" is not registered` });
+    if (node.subprocess !== undefined && node.task !== undefined)
+      problems.push({ path: `nodes.${i}.subprocess`, message: 'a node runs a task or starts a sub-process, not both; move one to its own node' });
     if (node.requires.length > 0 && node.role === undefined) problems.push({ path: `nodes.${i}.requires`, message: 'a node that may need human input needs a role' });
   });
   if (!wf.nodes.some((n) => n.start)) problems.push({ path: 'nodes', message: 'at least one node must be a start node' });
@@ -110,6 +114,8 @@ export interface WsProcess {
   /** Fulfilled incoming transitions per AND-join node, as `from` node names. */
   arrivals: Record<string, string[]>;
   finished: boolean;
+  /** Whether the process ended because its end task failed (the reference's FAILED process state). */
+  failed: boolean;
   finishedAt: number | null;
 }
 
@@ -123,7 +129,7 @@ export class WsTaskError extends WayflowError {
 
 /** Starts a process: every start node fires, in parallel. */
 export async function startWsProcess(workflow: WsWorkflow, options: { id: string; data?: Record<string, unknown>; now: number }): Promise<WsProcess> {
-  const process: WsProcess = { id: options.id, workflow: workflow.json.name, data: structuredClone(options.data ?? {}), tasks: [], arrivals: {}, finished: false, finishedAt: null };
+  const process: WsProcess = { id: options.id, workflow: workflow.json.name, data: structuredClone(options.data ?? {}), tasks: [], arrivals: {}, finished: false, failed: false, finishedAt: null };
   const queue = workflow.json.nodes.filter((n) => n.start).map((n) => ({ node: n.name, from: null as string | null }));
   await drain(workflow, process, queue, options.now);
   return process;
@@ -206,29 +212,61 @@ function joinFires(workflow: WsWorkflow, process: WsProcess, node: WsNode, from:
 
 async function runTask(workflow: WsWorkflow, process: WsProcess, task: WsTaskState, node: WsNode, queue: { node: string; from: string | null }[], now: number) {
   try {
+    if (node.subprocess !== undefined) throw new Error(`node "${node.name}" starts a sub-process, which needs the automation runner: compile the workflow with compileWsWorkflow`);
     const fn = node.task === undefined ? undefined : workflow.tasks[node.task];
     task.result = fn ? ((await fn({ ...process.data, ...task.params }, process.data)) ?? null) : null;
   } catch (error) {
     task.status = 'failed';
     task.error = describeError(error);
     task.finished = now;
+    // As the reference: an end task that fails fails the process.
+    if (node.end) endProcess(process, now, true);
     return;
   }
   task.status = 'done';
   task.finished = now;
   if (node.end) {
-    for (const other of process.tasks) if (other.status === 'pending') other.status = 'stopped';
-    process.finished = true;
-    process.finishedAt = now;
+    endProcess(process, now, false);
     return;
   }
+  for (const to of wsPassiveArrivals(workflow, node, task.result)) process.arrivals[to] = [...new Set([...(process.arrivals[to] ?? []), node.name])];
   for (const to of wsNextNodes(workflow, node, task.result, process.data)) queue.push({ node: to, from: node.name });
 }
 
-/** The nodes a finished node activates: every transition whose condition holds (AND split), or the first one (XOR split). */
+function endProcess(process: WsProcess, now: number, failed: boolean): void {
+  for (const other of process.tasks) if (other.status === 'pending') other.status = 'stopped';
+  process.finished = true;
+  process.failed = failed;
+  process.finishedAt = now;
+}
+
+/**
+ * The nodes a finished node activates: every transition whose condition holds (AND split), or
+ * the first one (XOR split). As in the reference, a task with an empty result (null, undefined
+ * or `''`) follows only its unconditional transitions.
+ */
 export function wsNextNodes(workflow: WsWorkflow, node: WsNode, result: unknown, data: Record<string, unknown>): string[] {
-  const matching = workflow.json.transitions.filter((t) => t.from === node.name && conditionHolds(workflow, t.condition, result, data));
+  const empty = wsEmptyResult(result);
+  const matching = workflow.json.transitions.filter(
+    (t) => t.from === node.name && (t.condition === undefined || (!empty && conditionHolds(workflow, t.condition, result, data))),
+  );
   return (node.split === 'XOR' ? matching.slice(0, 1) : matching).map((t) => t.to);
+}
+
+/** Whether a task result is empty (the reference's `''` result): null, undefined or the empty string. */
+export function wsEmptyResult(result: unknown): boolean {
+  return result === null || result === undefined || result === '';
+}
+
+/**
+ * The AND-join nodes a finished node counts as arrived at without activating them: as in the
+ * reference, a parent whose result is empty fulfils its conditional transitions into a join
+ * (the join fires when another parent's transition activates it and all parents are in).
+ */
+export function wsPassiveArrivals(workflow: WsWorkflow, node: WsNode, result: unknown): string[] {
+  if (!wsEmptyResult(result)) return [];
+  const targets = workflow.json.transitions.filter((t) => t.from === node.name && t.condition !== undefined).map((t) => t.to);
+  return [...new Set(targets)].filter((to) => wsNodeNamed(workflow, to).join === 'AND');
 }
 
 /** The distinct nodes with a transition into `node` (what an AND join waits for). */

@@ -1,8 +1,16 @@
 import { type ReactNode, useContext, useEffect, useId, useState } from 'react';
 import type { Flow, Task } from '../../core/index.ts';
-import type { AutomationClient } from '../../sync/client.ts';
-import type { InstanceStatus, OpenFormRef, OpenFormSummary } from '../../sync/protocol.ts';
-import { awaitMetaOf, followAutomations, openFormTask } from '../../sync/steps.ts';
+import {
+  type AutomationClient,
+  awaitMetaOf,
+  followAutomations,
+  type InstanceStatus,
+  type NodeCountsView,
+  type OpenFormRef,
+  type OpenFormSummary,
+  openFormTask,
+  type ProcessGraphView,
+} from '../../sync/index.ts';
 import { TaskContext } from '../context.ts';
 import { useTask } from '../hooks.ts';
 import { MessagesContext } from '../messages.ts';
@@ -13,8 +21,8 @@ import { syncErrorText, useAutomationMessages, useSyncErrorMessage } from './mes
 
 type Loaded<T> = { value: T | null; error: (Error & { status?: number }) | null };
 
-/** Runs `load` whenever one of `a`, `b`, `c` changes; keeps the last value or error. */
-function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown): Loaded<T> {
+/** Runs `load` whenever one of `a`, `b`, `c` changes; keeps the last value or error. (Shared with live-map.tsx, not exported by index.ts.) */
+export function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ value: null, error: null });
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what `load` depends on
   useEffect(() => {
@@ -31,11 +39,12 @@ function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown
 }
 
 /** The user's words for a failed request (the server's message goes to the console, once). */
-function Failure({ error, forbidden }: { error: unknown; forbidden?: string }) {
+export function Failure({ error, forbidden }: { error: unknown; forbidden?: string }) {
   const text = useSyncErrorMessage(error);
   return <p role="alert">{forbidden && (error as { status?: number }).status === 403 ? forbidden : text}</p>;
 }
-const Loading = ({ text }: { text: string }) => <p role="status">{text}</p>;
+/** A loading notice. */
+export const Loading = ({ text }: { text: string }) => <p role="status">{text}</p>;
 const time = (ms: number | null) => (ms == null ? '—' : new Date(ms).toLocaleString());
 
 /**
@@ -111,12 +120,21 @@ const Head = ({ cells }: { cells: string[] }) => (
 );
 
 /**
- * Automations by kind: running and finished counts, running instances per node, recent instances.
- * Needs the `automations.view` permission.
+ * Automations by kind: running and finished counts, running instances per node (drawn on the
+ * automation's graph by `map`, when given), recent instances. Needs the `automations.view` permission.
  * @example
  * <AutomationDashboard client={client} onInspect={(id) => navigate(`/automations/${id}`)} />
  */
-export function AutomationDashboard({ client, onInspect }: { client: Pick<AutomationClient, 'dashboard'>; onInspect?(instanceId: string): void }) {
+export function AutomationDashboard({
+  client,
+  onInspect,
+  map,
+}: {
+  client: Pick<AutomationClient, 'dashboard'>;
+  onInspect?(instanceId: string): void;
+  /** Draws each automation's definition with its running instances per node, e.g. `(props) => <ProcessMap {...props} />`. */
+  map?: (props: InstanceMapProps) => ReactNode;
+}) {
   const { value, error } = useLoad(() => client.dashboard(), client);
   const m = useAutomationMessages();
   if (error) return <Failure error={error} forbidden={m.dashboardForbidden} />;
@@ -126,6 +144,7 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
     <section key={kind.name} aria-label={kind.verboseName}>
       <h2>{kind.verboseName}</h2>
       <p>{m.counts(kind.running, kind.finished)}</p>
+      {map?.({ graph: kind.graph, counts: Object.fromEntries(kind.nodes.map((n) => [n.node, { waiting: n.count, passed: 0, errors: 0 }])), title: kind.verboseName })}
       <table>
         <caption>{m.perNode(kind.verboseName)}</caption>
         <Head cells={[m.node, m.instances]} />
@@ -165,12 +184,29 @@ export function AutomationDashboard({ client, onInspect }: { client: Pick<Automa
   ));
 }
 
+/** What `AutomationInstance` and `AutomationDashboard` hand their `map`: an automation's graph, counts per node, and a title. */
+export interface InstanceMapProps {
+  graph: ProcessGraphView;
+  counts: Record<string, NodeCountsView>;
+  title: string;
+}
+
 /**
- * One instance: its status, the nodes it is at, and its history; refreshed whenever its status changes.
+ * One instance: its status, the nodes it is at, its automation's definition with what the
+ * instance did at each node (drawn by `map`, e.g. `ProcessMap` of `wayflow/react/map`, kept
+ * out of this bundle), and its history; refreshed whenever its status changes.
  * @example
- * <AutomationInstance client={client} instanceId={id} />
+ * <AutomationInstance client={client} instanceId={id} map={(props) => <ProcessMap {...props} />} />
  */
-export function AutomationInstance({ client, instanceId }: { client: Pick<AutomationClient, 'inspect' | 'watch'>; instanceId: string }) {
+export function AutomationInstance({
+  client,
+  instanceId,
+  map,
+}: {
+  client: Pick<AutomationClient, 'inspect' | 'watch'>;
+  instanceId: string;
+  map?: (props: InstanceMapProps) => ReactNode;
+}) {
   const live = useAutomationStatus(client, instanceId);
   const { value, error } = useLoad(() => client.inspect(instanceId), client, instanceId, live.status?.version);
   const headingId = useId();
@@ -193,6 +229,7 @@ export function AutomationInstance({ client, instanceId }: { client: Pick<Automa
         <dt>{m.finished}</dt>
         <dd>{time(instance.finishedAt)}</dd>
       </dl>
+      {map?.({ graph: value.graph, counts: value.counts, title: instance.verboseName })}
       <table>
         <caption>{m.history}</caption>
         <Head cells={[m.task, m.node, m.started, m.finished, m.message, m.completedBy]} />

@@ -4,9 +4,10 @@ export {
   AutomationInstance,
   AutomationTaskList,
   AwaitAutomationView,
+  type InstanceMapProps,
   StartAutomationView,
   useAutomationStatus,
   useFollowAutomations,
 } from './components.tsx';
-export { AutomationMap } from './live-map.tsx';
+export { AutomationMap, type LiveMapProps } from './live-map.tsx';
 export { type AutomationMessages, automationMessages, useAutomationMessages, useSyncErrorMessage } from './messages.ts';

@@ -1,55 +1,55 @@
-import { useEffect, useState } from 'react';
-import type { AutomationClient } from '../../sync/client.ts';
-import type { NodeInstanceView, ProcessMapView } from '../../sync/protocol.ts';
-import { ProcessMap } from '../map/process-map.tsx';
-import { useAutomationMessages, useSyncErrorMessage } from './messages.ts';
+import { type ReactNode, useEffect, useState } from 'react';
+import type { AutomationClient, ProcessMapView } from '../../sync/index.ts';
+import { Failure, type InstanceMapProps, Loading, useLoad } from './components.tsx';
+import { useAutomationMessages } from './messages.ts';
+
+/** What `AutomationMap` hands its `map`: the graph, the live counts and a title, the chosen node and how to choose one. */
+export interface LiveMapProps extends InstanceMapProps {
+  selected: string | null;
+  onSelectNode(node: string): void;
+}
 
 /**
- * The live process map of one automation (`ProcessMap` of `wayflow/react/map`): its graph with
- * how many instances wait at each node, passed it and failed there, updated over the map's
- * event stream. Choosing a node lists the running instances there (read again whenever the
- * counts change), each a button to `onInspect` when given. Needs the `automations.view`
- * permission, like the dashboard.
+ * The live process map of one automation: its graph with how many instances wait at each node,
+ * passed it and failed there, updated over the map's event stream, drawn by `map` (e.g.
+ * `ProcessMap` of `wayflow/react/map`, kept out of this bundle). Choosing a node lists the
+ * running instances there (read again whenever the counts change), each a button to
+ * `onInspect` when given. Needs the `automations.view` permission, like the dashboard.
  * @example
- * <AutomationMap client={client} automation="OrderFulfilment" onInspect={(id) => navigate(`/automations/${id}`)} />
+ * <AutomationMap client={client} automation="OrderFulfilment" map={(props) => <ProcessMap {...props} />} onInspect={(id) => navigate(`/automations/${id}`)} />
  */
 export function AutomationMap({
   client,
   automation,
+  map: draw,
   onInspect,
 }: {
   client: Pick<AutomationClient, 'watchMap' | 'mapInstances'>;
   automation: string;
+  map: (props: LiveMapProps) => ReactNode;
   onInspect?(instanceId: string): void;
 }) {
   const m = useAutomationMessages();
   const [map, setMap] = useState<ProcessMapView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [node, setNode] = useState<string | null>(null);
-  const [listed, setListed] = useState<[string | null, NodeInstanceView[]]>([null, []]);
   useEffect(() => {
     setMap(null);
     setNode(null);
     return client.watchMap(automation, setMap, { onError: setError });
   }, [client, automation]);
-  const version = map?.version;
-  useEffect(() => {
-    let current = true;
-    if (node !== null && version)
-      client.mapInstances(automation, node).then((instances) => current && setListed([node, instances]), setError);
-    return () => {
-      current = false;
-    };
-  }, [client, automation, node, version]);
-  const failure = useSyncErrorMessage(error);
+  // Read again whenever the counts change; the answer names its node, so a list never shows under another.
+  const listed = useLoad(async () => (node === null ? null : ([node, await client.mapInstances(automation, node)] as const)), node, map?.version, client);
   // A 403 is `dashboard-forbidden`: its words say which permission is missing.
-  if (!map) return <p role={failure ? 'alert' : 'status'}>{failure ?? m.loadingDashboard}</p>;
+  if (error || listed.error) return <Failure error={error ?? listed.error} />;
+  if (!map) return <Loading text={m.loadingDashboard} />;
+  const instances = listed.value?.[0] === node ? listed.value[1] : null;
   return (
     <section aria-label={map.verboseName}>
-      <ProcessMap graph={map.graph} title={map.verboseName} counts={map.counts} selected={node} onSelectNode={setNode} />
-      {node && listed[0] === node && (
+      {draw({ graph: map.graph, title: map.verboseName, counts: map.counts, selected: node, onSelectNode: setNode })}
+      {instances && (
         <ul aria-label={`${m.instances}: ${node}`}>
-          {listed[1].map((i) => (
+          {instances.map((i) => (
             <li key={i.id}>
               {onInspect ? (
                 <button type="button" onClick={() => onInspect(i.id)}>

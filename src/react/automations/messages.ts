@@ -1,6 +1,6 @@
 import { useContext } from 'react';
 import type { WayflowError } from '../../core/index.ts';
-import { SyncError } from '../../sync/client.ts';
+import { SyncError } from '../../sync/index.ts';
 import { MessagesContext, useErrorMessage } from '../messages.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 
 /** A node of a process map: a step of an automation, a django-ws task, a flowcontrol action. */
 export interface MapNode {

@@ -1,13 +1,42 @@
 import type { HistoryChange, HistoryRow, QueuedMessage } from '../../automations/index.ts';
-import type { SqlClient } from '../sql.ts';
 
 /**
- * Set-based statements for the writes a storage transaction holds back: every instance,
- * history row and message written in one transaction goes to the database in one statement
- * per table, whatever the number of instances and steps (graphile-worker's batched
- * completion). The caller decides when to send them: before anything reads what they change,
- * and before commit.
+ * The writes a storage transaction holds back, sent as ONE statement of data-modifying CTEs
+ * (`WITH a AS (INSERT …), b AS (UPDATE …) …`): every instance, open form, history row and
+ * message written in one transaction reaches the database in one round trip, whatever the
+ * number of instances and steps (graphile-worker's batched completion, taken further). The
+ * parts of one statement see the same snapshot, so each part must touch rows no other part
+ * touches: history rows opened and closed in the transaction are merged into one insert, and
+ * open forms are replaced by deleting the ones gone and upserting the others.
  */
+export class WriteStatement {
+  readonly params: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  /** A parameter placeholder for `value`, cast to `type`. */
+  param(value: unknown, type: string): string {
+    this.params.push(value);
+    return `$${this.params.length}::${type}`;
+  }
+
+  /** `unnest(...)` over parallel columns, each cast to its array type. */
+  unnest(columns: readonly (readonly [readonly unknown[], string])[]): string {
+    return `unnest(${columns.map(([values, type]) => this.param(values, `${type}[]`)).join(', ')})`;
+  }
+
+  add(name: string, sql: string): void {
+    this.parts.push(`${name} AS (${sql})`);
+  }
+
+  get empty(): boolean {
+    return this.parts.length === 0;
+  }
+
+  /** The statement: the parts, then `main` (which may read their RETURNING rows). */
+  text(main: string): string {
+    return `WITH ${this.parts.join(',\n')}\n${main}`;
+  }
+}
 
 type CloseChange = Extract<HistoryChange, { type: 'close' }>;
 
@@ -40,42 +69,42 @@ export class HistoryWrites {
     }
   }
 
-  /** Sends the merged changes (one INSERT, one UPDATE at most) and forgets them. */
-  async send(sql: SqlClient): Promise<void> {
+  /** Adds the merged changes to `statement` (an insert and an update at most) and forgets them. */
+  addTo(statement: WriteStatement): void {
     const rows = [...this.opened.values()];
     const closes = [...this.closed.values()];
     this.opened.clear();
     this.closed.clear();
     if (rows.length > 0) {
-      await sql.query(
+      statement.add(
+        'history_opened',
         `INSERT INTO wayflow_automation_history (instance_id, task_id, path, status, created, finished, message, result, completed_by)
-         SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[], $5::double precision[], $6::double precision[], $7::text[], $8::text[], $9::text[])`,
-        [
-          rows.map((r) => r.instanceId),
-          rows.map((r) => r.taskId),
-          rows.map((r) => r.path),
-          rows.map((r) => r.status),
-          rows.map((r) => r.created),
-          rows.map((r) => r.finished),
-          rows.map((r) => r.message),
-          rows.map((r) => json(r.result)),
-          rows.map((r) => r.completedBy ?? null),
-        ],
+         SELECT * FROM ${statement.unnest([
+           [rows.map((r) => r.instanceId), 'text'],
+           [rows.map((r) => r.taskId), 'integer'],
+           [rows.map((r) => r.path), 'text'],
+           [rows.map((r) => r.status), 'text'],
+           [rows.map((r) => r.created), 'double precision'],
+           [rows.map((r) => r.finished), 'double precision'],
+           [rows.map((r) => r.message), 'text'],
+           [rows.map((r) => json(r.result)), 'text'],
+           [rows.map((r) => r.completedBy ?? null), 'text'],
+         ])}`,
       );
     }
     if (closes.length > 0) {
-      await sql.query(
+      statement.add(
+        'history_closed',
         `UPDATE wayflow_automation_history AS h SET finished = c.finished, message = c.message, result = c.result, completed_by = coalesce(c.completed_by, h.completed_by)
-         FROM unnest($1::text[], $2::integer[], $3::double precision[], $4::text[], $5::text[], $6::text[]) AS c(instance_id, task_id, finished, message, result, completed_by)
+         FROM ${statement.unnest([
+           [closes.map((c) => c.instanceId), 'text'],
+           [closes.map((c) => c.taskId), 'integer'],
+           [closes.map((c) => c.finished), 'double precision'],
+           [closes.map((c) => c.message), 'text'],
+           [closes.map((c) => json(c.result)), 'text'],
+           [closes.map((c) => c.completedBy ?? null), 'text'],
+         ])} AS c(instance_id, task_id, finished, message, result, completed_by)
          WHERE h.instance_id = c.instance_id AND h.task_id = c.task_id`,
-        [
-          closes.map((c) => c.instanceId),
-          closes.map((c) => c.taskId),
-          closes.map((c) => c.finished),
-          closes.map((c) => c.message),
-          closes.map((c) => json(c.result)),
-          closes.map((c) => c.completedBy ?? null),
-        ],
       );
     }
   }
@@ -93,28 +122,31 @@ export class MessageWrites {
     this.queued.set(message.id, message);
   }
 
-  /** Sends them in one INSERT (an id already stored is replaced) and forgets them. */
-  async send(sql: SqlClient): Promise<void> {
+  /**
+   * Adds them to `statement` (one insert; an id already stored is replaced) and forgets them.
+   * `automationOf` names the automation of a target instance this transaction knows (it may be
+   * inserted by the same statement, which its parts cannot see); others are looked up.
+   */
+  addTo(statement: WriteStatement, automationOf: (instanceId: string) => string | null): void {
     const messages = [...this.queued.values()];
     this.queued.clear();
     if (messages.length === 0) return;
     const bodies = messages.map(({ id: _id, createdAt: _c, error: _e, ...body }) => JSON.stringify(body));
     // WITH ORDINALITY … ORDER BY: `seq` follows the order the messages were queued in.
-    await sql.query(
+    statement.add(
+      'messages_queued',
       `INSERT INTO wayflow_automation_messages (id, created_at, automation, body, error)
        SELECT m.id, m.created_at, coalesce(m.automation, (SELECT automation FROM wayflow_automation_instances WHERE id = m.instance_id)), m.body, m.error
-       FROM unnest($1::text[], $2::double precision[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
-         AS m(id, created_at, automation, instance_id, body, error, n)
+       FROM ${statement.unnest([
+         [messages.map((m) => m.id), 'text'],
+         [messages.map((m) => m.createdAt), 'double precision'],
+         [messages.map((m) => ('automation' in m.to ? m.to.automation : automationOf(m.to.instanceId))), 'text'],
+         [messages.map((m) => ('instanceId' in m.to ? m.to.instanceId : null)), 'text'],
+         [bodies, 'text'],
+         [messages.map((m) => m.error ?? null), 'text'],
+       ])} WITH ORDINALITY AS m(id, created_at, automation, instance_id, body, error, n)
        ORDER BY m.n
        ON CONFLICT (id) DO UPDATE SET created_at = EXCLUDED.created_at, automation = EXCLUDED.automation, body = EXCLUDED.body, error = EXCLUDED.error`,
-      [
-        messages.map((m) => m.id),
-        messages.map((m) => m.createdAt),
-        messages.map((m) => ('automation' in m.to ? m.to.automation : null)),
-        messages.map((m) => ('instanceId' in m.to ? m.to.instanceId : null)),
-        bodies,
-        messages.map((m) => m.error ?? null),
-      ],
     );
   }
 }

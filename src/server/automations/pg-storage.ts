@@ -12,7 +12,7 @@ import type {
   QueuedMessage,
 } from '../../automations/index.ts';
 import type { SqlClient, SqlDatabase } from '../sql.ts';
-import { HistoryWrites, MessageWrites } from './batch-sql.ts';
+import { HistoryWrites, MessageWrites, WriteStatement } from './batch-sql.ts';
 import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
 import { type FlowRunScope, nextFlowRunWakeAt, SqlFlowRunsTx } from './flow-run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
@@ -107,10 +107,12 @@ export interface AutomationSummary {
 }
 
 /** The parts of the engine state kept in the `state` JSON column; the rest are columns. */
-type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors'>;
+type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPathId' | 'repeatAnchors' | 'parent'>;
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
 
 const INSTANCE_COLUMNS = 'id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version';
+/** The types of the columns `instanceParams` gives, in its order (all of INSTANCE_COLUMNS but `version`). */
+const INSTANCE_TYPES = ['text', 'text', 'text', 'text', 'boolean', 'double precision', 'double precision', 'text', 'double precision', 'double precision'];
 /** The database clock in epoch milliseconds; claims use it so all scheduler processes agree. */
 const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::double precision';
 
@@ -317,53 +319,53 @@ class SqlTx implements SqlStorageTx {
     this.earliestNewDue = this.earliestNewDue === null ? dueAt : Math.min(this.earliestNewDue, dueAt);
   }
 
-  /** Sends the held-back writes: instances (version-checked), their open forms, history rows, messages. */
+  /**
+   * Sends the held-back writes in one statement (batch-sql.ts): new instances, changed ones
+   * (version-checked), their open forms, history rows and messages.
+   */
   async flush(): Promise<void> {
-    if (this.inserts.size > 0) await this.sendInserts();
-    if (this.puts.size > 0) await this.sendInstances();
-    if (this.historyWrites.size > 0) await this.historyWrites.send(this.sql);
-    if (this.messageWrites.size > 0) await this.messageWrites.send(this.sql);
-  }
-
-  private async sendInserts(): Promise<void> {
-    const records = [...this.inserts.values()];
+    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size === 0) return;
+    const statement = new WriteStatement();
+    const inserted = [...this.inserts.values()];
+    const updated = [...this.puts.values()];
     this.inserts.clear();
-    const params = records.map(instanceParams);
-    await this.sql.query(
-      `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS})
-       SELECT *, 1 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::double precision[], $7::double precision[],
-                               $8::text[], $9::double precision[], $10::double precision[])`,
-      Array.from({ length: 10 }, (_, i) => params.map((p) => p[i])),
+    this.puts.clear();
+    const columns = (records: readonly InstanceRecord[]) => {
+      const params = records.map(instanceParams);
+      return INSTANCE_TYPES.map((type, i) => [params.map((p) => p[i]), type] as const);
+    };
+    if (inserted.length > 0) {
+      statement.add('inserted', `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS}) SELECT *, 1 FROM ${statement.unnest(columns(inserted))}`);
+    }
+    if (updated.length > 0) {
+      const read = statement.unnest([...columns(updated), [updated.map((r) => this.versions.get(r.id)?.version ?? null), 'integer']]);
+      // Writing releases the scheduler claim: the instance is due again only by its new due time.
+      statement.add(
+        'updated',
+        `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state, finished = v.finished,
+           created_at = v.created_at, finished_at = v.finished_at, unique_key = v.unique_key, due_at = v.due_at, updated_at = v.updated_at,
+           version = i.version + 1, claimed_by = NULL, claimed_until = NULL
+         FROM (SELECT v.*, old.due_at AS before
+               FROM ${read} AS v(${INSTANCE_COLUMNS.replace(', version', '')}, read_version)
+               JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v
+         WHERE i.id = v.id AND (v.read_version IS NULL OR i.version = v.read_version)
+         RETURNING i.id, i.version, v.before`,
+      );
+    }
+    const formsChanged = updated.filter((record) => formsKey(record) !== this.versions.get(record.id)?.forms);
+    this.replaceOpenForms(statement, inserted, formsChanged);
+    this.historyWrites.addTo(statement);
+    this.messageWrites.addTo(statement, (id) => this.locked.get(id)?.automation ?? null);
+    const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
+      statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
+      statement.params,
     );
-    await this.writeOpenForms(records);
-    for (const record of records) {
+    for (const record of inserted) {
       this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
       this.dueMovedTo(record.dueAt, null);
     }
-  }
-
-  private async sendInstances(): Promise<void> {
-    const records = [...this.puts.values()];
-    this.puts.clear();
-    const params = records.map(instanceParams);
-    const column = (i: number) => params.map((p) => p[i]);
-    // Writing releases the scheduler claim: the instance is due again only by its new due time.
-    const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
-      `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state, finished = v.finished,
-         created_at = v.created_at, finished_at = v.finished_at, unique_key = v.unique_key, due_at = v.due_at, updated_at = v.updated_at,
-         version = i.version + 1, claimed_by = NULL, claimed_until = NULL
-       FROM (SELECT v.*, old.due_at AS before
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::double precision[], $7::double precision[],
-                         $8::text[], $9::double precision[], $10::double precision[], $11::integer[])
-               AS v(id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, read_version)
-             JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v
-       WHERE i.id = v.id AND (v.read_version IS NULL OR i.version = v.read_version)
-       RETURNING i.id, i.version, v.before`,
-      [...Array.from({ length: 10 }, (_, i) => column(i)), records.map((r) => this.versions.get(r.id)?.version ?? null)],
-    );
     const written = new Map(rows.map((row) => [row.id, row]));
-    const changedForms: InstanceRecord[] = [];
-    for (const record of records) {
+    for (const record of updated) {
       const read = this.versions.get(record.id);
       const row = written.get(record.id);
       if (!row) {
@@ -371,14 +373,43 @@ class SqlTx implements SqlStorageTx {
         throw new AutomationInstanceGoneError(record.automation, record.id);
       }
       this.dueMovedTo(record.dueAt, read ? read.dueAt : row.before);
-      const forms = formsKey(record);
-      if (forms !== read?.forms) changedForms.push(record);
-      this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms });
+      this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms: formsKey(record) });
     }
-    if (changedForms.length > 0) {
-      await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = ANY($1::text[])', [changedForms.map((r) => r.id)]);
-      await this.writeOpenForms(changedForms);
+  }
+
+  /**
+   * Adds the open forms of new instances and of changed instances whose forms changed: the
+   * forms no longer open are deleted, the others upserted (rows apart, as parts of one
+   * statement must be).
+   */
+  private replaceOpenForms(statement: WriteStatement, inserted: readonly InstanceRecord[], changed: readonly InstanceRecord[]): void {
+    const forms = [...inserted, ...changed].flatMap((record) => openFormsOf(record).map((form) => ({ ...form, instanceId: record.id, automation: record.automation })));
+    if (changed.length > 0) {
+      statement.add(
+        'forms_closed',
+        `DELETE FROM wayflow_automation_open_forms AS f WHERE f.instance_id = ANY(${statement.param(
+          changed.map((r) => r.id),
+          'text[]',
+        )})
+           AND NOT EXISTS (SELECT 1 FROM ${statement.unnest([
+             [forms.map((f) => f.instanceId), 'text'],
+             [forms.map((f) => f.taskId), 'integer'],
+           ])} AS open(instance_id, task_id) WHERE open.instance_id = f.instance_id AND open.task_id = f.task_id)`,
+      );
     }
+    if (forms.length === 0) return;
+    statement.add(
+      'forms_open',
+      `INSERT INTO wayflow_automation_open_forms (instance_id, task_id, automation, node, since)
+       SELECT * FROM ${statement.unnest([
+         [forms.map((f) => f.instanceId), 'text'],
+         [forms.map((f) => f.taskId), 'integer'],
+         [forms.map((f) => f.automation), 'text'],
+         [forms.map((f) => f.node), 'text'],
+         [forms.map((f) => f.since), 'double precision'],
+       ])}
+       ON CONFLICT (instance_id, task_id) DO UPDATE SET automation = EXCLUDED.automation, node = EXCLUDED.node, since = EXCLUDED.since`,
+    );
   }
 
   get(id: string): Promise<FlowRun | null> {
@@ -592,6 +623,7 @@ class SqlTx implements SqlStorageTx {
 
 function instanceParams(record: InstanceRecord): unknown[] {
   const state: StateJson = { data: record.data, paths: record.paths, nextTaskId: record.nextTaskId, nextPathId: record.nextPathId, repeatAnchors: record.repeatAnchors };
+  if (record.parent) state.parent = record.parent;
   return [
     record.id,
     record.automation,

@@ -105,9 +105,11 @@ export function startAutomationScheduler(options: AutomationSchedulerOptions): A
         moved += advanced + delivered;
       }
       if (flows) {
-        const { runs, actions } = await flows.control.continueFlowRunBatch(batchSize);
+        const { runs, actions, refused } = await flows.control.continueFlowRunBatch(batchSize);
         stats.flowRuns += runs.length;
         stats.flowActions += actions;
+        // Left as they are and looked at again after the claim timeout: one line per run each time.
+        for (const error of refused) logger({ level: 'error', msg: 'flowcontrol run refused', run: error.runId, code: error.code, error: error.message });
         if (runs.length > 0) logger({ level: 'debug', msg: 'flowcontrol scheduler pass', runs: runs.length, actions });
         moved += runs.length;
       }

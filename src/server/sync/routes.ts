@@ -6,11 +6,12 @@ import { z } from 'zod';
 import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
 import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
 import { FormPermissionError, FormValidationError, InstanceFinishedError, MissingMessageDataError, NoOpenFormError } from '../../automations/errors.ts';
+import { automationGraph, instanceNodeCounts } from '../../automations/graph.ts';
 import type { AutomationData } from '../../automations/nodes/nodes.ts';
 import type { AutomationEffect } from '../../automations/state.ts';
 import type { AutomationRunner } from '../../automations/runner.ts';
 import { validateInput } from '../../core/schema.ts';
-import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
+import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import type { AppEnv } from '../env.ts';
@@ -112,6 +113,7 @@ class AnsweredBefore extends Error {
 /** The instances an effect concerns (for a message: the sender and the target). */
 function instancesOf(effect: AutomationEffect): string[] {
   if (effect.type === 'send-message') return 'instanceId' in effect.to ? [effect.from.instanceId, effect.to.instanceId] : [effect.from.instanceId];
+  if (effect.type === 'start-instance') return [effect.parent.instanceId];
   return [effect.instanceId];
 }
 
@@ -256,7 +258,7 @@ function formRoutes(deps: {
     .get('/:instanceId/:taskId', formParam, async (c) => {
       const { instanceId, taskId } = c.req.valid('param');
       const { loaded, definition, form } = await openFormFor(c.get('caller'), instanceId, taskId, false);
-      const detail: OpenFormDetail = { ...formSummary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data) };
+      const detail: OpenFormDetail = { ...formSummary(definition, form, clock()), data: exposedData(sync, definition.name, loaded.record.data), missing: form.missing };
       return c.json({ form: detail }, 200);
     })
     // The body is read after the checks of the form: a closed or foreign form answers 409/404/403 whatever was sent.
@@ -448,6 +450,7 @@ function dashboardRoutes(deps: { reader: InstanceReader; storage: Pick<SqlAutoma
           running: summary?.running ?? 0,
           finished: summary?.finished ?? 0,
           nodes: definition.order.map((node) => ({ node, count: summary?.nodes.get(node) ?? 0 })),
+          graph: automationGraph(definition),
           recent,
         });
       }
@@ -457,7 +460,15 @@ function dashboardRoutes(deps: { reader: InstanceReader; storage: Pick<SqlAutoma
       const { id } = c.req.valid('param');
       const loaded = await reader.load(id);
       if (!loaded) throw new SyncInstanceNotFoundError(id);
-      return c.json({ instance: reader.statusOf(loaded.record, loaded.history), history: historyView(loaded.history) }, 200);
+      const definition = reader.definition(loaded.record.automation);
+      const graph = definition ? automationGraph(definition) : { nodes: [], edges: [] };
+      const inspection: InstanceInspection = {
+        instance: reader.statusOf(loaded.record, loaded.history),
+        history: historyView(loaded.history),
+        graph,
+        counts: instanceNodeCounts(loaded.record, loaded.history),
+      };
+      return c.json(inspection, 200);
     });
 }
 

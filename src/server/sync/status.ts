@@ -45,7 +45,8 @@ export function instanceStatus(
     id: record.id,
     automation: record.automation,
     verboseName: definition?.verboseName ?? record.automation,
-    status: record.finished ? 'finished' : record.paths.some((p) => p.status === 'error') ? 'error' : 'running',
+    // A django-ws process whose end task failed is finished in a failed state: `error`.
+    status: record.finished ? (record.paths.some((p) => p.failedEnd === true) ? 'error' : 'finished') : record.paths.some((p) => p.status === 'error') ? 'error' : 'running',
     nodes: record.finished ? [] : [...new Set(record.paths.map((p) => p.node))],
     forms: formRefs(definition, record),
     data: exposedData(options, record.automation, record.data),

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FlowControl, type FlowRun, systemClock } from '../../../src/automations/index.ts';
 import { loadAutomationModule, loadAutomations, sqlFlowRunStore, startAutomationScheduler, stepCommand } from '../../../src/server/automations/index.ts';
 import { pgliteDatabase } from '../../../src/server/pglite.ts';
+import type { LogEntry } from '../../../src/server/log.ts';
+import { storedRun } from '../../automations/flowcontrol-scenarios.ts';
 import { type AutomationDb, pgliteAutomationDb } from './db.ts';
 import { reminder } from './fixtures/reminder-flows.ts';
 
@@ -112,6 +114,29 @@ describe('flowcontrol runs scheduled on PGlite', () => {
         expect(late).toBeLessThan(POLL_MS / 2);
       }
       expect(scheduler.stats).toMatchObject({ flowActions: 9, errors: 0 });
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('the scheduler logs a run the store holds in an inconsistent state, leaves it as it is and runs the others', async () => {
+    await database.reset();
+    const { store, control } = await flowControl(database);
+    const broken = storedRun('broken', { flow: 'Reminder', status: 'waiting', position: [], continueAfter: Date.now() - 1000 });
+    await store.transaction((tx) => tx.put(broken));
+    const lines: LogEntry[] = [];
+    const scheduler = startAutomationScheduler({ flows: { control, store }, logger: (entry) => lines.push(entry) });
+    try {
+      const run = (await control.createRun('Reminder', { state: { delayMs: 0 } })) as FlowRun;
+      await vi.waitFor(async () => expect((await control.get(run.id)).status).toBe('done'), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(() => expect(lines.some((line) => line.msg === 'flowcontrol run refused')).toBe(true), { timeout: 10_000, interval: 20 });
+      expect(lines.find((line) => line.msg === 'flowcontrol run refused')).toMatchObject({
+        level: 'error',
+        run: 'broken',
+        code: 'flowcontrol-run-state',
+        error: expect.stringContaining('Flow "Reminder", run broken: is waiting but stands at no action'),
+      });
+      expect(await control.get('broken')).toEqual(broken);
     } finally {
       await scheduler.stop();
     }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Actor, createAutomationRunner, defineAutomation, flow, ManualClock } from '../../../src/automations/index.ts';
+import { type Actor, type AutomationRunner, createAutomationRunner, defineAutomation, flow, ManualClock } from '../../../src/automations/index.ts';
 import { formNodesFor } from '../../../src/server/sync/forms.ts';
 import { type AutomationDb, pgliteAutomationDb, postgresAutomationDb } from './db.ts';
 
@@ -36,6 +36,20 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant({ kind: 'tick' as const }),
 );
 
+/** Plays `ops` on the runner (a submission takes the open form `pick` chooses), calling `after` after each. */
+async function play(runner: AutomationRunner, clock: ManualClock, ops: readonly Op[], after: () => Promise<void> = async () => undefined): Promise<void> {
+  for (const step of ops) {
+    if (step.kind === 'create') await runner.create(step.automation, {});
+    if (step.kind === 'tick') clock.advance(60_000);
+    if (step.kind === 'submit') {
+      const forms = await runner.openForms(actors.root);
+      const form = forms[step.pick % Math.max(1, forms.length)];
+      if (form) await runner.submitForm(form.instanceId, { taskId: form.taskId }, actors.root!, { ok: true });
+    }
+    await after();
+  }
+}
+
 const key = (form: { instanceId: string; taskId: number; node: string; since: number }) => `${form.instanceId}/${form.taskId}/${form.node}/${form.since}`;
 
 describe.each([
@@ -55,20 +69,13 @@ describe.each([
         const storage = await database.storage({ notify: false });
         const clock = new ManualClock(1_800_000_000_000);
         const runner = createAutomationRunner({ storage, clock, automations: definitions });
-        for (const step of ops) {
-          if (step.kind === 'create') await runner.create(step.automation, {});
-          if (step.kind === 'tick') clock.advance(60_000);
-          if (step.kind === 'submit') {
-            const forms = await runner.openForms(actors.root);
-            const form = forms[step.pick % Math.max(1, forms.length)];
-            if (form) await runner.submitForm(form.instanceId, { taskId: form.taskId }, actors.root!, { ok: true });
-          }
+        await play(runner, clock, ops, async () => {
           for (const actor of Object.values(actors)) {
             const expected = (await runner.openForms(actor)).map(key).sort();
             const indexed = (await storage.openFormsAt(formNodesFor(definitions, actor))).map(key).sort();
             expect(indexed).toEqual(expected);
           }
-        }
+        });
       }),
       { numRuns: 12 },
     );
@@ -81,15 +88,7 @@ describe.each([
         const storage = await database.storage({ notify: false });
         const clock = new ManualClock(1_800_000_000_000);
         const runner = createAutomationRunner({ storage, clock, automations: definitions });
-        for (const step of ops) {
-          if (step.kind === 'create') await runner.create(step.automation, {});
-          if (step.kind === 'tick') clock.advance(60_000);
-          if (step.kind === 'submit') {
-            const forms = await runner.openForms(actors.root);
-            const form = forms[step.pick % Math.max(1, forms.length)];
-            if (form) await runner.submitForm(form.instanceId, { taskId: form.taskId }, actors.root!, { ok: true });
-          }
-        }
+        await play(runner, clock, ops);
         const summaries = await storage.summary(['Review', 'Audit', 'Unknown'], recent);
         for (const name of ['Review', 'Audit', 'Unknown']) {
           const instances = await runner.list({ automation: name });

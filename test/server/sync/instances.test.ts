@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createAutomationRunner, defineAutomation, flow, ManualClock, MemoryAutomationStorage } from '../../../src/automations/index.ts';
 import type { SqlAutomationStorage } from '../../../src/server/automations/index.ts';
 import { instanceReader } from '../../../src/server/sync/instances.ts';
 
-const quiet = defineAutomation('Quiet', { nodes: { note: flow.execute(() => 'noted'), approve: flow.form(), end: flow.end() } });
+const quiet = defineAutomation('Quiet', { nodes: { note: flow.execute(() => 'noted'), approve: flow.form(z.object({ ok: z.boolean() })), end: flow.end() } });
 const chatty = defineAutomation('Chatty', {
-  nodes: { tell: flow.sendMessage({ automation: 'Chatty' }, 'hello'), approve: flow.form(), end: flow.end() },
+  nodes: { tell: flow.sendMessage({ automation: 'Chatty' }, 'hello'), approve: flow.form(z.object({ ok: z.boolean() })), end: flow.end() },
   receivers: { hello: () => undefined },
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DashboardView, HistoryEntryView, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../../src/sync/protocol.ts';
+import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary, SyncResponses } from '../../../src/sync/protocol.ts';
 import { asSession, asUser, body, errorOf, startOrder, syncTestEnv } from './helpers.ts';
 
 const env = syncTestEnv({ app: {} });
@@ -253,6 +253,8 @@ describe('dashboard', () => {
       ['SyncOrder', 1, 1, [['received', 0], ['approve', 1], ['approved', 0], ['end', 0]].map(([node, count]) => ({ node, count }))],
       ['SyncHidden', 0, 0, [{ node: 'review', count: 0 }, { node: 'end', count: 0 }]],
     ]);
+    // Each automation's definition as a graph, for drawing with its counts.
+    expect(dashboard.automations[0]!.graph.edges.map((e) => `${e.from}>${e.to}`)).toEqual(['received>approve', 'approve>approved', 'approved>end']);
     const recent = dashboard.automations[0]!.recent;
     expect(recent.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
     expect(recent[0]!.createdAt).toBeGreaterThanOrEqual(recent[1]!.createdAt);
@@ -260,13 +262,24 @@ describe('dashboard', () => {
 
     const detail = await asUser(fetcher, 'viewer').get(`/automations/dashboard/instances/${a.id}`);
     expect(detail.status).toBe(200);
-    const view = await body<{ instance: InstanceStatus; history: HistoryEntryView[] }>(detail);
+    const view = await body<SyncResponses['inspect']>(detail);
     expect(view.history.map((h) => [h.node, h.message, h.completedBy])).toEqual([
       ['received', 'OK', null],
       ['approve', 'OK', 'bo'],
       ['approved', 'OK', null],
       ['end', 'OK', null],
     ]);
+    // The automation's definition, drawn with what this instance did at each node (the reference's history view).
+    expect(view.graph.nodes.map((n) => n.id)).toEqual(['received', 'approve', 'approved', 'end']);
+    expect(view.graph.edges.map((e) => `${e.from}>${e.to}`)).toEqual(['received>approve', 'approve>approved', 'approved>end']);
+    expect(view.counts).toEqual({
+      received: { waiting: 0, passed: 1, errors: 0 },
+      approve: { waiting: 0, passed: 1, errors: 0 },
+      approved: { waiting: 0, passed: 1, errors: 0 },
+      end: { waiting: 0, passed: 1, errors: 0 },
+    });
+    const waiting = await body<SyncResponses['inspect']>(await asUser(fetcher, 'viewer').get(`/automations/dashboard/instances/${b.id}`));
+    expect(waiting.counts.approve).toEqual({ waiting: 1, passed: 0, errors: 0 });
     expect((await asUser(fetcher, 'viewer').get('/automations/dashboard/instances/nope')).status).toBe(404);
   });
 });
