@@ -95,6 +95,31 @@ describe('AutomationMap', () => {
     );
     expect((await screen.findByRole('alert')).textContent).toBe('You need the automations.view permission to see the dashboard.');
     // The server's own message goes to the console (once), not to the user.
-    expect(vi.mocked(console.error).mock.calls.filter((call) => String(call[0]).includes('Forbidden'))).toHaveLength(1);
+    // (Logged by an effect, which may run just after the alert is drawn.)
+    await waitFor(() => expect(vi.mocked(console.error).mock.calls.filter((call) => String(call[0]).includes('Forbidden'))).toHaveLength(1));
+  });
+
+  it('shows a failed poll until the next map arrives, then the map again', async () => {
+    let onMap: ((map: ProcessMapView) => void) | undefined;
+    let onError: ((error: unknown) => void) | undefined;
+    const client: Pick<AutomationClient, 'watchMap' | 'mapInstances'> = {
+      watchMap: (_automation, handler, options) => {
+        onMap = handler;
+        onError = options?.onError;
+        return () => undefined;
+      },
+      mapInstances: async () => [],
+    };
+    render(
+      <StrictMode>
+        <AutomationMap client={client} automation="Orders" map={draw} />
+      </StrictMode>,
+    );
+    await act(() => onMap?.(mapWith({ approve: { waiting: 1, passed: 0, errors: 0 } }, 'v1')));
+    await act(() => onError?.(new SyncError('database-unavailable', 'The database is unavailable', 503)));
+    expect(screen.getByRole('alert').textContent).toBe('The server is busy for a moment. Try again shortly.');
+    await act(() => onMap?.(mapWith({ approve: { waiting: 2, passed: 0, errors: 0 } }, 'v2')));
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByRole('button', { name: 'Approve the order: 2 waiting, 0 passed, 0 errors' })).toBeTruthy();
   });
 });

@@ -36,7 +36,15 @@ export function AutomationMap({
   useEffect(() => {
     setMap(null);
     setNode(null);
-    return client.watchMap(automation, setMap, { onError: setError });
+    // A failed poll (a 503 while the server restarts) shows until the next map arrives.
+    return client.watchMap(
+      automation,
+      (next) => {
+        setMap(next);
+        setError(null);
+      },
+      { onError: setError },
+    );
   }, [client, automation]);
   // Read again whenever the counts change; the answer names its node, so a list never shows under another.
   const listed = useLoad(async () => (node === null ? null : ([node, await client.mapInstances(automation, node)] as const)), node, map?.version, client);
