@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     fileParallelism: false,
     passWithNoTests: true,
+    // Screenshots a test attaches (`annotate`) are copied here, beside the ones it saves.
+    attachmentsDir: 'test-results/attachments',
   },
 });

@@ -99,6 +99,18 @@ export const AREAS = {
       'memory.task1000': figure(j.memory ? j.memory.bytesPerTask / 1024 : null, 'KB', { goal: 'reported', note: j.memory?.note }),
     }),
   },
+  map: {
+    script: 'bench/map.mjs',
+    what: 'Node + jsdom, React production build: ProcessMap re-rendering a 200-node automation with new counts, against the same nodes hand-drawn',
+    figures: (j) => ({
+      'map.rerender200': figure(j.map?.median, 'ms', {
+        baseline: j.baseline?.median,
+        goal: '< 16 ms (one frame)',
+        met: j.map ? j.map.median < 16 : null,
+        note: j.map ? `p95 ${round(j.map.p95, 1)} ms; ${j.nodes} nodes, ${j.edges} edges; the baseline draws no table and no accessible names` : undefined,
+      }),
+    }),
+  },
   bundle: {
     script: 'scripts/size.mjs',
     what: "wayflow's own min+gzip share of a real React + react-router + IndexedDB app bundle (scripts/size-app.tsx)",

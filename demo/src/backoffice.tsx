@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import type { Approval } from '../../flows/fulfilment/schemas.ts';
 import { Field, StepForm, useField, useTask } from '../../src/react/index.ts';
-import { AutomationDashboard, AutomationFormTask, AutomationInstance, AutomationTaskList } from '../../src/react/automations/index.ts';
+import { AutomationDashboard, AutomationFormTask, AutomationInstance, AutomationMap, AutomationTaskList } from '../../src/react/automations/index.ts';
 import type { FulfilmentOrder } from '../../flows/fulfilment/schemas.ts';
 import { ProcessMap } from '../../src/react/map/index.ts';
 import { approval, automations } from './services.ts';
@@ -46,7 +46,7 @@ export function BackOfficePage() {
             onOpen={(form) => navigate(`/backoffice/forms/${form.instanceId}/${form.taskId}`)}
           />
           <p>
-            <Link to="/backoffice/dashboard">Automations dashboard</Link>
+            <Link to="/backoffice/dashboard">Automations dashboard</Link> · <Link to="/backoffice/map">Order fulfilment, live</Link>
           </p>
         </>
       ) : (
@@ -123,7 +123,30 @@ export function DashboardPage() {
   return (
     <section className="card">
       <h1>Automations dashboard</h1>
+      <p>
+        <Link to="/backoffice/map">Order fulfilment, live</Link>
+      </p>
       <AutomationDashboard client={automations} onInspect={(id) => navigate(`/backoffice/instances/${id}`)} map={(props) => <ProcessMap {...props} />} />
+    </section>
+  );
+}
+
+/** The live process map of the order fulfilment automation: choose a step to list the orders waiting there. */
+export function MapPage() {
+  const navigate = useNavigate();
+  return (
+    <section className="card">
+      <h1>Order fulfilment, live</h1>
+      <p>Each step shows the orders waiting there now · the orders that passed it (· errors!). It changes as orders move; choose a step to list its orders.</p>
+      <AutomationMap
+        client={automations}
+        automation="OrderFulfilment"
+        map={(props) => <ProcessMap {...props} />}
+        onInspect={(id) => navigate(`/backoffice/instances/${id}`)}
+      />
+      <p>
+        <Link to="/backoffice/dashboard">Automations dashboard</Link>
+      </p>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { WayflowError } from '../core/index.ts';
-import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary, SyncResponses } from './protocol.ts';
+import type { DashboardView, InstanceInspection, InstanceStatus, NodeInstanceView, OpenFormDetail, OpenFormSummary, ProcessMapView, SyncResponses } from './protocol.ts';
 import { type StopWatching, type WatchOptions, watchInstance } from './watch.ts';
 
 /** A failed sync request: `code` comes from the server's error body (`unreachable` when no response came), `status` is the HTTP status (0 when unreachable), `fields` the per-field errors of a 422. */
@@ -67,6 +67,12 @@ export interface AutomationClient {
   dashboard(): Promise<DashboardView>;
   /** One instance with its history, its automation's graph and its counts per node. Needs `automations.view`. */
   inspect(instanceId: string): Promise<InstanceInspection>;
+  /** The process map of an automation: its graph and the counts of each node. Needs `automations.view`, like the dashboard. */
+  map(automation: string): Promise<ProcessMapView>;
+  /** The running instances at a node of an automation, the longest there first (at most 100). Needs `automations.view`. */
+  mapInstances(automation: string, node: string): Promise<NodeInstanceView[]>;
+  /** Calls `onMap` with the process map each time a count changes (server-sent events, polling as the fallback) until `stop()` is called. */
+  watchMap(automation: string, onMap: (map: ProcessMapView) => void, options?: WatchOptions): StopWatching;
   /** Calls `onStatus` with every new version of the instance (server-sent events, polling as the fallback) until it ends or `stop()` is called. */
   watch(instanceId: string, onStatus: (status: InstanceStatus) => void, options?: WatchOptions): StopWatching;
 }
@@ -120,6 +126,10 @@ export function automationClient(options: AutomationClientOptions = {}): Automat
       ),
     dashboard: async () => (await call<SyncResponses['dashboard']>(path('dashboard'))).dashboard,
     inspect: (instanceId) => call<SyncResponses['inspect']>(path('dashboard', 'instances', instanceId)),
+    map: async (automation) => (await call<SyncResponses['map']>(path('map', automation))).map,
+    mapInstances: async (automation, node) => (await call<SyncResponses['mapInstances']>(path('map', automation, 'nodes', node))).instances,
+    watchMap: (automation, onMap, watchOptions = {}) =>
+      watchInstance({ url: path('map', automation, 'events'), status: () => client.map(automation), EventSource: ES ?? null }, onMap, { pollMs: options.pollMs, ...watchOptions }),
     watch: (instanceId, onStatus, watchOptions = {}) =>
       watchInstance(
         { url: path('instances', instanceId, 'events'), status: () => client.status(instanceId), EventSource: ES ?? null },

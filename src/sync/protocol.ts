@@ -21,6 +21,10 @@
  *   409 `instance-finished` or `idempotency-key-reused`, 422 `invalid-input` with `fields` named `payload.<name>`.
  * - `GET  /automations/dashboard` → `{ dashboard: DashboardView }`; 403 without the `automations.view` permission.
  * - `GET  /automations/dashboard/instances/:id` → `InstanceInspection` (`{ instance, history, graph, counts }`); 403 / 404.
+ * - `GET  /automations/map/:automation` → `{ map: ProcessMapView }`; 403 without `automations.view`, 404 `automation-not-found`.
+ * - `GET  /automations/map/:automation/nodes/:node` → `{ instances: NodeInstanceView[] }` (the longest waiting first, at most 100); 403 / 404 (`node-not-found`).
+ * - `GET  /automations/map/:automation/events` → `text/event-stream`: `status` events (data: ProcessMapView, id: its `version`) when a
+ *   count changes, then `idle` as for an instance's stream; 403 / 404 / 429 as above.
  * Every POST also answers 415 (not JSON), 400 `malformed-json` or `invalid-body`, and the origin check and write rate of `/tasks`;
  * every route 503 `database-unavailable` with `Retry-After` while the database is unavailable (send the same request again).
  */
@@ -122,7 +126,10 @@ export interface ProcessGraphView {
   edges: { from: string; to: string; label?: string }[];
 }
 
-/** What one instance did at one node: paths waiting there now, visits finished there, paths an error stopped there. */
+/**
+ * What happened at one node: for one instance (`InstanceInspection`) paths waiting there now, visits finished there, paths an
+ * error stopped there; for a process map (`ProcessMapView`) running instances waiting there, visits that finished `OK`, errors there.
+ */
 export interface NodeCountsView {
   waiting: number;
   passed: number;
@@ -135,6 +142,31 @@ export interface InstanceInspection {
   history: HistoryEntryView[];
   graph: ProcessGraphView;
   counts: Record<string, NodeCountsView>;
+}
+
+/**
+ * One automation drawn as a graph (`automationGraph`; `ProcessMap` of `wayflow/react/map` draws it)
+ * with the counts of each node, the live process map.
+ */
+export interface ProcessMapView {
+  name: string;
+  verboseName: string;
+  graph: ProcessGraphView;
+  /** Per node id; nodes with nothing to count are absent. */
+  counts: Record<string, NodeCountsView>;
+  /** Changes when a count changes (the id of the map's `status` events). */
+  version: string;
+}
+
+/** A running instance with a path at a node of a process map. */
+export interface NodeInstanceView {
+  id: string;
+  createdAt: number;
+  /** When its path entered the node. */
+  since: number;
+  /** `form`: waits for a person; `error`: stopped by an error (see `error`); `joined`: waits for its sibling paths; `subprocess`: waits for a subprocess. */
+  status: 'active' | 'form' | 'joined' | 'subprocess' | 'error';
+  error: string | null;
 }
 
 /** The error body of every failed sync request. */
@@ -152,4 +184,6 @@ export interface SyncResponses {
   send: { result: unknown; instance: InstanceStatus };
   dashboard: { dashboard: DashboardView };
   inspect: InstanceInspection;
+  map: { map: ProcessMapView };
+  mapInstances: { instances: NodeInstanceView[] };
 }

@@ -13,21 +13,21 @@ export interface WatchOptions {
 /** Stops a watch: closes the stream and clears every timer. */
 export type StopWatching = () => void;
 
-/** What `watchInstance` needs: the events URL, a status reader, and the EventSource class (`null`: poll only). */
-export interface WatchSource {
+/** What `watchInstance` needs: the events URL, a status reader, and the EventSource class (`null`: poll only). `S` is what the stream carries (a process map's view for `watchMap`). */
+export interface WatchSource<S extends { version: string; status?: string } = InstanceStatus> {
   url: string;
-  status(): Promise<InstanceStatus>;
+  status(): Promise<S>;
   EventSource: typeof EventSource | null;
 }
 
 /**
- * Follows one instance: listens to its `status` events, calls `onStatus` only when the
+ * Follows one instance (or one process map: `watchMap`): listens to its `status` events, calls `onStatus` only when the
  * `version` changes, stops at `end`. On `idle`, a stream error (a 429 included) or without
  * EventSource, it polls `status()` every `pollMs` (catching up at once) while it tries to
  * reopen the stream with exponential backoff; the first status of a reopened stream
  * stops the polling.
  */
-export function watchInstance(source: WatchSource, onStatus: (status: InstanceStatus) => void, options: WatchOptions = {}): StopWatching {
+export function watchInstance<S extends { version: string; status?: string } = InstanceStatus>(source: WatchSource<S>, onStatus: (status: S) => void, options: WatchOptions = {}): StopWatching {
   const pollMs = options.pollMs ?? 5000;
   const maxBackoff = options.maxBackoffMs ?? 60_000;
   let last: string | undefined;
@@ -45,7 +45,7 @@ export function watchInstance(source: WatchSource, onStatus: (status: InstanceSt
     clearTimeout(pollTimer);
     clearTimeout(reopenTimer);
   };
-  const deliver = (status: InstanceStatus) => {
+  const deliver = (status: S) => {
     if (stopped || status.version === last) return;
     last = status.version;
     onStatus(status);
@@ -85,9 +85,9 @@ export function watchInstance(source: WatchSource, onStatus: (status: InstanceSt
     reopenTimer = setTimeout(open, backoff);
     backoff = Math.min(backoff * 2, maxBackoff);
   };
-  const read = (event: Event): InstanceStatus | null => {
+  const read = (event: Event): S | null => {
     try {
-      const data = JSON.parse((event as MessageEvent).data) as InstanceStatus;
+      const data = JSON.parse((event as MessageEvent).data) as S;
       return data && typeof data.version === 'string' ? data : null;
     } catch {
       return null;

@@ -38,7 +38,7 @@ const english = [...Object.values(automationMessages), defaultMessages.failed, d
 const inMarked = (children: ReactNode) => render(<WayflowProvider messages={marked}>{children}</WayflowProvider>);
 const never = () => new Promise<never>(() => undefined);
 function clientWith(methods: Partial<AutomationClient>): AutomationClient {
-  return { forms: never, form: never, submitForm: never, start: never, status: never, send: never, dashboard: never, inspect: never, watch: () => () => undefined, ...methods };
+  return { forms: never, form: never, submitForm: never, start: never, status: never, send: never, dashboard: never, inspect: never, map: never, mapInstances: never, watch: () => () => undefined, watchMap: () => () => undefined, ...methods };
 }
 const form: OpenFormSummary = { instanceId: 'i1', taskId: 4, node: 'n1', description: 'Alpha', since: 0, automation: 'Z', verboseName: 'Zeta', hoursWaiting: 2.5 };
 const dashboard: DashboardView = {

@@ -38,7 +38,7 @@ function clientWith(methods: Partial<AutomationClient>): AutomationClient {
   const missing = async () => {
     throw new SyncError('not-faked', 'not faked', 500);
   };
-  return { forms: missing, form: missing, submitForm: missing, start: missing, status: missing, send: missing, dashboard: missing, inspect: missing, watch: () => () => undefined, ...methods };
+  return { forms: missing, form: missing, submitForm: missing, start: missing, status: missing, send: missing, dashboard: missing, inspect: missing, map: missing, mapInstances: missing, watch: () => () => undefined, watchMap: () => () => undefined, ...methods };
 }
 
 describe('AutomationTaskList', () => {

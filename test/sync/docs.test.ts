@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { exampleRunner } from '../helpers/doc-examples.ts';
 import { statusOf } from './fakes.ts';
 
 const doc = readFileSync(new URL('../../docs/sync-client.md', import.meta.url), 'utf8');
@@ -35,4 +36,17 @@ describe('docs/sync-client.md', () => {
     expect(requests[0]).toBe('POST /automations/start/OrderFulfilment');
     expect(requests.slice(1).every((r) => r === 'GET /automations/instances/inst-1')).toBe(true);
   });
+
+  it('the live process map example runs against a server and logs what it says', async () => {
+    const block = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('watchMap('));
+    expect(block).toBeDefined();
+    const examples = await exampleRunner('sync-client-map');
+    try {
+      const checks = await examples.run(block!, 'live-map');
+      expect(checks.map(([logged]) => logged)).toEqual(checks.map(([, expected]) => expected));
+      expect(checks).toHaveLength(block!.split('// =>').length - 1);
+    } finally {
+      await examples.close();
+    }
+  }, 60_000);
 });

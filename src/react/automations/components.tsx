@@ -21,8 +21,8 @@ import { syncErrorText, useAutomationMessages, useSyncErrorMessage } from './mes
 
 type Loaded<T> = { value: T | null; error: (Error & { status?: number }) | null };
 
-/** Runs `load` whenever one of `a`, `b`, `c` changes; keeps the last value or error. */
-function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown): Loaded<T> {
+/** Runs `load` whenever one of `a`, `b`, `c` changes; keeps the last value or error. (Shared with live-map.tsx, not exported by index.ts.) */
+export function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ value: null, error: null });
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what `load` depends on
   useEffect(() => {
@@ -39,11 +39,12 @@ function useLoad<T>(load: () => Promise<T>, a: unknown, b?: unknown, c?: unknown
 }
 
 /** The user's words for a failed request (the server's message goes to the console, once). */
-function Failure({ error, forbidden }: { error: unknown; forbidden?: string }) {
+export function Failure({ error, forbidden }: { error: unknown; forbidden?: string }) {
   const text = useSyncErrorMessage(error);
   return <p role="alert">{forbidden && (error as { status?: number }).status === 403 ? forbidden : text}</p>;
 }
-const Loading = ({ text }: { text: string }) => <p role="status">{text}</p>;
+/** A loading notice. */
+export const Loading = ({ text }: { text: string }) => <p role="status">{text}</p>;
 const time = (ms: number | null) => (ms == null ? '—' : new Date(ms).toLocaleString());
 
 /**

@@ -9,4 +9,5 @@ export {
   useAutomationStatus,
   useFollowAutomations,
 } from './components.tsx';
+export { AutomationMap, type LiveMapProps } from './live-map.tsx';
 export { type AutomationMessages, automationMessages, useAutomationMessages, useSyncErrorMessage } from './messages.ts';

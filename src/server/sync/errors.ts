@@ -157,3 +157,19 @@ export class SyncTooManyInstancesError extends TooManyRequestsError {
     );
   }
 }
+
+/** A process map asked for an automation this server does not run. */
+export class SyncAutomationNotFoundError extends HttpError {
+  override readonly name: string = 'SyncAutomationNotFoundError';
+  constructor(automation: string) {
+    super(404, 'automation-not-found', `Automation "${automation.slice(0, 100)}" is not run by this server. Check the name (the dashboard lists the automations).`);
+  }
+}
+
+/** A process map's node list asked for a node its automation does not have. */
+export class SyncNodeNotFoundError extends HttpError {
+  override readonly name: string = 'SyncNodeNotFoundError';
+  constructor(automation: string, node: string) {
+    super(404, 'node-not-found', `Automation "${automation.slice(0, 100)}" has no node "${node.slice(0, 100)}". Take the node ids from its map's graph.`);
+  }
+}

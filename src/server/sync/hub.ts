@@ -2,11 +2,16 @@ import type { InstanceStatus } from '../../sync/protocol.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseUnavailable } from '../outage.ts';
 
-/** A watcher of one instance: called with each new status (null when the instance is gone). */
-export type StatusListener = (status: InstanceStatus | null) => void;
+/** A watcher of one instance (or of what else a hub watches): called with each new status (null when it is gone). */
+export type StatusListener<S extends Versioned = InstanceStatus> = (status: S | null) => void;
 
-interface Watch {
-  listeners: Set<StatusListener>;
+/** What a hub hands out: anything with a version that changes when it does. */
+export interface Versioned {
+  version: string;
+}
+
+interface Watch<S extends Versioned> {
+  listeners: Set<StatusListener<S>>;
   /** The version last handed to the listeners. */
   last: string | null | undefined;
   timer: ReturnType<typeof setInterval>;
@@ -20,15 +25,15 @@ interface Watch {
  * A route that changes an instance and reads its status anyway wraps the change in
  * `answering`: the notifications meanwhile are held, and the route's status is handed to
  * the listeners instead of a read. Listeners get a status only when its version differs from
- * the last one handed out.
+ * the last one handed out. A hub of process maps (`S` = `ProcessMapView`) watches automations by name the same way.
  */
-export class SyncHub {
-  private readonly watches = new Map<string, Watch>();
+export class SyncHub<S extends Versioned = InstanceStatus> {
+  private readonly watches = new Map<string, Watch<S>>();
   /** Instances a route is changing: how many routes, and whether a notification came meanwhile. */
   private readonly held = new Map<string, { routes: number; overlapped: boolean; notified: boolean }>();
 
   constructor(
-    private readonly read: (instanceId: string) => Promise<InstanceStatus | null>,
+    private readonly read: (instanceId: string) => Promise<S | null>,
     private readonly pollMs: number,
     private readonly logger: Logger,
   ) {}
@@ -39,7 +44,7 @@ export class SyncHub {
   }
 
   /** Calls `listener` with each change of the instance until the returned function is called. */
-  watch(instanceId: string, listener: StatusListener): () => void {
+  watch(instanceId: string, listener: StatusListener<S>): () => void {
     let watch = this.watches.get(instanceId);
     if (!watch) {
       const timer = setInterval(() => this.notify(instanceId), this.pollMs);
@@ -81,7 +86,7 @@ export class SyncHub {
    * routes change one instance at once, their statuses may arrive out of order: then the
    * watchers get a fresh read instead. When `work` fails, a notification held meanwhile is sent.
    */
-  async answering<T extends { instance: InstanceStatus | null }>(instanceId: string, work: () => Promise<T>): Promise<T> {
+  async answering<T extends { instance: S | null }>(instanceId: string, work: () => Promise<T>): Promise<T> {
     const hold = this.held.get(instanceId) ?? { routes: 0, overlapped: false, notified: false };
     hold.routes += 1;
     if (hold.routes > 1) hold.overlapped = true;
@@ -101,7 +106,7 @@ export class SyncHub {
   }
 
   /** Hands `status`, just read by the caller, to the instance's listeners if its version is new to them. */
-  private publish(instanceId: string, status: InstanceStatus): void {
+  private publish(instanceId: string, status: S): void {
     const watch = this.watches.get(instanceId);
     if (!watch) return;
     // A read in flight may end with an older status: read again after it.
@@ -114,7 +119,7 @@ export class SyncHub {
     for (const listener of [...watch.listeners]) listener(status);
   }
 
-  private async refresh(instanceId: string, watch: Watch): Promise<void> {
+  private async refresh(instanceId: string, watch: Watch<S>): Promise<void> {
     try {
       do {
         watch.again = false;

@@ -3,6 +3,7 @@
  * wire format in `src/sync/protocol.ts`). Mounted by `createApp({ automations: { running, sync } })`.
  */
 export {
+  SyncAutomationNotFoundError,
   SyncDashboardForbiddenError,
   SyncFormClosedError,
   SyncFormForbiddenError,
@@ -12,6 +13,7 @@ export {
   SyncInstanceFinishedError,
   SyncInstanceNotFoundError,
   SyncInvalidInputError,
+  SyncNodeNotFoundError,
   SyncNotStartableError,
   SyncTooManyInstancesError,
   SyncTooManyStreamsError,

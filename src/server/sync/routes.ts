@@ -40,6 +40,7 @@ import { formNodesFor } from './forms.ts';
 import { SyncHub } from './hub.ts';
 import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
+import { mapRoutes } from './map-routes.ts';
 import { type SyncOptions, syncDefaults } from './options.ts';
 import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
@@ -171,6 +172,7 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
     start: startRoutes({ reader, links, runner, sync, maxInstances: limits.instancesPerCaller, clock }),
     instances: instanceRoutes({ reader, visibility, links, runner, hub, streams, slots, sync, clock }),
     dashboard: dashboardRoutes({ reader, storage: automations.storage, recentCount: sync.dashboardRecent ?? syncDefaults.dashboardRecent }),
+    map: mapRoutes({ automations, reader, viewersOnly, slots, sync, idleTimeoutMs: options.idleTimeoutMs, logger, signal: options.signal }),
   });
   return { routes, hub, openStreams: (owner) => slots.of(owner), links };
 }
@@ -178,11 +180,17 @@ export function syncApi(options: SyncRoutesOptions): SyncApi {
 /** Mounts the route groups behind `middleware`. */
 function composeRoutes(
   middleware: SyncRoutesOptions['middleware'],
-  groups: { forms: ReturnType<typeof formRoutes>; start: ReturnType<typeof startRoutes>; instances: ReturnType<typeof instanceRoutes>; dashboard: ReturnType<typeof dashboardRoutes> },
+  groups: {
+    forms: ReturnType<typeof formRoutes>;
+    start: ReturnType<typeof startRoutes>;
+    instances: ReturnType<typeof instanceRoutes>;
+    dashboard: ReturnType<typeof dashboardRoutes>;
+    map: ReturnType<typeof mapRoutes>;
+  },
 ) {
   const app = new Hono<AppEnv>();
   for (const handler of middleware) app.use(handler as MiddlewareHandler);
-  return app.route('/forms', groups.forms).route('/start', groups.start).route('/instances', groups.instances).route('/dashboard', groups.dashboard);
+  return app.route('/forms', groups.forms).route('/start', groups.start).route('/instances', groups.instances).route('/dashboard', groups.dashboard).route('/map', groups.map);
 }
 
 /** The summary of an open form as the form list and the form detail show it. */

@@ -1,7 +1,7 @@
 import type { SSEStreamingApi } from 'hono/streaming';
 import type { InstanceStatus, StreamEnd, StreamIdle } from '../../sync/protocol.ts';
 import { type LongTimeout, setLongTimeout } from '../timers.ts';
-import type { SyncHub } from './hub.ts';
+import type { SyncHub, Versioned } from './hub.ts';
 
 /** How long an event stream may stay without change, and how often it sends a heartbeat. */
 export interface StreamTiming {
@@ -9,14 +9,14 @@ export interface StreamTiming {
   heartbeatMs: number;
 }
 
-/** The open event streams of instances, fed by the hub; `closeAll` ends them (server shutdown). */
-export class InstanceStreams {
+/** The open event streams of instances (or of process maps: `S` = `ProcessMapView`), fed by the hub; `closeAll` ends them (server shutdown). */
+export class InstanceStreams<S extends Versioned & { status?: string } = InstanceStatus> {
   private readonly closers = new Set<() => void>();
   private closed = false;
 
   constructor(
-    private readonly hub: SyncHub,
-    private readonly readStatus: (id: string) => Promise<InstanceStatus | null>,
+    private readonly hub: SyncHub<S>,
+    private readonly readStatus: (id: string) => Promise<S | null>,
     private readonly timing: StreamTiming,
   ) {}
 
@@ -74,7 +74,7 @@ export class InstanceStreams {
         streamIdleMs,
       );
     };
-    const send = async (status: InstanceStatus | null) => {
+    const send = async (status: S | null) => {
       if (!status) {
         await stream.writeSSE({ event: 'end', data: JSON.stringify({ id, status: 'gone' } satisfies StreamEnd) });
         close();

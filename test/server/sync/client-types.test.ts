@@ -18,6 +18,8 @@ describe('the automation client and the sync routes', () => {
     expectTypeOf<Reads<SyncResponses['send'], Answer<Routes['instances'][':id']['messages'][':message']['$post']>>>().toEqualTypeOf<true>();
     expectTypeOf<Reads<SyncResponses['dashboard'], Answer<Routes['dashboard']['$get']>>>().toEqualTypeOf<true>();
     expectTypeOf<Reads<SyncResponses['inspect'], Answer<Routes['dashboard']['instances'][':id']['$get']>>>().toEqualTypeOf<true>();
+    expectTypeOf<Reads<SyncResponses['map'], Answer<Routes['map'][':automation']['$get']>>>().toEqualTypeOf<true>();
+    expectTypeOf<Reads<SyncResponses['mapInstances'], Answer<Routes['map'][':automation']['nodes'][':node']['$get']>>>().toEqualTypeOf<true>();
   });
 
   it('sends the JSON bodies the routes validate', () => {
@@ -29,7 +31,7 @@ describe('the automation client and the sync routes', () => {
 
   it('requests the paths the routes are mounted at', async () => {
     const requested: string[] = [];
-    const answer = { forms: [], form: {}, instance: {}, dashboard: {}, history: [], result: null };
+    const answer = { forms: [], form: {}, instance: {}, dashboard: {}, history: [], result: null, map: {}, instances: [] };
     const fetch = async (input: RequestInfo | URL) => {
       requested.push(String(input));
       return Response.json(answer);
@@ -43,6 +45,8 @@ describe('the automation client and the sync routes', () => {
     await client.send('order-1', 'note', {});
     await client.dashboard();
     await client.inspect('order-1');
+    await client.map('Sync Order');
+    await client.mapInstances('Sync Order', 'approve');
     const routes = hc<SyncRoutesType>('http://wayflow.test/automations');
     const form = { param: { instanceId: 'order-1', taskId: '7' } };
     expect(requested).toEqual(
@@ -55,6 +59,8 @@ describe('the automation client and the sync routes', () => {
         routes.instances[':id'].messages[':message'].$url({ param: { id: 'order-1', message: 'note' } }),
         routes.dashboard.$url(),
         routes.dashboard.instances[':id'].$url({ param: { id: 'order-1' } }),
+        routes.map[':automation'].$url({ param: { automation: 'Sync Order' } }),
+        routes.map[':automation'].nodes[':node'].$url({ param: { automation: 'Sync Order', node: 'approve' } }),
       ].map(String),
     );
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../../src/sync/protocol.ts';
+import { automationGraph } from '../../../src/automations/index.ts';
+import type { InstanceStatus, OpenFormDetail, OpenFormSummary, ProcessMapView } from '../../../src/sync/protocol.ts';
 import { conferenceAutomation } from '../../automations/ws-scenarios.ts';
 import { asUser, body, definitions, errorOf, syncTestEnv } from './helpers.ts';
 
@@ -48,5 +49,25 @@ describe('django-ws human tasks in the browser', () => {
     expect((await env.running.runner.history(created.id)).find((row) => row.status === 'Collect papers')?.completedBy).toBe('accountant');
     // Publicize joins (AND) the papers and the location: nothing is left for Accounting until the location is found.
     expect(await formsOf('accountant')).toEqual([]);
+  });
+});
+
+describe('the process map of a django-ws workflow', () => {
+  it('draws its nodes and transitions, with the instances waiting at each human task and the nodes they passed', async () => {
+    const created = await env.running.runner.create(conference.name);
+    const response = await asUser(fetcher, 'root').get(`/automations/map/${encodeURIComponent(conference.name)}`);
+    expect(response.status).toBe(200);
+    const { map } = await body<{ map: ProcessMapView }>(response);
+    expect(map.graph).toEqual(automationGraph(conference));
+    const history = await env.running.runner.history(created.id);
+    const passed = history.filter((row) => row.message === 'OK').map((row) => row.status);
+    expect(passed.length).toBeGreaterThan(0);
+    for (const node of passed) expect(map.counts[node]?.passed).toBeGreaterThanOrEqual(1);
+    expect(map.counts['Collect papers']).toMatchObject({ waiting: 1, errors: 0 });
+    expect(map.counts['Search a location']).toMatchObject({ waiting: 1, errors: 0 });
+    const listed = await body<{ instances: { id: string; status: string }[] }>(
+      await asUser(fetcher, 'root').get(`/automations/map/${encodeURIComponent(conference.name)}/nodes/${encodeURIComponent('Collect papers')}`),
+    );
+    expect(listed.instances).toEqual([expect.objectContaining({ id: created.id, status: 'form' })]);
   });
 });

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { validator } from 'hono/validator';
+import type { AutomationDefinition } from '../../automations/definition.ts';
+import { automationGraph } from '../../automations/graph.ts';
+import type { NodeCountsView, ProcessMapView } from '../../sync/protocol.ts';
+import { instancesAtNode, nodeCounts } from '../automations/node-counts.ts';
+import type { AppEnv } from '../env.ts';
+import type { Logger } from '../log.ts';
+import type { ServerAutomations } from '../server-automations.ts';
+import { timerMs } from '../timers.ts';
+import { SyncAutomationNotFoundError, SyncNodeNotFoundError } from './errors.ts';
+import { SyncHub } from './hub.ts';
+import type { InstanceReader } from './instances.ts';
+import { type SyncOptions, syncDefaults } from './options.ts';
+import type { StreamSlots } from './stream-slots.ts';
+import { InstanceStreams } from './streams.ts';
+
+/** The most instances `GET /map/:automation/nodes/:node` lists. */
+export const MAP_INSTANCES_LIMIT = 100;
+/**
+ * How long runner effects are gathered before the watched maps are counted again: a busy
+ * server's effects cost at most a few counts a second (a count reads the automation's whole
+ * history: about 150 ms for 100,000 visits on PostgreSQL), not one per effect.
+ */
+export const MAP_EFFECT_DELAY_MS = 250;
+
+/** What `mapRoutes` needs: most of it is the sync API's own (its reader, stream slots and options). */
+export interface MapRoutesDeps {
+  automations: Pick<ServerAutomations, 'db' | 'onEffect'>;
+  reader: InstanceReader;
+  /** The dashboard's guard: 403 unless the caller may view every instance. */
+  viewersOnly: MiddlewareHandler<AppEnv>;
+  slots: StreamSlots;
+  sync: SyncOptions;
+  idleTimeoutMs: number;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * `/map`: the live process map of each automation, for dashboard viewers only. `GET /:automation`
+ * answers its graph with the counts of each node; `GET /:automation/nodes/:node` the running
+ * instances at a node; `GET /:automation/events` streams the map whenever a count changes.
+ *
+ * The stream is the instances' event stream machinery with a map in place of an instance status:
+ * one `SyncHub` keyed by automation name shares one counting query per watched automation among
+ * all its viewers, re-counts every `pollMs` (steps made by other processes) and
+ * `MAP_EFFECT_DELAY_MS` after runner effects in this process (a form opened, an instance
+ * finished, a message sent), and hands a map on only when its version (a digest of its counts) changed.
+ */
+export function mapRoutes(deps: MapRoutesDeps) {
+  const { automations, reader, viewersOnly, slots, sync } = deps;
+  const graphs = new Map<string, ProcessMapView['graph']>();
+  const definitionOf = (name: string): AutomationDefinition => {
+    const definition = reader.definition(name);
+    if (!definition) throw new SyncAutomationNotFoundError(name);
+    return definition;
+  };
+  const readMap = async (name: string): Promise<ProcessMapView | null> => {
+    const definition = reader.definition(name);
+    if (!definition) return null;
+    const graph = graphs.get(name) ?? automationGraph(definition);
+    graphs.set(name, graph);
+    const counts: Record<string, NodeCountsView> = {};
+    for (const [node, figures] of [...(await nodeCounts(automations.db, name))].sort(([a], [b]) => (a < b ? -1 : 1))) counts[node] = figures;
+    const version = createHash('sha256').update(JSON.stringify(counts)).digest('base64url').slice(0, 22);
+    return { name, verboseName: definition.verboseName, graph, counts, version };
+  };
+  const hub = new SyncHub<ProcessMapView>(readMap, timerMs(sync.pollMs ?? syncDefaults.pollMs), deps.logger);
+  const streams = new InstanceStreams<ProcessMapView>(hub, readMap, {
+    streamIdleMs: sync.streamIdleMs ?? deps.idleTimeoutMs,
+    heartbeatMs: timerMs(sync.heartbeatMs ?? syncDefaults.heartbeatMs),
+  });
+  // Effects name instances, not automations: every watched map is counted again (unwatched names cost nothing).
+  let gathering: ReturnType<typeof setTimeout> | undefined;
+  const unsubscribe = automations.onEffect(() => {
+    gathering ??= setTimeout(() => {
+      gathering = undefined;
+      for (const definition of reader.definitions()) hub.notify(definition.name);
+    }, MAP_EFFECT_DELAY_MS);
+    gathering.unref?.();
+  });
+  deps.signal?.addEventListener(
+    'abort',
+    () => {
+      clearTimeout(gathering);
+      unsubscribe();
+      streams.closeAll();
+      hub.close();
+    },
+    { once: true },
+  );
+  const automationParam = validator('param', (value: Record<string, string>) => {
+    const automation = String(value.automation);
+    definitionOf(automation);
+    return { automation };
+  });
+  const nodeParam = validator('param', (value: Record<string, string>) => {
+    const automation = String(value.automation);
+    const node = String(value.node);
+    if (!definitionOf(automation).order.includes(node)) throw new SyncNodeNotFoundError(automation, node);
+    return { automation, node };
+  });
+  return new Hono<AppEnv>()
+    .get('/:automation', viewersOnly, automationParam, async (c) => {
+      const map = await readMap(c.req.valid('param').automation);
+      if (!map) throw new SyncAutomationNotFoundError(c.req.valid('param').automation);
+      return c.json({ map }, 200);
+    })
+    .get('/:automation/nodes/:node', viewersOnly, nodeParam, async (c) => {
+      const { automation, node } = c.req.valid('param');
+      const instances = await instancesAtNode(automations.db, automation, node, MAP_INSTANCES_LIMIT);
+      return c.json({ instances }, 200);
+    })
+    .get('/:automation/events', viewersOnly, automationParam, async (c) => {
+      const { automation } = c.req.valid('param');
+      const free = slots.take(c.get('caller').owner, c.get('peer').address);
+      const lastEventId = c.req.header('last-event-id');
+      return streamSSE(c, (stream) => streams.watch(stream, automation, lastEventId, free));
+    });
+}
