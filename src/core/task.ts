@@ -11,6 +11,7 @@ import {
   WayflowError,
 } from './errors.ts';
 import { MAX_HOT_LOOPS } from './directives.ts';
+import { failingPrecondition } from './preconditions.ts';
 import { newTaskId } from './ids.ts';
 import { positionOf } from './position.ts';
 import { describeTask, type Feedback } from './projection.ts';
@@ -294,14 +295,14 @@ export class Task<F extends Flow = Flow> {
       const error = step?.kind === 'auto'
         ? new TaskStateError('automatic-step', `Task ${this.id} is at the automatic step "${step.id}", which failed; call retry() instead of submit().`)
         : this.#notActive();
-      return this.#refuse(error, undefined);
+      return this.#refuse(error);
     }
     let moving: MovingOutcome;
     if (step.kind === 'choice') {
       const choice = (input as { choice?: unknown } | undefined)?.choice;
       if (!step.options.some((o) => o.id === choice)) {
         const message = `Choose one of: ${step.options.map((o) => o.id).join(', ')}`;
-        return this.#settleFeedback({ choice: [message] }, message, undefined, input);
+        return this.#settleFeedback({ choice: [message] }, message, input);
       }
       // The pick is kept in the data under the choice's id, so later steps (and views) can read it.
       moving = outcome.goTo(choice as string, { [step.id]: choice }) as MovingOutcome;
@@ -312,7 +313,7 @@ export class Task<F extends Flow = Flow> {
         const checked = validateInput(action.schema, input);
         // No wait unless the schema is asynchronous: the step's write starts within the click.
         const parsed = checked instanceof Promise ? await checked : checked;
-        if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', undefined, input);
+        if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', input);
         value = parsed.value;
       }
       let result: Outcome;
@@ -323,7 +324,7 @@ export class Task<F extends Flow = Flow> {
       } catch (cause) {
         return this.#refuse(new ActionFailedError(this.flow.id, step.id, this.id, cause), input);
       }
-      if (result.type === 'fail') return this.#settleFeedback(result.fields ?? {}, result.message, undefined, input);
+      if (result.type === 'fail') return this.#settleFeedback(result.fields ?? {}, result.message, input);
       moving = result;
     }
     try {
@@ -337,11 +338,11 @@ export class Task<F extends Flow = Flow> {
     }
   }
 
-  #refuse(error: WayflowError, draft: unknown): Promise<SubmitOutcome> {
-    return this.#settleFeedback({}, error.message, error, draft);
+  #refuse(error: WayflowError, draft?: unknown): Promise<SubmitOutcome> {
+    return this.#settleFeedback({}, error.message, draft, error);
   }
 
-  async #settleFeedback(errors: FieldErrors, message: string, error: WayflowError | undefined, draft: unknown): Promise<SubmitOutcome> {
+  async #settleFeedback(errors: FieldErrors, message: string, draft: unknown, error?: WayflowError): Promise<SubmitOutcome> {
     this.#feedback = { errors, message, error: error ?? null };
     if (draft !== undefined && this.#snapshot.status === 'active') {
       await this.#commit(this.#next({ type: 'DRAFT', input: draft }), []).catch(() => undefined);
@@ -419,9 +420,7 @@ export class Task<F extends Flow = Flow> {
   }
 
   #blocked(step: string, context: FlowContext): PreconditionError {
-    const node = this.#compiled.model.nodes.get(step)!.node;
-    const failing = (node.preconditions ?? []).find((p) => !p.test(context));
-    return new PreconditionError(this.flow.id, step, failing?.name ?? 'unknown');
+    return new PreconditionError(this.flow.id, step, failingPrecondition(this.#compiled.model.nodes.get(step)!.node, context)?.name ?? 'unknown');
   }
 
   #entry(from: string | null, snapshot: Snapshot, event: string, outcomeType?: string): HistoryEntry {
