@@ -13,7 +13,7 @@ import {
 import { MAX_HOT_LOOPS } from './directives.ts';
 import { failingPrecondition } from './preconditions.ts';
 import { newTaskId } from './ids.ts';
-import { positionOf } from './position.ts';
+import { type Phase, positionOf } from './position.ts';
 import { describeTask, type Feedback } from './projection.ts';
 import { type MovingOutcome, type Outcome, outcome, type User } from './outcomes.ts';
 import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema.ts';
@@ -374,9 +374,8 @@ export class Task<F extends Flow = Flow> {
     let current = snapshot;
     if (current !== this.#snapshot || event === 'start') entries.push(this.#entry(from, current, event, outcomeType));
     for (;;) {
-      const { step: at, phase } = positionOf(current.value);
       // At the flow's end there is no step (null): no node, so nothing automatic runs.
-      const step = at as string;
+      const { step, phase } = positionOf(current.value) as { step: string; phase: Phase };
       if (phase === '$blocked') throw this.#blocked(step, current.context);
       const info = this.#compiled.model.nodes.get(step);
       const node = info?.node;

@@ -14,7 +14,8 @@ export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F
   saveDraft(input: unknown): Promise<void>;
 }
 
-const quiet = (move: Promise<void>) => move.catch(() => undefined);
+/** The task's moves a binding offers, reporting a refusal in `error` only: their promises never reject. */
+const MOVES = ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const;
 
 /**
  * How long a move runs before the components show it busy (`pending`): a step that commits
@@ -51,16 +52,9 @@ export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> 
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
   const subscribe = useCallback((notify: () => void) => task.subscribe((state) => (state.pending ? notifyLate(notify) : notify())), [task]);
   const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
-  return {
-    ...state,
-    task,
-    submit: (input) => task.submit(input),
-    back: () => quiet(task.back()),
-    goTo: (step) => quiet(task.goTo(step)),
-    abort: (reason) => quiet(task.abort(reason)),
-    retry: () => quiet(task.retry()),
-    saveDraft: (input) => quiet(task.saveDraft(input)),
-  };
+  const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
+  for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
+  return binding as unknown as TaskBinding<F>;
 }
 
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */
