@@ -202,12 +202,9 @@ export class Task<F extends Flow = Flow> {
     return this.#move({ type: 'ABORT', reason }, 'abort', () => this.#notActive());
   }
 
-  /** Resumes a suspended task now, even before its time (a timer calls this when the time comes). */
+  /** Resumes a suspended task now, even before its time (a timer calls this when the time comes); a move like `back`, refused (`not-suspended`) for a task that is not suspended. */
   resume(): Promise<void> {
-    return this.#exclusive(async () => {
-      if (!positionOf(this.#snapshot.value).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
-      await this.#advance(this.#next({ type: 'RESUME' }), 'resume');
-    });
+    return this.#move({ type: 'RESUME' }, 'resume', () => new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`));
   }
 
   /** Runs the current automatic step again after it failed. */
