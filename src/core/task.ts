@@ -373,9 +373,8 @@ export class Task<F extends Flow = Flow> {
     for (;;) {
       // At the flow's end there is no step (null): no node, so nothing automatic runs.
       const { step, phase } = positionOf(current.value) as { step: string; phase: Phase };
-      if (phase === '$blocked') throw this.#blocked(step, current.context);
-      const info = this.#compiled.model.nodes.get(step);
-      const node = info?.node;
+      const node = this.#compiled.model.nodes.get(step)?.node;
+      if (phase === '$blocked') throw new PreconditionError(this.flow.id, step, failingPrecondition(node!, current.context)?.name ?? 'unknown');
       const automatic = node?.kind === 'action' && ((phase === '$ready' && node.auto) || phase === '$returned');
       if (!automatic) break;
       const count = (runs.get(step) ?? 0) + 1;
@@ -413,10 +412,6 @@ export class Task<F extends Flow = Flow> {
   #submitContextFor(context: FlowContext, step: string): SubmitContext<string> {
     const visit = context.visits[step] ?? 1;
     return { taskId: this.id, step, visit, idempotencyKey: `${this.id}:${step}:${visit}`, stepKey: `${this.id}:${step}`, user: context.user, goTo: outcome.goTo };
-  }
-
-  #blocked(step: string, context: FlowContext): PreconditionError {
-    return new PreconditionError(this.flow.id, step, failingPrecondition(this.#compiled.model.nodes.get(step)!.node, context)?.name ?? 'unknown');
   }
 
   #entry(from: string | null, snapshot: Snapshot, event: string, outcomeType?: string): HistoryEntry {
