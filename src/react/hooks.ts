@@ -24,18 +24,19 @@ const MOVES = ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const;
  */
 export const BUSY_AFTER_MS = 100;
 
-/** The end of the current BUSY_AFTER_MS wait, while one runs. */
-let late: Promise<void> | null = null;
+let late: Set<() => void> | null = null;
 
-/**
- * Tells `notify` of a queued move BUSY_AFTER_MS later, together with every other component told of it
- * meanwhile: their calls run one after the other in the same task, so React draws them in one commit.
- */
+/** Tells `notify` of a queued move BUSY_AFTER_MS later, in one call with every other component told of it, so React draws them in one commit. */
 function notifyLate(notify: () => void) {
-  late ??= new Promise<void>((done) => setTimeout(done, BUSY_AFTER_MS)).then(() => {
-    late = null;
-  });
-  late.then(notify);
+  if (!late) {
+    const all = new Set<() => void>();
+    late = all;
+    setTimeout(() => {
+      late = null;
+      for (const told of all) told();
+    }, BUSY_AFTER_MS);
+  }
+  late.add(notify);
 }
 
 /**
