@@ -1,4 +1,4 @@
-import { useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
 import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
@@ -50,7 +50,17 @@ function notifyLate(notify: () => void) {
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const task = useCurrentTask(given) as Task<F>;
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
-  const subscribe = useCallback((notify: () => void) => task.subscribe((state) => (state.pending ? notifyLate(notify) : notify())), [task]);
+  const subscribe = useMemo(
+    () => (notify: () => void) => {
+      const unsubscribe = task.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
+      // An unmounted component is told nothing more, not even of a move it saw queued.
+      return () => {
+        unsubscribe();
+        late?.delete(notify);
+      };
+    },
+    [task],
+  );
   const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
   const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
   for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
