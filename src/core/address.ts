@@ -78,8 +78,6 @@ export interface AddressView {
 /** A move and the memory to keep after making it. */
 export type AddressDecision = [move: AddressMove, memory: AddressMemory];
 
-const NOTHING: AddressMove = { type: 'none' };
-
 /** Shows `pages` from the entry keyed `key`, remembering where the history really is until the router renders it. */
 function show(memory: AddressMemory, key: string, pages: AddressPage[]): AddressDecision {
   return [{ type: 'show', pages }, { ...memory, left: key, entry: pages.at(-1)!.url, drawn: [] }];
@@ -103,12 +101,12 @@ export function addressMove(memory: AddressMemory, view: AddressView): AddressDe
   const { flow, step, here, key } = view;
   const { synced, drawn } = memory;
   const taskStep = step?.id ?? null;
-  if (!view.addressed) return [NOTHING, taskStep === null || taskStep === (drawn.at(-1) ?? synced) ? memory : { ...memory, drawn: [...drawn, taskStep] }];
+  if (!view.addressed) return [{ type: 'none' }, taskStep === null || taskStep === (drawn.at(-1) ?? synced) ? memory : { ...memory, drawn: [...drawn, taskStep] }];
   const lagging = memory.left === key;
   const current: AddressMemory = lagging ? memory : { ...memory, left: null };
   const at = lagging ? memory.entry : here;
   const taskUrl = step?.url ?? '';
-  if (at === taskUrl) return [NOTHING, { ...current, synced: taskStep, ended: !step, drawn: [] }];
+  if (at === taskUrl) return [{ type: 'none' }, { ...current, synced: taskStep, ended: !step, drawn: [] }];
   if (taskStep !== synced) {
     // Every step drawn gets its entry, so Back returns to each; the flow's own path is never a step page:
     // it becomes the page of the first (the step shown there, else the next).
@@ -116,7 +114,7 @@ export function addressMove(memory: AddressMemory, view: AddressView): AddressDe
     const pages = steps.filter((s, i) => s !== steps[i + 1]).map((s, i) => ({ url: s === taskStep ? taskUrl : urlOfStep(flow, s!)!, replace: at === '' && !i }));
     return show({ ...current, synced: taskStep }, key, pages);
   }
-  if (lagging) return [NOTHING, current];
+  if (lagging) return [{ type: 'none' }, current];
   if (current.ended && view.popped) return [{ type: 'leave' }, current];
   const target = stepAtUrl(flow, here);
   const reachable = target !== undefined && view.status === 'active' && (view.visited.includes(target) || view.ahead.includes(target));
