@@ -78,8 +78,6 @@ export interface AddressView {
 /** A move and the memory to keep after making it. */
 export type AddressDecision = [move: AddressMove, memory: AddressMemory];
 
-const NOTHING: AddressMove = { type: 'none' };
-
 /** Shows `pages` from the entry keyed `key`, remembering where the history really is until the router renders it. */
 function show(memory: AddressMemory, key: string, pages: AddressPage[]): AddressDecision {
   return [{ type: 'show', pages }, { ...memory, left: key, entry: pages.at(-1)!.url, drawn: [] }];
@@ -100,29 +98,25 @@ export function stayAt(memory: AddressMemory, key: string, url: string): Address
  * const [move, memory] = addressMove(addressMemory('name'), { flow, addressed: true, step, status, visited, ahead, here: '', key: 'default', popped: false });
  */
 export function addressMove(memory: AddressMemory, view: AddressView): AddressDecision {
-  const taskStep = view.step?.id ?? null;
-  if (!view.addressed) {
-    const last = memory.drawn.at(-1) ?? memory.synced;
-    return [NOTHING, taskStep === null || taskStep === last ? memory : { ...memory, drawn: [...memory.drawn, taskStep] }];
-  }
-  const lagging = memory.left === view.key;
+  const { flow, step, here, key } = view;
+  const { synced, drawn } = memory;
+  const taskStep = step?.id ?? null;
+  if (!view.addressed) return [{ type: 'none' }, taskStep === null || taskStep === (drawn.at(-1) ?? synced) ? memory : { ...memory, drawn: [...drawn, taskStep] }];
+  const lagging = memory.left === key;
   const current: AddressMemory = lagging ? memory : { ...memory, left: null };
-  const at = lagging ? memory.entry : view.here;
-  const taskUrl = view.step?.url ?? '';
-  if (at === taskUrl) return [NOTHING, { ...current, synced: taskStep, ended: !view.step, drawn: [] }];
-  if (taskStep !== memory.synced) {
-    const shown = memory.synced === null ? undefined : urlOfStep(view.flow, memory.synced);
-    const next = { ...current, synced: taskStep };
+  const at = lagging ? memory.entry : here;
+  const taskUrl = step?.url ?? '';
+  if (at === taskUrl) return [{ type: 'none' }, { ...current, synced: taskStep, ended: !step, drawn: [] }];
+  if (taskStep !== synced) {
     // Every step drawn gets its entry, so Back returns to each; the flow's own path is never a step page:
     // it becomes the page of the first (the step shown there, else the next).
-    const before = memory.drawn.at(-1) === taskStep ? memory.drawn.slice(0, -1) : memory.drawn;
-    const urls = [...before.map((step) => urlOfStep(view.flow, step)!), taskUrl];
-    if (at === '' && shown !== undefined) urls.unshift(shown);
-    return show(next, view.key, urls.map((url, i) => ({ url, replace: at === '' && i === 0 })));
+    const steps = [...(at === '' && synced !== null ? [synced] : []), ...drawn, taskStep];
+    const pages = steps.filter((s, i) => s !== steps[i + 1]).map((s, i) => ({ url: s === taskStep ? taskUrl : urlOfStep(flow, s!)!, replace: at === '' && !i }));
+    return show({ ...current, synced: taskStep }, key, pages);
   }
-  if (lagging) return [NOTHING, current];
+  if (lagging) return [{ type: 'none' }, current];
   if (current.ended && view.popped) return [{ type: 'leave' }, current];
-  const target = stepAtUrl(view.flow, view.here);
+  const target = stepAtUrl(flow, here);
   const reachable = target !== undefined && view.status === 'active' && (view.visited.includes(target) || view.ahead.includes(target));
-  return reachable ? [{ type: 'goto', step: target }, current] : stayAt(current, view.key, taskUrl);
+  return reachable ? [{ type: 'goto', step: target }, current] : stayAt(current, key, taskUrl);
 }

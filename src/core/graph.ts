@@ -53,7 +53,8 @@ export function flowGraph(flow: Flow): FlowGraph {
 }
 
 const quote = (text: string) => text.replace(/"/g, '\\"');
-const ends: Record<string, string> = { $start: 'start', [COMPLETED]: 'completed', [ABORTED]: 'aborted' };
+/** The name of the start or an end of the flow (a function, not a table: a bundle that only imports `progressOf` drops it). */
+const endOf = (id: string): string | undefined => ({ $start: 'start', [COMPLETED]: 'completed', [ABORTED]: 'aborted' })[id];
 
 /**
  * The flow graph as Mermaid `flowchart` text.
@@ -62,7 +63,10 @@ const ends: Record<string, string> = { $start: 'start', [COMPLETED]: 'completed'
  */
 export function toMermaid(flow: Flow): string {
   const { steps, edges } = flowGraph(flow);
-  const name = (id: string) => (ends[id] ? `${ends[id]}_` : id.replace(/-/g, '_'));
+  const name = (id: string) => {
+    const end = endOf(id);
+    return end ? `${end}_` : id.replace(/-/g, '_');
+  };
   const lines = ['flowchart TD', `  ${name('$start')}(("start"))`, `  ${name(COMPLETED)}(("completed"))`];
   for (const s of steps) lines.push(s.kind === 'choice' ? `  ${name(s.id)}{"${quote(s.title)}"}` : `  ${name(s.id)}["${quote(s.title)}"]`);
   for (const e of edges) lines.push(`  ${name(e.from)} -->|"${quote(e.label)}"| ${name(e.to)}`);
@@ -76,7 +80,7 @@ export function toMermaid(flow: Flow): string {
  */
 export function toDot(flow: Flow): string {
   const { steps, edges } = flowGraph(flow);
-  const name = (id: string) => `"${quote(ends[id] ?? id)}"`;
+  const name = (id: string) => `"${quote(endOf(id) ?? id)}"`;
   const lines = [`digraph "${quote(flow.id)}" {`, '  rankdir=TB;', `  ${name('$start')} [shape=circle];`, `  ${name(COMPLETED)} [shape=doublecircle];`];
   for (const s of steps) lines.push(`  ${name(s.id)} [label="${quote(s.title)}", shape=${s.kind === 'choice' ? 'diamond' : s.kind === 'auto' ? 'ellipse' : 'box'}];`);
   for (const e of edges) lines.push(`  ${name(e.from)} -> ${name(e.to)} [label="${quote(e.label)}"];`);

@@ -15,21 +15,18 @@ export interface Position {
 }
 
 /**
- * The path of an XState state value (as a snapshot holds it and a task record stores it)
- * down its single active branch: the state keys, then the leaf (a string in any value
- * XState produced). `{ checkout: { pay: '$ready' } }` gives `['checkout', 'pay', '$ready']`.
- */
-export function statePath(value: unknown, path: unknown[] = []): unknown[] {
-  const entry = value && typeof value === 'object' ? Object.entries(value)[0] : undefined;
-  return entry ? statePath(entry[1], [...path, entry[0]]) : [...path, value];
-}
-
-/**
- * Decodes a state value, the one place that does: `{ checkout: { pay: '$ready' } }` is
- * step `pay` at `$ready`, `'$completed'` no step at `$completed`. The leaf of every value
- * the compiled machine produces is a phase.
+ * Decodes a state value (as a snapshot holds it and a task record stores it), the one place
+ * that does: down its single active branch, the last state key is the step and the leaf its
+ * phase. `{ checkout: { pay: '$ready' } }` is step `pay` at `$ready`, `'$completed'` no step
+ * at `$completed`. The leaf of every value the compiled machine produces is a phase.
  */
 export function positionOf(value: unknown): Position {
-  const path = statePath(value) as string[];
-  return { step: path.at(-2) ?? null, phase: path.at(-1) as Phase };
+  let step: string | null = null;
+  while (value && typeof value === 'object') {
+    const entry = Object.entries(value)[0];
+    // An empty object is no XState value: a malformed record's, whose step is the last key found.
+    if (!entry) break;
+    [step, value] = entry;
+  }
+  return { step, phase: value as Phase };
 }

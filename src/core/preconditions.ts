@@ -40,3 +40,8 @@ export function precondition(name: string, test: (ctx: PreconditionContext) => b
 export function orGoTo(pre: Precondition, fallback: string): Precondition {
   return { ...pre, fallback };
 }
+
+/** The first of a node's preconditions that fails in `context` (undefined when they all pass): a choice offers only children without one. */
+export function failingPrecondition(node: { preconditions?: readonly Precondition[] }, context: PreconditionContext): Precondition | undefined {
+  return (node.preconditions ?? []).find((p) => !p.test(context));
+}

@@ -1,6 +1,7 @@
 import { compile } from './compile.ts';
 import type { Flow } from './definition.ts';
 import { COMPLETED, finishDestination, isStep, landingOf } from './model.ts';
+import { failingPrecondition } from './preconditions.ts';
 import type { TaskState } from './task.ts';
 
 /** One step of a progress indicator. */
@@ -43,7 +44,7 @@ export function progressOf(flow: Flow, state: TaskState): Progress {
     let next: string;
     if (node.kind === 'scaffold') {
       const draft = (at === state.step.id ? state.step.draft : undefined) as { choice?: string } | undefined;
-      const options = node.children.filter((c) => (c.preconditions ?? []).every((p) => p.test(state)));
+      const options = node.children.filter((c) => !failingPrecondition(c, state));
       next = landingOf((options.find((c) => c.id === draft?.choice) ?? options[0] ?? node.children[0]!).id, model.nodes);
     } else {
       let destination = finishDestination(info);

@@ -2,6 +2,7 @@ import type { FlowContext } from './compile.ts';
 import type { AnyAction, Scaffold } from './definition.ts';
 import { ABORTED, COMPLETED, type FlowModel } from './model.ts';
 import { type Phase, positionOf } from './position.ts';
+import { failingPrecondition } from './preconditions.ts';
 import type { TaskRecord, TaskSummary } from './store.ts';
 import type { StepView, TaskState, TaskStatus } from './task.ts';
 
@@ -55,7 +56,7 @@ export function stepView(model: FlowModel, step: string, phase: Phase, context: 
   const node = info.node;
   const options =
     node.kind === 'scaffold'
-      ? (node as Scaffold).children.filter((c) => (c.preconditions ?? []).every((p) => p.test(context))).map((c) => ({ id: c.id, title: c.title }))
+      ? (node as Scaffold).children.filter((c) => !failingPrecondition(c, context)).map((c) => ({ id: c.id, title: c.title }))
       : [];
   // A scaffold has neither `auto` nor `schema`, and is never at `$returned`.
   const action = node as AnyAction;

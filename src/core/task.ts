@@ -11,8 +11,9 @@ import {
   WayflowError,
 } from './errors.ts';
 import { MAX_HOT_LOOPS } from './directives.ts';
+import { failingPrecondition } from './preconditions.ts';
 import { newTaskId } from './ids.ts';
-import { positionOf } from './position.ts';
+import { type Phase, positionOf } from './position.ts';
 import { describeTask, type Feedback } from './projection.ts';
 import { type MovingOutcome, type Outcome, outcome, type User } from './outcomes.ts';
 import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema.ts';
@@ -201,12 +202,9 @@ export class Task<F extends Flow = Flow> {
     return this.#move({ type: 'ABORT', reason }, 'abort', () => this.#notActive());
   }
 
-  /** Resumes a suspended task now, even before its time (a timer calls this when the time comes). */
+  /** Resumes a suspended task now, even before its time (a timer calls this when the time comes); a move like `back`, refused (`not-suspended`) for a task that is not suspended. */
   resume(): Promise<void> {
-    return this.#exclusive(async () => {
-      if (!positionOf(this.#snapshot.value).phase.startsWith('$suspended')) throw new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`);
-      await this.#advance(this.#next({ type: 'RESUME' }), 'resume');
-    });
+    return this.#move({ type: 'RESUME' }, 'resume', () => new TaskStateError('not-suspended', `Task ${this.id} is not suspended.`));
   }
 
   /** Runs the current automatic step again after it failed. */
@@ -294,14 +292,14 @@ export class Task<F extends Flow = Flow> {
       const error = step?.kind === 'auto'
         ? new TaskStateError('automatic-step', `Task ${this.id} is at the automatic step "${step.id}", which failed; call retry() instead of submit().`)
         : this.#notActive();
-      return this.#refuse(error, undefined);
+      return this.#refuse(error);
     }
     let moving: MovingOutcome;
     if (step.kind === 'choice') {
       const choice = (input as { choice?: unknown } | undefined)?.choice;
       if (!step.options.some((o) => o.id === choice)) {
         const message = `Choose one of: ${step.options.map((o) => o.id).join(', ')}`;
-        return this.#settleFeedback({ choice: [message] }, message, undefined, input);
+        return this.#settleFeedback({ choice: [message] }, message, input);
       }
       // The pick is kept in the data under the choice's id, so later steps (and views) can read it.
       moving = outcome.goTo(choice as string, { [step.id]: choice }) as MovingOutcome;
@@ -312,7 +310,7 @@ export class Task<F extends Flow = Flow> {
         const checked = validateInput(action.schema, input);
         // No wait unless the schema is asynchronous: the step's write starts within the click.
         const parsed = checked instanceof Promise ? await checked : checked;
-        if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', undefined, input);
+        if (!parsed.ok) return this.#settleFeedback(parsed.errors, 'Some fields need your attention.', input);
         value = parsed.value;
       }
       let result: Outcome;
@@ -323,7 +321,7 @@ export class Task<F extends Flow = Flow> {
       } catch (cause) {
         return this.#refuse(new ActionFailedError(this.flow.id, step.id, this.id, cause), input);
       }
-      if (result.type === 'fail') return this.#settleFeedback(result.fields ?? {}, result.message, undefined, input);
+      if (result.type === 'fail') return this.#settleFeedback(result.fields ?? {}, result.message, input);
       moving = result;
     }
     try {
@@ -337,11 +335,11 @@ export class Task<F extends Flow = Flow> {
     }
   }
 
-  #refuse(error: WayflowError, draft: unknown): Promise<SubmitOutcome> {
-    return this.#settleFeedback({}, error.message, error, draft);
+  #refuse(error: WayflowError, draft?: unknown): Promise<SubmitOutcome> {
+    return this.#settleFeedback({}, error.message, draft, error);
   }
 
-  async #settleFeedback(errors: FieldErrors, message: string, error: WayflowError | undefined, draft: unknown): Promise<SubmitOutcome> {
+  async #settleFeedback(errors: FieldErrors, message: string, draft: unknown, error?: WayflowError): Promise<SubmitOutcome> {
     this.#feedback = { errors, message, error: error ?? null };
     if (draft !== undefined && this.#snapshot.status === 'active') {
       await this.#commit(this.#next({ type: 'DRAFT', input: draft }), []).catch(() => undefined);
@@ -373,12 +371,10 @@ export class Task<F extends Flow = Flow> {
     let current = snapshot;
     if (current !== this.#snapshot || event === 'start') entries.push(this.#entry(from, current, event, outcomeType));
     for (;;) {
-      const { step: at, phase } = positionOf(current.value);
       // At the flow's end there is no step (null): no node, so nothing automatic runs.
-      const step = at as string;
-      if (phase === '$blocked') throw this.#blocked(step, current.context);
-      const info = this.#compiled.model.nodes.get(step);
-      const node = info?.node;
+      const { step, phase } = positionOf(current.value) as { step: string; phase: Phase };
+      const node = this.#compiled.model.nodes.get(step)?.node;
+      if (phase === '$blocked') throw new PreconditionError(this.flow.id, step, failingPrecondition(node!, current.context)?.name ?? 'unknown');
       const automatic = node?.kind === 'action' && ((phase === '$ready' && node.auto) || phase === '$returned');
       if (!automatic) break;
       const count = (runs.get(step) ?? 0) + 1;
@@ -416,12 +412,6 @@ export class Task<F extends Flow = Flow> {
   #submitContextFor(context: FlowContext, step: string): SubmitContext<string> {
     const visit = context.visits[step] ?? 1;
     return { taskId: this.id, step, visit, idempotencyKey: `${this.id}:${step}:${visit}`, stepKey: `${this.id}:${step}`, user: context.user, goTo: outcome.goTo };
-  }
-
-  #blocked(step: string, context: FlowContext): PreconditionError {
-    const node = this.#compiled.model.nodes.get(step)!.node;
-    const failing = (node.preconditions ?? []).find((p) => !p.test(context));
-    return new PreconditionError(this.flow.id, step, failing?.name ?? 'unknown');
   }
 
   #entry(from: string | null, snapshot: Snapshot, event: string, outcomeType?: string): HistoryEntry {

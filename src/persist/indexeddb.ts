@@ -21,9 +21,11 @@ export interface WayflowDatabase extends DBSchema {
 /** The default database name. */
 export const DEFAULT_DATABASE = 'wayflow';
 
-const opened = new Map<string, Promise<IDBPDatabase<WayflowDatabase>>>();
-/** The databases open now, by name: a write starts its transaction without waiting for a promise. */
-const handles = new Map<string, IDBPDatabase<WayflowDatabase>>();
+/** An open in flight or done; `database` is set once it is open, so a write starts its transaction without waiting for a promise. */
+type Opening = Promise<IDBPDatabase<WayflowDatabase>> & { database?: IDBPDatabase<WayflowDatabase> };
+
+/** The databases opening or open now, by name. */
+const opened = new Map<string, Opening>();
 
 /**
  * Opens (once per page and name) wayflow's IndexedDB database, creating its
@@ -33,7 +35,7 @@ const handles = new Map<string, IDBPDatabase<WayflowDatabase>>();
 export function openWayflowDatabase(name: string = DEFAULT_DATABASE): Promise<IDBPDatabase<WayflowDatabase>> {
   let db = opened.get(name);
   if (!db) {
-    db = openDB<WayflowDatabase>(name, 1, {
+    const opening: Opening = openDB<WayflowDatabase>(name, 1, {
       upgrade(database) {
         const tasks = database.createObjectStore('tasks', { keyPath: 'id' });
         tasks.createIndex('expiresAt', 'expiresAt');
@@ -42,25 +44,23 @@ export function openWayflowDatabase(name: string = DEFAULT_DATABASE): Promise<ID
         database.createObjectStore('meta');
       },
       blocking() {
-        forget(name);
-        void db?.then((database) => database.close());
+        opened.delete(name);
+        void opening.then((database) => database.close());
       },
       terminated() {
-        forget(name);
+        opened.delete(name);
       },
     });
-    opened.set(name, db);
-    db.then(
-      (database) => opened.get(name) === db && handles.set(name, database),
+    opened.set(name, opening);
+    opening.then(
+      (database) => {
+        opening.database = database;
+      },
       () => opened.delete(name),
     );
+    db = opening;
   }
   return db;
-}
-
-function forget(name: string) {
-  opened.delete(name);
-  handles.delete(name);
 }
 
 /** Options of `indexedDbStore`. */
@@ -139,7 +139,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     async put(record, expectedVersion) {
       assertWritable(record);
       // With the database open, the transaction starts in the caller's turn (a step's write within its click).
-      const tx = (handles.get(name) ?? (await db())).transaction('tasks', 'readwrite', { durability });
+      const tx = (opened.get(name)?.database ?? (await db())).transaction('tasks', 'readwrite', { durability });
       // Read and write in one round trip: the write is queued behind the read, and the
       // transaction is aborted (the write rolled back) if the read shows it must not happen.
       const reading = tx.store.get(record.id);
@@ -227,7 +227,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
     async close() {
       const database = opened.get(name);
-      forget(name);
+      opened.delete(name);
       if (database) (await database).close();
     },
   };

@@ -1,4 +1,4 @@
-import { useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
 import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
@@ -14,7 +14,8 @@ export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F
   saveDraft(input: unknown): Promise<void>;
 }
 
-const quiet = (move: Promise<void>) => move.catch(() => undefined);
+/** The task's moves a binding offers, reporting a refusal in `error` only: their promises never reject. */
+const MOVES = ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const;
 
 /**
  * How long a move runs before the components show it busy (`pending`): a step that commits
@@ -49,18 +50,21 @@ function notifyLate(notify: () => void) {
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const task = useCurrentTask(given) as Task<F>;
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
-  const subscribe = useCallback((notify: () => void) => task.subscribe((state) => (state.pending ? notifyLate(notify) : notify())), [task]);
+  const subscribe = useMemo(
+    () => (notify: () => void) => {
+      const unsubscribe = task.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
+      // An unmounted component is told nothing more, not even of a move it saw queued.
+      return () => {
+        unsubscribe();
+        late?.delete(notify);
+      };
+    },
+    [task],
+  );
   const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
-  return {
-    ...state,
-    task,
-    submit: (input) => task.submit(input),
-    back: () => quiet(task.back()),
-    goTo: (step) => quiet(task.goTo(step)),
-    abort: (reason) => quiet(task.abort(reason)),
-    retry: () => quiet(task.retry()),
-    saveDraft: (input) => quiet(task.saveDraft(input)),
-  };
+  const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
+  for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
+  return binding as unknown as TaskBinding<F>;
 }
 
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */

@@ -116,7 +116,8 @@ function RouterSync({ param }: { param: string }) {
     const view = { ...shown, flow: task.flow, addressed: addressed === task.id, here, key: location.key, popped };
     const run = ([move, next]: AddressDecision) => {
       memory.current = next;
-      if (move.type === 'show') for (const page of move.pages) navigate(href(page.url), { replace: page.replace });
+      // A page is its own navigate options (`replace`).
+      if (move.type === 'show') for (const page of move.pages) navigate(href(page.url), page);
       else if (move.type === 'leave') navigate(-1);
       else if (move.type === 'goto') task.goTo(move.step).catch(() => run(stayAt(memory.current, location.key, task.state.step?.url ?? '')));
     };

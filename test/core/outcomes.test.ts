@@ -251,6 +251,8 @@ describe('flowcontrol directives', () => {
     await task.resume();
     expect(task.state.step?.id).toBe('b');
     await expect(task.resume()).rejects.toMatchObject({ code: 'not-suspended' });
+    await task.abort();
+    await expect(task.resume()).rejects.toMatchObject({ code: 'task-finished' });
   });
 });
 

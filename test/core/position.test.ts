@@ -20,6 +20,11 @@ describe('decoding a stored state value', () => {
     expect(positionOf('$aborted')).toEqual({ step: null, phase: '$aborted' });
   });
 
+  it('stops at an empty object (a malformed stored value) instead of throwing, keeping the last key as the step', () => {
+    expect(positionOf({ order: {} })).toEqual({ step: 'order', phase: {} });
+    expect(positionOf({})).toEqual({ step: null, phase: {} });
+  });
+
   it('is read the same by the task, the task list and a migration', async () => {
     const store = memoryStore();
     const task = await startTask(flow, { store, binder: 'me' });
