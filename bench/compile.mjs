@@ -6,11 +6,13 @@
 // BENCH_JSON=file also writes the figures as JSON.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// A fresh clone has no node_modules/.cache yet.
+await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
 const out = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-bench-compile-'));
 try {
   const load = async (mode) => {

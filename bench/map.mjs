@@ -3,7 +3,7 @@
 // automation with new counts, flushed to the DOM (React production build, jsdom), against a
 // hand-drawn SVG of the same nodes in the same run. Goal: < 16 ms (one frame).
 // BENCH_JSON=file also writes the figures as JSON.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -14,6 +14,8 @@ const dom = new JSDOM('<!doctype html><html><body></body></html>');
 Object.assign(globalThis, { window: dom.window, document: dom.window.document, navigator: dom.window.navigator, HTMLElement: dom.window.HTMLElement, Node: dom.window.Node });
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// A fresh clone has no node_modules/.cache yet.
+await mkdir(join(ROOT, 'node_modules/.cache'), { recursive: true });
 const out = await mkdtemp(join(ROOT, 'node_modules/.cache/wayflow-bench-map-'));
 try {
   const outfile = join(out, 'map.mjs');
