@@ -7,13 +7,10 @@ import {
   type FlowAction,
   FlowActionConfigError,
   FlowActionStateError,
-  FlowControl,
-  type FlowDefinition,
   forLoop,
   hours,
   ifCondition,
   leaveBranch,
-  ManualClock,
   returnToParent,
   setState,
   startFlow,
@@ -21,24 +18,11 @@ import {
   updateState,
   whileLoop,
 } from '../../src/automations/index.ts';
+import { manualFlowControl, mark } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
 
-/** An action that appends its name (and the loop counter `i`, when set) to `state.trail`. */
-const mark = (name: string) =>
-  action(name, (ctx) => {
-    const entry = ctx.state.i === undefined ? name : `${name}${ctx.state.i as number}`;
-    ctx.state.trail = [...((ctx.state.trail as string[]) ?? []), entry];
-  });
-
-function setup(flows: FlowDefinition[]) {
-  const clock = new ManualClock(T0);
-  let n = 0;
-  const control = new FlowControl({ flows, clock, newId: () => `run${++n}` });
-  return { control, clock };
-}
-
 async function run(actions: FlowAction[], state: Record<string, unknown> = {}) {
-  const { control } = setup([{ name: 'f', actions }]);
+  const { control } = manualFlowControl([{ name: 'f', actions }]);
   return control.startRun('f', { state });
 }
 
@@ -152,7 +136,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
   });
 
   it('Start new flow starts a run of the configured flow as a child, passing the object, and the state when asked', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       { name: 'parent', actions: [startFlow('plain', 'child'), startFlow('with state', 'child', { passState: true, passObject: false })] },
       { name: 'child', actions: [mark('child')] },
     ]);
@@ -165,7 +149,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
   });
 
   it('Delay suspends the run for a configured time, then goes on with the next action', async () => {
-    const { control, clock } = setup([{ name: 'f', actions: [delay('two days', { ms: days(2) }), mark('after')] }]);
+    const { control, clock } = manualFlowControl([{ name: 'f', actions: [delay('two days', { ms: days(2) }), mark('after')] }]);
     const waiting = await control.startRun('f');
     expect(waiting).toMatchObject({ status: 'waiting', continueAfter: T0 + days(2) });
     clock.advance(days(2));

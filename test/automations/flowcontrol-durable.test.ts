@@ -42,23 +42,7 @@ describe('flowcontrol runs on a FlowRunStore (memory)', () => {
 
 describe('flowcontrol definitions changed under a waiting run', () => {
   it('fails a run whose position no longer exists, naming the flow, run and action', async () => {
-    const run = {
-      id: 'r1',
-      flow: 'f',
-      status: 'waiting' as const,
-      position: [2],
-      resume: 'repeat' as const,
-      continueAfter: T0,
-      state: {},
-      objectId: null,
-      trigger: null,
-      createdAt: T0,
-      finishedAt: null,
-      error: null,
-      log: [],
-      parentId: null,
-      loops: {},
-    };
+    const run = storedRun('r1', { flow: 'f', status: 'waiting', position: [2], resume: 'repeat', continueAfter: T0 });
     const next = await stepFlowRun({ name: 'f', actions: [action('only', () => undefined)] }, run, T0);
     expect(next).toMatchObject({ status: 'failed', finishedAt: T0 });
     expect(next.error).toBe(new FlowActionMissingError('f', 'r1', [2]).message);

@@ -2,44 +2,31 @@ import { describe, expect, it } from 'vitest';
 import {
   action,
   FlowActionNameError,
-  FlowControl,
   type FlowDefinition,
   FlowInactiveError,
   FlowNotFoundError,
   hours,
-  ManualClock,
   suspend,
 } from '../../src/automations/index.ts';
+import { manualFlowControl, mark } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
-
-const mark = (name: string) =>
-  action(name, (ctx) => {
-    ctx.state.trail = [...((ctx.state.trail as string[]) ?? []), name];
-  });
-
-function setup(flows: FlowDefinition[]) {
-  const clock = new ManualClock(T0);
-  let n = 0;
-  const control = new FlowControl({ flows, clock, newId: () => `run${++n}` });
-  return { control, clock };
-}
 
 describe('flow activation (active_at)', () => {
   it('an inactive flow starts no run: createRun refuses it with a typed error naming the flow', async () => {
-    const { control } = setup([{ name: 'draft', activeAt: null, actions: [mark('a')] }]);
+    const { control } = manualFlowControl([{ name: 'draft', activeAt: null, actions: [mark('a')] }]);
     await expect(control.createRun('draft')).rejects.toBeInstanceOf(FlowInactiveError);
     await expect(control.startRun('draft')).rejects.toThrow('Flow "draft" is not active (activeAt is null); it starts no runs.');
   });
 
   it('a flow becomes active at its activeAt time', async () => {
-    const { control, clock } = setup([{ name: 'launch', activeAt: T0 + hours(1), actions: [mark('a')] }]);
+    const { control, clock } = manualFlowControl([{ name: 'launch', activeAt: T0 + hours(1), actions: [mark('a')] }]);
     await expect(control.createRun('launch')).rejects.toMatchObject({ code: 'flowcontrol-inactive' });
     clock.advance(hours(1));
     expect(await control.startRun('launch')).toMatchObject({ status: 'done' });
   });
 
   it('a trigger skips inactive flows and starts the active ones', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       { name: 'old', activeAt: null, triggers: ['signed_up'], actions: [mark('a')] },
       { name: 'new', triggers: ['signed_up'], actions: [mark('a')] },
     ]);
@@ -47,7 +34,7 @@ describe('flow activation (active_at)', () => {
   });
 
   it('an action starting a run of an inactive flow fails its run with the typed error', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       { name: 'parent', actions: [action('spawn', async (ctx) => void (await ctx.startChild('draft')))] },
       { name: 'draft', activeAt: null, actions: [mark('a')] },
     ]);
@@ -58,7 +45,7 @@ describe('flow activation (active_at)', () => {
 
   it('runs that exist go on after their flow is deactivated', async () => {
     const flow = (activeAt: number | null): FlowDefinition => ({ name: 'f', activeAt, actions: [action('wait', (ctx) => suspend(ctx.now + hours(1))), mark('after')] });
-    const { control, clock } = setup([flow(T0)]);
+    const { control, clock } = manualFlowControl([flow(T0)]);
     const run = await control.startRun('f');
     control.registerFlow(flow(null));
     clock.advance(hours(1));
@@ -74,14 +61,14 @@ describe('flow conditions', () => {
   };
 
   it('a run whose flow condition does not hold is discarded (obsolete) before any action runs', async () => {
-    const { control } = setup([stillOpen]);
+    const { control } = manualFlowControl([stillOpen]);
     const run = await control.startRun('dunning', { state: { paid: true } });
     expect(run).toMatchObject({ status: 'obsolete', finishedAt: T0, log: [] });
     expect(run?.state.trail).toBeUndefined();
   });
 
   it('the condition is checked again each time the run continues: a run that became moot is discarded', async () => {
-    const { control, clock } = setup([stillOpen]);
+    const { control, clock } = manualFlowControl([stillOpen]);
     const run = await control.startRun('dunning');
     expect(run).toMatchObject({ status: 'waiting', state: { trail: ['remind'] } });
     await control.reset(run?.id as string, { to: 'wait', state: { trail: ['remind'], paid: true } });
@@ -91,7 +78,7 @@ describe('flow conditions', () => {
   });
 
   it('a condition that throws fails the run with its error', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       {
         name: 'f',
         condition: () => {
@@ -108,7 +95,7 @@ describe('resetting a run (reset_flowrun)', () => {
   const flow: FlowDefinition = { name: 'f', actions: [mark('a'), mark('b'), action('wait', (ctx) => suspend(ctx.now + hours(1))), mark('c')] };
 
   it('resets a run to an action: it waits, due now, and runs that action on the next continue pass', async () => {
-    const { control, clock } = setup([flow]);
+    const { control, clock } = manualFlowControl([flow]);
     const run = await control.startRun('f');
     const reset = await control.reset(run?.id as string, { to: 'b' });
     expect(reset).toMatchObject({ status: 'waiting', continueAfter: T0, position: [1], resume: 'repeat' });
@@ -118,7 +105,7 @@ describe('resetting a run (reset_flowrun)', () => {
   });
 
   it('resets a finished run without an action to pending at its first action, with a new state', async () => {
-    const { control, clock } = setup([flow]);
+    const { control, clock } = manualFlowControl([flow]);
     const run = await control.startRun('f');
     clock.advance(hours(1));
     await control.continueFlowRuns();
@@ -131,7 +118,7 @@ describe('resetting a run (reset_flowrun)', () => {
   });
 
   it('refuses to reset to an action the flow has not, or a run that does not exist', async () => {
-    const { control } = setup([flow]);
+    const { control } = manualFlowControl([flow]);
     const run = await control.startRun('f');
     await expect(control.reset(run?.id as string, { to: 'z' })).rejects.toBeInstanceOf(FlowActionNameError);
     await expect(control.reset('nope')).rejects.toBeInstanceOf(FlowNotFoundError);

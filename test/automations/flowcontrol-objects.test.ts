@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { action, FlowControl, type FlowDefinition, hours, ManualClock, MemoryFlowRunStore, startFlow, suspend, waitForTrigger } from '../../src/automations/index.ts';
-import { objectBoundRuns } from './flowcontrol-scenarios.ts';
-import { T0 } from './harness.ts';
-
-function setup(flows: FlowDefinition[]) {
-  const clock = new ManualClock(T0);
-  let n = 0;
-  return { control: new FlowControl({ flows, clock, newId: () => `run${++n}` }), clock };
-}
+import { action, hours, MemoryFlowRunStore, startFlow, suspend, waitForTrigger } from '../../src/automations/index.ts';
+import { manualFlowControl, objectBoundRuns } from './flowcontrol-scenarios.ts';
 
 const wait = action('wait', (ctx) => suspend(ctx.now + hours(1)));
 
@@ -18,7 +11,7 @@ describe('flows bound to an object type and object', () => {
   });
 
   it('allows one unfinished run per object by default (the seed’s max_concurrent_per_object = 1), and any number without an object', async () => {
-    const { control, clock } = setup([{ name: 'f', actions: [wait] }]);
+    const { control, clock } = manualFlowControl([{ name: 'f', actions: [wait] }]);
     expect(await control.createRun('f', { objectId: 'a' })).not.toBeNull();
     expect(await control.createRun('f', { objectId: 'a' })).toBeNull();
     expect(await control.createRun('f', { objectId: 'b' })).not.toBeNull();
@@ -31,7 +24,7 @@ describe('flows bound to an object type and object', () => {
   });
 
   it('lists the runs of an object, of every flow, finished ones too', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       { name: 'f', actions: [] },
       { name: 'g', actions: [wait] },
     ]);
@@ -46,13 +39,13 @@ describe('flows bound to an object type and object', () => {
   });
 
   it('maxConcurrent 0 means no limit, as in the seed', async () => {
-    const { control } = setup([{ name: 'f', maxConcurrent: 0, actions: [wait] }]);
+    const { control } = manualFlowControl([{ name: 'f', maxConcurrent: 0, actions: [wait] }]);
     const runs = await Promise.all([control.createRun('f'), control.createRun('f'), control.createRun('f')]);
     expect(runs.every((run) => run !== null)).toBe(true);
   });
 
   it('gives actions the object type, and Start new flow passes it on with the object', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       { name: 'order', objectType: 'order', actions: [startFlow('invoice', 'invoice')] },
       { name: 'invoice', actions: [action('see', (ctx) => {
           ctx.state.object = `${ctx.objectType}/${ctx.objectId}`;
@@ -65,7 +58,7 @@ describe('flows bound to an object type and object', () => {
   });
 
   it('a trigger fired with an object type resumes only runs bound to an object of that type', async () => {
-    const { control } = setup([{ name: 'f', objectType: 'order', actions: [waitForTrigger('wait', 'paid')] }]);
+    const { control } = manualFlowControl([{ name: 'f', objectType: 'order', actions: [waitForTrigger('wait', 'paid')] }]);
     const run = await control.startRun('f', { objectId: '7' });
     expect(await control.triggerFlows('paid', { objectId: '7', objectType: 'invoice' })).toEqual([]);
     expect((await control.triggerFlows('paid', { objectId: '7', objectType: 'order' })).map((r) => r.id)).toEqual([run?.id]);

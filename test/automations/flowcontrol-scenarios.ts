@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import {
   action,
   FlowControl,
+  type FlowDefinition,
   FlowDirective,
   type FlowRun,
   FlowRunStateError,
@@ -15,6 +16,21 @@ import {
   waitForTrigger,
 } from '../../src/automations/index.ts';
 import { T0 } from './harness.ts';
+
+/** An action that appends its name (and the loop counter `i`, when set) to `state.trail`. */
+export const mark = (name: string) =>
+  action(name, (ctx) => {
+    const entry = ctx.state.i === undefined ? name : `${name}${ctx.state.i as number}`;
+    ctx.state.trail = [...((ctx.state.trail as string[]) ?? []), entry];
+  });
+
+/** A FlowControl over in-memory runs with a manual clock at T0 and readable run ids (`run1`, `run2`, …). */
+export function manualFlowControl(flows: FlowDefinition[], maxHotLoop?: number) {
+  const clock = new ManualClock(T0);
+  let n = 0;
+  const control = new FlowControl({ flows, clock, newId: () => `run${++n}`, maxHotLoop });
+  return { control, clock };
+}
 
 /** A store whose commits fail while `crash.armed` is set: the transaction rolls back, as if the process died before COMMIT. */
 export function crashingStore(inner: FlowRunStore, crash: { armed: boolean }): FlowRunStore {

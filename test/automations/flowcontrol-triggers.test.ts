@@ -2,32 +2,18 @@ import { describe, expect, it } from 'vitest';
 import {
   action,
   FlowActionNameError,
-  FlowControl,
   type FlowDefinition,
   FlowDirective,
   FlowTriggerNameError,
   hours,
-  ManualClock,
   MAX_TRIGGER_NAME_LENGTH,
   MemoryFlowRunStore,
   suspend,
   updateState,
   waitForTrigger,
 } from '../../src/automations/index.ts';
-import { waitForTriggerAcrossRestart } from './flowcontrol-scenarios.ts';
+import { manualFlowControl, mark, waitForTriggerAcrossRestart } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
-
-const mark = (name: string) =>
-  action(name, (ctx) => {
-    ctx.state.trail = [...((ctx.state.trail as string[]) ?? []), name];
-  });
-
-function setup(flows: FlowDefinition[]) {
-  const clock = new ManualClock(T0);
-  let n = 0;
-  const control = new FlowControl({ flows, clock, newId: () => `run${++n}` });
-  return { control, clock };
-}
 
 const checkout: FlowDefinition = {
   name: 'checkout',
@@ -36,7 +22,7 @@ const checkout: FlowDefinition = {
 
 describe('Wait for trigger', () => {
   it('suspends the run with no time: continuing runs does not run it, however late', async () => {
-    const { control, clock } = setup([checkout]);
+    const { control, clock } = manualFlowControl([checkout]);
     const run = await control.startRun('checkout', { objectId: 'order:1' });
     expect(run).toMatchObject({ status: 'waiting', continueAfter: null, waitingTrigger: 'order_paid', state: { trail: ['order'] } });
     clock.advance(hours(24 * 365));
@@ -44,7 +30,7 @@ describe('Wait for trigger', () => {
   });
 
   it('firing the trigger for the run’s object makes it continue with the next action on the next continue pass', async () => {
-    const { control } = setup([checkout]);
+    const { control } = manualFlowControl([checkout]);
     const run = await control.startRun('checkout', { objectId: 'order:1' });
     const resumed = await control.triggerFlows('order_paid', { objectId: 'order:1' });
     expect(resumed.map((r) => [r.id, r.status, r.waitingTrigger])).toEqual([[run?.id, 'waiting', null]]);
@@ -53,14 +39,14 @@ describe('Wait for trigger', () => {
   });
 
   it('an immediate firing runs the resumed runs at once', async () => {
-    const { control } = setup([checkout]);
+    const { control } = manualFlowControl([checkout]);
     await control.startRun('checkout', { objectId: 'order:1' });
     const [done] = await control.triggerFlows('order_paid', { objectId: 'order:1', immediate: true });
     expect(done).toMatchObject({ status: 'done', state: { trail: ['order', 'ship'] } });
   });
 
   it('requires the object by default: a firing for another object, or without object, leaves the run waiting', async () => {
-    const { control } = setup([checkout]);
+    const { control } = manualFlowControl([checkout]);
     const run = await control.startRun('checkout', { objectId: 'order:1' });
     expect(await control.triggerFlows('order_paid', { objectId: 'order:2' })).toEqual([]);
     expect(await control.triggerFlows('order_paid')).toEqual([]);
@@ -68,7 +54,7 @@ describe('Wait for trigger', () => {
   });
 
   it('a run without object is resumed by a firing without object', async () => {
-    const { control } = setup([checkout]);
+    const { control } = manualFlowControl([checkout]);
     const run = await control.startRun('checkout');
     expect(await control.triggerFlows('order_paid', { objectId: 'order:1' })).toEqual([]);
     expect((await control.triggerFlows('order_paid')).map((r) => r.id)).toEqual([run?.id]);
@@ -76,7 +62,7 @@ describe('Wait for trigger', () => {
 
   it('with requireObject: false any firing of the trigger resumes the run', async () => {
     const flow = { name: 'digest', actions: [waitForTrigger('wait for the newsletter', 'newsletter_sent', { requireObject: false }), mark('read')] };
-    const { control } = setup([flow]);
+    const { control } = manualFlowControl([flow]);
     const a = await control.startRun('digest', { objectId: 'user:1' });
     const b = await control.startRun('digest', { objectId: 'user:2' });
     const resumed = await control.triggerFlows('newsletter_sent', { immediate: true });
@@ -87,7 +73,7 @@ describe('Wait for trigger', () => {
   });
 
   it('a trigger both starts the flows declaring it and resumes the runs waiting for it', async () => {
-    const { control } = setup([checkout, { name: 'receipt', actions: [mark('send receipt')], triggers: ['order_paid'] }]);
+    const { control } = manualFlowControl([checkout, { name: 'receipt', actions: [mark('send receipt')], triggers: ['order_paid'] }]);
     const waiting = await control.startRun('checkout', { objectId: 'order:1' });
     const touched = await control.triggerFlows('order_paid', { objectId: 'order:1' });
     expect(touched.map((r) => [r.flow, r.id === waiting?.id])).toEqual([
@@ -98,7 +84,7 @@ describe('Wait for trigger', () => {
 
   it('a parent waiting for a trigger keeps waiting when its child finishes', async () => {
     const parent = { name: 'parent', actions: [action('spawn', async (ctx) => void (await ctx.startChild('child'))), waitForTrigger('wait', 'go'), mark('after')] };
-    const { control } = setup([parent, { name: 'child', actions: [mark('child')] }]);
+    const { control } = manualFlowControl([parent, { name: 'child', actions: [mark('child')] }]);
     const run = await control.startRun('parent');
     await control.continueFlowRuns();
     expect(await control.get(run?.id as string)).toMatchObject({ status: 'waiting', continueAfter: null, waitingTrigger: 'go' });
@@ -121,7 +107,7 @@ describe('triggers that reset a run to an action', () => {
   };
 
   it('resets the newest unfinished run of the flow for the object to the action, with the trigger’s state', async () => {
-    const { control, clock } = setup([reminders]);
+    const { control, clock } = manualFlowControl([reminders]);
     const [run] = await control.triggerFlows('signed_up', { objectId: 'user:1', immediate: true });
     expect(run).toMatchObject({ status: 'waiting', continueAfter: T0 + hours(24), state: { reminded: 1 } });
     clock.advance(hours(1));
@@ -133,7 +119,7 @@ describe('triggers that reset a run to an action', () => {
   });
 
   it('creates no run when the flow has no unfinished run for the object', async () => {
-    const { control } = setup([reminders]);
+    const { control } = manualFlowControl([reminders]);
     await control.triggerFlows('signed_up', { objectId: 'user:1', immediate: true });
     expect(await control.triggerFlows('profile_changed', { objectId: 'user:2' })).toEqual([]);
   });
@@ -144,7 +130,7 @@ describe('triggers that reset a run to an action', () => {
       triggers: [{ name: 'changed', resetTo: 'start' }],
       actions: [mark('start'), waitForTrigger('wait', 'changed'), mark('end')],
     };
-    const { control } = setup([flow]);
+    const { control } = manualFlowControl([flow]);
     const run = await control.startRun('f', { objectId: 'a' });
     const touched = await control.triggerFlows('changed', { objectId: 'a', immediate: true });
     expect(touched.map((r) => [r.id, r.status, r.state.trail])).toEqual([[run?.id, 'waiting', ['start', 'start']]]);
@@ -152,9 +138,9 @@ describe('triggers that reset a run to an action', () => {
 
   it('refuses a resetTo that names no action, or an action the flow has twice', () => {
     const flow = (resetTo: string): FlowDefinition => ({ name: 'f', triggers: [{ name: 't', resetTo }], actions: [mark('a'), mark('b'), mark('b')] });
-    expect(() => setup([flow('missing')])).toThrow(FlowActionNameError);
-    expect(() => setup([flow('missing')])).toThrow('Flow "f": trigger "t" (resetTo) names action "missing", which the flow has not.');
-    expect(() => setup([flow('b')])).toThrow(/has 2 times/);
+    expect(() => manualFlowControl([flow('missing')])).toThrow(FlowActionNameError);
+    expect(() => manualFlowControl([flow('missing')])).toThrow('Flow "f": trigger "t" (resetTo) names action "missing", which the flow has not.');
+    expect(() => manualFlowControl([flow('b')])).toThrow(/has 2 times/);
   });
 });
 
@@ -165,7 +151,7 @@ describe('trigger conditions', () => {
       triggers: [{ name: 'signed_up', condition: ({ state }) => state.plan === 'pro' }],
       actions: [updateState('greet', { greeted: true })],
     };
-    const { control } = setup([flow]);
+    const { control } = manualFlowControl([flow]);
     expect(await control.triggerFlows('signed_up', { objectId: 'user:1', state: { plan: 'free' } })).toEqual([]);
     expect((await control.triggerFlows('signed_up', { objectId: 'user:2', state: { plan: 'pro' } })).map((r) => r.objectId)).toEqual(['user:2']);
   });
@@ -174,7 +160,7 @@ describe('trigger conditions', () => {
 describe('trigger activation', () => {
   it('an inactive trigger of a flow starts nothing until its activeAt time', async () => {
     const flow: FlowDefinition = { name: 'f', triggers: [{ name: 'go', activeAt: T0 + hours(1) }, { name: 'never', activeAt: null }], actions: [updateState('s', { ran: true })] };
-    const { control, clock } = setup([flow]);
+    const { control, clock } = manualFlowControl([flow]);
     expect(await control.triggerFlows('go')).toEqual([]);
     expect(await control.triggerFlows('never')).toEqual([]);
     clock.advance(hours(1));
@@ -184,7 +170,7 @@ describe('trigger activation', () => {
 
 describe('registered triggers', () => {
   it('a trigger registered with an object type (the seed’s model) fires for objects of that type', async () => {
-    const { control } = setup([{ name: 'f', actions: [waitForTrigger('wait', 'paid'), mark('after')] }]);
+    const { control } = manualFlowControl([{ name: 'f', actions: [waitForTrigger('wait', 'paid'), mark('after')] }]);
     const paid = control.registerTrigger('paid', { label: 'Order paid', objectType: 'order' });
     expect(control.listTriggers()).toEqual([{ name: 'paid', label: 'Order paid', description: '', objectType: 'order' }]);
     const order = await control.startRun('f', { objectId: '7', objectType: 'order' });
@@ -196,7 +182,7 @@ describe('registered triggers', () => {
 
 describe('trigger names', () => {
   it('refuses an empty, an over-long or a duplicate trigger name with a typed error', () => {
-    const { control } = setup([]);
+    const { control } = manualFlowControl([]);
     expect(() => control.registerTrigger('')).toThrow(FlowTriggerNameError);
     const long = 'x'.repeat(MAX_TRIGGER_NAME_LENGTH + 1);
     expect(() => control.registerTrigger(long)).toThrow(/is 101 characters long, more than 100/);
@@ -214,13 +200,13 @@ describe('trigger names', () => {
   });
 
   it('refuses bad trigger names in a flow definition and in Wait for trigger', () => {
-    expect(() => setup([{ name: 'f', triggers: ['a', { name: 'a' }], actions: [] }])).toThrow('Flow "f": trigger name "a" is registered twice');
-    expect(() => setup([{ name: 'f', triggers: [''], actions: [] }])).toThrow(FlowTriggerNameError);
+    expect(() => manualFlowControl([{ name: 'f', triggers: ['a', { name: 'a' }], actions: [] }])).toThrow('Flow "f": trigger name "a" is registered twice');
+    expect(() => manualFlowControl([{ name: 'f', triggers: [''], actions: [] }])).toThrow(FlowTriggerNameError);
     expect(() => waitForTrigger('wait', '')).toThrow('Action "wait": trigger name is empty');
   });
 
   it('fails a run whose action waits for a trigger name that is not one', async () => {
-    const { control } = setup([{ name: 'f', actions: [action('bad', () => ({ directive: FlowDirective.SUSPEND, trigger: '' }))] }]);
+    const { control } = manualFlowControl([{ name: 'f', actions: [action('bad', () => ({ directive: FlowDirective.SUSPEND, trigger: '' }))] }]);
     const run = await control.startRun('f');
     expect(run?.status).toBe('failed');
     expect(run?.error).toMatch(/action "bad" returned a wait for trigger "" \(string\), not a trigger name of 1 to 100 characters/);

@@ -3,15 +3,13 @@ import {
   type ActionContext,
   action,
   type FlowAction,
-  FlowControl,
   FlowDirective,
-  type FlowDefinition,
   FlowNotFoundError,
   hours,
-  ManualClock,
   suspend,
   suspendAndRepeat,
 } from '../../src/automations/index.ts';
+import { manualFlowControl } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
 
 /** An action that records its name in `state.trail` and returns `result`. */
@@ -25,15 +23,8 @@ const step = (name: string, result?: ReturnType<FlowAction['run']>, children?: F
     children ? { children } : {},
   );
 
-function setup(flows: FlowDefinition[], maxHotLoop?: number) {
-  const clock = new ManualClock(T0);
-  let n = 0;
-  const control = new FlowControl({ flows, clock, newId: () => `run${++n}`, maxHotLoop });
-  return { control, clock };
-}
-
 async function trailOf(actions: FlowAction[]) {
-  const { control } = setup([{ name: 'f', actions }]);
+  const { control } = manualFlowControl([{ name: 'f', actions }]);
   const run = await control.startRun('f');
   return { run, trail: run?.state.trail };
 }
@@ -126,7 +117,7 @@ describe('flowcontrol directives', () => {
   });
 
   it('SUSPEND pauses until continueAfter, then continues with the next sibling', async () => {
-    const { control, clock } = setup([{ name: 'f', actions: [step('wait', suspend(T0 + hours(1))), step('after')] }]);
+    const { control, clock } = manualFlowControl([{ name: 'f', actions: [step('wait', suspend(T0 + hours(1))), step('after')] }]);
     const run = await control.startRun('f');
     expect(run).toMatchObject({ status: 'waiting', continueAfter: T0 + hours(1), state: { trail: ['wait'] } });
     clock.advance(hours(1) - 1);
@@ -142,7 +133,7 @@ describe('flowcontrol directives', () => {
       ctx.state.polls = ((ctx.state.polls as number) ?? 0) + 1;
       return (ctx.state.polls as number) < 3 ? suspendAndRepeat(ctx.now + hours(1)) : FlowDirective.CONTINUE;
     });
-    const { control, clock } = setup([{ name: 'f', actions: [poll, step('after')] }]);
+    const { control, clock } = manualFlowControl([{ name: 'f', actions: [poll, step('after')] }]);
     const run = await control.startRun('f');
     for (let i = 0; i < 3; i++) {
       clock.advance(hours(1));
@@ -152,7 +143,7 @@ describe('flowcontrol directives', () => {
   });
 
   it('a bare SUSPEND pauses until the next continue pass, as django-flowcontrol sets continue_after to now', async () => {
-    const { control, clock } = setup([{ name: 'f', actions: [step('yield', FlowDirective.SUSPEND), step('after')] }]);
+    const { control, clock } = manualFlowControl([{ name: 'f', actions: [step('yield', FlowDirective.SUSPEND), step('after')] }]);
     const run = await control.startRun('f');
     expect(run).toMatchObject({ status: 'waiting', continueAfter: T0, state: { trail: ['yield'] } });
     clock.advance(1);
@@ -165,7 +156,7 @@ describe('flowcontrol directives', () => {
       ctx.state.polls = ((ctx.state.polls as number) ?? 0) + 1;
       return (ctx.state.polls as number) < 2 ? FlowDirective.SUSPEND_AND_REPEAT : FlowDirective.CONTINUE;
     });
-    const { control } = setup([{ name: 'f', actions: [poll] }]);
+    const { control } = manualFlowControl([{ name: 'f', actions: [poll] }]);
     const run = await control.startRun('f');
     expect(run).toMatchObject({ status: 'waiting', continueAfter: T0, state: { polls: 1 } });
     await control.continueFlowRuns();
@@ -191,7 +182,7 @@ describe('flowcontrol directives', () => {
 
   it('stops a hot loop after maxHotLoop runs of one action', async () => {
     const spin = action('spin', () => FlowDirective.ENTER, { children: [step('again', FlowDirective.LEAVE)], returnFromChildren: () => FlowDirective.ENTER });
-    const { control } = setup([{ name: 'f', actions: [spin] }], 5);
+    const { control } = manualFlowControl([{ name: 'f', actions: [spin] }], 5);
     const run = await control.startRun('f');
     expect(run?.status).toBe('failed');
     expect(run?.error).toMatch(/"again" ran more than 5 times/);
@@ -211,7 +202,7 @@ describe('flowcontrol runs', () => {
         }),
       ],
     });
-    const { control } = setup([{ name: 'onboarding', actions: [loop], triggers: ['user_created'], maxConcurrentPerObject: 1 }]);
+    const { control } = manualFlowControl([{ name: 'onboarding', actions: [loop], triggers: ['user_created'], maxConcurrentPerObject: 1 }]);
     const userCreated = control.registerTrigger('user_created', { label: 'User created' });
     const [run] = await userCreated({ objectId: 'user:1', immediate: true });
     expect(run).toMatchObject({ status: 'done', state: { n: 3 } });
@@ -227,7 +218,7 @@ describe('flowcontrol runs', () => {
   });
 
   it('a trigger starts every flow registered for it, bound to an object, within per-flow limits', async () => {
-    const { control } = setup([
+    const { control } = manualFlowControl([
       { name: 'welcome', actions: [step('greet')], triggers: ['user_created'], maxConcurrentPerObject: 1 },
       { name: 'audit', actions: [step('log', suspend(T0 + hours(1)))], triggers: ['user_created'], maxConcurrent: 1 },
       { name: 'other', actions: [step('x')], triggers: ['order_paid'] },
@@ -253,13 +244,13 @@ describe('flowcontrol runs', () => {
   });
 
   it('holds the concurrency limit when runs are created at the same time', async () => {
-    const { control } = setup([{ name: 'nightly', actions: [step('work', suspend(T0 + hours(1)))], maxConcurrent: 2 }]);
+    const { control } = manualFlowControl([{ name: 'nightly', actions: [step('work', suspend(T0 + hours(1)))], maxConcurrent: 2 }]);
     const created = await Promise.all(Array.from({ length: 5 }, () => control.createRun('nightly')));
     expect(created.filter((r) => r !== null)).toHaveLength(2);
   });
 
   it('cancel stops a waiting run for good', async () => {
-    const { control, clock } = setup([{ name: 'f', actions: [step('wait', suspend(T0 + hours(1))), step('never')] }]);
+    const { control, clock } = manualFlowControl([{ name: 'f', actions: [step('wait', suspend(T0 + hours(1))), step('never')] }]);
     const run = await control.startRun('f');
     const cancelled = await control.cancel(run?.id as string);
     expect(cancelled.status).toBe('cancelled');
@@ -269,7 +260,7 @@ describe('flowcontrol runs', () => {
   });
 
   it('reports unknown flows and runs', async () => {
-    const { control } = setup([]);
+    const { control } = manualFlowControl([]);
     await expect(control.startRun('nope')).rejects.toBeInstanceOf(FlowNotFoundError);
     await expect(control.get('run9')).rejects.toBeInstanceOf(FlowNotFoundError);
   });

@@ -13,7 +13,7 @@ import {
   wsWorkflowOf,
 } from '../../src/automations/index.ts';
 import { harness, T0, trail } from './harness.ts';
-import { runConferenceOnRunner, review, reviewCode } from './ws-scenarios.ts';
+import { emptyResults, emptyResultsCode, review, reviewCode, runConferenceOnRunner } from './ws-scenarios.ts';
 
 describe('django-ws workflows on the automation runner (memory storage)', () => {
   it('runs the conference example: several start nodes, AND split and join, XOR join with a loop, roles as groups', async () => {
@@ -129,26 +129,7 @@ describe('django-ws workflows on the automation runner (memory storage)', () => 
   });
 
   it('a task with an empty result follows only its unconditional transitions, yet fulfils its conditional ones into an AND join, as the reference', async () => {
-    const wf = loadWsAutomation(
-      {
-        name: 'EmptyResults',
-        nodes: [
-          { name: 'a', start: true, task: 'yes' },
-          { name: 'b', start: true },
-          { name: 'c', start: true },
-          { name: 'joined', join: 'AND' },
-          { name: 'never' },
-          { name: 'always' },
-        ],
-        transitions: [
-          { from: 'a', to: 'joined', condition: { resultEquals: 'yes' } },
-          { from: 'b', to: 'joined', condition: { resultEquals: 'yes' } },
-          { from: 'c', to: 'never', condition: 'anything' },
-          { from: 'c', to: 'always' },
-        ],
-      },
-      { tasks: { yes: () => 'yes' }, conditions: { anything: () => true } },
-    );
+    const wf = loadWsAutomation(emptyResults, emptyResultsCode);
     const { runner } = harness([wf]);
     const instance = await runner.create('EmptyResults');
     expect((await trail(runner, instance.id)).map(([node]) => node)).toEqual(['a', 'b', 'c', 'joined', 'always']);

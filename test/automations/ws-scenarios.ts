@@ -145,3 +145,27 @@ export const review = (split: 'AND' | 'XOR') => ({
 
 /** The review workflow's task (the verdict in the data is its result) and its `always` condition. */
 export const reviewCode = { tasks: { decide: (params: Record<string, unknown>) => params.verdict }, conditions: { always: () => true } };
+
+/**
+ * Tasks with empty results (the reference's rule): `b` and `c` return nothing, so they follow
+ * only their unconditional transitions, yet `b` still counts as arrived for its conditional
+ * transition into the AND join.
+ */
+export const emptyResults = {
+  name: 'EmptyResults',
+  nodes: [
+    { name: 'a', start: true, task: 'yes' },
+    { name: 'b', start: true },
+    { name: 'c', start: true },
+    { name: 'joined', join: 'AND' as const },
+    { name: 'never' },
+    { name: 'always' },
+  ],
+  transitions: [
+    { from: 'a', to: 'joined', condition: { resultEquals: 'yes' } },
+    { from: 'b', to: 'joined', condition: { resultEquals: 'yes' } },
+    { from: 'c', to: 'never', condition: 'anything' },
+    { from: 'c', to: 'always' },
+  ],
+};
+export const emptyResultsCode = { tasks: { yes: () => 'yes' }, conditions: { anything: () => true } };

@@ -8,7 +8,7 @@ import {
   WsTaskError,
 } from '../../src/automations/index.ts';
 import { T0 } from './harness.ts';
-import { conference, conferenceCode, review, reviewCode } from './ws-scenarios.ts';
+import { conference, conferenceCode, emptyResults, emptyResultsCode, review, reviewCode } from './ws-scenarios.ts';
 
 function load(log: string[]) {
   return loadWsWorkflow(conference, conferenceCode(log));
@@ -102,26 +102,7 @@ describe('django-ws JSON workflows', () => {
   });
 
   it('a task with an empty result follows only its unconditional transitions, yet fulfils its conditional ones into an AND join, as the reference', async () => {
-    const wf = loadWsWorkflow(
-      {
-        name: 'EmptyResults',
-        nodes: [
-          { name: 'a', start: true, task: 'yes' },
-          { name: 'b', start: true },
-          { name: 'c', start: true },
-          { name: 'joined', join: 'AND' },
-          { name: 'never' },
-          { name: 'always' },
-        ],
-        transitions: [
-          { from: 'a', to: 'joined', condition: { resultEquals: 'yes' } },
-          { from: 'b', to: 'joined', condition: { resultEquals: 'yes' } },
-          { from: 'c', to: 'never', condition: 'anything' },
-          { from: 'c', to: 'always' },
-        ],
-      },
-      { tasks: { yes: () => 'yes' }, conditions: { anything: () => true } },
-    );
+    const wf = loadWsWorkflow(emptyResults, emptyResultsCode);
     const process = await startWsProcess(wf, { id: 'p', now: T0 });
     expect(process.tasks.map((t) => t.node)).toEqual(['a', 'b', 'c', 'joined', 'always']);
     expect(process.arrivals).toEqual({});
