@@ -305,7 +305,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${c.req.param('automation')}"`);
     return { 'idempotency-key': key };
   });
-  // The body is read after the key is looked up: a retry gets the first answer whatever its body.
+  // A retry gets the first answer whatever its body: the key is looked up when the body fails, and recorded with the instance.
   return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, jsonBody(inputBody), async (c) => {
     const caller = c.get('caller');
     const name = c.req.valid('param').automation;
@@ -319,13 +319,22 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
       if (!instance) throw new SyncInstanceNotFoundError(earlier.instanceId);
       return c.json({ instance }, 200);
     };
-    const seen = await links.find(caller.owner, key);
-    if (seen) return respondEarlier(seen);
-    const { input } = await c.req.valid('json').check();
-    const parsed = await validateInput(start.schema, input);
-    if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
-    const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
-    const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
+    /** The instance data from the body; a retry of an answered start gets the first answer instead of this one's errors. */
+    const dataOf = async (): Promise<AutomationData> => {
+      const { input } = await c.req.valid('json').check();
+      const parsed = await validateInput(start.schema, input);
+      if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
+      const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
+      return value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
+    };
+    let data: AutomationData;
+    try {
+      data = await dataOf();
+    } catch (error) {
+      const seen = await links.find(caller.owner, key);
+      if (seen) return respondEarlier(seen);
+      throw error;
+    }
     try {
       // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
