@@ -1,8 +1,7 @@
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
-import { stepOfRecord } from '../persist/index.ts';
 import { CorruptTaskError } from './errors.ts';
 import { migrate } from './migrations.ts';
-import { describeIssues, recordShape } from './schemas.ts';
+import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
 
 /** Something that runs one parameterised SQL statement: a PGlite database, a pg pool, a transaction. */
@@ -25,8 +24,9 @@ function parseStored(id: string, text: string): TaskRecord {
   } catch {
     throw new CorruptTaskError(id, 'not JSON');
   }
-  const parsed = recordShape.safeParse(raw);
-  if (!parsed.success || parsed.data.id !== id) throw new CorruptTaskError(id, parsed.success ? 'it names another task' : describeIssues(parsed.error));
+  const problems = taskRecordProblems(raw);
+  if (problems.length > 0) throw new CorruptTaskError(id, problems.join('; '));
+  if ((raw as TaskRecord).id !== id) throw new CorruptTaskError(id, 'it names another task');
   return raw as TaskRecord;
 }
 
