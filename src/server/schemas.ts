@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTaskId } from '../core/ids.ts';
+import { isTaskId } from '../core/shared.ts';
 import type { TaskRecord } from '../core/index.ts';
 import { taskRecordProblems } from '../persist/index.ts';
 import { HttpError } from './errors.ts';

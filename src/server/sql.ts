@@ -1,4 +1,4 @@
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { CorruptTaskError } from './errors.ts';
 import { migrate } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';

@@ -1,4 +1,4 @@
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
 
 /**
  * The moment a read is made at. A task is live when the server's idle deadline

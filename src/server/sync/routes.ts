@@ -3,15 +3,9 @@ import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
 import { validator } from 'hono/validator';
 import { z } from 'zod';
-import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
-import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
-import { FormPermissionError, FormValidationError, InstanceFinishedError, MissingMessageDataError, NoOpenFormError } from '../../automations/errors.ts';
-import { automationGraph, instanceNodeCounts } from '../../automations/graph.ts';
-import type { AutomationData } from '../../automations/nodes/nodes.ts';
-import type { AutomationEffect } from '../../automations/state.ts';
-import type { AutomationRunner } from '../../automations/runner.ts';
-import { validateInput } from '../../core/schema.ts';
-import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
+import { type AutomationData, type AutomationDefinition, type AutomationEffect, automationGraph, type AutomationRunner, FormPermissionError, formPermissionProblem, FormValidationError, InstanceFinishedError, instanceNodeCounts, MissingMessageDataError, nodeOf, NoOpenFormError, openForms, toJson } from '../../automations/index.ts';
+import { validateInput } from '../../core/index.ts';
+import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/index.ts';
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import type { AppEnv } from '../env.ts';
@@ -41,11 +35,11 @@ import { SyncHub } from './hub.ts';
 import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
 import { mapRoutes } from './map-routes.ts';
-import { type SyncOptions, syncDefaults } from './options.ts';
+import { syncDefaults, type SyncOptions } from './options.ts';
 import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { InstanceStreams } from './streams.ts';
-import { isViewer, instanceVisibility, type Visibility } from './visibility.ts';
+import { instanceVisibility, isViewer, type Visibility } from './visibility.ts';
 
 /** What `syncRoutes` needs. */
 export interface SyncRoutesOptions {

@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { validator } from 'hono/validator';
 import type { z } from 'zod';
-import type { TaskRecord } from '../../core/store.ts';
+import type { TaskRecord } from '../../core/index.ts';
 import type { AppEnv } from '../env.ts';
 import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
