@@ -39,7 +39,7 @@ describe('django-ws workflows on the SQL storage (PGlite)', () => {
   });
 });
 
-describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
+describe('flowcontrol runs on the SQL AutomationStorage (PGlite)', () => {
   it('keeps a suspension across a restart and continues it when its time comes', async () => {
     await database.reset();
     await suspendAcrossRestart(() => database.flowStore());

@@ -123,7 +123,7 @@ describe('flowcontrol runs scheduled on PGlite', () => {
     await database.reset();
     const { store, control } = await flowControl(database);
     const broken = storedRun('broken', { flow: 'Reminder', status: 'waiting', position: [], continueAfter: Date.now() - 1000 });
-    await store.transaction((tx) => tx.put(broken));
+    await store.transaction((tx) => tx.putRun(broken));
     const lines: LogEntry[] = [];
     const scheduler = startAutomationScheduler({ flows: { control, store }, logger: (entry) => lines.push(entry) });
     try {
