@@ -1,5 +1,6 @@
 import { flowRunDueAt } from './flowcontrol/engine.ts';
 import type { FlowRun } from './flowcontrol/flow.ts';
+import { matchesRunQuery } from './flowcontrol/runs.ts';
 import type { HistoryChange, HistoryRow } from './state.ts';
 import type { AutomationStorage, AutomationStorageTx, DueScope, FlowRunQuery, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
 
@@ -56,15 +57,7 @@ class MemoryTx implements AutomationStorageTx {
   }
   async listRuns(query: FlowRunQuery): Promise<FlowRun[]> {
     return this.runsByAge()
-      .filter(
-        (r) =>
-          (query.flow === undefined || r.flow === query.flow) &&
-          (!query.unfinished || r.status === 'pending' || r.status === 'waiting') &&
-          (query.parentId === undefined || r.parentId === query.parentId) &&
-          (query.waitingTrigger === undefined || (r.status === 'waiting' && r.waitingTrigger === query.waitingTrigger)) &&
-          (query.objectId === undefined || r.objectId === query.objectId) &&
-          (query.objectType === undefined || r.objectType === query.objectType),
-      )
+      .filter((r) => matchesRunQuery(r, query))
       .map((r) => structuredClone(r));
   }
   /** Nothing to lock: transactions already run one at a time. */

@@ -3,7 +3,7 @@ import { AutomationRunner } from '../runner.ts';
 import type { AutomationStorage } from '../storage.ts';
 import type { Clock } from '../time.ts';
 import { type FlowDefinition, FlowNotFoundError, type FlowRun, isFlowActive } from './flow.ts';
-import { FlowRunStateError } from './run-state.ts';
+import type { FlowRunStateError } from './run-state.ts';
 import { type FlowRunSteps, isUnfinished, objectQuery, positionOf, type StartRunOptions } from './runs.ts';
 import { checkTriggerName, FlowTriggerNameError, flowTriggers, type TriggerInput } from './triggers.ts';
 

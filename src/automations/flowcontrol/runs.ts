@@ -231,6 +231,18 @@ export function positionOf(flow: FlowDefinition, name: string, where: string): n
   return found[0] as number[];
 }
 
+/** Whether the run is one `listRuns(query)` returns (the storages' one reading of a `FlowRunQuery`). */
+export function matchesRunQuery(run: FlowRun, query: FlowRunQuery): boolean {
+  return (
+    (query.flow === undefined || run.flow === query.flow) &&
+    (!query.unfinished || isUnfinished(run)) &&
+    (query.parentId === undefined || run.parentId === query.parentId) &&
+    (query.waitingTrigger === undefined || (run.status === 'waiting' && run.waitingTrigger === query.waitingTrigger)) &&
+    (query.objectId === undefined || run.objectId === query.objectId) &&
+    (query.objectType === undefined || run.objectType === query.objectType)
+  );
+}
+
 /** Whether the run has not finished (pending or waiting). */
 export function isUnfinished(run: FlowRun): boolean {
   return run.status === 'pending' || run.status === 'waiting';

@@ -23,7 +23,7 @@ describe('one runtime on PGlite', () => {
   it('keeps instances of both automation models and flowcontrol runs in one storage, driven by one scheduler loop', { timeout: 60_000 }, async () => {
     const automations = runtime.automations!;
     const flows = runtime.flows!;
-    expect(flows.store).toBe(automations.storage);
+    expect(flows.control.runner).toBe(automations.runner);
     for (let i = 0; i < PER_MODEL; i++) {
       await automations.runner.create(chain, { i }, { autorun: false });
       await automations.runner.create(relay, { i }, { autorun: false });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAutomationRunner, FlowControl, systemClock } from '../../../src/automations/index.ts';
 import type { SqlAutomationStorage } from '../../../src/server/automations/index.ts';
 import { bundleForProcesses } from '../../helpers/process-bundle.ts';
-import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
+import { type AutomationDb, DATABASE_URL, postgresAutomationDb, FLOW_RUNS } from './db.ts';
 import { chain } from './fixtures/chain-automations.ts';
 import { relay, relayFlow } from './fixtures/three-models.ts';
 
@@ -79,8 +79,8 @@ async function createWork(): Promise<void> {
 }
 
 const allFinished = async () =>
-  (await count('SELECT count(*)::integer AS n FROM wayflow_automation_instances WHERE finished')) === 2 * PER_MODEL &&
-  (await count("SELECT count(*)::integer AS n FROM wayflow_flow_runs WHERE status = 'done'")) === PER_MODEL;
+  (await count('SELECT count(*)::integer AS n FROM wayflow_automation_instances WHERE finished AND kind = \'automation\'')) === 2 * PER_MODEL &&
+  (await count(`SELECT count(*)::integer AS n FROM ${FLOW_RUNS} WHERE status = 'done'`)) === PER_MODEL;
 
 /** Every step of every model committed exactly once, by the given processes; the history of both automation models is complete. */
 async function expectExactlyOnce(pids: Set<number | undefined>): Promise<{ key: string; pid: number }[]> {
@@ -96,7 +96,7 @@ async function expectExactlyOnce(pids: Set<number | undefined>): Promise<{ key: 
     'SELECT status, message, count(*)::integer AS n FROM wayflow_automation_history GROUP BY status, message ORDER BY status',
   );
   expect(history).toEqual(['end', 's1', 's2', 's3', 's4', 's5', 'w1', 'w2', 'w3'].map((status) => ({ status, message: 'OK', n: PER_MODEL })));
-  const runs = await database.sql<{ body: string }>('SELECT body FROM wayflow_flow_runs');
+  const runs = await database.sql<{ body: string }>(`SELECT body FROM ${FLOW_RUNS}`);
   for (const { body } of runs) expect((JSON.parse(body) as { log: { action: string }[] }).log.map((entry) => entry.action)).toEqual(['f1', 'pause', 'f2', 'f3']);
   return effects;
 }
