@@ -24,7 +24,7 @@ export interface ResetRunOptions {
   state?: Record<string, unknown>;
 }
 
-/** What one `continueFlowRunBatch` did: the runs it executed, as they ended up, and the actions that ran. */
+/** What one `continueFlowRunBatch` did: the runs it executed, as they ended up, and the actions that ran (the flow part of the runner's `SchedulerPass`). */
 export interface FlowRunBatch {
   runs: FlowRun[];
   /** Log entries added: each action run, and each `returnFromChildren`, with its directive. */
@@ -252,9 +252,10 @@ export class FlowControl {
 
   /**
    * Executes every run that can continue: pending ones, and waiting ones whose `continueAfter`
-   * has passed (django's `continue_flowruns`). The runs are claimed first, so several processes
-   * may call this at once on one database without executing a run twice. Returns the runs as
-   * they ended up.
+   * has passed (django's `continue_flowruns`). This is a scheduler pass of the runner
+   * (`schedulerPass`): the runs are claimed with the runner's due automation instances, which
+   * move too, `groupSize` per transaction, so several processes may call this at once on one
+   * database without executing a run twice. Returns the runs as they ended up.
    */
   async continueFlowRuns(limit = 1000): Promise<FlowRun[]> {
     return (await this.continueFlowRunBatch(limit)).runs;
