@@ -33,7 +33,7 @@ Options:
   --data <dir>            PGlite data folder (default .wayflow/data)
   --schema <name>         PostgreSQL schema for the tables (default: search_path)
   --claim-timeout <ms>    how long a claim on a due instance or flow run lasts (default 10000)
-  --batch <n>             scheduler: instances, and flow runs, claimed per pass (default 100)
+  --batch <n>             scheduler: instances and flow runs claimed together per pass (default 100)
   --max-sleep <ms>        scheduler: longest sleep between looks at the database (default 5000)
   --refresh-due-times     step, scheduler: first recompute stored due times (after changing definitions)
   --db-connect-timeout <ms>  step, scheduler: PostgreSQL, most to wait for a connection (default 5000)
