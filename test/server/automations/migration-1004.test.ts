@@ -19,7 +19,7 @@ afterAll(() => pg?.close());
 
 const clock = new ManualClock(T0 + hours(1));
 const flows = [
-  { name: 'pipeline', actions: [action('a', (ctx) => void (ctx.state.a = true)), action('b', (ctx) => void (ctx.state.b = true))] },
+  { name: 'pipeline', actions: [action('a', () => undefined), action('b', () => undefined)] },
   { name: 'onboarding', objectType: 'user', actions: [action('wait', (ctx) => suspend(ctx.now + hours(24))), waitForTrigger('paid', 'order_paid'), action('ship', () => undefined)] },
 ];
 
