@@ -10,10 +10,9 @@ import {
   step,
   submitForm,
 } from './engine.ts';
-import type { FlowDefinition, FlowRun } from './flowcontrol/flow.ts';
+import { type FlowDefinition, type FlowRun, MAX_HOT_LOOPS } from './flowcontrol/flow.ts';
 import { FlowRunStateError, flowRunInconsistency } from './flowcontrol/run-state.ts';
 import { FlowRunSteps } from './flowcontrol/runs.ts';
-import { MAX_HOT_LOOPS } from '../core/directives.ts';
 import { InstanceFinishedError, InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
 import type { AutomationData, FormAssignment } from './nodes/nodes.ts';
 import type { AutomationEffect, HistoryRow, InstanceState, StepResult } from './state.ts';
