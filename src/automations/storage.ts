@@ -85,8 +85,13 @@ export interface AutomationStorageTx {
   dueInstances(now: number, limit: number, scope?: DueScope): Promise<string[]>;
   /** The flow run (locked for the rest of the transaction), or null (no such run, or the id of an automation instance). */
   getRun(id: string): Promise<FlowRun | null>;
-  /** Inserts or replaces the flow run; its due time is `flowRunDueAt(run)`. */
-  putRun(run: FlowRun): Promise<void>;
+  /**
+   * Inserts or replaces the flow run; its due time is `flowRunDueAt(run)`. `executing`: this
+   * process goes on executing the pending run in its next transaction (`immediate`, or
+   * `FlowControl.execute` between actions); a shared storage keeps other schedulers off it (a
+   * claim) until a write without it, or until the claim times out if this process dies first.
+   */
+  putRun(run: FlowRun, options?: { executing?: boolean }): Promise<void>;
   /** Flow runs matching the query, oldest first. */
   listRuns(query: FlowRunQuery): Promise<FlowRun[]>;
   /**

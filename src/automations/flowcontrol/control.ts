@@ -132,7 +132,7 @@ export class FlowControl {
       if (!isFlowActive(flow, this.clock.now())) continue;
       for (const entry of flowTriggers(flow)) {
         if (entry.name !== trigger || !isFlowActive(entry, this.clock.now()) || (entry.condition && !entry.condition(input))) continue;
-        const run = entry.resetTo !== undefined ? await this.resetNewest(flow, entry.resetTo, options, trigger) : await this.createRun(flow.name, create, trigger);
+        const run = entry.resetTo !== undefined ? await this.resetNewest(flow, entry.resetTo, options, trigger) : await this.insert(flow.name, create, trigger, immediate === true);
         if (run) touched.push(run);
       }
     }
@@ -198,10 +198,15 @@ export class FlowControl {
    * An inactive flow throws `FlowInactiveError`.
    */
   async createRun(flowName: string, options: StartRunOptions = {}, trigger: string | null = null): Promise<FlowRun | null> {
-    this.steps.activeFlow(flowName);
-    const run = await this.store.transaction((tx) => this.steps.insertRun(tx, flowName, options, trigger));
+    const run = await this.insert(flowName, options, trigger, options.immediate === true);
     if (!run) return null;
     return options.immediate ? this.execute(run.id) : run;
+  }
+
+  /** Creates a run (limits allowing); `executing`: it is executed right after, so schedulers leave it to this process. */
+  private insert(flowName: string, options: StartRunOptions, trigger: string | null, executing: boolean): Promise<FlowRun | null> {
+    this.steps.activeFlow(flowName);
+    return this.store.transaction((tx) => this.steps.insertRun(tx, flowName, options, trigger, executing));
   }
 
   /** Creates a run (limits allowing) and executes it at once. */
@@ -212,7 +217,9 @@ export class FlowControl {
   /**
    * Executes the run until it finishes, suspends, aborts or fails: one transaction per action
    * (the run is read under lock, one action runs, the run is written). A crash mid-action
-   * rolls that action's step back; the run continues from the last committed action.
+   * rolls that action's step back; the run continues from the last committed action. Between
+   * its actions the run is claimed, so schedulers leave it to this call; after a crash they
+   * continue it once the claim times out (`claimTimeoutMs` of the SQL storage).
    */
   async execute(runId: string): Promise<FlowRun> {
     return (await this.executeCounting(runId)).run;
@@ -289,7 +296,7 @@ export class FlowControl {
     let actions = 0;
     for (;;) {
       const immediate: string[] = [];
-      const { run, moved, logged } = await this.store.transaction((tx) => this.steps.stepIn(tx, runId, fresh, immediate));
+      const { run, moved, logged } = await this.store.transaction((tx) => this.steps.stepIn(tx, runId, fresh, immediate, true));
       fresh = false;
       actions += logged;
       for (const childId of immediate) actions += (await this.executeCounting(childId)).actions;

@@ -111,7 +111,7 @@ export class FlowRunSteps {
     let actions = 0;
     for (;;) {
       const immediate: string[] = [];
-      const step = await this.stepIn(tx, runId, fresh, immediate);
+      const step = await this.stepIn(tx, runId, fresh, immediate, false);
       fresh = false;
       actions += step.logged;
       for (const childId of immediate) actions += (await this.executeIn(tx, childId)).actions;
@@ -124,9 +124,10 @@ export class FlowRunSteps {
   /**
    * One step of a run inside `tx`: lock, run one action through the flow's engine (children
    * created in `tx`; the ids of those to run at once are added to `immediate`), write, wake
-   * the waiting parent of a run that finished.
+   * the waiting parent of a run that finished. `executing`: the run's next step is another
+   * transaction of this process (`FlowControl.execute`), so a run left pending stays claimed (`putRun`).
    */
-  async stepIn(tx: AutomationStorageTx, runId: string, fresh: boolean, immediate: string[]): Promise<FlowStep> {
+  async stepIn(tx: AutomationStorageTx, runId: string, fresh: boolean, immediate: string[], executing: boolean): Promise<FlowStep> {
     const run = await tx.getRun(runId);
     if (!run) throw new FlowNotFoundError('run', runId);
     assertFlowRunConsistent(run);
@@ -141,12 +142,12 @@ export class FlowRunSteps {
       children: await tx.listRuns({ parentId: run.id }),
       startChild: async (flow, { immediate: atOnce, ...options } = {}) => {
         this.activeFlow(flow);
-        const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null);
+        const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null, atOnce === true);
         if (child && atOnce) immediate.push(child.id);
         return child;
       },
     });
-    await tx.putRun(next);
+    await tx.putRun(next, { executing: executing && next.status === 'pending' });
     for (const effect of effects) if (effect.type === 'finished') await this.wakeParent(tx, next, now);
     return { run: next, moved: true, logged: next.log.length - run.log.length };
   }
@@ -176,9 +177,10 @@ export class FlowRunSteps {
 
   /**
    * The limit check and insert of a new run, inside `tx`; null when a limit forbids the run or
-   * the object is not of the flow's type (django-flowcontrol's `create_flowrun`).
+   * the object is not of the flow's type (django-flowcontrol's `create_flowrun`). `executing`:
+   * this process executes the run right after (`immediate`), so schedulers leave it alone (`putRun`).
    */
-  async insertRun(tx: AutomationStorageTx, flowName: string, options: StartRunOptions, trigger: string | null): Promise<FlowRun | null> {
+  async insertRun(tx: AutomationStorageTx, flowName: string, options: StartRunOptions, trigger: string | null, executing = false): Promise<FlowRun | null> {
     const flow = this.flow(flowName);
     const objectId = options.objectId ?? null;
     const objectType = objectId === null ? null : (options.objectType ?? flow.objectType ?? null);
@@ -213,7 +215,7 @@ export class FlowRunSteps {
         if (perObject > 0 && forObject.filter(isUnfinished).length >= perObject) return null;
       }
     }
-    await tx.putRun(run);
+    await tx.putRun(run, { executing });
     return run;
   }
 }

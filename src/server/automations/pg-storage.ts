@@ -291,7 +291,7 @@ class SqlTx implements SqlStorageTx {
     private readonly sql: SqlClient,
     private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; flows: readonly string[] | null; token: string },
   ) {
-    this.runs = new RunWrites(sql, (dueAt, before) => this.dueMovedTo(dueAt, before));
+    this.runs = new RunWrites(sql, options, (dueAt, before) => this.dueMovedTo(dueAt, before));
   }
 
   private dueMovedTo(dueAt: number | null, before: number | null | undefined): void {
@@ -336,7 +336,7 @@ class SqlTx implements SqlStorageTx {
     this.replaceOpenForms(statement, inserted, formsChanged);
     this.historyWrites.addTo(statement);
     this.messageWrites.addTo(statement, (id) => this.locked.get(id)?.automation ?? null);
-    this.runs.addTo(statement, Date.now());
+    this.runs.addTo(statement, Date.now(), DB_NOW);
     const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
       statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
       statement.params,
@@ -399,8 +399,8 @@ class SqlTx implements SqlStorageTx {
     return this.runs.get(id);
   }
 
-  async putRun(run: FlowRun): Promise<void> {
-    this.runs.put(run);
+  async putRun(run: FlowRun, options: { executing?: boolean } = {}): Promise<void> {
+    this.runs.put(run, options.executing === true);
   }
 
   listRuns(query: FlowRunQuery): Promise<FlowRun[]> {

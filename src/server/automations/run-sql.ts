@@ -23,9 +23,12 @@ export class RunWrites {
   private readonly readDue = new Map<string, number | null>();
   /** Writes not sent yet, in the order of their first write. */
   private readonly pending = new Map<string, FlowRun>();
+  /** Runs written with `executing`: claimed for the storage's claim time when sent. */
+  private readonly executing = new Set<string>();
 
   constructor(
     private readonly sql: SqlClient,
+    private readonly claim: { claimTimeoutMs: number; token: string },
     /** Reports a due time a write moved earlier (for the commit's NOTIFY). */
     private readonly onDue: (dueAt: number | null, before: number | null | undefined) => void,
   ) {}
@@ -58,8 +61,10 @@ export class RunWrites {
    * Holds the write back. A run resumed by this very transaction (pending again after it read
    * it) is no news for other schedulers; a new run, or a due time moved earlier, is.
    */
-  put(run: FlowRun): void {
+  put(run: FlowRun, executing: boolean): void {
     const copy = structuredClone(run);
+    if (executing) this.executing.add(run.id);
+    else this.executing.delete(run.id);
     const before = this.readDue.get(run.id);
     if (!(this.readDue.has(run.id) && run.status === 'pending')) this.onDue(flowRunDueAt(run), before);
     this.held.set(run.id, copy);
@@ -94,19 +99,23 @@ export class RunWrites {
 
   /**
    * Adds the held-back writes to `statement` as one upsert (new runs inserted in write order, so
-   * `seq` follows it) and forgets them. Writing releases the scheduler claim, as for instances.
+   * `seq` follows it) and forgets them. Writing releases the scheduler claim, as for instances,
+   * but a run written `executing` is claimed for the claim time (`dbNow`: the database clock).
    */
-  addTo(statement: WriteStatement, now: number): void {
+  addTo(statement: WriteStatement, now: number, dbNow: string): void {
     const runs = [...this.pending.values()];
+    const claimed = runs.map((run) => this.executing.has(run.id));
     this.pending.clear();
+    this.executing.clear();
     if (runs.length === 0) return;
     const finished = runs.map((run) => run.status !== 'pending' && run.status !== 'waiting');
     statement.add(
       'runs_written',
       `INSERT INTO wayflow_automation_instances AS i (id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version,
-           kind, object_id, object_type, parent_id, waiting_trigger)
+           kind, object_id, object_type, parent_id, waiting_trigger, claimed_by, claimed_until)
        SELECT r.id, r.flow, 'flow:' || r.id, r.state, r.finished, r.created_at, r.finished_at, NULL, r.due_at, ${statement.param(now, 'double precision')}, 1,
-           'flow', r.object_id, r.object_type, r.parent_id, r.waiting_trigger
+           'flow', r.object_id, r.object_type, r.parent_id, r.waiting_trigger,
+           CASE WHEN r.claimed THEN ${statement.param(this.claim.token, 'text')} END, CASE WHEN r.claimed THEN ${dbNow} + ${statement.param(this.claim.claimTimeoutMs, 'double precision')} END
        FROM ${statement.unnest([
          [runs.map((run) => run.id), 'text'],
          [runs.map((run) => run.flow), 'text'],
@@ -119,12 +128,13 @@ export class RunWrites {
          [runs.map((run) => run.objectType ?? null), 'text'],
          [runs.map((run) => run.parentId ?? null), 'text'],
          [runs.map((run) => (run.status === 'waiting' ? (run.waitingTrigger ?? null) : null)), 'text'],
-       ])} WITH ORDINALITY AS r(id, flow, state, finished, created_at, finished_at, due_at, object_id, object_type, parent_id, waiting_trigger, n)
+         [claimed, 'boolean'],
+       ])} WITH ORDINALITY AS r(id, flow, state, finished, created_at, finished_at, due_at, object_id, object_type, parent_id, waiting_trigger, claimed, n)
        ORDER BY r.n
        ON CONFLICT (id) DO UPDATE SET automation = EXCLUDED.automation, state = EXCLUDED.state, finished = EXCLUDED.finished,
          finished_at = EXCLUDED.finished_at, due_at = EXCLUDED.due_at, updated_at = EXCLUDED.updated_at, version = i.version + 1,
          object_id = EXCLUDED.object_id, object_type = EXCLUDED.object_type, parent_id = EXCLUDED.parent_id,
-         waiting_trigger = EXCLUDED.waiting_trigger, claimed_by = NULL, claimed_until = NULL
+         waiting_trigger = EXCLUDED.waiting_trigger, claimed_by = EXCLUDED.claimed_by, claimed_until = EXCLUDED.claimed_until
        WHERE i.kind = 'flow'`,
     );
   }

@@ -49,7 +49,8 @@ describe('flowcontrol runs on the SQL AutomationStorage (PGlite)', () => {
 
   it('commits one action per transaction: a crash repeats only the action in flight', async () => {
     await database.reset();
-    await crashBetweenActions(() => database.flowStore());
+    // A run left pending by the crash stays claimed by the crashed execution for the claim time; none here, so the restart continues it at once.
+    await crashBetweenActions(() => database.flowStore({ claimTimeoutMs: 0 }));
   });
 
   it('binds runs to an object type and object and holds the per-object limits (object_type, object_id columns)', async () => {
