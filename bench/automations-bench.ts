@@ -297,31 +297,35 @@ export async function runBench(settings: BenchSettings): Promise<BenchResult[]> 
   }
   for (const processes of [1, 2, 4]) {
     if (!settings.scenarios.includes(`pg${processes}`)) continue;
-    const schema = `wayflow_bench_auto_${process.pid}_${processes}`;
-    const admin = new pg.Pool({ connectionString: settings.databaseUrl, max: 1 });
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 4, options: `-c search_path=${schema}` });
-    const db = postgresDatabase(pool);
-    try {
-      const storage = await sqlAutomationStorage(db);
-      let children: ChildProcess[] = [];
-      results.push(
-        await databaseScenario(settings, `PostgreSQL, ${processes} scheduler process${processes > 1 ? 'es' : ''}`, db, storage, {
-          start: async () => {
-            children = await startProcesses(settings, schema, processes);
-          },
-          stop: async () => {
-            const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-            for (const child of children) child.kill('SIGTERM');
-            await Promise.all(exits);
-          },
-        }),
-      );
-    } finally {
-      await pool.end();
+    // pg1 runs first on the baseline's scheduler too, when there is one (the database is seeded by this code either way).
+    const variants = processes === 1 && settings.baseline ? [{ ...settings.baseline, suffix: `, baseline: ${settings.baseline.label}` }] : [];
+    for (const variant of [...variants, { mainPath: settings.mainPath, defsPath: settings.defsPath, suffix: '' }]) {
+      const schema = `wayflow_bench_auto_${process.pid}_${processes}`;
+      const admin = new pg.Pool({ connectionString: settings.databaseUrl, max: 1 });
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 4, options: `-c search_path=${schema}` });
+      const db = postgresDatabase(pool);
+      try {
+        const storage = await sqlAutomationStorage(db);
+        let children: ChildProcess[] = [];
+        results.push(
+          await databaseScenario(settings, `PostgreSQL, ${processes} scheduler process${processes > 1 ? 'es' : ''}${variant.suffix}`, db, storage, {
+            start: async () => {
+              children = await startProcesses({ ...settings, ...variant }, schema, processes);
+            },
+            stop: async () => {
+              const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+              for (const child of children) child.kill('SIGTERM');
+              await Promise.all(exits);
+            },
+          }),
+        );
+      } finally {
+        await pool.end();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await admin.end();
+      }
     }
   }
   return results;

@@ -10,8 +10,8 @@
 // `wayflow scheduler` processes on PostgreSQL), and pgboss (the yardstick in the same run: pg-boss 12
 // draining the same backlog with as many workers as each pgN scenario has processes,
 // bench/pgboss-baseline.mjs), and flow1 (flowcontrol runs continued per second by one
-// `wayflow scheduler` process on PostgreSQL; with BASELINE_ROOT=<an older checkout> the same
-// scenario runs first on that checkout's scheduler, the baseline in the same run).
+// `wayflow scheduler` process on PostgreSQL). With BASELINE_ROOT=<an older checkout>, flow1 and
+// pg1 run first on that checkout's scheduler process: the baseline in the same run.
 // Env: BENCH_JSON=file to also write the figures as JSON.
 // PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
 // else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
@@ -52,9 +52,9 @@ try {
     logLevel: 'silent',
   });
   const { runBench } = await import(pathToFileURL(join(out, 'bench.mjs')).href);
-  // The flow1 baseline: the scheduler and the same defs module built from BASELINE_ROOT's sources.
+  // The flow1 and pg1 baseline: the scheduler and the same defs module built from BASELINE_ROOT's sources.
   let baseline;
-  if (process.env.BASELINE_ROOT && scenarios.includes('flow1')) {
+  if (process.env.BASELINE_ROOT && (scenarios.includes('flow1') || scenarios.includes('pg1'))) {
     const base = process.env.BASELINE_ROOT;
     const baseOut = join(out, 'baseline');
     await build({

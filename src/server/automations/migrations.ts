@@ -27,7 +27,8 @@ import type { SqlDatabase } from '../sql.ts';
  *   (`kind = 'flow'`, `automation` = the flow, the run JSON in `state`, `due_at` =
  *   `flowRunDueAt`), claimed, locked and batch-written like instances; the columns the run
  *   queries use are added (`object_id`, `object_type`, `parent_id`, `waiting_trigger` — set
- *   only while the run waits for it —, and `seq`, the insertion order). Existing runs move over
+ *   only while the run waits for it —, and `seq`, the insertion order, which breaks ties between
+ *   equal due times: the due index becomes `(due_at, seq)`). Existing runs move over
  *   (read from their JSON `body`, so this also applies before 1010 on a new database) and
  *   `wayflow_flow_runs` is emptied and retired: nothing reads or writes it any more (it stays
  *   only because 1010, applied after 1004 on a new database, alters it).
@@ -143,6 +144,8 @@ export const automationMigrations: readonly Migration[] = [
           'flow', r.object_id, r.body::jsonb->>'objectType', r.parent_id, CASE WHEN r.status = 'waiting' THEN r.body::jsonb->>'waitingTrigger' END
         FROM wayflow_flow_runs r ORDER BY r.created_at, r.seq;
       DELETE FROM wayflow_flow_runs;
+      DROP INDEX wayflow_automation_instances_due;
+      CREATE INDEX wayflow_automation_instances_due ON wayflow_automation_instances (due_at, seq) WHERE NOT finished AND due_at IS NOT NULL;
       CREATE INDEX wayflow_automation_instances_runs ON wayflow_automation_instances (automation, created_at, seq) WHERE kind = 'flow';
       CREATE INDEX wayflow_automation_instances_run_parent ON wayflow_automation_instances (parent_id, created_at, seq) WHERE parent_id IS NOT NULL;
       CREATE INDEX wayflow_automation_instances_run_trigger ON wayflow_automation_instances (waiting_trigger, created_at, seq) WHERE waiting_trigger IS NOT NULL;
