@@ -13,7 +13,7 @@ import type {
 import type { SqlClient, SqlDatabase } from '../sql.ts';
 import { HistoryWrites, MessageWrites, WriteStatement } from './batch-sql.ts';
 import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
-import { RunWrites } from './run-sql.ts';
+import { HAS_CHILDREN, RunWrites } from './run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
 import { withAutomationTransaction } from './transaction.ts';
 
@@ -509,7 +509,7 @@ class SqlTx implements SqlStorageTx {
     const flows = within(this.options.flows, scope?.flows);
     // Claims the due rows nobody else holds (a claim of this very transaction counts as free),
     // reading them: the steps this transaction runs on them need no further read.
-    const rows = await this.sql.query<InstanceRow & { kind: string; seq: string | number }>(
+    const rows = await this.sql.query<InstanceRow & { kind: string; seq: string | number; has_children: boolean }>(
       `WITH due AS (
          SELECT id FROM wayflow_automation_instances
          WHERE NOT finished AND due_at <= $1
@@ -524,7 +524,7 @@ class SqlTx implements SqlStorageTx {
        FROM due WHERE i.id = due.id
        RETURNING ${INSTANCE_COLUMNS.split(', ')
          .map((c) => `i.${c}`)
-         .join(', ')}, i.kind, i.seq`,
+         .join(', ')}, i.kind, i.seq, ${HAS_CHILDREN}`,
       [now, limit, token, claimTimeoutMs, automations, flows],
     );
     for (const row of rows) {

@@ -2,12 +2,17 @@ import { type FlowRun, type FlowRunQuery, flowRunDueAt, matchesRunQuery } from '
 import type { SqlClient } from '../sql.ts';
 import type { WriteStatement } from './batch-sql.ts';
 
-/** A flow run row as `getRun`, `listRuns` and the claim read it. */
+/** A flow run row as `getRun` and the claim read it. */
 export interface RunRow {
   id: string;
   state: string;
   due_at: number | null;
+  /** Whether any run names it as parent (`HAS_CHILDREN`). */
+  has_children: boolean;
 }
+
+/** The `has_children` column of a run row `i`: one probe of the parent index. */
+export const HAS_CHILDREN = "(i.kind = 'flow' AND EXISTS (SELECT 1 FROM wayflow_automation_instances c WHERE c.parent_id = i.id)) AS has_children";
 
 /**
  * The flowcontrol runs of one SQL storage transaction, rows of `wayflow_automation_instances`
@@ -23,6 +28,12 @@ export class RunWrites {
   private readonly readDue = new Map<string, number | null>();
   /** Writes not sent yet, in the order of their first write. */
   private readonly pending = new Map<string, FlowRun>();
+  /**
+   * Held runs that had no child run when locked: only this transaction can start one (in the
+   * run's own step), so their children are the held-back writes alone and listing them needs
+   * no query (one fewer round trip per action).
+   */
+  private readonly childless = new Set<string>();
   /** Runs written with `executing`: claimed for the storage's claim time when sent. */
   private readonly executing = new Set<string>();
 
@@ -45,6 +56,7 @@ export class RunWrites {
   /** Records a run row this transaction locked or claimed. */
   hold(row: RunRow): FlowRun {
     const run = JSON.parse(row.state) as FlowRun;
+    if (!row.has_children) this.childless.add(row.id);
     this.held.set(row.id, run);
     this.readDue.set(row.id, row.due_at);
     return run;
@@ -53,7 +65,7 @@ export class RunWrites {
   async get(id: string): Promise<FlowRun | null> {
     const held = this.held.get(id);
     if (held) return structuredClone(held);
-    const [row] = await this.sql.query<RunRow>("SELECT id, state, due_at FROM wayflow_automation_instances WHERE id = $1 AND kind = 'flow' FOR UPDATE", [id]);
+    const [row] = await this.sql.query<RunRow>(`SELECT i.id, i.state, i.due_at, ${HAS_CHILDREN} FROM wayflow_automation_instances i WHERE i.id = $1 AND i.kind = 'flow' FOR UPDATE`, [id]);
     return row ? structuredClone(this.hold(row)) : null;
   }
 
@@ -63,6 +75,8 @@ export class RunWrites {
    */
   put(run: FlowRun, executing: boolean): void {
     const copy = structuredClone(run);
+    // Sent with the next flush, the child is then in the database: list the parent's children there.
+    if (run.parentId) this.childless.delete(run.parentId);
     if (executing) this.executing.add(run.id);
     else this.executing.delete(run.id);
     const before = this.readDue.get(run.id);
@@ -72,6 +86,7 @@ export class RunWrites {
   }
 
   async list(query: FlowRunQuery): Promise<FlowRun[]> {
+    if (query.parentId !== undefined && Object.keys(query).length === 1 && this.childless.has(query.parentId)) return [];
     const rows = await this.sql.query<{ id: string; state: string }>(
       `SELECT id, state FROM wayflow_automation_instances
        WHERE kind = 'flow' AND ($1::text IS NULL OR automation = $1::text) AND (NOT $2::boolean OR NOT finished)
