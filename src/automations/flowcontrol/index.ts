@@ -11,5 +11,5 @@ export * from './control.ts';
 export * from './engine.ts';
 export * from './flow.ts';
 export * from './run-state.ts';
-export * from './runs.ts';
+export { FlowActionNameError, type FlowStep, FlowRunSteps, matchesRunQuery, type StartRunOptions } from './runs.ts';
 export * from './triggers.ts';
