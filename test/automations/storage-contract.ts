@@ -10,6 +10,7 @@ import {
   MissingMessageDataError,
   requireDataParameters,
 } from '../../src/automations/index.ts';
+import { storedRun } from './flowcontrol-scenarios.ts';
 
 /** A stored instance with sensible defaults, for storage tests. */
 export function record(overrides: Partial<InstanceRecord> & { id: string }): InstanceRecord {
@@ -31,28 +32,8 @@ export function record(overrides: Partial<InstanceRecord> & { id: string }): Ins
   };
 }
 
-/** A stored flow run with sensible defaults, for storage tests. */
-function flowRun(id: string, fields: Partial<FlowRun> = {}): FlowRun {
-  return {
-    id,
-    flow: 'F',
-    status: 'pending',
-    position: [],
-    resume: 'next',
-    continueAfter: null,
-    state: {},
-    objectId: null,
-    objectType: null,
-    trigger: null,
-    createdAt: 0,
-    finishedAt: null,
-    error: null,
-    log: [],
-    parentId: null,
-    loops: {},
-    ...fields,
-  };
-}
+/** A stored flow run of flow `F`, created at 0, for storage tests. */
+const flowRun = (id: string, fields: Partial<FlowRun> = {}): FlowRun => storedRun(id, { flow: 'F', createdAt: 0, ...fields });
 
 /** The behaviour every `AutomationStorage` implementation must show; call it from the implementation's test file. */
 export function automationStorageContract(name: string, make: () => AutomationStorage | Promise<AutomationStorage>): void {
