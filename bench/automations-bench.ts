@@ -15,6 +15,8 @@ export interface BenchSettings {
   /** Paths of the bundled scheduler entry and automations module. */
   mainPath: string;
   defsPath: string;
+  /** The same two bundled from an older checkout (`BASELINE_ROOT`), for the `flow1` scenario's baseline; absent without one. */
+  baseline?: { mainPath: string; defsPath: string; label: string };
   waiting: number;
   probes: number;
   windowMs: number;
@@ -215,6 +217,60 @@ async function sqlBaseline(settings: BenchSettings): Promise<BenchResult> {
   }
 }
 
+/**
+ * Flow runs continued per second by one `wayflow scheduler` process on PostgreSQL: `backlog`
+ * pending runs of `BenchFlow` (two actions each) are inserted at once (with the SQL of the
+ * layout the process's migrations made: rows of the instances table since migration 1004,
+ * `wayflow_flow_runs` before), the process is woken by NOTIFY, and the time until none is
+ * unfinished is measured.
+ */
+async function flowScenario(settings: BenchSettings, name: string, paths: { mainPath: string; defsPath: string }): Promise<BenchResult> {
+  const schema = `wayflow_bench_flow_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Pool({ connectionString: settings.databaseUrl, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 2, options: `-c search_path=${schema}` });
+  const db = postgresDatabase(pool);
+  let children: ChildProcess[] = [];
+  try {
+    children = await startProcesses({ ...settings, ...paths }, schema, 1);
+    const oneTable = (await db.query('SELECT 1 FROM wayflow_migrations WHERE id = 1004')).length === 1;
+    const now = Date.now();
+    const run = { id: '', flow: 'BenchFlow', status: 'pending', position: [], resume: 'next', continueAfter: null, state: {}, objectId: null, objectType: null, trigger: null, createdAt: now, finishedAt: null, error: null, log: [], parentId: null, loops: {} };
+    const body = "jsonb_set($1::jsonb, '{id}', to_jsonb('run' || g))::text";
+    await db.query(
+      oneTable
+        ? `INSERT INTO wayflow_automation_instances (id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version, kind)
+           SELECT 'run' || g, 'BenchFlow', 'flow:run' || g, ${body}, false, $2, NULL, NULL, $2, $2, 1, 'flow' FROM generate_series(1, $3::integer) AS g`
+        : `INSERT INTO wayflow_flow_runs (id, flow, status, object_id, parent_id, created_at, continue_after, body)
+           SELECT 'run' || g, 'BenchFlow', 'pending', NULL, NULL, $2, NULL, ${body} FROM generate_series(1, $3::integer) AS g`,
+      [JSON.stringify(run), now, settings.backlog],
+    );
+    const started = Date.now();
+    await db.query('SELECT pg_notify($1, $2)', [`wayflow_automation_due_${schema}`.slice(0, 63), String(started)]);
+    const left = async () => {
+      const [row] = await db.query<{ n: number }>(
+        oneTable
+          ? "SELECT count(*)::integer AS n FROM wayflow_automation_instances WHERE kind = 'flow' AND NOT finished"
+          : "SELECT count(*)::integer AS n FROM wayflow_flow_runs WHERE status IN ('pending', 'waiting')",
+      );
+      return row?.n ?? 0;
+    };
+    const doneAt = await until(async () => (await left()) === 0, 120_000, 20);
+    const drainMs = (doneAt ?? Date.now()) - started;
+    const drained = settings.backlog - (await left());
+    const result: BenchResult = { scenario: name, createPerSecond: null, stepsPerSecond: Math.round(drained / (drainMs / 1000)), drainMs, backlog: drained, lateness: null };
+    settings.log(`${name}: ${drained} flow runs (2 actions each) continued in ${drainMs} ms = ${result.stepsPerSecond} runs/s`);
+    return result;
+  } finally {
+    const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(exits);
+    await pool.end();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+}
+
 /** Runs the selected scenarios and resolves to their figures. */
 export async function runBench(settings: BenchSettings): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
@@ -235,33 +291,41 @@ export async function runBench(settings: BenchSettings): Promise<BenchResult[]> 
     );
     await pglite.close();
   }
+  if (settings.scenarios.includes('flow1')) {
+    if (settings.baseline) results.push(await flowScenario(settings, `flowcontrol runs/s, 1 scheduler process (PostgreSQL), baseline: ${settings.baseline.label}`, settings.baseline));
+    results.push(await flowScenario(settings, 'flowcontrol runs/s, 1 scheduler process (PostgreSQL)', settings));
+  }
   for (const processes of [1, 2, 4]) {
     if (!settings.scenarios.includes(`pg${processes}`)) continue;
-    const schema = `wayflow_bench_auto_${process.pid}_${processes}`;
-    const admin = new pg.Pool({ connectionString: settings.databaseUrl, max: 1 });
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 4, options: `-c search_path=${schema}` });
-    const db = postgresDatabase(pool);
-    try {
-      const storage = await sqlAutomationStorage(db);
-      let children: ChildProcess[] = [];
-      results.push(
-        await databaseScenario(settings, `PostgreSQL, ${processes} scheduler process${processes > 1 ? 'es' : ''}`, db, storage, {
-          start: async () => {
-            children = await startProcesses(settings, schema, processes);
-          },
-          stop: async () => {
-            const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-            for (const child of children) child.kill('SIGTERM');
-            await Promise.all(exits);
-          },
-        }),
-      );
-    } finally {
-      await pool.end();
+    // pg1 runs first on the baseline's scheduler too, when there is one (the database is seeded by this code either way).
+    const variants = processes === 1 && settings.baseline ? [{ ...settings.baseline, suffix: `, baseline: ${settings.baseline.label}` }] : [];
+    for (const variant of [...variants, { mainPath: settings.mainPath, defsPath: settings.defsPath, suffix: '' }]) {
+      const schema = `wayflow_bench_auto_${process.pid}_${processes}`;
+      const admin = new pg.Pool({ connectionString: settings.databaseUrl, max: 1 });
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      const pool = new pg.Pool({ connectionString: settings.databaseUrl, max: 4, options: `-c search_path=${schema}` });
+      const db = postgresDatabase(pool);
+      try {
+        const storage = await sqlAutomationStorage(db);
+        let children: ChildProcess[] = [];
+        results.push(
+          await databaseScenario(settings, `PostgreSQL, ${processes} scheduler process${processes > 1 ? 'es' : ''}${variant.suffix}`, db, storage, {
+            start: async () => {
+              children = await startProcesses({ ...settings, ...variant }, schema, processes);
+            },
+            stop: async () => {
+              const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+              for (const child of children) child.kill('SIGTERM');
+              await Promise.all(exits);
+            },
+          }),
+        );
+      } finally {
+        await pool.end();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await admin.end();
+      }
     }
   }
   return results;

@@ -1,4 +1,4 @@
-import { defineAutomation, flow } from '../src/automations/index.ts';
+import { action, defineAutomation, type FlowDefinition, flow } from '../src/automations/index.ts';
 
 /**
  * The benchmark automation: one timed node (it records when it ran and in which process),
@@ -15,3 +15,16 @@ export const benchTimer = defineAutomation('BenchTimer', {
     end: flow.end(),
   },
 });
+
+/** The benchmark flowcontrol flow: two actions per run (the first records the process), nothing else. */
+export const benchFlow: FlowDefinition = {
+  name: 'BenchFlow',
+  actions: [
+    action('work', (ctx) => {
+      ctx.state.pid = process.pid;
+    }),
+    action('finish', (ctx) => {
+      ctx.state.finished = true;
+    }),
+  ],
+};

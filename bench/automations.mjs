@@ -9,7 +9,10 @@
 // connection, no engine), pglite (one in-process scheduler), pg1, pg2 and pg4 (one, two and four
 // `wayflow scheduler` processes on PostgreSQL), and pgboss (the yardstick in the same run: pg-boss 12
 // draining the same backlog with as many workers as each pgN scenario has processes,
-// bench/pgboss-baseline.mjs). Env: BENCH_JSON=file to also write the figures as JSON.
+// bench/pgboss-baseline.mjs), and flow1 (flowcontrol runs continued per second by one
+// `wayflow scheduler` process on PostgreSQL). With BASELINE_ROOT=<an older checkout>, flow1 and
+// pg1 run first on that checkout's scheduler process: the baseline in the same run.
+// Env: BENCH_JSON=file to also write the figures as JSON.
 // PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
 // else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
 // a real server); the output and the JSON say which, since their figures differ.
@@ -49,11 +52,38 @@ try {
     logLevel: 'silent',
   });
   const { runBench } = await import(pathToFileURL(join(out, 'bench.mjs')).href);
+  // The flow1 and pg1 baseline: the scheduler and the same defs module built from BASELINE_ROOT's sources.
+  let baseline;
+  if (process.env.BASELINE_ROOT && (scenarios.includes('flow1') || scenarios.includes('pg1'))) {
+    const base = process.env.BASELINE_ROOT;
+    const baseOut = join(out, 'baseline');
+    await build({
+      entryPoints: { main: join(base, 'src/server/automations/main.ts'), defs: join(ROOT, 'bench/automations-defs.ts') },
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outdir: baseOut,
+      outExtension: { '.js': '.mjs' },
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'baseline-sources',
+          setup(b) {
+            b.onResolve({ filter: /^\.\.\/src\// }, (args) => ({ path: join(base, args.path.slice(3)) }));
+          },
+        },
+      ],
+    });
+    baseline = { mainPath: join(baseOut, 'main.mjs'), defsPath: join(baseOut, 'defs.mjs'), label: base };
+  }
   const started = Date.now();
   const results = await runBench({
     databaseUrl: database?.url ?? '',
     mainPath: join(out, 'main.mjs'),
     defsPath: join(out, 'defs.mjs'),
+    ...(baseline ? { baseline } : {}),
     waiting: int('WAITING', 10_000, 100_000),
     probes: int('PROBES', 1000, 10_000),
     windowMs: int('WINDOW_MS', 10_000, 60_000),

@@ -1,27 +1,30 @@
-import type { FlowRunQuery, FlowRunStore, FlowRunStoreTx } from './flowcontrol/control.ts';
-import { type FlowRun, isFlowRunRunnable } from './flowcontrol/flow.ts';
+import { flowRunDueAt } from './flowcontrol/engine.ts';
+import type { FlowRun } from './flowcontrol/flow.ts';
+import { matchesRunQuery } from './flowcontrol/runs.ts';
 import type { HistoryChange, HistoryRow } from './state.ts';
-import type { AutomationStorage, AutomationStorageTx, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
+import type { AutomationStorage, AutomationStorageTx, DueScope, FlowRunQuery, InstanceQuery, InstanceRecord, QueuedMessage } from './storage.ts';
 
 interface Tables {
   instances: Map<string, InstanceRecord>;
   history: Map<string, HistoryRow[]>;
   messages: Map<string, QueuedMessage>;
   runs: Map<string, FlowRun>;
+  /** Insertion order of instances and runs (the SQL storage's `seq`), breaking ties between equal due times. */
+  seq: Map<string, number>;
 }
 
 /**
- * An in-memory storage for tests and single-process use: an `AutomationStorage` (node
- * automations, django-ws workflows) and a `FlowRunStore` (flowcontrol runs) in one, like the
- * SQL storage. Transactions run one at a time; a transaction that throws is rolled back
- * completely, like a database would.
+ * An in-memory storage for tests and single-process use: automation instances (node
+ * automations, django-ws workflows) and flowcontrol runs in one, like the SQL storage.
+ * Transactions run one at a time; a transaction that throws is rolled back completely, like a
+ * database would.
  */
-export class MemoryAutomationStorage implements AutomationStorage, FlowRunStore {
-  private tables: Tables = { instances: new Map(), history: new Map(), messages: new Map(), runs: new Map() };
+export class MemoryAutomationStorage implements AutomationStorage {
+  private tables: Tables = { instances: new Map(), history: new Map(), messages: new Map(), runs: new Map(), seq: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
 
   /** Runs `work` alone; its changes are kept only if it returns normally. */
-  transaction<T>(work: (tx: AutomationStorageTx & FlowRunStoreTx) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: AutomationStorageTx) => Promise<T>): Promise<T> {
     const run = async () => {
       const saved = structuredClone(this.tables);
       try {
@@ -37,41 +40,30 @@ export class MemoryAutomationStorage implements AutomationStorage, FlowRunStore 
   }
 }
 
-/** The in-memory storage under the name flowcontrol code knows: `new FlowControl({ store: new MemoryFlowRunStore() })`. */
-export class MemoryFlowRunStore extends MemoryAutomationStorage {}
-
-class MemoryTx implements AutomationStorageTx, FlowRunStoreTx {
+class MemoryTx implements AutomationStorageTx {
   constructor(private readonly t: Tables) {}
 
-  async get(id: string): Promise<FlowRun | null> {
+  private order(id: string): number {
+    if (!this.t.seq.has(id)) this.t.seq.set(id, this.t.seq.size);
+    return this.t.seq.get(id) as number;
+  }
+
+  async getRun(id: string): Promise<FlowRun | null> {
     return structuredClone(this.t.runs.get(id) ?? null);
   }
-  async put(run: FlowRun): Promise<void> {
+  async putRun(run: FlowRun): Promise<void> {
+    this.order(run.id);
     this.t.runs.set(run.id, structuredClone(run));
   }
-  async list(query: FlowRunQuery): Promise<FlowRun[]> {
+  async listRuns(query: FlowRunQuery): Promise<FlowRun[]> {
     return this.runsByAge()
-      .filter(
-        (r) =>
-          (query.flow === undefined || r.flow === query.flow) &&
-          (!query.unfinished || r.status === 'pending' || r.status === 'waiting') &&
-          (query.parentId === undefined || r.parentId === query.parentId) &&
-          (query.waitingTrigger === undefined || (r.status === 'waiting' && r.waitingTrigger === query.waitingTrigger)) &&
-          (query.objectId === undefined || r.objectId === query.objectId) &&
-          (query.objectType === undefined || r.objectType === query.objectType),
-      )
+      .filter((r) => matchesRunQuery(r, query))
       .map((r) => structuredClone(r));
-  }
-  async runnable(now: number, limit: number): Promise<string[]> {
-    return this.runsByAge()
-      .filter((r) => isFlowRunRunnable(r, now))
-      .slice(0, limit)
-      .map((r) => r.id);
   }
   /** Nothing to lock: transactions already run one at a time. */
   async lockFlow(): Promise<void> {}
   private runsByAge(): FlowRun[] {
-    return [...this.t.runs.values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [...this.t.runs.values()].sort((a, b) => a.createdAt - b.createdAt || this.order(a.id) - this.order(b.id));
   }
 
   async insertInstance(record: InstanceRecord): Promise<InstanceRecord | null> {
@@ -80,6 +72,7 @@ class MemoryTx implements AutomationStorageTx, FlowRunStoreTx {
         if (other.uniqueKey === record.uniqueKey) return structuredClone(other);
       }
     }
+    this.order(record.id);
     this.t.instances.set(record.id, structuredClone(record));
     this.t.history.set(record.id, []);
     return null;
@@ -105,12 +98,19 @@ class MemoryTx implements AutomationStorageTx, FlowRunStoreTx {
       .sort((a, b) => a.createdAt - b.createdAt)
       .map((r) => structuredClone(r));
   }
-  async dueInstances(now: number, limit: number): Promise<string[]> {
-    return [...this.t.instances.values()]
-      .filter((r) => !r.finished && r.dueAt !== null && r.dueAt <= now)
-      .sort((a, b) => (a.dueAt as number) - (b.dueAt as number))
+  async dueInstances(now: number, limit: number, scope?: DueScope): Promise<string[]> {
+    const due: { id: string; at: number }[] = [];
+    for (const r of this.t.instances.values()) {
+      if (!r.finished && r.dueAt !== null && r.dueAt <= now && (!scope || scope.automations.includes(r.automation))) due.push({ id: r.id, at: r.dueAt });
+    }
+    for (const r of this.t.runs.values()) {
+      const at = flowRunDueAt(r);
+      if (at !== null && at <= now && (!scope || scope.flows.includes(r.flow))) due.push({ id: r.id, at });
+    }
+    return due
+      .sort((a, b) => a.at - b.at || this.order(a.id) - this.order(b.id))
       .slice(0, limit)
-      .map((r) => r.id);
+      .map((d) => d.id);
   }
   async applyHistory(changes: readonly HistoryChange[]): Promise<void> {
     for (const change of changes) {

@@ -10,6 +10,9 @@ import {
   step,
   submitForm,
 } from './engine.ts';
+import { type FlowDefinition, type FlowRun, MAX_HOT_LOOPS } from './flowcontrol/flow.ts';
+import { FlowRunStateError, flowRunInconsistency } from './flowcontrol/run-state.ts';
+import { FlowRunSteps } from './flowcontrol/runs.ts';
 import { InstanceFinishedError, InstanceNotFoundError, MissingMessageDataError, UnknownAutomationError, UnknownReceiverError } from './errors.ts';
 import type { AutomationData, FormAssignment } from './nodes/nodes.ts';
 import type { AutomationEffect, HistoryRow, InstanceState, StepResult } from './state.ts';
@@ -21,6 +24,10 @@ export interface RunnerOptions {
   storage: AutomationStorage;
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any node-name union are accepted
   automations?: readonly AutomationDefinition<any>[];
+  /** django-flowcontrol flows whose runs the runner continues beside the instances (in the same groups and transactions). */
+  flows?: readonly FlowDefinition[];
+  /** How often one flow action may run within one execution of a run (default `MAX_HOT_LOOPS`, 100). */
+  maxHotLoop?: number;
   /** Defaults to the system clock; pass a `ManualClock` in tests. */
   clock?: Clock;
   /** Makes instance and message ids; defaults to `crypto.randomUUID`. */
@@ -30,8 +37,8 @@ export interface RunnerOptions {
   /** At most this many nodes run for one instance in one `run` (a hot-loop guard); default 1000. */
   maxStepsPerRun?: number;
   /**
-   * Due instances a scheduler pass claims and runs in one transaction (default 100): their
-   * steps, history rows and messages are written together, a few statements per group.
+   * Due instances and flow runs a scheduler pass claims and runs in one transaction (default
+   * 100): their steps, history rows, runs and messages are written together, a few statements per group.
    */
   groupSize?: number;
   /** Called after commit with each effect (forms opened, instances finished, messages sent). */
@@ -60,6 +67,30 @@ export interface SendOptions {
   inTransaction?: (result: unknown) => Promise<void>;
 }
 
+/** What one scheduler pass (`schedulerPass`) did, flow runs included. */
+export interface SchedulerPass {
+  /** Instances that moved. */
+  advanced: number;
+  /** Messages delivered. */
+  delivered: number;
+  /** The flow runs continued, as they ended up. */
+  runs: FlowRun[];
+  /** Flow log entries added: each action run, and each `returnFromChildren`. */
+  actions: number;
+  /** Flow runs the storage holds in an inconsistent state, which were not run (left claimed, looked at again when the claim ends). */
+  refused: FlowRunStateError[];
+}
+
+/** What a group of due work did. */
+interface GroupResult {
+  advanced: number;
+  claimed: number;
+  sent: number;
+  runs: FlowRun[];
+  actions: number;
+  refused: FlowRunStateError[];
+}
+
 /** An open form a user may process, for task lists. */
 export interface OpenForm {
   automation: string;
@@ -84,17 +115,23 @@ export function createAutomationRunner(options: RunnerOptions): AutomationRunner
 }
 
 /**
- * Runs automation instances on top of the pure engine. The nodes an instance runs through in
+ * The one runner of the three workflow models: automation instances (ordered nodes, django-ws
+ * workflows) and django-flowcontrol runs, on one storage. The nodes an instance runs through in
  * one call (after a creation, a submitted form, a delivered message), and in a scheduler pass
- * the due instances of one group, are one storage transaction holding the new states, their
- * history rows, queued messages and next due times: all commit or none do.
+ * the due instances and flow runs of one group, are one storage transaction holding the new
+ * states, their history rows, queued messages and next due times: all commit or none do.
+ * `FlowControl` is the flowcontrol API over a runner (`new FlowControl({ runner })`).
  */
 export class AutomationRunner {
   private readonly definitions = new Map<string, AutomationDefinition>();
   /** Automations whose definition was replaced: their stored due times may be stale. */
   private readonly redefined = new Set<string>();
-  private readonly storage: AutomationStorage;
-  private readonly clock: Clock;
+  /** The storage every model's state lives in. */
+  readonly storage: AutomationStorage;
+  /** The clock steps and due times are computed with. */
+  readonly clock: Clock;
+  /** The registered flowcontrol flows and the run operations the scheduler pass and `FlowControl` share. */
+  readonly flows: FlowRunSteps;
   private readonly newId: () => string;
   private readonly newKey: () => string;
   private readonly maxStepsPerRun: number;
@@ -109,7 +146,9 @@ export class AutomationRunner {
     this.maxStepsPerRun = options.maxStepsPerRun ?? 1000;
     this.groupSize = Math.max(1, options.groupSize ?? 100);
     this.onEffect = options.onEffect ?? (() => undefined);
+    this.flows = new FlowRunSteps(this.clock, this.newId, options.maxHotLoop ?? MAX_HOT_LOOPS);
     for (const definition of options.automations ?? []) this.register(definition);
+    for (const flow of options.flows ?? []) this.flows.register(flow);
   }
 
   /** Registers a definition, replacing one of the same name: running instances continue under the new definition. */
@@ -258,58 +297,102 @@ export class AutomationRunner {
 
   /**
    * One scheduler pass (`wayflow step`): delivers queued messages, then runs every instance
-   * that is due. Returns how many instances moved and how many messages were delivered.
+   * and continues every flow run that is due. Returns how many instances moved and how many
+   * messages were delivered (`schedulerPass` also tells the flow runs).
    */
   async stepAll(limit = 10_000): Promise<{ advanced: number; delivered: number }> {
+    const { advanced, delivered } = await this.schedulerPass(limit);
+    return { advanced, delivered };
+  }
+
+  /**
+   * `stepAll` with the flow runs it continued: up to `limit` due instances and runs are
+   * claimed, `groupSize` per transaction, and each runs until it waits (an instance) or
+   * finishes, suspends, aborts or fails (a run); runs in an inconsistent state are refused.
+   */
+  async schedulerPass(limit = 10_000): Promise<SchedulerPass> {
     for (const name of [...this.redefined]) {
       this.redefined.delete(name);
       await this.refreshDueTimes(name);
     }
-    const delivered = await this.deliverPending();
+    // A runner without automations (a `FlowControl`'s own) leaves the outbox to one that has them.
+    const messages = this.definitions.size > 0;
+    const delivered = messages ? await this.deliverPending() : 0;
     const now = this.clock.now();
-    let advanced = 0;
+    const pass: SchedulerPass = { advanced: 0, delivered, runs: [], actions: 0, refused: [] };
     let claimed = 0;
     let sent = 0;
     while (claimed < limit) {
       const size = Math.min(this.groupSize, limit - claimed);
       const group = await this.stepGroup(now, size);
-      advanced += group.advanced;
+      pass.advanced += group.advanced;
+      pass.runs.push(...group.runs);
+      pass.actions += group.actions;
+      pass.refused.push(...group.refused);
       claimed += group.claimed;
       sent += group.sent;
       if (group.claimed < size) break;
     }
-    return { advanced, delivered: delivered + (sent > 0 ? await this.deliverPending() : 0) };
+    if (sent > 0 && messages) pass.delivered += await this.deliverPending();
+    return pass;
   }
 
   /**
-   * Claims up to `size` due instances and runs each until it waits, all in one transaction.
-   * If that transaction fails and held several instances, they run again one transaction each,
-   * so one failing instance does not hold the others back; the first failure is then rethrown.
+   * Runs one claimed instance or flow run inside `tx`, adding what it did to `group`. A run the
+   * storage holds in an inconsistent state is refused, writing nothing.
    */
-  private async stepGroup(now: number, size: number): Promise<{ advanced: number; claimed: number; sent: number }> {
+  private async stepDue(tx: AutomationStorageTx, id: string, effects: AutomationEffect[], group: GroupResult): Promise<void> {
+    const run = await tx.getRun(id);
+    if (!run) {
+      if ((await this.runIn(tx, id, effects)) > 0) group.advanced += 1;
+      return;
+    }
+    const detail = flowRunInconsistency(run);
+    if (detail !== null) {
+      group.refused.push(new FlowRunStateError(run.id, run.flow, detail));
+      return;
+    }
+    const executed = await this.flows.executeIn(tx, id);
+    group.runs.push(executed.run);
+    group.actions += executed.actions;
+  }
+
+  /**
+   * Claims up to `size` due instances and flow runs and runs each until it waits, all in one
+   * transaction. If that transaction fails and held several, they run again one transaction
+   * each, so one failing instance or run does not hold the others back; the first failure is
+   * then rethrown.
+   */
+  private async stepGroup(now: number, size: number): Promise<GroupResult> {
     let ids: string[] = [];
+    const scope = { automations: [...this.definitions.keys()], flows: this.flows.names() };
+    const empty = (): GroupResult => ({ advanced: 0, claimed: 0, sent: 0, runs: [], actions: 0, refused: [] });
     try {
-      const { advanced, sent } = await this.transactAll(async (tx, effects) => {
-        ids = await tx.dueInstances(now, size);
-        let advanced = 0;
-        for (const id of ids) if ((await this.runIn(tx, id, effects)) > 0) advanced += 1;
-        return { advanced };
+      const result = await this.transactAll(async (tx, effects) => {
+        ids = await tx.dueInstances(now, size, scope);
+        const group = empty();
+        for (const id of ids) await this.stepDue(tx, id, effects, group);
+        return group;
       });
-      return { advanced, claimed: ids.length, sent };
+      return { ...result, claimed: ids.length };
     } catch (error) {
       if (ids.length <= 1) throw error;
-      let advanced = 0;
-      let sent = 0;
+      const total = empty();
       let first: { error: unknown } | null = null;
       for (const id of ids) {
         let reached = false;
         try {
           const ran = await this.transactAll(async (tx, effects) => {
             reached = true;
-            return { steps: await this.runIn(tx, id, effects) };
+            const group = empty();
+            await this.stepDue(tx, id, effects, group);
+            return group;
           });
-          if (ran.steps > 0) advanced += 1;
-          sent += ran.sent;
+          total.advanced += ran.advanced;
+          total.runs.push(...ran.runs);
+          total.actions += ran.actions;
+          total.refused.push(...ran.refused);
+          total.sent += ran.sent;
         } catch (failure) {
           first ??= { error: failure };
           // The transaction failed before it could look at the instance: the database is failing, not this instance.
@@ -317,7 +400,7 @@ export class AutomationRunner {
         }
       }
       if (first) throw first.error;
-      return { advanced, claimed: ids.length, sent };
+      return { ...total, claimed: ids.length };
     }
   }
 

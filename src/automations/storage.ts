@@ -1,3 +1,4 @@
+import type { FlowRun } from './flowcontrol/flow.ts';
 import type { AutomationData } from './nodes/nodes.ts';
 import type { HistoryChange, HistoryRow, InstanceState, MessageAddress } from './state.ts';
 
@@ -34,6 +35,27 @@ export interface InstanceQuery {
   finished?: boolean;
 }
 
+/** Which flow runs `AutomationStorageTx.listRuns` returns. */
+export interface FlowRunQuery {
+  flow?: string;
+  /** Only pending and waiting runs. */
+  unfinished?: boolean;
+  /** Only the child runs of this run. */
+  parentId?: string;
+  /** Only runs waiting for this trigger (`waitForTrigger`). */
+  waitingTrigger?: string;
+  /** Only runs bound to this object id. */
+  objectId?: string;
+  /** Only runs bound to an object of this type. */
+  objectType?: string;
+}
+
+/** The work a runner can do, for `dueInstances`: the automations and flows it has definitions of. */
+export interface DueScope {
+  automations: readonly string[];
+  flows: readonly string[];
+}
+
 /**
  * The operations of one storage transaction. A SQL implementation runs them inside one
  * database transaction: `getInstance` takes a row lock (`SELECT … FOR UPDATE`) and
@@ -54,11 +76,29 @@ export interface AutomationStorageTx {
   /** Instances matching the query, oldest first. */
   listInstances(query: InstanceQuery): Promise<InstanceRecord[]>;
   /**
-   * Ids of unfinished instances with `dueAt <= now`, earliest first, at most `limit`. A
-   * storage shared by several schedulers may leave out instances another scheduler holds
-   * (locked, or claimed for a while); it then hands them out again if that one died.
+   * Ids of unfinished instances and flow runs with a due time `<= now` (a flow run's is
+   * `flowRunDueAt`), earliest first (ties in insertion order), at most `limit`; with `scope`, only
+   * instances and runs of those automations and flows. A storage shared by several schedulers
+   * claims them for a while and leaves out those another scheduler holds (locked, or claimed);
+   * it hands them out again if that one died. `getRun` tells a run's id from an instance's.
    */
-  dueInstances(now: number, limit: number): Promise<string[]>;
+  dueInstances(now: number, limit: number, scope?: DueScope): Promise<string[]>;
+  /** The flow run (locked for the rest of the transaction), or null (no such run, or the id of an automation instance). */
+  getRun(id: string): Promise<FlowRun | null>;
+  /**
+   * Inserts or replaces the flow run; its due time is `flowRunDueAt(run)`. `executing`: this
+   * process goes on executing the pending run in its next transaction (`immediate`, or
+   * `FlowControl.execute` between actions); a shared storage keeps other schedulers off it (a
+   * claim) until a write without it, or until the claim times out if this process dies first.
+   */
+  putRun(run: FlowRun, options?: { executing?: boolean }): Promise<void>;
+  /** Flow runs matching the query, oldest first. */
+  listRuns(query: FlowRunQuery): Promise<FlowRun[]>;
+  /**
+   * Serialises the limit checks of `flow` across processes until the transaction ends (an
+   * advisory lock on SQL; nothing in memory, where transactions already run one at a time).
+   */
+  lockFlow(flow: string): Promise<void>;
   /** Opens and closes history rows. */
   applyHistory(changes: readonly HistoryChange[]): Promise<void>;
   /** The instance's history rows in task order. */
@@ -78,8 +118,8 @@ export interface AutomationStorageTx {
 }
 
 /**
- * Where automation instances, history, the message outbox and due timers live. Every
- * engine step runs in one `transaction`: either all its writes (state, history rows,
+ * Where automation instances, flowcontrol runs, history, the message outbox and due timers
+ * live: the one storage of the three workflow models. Every engine step runs in one `transaction`: either all its writes (state, history rows,
  * queued messages, the next due time) commit, or none do.
  */
 export interface AutomationStorage {

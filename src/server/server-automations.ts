@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { AutomationDefinition, AutomationEffect, AutomationRunner, FlowControl, FlowDefinition } from '../automations/index.ts';
 import { openAutomationDatabase } from './automations/database.ts';
 import type { TriggerDeclaration } from './automations/definitions.ts';
-import type { SqlAutomationStorage, SqlFlowRunStore } from './automations/pg-storage.ts';
+import type { SqlAutomationStorage } from './automations/pg-storage.ts';
 import { assembleRuntime, openAutomationSide, openFlowSide, startRuntimeScheduler } from './automations/runtime.ts';
 import type { AutomationScheduler } from './automations/scheduler.ts';
 import type { Logger } from './log.ts';
@@ -17,7 +17,6 @@ export interface ServerAutomations {
   storage: SqlAutomationStorage;
   /** The flow control of the module's flowcontrol flows (fire triggers, start runs), or null when there are none. */
   flowControl: FlowControl | null;
-  flowStore: SqlFlowRunStore | null;
   scheduler: AutomationScheduler;
   /** The automation definitions the runner has. */
   definitions: readonly AutomationDefinition[];
@@ -88,9 +87,7 @@ export async function startServerAutomations(options: {
   // Flow runs live in the same storage, so one scheduler loop serves both.
   const runtime = await assembleRuntime(db, database.kind, async () => {
     const side = await openAutomationSide(db, { kind: database.kind, automations: definitions, onEffect, flows: options.flows ?? [] });
-    const flows = options.flows?.length
-      ? await openFlowSide(db, { kind: database.kind, flows: options.flows, store: side.storage, ...(options.triggers ? { triggers: options.triggers } : {}) })
-      : null;
+    const flows = options.flows?.length ? openFlowSide(side.runner, options.triggers) : null;
     return { automations: side, flows };
   });
   const { automations } = runtime;
@@ -109,7 +106,6 @@ export async function startServerAutomations(options: {
     runner: automations.runner,
     storage: automations.storage,
     flowControl: runtime.flows?.control ?? null,
-    flowStore: runtime.flows?.store ?? null,
     scheduler: running.scheduler,
     definitions: [...definitions],
     db,

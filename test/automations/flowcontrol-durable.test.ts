@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, FlowRunStateError, flowEngine, MemoryFlowRunStore, stepFlowRun } from '../../src/automations/index.ts';
+import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, FlowRunStateError, flowEngine, MemoryAutomationStorage, stepFlowRun } from '../../src/automations/index.ts';
 import { crashBetweenActions, immediateChild, inconsistentRunsRefused, parentAndChild, storedRun, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
 
-describe('flowcontrol runs on a FlowRunStore (memory)', () => {
+describe('flowcontrol runs on a AutomationStorage (memory)', () => {
   it('keeps a suspension across a restart and continues it when its time comes', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await suspendAcrossRestart(async () => store);
   });
 
   it('commits one action per transaction: a crash repeats only the action in flight', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await crashBetweenActions(async () => store);
   });
 
   it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await parentAndChild(async () => store);
   });
 
   it('runs a child run started with immediate at once, before the parent’s next action (Start new flow: immediate)', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await immediateChild(async () => store);
   });
 
@@ -51,7 +51,7 @@ describe('flowcontrol definitions changed under a waiting run', () => {
 
 describe('flowcontrol runs stored in an inconsistent state', () => {
   it('refuses a run waiting without a time or trigger, or at no action, with FlowRunStateError and leaves it as it is (memory)', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await inconsistentRunsRefused(async () => store);
   });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { action, hours, MemoryFlowRunStore, startFlow, suspend, waitForTrigger } from '../../src/automations/index.ts';
+import { action, hours, MemoryAutomationStorage, startFlow, suspend, waitForTrigger } from '../../src/automations/index.ts';
 import { manualFlowControl, objectBoundRuns } from './flowcontrol-scenarios.ts';
 
 const wait = action('wait', (ctx) => suspend(ctx.now + hours(1)));
 
 describe('flows bound to an object type and object', () => {
   it('binds runs to the flow’s object type, refuses other types, and holds the per-object limits (memory)', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await objectBoundRuns(async () => store);
   });
 

@@ -6,7 +6,7 @@ import {
   FlowDirective,
   type FlowRun,
   FlowRunStateError,
-  type FlowRunStore,
+  type AutomationStorage,
   hours,
   ManualClock,
   minutes,
@@ -33,7 +33,7 @@ export function manualFlowControl(flows: FlowDefinition[], maxHotLoop?: number) 
 }
 
 /** A store whose commits fail while `crash.armed` is set: the transaction rolls back, as if the process died before COMMIT. */
-export function crashingStore(inner: FlowRunStore, crash: { armed: boolean }): FlowRunStore {
+export function crashingStore(inner: AutomationStorage, crash: { armed: boolean }): AutomationStorage {
   return {
     transaction: (work) =>
       inner.transaction(async (tx) => {
@@ -51,7 +51,7 @@ export function crashingStore(inner: FlowRunStore, crash: { armed: boolean }): F
  * A triggered run bound to an object suspends; a new FlowControl on the same store (a
  * restarted process) continues it when its durable time comes.
  */
-export async function suspendAcrossRestart(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function suspendAcrossRestart(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0);
   const flows = () => [
     {
@@ -85,7 +85,7 @@ export async function suspendAcrossRestart(open: () => Promise<FlowRunStore>): P
 }
 
 /** Each action is its own transaction: a crash during an action rolls back only that action, which runs again; earlier ones never do. */
-export async function crashBetweenActions(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function crashBetweenActions(open: () => Promise<AutomationStorage>): Promise<void> {
   const calls: string[] = [];
   const counted = (name: string) =>
     action(name, (ctx) => {
@@ -115,7 +115,7 @@ export async function crashBetweenActions(open: () => Promise<FlowRunStore>): Pr
  * its own; the parent runs on meanwhile. A parent that wants the child's result suspends and
  * repeats; the child finishing makes it due at once.
  */
-export async function parentAndChild(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function parentAndChild(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0);
   const flows = [
     {
@@ -173,7 +173,7 @@ export async function parentAndChild(open: () => Promise<FlowRunStore>): Promise
  * Wait for trigger: a run waits with no time (never picked by continueFlowRuns); a restarted
  * process fires the trigger for the run's object and the run goes on with its next action.
  */
-export async function waitForTriggerAcrossRestart(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function waitForTriggerAcrossRestart(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0);
   const flows = () => [
     {
@@ -207,7 +207,7 @@ export async function waitForTriggerAcrossRestart(open: () => Promise<FlowRunSto
  * per-object limits (concurrent, by default 1, and in all) count runs of the same object;
  * cancelRunsForObject cancels the object's unfinished runs of every flow and no other.
  */
-export async function objectBoundRuns(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function objectBoundRuns(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0);
   const wait = action('wait a day', (ctx) => suspend(ctx.now + hours(24)));
   const flows = [
@@ -250,7 +250,7 @@ export async function objectBoundRuns(open: () => Promise<FlowRunStore>): Promis
  * Start new flow with `immediate`: the child run executes as soon as the parent's step that
  * created it commits, before the parent's next action, which sees the child finished.
  */
-export async function immediateChild(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function immediateChild(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0);
   const flows = [
     {
@@ -311,7 +311,7 @@ export function storedRun(id: string, fields: Partial<FlowRun>): FlowRun {
  * no action) are refused with FlowRunStateError and left as they are; continueFlowRuns runs the
  * others and reports the refused ones.
  */
-export async function inconsistentRunsRefused(open: () => Promise<FlowRunStore>): Promise<void> {
+export async function inconsistentRunsRefused(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0 + minutes(1));
   const store = await open();
   const flows = [{ name: 'pipeline', actions: [action('a', () => undefined), action('b', () => undefined)] }];
@@ -320,7 +320,7 @@ export async function inconsistentRunsRefused(open: () => Promise<FlowRunStore>)
   const noAction = storedRun('no-action', { status: 'waiting', position: [], continueAfter: T0 });
   const fine = storedRun('fine', { createdAt: T0 + 1 });
   await store.transaction(async (tx) => {
-    for (const run of [noTime, noAction, fine]) await tx.put(run);
+    for (const run of [noTime, noAction, fine]) await tx.putRun(run);
   });
   await expect(control.execute('no-time')).rejects.toBeInstanceOf(FlowRunStateError);
   await expect(control.execute('no-time')).rejects.toThrow(

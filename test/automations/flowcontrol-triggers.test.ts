@@ -7,7 +7,7 @@ import {
   FlowTriggerNameError,
   hours,
   MAX_TRIGGER_NAME_LENGTH,
-  MemoryFlowRunStore,
+  MemoryAutomationStorage,
   suspend,
   updateState,
   waitForTrigger,
@@ -91,7 +91,7 @@ describe('Wait for trigger', () => {
   });
 
   it('keeps the wait across a restart on the store', async () => {
-    const store = new MemoryFlowRunStore();
+    const store = new MemoryAutomationStorage();
     await waitForTriggerAcrossRestart(async () => store);
   });
 });

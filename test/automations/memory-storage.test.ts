@@ -30,12 +30,12 @@ describe('MemoryAutomationStorage', () => {
     await expect(
       storage.transaction(async (tx) => {
         await tx.insertInstance(record({ id: 'i1' }));
-        await tx.put({ ...run!, status: 'done' });
+        await tx.putRun({ ...run!, status: 'done' });
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect(await storage.transaction(async (tx) => [await tx.getInstance('i1'), (await tx.get('run-1'))?.status])).toEqual([null, 'pending']);
+    expect(await storage.transaction(async (tx) => [await tx.getInstance('i1'), (await tx.getRun('run-1'))?.status])).toEqual([null, 'pending']);
     expect((await control.execute('run-1')).status).toBe('done');
-    expect(await storage.transaction((tx) => tx.runnable(0, 10))).toEqual([]);
+    expect(await storage.transaction((tx) => tx.dueInstances(0, 10))).toEqual([]);
   });
 });

@@ -3,12 +3,14 @@ import {
   type AutomationStorage,
   createAutomationRunner,
   defineAutomation,
+  type FlowRun,
   flow,
   type InstanceRecord,
   ManualClock,
   MissingMessageDataError,
   requireDataParameters,
 } from '../../src/automations/index.ts';
+import { storedRun } from './flowcontrol-scenarios.ts';
 
 /** A stored instance with sensible defaults, for storage tests. */
 export function record(overrides: Partial<InstanceRecord> & { id: string }): InstanceRecord {
@@ -29,6 +31,9 @@ export function record(overrides: Partial<InstanceRecord> & { id: string }): Ins
     ...overrides,
   };
 }
+
+/** A stored flow run of flow `F`, created at 0, for storage tests. */
+const flowRun = (id: string, fields: Partial<FlowRun> = {}): FlowRun => storedRun(id, { flow: 'F', createdAt: 0, ...fields });
 
 /** The behaviour every `AutomationStorage` implementation must show; call it from the implementation's test file. */
 export function automationStorageContract(name: string, make: () => AutomationStorage | Promise<AutomationStorage>): void {
@@ -126,6 +131,36 @@ export function automationStorageContract(name: string, make: () => AutomationSt
         expect(await tx.dueInstances(50, 1)).toEqual(['early']);
         expect((await tx.listInstances({ automation: 'A', finished: false })).map((r) => r.id)).toEqual(['late', 'future', 'idle']);
       });
+    });
+
+    it('keeps flow runs beside instances: one due list by due time, each kind read only as itself', async () => {
+      const storage = await make();
+      await storage.transaction(async (tx) => {
+        await tx.insertInstance(record({ id: 'i-early', dueAt: 10 }));
+        await tx.putRun(flowRun('r-pending', { createdAt: 20 }));
+        await tx.insertInstance(record({ id: 'i-late', dueAt: 40 }));
+        await tx.putRun(flowRun('r-waiting', { status: 'waiting', position: [0], continueAfter: 30, createdAt: 5 }));
+        await tx.putRun(flowRun('r-trigger', { status: 'waiting', position: [0], waitingTrigger: 't', objectId: 'o1', createdAt: 6 }));
+        await tx.putRun(flowRun('r-done', { status: 'done', finishedAt: 7, parentId: 'r-pending', createdAt: 7 }));
+        // Read back in the same transaction, before any flush: the held-back writes count.
+        expect((await tx.listRuns({ parentId: 'r-pending' })).map((run) => run.id)).toEqual(['r-done']);
+      });
+      await storage.transaction(async (tx) => {
+        expect(await tx.dueInstances(35, 10)).toEqual(['i-early', 'r-pending', 'r-waiting']);
+        expect(await tx.dueInstances(50, 10, { automations: [], flows: ['F'] })).toEqual(['r-pending', 'r-waiting']);
+        expect(await tx.dueInstances(50, 10, { automations: ['A'], flows: [] })).toEqual(['i-early', 'i-late']);
+      });
+      await storage.transaction(async (tx) => {
+        expect(await tx.getInstance('r-pending')).toBeNull();
+        expect(await tx.getRun('i-early')).toBeNull();
+        expect((await tx.listInstances({})).map((i) => i.id)).toEqual(['i-early', 'i-late']);
+        expect((await tx.listRuns({ unfinished: true })).map((run) => run.id)).toEqual(['r-waiting', 'r-trigger', 'r-pending']);
+        expect((await tx.listRuns({ waitingTrigger: 't', objectId: 'o1' })).map((run) => run.id)).toEqual(['r-trigger']);
+        const run = (await tx.getRun('r-waiting'))!;
+        await tx.putRun({ ...run, status: 'done', continueAfter: null, finishedAt: 31 });
+        expect((await tx.listRuns({ unfinished: true })).map((r) => r.id)).toEqual(['r-trigger', 'r-pending']);
+      });
+      expect(await storage.transaction((tx) => tx.getRun('r-waiting'))).toEqual(flowRun('r-waiting', { status: 'done', position: [0], continueAfter: null, finishedAt: 31, createdAt: 5 }));
     });
 
     it('rolls a failing transaction back completely', async () => {

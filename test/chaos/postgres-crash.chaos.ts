@@ -3,13 +3,13 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAutomationRunner, systemClock } from '../../src/automations/index.ts';
+import { createAutomationRunner, FlowControl, systemClock } from '../../src/automations/index.ts';
 import { type SqlAutomationStorage, sqlAutomationStorage } from '../../src/server/automations/index.ts';
 import { isDatabaseUnavailable } from '../../src/server/outage.ts';
 import { postgresDatabase } from '../../src/server/postgres.ts';
 import { type EmbeddedPostgres, installedPostgresBinaries, startEmbeddedPostgres } from '../helpers/embedded-postgres.mjs';
 import { bundleForProcesses } from '../helpers/process-bundle.ts';
-import { chaos } from './fixtures/chaos-automations.ts';
+import { chaos, chaosFlow } from './fixtures/chaos-automations.ts';
 
 /**
  * PostgreSQL crashed (`pg_ctl stop -m immediate`) every 2.5 to 4 s, down 0.3 to 0.8 s, for
@@ -24,6 +24,9 @@ const SCHEMA = 'chaos';
 const INSTANCES = 200;
 const LOAD_MS = 40_000;
 const NODES = ['s1', 's2', 's3', 's4'];
+/** Flowcontrol runs of `ChaosFlow`, created straight on the database during the load, and their working actions. */
+const RUNS = 50;
+const ACTIONS = ['f1', 'f2', 'f3'];
 /** Goal of issue 19: the first step after the database accepts connections again, within a second. */
 const RECOVERY_GOAL_MS = 1000;
 
@@ -132,6 +135,22 @@ async function createDirectly(runner: ReturnType<typeof createAutomationRunner>,
   }
 }
 
+/** Creates a flow run with the state `{ ref }` unless one with it exists (a create whose answer was lost may have committed), retrying while the database is unavailable. */
+async function createRunDirectly(control: FlowControl, ref: string, counters: { retries: number }): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const existing = (await control.runsForObject(ref)).at(0);
+      if (existing) return existing.id;
+      return (await control.createRun('ChaosFlow', { objectId: ref }))!.id;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() > deadline) throw error;
+      counters.retries += 1;
+      await sleep(100);
+    }
+  }
+}
+
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 
 describe('PostgreSQL crashing under load', () => {
@@ -151,6 +170,8 @@ describe('PostgreSQL crashing under load', () => {
     pool.on('error', () => undefined);
     const storage: SqlAutomationStorage = await sqlAutomationStorage(postgresDatabase(pool));
     const runner = createAutomationRunner({ storage, clock: systemClock, automations: [chaos] });
+    const control = new FlowControl({ store: storage, clock: systemClock, flows: [chaosFlow] });
+    const runs = new Map<string, string>();
     const headers = { authorization: 'Bearer chaos', 'content-type': 'application/json' };
     const counters = { retries: 0, unavailable: 0 };
     const acknowledged = new Map<string, string>();
@@ -186,15 +207,21 @@ describe('PostgreSQL crashing under load', () => {
         outages.push({ crashedAt, readyAt: await cluster.restart() });
       }
     };
+    const flowClient = async () => {
+      for (let i = 0; i < RUNS; i++) {
+        await sleep(Math.max(0, startedAt + (i * LOAD_MS) / RUNS - Date.now()));
+        runs.set(`run-${i}`, await createRunDirectly(control, `run-${i}`, counters));
+      }
+    };
     const crashing = crashes();
-    await Promise.all(Array.from({ length: 8 }, (_, worker) => client(worker, 8)));
+    await Promise.all([...Array.from({ length: 8 }, (_, worker) => client(worker, 8)), flowClient()]);
     loadDone = true;
     await crashing;
 
     const count = async (sql: string) => Number((await admin.query<{ n: string }>(sql)).rows[0]!.n);
     const deadline = Date.now() + 60_000;
     while ((await count('SELECT count(*) AS n FROM wayflow_automation_instances WHERE NOT finished')) > 0) {
-      if (Date.now() > deadline) throw new Error('Not every instance finished within 60 s of the last crash.');
+      if (Date.now() > deadline) throw new Error('Not every instance and flow run finished within 60 s of the last crash.');
       await sleep(200);
     }
     await storage.close();
@@ -206,7 +233,9 @@ describe('PostgreSQL crashing under load', () => {
       expect(running.lines.filter((line) => line.msg === 'unhandled error' || 'stack' in line)).toEqual([]);
     }
     // Nothing lost, one instance per ref and per idempotency key.
-    const instances = (await admin.query<{ id: string; ref: string; finished: boolean }>("SELECT id, state::json->'data'->>'ref' AS ref, finished FROM wayflow_automation_instances")).rows;
+    const instances = (
+      await admin.query<{ id: string; ref: string; finished: boolean }>("SELECT id, state::json->'data'->>'ref' AS ref, finished FROM wayflow_automation_instances WHERE kind = 'automation'")
+    ).rows;
     expect(instances).toHaveLength(INSTANCES);
     expect(new Map(instances.map((row) => [row.ref, row.id]))).toEqual(acknowledged);
     const links = (await admin.query<{ key: string; n: string }>("SELECT idempotency_key AS key, count(DISTINCT instance_id) AS n FROM wayflow_sync_links WHERE idempotency_key LIKE 'start:%' GROUP BY 1")).rows;
@@ -214,8 +243,16 @@ describe('PostgreSQL crashing under load', () => {
     expect(links.every((row) => row.n === '1')).toBe(true);
     // Every node's effect exactly once, every message delivered exactly once, the outbox empty.
     const effects = (await admin.query<{ instance_id: string; node: string; n: string }>('SELECT instance_id, node, count(*) AS n FROM chaos_effects GROUP BY 1, 2')).rows;
-    expect(effects).toHaveLength(INSTANCES * NODES.length);
+    expect(effects).toHaveLength(INSTANCES * NODES.length + RUNS * ACTIONS.length);
     expect(effects.filter((row) => row.n !== '1')).toEqual([]);
+    // Every flow run (one per object) done, each of its actions exactly once (above), in order.
+    const flowRuns = (await admin.query<{ id: string; object_id: string; state: string }>("SELECT id, object_id, state FROM wayflow_automation_instances WHERE kind = 'flow'")).rows;
+    expect(new Map(flowRuns.map((row) => [row.object_id, row.id]))).toEqual(runs);
+    for (const row of flowRuns) {
+      const run = JSON.parse(row.state) as { status: string; log: { action: string }[] };
+      expect(run.status).toBe('done');
+      expect(run.log.map((entry) => entry.action)).toEqual(['f1', 'pause', ...ACTIONS.slice(1)]);
+    }
     const received = (await admin.query<{ instance_id: string; n: string }>('SELECT instance_id, count(*) AS n FROM chaos_received GROUP BY 1')).rows;
     expect(received).toHaveLength(INSTANCES);
     expect(received.filter((row) => row.n !== '1')).toEqual([]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { FlowControl, systemClock } from '../../src/automations/index.ts';
-import { sqlFlowRunStore } from '../../src/server/automations/index.ts';
+import { sqlAutomationStorage } from '../../src/server/automations/index.ts';
 import { main } from '../../src/server/cli.ts';
 import { postgresDatabase } from '../../src/server/postgres.ts';
 import { syncLinks } from '../../src/server/sync/links.ts';
@@ -97,7 +97,7 @@ describe('wayflow serve --automations', () => {
       const instance = await server.automations!.runner.create('Quick', {});
       expect(instance.finished).toBe(true);
       // Another process inserts a pending run; its NOTIFY wakes the server's scheduler.
-      const control = new FlowControl({ flows: [reminder], store: await sqlFlowRunStore(postgresDatabase(other)), clock: systemClock });
+      const control = new FlowControl({ flows: [reminder], store: await sqlAutomationStorage(postgresDatabase(other)), clock: systemClock });
       const run = (await control.createRun('Reminder', { state: { delayMs: 100 } }))!;
       await vi.waitFor(async () => expect((await control.get(run.id)).status).toBe('done'), { timeout: 5_000, interval: 20 });
       expect((await control.get(run.id)).log.map((l) => l.action)).toEqual(['greet', 'pause', 'remind']);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createAutomationRunner, type FlowControl, systemClock } from '../../automations/index.ts';
+import { createAutomationRunner, systemClock } from '../../automations/index.ts';
 import { WayflowError } from '../../core/errors.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../log.ts';
 import { type OutageMonitor, outageMonitor } from '../outage.ts';
@@ -33,7 +33,7 @@ Options:
   --data <dir>            PGlite data folder (default .wayflow/data)
   --schema <name>         PostgreSQL schema for the tables (default: search_path)
   --claim-timeout <ms>    how long a claim on a due instance or flow run lasts (default 10000)
-  --batch <n>             scheduler: instances, and flow runs, claimed per pass (default 100)
+  --batch <n>             scheduler: instances and flow runs claimed together per pass (default 100)
   --max-sleep <ms>        scheduler: longest sleep between looks at the database (default 5000)
   --refresh-due-times     step, scheduler: first recompute stored due times (after changing definitions)
   --db-connect-timeout <ms>  step, scheduler: PostgreSQL, most to wait for a connection (default 5000)
@@ -142,32 +142,12 @@ async function runtimeFor(command: string, values: Values, io: AutomationCommand
     claimTimeoutMs,
   });
   try {
-    if (values['refresh-due-times']) await runtime.automations?.runner.refreshDueTimes();
+    if (values['refresh-due-times']) await runtime.automations.runner.refreshDueTimes();
   } catch (error) {
     await runtime.close();
     throw error;
   }
   return { database, runtime, loaded };
-}
-
-/** Flow runs `wayflow step` claims at a time. */
-const STEP_FLOW_BATCH = 100;
-
-/**
- * Continues every runnable flow run once, `STEP_FLOW_BATCH` at a time. A run that is runnable
- * again at once (it suspended into the past) may be continued again while new runs remain,
- * but the pass ends when a batch brings no run it has not seen.
- */
-async function continueAllFlowRuns(control: FlowControl): Promise<{ flowRuns: number; flowActions: number }> {
-  const seen = new Set<string>();
-  let flowActions = 0;
-  for (;;) {
-    const { runs, actions } = await control.continueFlowRunBatch(STEP_FLOW_BATCH);
-    flowActions += actions;
-    const before = seen.size;
-    for (const run of runs) seen.add(run.id);
-    if (runs.length < STEP_FLOW_BATCH || seen.size === before) return { flowRuns: seen.size, flowActions };
-  }
 }
 
 /** What `wayflow step` did: automation instances moved, messages delivered, flow runs continued and flow actions run. */
@@ -200,9 +180,9 @@ export async function stepCommand(args: readonly string[], io: AutomationCommand
   const log = logger(values, io);
   const { runtime } = await runtimeFor('step', values, io);
   try {
-    const result: StepResult = { advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0 };
-    if (runtime.automations && runtime.automations.names.length > 0) Object.assign(result, await runtime.automations.runner.stepAll());
-    if (runtime.flows) Object.assign(result, await continueAllFlowRuns(runtime.flows.control));
+    // One pass of the one runner: instances and flow runs due now, claimed together, a group per transaction.
+    const pass = await runtime.automations.runner.schedulerPass();
+    const result: StepResult = { advanced: pass.advanced, delivered: pass.delivered, flowRuns: new Set(pass.runs.map((run) => run.id)).size, flowActions: pass.actions };
     log({ level: 'info', msg: 'wayflow step', ...result });
     return result;
   } finally {

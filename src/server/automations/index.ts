@@ -34,12 +34,8 @@ export {
   type AutomationSummary,
   SqlAutomationStorage,
   type SqlAutomationStorageOptions,
-  type SqlFlowRunStore,
-  type SqlFlowRunStoreOptions,
   type SqlStorageTx,
   sqlAutomationStorage,
-  sqlFlowRunStore,
-  type WakeSides,
 } from './pg-storage.ts';
 export {
   type AutomationRuntime,
@@ -51,7 +47,6 @@ export {
 export {
   type AutomationScheduler,
   type AutomationSchedulerOptions,
-  type SchedulerFlows,
   type SchedulerStats,
   startAutomationScheduler,
 } from './scheduler.ts';

@@ -23,6 +23,15 @@ import type { SqlDatabase } from '../sql.ts';
  *   waits for, `waitForTrigger`; indexed so firing a trigger finds its waiting runs) and
  *   `object_type` (the type of the bound object; the per-object limits and
  *   `cancelRunsForObject` query by flow and object).
+ * - 1004 (one runtime): flowcontrol runs become rows of `wayflow_automation_instances`
+ *   (`kind = 'flow'`, `automation` = the flow, the run JSON in `state`, `due_at` =
+ *   `flowRunDueAt`), claimed, locked and batch-written like instances; the columns the run
+ *   queries use are added (`object_id`, `object_type`, `parent_id`, `waiting_trigger` — set
+ *   only while the run waits for it —, and `seq`, the insertion order, which breaks ties between
+ *   equal due times: the due index becomes `(due_at, seq)`). Existing runs move over
+ *   (read from their JSON `body`, so this also applies before 1010 on a new database) and
+ *   `wayflow_flow_runs` is emptied and retired: nothing reads or writes it any more (it stays
+ *   only because 1010, applied after 1004 on a new database, alters it).
  */
 export const automationMigrations: readonly Migration[] = [
   {
@@ -120,6 +129,27 @@ export const automationMigrations: readonly Migration[] = [
       ALTER TABLE wayflow_flow_runs ADD COLUMN waiting_trigger text, ADD COLUMN object_type text;
       CREATE INDEX wayflow_flow_runs_waiting_trigger ON wayflow_flow_runs (waiting_trigger, created_at, seq) WHERE status = 'waiting' AND waiting_trigger IS NOT NULL;
       CREATE INDEX wayflow_flow_runs_object ON wayflow_flow_runs (object_id, flow, created_at, seq) WHERE object_id IS NOT NULL
+    `,
+  },
+  {
+    id: 1004,
+    name: 'flow runs in the instances table',
+    sql: `
+      ALTER TABLE wayflow_automation_instances ADD COLUMN kind text NOT NULL DEFAULT 'automation', ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY,
+        ADD COLUMN object_id text, ADD COLUMN object_type text, ADD COLUMN parent_id text, ADD COLUMN waiting_trigger text;
+      INSERT INTO wayflow_automation_instances (id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version,
+          kind, object_id, object_type, parent_id, waiting_trigger)
+        SELECT r.id, r.flow, 'flow:' || r.id, r.body, r.status NOT IN ('pending', 'waiting'), r.created_at, (r.body::jsonb->>'finishedAt')::double precision, NULL,
+          CASE r.status WHEN 'pending' THEN r.created_at WHEN 'waiting' THEN r.continue_after END, r.created_at, 1,
+          'flow', r.object_id, r.body::jsonb->>'objectType', r.parent_id, CASE WHEN r.status = 'waiting' THEN r.body::jsonb->>'waitingTrigger' END
+        FROM wayflow_flow_runs r ORDER BY r.created_at, r.seq;
+      DELETE FROM wayflow_flow_runs;
+      DROP INDEX wayflow_automation_instances_due;
+      CREATE INDEX wayflow_automation_instances_due ON wayflow_automation_instances (due_at, seq) WHERE NOT finished AND due_at IS NOT NULL;
+      CREATE INDEX wayflow_automation_instances_runs ON wayflow_automation_instances (automation, created_at, seq) WHERE kind = 'flow';
+      CREATE INDEX wayflow_automation_instances_run_parent ON wayflow_automation_instances (parent_id, created_at, seq) WHERE parent_id IS NOT NULL;
+      CREATE INDEX wayflow_automation_instances_run_trigger ON wayflow_automation_instances (waiting_trigger, created_at, seq) WHERE waiting_trigger IS NOT NULL;
+      CREATE INDEX wayflow_automation_instances_run_object ON wayflow_automation_instances (object_id, automation, created_at, seq) WHERE object_id IS NOT NULL
     `,
   },
 ];

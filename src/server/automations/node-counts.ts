@@ -37,13 +37,13 @@ export async function nodeCounts(sql: SqlClient, automation: string): Promise<Ma
     `WITH paths AS (
        SELECT i.id, p.value->>'node' AS node, p.value->>'status' AS status, (p.value->>'taskId')::integer AS task_id
        FROM wayflow_automation_instances i CROSS JOIN LATERAL jsonb_array_elements(i.state::jsonb->'paths') AS p(value)
-       WHERE i.automation = $1 AND NOT i.finished
+       WHERE i.kind = 'automation' AND i.automation = $1 AND NOT i.finished
      )
      SELECT node, 'waiting' AS kind, count(DISTINCT id)::integer AS count FROM paths WHERE status <> 'error' GROUP BY node
      UNION ALL
      SELECT h.status, CASE WHEN h.message = 'OK' THEN 'passed' ELSE 'errors' END, count(*)::integer
      FROM wayflow_automation_instances i JOIN wayflow_automation_history h ON h.instance_id = i.id
-     WHERE i.automation = $1 AND h.finished IS NOT NULL AND h.message NOT IN ('skipped', 'ended', 'stopped')
+     WHERE i.kind = 'automation' AND i.automation = $1 AND h.finished IS NOT NULL AND h.message NOT IN ('skipped', 'ended', 'stopped')
      GROUP BY 1, 2
      UNION ALL
      SELECT p.node, 'errors', count(*)::integer FROM paths p
@@ -71,7 +71,7 @@ export async function instancesAtNode(sql: SqlClient, automation: string, node: 
     `SELECT * FROM (
        SELECT DISTINCT ON (i.id) i.id, i.created_at, (p.value->>'enteredAt')::double precision AS since, p.value->>'status' AS status, p.value->>'error' AS error
        FROM wayflow_automation_instances i CROSS JOIN LATERAL jsonb_array_elements(i.state::jsonb->'paths') AS p(value)
-       WHERE i.automation = $1 AND NOT i.finished AND p.value->>'node' = $2
+       WHERE i.kind = 'automation' AND i.automation = $1 AND NOT i.finished AND p.value->>'node' = $2
        ORDER BY i.id, (p.value->>'enteredAt')::double precision
      ) at_node ORDER BY since, id LIMIT $3`,
     [automation, node, limit],

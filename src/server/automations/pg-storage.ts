@@ -1,10 +1,9 @@
 import type {
   AutomationStorage,
   AutomationStorageTx,
+  DueScope,
   FlowRun,
   FlowRunQuery,
-  FlowRunStore,
-  FlowRunStoreTx,
   HistoryChange,
   HistoryRow,
   InstanceQuery,
@@ -14,7 +13,7 @@ import type {
 import type { SqlClient, SqlDatabase } from '../sql.ts';
 import { HistoryWrites, MessageWrites, WriteStatement } from './batch-sql.ts';
 import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
-import { type FlowRunScope, nextFlowRunWakeAt, SqlFlowRunsTx } from './flow-run-sql.ts';
+import { HAS_CHILDREN, RunWrites } from './run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
 import { withAutomationTransaction } from './transaction.ts';
 
@@ -38,20 +37,14 @@ export interface SqlAutomationStorageOptions {
    */
   automations?: readonly string[];
   /**
-   * Only runs of these flowcontrol flows are claimed by `continueFlowRuns` and counted by
-   * `nextWakeAt` (the flows this process runs). Default: all.
+   * Only runs of these flowcontrol flows are listed as due and counted by `nextWakeAt` (the
+   * flows this process runs). Default: all.
    */
   flows?: readonly string[];
 }
 
-/** One transaction of the SQL storage: the automation operations and the flowcontrol run operations, on one database transaction. */
-export type SqlStorageTx = AutomationStorageTx & FlowRunStoreTx;
-
-/** Which kinds of work `nextWakeAt` looks for: automation instances and messages, flowcontrol runs, or both (the default). */
-export interface WakeSides {
-  automations?: boolean;
-  flows?: boolean;
-}
+/** One transaction of the SQL storage: automation instances and flowcontrol runs on one database transaction. */
+export type SqlStorageTx = AutomationStorageTx;
 
 interface InstanceRow {
   id: string;
@@ -130,21 +123,21 @@ export async function sqlAutomationStorage(db: SqlDatabase, options: SqlAutomati
 }
 
 /**
- * The one SQL storage of the automation runtime, on PostgreSQL or PGlite: an `AutomationStorage`
- * (node automations and django-ws workflows) and a `FlowRunStore` (flowcontrol runs). Every
- * `transaction` is one database transaction. `getInstance` and `get` lock the row (`FOR
- * UPDATE`); `dueInstances` and `runnable` claim due rows with `FOR UPDATE SKIP LOCKED`, so
- * several schedulers share the work; `pendingMessages` locks the messages it returns, skipping
- * locked ones; every instance write checks the version read in the same transaction. A commit
- * that makes anything due sooner sends one NOTIFY on `channel`.
+ * The one SQL storage of the automation runtime, on PostgreSQL or PGlite: node automations,
+ * django-ws workflows and flowcontrol runs, all rows of `wayflow_automation_instances` (runs
+ * with `kind = 'flow'`). Every `transaction` is one database transaction. `getInstance` and
+ * `getRun` lock the row (`FOR UPDATE`); `dueInstances` claims due instances and runs with
+ * `FOR UPDATE SKIP LOCKED`, so several schedulers share the work; `pendingMessages` locks the
+ * messages it returns, skipping locked ones; every instance write checks the version read in
+ * the same transaction; `lockFlow` is a transaction advisory lock. A commit that makes anything
+ * due sooner sends one NOTIFY on `channel`.
  */
-export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
+export class SqlAutomationStorage implements AutomationStorage {
   private readonly listeners = new Set<(dueAt: number) => void>();
   private readonly claimTimeoutMs: number;
   private readonly notify: boolean;
   private readonly automations: readonly string[] | null;
-  /** The flow runs this storage claims: its claims count as free to itself across transactions. */
-  private readonly flowScope: FlowRunScope;
+  private readonly flows: readonly string[] | null;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -155,14 +148,14 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
     this.claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
     this.notify = options.notify ?? true;
     this.automations = options.automations ?? null;
-    this.flowScope = { token: crypto.randomUUID(), claimTimeoutMs: this.claimTimeoutMs, flows: options.flows ?? null };
+    this.flows = options.flows ?? null;
   }
 
   /** Runs `work` in one database transaction; node functions and flow actions reach it through `automationTransaction()`. */
   async transaction<T>(work: (tx: SqlStorageTx) => Promise<T>): Promise<T> {
     let earliest: number | null = null;
     const result = await this.db.transaction(async (client) => {
-      const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, token: crypto.randomUUID() }, this.flowScope);
+      const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, flows: this.flows, token: crypto.randomUUID() });
       const value = await withAutomationTransaction(client, () => work(tx));
       await tx.flush();
       earliest = tx.earliestNewDue;
@@ -184,28 +177,16 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
   }
 
   /**
-   * When a scheduler should look next (epoch ms): the earlier of the automations' and the flow
-   * runs' wake-up times, for the `sides` it runs (default both). Null when nothing is scheduled.
+   * When a scheduler should look next (epoch ms): now if messages wait in the outbox, else the
+   * earliest due time of an unclaimed instance or flow run (of the automations and flows this
+   * storage handles), or the end of the earliest claim (taken over when it times out). Null
+   * when nothing is scheduled.
    */
-  async nextWakeAt(now: number, sides: WakeSides = {}): Promise<number | null> {
-    const times = await Promise.all([
-      sides.automations === false ? null : this.nextInstanceWakeAt(now),
-      sides.flows === false ? null : nextFlowRunWakeAt(this.db, this.flowScope, now),
-    ]);
-    const set = times.filter((t): t is number => t !== null);
-    return set.length ? Math.min(...set) : null;
-  }
-
-  /**
-   * When to look at automations next: now if messages wait in the outbox, else the earliest
-   * due time of an unclaimed instance, or the end of the earliest claim (taken over when it
-   * times out). Null when nothing is scheduled.
-   */
-  private async nextInstanceWakeAt(now: number): Promise<number | null> {
-    const filter = this.automations ? 'AND automation = ANY($1::text[])' : '';
-    const params = this.automations ? [this.automations] : [];
+  async nextWakeAt(now: number): Promise<number | null> {
+    const filter = 'AND ($1::text[] IS NULL OR kind = $3 OR automation = ANY($1::text[])) AND ($2::text[] IS NULL OR kind <> $3 OR automation = ANY($2::text[]))';
+    const params = [this.automations ? [...this.automations] : null, this.flows ? [...this.flows] : null, 'flow'];
     const [row] = await this.db.query<{ message: boolean; due: number | null; claim: number | null }>(
-      `SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE error IS NULL ${this.automations ? 'AND (automation IS NULL OR automation = ANY($1::text[]))' : ''}) AS message,
+      `SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE error IS NULL AND ($1::text[] IS NULL OR automation IS NULL OR automation = ANY($1::text[]))) AS message,
          (SELECT min(due_at) FROM wayflow_automation_instances
            WHERE NOT finished AND due_at IS NOT NULL AND (claimed_until IS NULL OR claimed_until <= ${DB_NOW}) ${filter}) AS due,
          (SELECT min(claimed_until) FROM wayflow_automation_instances
@@ -213,7 +194,7 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
       params,
     );
     if (!row) return null;
-    if (row.message) return now;
+    if (row.message && this.automations?.length !== 0) return now;
     const times = [row.due, row.claim].filter((t): t is number => t !== null);
     return times.length ? Math.min(...times) : null;
   }
@@ -247,20 +228,20 @@ export class SqlAutomationStorage implements AutomationStorage, FlowRunStore {
     const [counts, nodes, newest] = await Promise.all([
       this.db.query<{ automation: string; running: number; finished: number }>(
         `SELECT automation, (count(*) FILTER (WHERE NOT finished))::integer AS running, (count(*) FILTER (WHERE finished))::integer AS finished
-         FROM wayflow_automation_instances WHERE automation = ANY($1::text[]) GROUP BY automation`,
+         FROM wayflow_automation_instances WHERE kind = 'automation' AND automation = ANY($1::text[]) GROUP BY automation`,
         [names],
       ),
       this.db.query<{ automation: string; node: string; count: number }>(
         `SELECT i.automation, n.node, count(*)::integer AS count
          FROM wayflow_automation_instances i
          CROSS JOIN LATERAL (SELECT DISTINCT p.value->>'node' AS node FROM jsonb_array_elements(i.state::jsonb->'paths') AS p(value)) n
-         WHERE NOT i.finished AND i.automation = ANY($1::text[])
+         WHERE NOT i.finished AND i.kind = 'automation' AND i.automation = ANY($1::text[])
          GROUP BY i.automation, n.node`,
         [names],
       ),
       this.db.query<InstanceRow>(
         `SELECT r.* FROM unnest($1::text[]) AS a(name)
-         CROSS JOIN LATERAL (SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE automation = a.name ORDER BY created_at DESC, id DESC LIMIT $2) r`,
+         CROSS JOIN LATERAL (SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE kind = 'automation' AND automation = a.name ORDER BY created_at DESC, id DESC LIMIT $2) r`,
         [names, recent],
       ),
     ]);
@@ -304,14 +285,13 @@ class SqlTx implements SqlStorageTx {
   private readonly messageWrites = new MessageWrites();
   /** The earliest due time this transaction moved earlier (an instance, a flow run). */
   earliestNewDue: number | null = null;
-  private readonly runs: SqlFlowRunsTx;
+  private readonly runs: RunWrites;
 
   constructor(
     private readonly sql: SqlClient,
-    private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; token: string },
-    flowScope: FlowRunScope,
+    private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; flows: readonly string[] | null; token: string },
   ) {
-    this.runs = new SqlFlowRunsTx(sql, flowScope, (at) => this.dueMovedTo(at, null));
+    this.runs = new RunWrites(sql, options, (dueAt, before) => this.dueMovedTo(dueAt, before));
   }
 
   private dueMovedTo(dueAt: number | null, before: number | null | undefined): void {
@@ -321,10 +301,10 @@ class SqlTx implements SqlStorageTx {
 
   /**
    * Sends the held-back writes in one statement (batch-sql.ts): new instances, changed ones
-   * (version-checked), their open forms, history rows and messages.
+   * (version-checked), their open forms, history rows, messages and flow runs.
    */
   async flush(): Promise<void> {
-    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size === 0) return;
+    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size === 0) return;
     const statement = new WriteStatement();
     const inserted = [...this.inserts.values()];
     const updated = [...this.puts.values()];
@@ -356,6 +336,7 @@ class SqlTx implements SqlStorageTx {
     this.replaceOpenForms(statement, inserted, formsChanged);
     this.historyWrites.addTo(statement);
     this.messageWrites.addTo(statement, (id) => this.locked.get(id)?.automation ?? null);
+    this.runs.addTo(statement, Date.now(), DB_NOW);
     const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
       statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
       statement.params,
@@ -412,20 +393,18 @@ class SqlTx implements SqlStorageTx {
     );
   }
 
-  get(id: string): Promise<FlowRun | null> {
+  async getRun(id: string): Promise<FlowRun | null> {
+    // An instance this transaction holds (claimed with the runs, say) is no run: no query.
+    if (this.locked.has(id) && !this.runs.holds(id)) return null;
     return this.runs.get(id);
   }
 
-  put(run: FlowRun): Promise<void> {
-    return this.runs.put(run);
+  async putRun(run: FlowRun, options: { executing?: boolean } = {}): Promise<void> {
+    this.runs.put(run, options.executing === true);
   }
 
-  list(query: FlowRunQuery): Promise<FlowRun[]> {
+  listRuns(query: FlowRunQuery): Promise<FlowRun[]> {
     return this.runs.list(query);
-  }
-
-  runnable(now: number, limit: number): Promise<string[]> {
-    return this.runs.runnable(now, limit);
   }
 
   lockFlow(flow: string): Promise<void> {
@@ -462,7 +441,7 @@ class SqlTx implements SqlStorageTx {
   async getInstance(id: string): Promise<InstanceRecord | null> {
     const held = this.locked.get(id);
     if (held) return held;
-    const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE id = $1 FOR UPDATE`, [id]);
+    const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE id = $1 AND kind = 'automation' FOR UPDATE`, [id]);
     if (!row) return null;
     return this.hold(row);
   }
@@ -477,7 +456,7 @@ class SqlTx implements SqlStorageTx {
 
   async getInstanceByKey(key: string): Promise<InstanceRecord | null> {
     await this.flush();
-    const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE key = $1`, [key]);
+    const [row] = await this.sql.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances WHERE key = $1 AND kind = 'automation'`, [key]);
     return row ? fromRow(row) : null;
   }
 
@@ -505,7 +484,7 @@ class SqlTx implements SqlStorageTx {
   async deleteInstance(id: string): Promise<boolean> {
     await this.flush();
     this.locked.delete(id);
-    const rows = await this.sql.query('DELETE FROM wayflow_automation_instances WHERE id = $1 RETURNING id', [id]);
+    const rows = await this.sql.query("DELETE FROM wayflow_automation_instances WHERE id = $1 AND kind = 'automation' RETURNING id", [id]);
     await this.sql.query('DELETE FROM wayflow_automation_history WHERE instance_id = $1', [id]);
     await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = $1', [id]);
     this.versions.delete(id);
@@ -516,25 +495,28 @@ class SqlTx implements SqlStorageTx {
     await this.flush();
     const rows = await this.sql.query<InstanceRow>(
       `SELECT ${INSTANCE_COLUMNS} FROM wayflow_automation_instances
-       WHERE ($1::text IS NULL OR automation = $1::text) AND ($2::boolean IS NULL OR finished = $2::boolean)
+       WHERE kind = 'automation' AND ($1::text IS NULL OR automation = $1::text) AND ($2::boolean IS NULL OR finished = $2::boolean)
        ORDER BY created_at, id`,
       [query.automation ?? null, query.finished ?? null],
     );
     return rows.map(fromRow);
   }
 
-  async dueInstances(now: number, limit: number): Promise<string[]> {
+  async dueInstances(now: number, limit: number, scope?: DueScope): Promise<string[]> {
     await this.flush();
-    const { automations, token, claimTimeoutMs } = this.options;
+    const { token, claimTimeoutMs } = this.options;
+    const automations = within(this.options.automations, scope?.automations);
+    const flows = within(this.options.flows, scope?.flows);
     // Claims the due rows nobody else holds (a claim of this very transaction counts as free),
     // reading them: the steps this transaction runs on them need no further read.
-    const rows = await this.sql.query<InstanceRow>(
+    const rows = await this.sql.query<InstanceRow & { kind: string; seq: string | number; has_children: boolean }>(
       `WITH due AS (
          SELECT id FROM wayflow_automation_instances
          WHERE NOT finished AND due_at <= $1
            AND (claimed_until IS NULL OR claimed_by = $3 OR claimed_until <= ${DB_NOW})
-           AND ($5::text[] IS NULL OR automation = ANY($5::text[]))
-         ORDER BY due_at
+           AND ($5::text[] IS NULL OR kind <> 'automation' OR automation = ANY($5::text[]))
+           AND ($6::text[] IS NULL OR kind <> 'flow' OR automation = ANY($6::text[]))
+         ORDER BY due_at, seq
          LIMIT $2
          FOR UPDATE SKIP LOCKED
        )
@@ -542,11 +524,15 @@ class SqlTx implements SqlStorageTx {
        FROM due WHERE i.id = due.id
        RETURNING ${INSTANCE_COLUMNS.split(', ')
          .map((c) => `i.${c}`)
-         .join(', ')}`,
-      [now, limit, token, claimTimeoutMs, automations ? [...automations] : null],
+         .join(', ')}, i.kind, i.seq, ${HAS_CHILDREN}`,
+      [now, limit, token, claimTimeoutMs, automations, flows],
     );
-    for (const row of rows) if (!this.locked.has(row.id)) this.hold(row);
-    return rows.sort((a, b) => (a.due_at ?? 0) - (b.due_at ?? 0) || (a.id < b.id ? -1 : 1)).map((row) => row.id);
+    for (const row of rows) {
+      if (row.kind === 'flow') {
+        if (!this.runs.holds(row.id)) this.runs.hold(row);
+      } else if (!this.locked.has(row.id)) this.hold(row);
+    }
+    return rows.sort((a, b) => (a.due_at ?? 0) - (b.due_at ?? 0) || Number(a.seq) - Number(b.seq)).map((row) => row.id);
   }
 
   async applyHistory(changes: readonly HistoryChange[]): Promise<void> {
@@ -612,13 +598,19 @@ class SqlTx implements SqlStorageTx {
   async deleteFinishedBefore(before: number): Promise<{ automations: number; tasks: number }> {
     await this.flush();
     const [row] = await this.sql.query<{ automations: number; tasks: number }>(
-      `WITH gone AS (DELETE FROM wayflow_automation_instances WHERE finished AND finished_at < $1 RETURNING id),
+      `WITH gone AS (DELETE FROM wayflow_automation_instances WHERE kind = 'automation' AND finished AND finished_at < $1 RETURNING id),
             tasks AS (DELETE FROM wayflow_automation_history WHERE instance_id IN (SELECT id FROM gone) RETURNING 1)
        SELECT (SELECT count(*) FROM gone)::integer AS automations, (SELECT count(*) FROM tasks)::integer AS tasks`,
       [before],
     );
     return { automations: row?.automations ?? 0, tasks: row?.tasks ?? 0 };
   }
+}
+
+/** The names both filters allow (null: no filter). */
+function within(fixed: readonly string[] | null, wanted: readonly string[] | undefined): string[] | null {
+  if (!wanted) return fixed ? [...fixed] : null;
+  return fixed ? wanted.filter((name) => fixed.includes(name)) : [...wanted];
 }
 
 function instanceParams(record: InstanceRecord): unknown[] {
@@ -659,21 +651,4 @@ function fromMessageRow(row: MessageRow): QueuedMessage {
   const message: QueuedMessage = { id: row.id, ...body, createdAt: row.created_at };
   if (row.error !== null) message.error = row.error;
   return message;
-}
-
-/** Options of `sqlFlowRunStore`: those of the shared SQL storage. */
-export type SqlFlowRunStoreOptions = SqlAutomationStorageOptions;
-
-/** A flowcontrol run store on SQL: the shared `SqlAutomationStorage` (runs in `wayflow_flow_runs`). */
-export type SqlFlowRunStore = SqlAutomationStorage;
-
-/**
- * Opens the shared SQL storage for flowcontrol runs: `sqlAutomationStorage` under the name
- * `new FlowControl({ store })` code knows. Pass `flows` to claim only runs of those flows.
- * @example
- * const store = await sqlFlowRunStore(db, { flows: ['onboarding'] });
- * const control = new FlowControl({ flows: [onboarding], store });
- */
-export function sqlFlowRunStore(db: SqlDatabase, options: SqlFlowRunStoreOptions = {}): Promise<SqlFlowRunStore> {
-  return sqlAutomationStorage(db, options);
 }

@@ -12,7 +12,7 @@ import type { OutageMonitor } from '../outage.ts';
 import type { SqlDatabase } from '../sql.ts';
 import type { TriggerDeclaration } from './definitions.ts';
 import { type DueTimeListener, listenForDueTimes } from './listen.ts';
-import { type SqlAutomationStorage, type SqlFlowRunStore, sqlAutomationStorage } from './pg-storage.ts';
+import { type SqlAutomationStorage, sqlAutomationStorage } from './pg-storage.ts';
 import { type AutomationScheduler, startAutomationScheduler } from './scheduler.ts';
 
 /** What `openAutomationRuntime` opens: automations and flowcontrol flows on one database. */
@@ -30,72 +30,65 @@ export interface AutomationRuntimeOptions {
   onEffect?: (effect: AutomationEffect) => void;
 }
 
-/** The automation side of a runtime: a runner for some automations on the SQL automation storage. */
+/** The one runner of a runtime (its automations and flowcontrol flows) on the SQL storage. */
 export interface AutomationSide {
   runner: AutomationRunner;
   storage: SqlAutomationStorage;
-  /** The automations the runner has (the storage claims only theirs). */
+  /** The automations the runner has (the storage claims only theirs, and only the runs of its flows). */
   names: readonly string[];
 }
 
-/** The flowcontrol side of a runtime: a `FlowControl` for some flows on the SQL storage (the automation side's, in a runtime). */
+/** The flowcontrol API of a runtime: a `FlowControl` over the runtime's runner (its runs live in the same storage). */
 export interface FlowSide {
   control: FlowControl;
-  store: SqlFlowRunStore;
 }
 
-/** Automations and flowcontrol flows of one process on one database; a side is null when the process has none of it. */
+/** Automations and flowcontrol flows of one process on one database: one runner; `flows` is null when the process has no flow. */
 export interface AutomationRuntime {
   kind: 'pglite' | 'postgresql';
-  automations: AutomationSide | null;
+  automations: AutomationSide;
   flows: FlowSide | null;
   /** Closes the database (once). */
   close(): Promise<void>;
 }
 
 /**
- * Opens the SQL automation storage on `db` with a runner for `automations` (even none: a
- * server exposes the storage to its sync API). On PostgreSQL it sends NOTIFY for earlier due times.
+ * Opens the SQL automation storage on `db` with the one runner for `automations` and `flows`
+ * (even none: a server exposes the storage to its sync API). On PostgreSQL it sends NOTIFY
+ * for earlier due times.
  */
 export async function openAutomationSide(
   db: SqlDatabase,
   options: Pick<AutomationRuntimeOptions, 'kind' | 'automations' | 'claimTimeoutMs' | 'onEffect'> & { flows?: readonly FlowDefinition[] },
 ): Promise<AutomationSide> {
   const names = options.automations.map((d) => d.name);
+  const flows = options.flows ?? [];
   const storage = await sqlAutomationStorage(db, {
     claimTimeoutMs: options.claimTimeoutMs ?? 10_000,
     notify: options.kind === 'postgresql',
     automations: names,
-    flows: (options.flows ?? []).map((f) => f.name),
+    flows: flows.map((f) => f.name),
   });
   const runner = createAutomationRunner({
     storage,
     clock: systemClock,
     automations: [...options.automations],
+    flows: [...flows],
     ...(options.onEffect ? { onEffect: options.onEffect } : {}),
   });
   return { storage, names, runner };
 }
 
-/**
- * A `FlowControl` for `flows` and its `triggers` on `store`, or, without one, on a SQL storage
- * opened on `db` for these flows only (on PostgreSQL it sends NOTIFY for earlier due times).
- */
-export async function openFlowSide(
-  db: SqlDatabase,
-  options: Pick<AutomationRuntimeOptions, 'kind' | 'flows' | 'triggers' | 'claimTimeoutMs'> & { store?: SqlFlowRunStore },
-): Promise<FlowSide> {
-  const store =
-    options.store ??
-    (await sqlAutomationStorage(db, { claimTimeoutMs: options.claimTimeoutMs ?? 10_000, notify: options.kind === 'postgresql', automations: [], flows: options.flows.map((f) => f.name) }));
-  const control = new FlowControl({ store, clock: systemClock, flows: [...options.flows] });
-  for (const trigger of options.triggers ?? []) {
+/** A `FlowControl` over `runner` (which has the flows) with the `triggers` registered. */
+export function openFlowSide(runner: AutomationRunner, triggers: readonly TriggerDeclaration[] = []): FlowSide {
+  const control = new FlowControl({ runner });
+  for (const trigger of triggers) {
     control.registerTrigger(trigger.name, {
       ...(trigger.label !== undefined ? { label: trigger.label } : {}),
       ...(trigger.description !== undefined ? { description: trigger.description } : {}),
     });
   }
-  return { control, store };
+  return { control };
 }
 
 /**
@@ -121,15 +114,15 @@ export async function assembleRuntime<Sides extends Pick<AutomationRuntime, 'aut
 }
 
 /**
- * Opens one SQL storage on `db` (on PostgreSQL sending NOTIFY for earlier due times) with a
- * runner for `automations` and a `FlowControl` for `flows`; a side is null when there is
- * nothing of it. The storage claims only work of the automations and flows given, so
- * processes running different modules can share a database.
+ * Opens one SQL storage on `db` (on PostgreSQL sending NOTIFY for earlier due times) with the
+ * one runner for `automations` and `flows`, and a `FlowControl` over it when there are flows.
+ * The storage claims only work of the automations and flows given, so processes running
+ * different modules can share a database.
  */
 export function openAutomationRuntime(options: AutomationRuntimeOptions): Promise<AutomationRuntime> {
   return assembleRuntime(options.db, options.kind, async () => {
-    const automations = options.automations.length > 0 ? await openAutomationSide(options.db, options) : null;
-    const flows = options.flows.length > 0 ? await openFlowSide(options.db, { ...options, ...(automations ? { store: automations.storage } : {}) }) : null;
+    const automations = await openAutomationSide(options.db, options);
+    const flows = options.flows.length > 0 ? openFlowSide(automations.runner, options.triggers) : null;
     return { automations, flows };
   });
 }
@@ -153,22 +146,20 @@ export async function startRuntimeScheduler(
   options: { connectionString?: string; batchSize?: number; maxSleepMs?: number; logger?: Logger; outage?: OutageMonitor } = {},
 ): Promise<RuntimeScheduler> {
   const { logger, outage } = options;
-  // An automation side without automations has nothing to do, unless it is all there is.
-  const automations = runtime.automations && (runtime.automations.names.length > 0 || !runtime.flows) ? runtime.automations : null;
+  const { runner, storage } = runtime.automations;
   const scheduler = startAutomationScheduler({
-    ...(automations ? { runner: automations.runner, storage: automations.storage } : {}),
-    ...(runtime.flows ? { flows: runtime.flows } : {}),
+    runner,
+    storage,
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.maxSleepMs !== undefined ? { maxSleepMs: options.maxSleepMs } : {}),
     ...(logger ? { logger } : {}),
   });
   let listener: DueTimeListener | null = null;
   if (runtime.kind === 'postgresql' && options.connectionString) {
-    const channels = [...new Set([automations?.storage.channel, runtime.flows?.store.channel])].filter((c): c is string => c !== undefined);
     try {
       listener = await listenForDueTimes({
         connectionString: options.connectionString,
-        channel: channels,
+        channel: storage.channel,
         onDue: (dueAt) => scheduler.wake(dueAt),
         onError: (error) => {
           if (outage?.failed(error)) return;

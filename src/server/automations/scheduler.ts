@@ -1,24 +1,18 @@
-import type { AutomationRunner, FlowControl } from '../../automations/index.ts';
+import type { AutomationRunner } from '../../automations/index.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import { type DueLoop, startDueLoop } from './due-loop.ts';
 import { AutomationSchedulerOptionsError } from './errors.ts';
-import type { SqlAutomationStorage, SqlFlowRunStore } from './pg-storage.ts';
+import type { SqlAutomationStorage } from './pg-storage.ts';
 
-/** The flowcontrol side of a scheduler: the `FlowControl` (its flows) and the SQL storage it was made with (usually the runner's). */
-export interface SchedulerFlows {
-  /** Must use `store` and the system clock. */
-  control: FlowControl;
-  store: SqlFlowRunStore;
-}
-
-/** Options of `startAutomationScheduler`: automations (`runner` with `storage`), flowcontrol runs (`flows`), or both. */
+/** Options of `startAutomationScheduler`. */
 export interface AutomationSchedulerOptions {
-  /** The runner (its definitions) the scheduler advances instances with; it must use `storage` and the system clock. */
-  runner?: AutomationRunner;
-  storage?: SqlAutomationStorage;
-  /** Also continue flowcontrol runs: pending ones at once, suspended ones when their `continueAfter` comes. */
-  flows?: SchedulerFlows;
-  /** Instances claimed per pass, and flow runs claimed per pass (default 100): small batches share the work between schedulers and between the two kinds. */
+  /**
+   * The runner (its automations and flowcontrol flows) the scheduler advances instances and
+   * continues runs with; it must use `storage` and the system clock.
+   */
+  runner: AutomationRunner;
+  storage: SqlAutomationStorage;
+  /** Instances and flow runs claimed per pass (default 100): small batches share the work between schedulers. */
   batchSize?: number;
   /** Longest sleep between looks at the database (default 5000 ms), a safety net for missed notifications. */
   maxSleepMs?: number;
@@ -33,7 +27,7 @@ export interface AutomationSchedulerOptions {
 
 /** Counters of a running scheduler. */
 export interface SchedulerStats {
-  /** Passes made (each pass looks at automations and flowcontrol runs). */
+  /** Passes made (each pass looks at automation instances and flowcontrol runs together). */
   passes: number;
   /** Automation steps run. */
   advanced: number;
@@ -58,32 +52,25 @@ export interface AutomationScheduler {
 }
 
 /**
- * The long-running scheduler: one due loop over the one SQL storage. Each pass runs
- * `runner.stepAll(batchSize)` (automation instances due, messages waiting) and
- * `control.continueFlowRunBatch(batchSize)` (flowcontrol runs runnable), and passes repeat while
- * either finds work; both are bounded by `batchSize`, so a backlog of one delays the other's
- * timers by one batch at most. Then the loop sleeps until the next due time stored in the
- * database (not a poll interval), woken earlier when this process commits an earlier due time
- * or `wake` is called (a NOTIFY listener, see `listenForDueTimes`). Several schedulers on one
- * PostgreSQL database share the work through the claims; on PGlite run one.
+ * The long-running scheduler: one due loop over the one SQL storage. Each pass is the runner's
+ * `schedulerPass(batchSize)`: messages waiting are delivered, and the automation instances and
+ * flowcontrol runs that are due are claimed together (by due time) and run, `groupSize` per
+ * transaction; passes repeat while they find work. Then the loop sleeps until the next due
+ * time stored in the database (not a poll interval), woken earlier when this process commits
+ * an earlier due time or `wake` is called (a NOTIFY listener, see `listenForDueTimes`).
+ * Several schedulers on one PostgreSQL database share the work through the claims; on PGlite run one.
  * @example
  * const storage = await sqlAutomationStorage(db);
- * const scheduler = startAutomationScheduler({ runner, storage, flows: { control, store: storage } });
+ * const runner = createAutomationRunner({ storage, automations: [webinar], flows: [onboarding] });
+ * const scheduler = startAutomationScheduler({ runner, storage });
  * process.once('SIGTERM', () => void scheduler.stop());
  */
 export function startAutomationScheduler(options: AutomationSchedulerOptions): AutomationScheduler {
-  const { runner, storage, flows } = options;
-  if ((runner === undefined) !== (storage === undefined)) {
-    throw new AutomationSchedulerOptionsError('pass both runner and storage (the runner must use that storage), or neither');
-  }
-  if (!runner && !flows) throw new AutomationSchedulerOptionsError('there is nothing to schedule: pass runner and storage, flows, or both');
+  const { runner, storage } = options;
+  if (!runner || !storage) throw new AutomationSchedulerOptionsError('pass the runner and the SQL storage it uses');
   const batchSize = options.batchSize ?? 100;
   const logger = options.logger ?? silentLogger;
   const stats: SchedulerStats = { passes: 0, advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0, errors: 0 };
-  // One storage usually holds both kinds of work; each store is asked only for the kind this scheduler runs.
-  const stores = new Map<SqlAutomationStorage, { automations: boolean; flows: boolean }>();
-  if (storage) stores.set(storage, { automations: true, flows: false });
-  if (flows) stores.set(flows.store, { automations: stores.get(flows.store)?.automations ?? false, flows: true });
 
   const loop: DueLoop = startDueLoop({
     name: 'automation',
@@ -96,37 +83,20 @@ export function startAutomationScheduler(options: AutomationSchedulerOptions): A
       stats.errors += 1;
     },
     async pass() {
-      let moved = 0;
-      if (runner) {
-        const { advanced, delivered } = await runner.stepAll(batchSize);
-        stats.advanced += advanced;
-        stats.delivered += delivered;
-        if (advanced + delivered > 0) logger({ level: 'debug', msg: 'automation scheduler pass', advanced, delivered });
-        moved += advanced + delivered;
-      }
-      if (flows) {
-        const { runs, actions, refused } = await flows.control.continueFlowRunBatch(batchSize);
-        stats.flowRuns += runs.length;
-        stats.flowActions += actions;
-        // Left as they are and looked at again after the claim timeout: one line per run each time.
-        for (const error of refused) logger({ level: 'error', msg: 'flowcontrol run refused', run: error.runId, code: error.code, error: error.message });
-        if (runs.length > 0) logger({ level: 'debug', msg: 'flowcontrol scheduler pass', runs: runs.length, actions });
-        moved += runs.length;
-      }
+      const { advanced, delivered, runs, actions, refused } = await runner.schedulerPass(batchSize);
+      stats.advanced += advanced;
+      stats.delivered += delivered;
+      stats.flowRuns += runs.length;
+      stats.flowActions += actions;
+      // Left as they are and looked at again after the claim timeout: one line per run each time.
+      for (const error of refused) logger({ level: 'error', msg: 'flowcontrol run refused', run: error.runId, code: error.code, error: error.message });
+      const moved = advanced + delivered + runs.length;
+      if (moved > 0) logger({ level: 'debug', msg: 'automation scheduler pass', advanced, delivered, runs: runs.length, actions });
       stats.passes += 1;
       return moved;
     },
-    async nextWakeAt(now) {
-      const times = await Promise.all([...stores].map(([store, sides]) => store.nextWakeAt(now, sides)));
-      const set = times.filter((t): t is number => t !== null);
-      return set.length ? Math.min(...set) : null;
-    },
-    subscribe(wake) {
-      const unsubscribes = [...stores.keys()].map((store) => store.onEarlierDueTime(wake));
-      return () => {
-        for (const unsubscribe of unsubscribes) unsubscribe();
-      };
-    },
+    nextWakeAt: (now) => storage.nextWakeAt(now),
+    subscribe: (wake) => storage.onEarlierDueTime(wake),
   });
 
   return {

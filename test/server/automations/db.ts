@@ -4,14 +4,7 @@ import { pgliteDatabase } from '../../../src/server/pglite.ts';
 import { postgresDatabase } from '../../../src/server/postgres.ts';
 import type { SqlDatabase } from '../../../src/server/sql.ts';
 import { DATABASE_URL } from '../../helpers/database-url.ts';
-import {
-  type SqlAutomationStorage,
-  type SqlAutomationStorageOptions,
-  type SqlFlowRunStore,
-  type SqlFlowRunStoreOptions,
-  sqlAutomationStorage,
-  sqlFlowRunStore,
-} from '../../../src/server/automations/index.ts';
+import { type SqlAutomationStorage, type SqlAutomationStorageOptions, sqlAutomationStorage } from '../../../src/server/automations/index.ts';
 
 export { DATABASE_URL };
 
@@ -22,15 +15,15 @@ export interface AutomationDb {
   schema?: string;
   /** A storage on the shared database; on PostgreSQL each call opens a new pool, like another process. */
   storage(options?: SqlAutomationStorageOptions): Promise<SqlAutomationStorage>;
-  /** A flowcontrol run store on the shared database; on PostgreSQL each call opens a new pool, like another process. */
-  flowStore(options?: SqlFlowRunStoreOptions): Promise<SqlFlowRunStore>;
+  /** The storage again, for flowcontrol runs (they live in it beside the instances); on PostgreSQL each call opens a new pool, like another process. */
+  flowStore(options?: SqlAutomationStorageOptions): Promise<SqlAutomationStorage>;
   /** Empties the automation tables (and `extra` tables). */
   reset(extra?: string[]): Promise<void>;
   sql<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
-const TABLES = ['wayflow_automation_instances', 'wayflow_automation_history', 'wayflow_automation_messages', 'wayflow_flow_runs', 'wayflow_automation_open_forms'];
+const TABLES = ['wayflow_automation_instances', 'wayflow_automation_history', 'wayflow_automation_messages', 'wayflow_automation_open_forms'];
 
 /** One in-memory PGlite database (about 4 s to start: one per file). */
 export async function pgliteAutomationDb(): Promise<AutomationDb> {
@@ -42,7 +35,7 @@ export async function pgliteAutomationDb(): Promise<AutomationDb> {
   return {
     kind: 'pglite',
     storage: (options) => sqlAutomationStorage(shared, { notify: false, ...options }),
-    flowStore: (options) => sqlFlowRunStore(shared, options),
+    flowStore: (options) => sqlAutomationStorage(shared, { notify: false, ...options }),
     reset: async (extra = []) => void (await db.query(`TRUNCATE ${[...TABLES, ...extra].join(', ')}`)),
     sql: (text, params) => db.query(text, params),
     close: () => pglite.close(),
@@ -75,7 +68,7 @@ export async function postgresAutomationDb(): Promise<AutomationDb> {
     kind: 'postgresql',
     schema,
     storage: (options) => sqlAutomationStorage(open(), options),
-    flowStore: (options) => sqlFlowRunStore(open(), options),
+    flowStore: (options) => sqlAutomationStorage(open(), options),
     reset: async (extra = []) => void (await sql(`TRUNCATE ${[...TABLES, ...extra].join(', ')}`)),
     sql,
     async close() {
@@ -85,3 +78,11 @@ export async function postgresAutomationDb(): Promise<AutomationDb> {
     },
   };
 }
+
+/**
+ * The flowcontrol runs as the retired `wayflow_flow_runs` table showed them, for tests that
+ * read runs with SQL: they are rows of `wayflow_automation_instances` with `kind = 'flow'`.
+ */
+export const FLOW_RUNS = `(SELECT id, automation AS flow, state::jsonb->>'status' AS status, object_id, object_type, parent_id, created_at,
+  (state::jsonb->>'continueAfter')::double precision AS continue_after, state AS body, waiting_trigger, seq, claimed_by, claimed_until
+  FROM wayflow_automation_instances WHERE kind = 'flow') AS wayflow_flow_runs`;

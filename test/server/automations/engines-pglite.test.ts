@@ -4,7 +4,7 @@ import { automationTransaction } from '../../../src/server/automations/index.ts'
 import { crashBetweenActions, immediateChild, inconsistentRunsRefused, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { T0 } from '../../automations/harness.ts';
 import { conferenceAutomation, runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
-import { type AutomationDb, pgliteAutomationDb } from './db.ts';
+import { type AutomationDb, pgliteAutomationDb, FLOW_RUNS } from './db.ts';
 
 let database: AutomationDb;
 beforeAll(async () => {
@@ -39,23 +39,24 @@ describe('django-ws workflows on the SQL storage (PGlite)', () => {
   });
 });
 
-describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
+describe('flowcontrol runs on the SQL AutomationStorage (PGlite)', () => {
   it('keeps a suspension across a restart and continues it when its time comes', async () => {
     await database.reset();
     await suspendAcrossRestart(() => database.flowStore());
-    const [row] = await database.sql<{ status: string; continue_after: number | null }>('SELECT status, continue_after FROM wayflow_flow_runs');
+    const [row] = await database.sql<{ status: string; continue_after: number | null }>(`SELECT status, continue_after FROM ${FLOW_RUNS}`);
     expect(row).toEqual({ status: 'done', continue_after: null });
   });
 
   it('commits one action per transaction: a crash repeats only the action in flight', async () => {
     await database.reset();
-    await crashBetweenActions(() => database.flowStore());
+    // A run left pending by the crash stays claimed by the crashed execution for the claim time; none here, so the restart continues it at once.
+    await crashBetweenActions(() => database.flowStore({ claimTimeoutMs: 0 }));
   });
 
   it('binds runs to an object type and object and holds the per-object limits (object_type, object_id columns)', async () => {
     await database.reset();
     await objectBoundRuns(() => database.flowStore());
-    const rows = await database.sql<{ n: number }>("SELECT count(*)::integer AS n FROM wayflow_flow_runs WHERE object_type = 'user' AND object_id = 'user:1'");
+    const rows = await database.sql<{ n: number }>(`SELECT count(*)::integer AS n FROM ${FLOW_RUNS} WHERE object_type = 'user' AND object_id = 'user:1'`);
     expect(rows).toEqual([{ n: 4 }]);
   });
 
@@ -73,7 +74,7 @@ describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
     await database.reset();
     await waitForTriggerAcrossRestart(() => database.flowStore());
     const rows = await database.sql<{ status: string; continue_after: number | null; waiting_trigger: string | null }>(
-      'SELECT status, continue_after, waiting_trigger FROM wayflow_flow_runs ORDER BY seq',
+      `SELECT status, continue_after, waiting_trigger FROM ${FLOW_RUNS} ORDER BY seq`,
     );
     expect(rows).toEqual([
       { status: 'done', continue_after: null, waiting_trigger: null },
@@ -84,7 +85,7 @@ describe('flowcontrol runs on the SQL FlowRunStore (PGlite)', () => {
   it('starts child runs (parent_run) that run on their own and wake their waiting parent', async () => {
     await database.reset();
     await parentAndChild(() => database.flowStore());
-    const rows = await database.sql<{ flow: string; parent_id: string | null }>('SELECT flow, parent_id FROM wayflow_flow_runs ORDER BY seq');
+    const rows = await database.sql<{ flow: string; parent_id: string | null }>(`SELECT flow, parent_id FROM ${FLOW_RUNS} ORDER BY seq`);
     expect(rows.map((r) => [r.flow, r.parent_id !== null])).toEqual([
       ['order', false],
       ['invoice', true],

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action, FlowControl, type FlowDefinition, suspend, systemClock } from '../../../src/automations/index.ts';
-import { automationTransaction, type SqlAutomationStorage, type SqlFlowRunStore } from '../../../src/server/automations/index.ts';
+import { automationTransaction, type SqlAutomationStorage } from '../../../src/server/automations/index.ts';
 import { objectBoundRuns, parentAndChild, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
-import { type AutomationDb, postgresAutomationDb } from './db.ts';
+import { type AutomationDb, postgresAutomationDb, FLOW_RUNS } from './db.ts';
 
 // No skip: the global set-up provides a PostgreSQL (found or started); one that does not answer fails this file in beforeAll.
 let database: AutomationDb;
-const opened: (SqlAutomationStorage | SqlFlowRunStore)[] = [];
+const opened: SqlAutomationStorage[] = [];
 beforeAll(async () => {
   database = await postgresAutomationDb();
   await database.sql('CREATE TABLE action_runs (key text PRIMARY KEY, runner text NOT NULL)');
@@ -74,7 +74,7 @@ describe('workflow engines on PostgreSQL', () => {
     };
     await Promise.all([drain(one), drain(two)]);
 
-    const rows = await database.sql<{ status: string; n: number }>('SELECT status, count(*)::integer AS n FROM wayflow_flow_runs GROUP BY status');
+    const rows = await database.sql<{ status: string; n: number }>(`SELECT status, count(*)::integer AS n FROM ${FLOW_RUNS} GROUP BY status`);
     expect(rows).toEqual([{ status: 'done', n: 40 }]);
     expect(invocations.size).toBe(40 * 3);
     expect([...invocations.values()].every((n) => n === 1)).toBe(true);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FlowControl, type FlowRun, systemClock } from '../../../src/automations/index.ts';
-import { loadAutomationModule, loadAutomations, sqlFlowRunStore, startAutomationScheduler, stepCommand } from '../../../src/server/automations/index.ts';
+import { loadAutomationModule, loadAutomations, sqlAutomationStorage, startAutomationScheduler, stepCommand } from '../../../src/server/automations/index.ts';
 import { pgliteDatabase } from '../../../src/server/pglite.ts';
 import type { LogEntry } from '../../../src/server/log.ts';
 import { storedRun } from '../../automations/flowcontrol-scenarios.ts';
@@ -61,7 +61,7 @@ describe('flowcontrol runs scheduled on PGlite', () => {
     const dir = await mkdtemp(join(tmpdir(), 'wayflow-flow-step-'));
     try {
       const seed = await PGlite.create(dir);
-      const store = await sqlFlowRunStore(pgliteDatabase(seed), { notify: false });
+      const store = await sqlAutomationStorage(pgliteDatabase(seed), { notify: false });
       const control = new FlowControl({ flows: [reminder], store, clock: systemClock });
       const pending = await Promise.all([1, 2, 3].map(() => control.createRun('Reminder', { state: { delayMs: 60_000 } })));
       // Greets and suspends until now: runnable again at once.
@@ -79,7 +79,7 @@ describe('flowcontrol runs scheduled on PGlite', () => {
       expect(await stepCommand(['--automations', FLOWS, '--data', dir], io)).toEqual({ advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0 });
 
       const check = await PGlite.create(dir);
-      const after = new FlowControl({ flows: [reminder], store: await sqlFlowRunStore(pgliteDatabase(check), { notify: false }) });
+      const after = new FlowControl({ flows: [reminder], store: await sqlAutomationStorage(pgliteDatabase(check), { notify: false }) });
       try {
         for (const run of pending) expect((await after.get(run!.id)).log.map((l) => l.action)).toEqual(['greet', 'pause']);
         expect(await after.get(due.id)).toMatchObject({ status: 'done', log: [{ action: 'greet' }, { action: 'pause' }, { action: 'remind' }] });
@@ -96,7 +96,7 @@ describe('flowcontrol runs scheduled on PGlite', () => {
     await database.reset();
     const { store, control } = await flowControl(database);
     // maxSleepMs 5000 (the default): a poll would be seconds late.
-    const scheduler = startAutomationScheduler({ flows: { control, store } });
+    const scheduler = startAutomationScheduler({ runner: control.runner, storage: store });
     try {
       const delays = [250, 400, 150];
       const runs = (await Promise.all(delays.map((delayMs) => control.createRun('Reminder', { state: { delayMs } })))) as FlowRun[];
@@ -123,9 +123,9 @@ describe('flowcontrol runs scheduled on PGlite', () => {
     await database.reset();
     const { store, control } = await flowControl(database);
     const broken = storedRun('broken', { flow: 'Reminder', status: 'waiting', position: [], continueAfter: Date.now() - 1000 });
-    await store.transaction((tx) => tx.put(broken));
+    await store.transaction((tx) => tx.putRun(broken));
     const lines: LogEntry[] = [];
-    const scheduler = startAutomationScheduler({ flows: { control, store }, logger: (entry) => lines.push(entry) });
+    const scheduler = startAutomationScheduler({ runner: control.runner, storage: store, logger: (entry) => lines.push(entry) });
     try {
       const run = (await control.createRun('Reminder', { state: { delayMs: 0 } })) as FlowRun;
       await vi.waitFor(async () => expect((await control.get(run.id)).status).toBe('done'), { timeout: 10_000, interval: 20 });
@@ -143,6 +143,6 @@ describe('flowcontrol runs scheduled on PGlite', () => {
   });
 
   it('a scheduler without automations or flows is refused', () => {
-    expect(() => startAutomationScheduler({})).toThrow(expect.objectContaining({ code: 'automation-scheduler-options' }));
+    expect(() => startAutomationScheduler({} as never)).toThrow(expect.objectContaining({ code: 'automation-scheduler-options' }));
   });
 });

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { action, createAutomationRunner, FlowControl, type FlowRun, systemClock } from '../../../src/automations/index.ts';
-import { type RunningAutomationScheduler, type SqlFlowRunStore, schedulerCommand, stepCommand } from '../../../src/server/automations/index.ts';
-import { type AutomationDb, DATABASE_URL, postgresAutomationDb } from './db.ts';
+import { type RunningAutomationScheduler, type SqlAutomationStorage, schedulerCommand, stepCommand } from '../../../src/server/automations/index.ts';
+import { type AutomationDb, DATABASE_URL, postgresAutomationDb, FLOW_RUNS } from './db.ts';
 import { quick } from './fixtures/quick-automations.ts';
 import { reminder } from './fixtures/reminder-flows.ts';
 
@@ -13,7 +13,7 @@ const POLL_MS = 5000;
 const FLOWS = join(import.meta.dirname, 'fixtures/reminder-flows.ts');
 const MIXED = join(import.meta.dirname, 'fixtures/mixed-automations.ts');
 let database: AutomationDb;
-let store: SqlFlowRunStore;
+let store: SqlAutomationStorage;
 /** Another process's FlowControl on the shared database (its own pool). */
 let control: FlowControl;
 let schemaArgs: string[];
@@ -42,7 +42,7 @@ async function scheduler(...extra: string[]): Promise<RunningAutomationScheduler
   return started;
 }
 
-const statuses = async () => database.sql<{ status: string; n: number }>('SELECT status, count(*)::integer AS n FROM wayflow_flow_runs GROUP BY status ORDER BY status');
+const statuses = async () => database.sql<{ status: string; n: number }>(`SELECT status, count(*)::integer AS n FROM ${FLOW_RUNS} GROUP BY status ORDER BY status`);
 
 describe('flowcontrol runs scheduled on PostgreSQL', () => {
   it('wayflow step continues every runnable flow run once, beside the automations of the same module', async () => {
@@ -57,7 +57,7 @@ describe('flowcontrol runs scheduled on PostgreSQL', () => {
     }
 
     expect(await stepCommand(['--automations', MIXED, ...schemaArgs], io)).toEqual({ advanced: 1, delivered: 0, flowRuns: 4, flowActions: 7 });
-    expect(await database.sql('SELECT finished FROM wayflow_automation_instances')).toEqual([{ finished: true }]);
+    expect(await database.sql("SELECT finished FROM wayflow_automation_instances WHERE kind = 'automation'")).toEqual([{ finished: true }]);
     expect(await stepCommand(['--automations', FLOWS, ...schemaArgs], io)).toEqual({ advanced: 0, delivered: 0, flowRuns: 0, flowActions: 0 });
     for (const run of pending) expect(await control.get(run.id)).toMatchObject({ status: 'waiting', log: [{ action: 'greet' }, { action: 'pause' }] });
     expect((await control.get(due.id)).status).toBe('done');
@@ -74,7 +74,7 @@ describe('flowcontrol runs scheduled on PostgreSQL', () => {
       { status: 'pending', n: 1 },
       { status: 'waiting', n: 230 },
     ]);
-    expect(await database.sql('SELECT claimed_by FROM wayflow_flow_runs WHERE id = $1', [foreign.id])).toEqual([{ claimed_by: null }]);
+    expect(await database.sql(`SELECT claimed_by FROM ${FLOW_RUNS} WHERE id = $1`, [foreign.id])).toEqual([{ claimed_by: null }]);
   });
 
   it('the scheduler resumes SUSPENDed runs on their due time, not on a poll, woken by other processes', async () => {

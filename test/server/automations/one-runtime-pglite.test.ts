@@ -23,7 +23,7 @@ describe('one runtime on PGlite', () => {
   it('keeps instances of both automation models and flowcontrol runs in one storage, driven by one scheduler loop', { timeout: 60_000 }, async () => {
     const automations = runtime.automations!;
     const flows = runtime.flows!;
-    expect(flows.store).toBe(automations.storage);
+    expect(flows.control.runner).toBe(automations.runner);
     for (let i = 0; i < PER_MODEL; i++) {
       await automations.runner.create(chain, { i }, { autorun: false });
       await automations.runner.create(relay, { i }, { autorun: false });
@@ -34,14 +34,14 @@ describe('one runtime on PGlite', () => {
       await vi.waitFor(
         async () => {
           expect((await automations.runner.list({ finished: true })).length).toBe(2 * PER_MODEL);
-          expect((await automations.storage.transaction((tx) => tx.list({ unfinished: true }))).length).toBe(0);
+          expect((await automations.storage.transaction((tx) => tx.listRuns({ unfinished: true }))).length).toBe(0);
         },
         { timeout: 45_000, interval: 50 },
       );
     } finally {
       await stop();
     }
-    const runs = await automations.storage.transaction((tx) => tx.list({ flow: 'RelayFlow' }));
+    const runs = await automations.storage.transaction((tx) => tx.listRuns({ flow: 'RelayFlow' }));
     expect(runs.map((run) => [run.status, run.log.map((entry) => entry.action)])).toEqual(Array(PER_MODEL).fill(['done', ['f1', 'pause', 'f2', 'f3']]));
     expect(scheduler.stats).toMatchObject({ advanced: expect.any(Number), flowActions: PER_MODEL * 4, errors: 0 });
     expect(scheduler.stats.advanced).toBeGreaterThanOrEqual(2 * PER_MODEL);
