@@ -50,6 +50,7 @@ export const recordShape = z.object({
       to: z.string(),
       actor: z.string().nullable(),
       outcome: z.string().optional(),
+      fields: z.array(z.string()).optional(),
     }),
   ),
   binder: z.string(),

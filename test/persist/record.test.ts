@@ -23,7 +23,13 @@ function withValue(record: unknown, path: (string | number)[], value: unknown): 
   return copy;
 }
 
-const valid = makeRecord({ history: [{ at: 1, event: 'start', from: null, to: 'step', actor: null, outcome: 'continue' }] });
+// A refused submission's entry names the refused fields; entries written before they did have no `fields`.
+const valid = makeRecord({
+  history: [
+    { at: 1, event: 'start', from: null, to: 'step', actor: null, outcome: 'continue' },
+    { at: 2, event: 'refused', from: 'step', to: 'step', actor: null, fields: ['email'] },
+  ],
+});
 const values = fc.oneof(
   fc.jsonValue(),
   fc.constantFrom(undefined, Number.NaN, Number.POSITIVE_INFINITY, -1, 0, 1.5, 2 ** 60, '', [], {}, 'AAAAAAAAAAAAAAAAAAAAAB'),
