@@ -1,6 +1,7 @@
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
 import { stepOfRecord } from '../persist/index.ts';
 import { CorruptTaskError } from './errors.ts';
+import { readFunnels } from './funnel/sql.ts';
 import { migrate } from './migrations.ts';
 import { describeIssues, recordShape } from './schemas.ts';
 import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
@@ -59,6 +60,58 @@ function checkedRecords() {
       texts.delete(keyOf(owner, id));
     },
   };
+}
+
+/** A deleted task row: its key and its record as stored. */
+interface DeletedRow {
+  owner: string;
+  id: string;
+  record: string;
+}
+
+/**
+ * Deletes the task rows `where` selects (its placeholders numbered from `$1` for `params`) and, in the same
+ * transaction, keeps the outcome of each in `wayflow_task_outcomes` (flow, version, times, last step, history),
+ * so a funnel still counts a task after it is gone. A row whose record is not readable (edited outside the server)
+ * is deleted without an outcome rather than keep the sweep from deleting the others. Resolves to how many rows were deleted.
+ */
+async function deleteKeepingOutcomes(db: SqlDatabase, where: string, params: unknown[], endedAt: number, endedBy: 'expired' | 'deleted'): Promise<number> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.query<DeletedRow>(`DELETE FROM wayflow_tasks WHERE ${where} RETURNING owner, id, record`, params);
+    const columns: unknown[][] = [[], [], [], [], [], [], [], []];
+    for (const row of gone) {
+      const record = readableRecord(row.record);
+      if (!record) continue;
+      const values = [row.owner, row.id, record.flowId, record.flowVersion, record.createdAt, record.lastActiveAt, record.history.at(-1)?.to ?? null, JSON.stringify(record.history)];
+      for (const [i, value] of values.entries()) columns[i]!.push(value);
+    }
+    if (columns[0]!.length > 0) {
+      await tx.query(
+        `INSERT INTO wayflow_task_outcomes (owner, id, flow_id, flow_version, created_at, last_active_at, last_step, history, ended_at, ended_by)
+         SELECT owner, id, flow_id, flow_version, created_at, last_active_at, last_step, history::jsonb, $9, $10
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::float8[], $6::float8[], $7::text[], $8::text[])
+           AS kept (owner, id, flow_id, flow_version, created_at, last_active_at, last_step, history)`,
+        [...columns, endedAt, endedBy],
+      );
+    }
+    return gone.length;
+  });
+}
+
+/** The fields of a stored record an outcome keeps, or null when the text is not such a record. */
+function readableRecord(text: string): Pick<TaskRecord, 'flowId' | 'flowVersion' | 'createdAt' | 'lastActiveAt' | 'history'> | null {
+  try {
+    const record = JSON.parse(text) as Partial<TaskRecord> | null;
+    const ok =
+      typeof record?.flowId === 'string' &&
+      Number.isSafeInteger(record.flowVersion) &&
+      Number.isFinite(record.createdAt) &&
+      Number.isFinite(record.lastActiveAt) &&
+      Array.isArray(record.history);
+    return ok ? (record as TaskRecord) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** First key of the advisory lock that serialises the creates of one owner (the second is a hash of the owner). */
@@ -150,12 +203,15 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async remove(owner, id, binder, expected) {
-      const rows = await db.query(
-        'DELETE FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer) RETURNING 1',
+      const removed = await deleteKeepingOutcomes(
+        db,
+        'owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer)',
         [owner, id, binder, expected ?? null],
+        Date.now(),
+        'deleted',
       );
-      if (rows.length > 0) checked.forget(owner, id);
-      return rows.length > 0;
+      if (removed > 0) checked.forget(owner, id);
+      return removed > 0;
     },
     async list(owner, binder, at: ReadInstant) {
       const rows = await db.query<{ id: string; summary: string; last_active_at: number; expires_at: number }>(
@@ -169,20 +225,9 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
         return { id: row.id, flowId: summary.flowId, step: summary.step, lastActiveAt: row.last_active_at, expiresAt: row.expires_at };
       });
     },
-    async sweepOwner(owner, at) {
-      const rows = await db.query<{ n: number }>(
-        'WITH gone AS (DELETE FROM wayflow_tasks WHERE owner = $1 AND (idle_until <= $2 OR expires_at <= $3) RETURNING 1) SELECT count(*)::integer AS n FROM gone',
-        [owner, at.server, at.client],
-      );
-      return rows[0]?.n ?? 0;
-    },
-    async sweepExpired(serverNow) {
-      const rows = await db.query<{ n: number }>(
-        'WITH gone AS (DELETE FROM wayflow_tasks WHERE idle_until <= $1 RETURNING 1) SELECT count(*)::integer AS n FROM gone',
-        [serverNow],
-      );
-      return rows[0]?.n ?? 0;
-    },
+    sweepOwner: (owner, at) => deleteKeepingOutcomes(db, 'owner = $1 AND (idle_until <= $2 OR expires_at <= $3)', [owner, at.server, at.client], at.server, 'expired'),
+    sweepExpired: (serverNow) => deleteKeepingOutcomes(db, 'idle_until <= $1', [serverNow], serverNow, 'expired'),
+    funnels: (flowId, window, serverNow) => readFunnels(db, flowId, window, serverNow),
     async ping() {
       await db.query('SELECT 1');
     },
