@@ -213,6 +213,11 @@ export interface FunnelView {
   backMoves: FunnelMoveView[];
 }
 
+/** The body of `GET /funnels/:flow?since&until`: a funnel per flow version with tasks in the window, newest version first. */
+export interface FunnelsResponse {
+  funnels: FunnelView[];
+}
+
 /** One step of a funnel. */
 export interface FunnelStepView {
   step: string;
