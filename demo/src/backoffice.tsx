@@ -220,8 +220,8 @@ export function FunnelPage() {
           <section key={funnel.flowVersion} aria-label={`Checkout version ${funnel.flowVersion}`}>
             <h2>{`Version ${funnel.flowVersion}: ${funnel.started} started, ${funnel.completed} paid, ${funnel.abandoned} gave up, ${funnel.inProgress} on their way`}</h2>
             <Funnel title={`Checkout version ${funnel.flowVersion}`} funnel={funnel} />
-            <h3>Moves back</h3>
-            <ul aria-label="Moves back">
+            <h3>Back and go-to moves</h3>
+            <ul aria-label="Back and go-to moves">
               {funnel.backMoves.map((move) => (
                 <li key={`${move.from}>${move.to}`}>{`${move.from} → ${move.to}: ${move.count}`}</li>
               ))}

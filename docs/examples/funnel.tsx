@@ -15,7 +15,7 @@ export function CheckoutFunnel({ since = '7d', fetchJson = getJson }: { since?: 
   return funnels.map((funnel) => (
     <section key={funnel.flowVersion} aria-label={`Checkout version ${funnel.flowVersion}`}>
       <Funnel title={`Checkout v${funnel.flowVersion}: ${funnel.started} started, ${funnel.completed} completed, ${funnel.abandoned} abandoned`} funnel={funnel} />
-      <ul aria-label="Moves back">
+      <ul aria-label="Back and go-to moves">
         {funnel.backMoves.map((move) => (
           <li key={`${move.from}>${move.to}`}>{`${move.from} → ${move.to}: ${move.count}`}</li>
         ))}

@@ -209,7 +209,7 @@ export interface FunnelView {
   inProgress: number;
   /** Every step reached, in flow order (the order tasks moved forward in; the branches of a choice follow it). */
   steps: FunnelStepView[];
-  /** Moves back (`back()`, `goTo()`), from which step to which, most frequent first. */
+  /** Moves by `back()` and `goTo()` (back to a visited step, or forward again to one gone back from), from which step to which, most frequent first. */
   backMoves: FunnelMoveView[];
 }
 
@@ -237,6 +237,8 @@ export interface FunnelStepView {
   next: FunnelMoveView[];
   /** The step this one is a branch of (the only step moving forward to it, which also moves forward to other steps), or null. */
   branchOf: string | null;
+  /** How deep the step is drawn indented: one level more in each branch of a choice, one less where branches meet again. */
+  depth: number;
 }
 
 /** How many moves went from one step to another. */

@@ -21,7 +21,7 @@ export function Funnel({ funnel, title, columns = funnelColumns }: { funnel: Fun
       <svg viewBox={`0 0 480 ${steps.length * 28}`} role="img" aria-labelledby={id} width="480">
         <title id={id}>{title}</title>
         {steps.map((s, i) => (
-          <g key={s.step} transform={`translate(${s.branchOf ? 24 : 0} ${i * 28})`}>
+          <g key={s.step} transform={`translate(${s.depth * 24} ${i * 28})`}>
             <rect width={(s.reached / (started || 1)) * 300 + 1} height="24" fill="currentColor" opacity=".25" />
             <text x="6" y="17" fontSize="13">{`${s.step}: ${s.reached}`}</text>
           </g>
@@ -44,7 +44,7 @@ export function Funnel({ funnel, title, columns = funnelColumns }: { funnel: Fun
               <th scope="row">{s.step}</th>
               <td>{s.reached}</td>
               <td>{s.abandoned}</td>
-              <td>{`${s.refused} ${Object.entries(s.refusedFields).map(([f, n]) => `${f} ${n}`).join(', ')}`}</td>
+              <td>{`${s.refused}${s.refused ? ` (${Object.entries(s.refusedFields).map(([f, n]) => `${f} ${n}`).join(', ')})` : ''}`}</td>
               <td>{span(s.medianMs)}</td>
               <td>{span(s.p90Ms)}</td>
             </tr>

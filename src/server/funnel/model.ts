@@ -147,37 +147,55 @@ const byCount = (a: FunnelMoveView, b: FunnelMoveView) => b.count - a.count || (
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /**
- * Orders one version's figures into a `FunnelView`: steps in the order tasks moved forward in (breadth first from the
- * steps tasks started at, the most travelled move first; steps only reached by going back last), each with where tasks
- * went next and, for a step one other step branches to, that step.
+ * Orders one version's figures into a `FunnelView`: steps in the order tasks moved forward in (from the steps tasks
+ * started at, each after the steps leading to it, a branch drawn whole before the next, the most travelled first), each
+ * with where tasks went next, the step it is a branch of and how deep it is indented.
  */
 export function shapeFunnel(flowId: string, figures: FunnelFigures, window: FunnelWindow): FunnelView {
-  const forward = [...figures.forward].sort(byCount);
-  const next = new Map<string, FunnelMoveView[]>();
+  const { reached } = figures;
+  const steps = Object.keys(reached);
+  // Moves between two steps reached, most travelled first; a step's own repeats are no edge.
+  const edges = [...figures.forward].sort(byCount).filter((move) => move.from !== move.to && move.from in reached && move.to in reached);
+  const next = new Map<string, string[]>();
   const previous = new Map<string, Set<string>>();
-  for (const move of forward) {
-    next.set(move.from, [...(next.get(move.from) ?? []), move]);
-    if (isStep(move.to)) previous.set(move.to, (previous.get(move.to) ?? new Set()).add(move.from));
+  for (const move of edges) {
+    next.set(move.from, [...(next.get(move.from) ?? []), move.to]);
+    previous.set(move.to, (previous.get(move.to) ?? new Set()).add(move.from));
   }
-  const steps = Object.keys(figures.reached);
-  const byReach = (a: string, b: string) => (figures.reached[b] ?? 0) - (figures.reached[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
+  const byReach = (a: string, b: string) => (reached[b] ?? 0) - (reached[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
+  const branching = (step: string) => (next.get(step)?.length ?? 0) > 1;
+  // Topological order, depth first: a step comes after every step moving forward to it, and a branch is drawn whole
+  // (its steps one after the other) before the next branch; a cycle is broken at its most reached step.
+  const waiting = new Map(steps.map((step) => [step, previous.get(step)?.size ?? 0]));
+  const placed = new Set<string>();
   const order: string[] = [];
-  const seen = new Set<string>();
-  const queue = Object.keys(figures.starts)
-    .filter((step) => step in figures.reached)
-    .sort((a, b) => (figures.starts[b] ?? 0) - (figures.starts[a] ?? 0) || byReach(a, b));
-  for (const step of queue) seen.add(step);
-  while (queue.length > 0) {
-    const step = queue.shift()!;
-    order.push(step);
-    for (const move of next.get(step) ?? []) {
-      if (!isStep(move.to) || seen.has(move.to) || !(move.to in figures.reached)) continue;
-      seen.add(move.to);
-      queue.push(move.to);
+  const depth = new Map<string, number>();
+  const stack = Object.keys(figures.starts)
+    .filter((step) => step in reached)
+    .sort((a, b) => (figures.starts[a] ?? 0) - (figures.starts[b] ?? 0) || byReach(b, a));
+  while (order.length < steps.length) {
+    let step = stack.pop();
+    if (step === undefined) {
+      const linked = (candidate: string) => [...(previous.get(candidate) ?? [])].some((from) => placed.has(from));
+      step = steps.filter((candidate) => !placed.has(candidate)).sort((a, b) => Number(linked(b)) - Number(linked(a)) || byReach(a, b))[0]!;
     }
+    if (placed.has(step)) continue;
+    placed.add(step);
+    order.push(step);
+    // Indented under a step that branches; a step several steps lead to goes back out one level.
+    const from = [...(previous.get(step) ?? [])].filter((p) => depth.has(p));
+    const only = from.length === 1 ? from[0]! : null;
+    depth.set(step, only !== null ? depth.get(only)! + (branching(only) ? 1 : 0) : from.length > 1 ? Math.max(0, Math.min(...from.map((p) => depth.get(p)!)) - 1) : 0);
+    const ready: string[] = [];
+    for (const to of next.get(step) ?? []) {
+      if (placed.has(to)) continue;
+      const left = waiting.get(to)! - 1;
+      waiting.set(to, left);
+      if (left === 0) ready.push(to);
+    }
+    // The most travelled branch on top of the stack: it is drawn first.
+    stack.push(...ready.reverse());
   }
-  order.push(...steps.filter((step) => !seen.has(step)).sort(byReach));
-  const branching = (step: string) => (next.get(step) ?? []).filter((move) => isStep(move.to)).length > 1;
   return {
     flowId,
     flowVersion: figures.flowVersion,
@@ -193,15 +211,16 @@ export function shapeFunnel(flowId: string, figures: FunnelFigures, window: Funn
       const parent = from?.size === 1 ? [...from][0]! : null;
       return {
         step,
-        reached: figures.reached[step] ?? 0,
+        reached: reached[step] ?? 0,
         abandoned: figures.abandonedAt[step] ?? 0,
         inProgress: figures.inProgressAt[step] ?? 0,
         medianMs: figures.times[step]?.medianMs ?? null,
         p90Ms: figures.times[step]?.p90Ms ?? null,
         refused: figures.refused[step] ?? 0,
         refusedFields: sortedCounts(figures.refusedFields[step] ?? {}),
-        next: next.get(step) ?? [],
-        branchOf: parent !== null && parent !== step && branching(parent) ? parent : null,
+        next: [...figures.forward].filter((move) => move.from === step).sort(byCount),
+        branchOf: parent !== null && branching(parent) ? parent : null,
+        depth: depth.get(step)!,
       };
     }),
     backMoves: [...figures.back].sort(byCount),

@@ -35,16 +35,10 @@ export function formatFunnel(funnel: FunnelView): string {
     `${funnel.started} started, ${funnel.completed} completed (${percent(funnel.completed, funnel.started)}), ${funnel.aborted} aborted, ${funnel.abandoned} abandoned, ${funnel.inProgress} in progress`,
     '',
   ];
-  const depth = (step: string, seen = new Set<string>()): number => {
-    const parent = funnel.steps.find((s) => s.step === step)?.branchOf;
-    if (!parent || seen.has(parent)) return 0;
-    seen.add(parent);
-    return 1 + depth(parent, seen);
-  };
   const rows = [
     ['step', 'reached', 'of started', 'abandoned', 'in progress', 'median time', 'p90 time', 'refused', 'refused fields'],
     ...funnel.steps.map((step) => [
-      `${'  '.repeat(depth(step.step))}${step.branchOf ? '↳ ' : ''}${step.step}`,
+      `${'  '.repeat(step.depth)}${step.branchOf ? '↳ ' : ''}${step.step}`,
       String(step.reached),
       percent(step.reached, funnel.started),
       String(step.abandoned),
@@ -58,6 +52,6 @@ export function formatFunnel(funnel: FunnelView): string {
     ]),
   ];
   lines.push(...columns(rows, [0, 8]));
-  if (funnel.backMoves.length > 0) lines.push('', `Moves back: ${funnel.backMoves.map((move) => `${move.from} → ${move.to} ${move.count}`).join(', ')}`);
+  if (funnel.backMoves.length > 0) lines.push('', `Back and go-to moves: ${funnel.backMoves.map((move) => `${move.from} → ${move.to} ${move.count}`).join(', ')}`);
   return lines.join('\n');
 }

@@ -60,7 +60,7 @@ describe('wayflow funnel', () => {
       ['↳ paypal', '1', '33.3%', '0', '0'],
     ]);
     expect(rows[1]).toMatch(/1\.0 min\s+1\.0 min\s+2\s+email 2$/);
-    expect(text).toMatch(/\nMoves back: address → cart 1$/);
+    expect(text).toMatch(/\nBack and go-to moves: address → cart 1$/);
     expect(JSON.parse(await funnel('checkout', '--since', '60d', '--json')).funnels[0]).toMatchObject({ started: 4, abandoned: 2 });
   });
 
