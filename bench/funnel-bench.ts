@@ -1,10 +1,11 @@
 // The funnel benchmark's work (bench/funnel.mjs runs it): 100,000 checkout tasks with realistic histories in the
-// outcomes the sweeper keeps plus live ones, then the funnel of the flow computed by the storage (SQL over jsonb
-// histories, src/server/funnel/sql.ts) against a plain SQL group-by of the same rows (tasks per last step), on PGlite
+// outcomes the sweeper keeps (with their facts) plus live ones, then the funnel of the flow computed by the storage (SQL
+// over the kept facts and those of the live tasks, src/server/funnel/sql.ts) against a plain SQL group-by of the same rows (tasks per last step), on PGlite
 // and on PostgreSQL.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { HistoryEntry } from '../src/core/store.ts';
+import { tagsOf, taskFacts } from '../src/server/funnel/model.ts';
 import { pgliteStorage } from '../src/server/pglite.ts';
 import { postgresStorage } from '../src/server/postgres.ts';
 import type { TaskStorage } from '../src/server/storage.ts';
@@ -87,11 +88,18 @@ type Query = (text: string, params?: unknown[]) => Promise<unknown[]>;
 async function store(query: Query, outcomes: ReturnType<typeof tasks>, live: ReturnType<typeof tasks>, now: number) {
   const batch = 5000;
   for (let i = 0; i < outcomes.length; i += batch) {
-    const rows = outcomes.slice(i, i + batch).map((t) => ({ ...t, last_step: t.history.at(-1)!.to }));
+    // As the sweeper keeps them: the history and its facts (src/server/sql.ts).
+    const rows = outcomes.slice(i, i + batch).map((t) => {
+      const facts = taskFacts(t.history);
+      return { ...t, finished: facts.finished, tags: tagsOf(facts), last_step: facts.last, spent_steps: facts.spentSteps, spent_ms: facts.spentMs };
+    });
     await query(
-      `INSERT INTO wayflow_task_outcomes (owner, id, flow_id, flow_version, created_at, last_active_at, ended_at, ended_by, last_step, history)
-       SELECT owner, id, 'checkout', 1, "createdAt", "lastActiveAt", "lastActiveAt", 'expired', last_step, history
-       FROM jsonb_to_recordset($1::jsonb) AS t(owner text, id text, "createdAt" float8, "lastActiveAt" float8, last_step text, history jsonb)`,
+      `INSERT INTO wayflow_task_outcomes (owner, id, flow_id, flow_version, created_at, last_active_at, ended_at, ended_by, last_step, history,
+         finished, tags, spent_steps, spent_ms)
+       SELECT owner, id, 'checkout', 1, "createdAt", "lastActiveAt", "lastActiveAt", 'expired', last_step, history,
+         finished, tags, spent_steps, spent_ms
+       FROM jsonb_to_recordset($1::jsonb) AS t(owner text, id text, "createdAt" float8, "lastActiveAt" float8, last_step text, history jsonb,
+         finished text, tags text[], spent_steps text[], spent_ms float8[])`,
       [JSON.stringify(rows)],
     );
   }

@@ -37,7 +37,9 @@ export const migrations: readonly Migration[] = [
     sql: 'CREATE TABLE wayflow_secrets (name text PRIMARY KEY, value text NOT NULL);',
   },
   {
-    // What funnels count of a task once its row is gone: written in the transaction that deletes the row (sweep or delete).
+    // What funnels count of a task once its row is gone, written in the transaction that deletes the row (sweep or delete):
+    // its history, and the facts a funnel counts read from it once (`TaskFacts`: `tagsOf` them, the time spent per visit),
+    // so a funnel aggregates plain columns.
     id: 3,
     name: 'task outcomes',
     sql: `
@@ -51,7 +53,11 @@ export const migrations: readonly Migration[] = [
         ended_at double precision NOT NULL,
         ended_by text NOT NULL,
         last_step text,
-        history jsonb NOT NULL
+        history jsonb NOT NULL,
+        finished text,
+        tags text[] NOT NULL,
+        spent_steps text[] NOT NULL,
+        spent_ms double precision[] NOT NULL
       );
       CREATE INDEX wayflow_task_outcomes_by_flow ON wayflow_task_outcomes (flow_id, created_at);
     `,

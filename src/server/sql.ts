@@ -1,6 +1,7 @@
 import type { TaskRecord, TaskSummary } from '../core/store.ts';
 import { stepOfRecord } from '../persist/index.ts';
 import { CorruptTaskError } from './errors.ts';
+import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
 import { migrate } from './migrations.ts';
 import { describeIssues, recordShape } from './schemas.ts';
@@ -78,25 +79,57 @@ interface DeletedRow {
 async function deleteKeepingOutcomes(db: SqlDatabase, where: string, params: unknown[], endedAt: number, endedBy: 'expired' | 'deleted'): Promise<number> {
   return db.transaction(async (tx) => {
     const gone = await tx.query<DeletedRow>(`DELETE FROM wayflow_tasks WHERE ${where} RETURNING owner, id, record`, params);
-    const columns: unknown[][] = [[], [], [], [], [], [], [], []];
-    for (const row of gone) {
+    const kept = gone.flatMap((row) => {
       const record = readableRecord(row.record);
-      if (!record) continue;
-      const values = [row.owner, row.id, record.flowId, record.flowVersion, record.createdAt, record.lastActiveAt, record.history.at(-1)?.to ?? null, JSON.stringify(record.history)];
-      for (const [i, value] of values.entries()) columns[i]!.push(value);
-    }
-    if (columns[0]!.length > 0) {
+      if (!record) return [];
+      const facts = taskFacts(record.history);
+      return [
+        {
+          owner: row.owner,
+          id: row.id,
+          flow_id: record.flowId,
+          flow_version: record.flowVersion,
+          created_at: record.createdAt,
+          last_active_at: record.lastActiveAt,
+          last_step: facts.last,
+          history: record.history,
+          finished: facts.finished,
+          tags: tagsOf(facts),
+          spent_steps: facts.spentSteps,
+          spent_ms: facts.spentMs,
+        },
+      ];
+    });
+    if (kept.length > 0) {
       await tx.query(
-        `INSERT INTO wayflow_task_outcomes (owner, id, flow_id, flow_version, created_at, last_active_at, last_step, history, ended_at, ended_by)
-         SELECT owner, id, flow_id, flow_version, created_at, last_active_at, last_step, history::jsonb, $9, $10
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::float8[], $6::float8[], $7::text[], $8::text[])
-           AS kept (owner, id, flow_id, flow_version, created_at, last_active_at, last_step, history)`,
-        [...columns, endedAt, endedBy],
+        `INSERT INTO wayflow_task_outcomes (${OUTCOME_COLUMNS}, ended_at, ended_by)
+         SELECT ${OUTCOME_COLUMNS}, $2::float8, $3::text FROM jsonb_to_recordset($1::jsonb) AS kept (${OUTCOME_TYPES})`,
+        [JSON.stringify(kept), endedAt, endedBy],
       );
     }
     return gone.length;
   });
 }
+
+/** The columns of an outcome written from a deleted row, and their types. */
+const OUTCOME_TYPED = {
+  owner: 'text',
+  id: 'text',
+  flow_id: 'text',
+  flow_version: 'integer',
+  created_at: 'float8',
+  last_active_at: 'float8',
+  last_step: 'text',
+  history: 'jsonb',
+  finished: 'text',
+  tags: 'text[]',
+  spent_steps: 'text[]',
+  spent_ms: 'float8[]',
+};
+const OUTCOME_COLUMNS = Object.keys(OUTCOME_TYPED).join(', ');
+const OUTCOME_TYPES = Object.entries(OUTCOME_TYPED)
+  .map(([column, type]) => `${column} ${type}`)
+  .join(', ');
 
 /** The fields of a stored record an outcome keeps, or null when the text is not such a record. */
 function readableRecord(text: string): Pick<TaskRecord, 'flowId' | 'flowVersion' | 'createdAt' | 'lastActiveAt' | 'history'> | null {

@@ -68,13 +68,82 @@ export function percentileDisc(sorted: readonly number[], p: number): number {
   return sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1]!;
 }
 
-const add = (counts: Record<string, number>, key: string, n = 1) => {
+/** Adds `n` to `counts[key]`. */
+export const add = (counts: Record<string, number>, key: string, n = 1) => {
   counts[key] = (counts[key] ?? 0) + n;
 };
 
-/** Moves counted by `from` and `to`, as a list. */
-function moveList(counts: Map<string, FunnelMoveView>): FunnelMoveView[] {
-  return [...counts.values()];
+/** What joins the two steps of a move, and a step and a field, in `TaskFacts` (step ids and field names hold no line breaks). */
+export const PAIR = '\n';
+
+/**
+ * What one task adds to a funnel, read from its history once. The sweeper keeps them with the task's outcome, so a
+ * funnel counts the tasks it swept by plain SQL over these columns instead of unnesting every history again.
+ */
+export interface TaskFacts {
+  /** `completed` or `aborted` when the history reached `$completed` or `$aborted` (completed first), else null. */
+  finished: 'completed' | 'aborted' | null;
+  /** Where the last history entry left the task; null for an empty history. */
+  last: string | null;
+  /** Every step the task entered, once each. */
+  steps: string[];
+  /** The steps it started at. */
+  starts: string[];
+  /** Its forward moves (`FORWARD_EVENTS`, between two different places), `from` and `to` joined by `PAIR`. */
+  forward: string[];
+  /** Its moves by `BACK_EVENTS`, joined alike. */
+  back: string[];
+  /** The step of each refused submission. */
+  refused: string[];
+  /** The step and each field a refused submission named, joined by `PAIR`. */
+  fields: string[];
+  /** The time spent on each visit that ended: the step entered by a move, and the time until the next move. */
+  spentSteps: string[];
+  spentMs: number[];
+}
+
+/** The facts of one history (see `TaskFacts`). */
+export function taskFacts(history: readonly HistoryEntry[]): TaskFacts {
+  const facts: TaskFacts = { finished: null, last: history.at(-1)?.to ?? null, steps: [], starts: [], forward: [], back: [], refused: [], fields: [], spentSteps: [], spentMs: [] };
+  if (history.some((entry) => entry.to === '$completed')) facts.finished = 'completed';
+  else if (history.some((entry) => entry.to === '$aborted')) facts.finished = 'aborted';
+  facts.steps = [...new Set(history.map((entry) => entry.to).filter(isStep))];
+  let entered: HistoryEntry | null = null;
+  for (const entry of history) {
+    if (entry.event === 'start') facts.starts.push(entry.to);
+    if (entry.from !== null && entry.from !== entry.to && (FORWARD_EVENTS as readonly string[]).includes(entry.event)) facts.forward.push(`${entry.from}${PAIR}${entry.to}`);
+    if (entry.from !== null && (BACK_EVENTS as readonly string[]).includes(entry.event)) facts.back.push(`${entry.from}${PAIR}${entry.to}`);
+    if (entry.event === 'refused' && entry.from !== null) {
+      facts.refused.push(entry.from);
+      for (const field of entry.fields ?? []) facts.fields.push(`${entry.from}${PAIR}${field}`);
+    }
+    if (entry.from === entry.to) continue;
+    // A move: the step entered by the move before it was left now.
+    if (entered && isStep(entered.to)) {
+      facts.spentSteps.push(entered.to);
+      facts.spentMs.push(entry.at - entered.at);
+    }
+    entered = entry;
+  }
+  return facts;
+}
+
+/** What each tag of `tagsOf` counts, by its first character. */
+export const TAG_KINDS = { r: 'reached', s: 'starts', f: 'forward', b: 'back', x: 'refused', y: 'field' } as const;
+
+/**
+ * The counted facts of a task as one list, each prefixed with the letter of its kind (`TAG_KINDS`): the funnel query
+ * counts them all in one pass (`unnest`, group by), the sweeper keeps them in one column.
+ */
+export function tagsOf(facts: TaskFacts): string[] {
+  const tag = (letter: keyof typeof TAG_KINDS, values: string[]) => values.map((value) => letter + value);
+  return [...tag('r', facts.steps), ...tag('s', facts.starts), ...tag('f', facts.forward), ...tag('b', facts.back), ...tag('x', facts.refused), ...tag('y', facts.fields)];
+}
+
+/** `pair` split at its first `PAIR`. */
+export function splitPair(pair: string): [string, string] {
+  const at = pair.indexOf(PAIR);
+  return [pair.slice(0, at), pair.slice(at + 1)];
 }
 
 /**
@@ -82,65 +151,47 @@ function moveList(counts: Map<string, FunnelMoveView>): FunnelMoveView[] {
  * version present in `tasks` created in `window`. The property test holds the two to the same results.
  */
 export function funnelsOf(flowId: string, tasks: readonly FunnelTask[], window: FunnelWindow): FunnelView[] {
-  const byVersion = new Map<number, FunnelFigures>();
-  const durations = new Map<number, Record<string, number[]>>();
-  const forward = new Map<number, Map<string, FunnelMoveView>>();
-  const back = new Map<number, Map<string, FunnelMoveView>>();
-  const countMove = (moves: Map<number, Map<string, FunnelMoveView>>, version: number, from: string, to: string) => {
-    const perVersion = moves.get(version) ?? new Map<string, FunnelMoveView>();
-    moves.set(version, perVersion);
-    const key = `${from}\n${to}`;
-    const move = perVersion.get(key) ?? { from, to, count: 0 };
-    move.count++;
-    perVersion.set(key, move);
-  };
+  const byVersion = new Map<number, { figures: FunnelFigures; spent: Record<string, number[]>; forward: Record<string, number>; back: Record<string, number> }>();
   for (const task of tasks) {
     if (task.createdAt < window.since || task.createdAt >= window.until) continue;
-    const version = task.flowVersion;
-    const figures = byVersion.get(version) ?? emptyFigures(version);
-    byVersion.set(version, figures);
-    const times = durations.get(version) ?? {};
-    durations.set(version, times);
-    const { history } = task;
+    const version = byVersion.get(task.flowVersion) ?? { figures: emptyFigures(task.flowVersion), spent: {}, forward: {}, back: {} };
+    byVersion.set(task.flowVersion, version);
+    const { figures } = version;
+    const facts = taskFacts(task.history);
     figures.started++;
-    const completed = history.some((entry) => entry.to === '$completed');
-    const aborted = !completed && history.some((entry) => entry.to === '$aborted');
-    const last = history.at(-1)?.to;
-    if (completed) figures.completed++;
-    else if (aborted) figures.aborted++;
-    else if (last !== undefined) add(task.ended ? figures.abandonedAt : figures.inProgressAt, last);
-    for (const step of new Set(history.map((entry) => entry.to).filter(isStep))) add(figures.reached, step);
-    let entered: HistoryEntry | null = null;
-    for (const entry of history) {
-      if (entry.event === 'start') add(figures.starts, entry.to);
-      if (entry.from !== null && entry.from !== entry.to && (FORWARD_EVENTS as readonly string[]).includes(entry.event)) countMove(forward, version, entry.from, entry.to);
-      if (entry.from !== null && (BACK_EVENTS as readonly string[]).includes(entry.event)) countMove(back, version, entry.from, entry.to);
-      if (entry.event === 'refused' && entry.from !== null) {
-        add(figures.refused, entry.from);
-        const fields = figures.refusedFields[entry.from] ?? {};
-        figures.refusedFields[entry.from] = fields;
-        for (const field of entry.fields ?? []) add(fields, field);
-      }
-      if (entry.from === entry.to) continue;
-      // A move: the step entered before it was left now.
-      if (entered && isStep(entered.to)) {
-        const spent = times[entered.to] ?? [];
-        spent.push(entry.at - entered.at);
-        times[entered.to] = spent;
-      }
-      entered = entry;
+    if (facts.finished) figures[facts.finished]++;
+    else if (facts.last !== null) add(task.ended ? figures.abandonedAt : figures.inProgressAt, facts.last);
+    for (const step of facts.steps) add(figures.reached, step);
+    for (const step of facts.starts) add(figures.starts, step);
+    for (const move of facts.forward) add(version.forward, move);
+    for (const move of facts.back) add(version.back, move);
+    for (const step of facts.refused) add(figures.refused, step);
+    for (const pair of facts.fields) {
+      const [step, field] = splitPair(pair);
+      figures.refusedFields[step] = { ...figures.refusedFields[step], [field]: (figures.refusedFields[step]?.[field] ?? 0) + 1 };
+    }
+    for (const [i, step] of facts.spentSteps.entries()) {
+      const spent = version.spent[step] ?? [];
+      spent.push(facts.spentMs[i]!);
+      version.spent[step] = spent;
     }
   }
-  return [...byVersion.values()].map((figures) => {
-    const version = figures.flowVersion;
-    for (const [step, spent] of Object.entries(durations.get(version) ?? {})) {
-      const sorted = spent.sort((a, b) => a - b);
-      figures.times[step] = { medianMs: percentileDisc(sorted, 0.5), p90Ms: percentileDisc(sorted, 0.9) };
-    }
-    figures.forward = moveList(forward.get(version) ?? new Map());
-    figures.back = moveList(back.get(version) ?? new Map());
-    return shapeFunnel(flowId, figures, window);
-  }).sort((a, b) => b.flowVersion - a.flowVersion);
+  const moves = (counts: Record<string, number>) =>
+    Object.entries(counts).map(([pair, count]): FunnelMoveView => {
+      const [from, to] = splitPair(pair);
+      return { from, to, count };
+    });
+  return [...byVersion.values()]
+    .map(({ figures, spent, forward, back }) => {
+      for (const [step, values] of Object.entries(spent)) {
+        const sorted = values.sort((a, b) => a - b);
+        figures.times[step] = { medianMs: percentileDisc(sorted, 0.5), p90Ms: percentileDisc(sorted, 0.9) };
+      }
+      figures.forward = moves(forward);
+      figures.back = moves(back);
+      return shapeFunnel(flowId, figures, window);
+    })
+    .sort((a, b) => b.flowVersion - a.flowVersion);
 }
 
 const byCount = (a: FunnelMoveView, b: FunnelMoveView) => b.count - a.count || (a.from < b.from ? -1 : a.from > b.from ? 1 : 0) || (a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
