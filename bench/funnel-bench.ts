@@ -4,6 +4,7 @@
 // and on PostgreSQL.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { seeded } from '../demo/traffic/shoppers.ts';
 import type { HistoryEntry } from '../src/core/store.ts';
 import { tagsOf, taskFacts } from '../src/server/funnel/model.ts';
 import { pgliteStorage } from '../src/server/pglite.ts';
@@ -11,18 +12,6 @@ import { postgresStorage } from '../src/server/postgres.ts';
 import type { TaskStorage } from '../src/server/storage.ts';
 
 const DAY = 86_400_000;
-
-/** A seeded random generator (mulberry32), so every run stores the same tasks. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One checkout's history: through identify and pay (with their branches), refusals and moves back, given up on the way or completed. */
 function checkoutHistory(random: () => number, start: number): HistoryEntry[] {
@@ -38,13 +27,7 @@ function checkoutHistory(random: () => number, start: number): HistoryEntry[] {
     at += 500 + Math.floor(random() * 20_000);
     entries.push({ at, event: 'refused', from: step, to: step, actor: null, fields });
   };
-  const path = [
-    'identify',
-    random() < 0.6 ? 'login' : 'register',
-    'pay',
-    random() < 0.3 ? 'savedMethod' : 'newMethod',
-    ...(step === 'newMethod' ? [] : []),
-  ];
+  const path = ['identify', random() < 0.6 ? 'login' : 'register', 'pay', random() < 0.3 ? 'savedMethod' : 'newMethod'];
   if (random() < 0.1) refuse(['quantity']);
   for (const next of path) {
     if (random() < 0.07) return entries;

@@ -37,8 +37,8 @@ export interface TrafficReport {
 
 const WEEK = 7 * 24 * 3600 * 1000;
 
-/** A small seeded random generator (mulberry32). */
-function seeded(seed: number) {
+/** A small seeded random generator (mulberry32): the same seed, the same numbers. */
+export function seeded(seed: number) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
