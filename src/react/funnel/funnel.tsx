@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { FunnelView } from '../../sync/protocol.ts';
+import type { FunnelView } from '../../sync/index.ts';
 
 /** The column headings of a funnel's table (English by default; pass your own to translate). */
 export const funnelColumns = ['Step', 'Reached', 'Abandoned', 'Refused', 'Median time', 'p90 time'];
