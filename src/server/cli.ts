@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
-import { WayflowError } from '../core/errors.ts';
-import { DEFAULT_IDLE_MS } from '../core/task.ts';
+import { WayflowError } from '../core/index.ts';
+import { DEFAULT_IDLE_MS } from '../core/shared.ts';
 import { loadAutomationModule } from './automations/definitions.ts';
-import { AutomationUsageError, automationCli } from './automations/cli.ts';
+import { automationCli, AutomationUsageError } from './automations/cli.ts';
 import { FolderInUseError } from './folder-lock.ts';
 import { FunnelUsageError, funnelCli } from './funnel/cli.ts';
 import { limitDefaults, type ServerLimits } from './limits.ts';

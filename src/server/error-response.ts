@@ -1,6 +1,6 @@
 import type { ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { WayflowError } from '../core/errors.ts';
+import { WayflowError } from '../core/index.ts';
 import type { AppEnv } from './env.ts';
 import { DatabaseUnavailableError, HttpError } from './errors.ts';
 import type { Logger } from './log.ts';

@@ -1,4 +1,4 @@
-import { WayflowError } from '../core/errors.ts';
+import { WayflowError } from '../core/index.ts';
 
 /** HTTP status codes the tasks API answers errors with. */
 export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 415 | 422 | 428 | 429 | 500 | 503;

@@ -2,7 +2,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { WayflowError } from '../core/errors.ts';
+import { WayflowError } from '../core/index.ts';
 
 /** Who holds a folder lock, as written in the lock file. */
 export interface LockHolder {

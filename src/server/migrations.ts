@@ -5,8 +5,11 @@ export interface Migration {
   /** Unique across every list applied to one database (the tasks API uses 1 to 999). */
   id: number;
   name: string;
-  /** Statements separated by `;`, run one by one; a statement must not contain `;` itself (no dollar-quoted bodies). */
-  sql: string;
+  /**
+   * Statements separated by `;`, run one by one; a statement must not contain `;` itself. A
+   * list is run one element per statement, unsplit (for function bodies).
+   */
+  sql: string | readonly string[];
 }
 
 /** The schema of the tasks API, oldest first. Never edit an applied migration: append a new one. */
@@ -82,7 +85,8 @@ export async function migrate(db: SqlDatabase, list: readonly Migration[] = migr
     const applied: number[] = [];
     for (const migration of [...list].sort((a, b) => a.id - b.id)) {
       if (done.has(migration.id)) continue;
-      for (const statement of migration.sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
+      const statements = typeof migration.sql === 'string' ? migration.sql.split(';').map((s) => s.trim()).filter(Boolean) : migration.sql;
+      for (const statement of statements) await tx.query(statement);
       await tx.query('INSERT INTO wayflow_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
       applied.push(migration.id);
     }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WayflowError } from '../core/errors.ts';
+import { WayflowError } from '../core/index.ts';
 
 /**
  * The packages `wayflow serve` and `wayflow/server` run on. They are optional peer

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { isTaskId } from '../core/ids.ts';
+import { isTaskId } from '../core/shared.ts';
+import type { TaskRecord } from '../core/index.ts';
+import { taskRecordProblems } from '../persist/index.ts';
 import { HttpError } from './errors.ts';
 
 /** Largest version PostgreSQL's `integer` column holds. */
@@ -8,63 +10,31 @@ export const MAX_VERSION = 2_147_483_647;
 /** A task id as made by `newTaskId`. */
 export const taskIdSchema = z.string().refine(isTaskId, 'not a task id (22 URL-safe base64 characters)');
 
+const BINDER = /^[\x21-\x7e]{1,256}$/;
+
 /** The `Wayflow-Binder` header: the client-side binder (browser secret), printable ASCII. */
-export const binderSchema = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters');
+export const binderSchema = z.string().regex(BINDER, 'must be 1 to 256 printable ASCII characters');
 
 const time = z.number().min(0);
 
-/** A plain object; its values are the app's own data and are not walked (keeps reads of large tasks fast). */
-const json = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), 'expected an object');
-const finite = z.number().finite();
+const RECORD_FIELDS = new Set(['id', 'flowId', 'flowVersion', 'version', 'data', 'snapshot', 'history', 'binder', 'createdAt', 'lastActiveAt', 'expiresAt']);
 
 /**
- * The shape of a stored `TaskRecord`, as `taskRecordProblems` of `wayflow/persist` checks it in
- * the browser (a test keeps the two in agreement); the server reads and accepts records with it.
+ * What is wrong with a task record sent to the API (at most a few problems, `path: what was
+ * expected`, never the values): the checks every store makes on read (`taskRecordProblems` of
+ * `wayflow/persist`, no schema library), no unknown top-level field, a version that fits the
+ * database and a binder that fits a header. Empty when the record is accepted.
  */
-export const recordShape = z.object({
-  id: taskIdSchema,
-  flowId: z.string().min(1),
-  flowVersion: z.number().int().positive(),
-  version: z.number().int().positive(),
-  data: json,
-  snapshot: z.object({
-    value: z.union([z.string(), json]),
-    context: z
-      .object({
-        user: z.looseObject({ id: z.string() }).nullable(),
-        trail: z.array(z.object({ step: z.string(), visit: z.number().int(), data: json })),
-        /** Index of the current step in `trail` (-1 before the first step). */
-        at: z.number().int().min(-1),
-        inputs: json,
-        visits: z.record(z.string(), z.number().int()),
-        until: finite.nullable(),
-        reason: z.string().nullable(),
-      })
-      .refine((context) => context.at < context.trail.length, { path: ['at'], message: 'points past the end of the trail' }),
-  }),
-  history: z.array(
-    z.object({
-      at: finite,
-      event: z.string(),
-      from: z.string().nullable(),
-      to: z.string(),
-      actor: z.string().nullable(),
-      outcome: z.string().optional(),
-      fields: z.array(z.string()).optional(),
-    }),
-  ),
-  binder: z.string(),
-  createdAt: finite,
-  lastActiveAt: finite,
-  expiresAt: finite,
-});
-
-/**
- * A task record as the API accepts it: `recordShape`
- * (what every store checks on read), with no unknown top-level fields, a version
- * that fits the database, and a binder that fits a header.
- */
-export const taskRecordSchema = recordShape.extend({ version: z.number().int().min(1).max(MAX_VERSION), binder: binderSchema }).strict();
+export function taskBodyProblems(value: unknown): string[] {
+  const problems = taskRecordProblems(value);
+  if (problems.length > 0) return problems;
+  const record = value as TaskRecord;
+  const unknown = Object.keys(record).filter((key) => !RECORD_FIELDS.has(key));
+  if (unknown.length > 0) problems.push(`${unknown.slice(0, 3).join(', ')}: not a field of a task record`);
+  if (record.version > MAX_VERSION) problems.push(`version: expected at most ${MAX_VERSION}`);
+  if (!BINDER.test(record.binder)) problems.push('binder: expected 1 to 256 printable ASCII characters');
+  return problems;
+}
 
 /** The body of `POST /tasks/sweep`. */
 export const sweepBodySchema = z.strictObject({ now: time.optional() });
@@ -97,6 +67,11 @@ export function requireJsonContentType(contentType: string | undefined): void {
   if (!isJsonContentType(contentType)) {
     throw new HttpError(415, 'unsupported-media-type', 'Send the body as JSON with "Content-Type: application/json".');
   }
+}
+
+/** A 400 `invalid-body` listing `problems` (as `taskBodyProblems` gives them), or nothing when there are none. */
+export function refuseBody(problems: readonly string[]): void {
+  if (problems.length > 0) throw new HttpError(400, 'invalid-body', `The request body is invalid: ${problems.join('; ')}.`);
 }
 
 /** `value` checked by `schema`, or a 400 `invalid-body` that says what is wrong. */

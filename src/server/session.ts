@@ -1,8 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { Actor } from '../automations/engine.ts';
-import { WayflowError } from '../core/errors.ts';
+import type { Actor } from '../automations/index.ts';
+import { WayflowError } from '../core/index.ts';
 import type { RequestPeer } from './proxy.ts';
 
 /** A user an `authenticate` hook recognised, and how the request proved it. */

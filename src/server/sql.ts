@@ -1,10 +1,9 @@
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
-import { stepOfRecord } from '../persist/index.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { CorruptTaskError } from './errors.ts';
 import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
 import { migrate } from './migrations.ts';
-import { describeIssues, recordShape } from './schemas.ts';
+import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
 
 /** Something that runs one parameterised SQL statement: a PGlite database, a pg pool, a transaction. */
@@ -27,8 +26,9 @@ function parseStored(id: string, text: string): TaskRecord {
   } catch {
     throw new CorruptTaskError(id, 'not JSON');
   }
-  const parsed = recordShape.safeParse(raw);
-  if (!parsed.success || parsed.data.id !== id) throw new CorruptTaskError(id, parsed.success ? 'it names another task' : describeIssues(parsed.error));
+  const problems = taskRecordProblems(raw);
+  if (problems.length > 0) throw new CorruptTaskError(id, problems.join('; '));
+  if ((raw as TaskRecord).id !== id) throw new CorruptTaskError(id, 'it names another task');
   return raw as TaskRecord;
 }
 

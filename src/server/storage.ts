@@ -1,5 +1,5 @@
-import type { TaskRecord, TaskSummary } from '../core/store.ts';
-import type { FunnelView } from '../sync/protocol.ts';
+import type { TaskRecord, TaskSummary } from '../core/index.ts';
+import type { FunnelView } from '../sync/index.ts';
 import type { FunnelWindow } from './funnel/model.ts';
 
 /**

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertWritable, parseTaskRecord, taskRecordProblems } from '../../src/persist/index.ts';
-import { recordShape } from '../../src/server/schemas.ts';
+import { z } from 'zod';
+import { isTaskId } from '../../src/core/ids.ts';
 import { makeRecord } from './contract.ts';
 
 /** Every path into the record of `makeRecord`, with `[]` for the record itself. */
@@ -23,6 +24,45 @@ function withValue(record: unknown, path: (string | number)[], value: unknown): 
   return copy;
 }
 
+/** A model of a stored record's shape written with zod, for the property test below (the code checks records by hand). */
+const object = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value));
+const recordModel = z.object({
+  id: z.string().refine(isTaskId),
+  flowId: z.string().min(1),
+  flowVersion: z.number().int().positive(),
+  version: z.number().int().positive(),
+  data: object,
+  snapshot: z.object({
+    value: z.union([z.string(), object]),
+    context: z
+      .object({
+        user: z.looseObject({ id: z.string() }).nullable(),
+        trail: z.array(z.object({ step: z.string(), visit: z.number().int(), data: object })),
+        at: z.number().int().min(-1),
+        inputs: object,
+        visits: z.record(z.string(), z.number().int()),
+        until: z.number().finite().nullable(),
+        reason: z.string().nullable(),
+      })
+      .refine((context) => context.at < context.trail.length),
+  }),
+  history: z.array(
+    z.object({
+      at: z.number().finite(),
+      event: z.string(),
+      from: z.string().nullable(),
+      to: z.string(),
+      actor: z.string().nullable(),
+      outcome: z.string().optional(),
+      fields: z.array(z.string()).optional(),
+    }),
+  ),
+  binder: z.string(),
+  createdAt: z.number().finite(),
+  lastActiveAt: z.number().finite(),
+  expiresAt: z.number().finite(),
+});
+
 // A refused submission's entry names the refused fields; entries written before they did have no `fields`.
 const valid = makeRecord({
   history: [
@@ -41,11 +81,11 @@ describe('taskRecordProblems', () => {
     expect(parseTaskRecord(valid, valid.id)).toBe(valid);
   });
 
-  it('agrees with the server’s zod schema on any record with one field changed', () => {
+  it('agrees with a zod model of the record on any record with one field changed', () => {
     fc.assert(
       fc.property(fc.constantFrom(...pathsOf(valid)), values, (path, value) => {
         const changed = withValue(valid, path, value);
-        expect(taskRecordProblems(changed).length === 0).toBe(recordShape.safeParse(changed).success);
+        expect(taskRecordProblems(changed).length === 0).toBe(recordModel.safeParse(changed).success);
       }),
       { numRuns: 2000 },
     );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/core/store.ts';
 import type { LogEntry } from '../../src/server/log.ts';
 import { startSweeper } from '../../src/server/sweeper.ts';
+import { taskBodyProblems } from '../../src/server/schemas.ts';
 import type { TaskStorage } from '../../src/server/storage.ts';
 import { makeRecord } from '../persist/contract.ts';
 import { browserFetch, ORIGIN, pgliteHarness, type StorageHarness, testApp } from './harness.ts';
@@ -95,6 +96,21 @@ describe('HTTP error paths', () => {
     const error = await errorOf(response);
     expect(error.code).toBe('invalid-body');
     expect(error.message).toMatch(/history/);
+  });
+
+  it('refuses an unknown top-level field, a version past what the database holds and a binder unfit for a header, naming each', async () => {
+    const { put } = session(testApp(harness.storage));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...live(), colour: 'red' }, /colour: not a field of a task record/],
+      [{ ...live(), version: 2 ** 31 }, /version: expected at most 2147483647/],
+    ];
+    for (const [record, message] of cases) {
+      const response = await put(record as unknown as TaskRecord, 0);
+      expect(response.status).toBe(400);
+      expect(await errorOf(response)).toMatchObject({ code: 'invalid-body', message: expect.stringMatching(message) });
+    }
+    expect(taskBodyProblems({ ...live(), binder: 'two words' })).toEqual(['binder: expected 1 to 256 printable ASCII characters']);
+    expect(taskBodyProblems(live())).toEqual([]);
   });
 
   it('answers an oversized body with 413, with or without Content-Length, and stores nothing', async () => {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import { pgliteStorage } from '../pglite.ts';
 import { postgresStorage } from '../postgres.ts';
 import { formatFunnel } from './text.ts';

@@ -1,5 +1,5 @@
-import type { HistoryEntry } from '../../core/store.ts';
-import type { FunnelMoveView, FunnelStepView, FunnelView } from '../../sync/protocol.ts';
+import type { HistoryEntry } from '../../core/index.ts';
+import type { FunnelMoveView, FunnelStepView, FunnelView } from '../../sync/index.ts';
 
 /** One task as a funnel counts it: its flow version, when it was created, its history, and whether it has ended (expired or deleted). */
 export interface FunnelTask {

@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { validator } from 'hono/validator';
-import type { FunnelView } from '../../sync/protocol.ts';
+import type { FunnelView } from '../../sync/index.ts';
 import type { AppEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { loggedPath } from '../request-log.ts';

@@ -1,5 +1,5 @@
-import type { TaskRecord } from '../../core/store.ts';
-import type { FunnelView } from '../../sync/protocol.ts';
+import type { TaskRecord } from '../../core/index.ts';
+import type { FunnelView } from '../../sync/index.ts';
 import type { SqlDatabase } from '../sql.ts';
 import { add, emptyFigures, type FunnelFigures, type FunnelWindow, shapeFunnel, splitPair, TAG_KINDS, tagsOf, taskFacts } from './model.ts';
 

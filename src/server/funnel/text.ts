@@ -1,4 +1,4 @@
-import type { FunnelView } from '../../sync/protocol.ts';
+import type { FunnelView } from '../../sync/index.ts';
 
 /** A time span for people: `850 ms`, `12.5 s`, `4.2 min`, `1.5 h`; `-` for none. */
 export function formatSpan(ms: number | null): string {

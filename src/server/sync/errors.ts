@@ -1,4 +1,4 @@
-import type { FieldErrors } from '../../core/schema.ts';
+import type { FieldErrors } from '../../core/index.ts';
 import { HttpError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
 

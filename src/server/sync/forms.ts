@@ -1,5 +1,4 @@
-import type { AutomationDefinition } from '../../automations/definition.ts';
-import { type Actor, formPermissionProblem } from '../../automations/engine.ts';
+import { type Actor, type AutomationDefinition, formPermissionProblem } from '../../automations/index.ts';
 
 /**
  * The form nodes `actor` may process, as (automation, node) pairs: those whose User, Group

@@ -1,4 +1,4 @@
-import type { InstanceStatus } from '../../sync/protocol.ts';
+import type { InstanceStatus } from '../../sync/index.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseUnavailable } from '../outage.ts';
 

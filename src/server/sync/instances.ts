@@ -1,8 +1,5 @@
-import type { AutomationDefinition } from '../../automations/definition.ts';
-import type { AnyNode } from '../../automations/nodes/nodes.ts';
-import type { HistoryRow } from '../../automations/state.ts';
-import type { InstanceRecord } from '../../automations/storage.ts';
-import type { InstanceStatus } from '../../sync/protocol.ts';
+import type { AnyNode, AutomationDefinition, HistoryRow, InstanceRecord } from '../../automations/index.ts';
+import type { InstanceStatus } from '../../sync/index.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { SyncOptions } from './options.ts';
 import { instanceStatus } from './status.ts';

@@ -1,5 +1,5 @@
 import { type Migration, migrate } from '../migrations.ts';
-import { lockStarts, unfinishedStartsSql } from './quota.ts';
+import { recordStartFunction } from './quota.ts';
 import type { SqlClient, SqlDatabase } from '../sql.ts';
 
 /**
@@ -9,7 +9,8 @@ import type { SqlClient, SqlDatabase } from '../sql.ts';
  * the first one (a row without `instance_id` is a reservation of an older version, taken over
  * by the next start). `wayflow_sync_messages`: the messages sent with an `Idempotency-Key` and
  * what their receivers returned, so a retried send is answered without delivering again.
- * `created_at` is indexed for `forgetKeys`, which the server's sweep runs.
+ * `created_at` is indexed for `forgetKeys`, which the server's sweep runs. 1104 adds
+ * `wayflow_record_start`, which records a start's key in one statement (see `recordStartFunction`).
  * Ids 1101+: after the automation migrations (1001+), sharing `wayflow_migrations` and its lock.
  */
 export const syncMigrations: readonly Migration[] = [
@@ -51,6 +52,7 @@ export const syncMigrations: readonly Migration[] = [
       CREATE INDEX wayflow_sync_messages_created ON wayflow_sync_messages (created_at)
     `,
   },
+  { id: 1104, name: 'record start in one statement', sql: [recordStartFunction] },
 ];
 
 /** The instance a start with an `Idempotency-Key` made. */
@@ -120,17 +122,12 @@ export async function syncLinks(db: SqlDatabase): Promise<SyncLinks> {
   };
   return {
     async recordStart(sql, owner, key, automation, instanceId, now, maxUnfinished) {
-      if (maxUnfinished !== undefined) await lockStarts(sql, owner);
-      const inserted = await sql.query(
-        `INSERT INTO wayflow_sync_links (owner, idempotency_key, automation, instance_id, created_at)
-         SELECT $1, $2, $3, $4, $5 WHERE $6::integer IS NULL OR ${unfinishedStartsSql} < $6::integer
-         ON CONFLICT (owner, idempotency_key) DO UPDATE SET automation = EXCLUDED.automation, instance_id = EXCLUDED.instance_id, created_at = EXCLUDED.created_at
-         WHERE wayflow_sync_links.instance_id IS NULL
-         RETURNING owner`,
+      const [row] = await sql.query<{ outcome: 'recorded' | 'earlier' | 'full'; instance_id: string | null; automation: string | null }>(
+        'SELECT outcome, instance_id, automation FROM wayflow_record_start($1, $2, $3, $4, $5, $6)',
         [owner, key, automation, instanceId, now, maxUnfinished ?? null],
       );
-      if (inserted.length === 1) return null;
-      return (await find(sql, owner, key)) ?? (maxUnfinished === undefined ? null : 'full');
+      if (row?.outcome === 'earlier' && row.instance_id !== null && row.automation !== null) return { instanceId: row.instance_id, automation: row.automation };
+      return row?.outcome === 'full' ? 'full' : null;
     },
     find: (owner, key) => find(db, owner, key),
     async recordMessage(sql, owner, key, sent, now) {

@@ -1,5 +1,5 @@
-import type { AutomationData } from '../../automations/nodes/nodes.ts';
-import type { StandardSchemaV1 } from '../../core/schema.ts';
+import type { AutomationData } from '../../automations/index.ts';
+import type { StandardSchemaV1 } from '../../core/index.ts';
 import type { Caller } from '../session.ts';
 
 /** How browsers may use one automation through the sync API. Nothing is allowed unless listed. */

@@ -15,14 +15,39 @@ const UNFINISHED_START = `l.owner = $1 AND l.idempotency_key NOT LIKE 'link:%'
 export const unfinishedStartsSql = `(SELECT count(*) FROM wayflow_sync_links l WHERE ${UNFINISHED_START})`;
 
 /**
- * Inside a start's transaction, waits until no other start of `owner` is in progress, so that
- * the count a following statement makes stays true until this transaction ends (in PostgreSQL's
- * READ COMMITTED each statement sees what committed before it began: the count must be a
- * statement after this one).
+ * The function that records a start's key in one round trip: `wayflow_record_start(owner, key,
+ * automation, instance id, now, max)`. With a cap (`max` not null) it first takes a
+ * transaction advisory lock per owner, so concurrent starts of one owner wait for each
+ * other's transaction; then inserts the key unless the owner already has `max` unfinished
+ * starts (a plpgsql statement sees what committed before it began, after the lock), or takes
+ * over a reservation left by an older version. It answers `recorded`, `earlier` with the
+ * instance and automation of the start that holds the key, or `full`.
  */
-export async function lockStarts(sql: SqlClient, owner: string): Promise<void> {
-  await sql.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [START_LOCK, owner]);
-}
+export const recordStartFunction = `
+  CREATE OR REPLACE FUNCTION wayflow_record_start(p_owner text, p_key text, p_automation text, p_instance text, p_now double precision, p_max integer)
+  RETURNS TABLE (outcome text, instance_id text, automation text) LANGUAGE plpgsql VOLATILE AS $body$
+  #variable_conflict use_column
+  BEGIN
+    IF p_max IS NOT NULL THEN
+      PERFORM pg_advisory_xact_lock(${START_LOCK}, hashtext(p_owner));
+    END IF;
+    INSERT INTO wayflow_sync_links AS s (owner, idempotency_key, automation, instance_id, created_at)
+    SELECT p_owner, p_key, p_automation, p_instance, p_now
+    WHERE p_max IS NULL OR (SELECT count(*) FROM wayflow_sync_links l WHERE ${UNFINISHED_START.replaceAll('$1', 'p_owner')}) < p_max
+    ON CONFLICT (owner, idempotency_key) DO UPDATE SET automation = EXCLUDED.automation, instance_id = EXCLUDED.instance_id, created_at = EXCLUDED.created_at
+    WHERE s.instance_id IS NULL;
+    IF FOUND THEN
+      RETURN QUERY SELECT 'recorded'::text, NULL::text, NULL::text;
+      RETURN;
+    END IF;
+    RETURN QUERY SELECT 'earlier'::text, l.instance_id, l.automation FROM wayflow_sync_links l
+      WHERE l.owner = p_owner AND l.idempotency_key = p_key AND l.instance_id IS NOT NULL;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT CASE WHEN p_max IS NULL THEN 'recorded' ELSE 'full' END, NULL::text, NULL::text;
+    END IF;
+  END
+  $body$
+`;
 
 /** How many instances `owner` started from the browser that have not finished (see `unfinishedStartsSql`). */
 export async function unfinishedStarts(db: SqlClient, owner: string): Promise<number> {

@@ -3,15 +3,9 @@ import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
 import { validator } from 'hono/validator';
 import { z } from 'zod';
-import { type AutomationDefinition, nodeOf } from '../../automations/definition.ts';
-import { formPermissionProblem, openForms, toJson } from '../../automations/engine.ts';
-import { FormPermissionError, FormValidationError, InstanceFinishedError, MissingMessageDataError, NoOpenFormError } from '../../automations/errors.ts';
-import { automationGraph, instanceNodeCounts } from '../../automations/graph.ts';
-import type { AutomationData } from '../../automations/nodes/nodes.ts';
-import type { AutomationEffect } from '../../automations/state.ts';
-import type { AutomationRunner } from '../../automations/runner.ts';
-import { validateInput } from '../../core/schema.ts';
-import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/protocol.ts';
+import { type AutomationData, type AutomationDefinition, type AutomationEffect, automationGraph, type AutomationRunner, FormPermissionError, formPermissionProblem, FormValidationError, InstanceFinishedError, instanceNodeCounts, MissingMessageDataError, nodeOf, NoOpenFormError, openForms, toJson } from '../../automations/index.ts';
+import { validateInput } from '../../core/index.ts';
+import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/index.ts';
 import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
 import { automationTransaction } from '../automations/transaction.ts';
 import type { AppEnv } from '../env.ts';
@@ -41,11 +35,11 @@ import { SyncHub } from './hub.ts';
 import { INSTANCE_ID, type InstanceReader, instanceReader } from './instances.ts';
 import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from './links.ts';
 import { mapRoutes } from './map-routes.ts';
-import { type SyncOptions, syncDefaults } from './options.ts';
+import { syncDefaults, type SyncOptions } from './options.ts';
 import { exposedData, historyView, hoursSince } from './status.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { InstanceStreams } from './streams.ts';
-import { isViewer, instanceVisibility, type Visibility } from './visibility.ts';
+import { instanceVisibility, isViewer, type Visibility } from './visibility.ts';
 
 /** What `syncRoutes` needs. */
 export interface SyncRoutesOptions {
@@ -305,7 +299,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${c.req.param('automation')}"`);
     return { 'idempotency-key': key };
   });
-  // The body is read after the key is looked up: a retry gets the first answer whatever its body.
+  // A retry gets the first answer whatever its body: the key is looked up when the body fails, and recorded with the instance.
   return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, jsonBody(inputBody), async (c) => {
     const caller = c.get('caller');
     const name = c.req.valid('param').automation;
@@ -319,13 +313,22 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
       if (!instance) throw new SyncInstanceNotFoundError(earlier.instanceId);
       return c.json({ instance }, 200);
     };
-    const seen = await links.find(caller.owner, key);
-    if (seen) return respondEarlier(seen);
-    const { input } = await c.req.valid('json').check();
-    const parsed = await validateInput(start.schema, input);
-    if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
-    const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
-    const data: AutomationData = value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
+    /** The instance data from the body; a retry of an answered start gets the first answer instead of this one's errors. */
+    const dataOf = async (): Promise<AutomationData> => {
+      const { input } = await c.req.valid('json').check();
+      const parsed = await validateInput(start.schema, input);
+      if (!parsed.ok) throw new SyncInvalidInputError(`Starting automation "${name}"`, parsed.errors);
+      const value = start.data ? await start.data(parsed.value, caller) : parsed.value;
+      return value !== null && typeof value === 'object' && !Array.isArray(value) ? (toJson(value) as AutomationData) : { input: toJson(value) };
+    };
+    let data: AutomationData;
+    try {
+      data = await dataOf();
+    } catch (error) {
+      const seen = await links.find(caller.owner, key);
+      if (seen) return respondEarlier(seen);
+      throw error;
+    }
     try {
       // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.

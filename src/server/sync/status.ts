@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AutomationDefinition } from '../../automations/definition.ts';
-import { nodeOf } from '../../automations/definition.ts';
-import { openForms, toJson } from '../../automations/engine.ts';
-import type { HistoryRow } from '../../automations/state.ts';
-import type { InstanceRecord } from '../../automations/storage.ts';
-import type { BrowserMessage, HistoryEntryView, InstanceStatus, OpenFormRef } from '../../sync/protocol.ts';
+import { type AutomationDefinition, type HistoryRow, type InstanceRecord, nodeOf, openForms, toJson } from '../../automations/index.ts';
+import type { BrowserMessage, HistoryEntryView, InstanceStatus, OpenFormRef } from '../../sync/index.ts';
 import type { SyncOptions } from './options.ts';
 
 /** The part of the instance data an automation exposes to browsers (`{}` unless `expose` says otherwise). */

@@ -1,5 +1,5 @@
 import type { SSEStreamingApi } from 'hono/streaming';
-import type { InstanceStatus, StreamEnd, StreamIdle } from '../../sync/protocol.ts';
+import type { InstanceStatus, StreamEnd, StreamIdle } from '../../sync/index.ts';
 import { type LongTimeout, setLongTimeout } from '../timers.ts';
 import type { SyncHub, Versioned } from './hub.ts';
 

@@ -1,5 +1,4 @@
-import type { InstanceRecord } from '../../automations/storage.ts';
-import { type Actor, openForms } from '../../automations/engine.ts';
+import { type Actor, type InstanceRecord, openForms } from '../../automations/index.ts';
 import type { Caller } from '../session.ts';
 import { SyncInstanceNotFoundError } from './errors.ts';
 import { INSTANCE_ID, type InstanceReader, type LoadedInstance } from './instances.ts';

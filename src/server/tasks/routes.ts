@@ -1,11 +1,11 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { validator } from 'hono/validator';
 import type { z } from 'zod';
-import type { TaskRecord } from '../../core/store.ts';
+import type { TaskRecord } from '../../core/index.ts';
 import type { AppEnv } from '../env.ts';
 import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
-import { binderSchema, checkedBody, ifMatchSchema, nowQuerySchema, requireJsonContentType, sweepBodySchema, taskIdSchema, taskRecordSchema } from '../schemas.ts';
+import { binderSchema, checkedBody, ifMatchSchema, nowQuerySchema, refuseBody, requireJsonContentType, sweepBodySchema, taskBodyProblems, taskIdSchema } from '../schemas.ts';
 import type { ReadInstant, TaskStorage } from '../storage.ts';
 
 /** What `tasksRoutes` needs. */
@@ -41,6 +41,13 @@ function jsonBody<Body>(schema: z.ZodType) {
     return value as Body;
   });
 }
+
+/** Validates a task record body with `taskBodyProblems`; the handler gets it exactly as sent. */
+const taskBody = validator('json', (value, c): TaskRecord => {
+  requireJsonContentType(c.req.header('content-type'));
+  refuseBody(taskBodyProblems(value));
+  return value as TaskRecord;
+});
 
 const taskParam = validator('param', (value: Record<string, string>) => {
   const parsed = taskIdSchema.safeParse(value.id);
@@ -106,7 +113,7 @@ export function tasksRoutes(options: TasksRoutesOptions) {
       c.header('ETag', `"${task.version}"`);
       return c.json({ task }, 200);
     })
-    .put('/:id', taskParam, binderHeader, jsonBody<TaskRecord>(taskRecordSchema), async (c) => {
+    .put('/:id', taskParam, binderHeader, taskBody, async (c) => {
       const { id } = c.req.valid('param');
       const { 'wayflow-binder': binder, 'if-match': ifMatch } = c.req.valid('header');
       const expected = parseIfMatch(ifMatch, true)!;

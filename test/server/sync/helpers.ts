@@ -179,7 +179,7 @@ export function asSession(fetcher: (request: Request) => Response | Promise<Resp
 }
 
 /** Starts a SyncOrder as `client` and returns its status. */
-export async function startOrder(client: ReturnType<typeof asSession>, key = crypto.randomUUID()): Promise<InstanceStatus> {
+export async function startOrder(client: ReturnType<typeof asSession>, key: string = crypto.randomUUID()): Promise<InstanceStatus> {
   const response = await client.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 2 } }, { 'idempotency-key': key });
   if (response.status !== 201) throw new Error(`start answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { instance: InstanceStatus }).instance;

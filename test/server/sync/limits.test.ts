@@ -23,11 +23,15 @@ describe('instances started per session', () => {
   it('refuses a start past the cap with 429 and Retry-After; a finished instance frees its place', async () => {
     const fetcher = appWith({ instancesPerCaller: 2 });
     const shopper = asSession(fetcher);
-    const first = await startOrder(shopper);
+    const first = await startOrder(shopper, 'first');
     await startOrder(shopper);
     const refused = await shopper.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 1 } }, { 'idempotency-key': 'third' });
     await expectTooMany(refused, 'too-many-instances');
     expect(await env.running.runner.list({ automation: 'SyncOrder' })).toHaveLength(2);
+    // At the cap, a retry of an answered start still gets its instance.
+    const retry = await shopper.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 2 } }, { 'idempotency-key': 'first' });
+    expect(retry.status).toBe(200);
+    expect((await body<{ instance: InstanceStatus }>(retry)).instance.id).toBe(first.id);
     // Another session has its own allowance.
     await startOrder(asSession(fetcher));
     // The first instance finishes once its form is approved.

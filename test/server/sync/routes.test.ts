@@ -36,6 +36,21 @@ describe('POST /automations/start/:automation', () => {
     expect((await body<{ instance: InstanceStatus }>(other)).instance.id).not.toBe(instance.id);
   });
 
+  it('answers a retry with the first instance whatever its body: a changed input, an invalid one, or none', async () => {
+    const shopper = asSession(fetcher);
+    const first = await shopper.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 2 } }, { 'idempotency-key': 'key-body' });
+    expect(first.status).toBe(201);
+    const { instance } = await body<{ instance: InstanceStatus }>(first);
+    for (const retryBody of [{ input: { item: 'pen', qty: 9 } }, { input: { item: '', qty: 0 } }, {}]) {
+      const retry = await shopper.post('/automations/start/SyncOrder', retryBody, { 'idempotency-key': 'key-body' });
+      expect(retry.status).toBe(200);
+      const answer = (await body<{ instance: InstanceStatus }>(retry)).instance;
+      expect(answer.id).toBe(instance.id);
+      expect(answer.data).toMatchObject({ order: { item: 'book', qty: 2 } });
+    }
+    expect(await env.running.runner.list({ automation: 'SyncOrder' })).toHaveLength(1);
+  });
+
   it('refuses invalid input with 422 and the field errors, creating nothing', async () => {
     const response = await asSession(fetcher).post('/automations/start/SyncOrder', { input: { item: '', qty: 0 } }, { 'idempotency-key': 'k-422' });
     expect(response.status).toBe(422);
