@@ -49,18 +49,25 @@ export function seeded(seed: number) {
   };
 }
 
-/** A fetch that keeps one session cookie and sends the server's origin, as a browser tab of the shop does. */
+/**
+ * A fetch that keeps one session cookie and sends the server's origin, as a browser tab of the shop does, and waits
+ * out the server's rate limits (429 with Retry-After) instead of failing: simulated shoppers are faster than people.
+ */
 function sessionFetch(baseUrl: string, fetcher: typeof fetch): typeof fetch {
   let cookie: string | null = null;
   const origin = new URL(baseUrl).origin;
   return async (input, init) => {
-    const headers = new Headers(init?.headers);
-    if (cookie) headers.set('cookie', cookie);
-    headers.set('origin', origin);
-    const response = await fetcher(input, { ...init, headers });
-    const set = response.headers.get('set-cookie');
-    if (set) cookie = set.split(';')[0]!;
-    return response;
+    for (let attempt = 0; ; attempt++) {
+      const headers = new Headers(init?.headers);
+      if (cookie) headers.set('cookie', cookie);
+      headers.set('origin', origin);
+      const response = await fetcher(input, { ...init, headers });
+      const set = response.headers.get('set-cookie');
+      if (set) cookie = set.split(';')[0]!;
+      if (response.status !== 429 || attempt >= 30) return response;
+      const seconds = Number(response.headers.get('retry-after') ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5, Number.isFinite(seconds) ? seconds : 1) * 1000));
+    }
   };
 }
 
@@ -104,13 +111,19 @@ export async function runShoppers(options: ShopperOptions): Promise<TrafficRepor
       if (chance(p)) throw new GaveUp();
     };
     const task: Task = await startTask(flow, { store, clock, binder: `shopper-${index}` });
-    const submit = async (input: unknown, seconds: number) => {
+    /** Submits `input`; a submission meant to pass that does not (the server refused the write) leaves the shopper there. */
+    const submit = async (input: unknown, seconds: number, refused = false) => {
       think(seconds);
-      await task.submit(input);
+      const result = await task.submit(input);
+      if (!refused && !result.ok) throw new GaveUp();
     };
+    const move = (to: Promise<void>) =>
+      to.catch(() => {
+        throw new GaveUp();
+      });
     try {
       giveUpIf(0.1);
-      if (chance(0.1)) await submit({ quantity: 0 }, 8);
+      if (chance(0.1)) await submit({ quantity: 0 }, 8, true);
       await submit({ quantity: 1 + Math.floor(random() * 3) }, 12);
       giveUpIf(0.08);
       const way = pick<'login' | 'register' | 'forgotPassword'>([
@@ -121,11 +134,11 @@ export async function runShoppers(options: ShopperOptions): Promise<TrafficRepor
       await submit({ choice: way }, 6);
       const ada = chance(0.5);
       if (way === 'login') {
-        if (chance(0.25)) await submit({ email: 'ada@example.com', password: 'analytic' }, 20);
+        if (chance(0.25)) await submit({ email: 'ada@example.com', password: 'analytic' }, 20, true);
         giveUpIf(0.08);
         await submit(ada ? { email: 'ada@example.com', password: 'analytical' } : { email: 'alan@example.com', password: 'enigma-machine' }, 18);
       } else if (way === 'register') {
-        if (chance(0.2)) await submit({ name: 'Grace', email: 'grace', password: 'short' }, 40);
+        if (chance(0.2)) await submit({ name: 'Grace', email: 'grace', password: 'short' }, 40, true);
         giveUpIf(0.12);
         await submit({ name: `Shopper ${index}`, email: `shopper-${options.seed ?? 1}-${index}-${now}@example.com`, password: 'long enough' }, 45);
       } else {
@@ -135,7 +148,7 @@ export async function runShoppers(options: ShopperOptions): Promise<TrafficRepor
         await submit({ email }, 15);
         giveUpIf(0.25);
         const code = services.accounts.outbox.get(email) ?? '000000';
-        if (chance(0.3)) await submit({ code: '123456' }, 60);
+        if (chance(0.3)) await submit({ code: '123456' }, 60, true);
         await submit({ code }, 90);
         giveUpIf(0.1);
         await submit({ password: 'remembered now', confirm: 'remembered now' }, 30);
@@ -151,15 +164,15 @@ export async function runShoppers(options: ShopperOptions): Promise<TrafficRepor
           await submit({ choice: 'newMethod' }, 5);
           await submit({ choice: method }, 5);
           if (method === 'card') {
-            if (chance(0.3)) await submit({ holder: 'A Shopper', number: '4242 4242 4242 4241', expiry: '12/29', cvc: '123' }, 50);
-            if (chance(0.1)) await submit({ holder: 'A Shopper', number: '4242 4242 4242 4242', expiry: '13/29', cvc: '1' }, 30);
+            if (chance(0.3)) await submit({ holder: 'A Shopper', number: '4242 4242 4242 4241', expiry: '12/29', cvc: '123' }, 50, true);
+            if (chance(0.1)) await submit({ holder: 'A Shopper', number: '4242 4242 4242 4242', expiry: '13/29', cvc: '1' }, 30, true);
             giveUpIf(0.1);
             await submit({ holder: 'A Shopper', number: '4242 4242 4242 4242', expiry: '12/29', cvc: '123' }, 40);
           } else if (method === 'bank') {
-            if (chance(0.25)) await submit({ holder: 'A Shopper', iban: 'DE00 1234' }, 50);
+            if (chance(0.25)) await submit({ holder: 'A Shopper', iban: 'DE00 1234' }, 50, true);
             giveUpIf(0.12);
             await submit({ holder: 'A Shopper', iban: 'DE89 3704 0044 0532 0130 00' }, 45);
-            if (chance(0.15)) await submit({ street: '', city: 'Berlin', postcode: '10115', country: 'Germany' }, 40);
+            if (chance(0.15)) await submit({ street: '', city: 'Berlin', postcode: '10115', country: 'Germany' }, 40, true);
             await submit({ street: 'Unter den Linden 1', city: 'Berlin', postcode: '10117', country: 'DE' }, 40);
           } else {
             await submit({ email: `paypal-${index}@example.com` }, 20);
@@ -168,15 +181,15 @@ export async function runShoppers(options: ShopperOptions): Promise<TrafficRepor
         // At the confirmation some go back to change how they pay, once.
         if (attempt > 0 || !chance(0.12)) break;
         think(10);
-        await task.goTo('pay');
+        await move(task.goTo('pay'));
         method = pick<string>([['card', 50], ['paypal', 50]]);
       }
       giveUpIf(0.08);
       if (chance(0.1)) {
         think(8);
-        await task.back();
+        await move(task.back());
         think(5);
-        await task.goTo('confirm');
+        await move(task.goTo('confirm'));
       }
       await submit(undefined, 15);
       // A shopper left at a step (a payment refused for good) expires there, as one who gave up.
