@@ -5,6 +5,7 @@ import { postgresStorage } from '../postgres.ts';
 import { formatFunnel } from './text.ts';
 import { funnelWindow } from './window.ts';
 
+/** What `wayflow funnel --help` prints. */
 export const FUNNEL_USAGE = `Usage: wayflow funnel <flow> [--since <date|duration>] [--until <date>] [--data <dir>] [--schema <name>] [--json]
 
 Prints the funnel of a browser flow, per flow version: tasks started, how many reached
