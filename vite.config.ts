@@ -21,6 +21,7 @@ export default defineConfig({
         'react-save': resolve(import.meta.dirname, 'src/react/save/index.ts'),
         'react-fields': resolve(import.meta.dirname, 'src/react/fields/index.ts'),
         'react-map': resolve(import.meta.dirname, 'src/react/map/index.ts'),
+        'react-funnel': resolve(import.meta.dirname, 'src/react/funnel/index.ts'),
       },
     },
     rollupOptions: {
@@ -31,7 +32,7 @@ export default defineConfig({
     alias: [
       { find: /^wayflow$/, replacement: resolve(import.meta.dirname, 'src/core/index.ts') },
       { find: /^wayflow\/graph$/, replacement: resolve(import.meta.dirname, 'src/core/graph.ts') },
-      { find: /^wayflow\/react\/(automations|save|fields|map)$/, replacement: resolve(import.meta.dirname, 'src/react/$1/index.ts') },
+      { find: /^wayflow\/react\/(automations|save|fields|map|funnel)$/, replacement: resolve(import.meta.dirname, 'src/react/$1/index.ts') },
       { find: /^wayflow\/(persist|react|router|server|automations|sync)$/, replacement: resolve(import.meta.dirname, 'src/$1/index.ts') },
     ],
   },

@@ -111,6 +111,20 @@ export const AREAS = {
       }),
     }),
   },
+  funnel: {
+    script: 'bench/funnel.mjs',
+    what: 'the funnel of a browser flow over 100,000 tasks (kept outcomes + 1,000 live), computed by the storage in SQL, against a plain SQL group-by of the same rows (tasks per last step)',
+    figures: (j) => {
+      const on = (m, limit, where) =>
+        figure(m?.funnelMs, 'ms', {
+          baseline: m?.baselineMs,
+          goal: `< ${limit / 1000} s on ${where}`,
+          met: m ? m.funnelMs < limit : null,
+          note: m ? `${m.started} tasks, ${m.steps} steps; the baseline counts tasks per last step` : undefined,
+        });
+      return { 'funnel.100k.pg': on(j.pg, 1000, 'PostgreSQL'), 'funnel.100k.pglite': on(j.pglite, 3000, 'PGlite') };
+    },
+  },
   bundle: {
     script: 'scripts/size.mjs',
     what: "wayflow's own min+gzip share of a real React + react-router + IndexedDB app bundle (scripts/size-app.tsx)",

@@ -4,7 +4,7 @@ import { SaveStatus } from '../../src/react/save/index.ts';
 import { FlowRoutes } from '../../src/router/index.ts';
 import { checkout } from './services.ts';
 import { store } from './store.ts';
-import { BackOfficeFormPage, BackOfficePage, DashboardPage, InstancePage, MapPage } from './backoffice.tsx';
+import { BackOfficeFormPage, BackOfficePage, DashboardPage, FunnelPage, InstancePage, MapPage } from './backoffice.tsx';
 import { TasksPage } from './tasks.tsx';
 import { Completed, views } from './views.tsx';
 
@@ -52,6 +52,7 @@ const router = createBrowserRouter([
       { path: '/backoffice/forms/:instanceId/:taskId', element: <BackOfficeFormPage /> },
       { path: '/backoffice/dashboard', element: <DashboardPage /> },
       { path: '/backoffice/map', element: <MapPage /> },
+      { path: '/backoffice/funnel', element: <FunnelPage /> },
       { path: '/backoffice/instances/:instanceId', element: <InstancePage /> },
     ],
   },

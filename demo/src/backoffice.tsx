@@ -1,10 +1,12 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import type { Approval } from '../../flows/fulfilment/schemas.ts';
 import { Field, StepForm, useField, useTask } from '../../src/react/index.ts';
 import { AutomationDashboard, AutomationFormTask, AutomationInstance, AutomationMap, AutomationTaskList } from '../../src/react/automations/index.ts';
 import type { FulfilmentOrder } from '../../flows/fulfilment/schemas.ts';
+import { Funnel } from '../../src/react/funnel/index.ts';
 import { ProcessMap } from '../../src/react/map/index.ts';
+import type { FunnelsResponse } from '../../src/sync/index.ts';
 import { approval, automations } from './services.ts';
 
 const COOKIE = 'wayflow_demo_user';
@@ -46,7 +48,8 @@ export function BackOfficePage() {
             onOpen={(form) => navigate(`/backoffice/forms/${form.instanceId}/${form.taskId}`)}
           />
           <p>
-            <Link to="/backoffice/dashboard">Automations dashboard</Link> · <Link to="/backoffice/map">Order fulfilment, live</Link>
+            <Link to="/backoffice/dashboard">Automations dashboard</Link> · <Link to="/backoffice/map">Order fulfilment, live</Link> ·{' '}
+            <Link to="/backoffice/funnel">Checkout funnel</Link>
           </p>
         </>
       ) : (
@@ -160,6 +163,74 @@ export function InstancePage() {
       <AutomationInstance client={automations} instanceId={instanceId} map={(props) => <ProcessMap {...props} />} />
       <p>
         <Link to="/backoffice/dashboard">Back to the dashboard</Link>
+      </p>
+    </section>
+  );
+}
+
+/** The windows the funnel page offers. */
+const WINDOWS = [
+  ['24h', 'Last 24 hours'],
+  ['7d', 'Last 7 days'],
+  ['30d', 'Last 30 days'],
+] as const;
+
+/** Where shoppers give up in the checkout: the funnel of each version of the flow (GET /funnels/checkout), for the back office. */
+export function FunnelPage() {
+  const [since, setSince] = useState('7d');
+  const [answer, setAnswer] = useState<FunnelsResponse | { error: string } | null>(null);
+  useEffect(() => {
+    let current = true;
+    setAnswer(null);
+    fetch(`/funnels/checkout?since=${since}`).then(async (response) => {
+      const body = await response.json();
+      if (!current) return;
+      if (response.ok) setAnswer(body as FunnelsResponse);
+      else setAnswer({ error: response.status === 404 || response.status === 403 ? 'Sign in as the back office to see the checkout funnel.' : body.error.message });
+    });
+    return () => {
+      current = false;
+    };
+  }, [since]);
+  return (
+    <section className="card">
+      <h1>Checkout funnel</h1>
+      <p>
+        Of the checkouts started in the window: how many reached each step, where shoppers gave up, which fields were refused and how
+        long each step took. Run <code>npm run demo:traffic</code> for a few hundred simulated shoppers.
+      </p>
+      <label>
+        Window{' '}
+        <select value={since} onChange={(event) => setSince(event.target.value)}>
+          {WINDOWS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {answer === null ? (
+        <p aria-live="polite">Counting…</p>
+      ) : 'error' in answer ? (
+        <p role="alert">{answer.error}</p>
+      ) : answer.funnels.length === 0 ? (
+        <p>No checkout was started in this window.</p>
+      ) : (
+        answer.funnels.map((funnel) => (
+          <section key={funnel.flowVersion} aria-label={`Checkout version ${funnel.flowVersion}`}>
+            <h2>{`Version ${funnel.flowVersion}: ${funnel.started} started, ${funnel.completed} paid, ${funnel.abandoned} gave up, ${funnel.inProgress} on their way`}</h2>
+            <Funnel title={`Checkout version ${funnel.flowVersion}`} funnel={funnel} />
+            <h3>Back and go-to moves</h3>
+            <ul aria-label="Back and go-to moves">
+              {funnel.backMoves.map((move) => (
+                <li key={`${move.from}>${move.to}`}>{`${move.from} → ${move.to}: ${move.count}`}</li>
+              ))}
+            </ul>
+          </section>
+        ))
+      )}
+      <p>
+        <Link to="/backoffice">Back office</Link>
       </p>
     </section>
   );

@@ -11,7 +11,7 @@ export interface PersistedSnapshot {
 /** One line of a task's audit history: every transition, who made it and when. */
 export interface HistoryEntry {
   at: number;
-  /** What caused it: start, submit, auto, back, goto, abort, resume, draft, or error (an automatic step failed and the task moved to its `onError` target). */
+  /** What caused it: start, submit, auto, back, goto, abort, resume, draft, error (an automatic step failed and the task moved to its `onError` target), or refused (a submission that did not move: invalid input, a failed outcome, a throwing action). */
   event: string;
   /** The step the task was at, or null at start. */
   from: string | null;
@@ -21,6 +21,8 @@ export interface HistoryEntry {
   actor: string | null;
   /** The outcome type that moved the task, when it was a submission. */
   outcome?: string;
+  /** Of a refused submission: the names of the fields that were refused (never their values); empty when the refusal named none. */
+  fields?: string[];
 }
 
 /** What a store keeps for one task. `version` increments on every write. */

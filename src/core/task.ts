@@ -287,13 +287,9 @@ export class Task<F extends Flow = Flow> {
   }
 
   async #submit(input: unknown): Promise<SubmitOutcome> {
-    const { step, status } = this.state;
-    if (!step || status !== 'active' || step.kind === 'auto') {
-      const error = step?.kind === 'auto'
-        ? new TaskStateError('automatic-step', `Task ${this.id} is at the automatic step "${step.id}", which failed; call retry() instead of submit().`)
-        : this.#notActive();
-      return this.#refuse(error);
-    }
+    const step = this.state.step!;
+    if (this.state.status !== 'active') return this.#refuse(this.#notActive());
+    if (step.kind === 'auto') return this.#refuse(new TaskStateError('automatic-step', `Task ${this.id} is at the failed automatic step "${step.id}"; call retry() instead of submit().`));
     let moving: MovingOutcome;
     if (step.kind === 'choice') {
       const choice = (input as { choice?: unknown } | undefined)?.choice;
@@ -341,8 +337,11 @@ export class Task<F extends Flow = Flow> {
 
   async #settleFeedback(errors: FieldErrors, message: string, draft: unknown, error?: WayflowError): Promise<SubmitOutcome> {
     this.#feedback = { errors, message, error: error ?? null };
-    if (draft !== undefined && this.#snapshot.status === 'active') {
-      await this.#commit(this.#next({ type: 'DRAFT', input: draft }), []).catch(() => undefined);
+    if (this.#snapshot.status === 'active') {
+      // Funnels count refusals per step and field: the field names are kept, never the values.
+      const entry = this.#entry(this.state.step!.id, this.#snapshot, 'refused');
+      entry.fields = Object.keys(errors);
+      await this.#commit(this.#next({ type: 'DRAFT', input: draft }), [entry]).catch(() => undefined);
     }
     return { ok: false, errors, message, error };
   }

@@ -12,7 +12,7 @@ export class TaskExpiredError extends WayflowError {
     const idle = idleMs < 60_000 ? `${Math.round(idleMs / 1000)} s` : `${Math.round(idleMs / 60_000)} min`;
     super(
       'task-expired',
-      `Task ${taskId} of flow "${flowId}" expired after ${idle} without activity, so this change was not saved. Start over to begin a new task.`,
+      `Task ${taskId} of flow "${flowId}" expired after ${idle} without activity, so this change was not saved; start a new task to go on.`,
     );
   }
 }

@@ -20,9 +20,8 @@ const is =
   };
 const nullable =
   (check: Check): Check =>
-  (value, path, problems) => {
-    if (value !== null) check(value, path, problems);
-  };
+  (value, path, problems) =>
+    value === null || check(value, path, problems);
 /** An object with these fields; other fields are allowed. Its values are the app's own data and are not walked. */
 const shape =
   (fields: Record<string, Check>): Check =>
@@ -30,6 +29,11 @@ const shape =
     if (!isObject(value)) return void problems.push(`${path || 'record'}: expected an object, got ${kindOf(value)}`);
     for (const key in fields) if (problems.length < MAX_PROBLEMS) fields[key]!(value[key], path ? `${path}.${key}` : key, problems);
   };
+/** Absent, or passing `check` (records written before a field existed lack it). */
+const optional =
+  (check: Check): Check =>
+  (value, path, problems) =>
+    value === undefined || check(value, path, problems);
 const list =
   (item: Check): Check =>
   (value, path, problems) => {
@@ -81,9 +85,8 @@ const whole = shape({
       from: nullable(string),
       to: string,
       actor: nullable(string),
-      outcome: (value, path, problems) => {
-        if (value !== undefined) string(value, path, problems);
-      },
+      outcome: optional(string),
+      fields: optional(list(string)),
     }),
   ),
 });

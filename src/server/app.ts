@@ -4,6 +4,7 @@ import { DEFAULT_IDLE_MS } from '../core/shared.ts';
 import { corsForOrigins } from './cors.ts';
 import type { AppEnv } from './env.ts';
 import { errorResponse } from './error-response.ts';
+import { funnelRoutes } from './funnel/routes.ts';
 import { healthRoutes } from './health.ts';
 import { callerRateLimit, clientRateLimit, resolveLimits, retryAfterHeader, type ServerLimits, sessionRateLimit } from './limits.ts';
 import { jsonLogger, type Logger } from './log.ts';
@@ -125,7 +126,8 @@ export function createApp(options: AppOptions) {
   app.onError(errorResponse(logger));
   app.notFound(notFoundJson);
   const health = healthRoutes({ storage, automations: options.automations?.running.db, logger }, [client]);
-  const routes = app.route('/health', health).route('/tasks', tasks);
+  const funnels = funnelRoutes({ storage, middleware, clock });
+  const routes = app.route('/health', health).route('/tasks', tasks).route('/funnels', funnels);
   if (options.automations) {
     const sync = syncApi({
       automations: options.automations.running,

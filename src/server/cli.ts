@@ -8,6 +8,7 @@ import { DEFAULT_IDLE_MS } from '../core/shared.ts';
 import { loadAutomationModule } from './automations/definitions.ts';
 import { automationCli, AutomationUsageError } from './automations/cli.ts';
 import { FolderInUseError } from './folder-lock.ts';
+import { FunnelUsageError, funnelCli } from './funnel/cli.ts';
 import { limitDefaults, type ServerLimits } from './limits.ts';
 import { jsonLogger } from './log.ts';
 import { outageMonitor } from './outage.ts';
@@ -21,6 +22,7 @@ import { MAX_TIMER_MS } from './timers.ts';
 
 const USAGE = `Usage: wayflow serve [options]
        wayflow step | scheduler | delete-history …   (automations: wayflow step --help)
+       wayflow funnel <flow> [--since <date|duration>]   (wayflow funnel --help)
 
 Serves the wayflow tasks API. Storage is PGlite in --data, or PostgreSQL when
 DATABASE_URL is set (e.g. postgres://user@127.0.0.1:5432/wayflow).
@@ -260,8 +262,8 @@ export async function main(
 }
 
 /**
- * Runs the `wayflow` program: `serve` (see `main`), or the automation commands
- * `step`, `scheduler` and `delete-history`. Resolves to what is left running, if anything.
+ * Runs the `wayflow` program: `serve` (see `main`), the automation commands
+ * `step`, `scheduler` and `delete-history`, or `funnel` (see `funnelCli`). Resolves to what is left running, if anything.
  */
 export async function runCli(
   args: readonly string[],
@@ -269,6 +271,7 @@ export async function runCli(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<RunningServer | Awaited<ReturnType<typeof automationCli>>> {
   if (['step', 'scheduler', 'delete-history'].includes(args[0] ?? '')) return automationCli(args, { env, write });
+  if (args[0] === 'funnel') return funnelCli(args.slice(1), { env, write });
   return main(args, env, write);
 }
 
@@ -300,7 +303,7 @@ export function runProgram(): void {
     },
     (error: unknown) => {
       process.stderr.write(`${error instanceof WayflowError ? error.message : `wayflow: ${error instanceof Error ? error.message : String(error)}`}\n`);
-      process.exit(error instanceof UsageError || error instanceof AutomationUsageError ? 2 : 1);
+      process.exit(error instanceof UsageError || error instanceof AutomationUsageError || error instanceof FunnelUsageError ? 2 : 1);
     },
   );
 }

@@ -19,3 +19,4 @@ export { type Sweeper, startSweeper } from './sweeper.ts';
 export * from './automations/index.ts';
 export { type ServerAutomations, type ServerAutomationsDatabase, startServerAutomations } from './server-automations.ts';
 export * from './sync/index.ts';
+export * from './funnel/index.ts';

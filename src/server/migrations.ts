@@ -39,6 +39,32 @@ export const migrations: readonly Migration[] = [
     name: 'secrets',
     sql: 'CREATE TABLE wayflow_secrets (name text PRIMARY KEY, value text NOT NULL);',
   },
+  {
+    // What funnels count of a task once its row is gone, written in the transaction that deletes the row (sweep or delete):
+    // its history, and the facts a funnel counts read from it once (`TaskFacts`: `tagsOf` them, the time spent per visit),
+    // so a funnel aggregates plain columns.
+    id: 3,
+    name: 'task outcomes',
+    sql: `
+      CREATE TABLE wayflow_task_outcomes (
+        owner text NOT NULL,
+        id text NOT NULL,
+        flow_id text NOT NULL,
+        flow_version integer NOT NULL,
+        created_at double precision NOT NULL,
+        last_active_at double precision NOT NULL,
+        ended_at double precision NOT NULL,
+        ended_by text NOT NULL,
+        last_step text,
+        history jsonb NOT NULL,
+        finished text,
+        tags text[] NOT NULL,
+        spent_steps text[] NOT NULL,
+        spent_ms double precision[] NOT NULL
+      );
+      CREATE INDEX wayflow_task_outcomes_by_flow ON wayflow_task_outcomes (flow_id, created_at);
+    `,
+  },
 ];
 
 /** Advisory lock key that serialises migrators: several server processes may start at once. */

@@ -1,5 +1,7 @@
 import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { CorruptTaskError } from './errors.ts';
+import { tagsOf, taskFacts } from './funnel/model.ts';
+import { readFunnels } from './funnel/sql.ts';
 import { migrate } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
@@ -59,6 +61,90 @@ function checkedRecords() {
       texts.delete(keyOf(owner, id));
     },
   };
+}
+
+/** A deleted task row: its key and its record as stored. */
+interface DeletedRow {
+  owner: string;
+  id: string;
+  record: string;
+}
+
+/**
+ * Deletes the task rows `where` selects (its placeholders numbered from `$1` for `params`) and, in the same
+ * transaction, keeps the outcome of each in `wayflow_task_outcomes` (flow, version, times, last step, history),
+ * so a funnel still counts a task after it is gone. A row whose record is not readable (edited outside the server)
+ * is deleted without an outcome rather than keep the sweep from deleting the others. Resolves to how many rows were deleted.
+ */
+async function deleteKeepingOutcomes(db: SqlDatabase, where: string, params: unknown[], endedAt: number, endedBy: 'expired' | 'deleted'): Promise<number> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.query<DeletedRow>(`DELETE FROM wayflow_tasks WHERE ${where} RETURNING owner, id, record`, params);
+    const kept = gone.flatMap((row) => {
+      const record = readableRecord(row.record);
+      if (!record) return [];
+      const facts = taskFacts(record.history);
+      return [
+        {
+          owner: row.owner,
+          id: row.id,
+          flow_id: record.flowId,
+          flow_version: record.flowVersion,
+          created_at: record.createdAt,
+          last_active_at: record.lastActiveAt,
+          last_step: facts.last,
+          history: record.history,
+          finished: facts.finished,
+          tags: tagsOf(facts),
+          spent_steps: facts.spentSteps,
+          spent_ms: facts.spentMs,
+        },
+      ];
+    });
+    if (kept.length > 0) {
+      await tx.query(
+        `INSERT INTO wayflow_task_outcomes (${OUTCOME_COLUMNS}, ended_at, ended_by)
+         SELECT ${OUTCOME_COLUMNS}, $2::float8, $3::text FROM jsonb_to_recordset($1::jsonb) AS kept (${OUTCOME_TYPES})`,
+        [JSON.stringify(kept), endedAt, endedBy],
+      );
+    }
+    return gone.length;
+  });
+}
+
+/** The columns of an outcome written from a deleted row, and their types. */
+const OUTCOME_TYPED = {
+  owner: 'text',
+  id: 'text',
+  flow_id: 'text',
+  flow_version: 'integer',
+  created_at: 'float8',
+  last_active_at: 'float8',
+  last_step: 'text',
+  history: 'jsonb',
+  finished: 'text',
+  tags: 'text[]',
+  spent_steps: 'text[]',
+  spent_ms: 'float8[]',
+};
+const OUTCOME_COLUMNS = Object.keys(OUTCOME_TYPED).join(', ');
+const OUTCOME_TYPES = Object.entries(OUTCOME_TYPED)
+  .map(([column, type]) => `${column} ${type}`)
+  .join(', ');
+
+/** The fields of a stored record an outcome keeps, or null when the text is not such a record. */
+function readableRecord(text: string): Pick<TaskRecord, 'flowId' | 'flowVersion' | 'createdAt' | 'lastActiveAt' | 'history'> | null {
+  try {
+    const record = JSON.parse(text) as Partial<TaskRecord> | null;
+    const ok =
+      typeof record?.flowId === 'string' &&
+      Number.isSafeInteger(record.flowVersion) &&
+      Number.isFinite(record.createdAt) &&
+      Number.isFinite(record.lastActiveAt) &&
+      Array.isArray(record.history);
+    return ok ? (record as TaskRecord) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** First key of the advisory lock that serialises the creates of one owner (the second is a hash of the owner). */
@@ -150,12 +236,15 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async remove(owner, id, binder, expected) {
-      const rows = await db.query(
-        'DELETE FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer) RETURNING 1',
+      const removed = await deleteKeepingOutcomes(
+        db,
+        'owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer)',
         [owner, id, binder, expected ?? null],
+        Date.now(),
+        'deleted',
       );
-      if (rows.length > 0) checked.forget(owner, id);
-      return rows.length > 0;
+      if (removed > 0) checked.forget(owner, id);
+      return removed > 0;
     },
     async list(owner, binder, at: ReadInstant) {
       const rows = await db.query<{ id: string; summary: string; last_active_at: number; expires_at: number }>(
@@ -169,20 +258,9 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
         return { id: row.id, flowId: summary.flowId, step: summary.step, lastActiveAt: row.last_active_at, expiresAt: row.expires_at };
       });
     },
-    async sweepOwner(owner, at) {
-      const rows = await db.query<{ n: number }>(
-        'WITH gone AS (DELETE FROM wayflow_tasks WHERE owner = $1 AND (idle_until <= $2 OR expires_at <= $3) RETURNING 1) SELECT count(*)::integer AS n FROM gone',
-        [owner, at.server, at.client],
-      );
-      return rows[0]?.n ?? 0;
-    },
-    async sweepExpired(serverNow) {
-      const rows = await db.query<{ n: number }>(
-        'WITH gone AS (DELETE FROM wayflow_tasks WHERE idle_until <= $1 RETURNING 1) SELECT count(*)::integer AS n FROM gone',
-        [serverNow],
-      );
-      return rows[0]?.n ?? 0;
-    },
+    sweepOwner: (owner, at) => deleteKeepingOutcomes(db, 'owner = $1 AND (idle_until <= $2 OR expires_at <= $3)', [owner, at.server, at.client], at.server, 'expired'),
+    sweepExpired: (serverNow) => deleteKeepingOutcomes(db, 'idle_until <= $1', [serverNow], serverNow, 'expired'),
+    funnels: (flowId, window, serverNow) => readFunnels(db, flowId, window, serverNow),
     async ping() {
       await db.query('SELECT 1');
     },

@@ -1,4 +1,6 @@
 import type { TaskRecord, TaskSummary } from '../core/index.ts';
+import type { FunnelView } from '../sync/index.ts';
+import type { FunnelWindow } from './funnel/model.ts';
 
 /**
  * The moment a read is made at. A task is live when the server's idle deadline
@@ -35,14 +37,19 @@ export interface TaskStorage {
   create(owner: string, record: TaskRecord, idleUntil: number, serverNow: number, maxLive?: number): Promise<WriteResult>;
   /** Replaces the live record at version `expected` (same binder) with `record`; refuses otherwise. */
   update(owner: string, record: TaskRecord, expected: number, idleUntil: number, serverNow: number): Promise<WriteResult>;
-  /** Deletes the task (only at version `expected` when given); resolves to false when nothing matched. */
+  /** Deletes the task (only at version `expected` when given), keeping its outcome for funnels; resolves to false when nothing matched. */
   remove(owner: string, id: string, binder: string, expected?: number): Promise<boolean>;
   /** The owner's live tasks bound to `binder`, most recently active first. */
   list(owner: string, binder: string, at: ReadInstant): Promise<TaskSummary[]>;
-  /** Deletes the owner's tasks that are expired at `at`; resolves to how many. */
+  /** Deletes the owner's tasks that are expired at `at`, keeping their outcomes for funnels; resolves to how many. */
   sweepOwner(owner: string, at: ReadInstant): Promise<number>;
-  /** Deletes every task whose idle deadline is at or before `serverNow` (the periodic sweep). */
+  /** Deletes every task whose idle deadline is at or before `serverNow` (the periodic sweep), keeping their outcomes for funnels. */
   sweepExpired(serverNow: number): Promise<number>;
+  /**
+   * The funnels of flow `flowId` (one per flow version, newest first) over the tasks created in `window`, live and
+   * ended (see `readFunnels`); `serverNow` decides which live tasks have expired.
+   */
+  funnels(flowId: string, window: FunnelWindow, serverNow: number): Promise<FunnelView[]>;
   /** Resolves when the database answers a query (the readiness check); rejects otherwise. */
   ping(): Promise<void>;
   /** A secret shared by every server process on this database, made on first use (signs session cookies). */

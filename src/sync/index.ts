@@ -6,6 +6,10 @@ export { automationForm, awaitAutomation, awaitedInstance, awaitKey, awaitMetaOf
 export type { AwaitMark, AwaitMeta, FormTaskData, MessageHandler } from './steps.ts';
 export type {
   BrowserMessage,
+  FunnelMoveView,
+  FunnelsResponse,
+  FunnelStepView,
+  FunnelView,
   DashboardView,
   HistoryEntryView,
   InstanceInspection,

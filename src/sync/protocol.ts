@@ -187,3 +187,63 @@ export interface SyncResponses {
   map: { map: ProcessMapView };
   mapInstances: { instances: NodeInstanceView[] };
 }
+
+/**
+ * The funnel of a browser flow (`GET /funnels/:flow`, `wayflow funnel <flow>`; `Funnel` of `wayflow/react/map` draws it):
+ * for one flow version, the tasks started in a window and where they went. Counted from the task records of the remote
+ * store and the outcomes the sweeper keeps of the tasks it deletes.
+ */
+export interface FunnelView {
+  flowId: string;
+  flowVersion: number;
+  /** The window, epoch ms: tasks created at or after `since` and before `until`. */
+  since: number;
+  until: number;
+  /** Tasks created in the window. */
+  started: number;
+  completed: number;
+  aborted: number;
+  /** Unfinished tasks that expired (idle past their timeout) or were deleted. */
+  abandoned: number;
+  /** Unfinished tasks still live. */
+  inProgress: number;
+  /** Every step reached, in flow order (the order tasks moved forward in; the branches of a choice follow it). */
+  steps: FunnelStepView[];
+  /** Moves by `back()` and `goTo()` (back to a visited step, or forward again to one gone back from), from which step to which, most frequent first. */
+  backMoves: FunnelMoveView[];
+}
+
+/** The body of `GET /funnels/:flow?since&until`: a funnel per flow version with tasks in the window, newest version first. */
+export interface FunnelsResponse {
+  funnels: FunnelView[];
+}
+
+/** One step of a funnel. */
+export interface FunnelStepView {
+  step: string;
+  /** Tasks that entered the step at least once. */
+  reached: number;
+  /** Unfinished tasks that expired or were deleted while there. */
+  abandoned: number;
+  /** Live tasks there now. */
+  inProgress: number;
+  /** Time spent on one visit of the step (entered to left), ms; null when no visit has ended. */
+  medianMs: number | null;
+  p90Ms: number | null;
+  /** Submissions of the step refused (invalid input, a failed outcome, a throwing action), and how often each field was named. */
+  refused: number;
+  refusedFields: Record<string, number>;
+  /** Where tasks moved on to (forward moves; `$completed` when they finished), most frequent first: two or more are branches. */
+  next: FunnelMoveView[];
+  /** The step this one is a branch of (the only step moving forward to it, which also moves forward to other steps), or null. */
+  branchOf: string | null;
+  /** How deep the step is drawn indented: one level more in each branch of a choice, one less where branches meet again. */
+  depth: number;
+}
+
+/** How many moves went from one step to another. */
+export interface FunnelMoveView {
+  from: string;
+  to: string;
+  count: number;
+}

@@ -116,6 +116,26 @@ describe('the audit history', () => {
       { at: 1005, event: 'abort', from: 'name', to: '$aborted', actor: 'u-9' },
     ]);
   });
+
+  it('records a refused submission with the names of the refused fields, never their values', async () => {
+    const clock = manualClock(1000);
+    const failing = action({ id: 'pay', title: 'Pay', submit: () => outcome.fail('Card declined', { card: ['declined'] }) });
+    const task = await startTask(defineFlow({ id: 'refusals', title: 'Refusals', children: [name, email, failing] }), { clock });
+    await task.submit({ name: '' });
+    await task.submit({ name: 'Ada' });
+    await task.submit({ email: 'not-an-email', secret: 'hunter2' });
+    await task.submit({ email: 'ada@example.com' });
+    await task.submit({ card: '4242' });
+    const history = task.toRecord().history;
+    expect(history.filter((entry) => entry.event === 'refused')).toEqual([
+      { at: 1000, event: 'refused', from: 'name', to: 'name', actor: null, fields: ['name'] },
+      { at: 1000, event: 'refused', from: 'email', to: 'email', actor: null, fields: ['email'] },
+      { at: 1000, event: 'refused', from: 'pay', to: 'pay', actor: null, fields: ['card'] },
+    ]);
+    expect(JSON.stringify(history)).not.toMatch(/not-an-email|hunter2|4242/);
+    // The draft is kept as before: the form shows what was entered.
+    expect(task.state.step).toMatchObject({ id: 'pay', draft: { card: '4242' } });
+  });
 });
 
 describe('async submit', () => {

@@ -8,6 +8,7 @@ import { defineAutomation } from 'wayflow/automations';
 import { automationClient, awaitAutomation, SyncError } from 'wayflow/sync';
 import { AutomationTaskList, useAutomationStatus } from 'wayflow/react/automations';
 import { Checkbox, FileField, RadioGroup, Select, TextArea } from 'wayflow/react/fields';
+import { Funnel } from 'wayflow/react/funnel';
 import { layoutGraph, type MapGraph, ProcessMap } from 'wayflow/react/map';
 import { SaveStatus, useSaveState } from 'wayflow/react/save';
 
@@ -41,4 +42,4 @@ const misspelt: StepId<typeof typed> = 'persnal';
 const views: StepViews<typeof typed> = { name: ({ task }) => task.data.name?.name ?? null };
 const mapGraph: MapGraph = { nodes: [{ id: 'a', label: 'A' }], edges: [] };
 const mapWidth: number = layoutGraph(mapGraph).width;
-export const used = [mapWidth, ProcessMap, name, kind, paid, data, step, misspelt, views, text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus, Checkbox, FileField, RadioGroup, Select, TextArea, SaveStatus, useSaveState];
+export const used = [mapWidth, ProcessMap, Funnel, name, kind, paid, data, step, misspelt, views, text, total, edges, error, indexedDbStore, openTask, FlowOutlet, useTask, FlowRoutes, defineAutomation, automationClient, awaitAutomation, SyncError, AutomationTaskList, useAutomationStatus, Checkbox, FileField, RadioGroup, Select, TextArea, SaveStatus, useSaveState];

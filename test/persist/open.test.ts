@@ -117,7 +117,7 @@ describe('openTask', () => {
     time += 5 * MINUTE;
     const late = await task.submit({ survey: 'late' });
     expect(late).toMatchObject({ ok: false, error: { code: 'task-expired' } });
-    expect(task.state.error?.message).toMatch(new RegExp(`Task ${task.id} of flow "signup" expired after 5 min without activity.*Start over`));
+    expect(task.state.error?.message).toMatch(new RegExp(`Task ${task.id} of flow "signup" expired after 5 min without activity.*start a new task`));
     expect(await store.get(task.id, 'browser-1', time)).toBeNull();
     expect((await store.get(task.id, 'browser-1', 0))!.version).toBe(3);
   });

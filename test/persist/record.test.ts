@@ -46,14 +46,30 @@ const recordModel = z.object({
       })
       .refine((context) => context.at < context.trail.length),
   }),
-  history: z.array(z.object({ at: z.number().finite(), event: z.string(), from: z.string().nullable(), to: z.string(), actor: z.string().nullable(), outcome: z.string().optional() })),
+  history: z.array(
+    z.object({
+      at: z.number().finite(),
+      event: z.string(),
+      from: z.string().nullable(),
+      to: z.string(),
+      actor: z.string().nullable(),
+      outcome: z.string().optional(),
+      fields: z.array(z.string()).optional(),
+    }),
+  ),
   binder: z.string(),
   createdAt: z.number().finite(),
   lastActiveAt: z.number().finite(),
   expiresAt: z.number().finite(),
 });
 
-const valid = makeRecord({ history: [{ at: 1, event: 'start', from: null, to: 'step', actor: null, outcome: 'continue' }] });
+// A refused submission's entry names the refused fields; entries written before they did have no `fields`.
+const valid = makeRecord({
+  history: [
+    { at: 1, event: 'start', from: null, to: 'step', actor: null, outcome: 'continue' },
+    { at: 2, event: 'refused', from: 'step', to: 'step', actor: null, fields: ['email'] },
+  ],
+});
 const values = fc.oneof(
   fc.jsonValue(),
   fc.constantFrom(undefined, Number.NaN, Number.POSITIVE_INFINITY, -1, 0, 1.5, 2 ** 60, '', [], {}, 'AAAAAAAAAAAAAAAAAAAAAB'),

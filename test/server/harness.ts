@@ -31,7 +31,7 @@ export async function pgliteHarness(): Promise<StorageHarness> {
   const storage = await pgliteStorage({ db });
   return {
     storage,
-    reset: async () => void (await db.query('TRUNCATE wayflow_tasks')),
+    reset: async () => void (await db.query('TRUNCATE wayflow_tasks, wayflow_task_outcomes')),
     sql: async <Row>(text: string, params?: unknown[]) => (await db.query<Row>(text, params)).rows,
     close: () => storage.close(),
   };
@@ -44,7 +44,7 @@ export async function postgresHarness(schema = `wayflow_test_${process.pid}_${Ma
   return {
     schema,
     storage,
-    reset: async () => void (await admin.query('TRUNCATE wayflow_tasks')),
+    reset: async () => void (await admin.query('TRUNCATE wayflow_tasks, wayflow_task_outcomes')),
     sql: async <Row>(text: string, params?: unknown[]) => (await admin.query(text, params)).rows as Row[],
     async close() {
       // The storage may be closed already (serveTasks closes the storage it serves).

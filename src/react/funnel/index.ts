@@ -1,0 +1,1 @@
+export { Funnel, funnelColumns } from './funnel.tsx';

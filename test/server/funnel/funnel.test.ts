@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HistoryEntry } from '../../../src/core/store.ts';
+import { type FunnelTask, funnelsOf } from '../../../src/server/funnel/model.ts';
+import { pgliteHarness, postgresHarness, type StorageHarness } from '../harness.ts';
+
+const STEPS = ['cart', 'address', 'pay', 'card', 'paypal', 'review'];
+const EVENTS = ['start', 'submit', 'auto', 'error', 'resume', 'back', 'goto', 'refused', 'fork', 'abort', 'migrate'];
+const FIELDS = ['email', 'card', 'name', 'zip'];
+
+/** One random history entry, `at` relative to the previous one. */
+const entryArb = fc.record({
+  wait: fc.integer({ min: 0, max: 50 }),
+  event: fc.constantFrom(...EVENTS),
+  from: fc.option(fc.constantFrom(...STEPS), { nil: null, freq: 6 }),
+  to: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...STEPS) }, { weight: 1, arbitrary: fc.constantFrom('$completed', '$aborted') }),
+  fields: fc.uniqueArray(fc.constantFrom(...FIELDS), { maxLength: 3 }),
+});
+
+/** A random stored task: flow, version, creation time, history and its idle deadlines (server and client clocks). */
+const taskArb = fc.record({
+  flowId: fc.constantFrom('checkout', 'checkout', 'signup'),
+  flowVersion: fc.integer({ min: 1, max: 2 }),
+  createdAt: fc.integer({ min: 0, max: 1000 }),
+  entries: fc.array(entryArb, { maxLength: 8 }),
+  idleUntil: fc.integer({ min: 0, max: 3000 }),
+  expiresAt: fc.integer({ min: 0, max: 3000 }),
+});
+/** A drawn entry: how long after the previous one, and what it says. */
+interface DrawnEntry {
+  wait: number;
+  event: string;
+  from: string | null;
+  to: string;
+  fields: string[];
+}
+
+/** A task as stored for the test: its row's deadlines and its record's fields. */
+interface StoredTask {
+  flowId: string;
+  flowVersion: number;
+  createdAt: number;
+  history: HistoryEntry[];
+  idleUntil: number;
+  expiresAt: number;
+}
+
+/** The history of drawn entries, starting at `createdAt`; only a refused submission names fields. */
+function historyOf(entries: DrawnEntry[], createdAt: number): HistoryEntry[] {
+  let at = createdAt;
+  return entries.map((entry): HistoryEntry => {
+    at += entry.wait;
+    const written: HistoryEntry = { at, event: entry.event, from: entry.from, to: entry.to, actor: null };
+    if (entry.event === 'refused') written.fields = entry.fields;
+    return written;
+  });
+}
+
+async function store(harness: StorageHarness, tasks: StoredTask[]) {
+  await harness.reset();
+  for (const [i, task] of tasks.entries()) {
+    const record = { id: `task-${i}`, flowId: task.flowId, flowVersion: task.flowVersion, createdAt: task.createdAt, lastActiveAt: task.createdAt, history: task.history };
+    await harness.sql(
+      `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
+       VALUES ($1, $2, 'b', 1, $3, $4, $5, $6, $7)`,
+      [`owner-${i % 3}`, `task-${i}`, JSON.stringify(record), JSON.stringify({ flowId: task.flowId, step: null }), task.createdAt, task.expiresAt, task.idleUntil],
+    );
+  }
+}
+
+const modelTasks = (tasks: StoredTask[], flowId: string, now: number): FunnelTask[] =>
+  tasks
+    .filter((task) => task.flowId === flowId)
+    .map((task) => ({ flowVersion: task.flowVersion, createdAt: task.createdAt, history: task.history, ended: task.idleUntil <= now || task.expiresAt <= now }));
+
+describe.each([
+  ['PGlite', pgliteHarness],
+  ['PostgreSQL', () => postgresHarness()],
+] as [string, () => Promise<StorageHarness>][])('the funnel on %s', (_, open) => {
+  let harness: StorageHarness;
+  beforeAll(async () => {
+    harness = await open();
+  }, 60_000);
+  afterAll(() => harness.close());
+
+  it('counts what the model counts over random histories, before and after the sweeper deletes the expired tasks', async () => {
+    const stored = fc.array(
+      taskArb.map(({ entries, ...task }): StoredTask => ({ ...task, history: historyOf(entries, task.createdAt) })),
+      { maxLength: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(stored, fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 1200 }), fc.integer({ min: 0, max: 3000 }), async (tasks, since, span, sweepAt) => {
+        await store(harness, tasks);
+        const window = { since, until: since + span };
+        const now = 3000;
+        const expected = funnelsOf('checkout', modelTasks(tasks, 'checkout', now), window);
+        expect(await harness.storage.funnels('checkout', window, now)).toEqual(expected);
+        await harness.storage.sweepExpired(sweepAt);
+        expect(await harness.storage.funnels('checkout', window, now)).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  }, 120_000);
+
+  it('keeps the outcome of a swept or deleted task, written with its delete; an unreadable row is deleted without one', async () => {
+    const history = historyOf([{ wait: 0, event: 'start', from: null, to: 'cart', fields: [] }, { wait: 5, event: 'submit', from: 'cart', to: 'pay', fields: [] }], 100);
+    const task = { flowId: 'checkout', flowVersion: 3, createdAt: 100, history, idleUntil: 500, expiresAt: 500 };
+    await store(harness, [task, { ...task, idleUntil: 2000, expiresAt: 2000 }, task]);
+    await harness.sql("UPDATE wayflow_tasks SET record = 'not json' WHERE id = 'task-2'");
+    expect(await harness.storage.sweepExpired(1000)).toBe(2);
+    expect(await harness.storage.remove('owner-1', 'task-1', 'b')).toBe(true);
+    const kept = await harness.sql<Record<string, unknown>>('SELECT owner, id, flow_id, flow_version, created_at, ended_at, ended_by, last_step, history FROM wayflow_task_outcomes ORDER BY id');
+    expect(kept).toEqual([
+      { owner: 'owner-0', id: 'task-0', flow_id: 'checkout', flow_version: 3, created_at: 100, ended_at: 1000, ended_by: 'expired', last_step: 'pay', history },
+      { owner: 'owner-1', id: 'task-1', flow_id: 'checkout', flow_version: 3, created_at: 100, ended_at: expect.any(Number), ended_by: 'deleted', last_step: 'pay', history },
+    ]);
+    expect(await harness.sql('SELECT id FROM wayflow_tasks')).toEqual([]);
+  });
+});
