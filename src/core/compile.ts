@@ -52,6 +52,15 @@ export type OutcomeEventType = Exclude<MovingOutcome['type'], 'goto'> | `goto.${
 /** The event type of an outcome: its type, or `goto.<target>` (ids hold no dots). */
 export const outcomeEvent = (outcome: MovingOutcome): OutcomeEventType => (outcome.type === 'goto' ? `goto.${outcome.to}` : outcome.type);
 
+/**
+ * The actor scope of a pure transition or first snapshot: `machine.transition(from, event, inert)`,
+ * `machine.getInitialSnapshot(inert, input)`. XState's `transition()` and `initialTransition()` create an
+ * actor, and with it the machine's first snapshot, on every call (a third of a step's transition). None is
+ * needed: a compiled machine's actions are all `assign`s, resolved within the transition, so whatever XState
+ * asks of the scope (its system, `defer`, the action executor) is this same do-nothing function.
+ */
+export const inert: never = new Proxy(() => {}, { get: () => inert }) as never;
+
 /** The XState machine type a flow compiles to. */
 // biome-ignore lint/suspicious/noExplicitAny: the generated machine's action, guard and state types are not statically known
 export type FlowMachine = StateMachine<FlowContext, FlowEvent, any, any, any, any, any, any, any, { data?: TaskData; user?: User | null }, any, any, any, any>;

@@ -1,5 +1,4 @@
-import { initialTransition, transition } from 'xstate';
-import { type CompiledFlow, compile, type FlowContext, type FlowEvent, outcomeEvent } from './compile.ts';
+import { type CompiledFlow, compile, type FlowContext, type FlowEvent, inert, outcomeEvent } from './compile.ts';
 import type { Action, Flow, FlowData, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
@@ -251,7 +250,7 @@ export class Task<F extends Flow = Flow> {
 
   /** The snapshot `event` leads to from the current one (the same object when the machine refuses it). */
   #next(event: FlowEvent, from: Snapshot = this.#snapshot): Snapshot {
-    return transition(this.#compiled.machine, from, event)[0];
+    return this.#compiled.machine.transition(from, event, inert);
   }
 
   #notActive() {
@@ -446,7 +445,7 @@ export class Task<F extends Flow = Flow> {
 
   async #commit(snapshot: Snapshot, entries: HistoryEntry[]): Promise<void> {
     const now = this.#clock.now();
-    const history = entries.length > 0 ? [...this.#history, ...entries] : this.#history;
+    const history = this.#history.concat(entries);
     const record = this.#record(snapshot, this.#version + 1, history, now);
     if (this.#store) await this.#store.put(record, this.#version);
     this.#snapshot = snapshot;
@@ -494,7 +493,7 @@ export class Task<F extends Flow = Flow> {
  */
 export async function startTask<F extends Flow>(flow: F, options: StartOptions<FlowData<F>> = {}): Promise<Task<F>> {
   const compiled = compile(flow);
-  const [snapshot] = initialTransition(compiled.machine, options);
+  const snapshot = compiled.machine.getInitialSnapshot(inert, options);
   const now = (options.clock ?? systemClock).now();
   const task = new Task<F>(compiled, snapshot, { id: options.id ?? newTaskId(), createdAt: now, lastActiveAt: now, version: 0, history: [] }, options);
   await task.begin();
