@@ -1,34 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scriptRunner, scriptTrees } from '../helpers/script-tree.ts';
 
-const script = fileURLToPath(new URL('../../scripts/check-names.mjs', import.meta.url));
-const check = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
-
-let tree: string | null = null;
-afterEach(() => {
-  if (tree) rmSync(tree, { recursive: true, force: true });
-  tree = null;
-});
-
+const check = scriptRunner('check-names.mjs');
+const tree = scriptTrees('wayflow-names-');
+const exports = {
+  '.': { types: './dist/types/core/index.d.ts', import: './dist/core.js' },
+  './persist': { types: './dist/types/persist/index.d.ts', import: './dist/persist.js' },
+};
 /** A package with the entries `wayflow` (src/core) and `wayflow/persist` (src/persist), holding `files` (paths below src/). */
-function sources(files: Record<string, string>): string {
-  tree = mkdtempSync(join(tmpdir(), 'wayflow-names-'));
-  const exports = {
-    '.': { types: './dist/types/core/index.d.ts', import: './dist/core.js' },
-    './persist': { types: './dist/types/persist/index.d.ts', import: './dist/persist.js' },
-  };
-  writeFileSync(join(tree, 'package.json'), JSON.stringify({ name: 'wayflow', exports }));
-  for (const [path, text] of Object.entries(files)) {
-    const file = join(tree, 'src', path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  return tree;
-}
+const sources = (files: Record<string, string>) => tree(files, { 'package.json': JSON.stringify({ name: 'wayflow', exports }) });
 
 describe('names across public entries (npm run lint)', () => {
   it('passes for wayflow’s own entries', () => {
