@@ -36,7 +36,7 @@ export interface FlowContext {
  * methods. A submitted outcome is the event named by `outcomeEvent`: its type (`complete`,
  * `leave`, …), or `goto.<target>`.
  */
-export type FlowEvent =
+export type FlowMachineEvent =
   | { type: OutcomeEventType; outcome: MovingOutcome; input?: unknown }
   | { type: 'BACK' }
   | { type: 'GOTO'; step: string }
@@ -52,9 +52,18 @@ export type OutcomeEventType = Exclude<MovingOutcome['type'], 'goto'> | `goto.${
 /** The event type of an outcome: its type, or `goto.<target>` (ids hold no dots). */
 export const outcomeEvent = (outcome: MovingOutcome): OutcomeEventType => (outcome.type === 'goto' ? `goto.${outcome.to}` : outcome.type);
 
+/**
+ * The actor scope of a pure transition or first snapshot: `machine.transition(from, event, inert)`,
+ * `machine.getInitialSnapshot(inert, input)`. XState's `transition()` and `initialTransition()` create an
+ * actor, and with it the machine's first snapshot, on every call (a third of a step's transition). None is
+ * needed: a compiled machine's actions are all `assign`s, resolved within the transition, so whatever XState
+ * asks of the scope (its system, `defer`, the action executor) is this same do-nothing function.
+ */
+export const inert: never = new Proxy(() => {}, { get: () => inert }) as never;
+
 /** The XState machine type a flow compiles to. */
 // biome-ignore lint/suspicious/noExplicitAny: the generated machine's action, guard and state types are not statically known
-export type FlowMachine = StateMachine<FlowContext, FlowEvent, any, any, any, any, any, any, any, { data?: TaskData; user?: User | null }, any, any, any, any>;
+export type FlowMachine = StateMachine<FlowContext, FlowMachineEvent, any, any, any, any, any, any, any, { data?: TaskData; user?: User | null }, any, any, any, any>;
 
 /** A validated, indexed flow and the XState machine derived from it. */
 export interface CompiledFlow {
@@ -63,7 +72,7 @@ export interface CompiledFlow {
   readonly machine: FlowMachine;
 }
 
-type Guard = (args: { context: FlowContext; event: FlowEvent }) => boolean;
+type Guard = (args: { context: FlowContext; event: FlowMachineEvent }) => boolean;
 interface Transition {
   target?: string;
   guard?: Guard;
@@ -83,10 +92,10 @@ interface StateConfig {
 const cache = new WeakMap<Flow, CompiledFlow>();
 const ref = (destination: Destination) => `#${destination}`;
 /** The event a handler receives is the one it is registered for (handlers narrow it with this type, at no runtime cost). */
-type EventOf<T extends FlowEvent['type']> = Extract<FlowEvent, { type: T }>;
+type EventOf<T extends FlowMachineEvent['type']> = Extract<FlowMachineEvent, { type: T }>;
 
 const applyOutcome = (step: string) =>
-  assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
+  assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
     const { outcome, input } = event as EventOf<OutcomeEventType>;
     return {
       trail: context.trail.slice(0, context.at + 1),
@@ -185,21 +194,21 @@ function childStates(children: readonly FlowNode[], nodes: FlowModel['nodes']): 
 }
 
 /** Transitions that move back (or forward again) to a visited step, restoring the data as it was when that step was entered. */
-function revisit(model: FlowModel, pick: (context: FlowContext, event: FlowEvent) => number): Transition[] {
+function revisit(model: FlowModel, pick: (context: FlowContext, event: FlowMachineEvent) => number): Transition[] {
   return [...model.nodes.values()]
     .filter((info) => isStep(info.node))
     .map((info) => ({
       guard: ({ context, event }) => context.trail[pick(context, event)]?.step === info.id,
       target: ref(info.id),
       reenter: true,
-      actions: assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
+      actions: assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
         const at = pick(context, event);
         return { data: context.trail[at]!.data, at, until: null };
       }),
     }));
 }
 
-const otherVisit = (context: FlowContext, event: FlowEvent) =>
+const otherVisit = (context: FlowContext, event: FlowMachineEvent) =>
   context.trail.findLastIndex((e, i) => i !== context.at && e.step === (event as EventOf<'GOTO'>).step);
 
 /**
@@ -241,15 +250,15 @@ export function compile(flow: Flow): CompiledFlow {
       GOTO: revisit(model, otherVisit),
       ABORT: {
         target: ref(ABORTED),
-        actions: assign(({ event }: { event: FlowEvent }) => ({ reason: (event as EventOf<'ABORT'>).reason ?? null })),
+        actions: assign(({ event }: { event: FlowMachineEvent }) => ({ reason: (event as EventOf<'ABORT'>).reason ?? null })),
       },
       DRAFT: {
-        actions: assign(({ context, event }: { context: FlowContext; event: FlowEvent }) => {
+        actions: assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
           const step = context.trail[context.at]?.step;
           return step ? { inputs: { ...context.inputs, [step]: (event as EventOf<'DRAFT'>).input } } : {};
         }),
       },
-      ENV: { actions: assign(({ event }: { event: FlowEvent }) => ({ user: (event as EventOf<'ENV'>).user })) },
+      ENV: { actions: assign(({ event }: { event: FlowMachineEvent }) => ({ user: (event as EventOf<'ENV'>).user })) },
     },
   };
   const compiled: CompiledFlow = { flow, model, machine: createMachine(config as never) as unknown as FlowMachine };

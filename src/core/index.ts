@@ -5,9 +5,9 @@ export type { MovingOutcome, Outcome, OutcomeEffects, User } from './outcomes.ts
 export { orGoTo, precondition, requiredState, signedIn } from './preconditions.ts';
 export type { Precondition, PreconditionContext } from './preconditions.ts';
 export { compile } from './compile.ts';
-export type { CompiledFlow, FlowContext, FlowEvent, FlowMachine, TrailEntry } from './compile.ts';
-export { restoreTask, startTask, systemClock, Task } from './task.ts';
-export type { ChoiceOption, Clock, StartOptions, StepView, SubmitOutcome, TaskOptions, TaskState, TaskStatus } from './task.ts';
+export type { CompiledFlow, FlowContext, FlowMachineEvent, FlowMachine, TrailEntry } from './compile.ts';
+export { restoreTask, startTask, systemTaskClock, Task } from './task.ts';
+export type { ChoiceOption, TaskClock, StartTaskOptions, StepView, SubmitOutcome, TaskOptions, TaskState, TaskStatus } from './task.ts';
 export type { HistoryEntry, PersistedSnapshot, StateStore, TaskRecord, TaskSummary } from './store.ts';
 export { newTaskId } from './ids.ts';
 export { validateInput } from './schema.ts';

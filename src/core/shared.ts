@@ -5,6 +5,7 @@
  */
 export { type AddressDecision, type AddressMemory, type AddressMove, type AddressPage, type AddressView, addressMemory, addressMove, stayAt, stepAtUrl, urlOfStep } from './address.ts';
 export { InvalidTaskIdError, isTaskId, parseTaskId } from './ids.ts';
+export { inert } from './compile.ts';
 export { isStep } from './model.ts';
 export { type Phase, type Position, positionOf } from './position.ts';
 export { describeTask, type Feedback, statusOf, stepView, summaryOf } from './projection.ts';

@@ -1,5 +1,4 @@
-import { initialTransition, transition } from 'xstate';
-import { type CompiledFlow, compile, type FlowContext, type FlowEvent, outcomeEvent } from './compile.ts';
+import { type CompiledFlow, compile, type FlowContext, type FlowMachineEvent, inert, outcomeEvent } from './compile.ts';
 import type { Action, Flow, FlowData, StepId, SubmitContext, SubmitResult, TaskData } from './definition.ts';
 import {
   ActionFailedError,
@@ -20,14 +19,14 @@ import { type FieldErrors, type StandardSchemaV1, validateInput } from './schema
 import type { HistoryEntry, StateStore, TaskRecord } from './store.ts';
 
 /** Time source and timers; replace it in tests to control suspensions and expiry. */
-export interface Clock {
+export interface TaskClock {
   now(): number;
   setTimeout(run: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 /** The real clock. */
-export const systemClock: Clock = {
+export const systemTaskClock: TaskClock = {
   now: Date.now,
   setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -39,7 +38,7 @@ export interface TaskOptions {
   store?: StateStore;
   /** The value the task is bound to (see `TaskRecord.binder`); stores refuse an empty one. Default `"unbound"`, shared by every task started without one. */
   binder?: string;
-  clock?: Clock;
+  clock?: TaskClock;
   /** The signed-in user, checked by `signedIn()` preconditions. */
   user?: User | null;
   /** Idle time after which the task expires (default: the flow's `idleTimeoutMs`, else 20 minutes). */
@@ -47,7 +46,7 @@ export interface TaskOptions {
 }
 
 /** Options of `startTask`; `Data` is the task data of the flow started (see `FlowData`). */
-export interface StartOptions<Data extends TaskData = TaskData> extends TaskOptions {
+export interface StartTaskOptions<Data extends TaskData = TaskData> extends TaskOptions {
   id?: string;
   /** Initial task data. */
   data?: Data;
@@ -126,7 +125,7 @@ export class Task<F extends Flow = Flow> {
   readonly flow: F;
   readonly #compiled: CompiledFlow;
   readonly #store: StateStore | undefined;
-  readonly #clock: Clock;
+  readonly #clock: TaskClock;
   readonly #binder: string;
   readonly #idleMs: number;
   readonly #createdAt: number;
@@ -152,7 +151,7 @@ export class Task<F extends Flow = Flow> {
     this.id = record.id;
     this.#snapshot = snapshot;
     this.#store = options.store;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? systemTaskClock;
     this.#binder = options.binder ?? UNBOUND;
     this.#idleMs = options.idleTimeoutMs ?? compiled.flow.idleTimeoutMs ?? DEFAULT_IDLE_MS;
     this.#createdAt = record.createdAt;
@@ -250,8 +249,8 @@ export class Task<F extends Flow = Flow> {
   }
 
   /** The snapshot `event` leads to from the current one (the same object when the machine refuses it). */
-  #next(event: FlowEvent, from: Snapshot = this.#snapshot): Snapshot {
-    return transition(this.#compiled.machine, from, event)[0];
+  #next(event: FlowMachineEvent, from: Snapshot = this.#snapshot): Snapshot {
+    return this.#compiled.machine.transition(from, event, inert);
   }
 
   #notActive() {
@@ -276,7 +275,7 @@ export class Task<F extends Flow = Flow> {
     return run;
   }
 
-  #move(event: FlowEvent, name: string, refusal: () => Error): Promise<void> {
+  #move(event: FlowMachineEvent, name: string, refusal: () => Error): Promise<void> {
     return this.#exclusive(async () => {
       if (this.#snapshot.status !== 'active') throw this.#notActive();
       const next = this.#next(event);
@@ -445,7 +444,7 @@ export class Task<F extends Flow = Flow> {
 
   async #commit(snapshot: Snapshot, entries: HistoryEntry[]): Promise<void> {
     const now = this.#clock.now();
-    const history = entries.length > 0 ? [...this.#history, ...entries] : this.#history;
+    const history = this.#history.concat(entries);
     const record = this.#record(snapshot, this.#version + 1, history, now);
     if (this.#store) await this.#store.put(record, this.#version);
     this.#snapshot = snapshot;
@@ -491,10 +490,10 @@ export class Task<F extends Flow = Flow> {
  * const task = await startTask(checkoutFlow, { store: memoryStore() });
  * await task.submit({ quantity: 1 });
  */
-export async function startTask<F extends Flow>(flow: F, options: StartOptions<FlowData<F>> = {}): Promise<Task<F>> {
+export async function startTask<F extends Flow>(flow: F, options: StartTaskOptions<FlowData<F>> = {}): Promise<Task<F>> {
   const compiled = compile(flow);
-  const [snapshot] = initialTransition(compiled.machine, options);
-  const now = (options.clock ?? systemClock).now();
+  const snapshot = compiled.machine.getInitialSnapshot(inert, options);
+  const now = (options.clock ?? systemTaskClock).now();
   const task = new Task<F>(compiled, snapshot, { id: options.id ?? newTaskId(), createdAt: now, lastActiveAt: now, version: 0, history: [] }, options);
   await task.begin();
   return task;

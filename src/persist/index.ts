@@ -14,7 +14,7 @@ export { FlowVersionAheadError, ForeignFlowError, MigrationFailedError, migrateR
 export type { FlowMigrations, MigrationResult, RecordMigration } from './migrate.ts';
 export { claimTask, forkRecord } from './tabs.ts';
 export type { TabOptions, TaskClaim } from './tabs.ts';
-export { openTask, StorageError } from './open.ts';
+export { openTask, TaskStoreError } from './open.ts';
 export { refuseExpiredWrites, TaskExpiredError } from './expiry.ts';
 export type { OpenedTask, OpenTaskOptions, ReadyTask } from './open.ts';
 export { indexedDbOfflineStore, memoryOfflineStore } from './offline-store.ts';

@@ -1,7 +1,6 @@
-import { initialTransition } from 'xstate';
 import { type CompiledFlow, compile, type TrailEntry } from '../core/index.ts';
 import type { Flow } from '../core/index.ts';
-import { isStep } from '../core/shared.ts';
+import { inert, isStep } from '../core/shared.ts';
 import { TaskRecordError } from '../core/index.ts';
 import type { TaskRecord } from '../core/index.ts';
 import { type Phase, positionOf } from '../core/shared.ts';
@@ -124,7 +123,7 @@ function relocate(compiled: Compiled, record: TaskRecord, steps: Record<string, 
   if (target) {
     value = waitingAt(target);
   } else {
-    const [start] = initialTransition(compiled.machine, { data: record.data, user: record.snapshot.context.user });
+    const start = compiled.machine.getInitialSnapshot(inert, { data: record.data, user: record.snapshot.context.user });
     value = start.value;
     trail = start.context.trail;
     for (const [id, count] of Object.entries(start.context.visits)) visits[id] = Math.max(count, visits[id] ?? 0);

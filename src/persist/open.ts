@@ -2,7 +2,7 @@ import type { Flow, FlowData, TaskData } from '../core/index.ts';
 import { TaskRecordError, WayflowError } from '../core/index.ts';
 import { newTaskId } from '../core/index.ts';
 import type { StateStore, TaskRecord } from '../core/index.ts';
-import { restoreTask, startTask, systemClock, type Task, type TaskOptions } from '../core/index.ts';
+import { restoreTask, startTask, systemTaskClock, type Task, type TaskOptions } from '../core/index.ts';
 import { DEFAULT_IDLE_MS } from '../core/shared.ts';
 import { type BinderSource, browserBinder, resolveBinder } from './binder.ts';
 import { refuseExpiredWrites } from './expiry.ts';
@@ -15,8 +15,8 @@ import { browserLocation, DEFAULT_TASK_PARAM, readTaskId, type TaskLocation, wit
 const LEAVE_ALONE = new Set(['foreign-flow', 'flow-version-ahead']);
 
 /** The store failed (IndexedDB unavailable, quota exceeded, …); nothing was changed. */
-export class StorageError extends WayflowError {
-  override readonly name: string = 'StorageError';
+export class TaskStoreError extends WayflowError {
+  override readonly name: string = 'TaskStoreError';
   constructor(flowId: string, taskId: string | null, cause: unknown) {
     super(
       'storage-failed',
@@ -94,7 +94,7 @@ export async function openTask<F extends Flow>(flow: F, options: OpenTaskOptions
   const { store, migrations, data } = options;
   const location = options.location ?? browserLocation;
   const param = options.param ?? DEFAULT_TASK_PARAM;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? systemTaskClock;
   const idleTimeoutMs = options.idleTimeoutMs ?? flow.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const tabs = options.tabs === false ? null : (options.tabs ?? {});
   const startOver = () => {
@@ -104,7 +104,7 @@ export async function openTask<F extends Flow>(flow: F, options: OpenTaskOptions
   const failed = (taskId: string | null, error: unknown): OpenedTask<F> => ({
     status: 'error',
     taskId,
-    error: error instanceof WayflowError ? error : new StorageError(flow.id, taskId, error),
+    error: error instanceof WayflowError ? error : new TaskStoreError(flow.id, taskId, error),
     startOver,
   });
 

@@ -1,7 +1,7 @@
 import { type Action, defineFlow, action as defineAction, type Flow, type TaskData } from '../core/index.ts';
 import { type Outcome, outcome } from '../core/index.ts';
 import type { StandardSchemaV1 } from '../core/index.ts';
-import { type StartOptions, startTask, type Task, type TaskState } from '../core/index.ts';
+import { type StartTaskOptions, startTask, type Task, type TaskState } from '../core/index.ts';
 import { type AutomationClient, SyncError } from './client.ts';
 import type { InstanceStatus, OpenFormRef } from './protocol.ts';
 
@@ -223,6 +223,6 @@ export function automationForm<S extends StandardSchemaV1>(init: {
  * @example
  * const task = await openFormTask(approval, await client.form(instanceId, taskId));
  */
-export function openFormTask(flow: Flow, form: OpenFormRef & { data?: Record<string, unknown> }, options: StartOptions = {}): Promise<Task> {
+export function openFormTask(flow: Flow, form: OpenFormRef & { data?: Record<string, unknown> }, options: StartTaskOptions = {}): Promise<Task> {
   return startTask(flow, { ...options, data: { ...form.data, ...options.data, form: { instanceId: form.instanceId, taskId: form.taskId } } });
 }

@@ -1,11 +1,11 @@
-import type { Clock } from '../../src/core/index.ts';
+import type { TaskClock } from '../../src/core/index.ts';
 
 /** A clock whose time only moves when the test says so; timers fire on `advance`. */
 export function manualClock(start = 1_700_000_000_000) {
   let now = start;
   let nextId = 1;
   const timers = new Map<number, { at: number; run: () => void }>();
-  const clock: Clock & { advance(ms: number): Promise<void>; pending(): number } = {
+  const clock: TaskClock & { advance(ms: number): Promise<void>; pending(): number } = {
     now: () => now,
     setTimeout(run, ms) {
       const id = nextId++;

@@ -1,29 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scriptRunner, scriptTrees } from '../helpers/script-tree.ts';
 
-const script = fileURLToPath(new URL('../../scripts/check-imports.mjs', import.meta.url));
-const check = (...args: string[]) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
-
-let tree: string | null = null;
-afterEach(() => {
-  if (tree) rmSync(tree, { recursive: true, force: true });
-  tree = null;
-});
-
+const check = scriptRunner('check-imports.mjs');
 /** A source tree holding `files` (paths below src/). */
-function sources(files: Record<string, string>): string {
-  tree = mkdtempSync(join(tmpdir(), 'wayflow-imports-'));
-  for (const [path, text] of Object.entries(files)) {
-    const file = join(tree, 'src', path);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  return tree;
-}
+const sources = scriptTrees('wayflow-imports-');
 
 const core = { 'core/index.ts': "export { a } from './a.ts';\n", 'core/a.ts': 'export const a = 1;\n', 'core/shared.ts': "export { a } from './a.ts';\n" };
 

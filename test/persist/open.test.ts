@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidTaskIdError, newTaskId } from '../../src/core/ids.ts';
 import type { StateStore } from '../../src/core/store.ts';
 import type { Flow } from '../../src/core/definition.ts';
-import { type Clock, startTask } from '../../src/core/task.ts';
+import { type TaskClock, startTask } from '../../src/core/task.ts';
 import { browserBinder } from '../../src/persist/binder.ts';
 import { indexedDbStore, openWayflowDatabase } from '../../src/persist/indexeddb.ts';
 import { memoryStore } from '../../src/persist/memory.ts';
@@ -13,7 +13,7 @@ import { otherFlow, signupV1, signupV2 } from './flows.ts';
 
 const MINUTE = 60_000;
 let time = 1_000_000;
-const clock: Clock = { now: () => time, setTimeout: () => null, clearTimeout: () => undefined };
+const clock: TaskClock = { now: () => time, setTimeout: () => null, clearTimeout: () => undefined };
 const opened: OpenedTask[] = [];
 afterEach(() => {
   for (const result of opened.splice(0)) if (result.status === 'ready') result.close();
