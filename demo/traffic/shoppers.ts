@@ -6,7 +6,7 @@
  * ones who gave up have expired by now and count as abandoned. They pay but place no order with the fulfilment automation,
  * so the back office's task list stays readable. `npm run demo:traffic` runs it against a running `npm start`.
  */
-import { type Clock, type Flow, startTask, type Task } from '../../src/core/index.ts';
+import { type Flow, startTask, type Task, type TaskClock } from '../../src/core/index.ts';
 import { createCheckoutFlow, demoServices } from '../../flows/checkout/index.ts';
 import { remoteStore } from '../../src/persist/index.ts';
 
@@ -103,7 +103,7 @@ export async function runShoppers(options: ShopperOptions): Promise<TrafficRepor
     const store = remoteStore({ baseUrl: options.baseUrl, fetch: fetches[index % fetches.length]!, retryIntervalMs: 0 });
     // The shopper's own clock, in the past: think times move it on.
     let now = end - WEEK + random() * (WEEK - 3_600_000);
-    const clock: Clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined };
+    const clock: TaskClock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined };
     const think = (seconds: number) => {
       now += 1000 * seconds * (0.4 + 1.2 * random());
     };
