@@ -1,4 +1,4 @@
-import { action, defineAutomation, type FlowDefinition, flow } from '../src/automations/index.ts';
+import { flowAction, defineAutomation, type FlowDefinition, flow } from '../src/automations/index.ts';
 
 /**
  * The benchmark automation: one timed node (it records when it ran and in which process),
@@ -20,10 +20,10 @@ export const benchTimer = defineAutomation('BenchTimer', {
 export const benchFlow: FlowDefinition = {
   name: 'BenchFlow',
   actions: [
-    action('work', (ctx) => {
+    flowAction('work', (ctx) => {
       ctx.state.pid = process.pid;
     }),
-    action('finish', (ctx) => {
+    flowAction('finish', (ctx) => {
       ctx.state.finished = true;
     }),
   ],

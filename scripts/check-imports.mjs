@@ -2,16 +2,15 @@
 // a file may import its own module's files freely, but from another module only that module's
 // index.ts (or a file listed in SURFACES: another entry of the package, or what sibling
 // modules need that apps do not). Run by `npm run lint`; prints each import that reaches into
-// another module's internals and fails (src/server/automations and src/automations are only counted for now:
-// `--list` prints theirs). `--root=dir` checks another tree (tests).
+// another module's internals and fails. `--root=dir` checks another tree (tests).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(process.argv.find((arg) => arg.startsWith('--root='))?.slice(7) ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 const src = join(root, 'src');
-/** Folders (below src/) whose imports are listed but not yet refused: their internal imports are being moved to index.ts by their owners. */
-const PENDING = ['server/automations/', 'automations/'];
+/** Folders (below src/) whose imports are listed but not yet refused (none now: every folder imports through index.ts). */
+const PENDING = [];
 
 /** Files other than index.ts that are a module's surface (paths below src/). */
 const SURFACES = new Set([

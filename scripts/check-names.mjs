@@ -12,17 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(process.argv.find((arg) => arg.startsWith('--root='))?.slice(7) ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-/** Collisions left to the owners of src/automations and src/server/automations, which are being restructured. */
-const PENDING = new Set(
-  process.argv.some((arg) => arg.startsWith('--root='))
-    ? []
-    : [
-        // `wayflow` (a flow's step) and `wayflow/automations` (a flowcontrol node).
-        'action',
-        // `wayflow/automations` (a node's result) and `wayflow/server` (the CLI's).
-        'StepResult',
-      ],
-);
+/** Collisions tolerated for now (none: flowcontrol's `action` is `flowAction`, the CLI's `StepResult` is `StepCommandResult`). */
+const PENDING = new Set([]);
 
 /** The source file of an entry, from its `types` path (dist/types/x/index.d.ts → src/x/index.ts). */
 const sourceOf = (types) => join(root, types.replace(/^\.\/dist\/types\//, 'src/').replace(/\.d\.ts$/, '.ts'));

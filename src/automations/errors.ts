@@ -1,5 +1,4 @@
-import { WayflowError } from '../core/errors.ts';
-import type { FieldErrors } from '../core/schema.ts';
+import { WayflowError, type FieldErrors } from '../core/index.ts';
 import type { MissingParameter } from './definition.ts';
 
 /** One problem found in an automation definition, located by a dotted path such as `nodes.start.next`. */

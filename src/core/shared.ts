@@ -10,3 +10,4 @@ export { isStep } from './model.ts';
 export { type Phase, type Position, positionOf } from './position.ts';
 export { describeTask, type Feedback, statusOf, stepView, summaryOf } from './projection.ts';
 export { DEFAULT_IDLE_MS, UNBOUND } from './task.ts';
+export { type DirectiveMove, directiveMove, MAX_HOT_LOOPS, type TreeNode } from './directives.ts';

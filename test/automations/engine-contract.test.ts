@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { action as browserAction, defineFlow, HotLoopError, startTask } from '../../src/core/index.ts';
 import {
-  action,
+  flowAction,
   type AutomationDefinition,
   type AutomationEngine,
   defineAutomation,
@@ -75,7 +75,7 @@ describe('the engine contract', () => {
           }
         }
         let n = 0;
-        const count = action('count', (ctx) => {
+        const count = flowAction('count', (ctx) => {
           n += 1;
           ctx.state.n = n;
           return n < 3 ? suspend(ctx.now + 1000) : FlowDirective.CONTINUE;
@@ -103,7 +103,7 @@ function pendingRun(flowName: string, parentId: string | null = null): FlowRun {
 
 describe('flowcontrol compiled to the engine contract', () => {
   it('is due while pending or waiting and asks to wake the parent when the run finishes', async () => {
-    const engine = flowEngine({ name: 'child', actions: [action('wait', () => suspend(T0 + 5000)), action('done', () => undefined)] });
+    const engine = flowEngine({ name: 'child', actions: [flowAction('wait', () => suspend(T0 + 5000)), flowAction('done', () => undefined)] });
     const run = pendingRun('child', 'parent-1');
     expect(engine.nextDueAt(run)).toBe(T0);
     const waiting = await engine.next(run, { type: 'tick', now: T0 });
@@ -116,13 +116,13 @@ describe('flowcontrol compiled to the engine contract', () => {
   });
 
   it('lands a bad directive, an abort and a suspension as run states (no exception escapes stepFlowRun)', async () => {
-    const bad = await stepFlowRun({ name: 'bad', actions: [action('leaf', () => FlowDirective.ENTER)] }, pendingRun('bad'), T0);
+    const bad = await stepFlowRun({ name: 'bad', actions: [flowAction('leaf', () => FlowDirective.ENTER)] }, pendingRun('bad'), T0);
     expect(bad).toMatchObject({ status: 'failed', error: expect.stringMatching(/^FlowDirectiveError: Flow "bad", run r1: action "leaf" returned ENTER but has no children/) });
-    const nan = await stepFlowRun({ name: 'nan', actions: [action('late', () => ({ directive: FlowDirective.SUSPEND, continueAfter: Number.NaN }))] }, pendingRun('nan'), T0);
+    const nan = await stepFlowRun({ name: 'nan', actions: [flowAction('late', () => ({ directive: FlowDirective.SUSPEND, continueAfter: Number.NaN }))] }, pendingRun('nan'), T0);
     expect(nan).toMatchObject({ status: 'failed', error: expect.stringMatching(/continueAfter NaN \(number\), not a time/) });
-    const aborted = await stepFlowRun({ name: 'stop', actions: [action('stop', () => FlowDirective.ABORT)] }, pendingRun('stop'), T0);
+    const aborted = await stepFlowRun({ name: 'stop', actions: [flowAction('stop', () => FlowDirective.ABORT)] }, pendingRun('stop'), T0);
     expect(aborted).toMatchObject({ status: 'aborted', finishedAt: T0, log: [{ action: 'stop', directive: 'abort', at: T0 }] });
-    const thrown = await stepFlowRun({ name: 'boom', actions: [action('boom', () => { throw new TypeError('no'); })] }, pendingRun('boom'), T0);
+    const thrown = await stepFlowRun({ name: 'boom', actions: [flowAction('boom', () => { throw new TypeError('no'); })] }, pendingRun('boom'), T0);
     expect(thrown).toMatchObject({ status: 'failed', error: 'TypeError: no' });
   });
 });
@@ -142,9 +142,9 @@ describe('the hot-loop limit', () => {
     expect(browserRuns).toBe(MAX_HOT_LOOPS);
 
     let serverRuns = 0;
-    const loop = action('loop', () => FlowDirective.ENTER, {
+    const loop = flowAction('loop', () => FlowDirective.ENTER, {
       children: [
-        action('spin', () => {
+        flowAction('spin', () => {
           serverRuns += 1;
           return FlowDirective.LEAVE;
         }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  action,
+  flowAction,
   days,
   delay,
   delayUntil,
@@ -42,7 +42,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
   });
 
   it('If Condition evaluates its condition once: a branch that changes what it tests does not run the other branch', async () => {
-    const flip = action('flip', (ctx) => {
+    const flip = flowAction('flip', (ctx) => {
       ctx.state.plan = 'free';
     });
     const flow = [ifCondition('pro?', (ctx) => ctx.state.plan === 'pro', [flip, mark('gift')], [mark('coupon')])];
@@ -50,7 +50,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
   });
 
   it('While Loop runs its sub-actions while its condition is true, checking before each round', async () => {
-    const count = action('count', (ctx) => {
+    const count = flowAction('count', (ctx) => {
       ctx.state.n = ((ctx.state.n as number) ?? 0) + 1;
     });
     const loop = whileLoop('below 3', (ctx) => ((ctx.state.n as number) ?? 0) < 3, [count]);
@@ -66,7 +66,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
 
   it('For Loop without a variable name keeps its counter under an internal key; an empty range runs nothing', async () => {
     const seen: number[] = [];
-    const body = action('body', (ctx) => {
+    const body = flowAction('body', (ctx) => {
       seen.push(ctx.state._for_loop_twice as number);
     });
     expect((await run([forLoop('twice', { end: 2 }, [body])]))?.state).toEqual({});
@@ -81,7 +81,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
   });
 
   it('For Loop fails the run with a typed error when its counter disappeared from the state', async () => {
-    const clear = action('clear', (ctx) => {
+    const clear = flowAction('clear', (ctx) => {
       delete ctx.state.i;
     });
     const done = await run([forLoop('loop', { end: 3, varName: 'i' }, [clear])]);
@@ -128,7 +128,7 @@ describe('built-in actions (django-flowcontrol "Concepts": the built-in actions)
 
   it('Set state and Update state copy their JSON: one run cannot change what the next one gets', async () => {
     const values = { tags: ['a'] };
-    const grow = action('grow', (ctx) => {
+    const grow = flowAction('grow', (ctx) => {
       (ctx.state.tags as string[]).push('b');
     });
     await run([setState('set', values), grow]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { action, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, FlowRunStateError, flowEngine, MemoryAutomationStorage, stepFlowRun } from '../../src/automations/index.ts';
+import { flowAction, executeFlowRun, FlowActionMissingError, FlowChildRunError, FlowControl, FlowRunStateError, flowEngine, MemoryAutomationStorage, stepFlowRun } from '../../src/automations/index.ts';
 import { crashBetweenActions, immediateChild, inconsistentRunsRefused, parentAndChild, storedRun, suspendAcrossRestart } from './flowcontrol-scenarios.ts';
 import { T0 } from './harness.ts';
 
@@ -27,7 +27,7 @@ describe('flowcontrol runs on a AutomationStorage (memory)', () => {
   it('steps one action at a time; the pure executeFlowRun cannot start child runs', async () => {
     const flow = {
       name: 'f',
-      actions: [action('a', () => undefined), action('spawn', (ctx) => ctx.startChild('f').then(() => undefined))],
+      actions: [flowAction('a', () => undefined), flowAction('spawn', (ctx) => ctx.startChild('f').then(() => undefined))],
     };
     const control = new FlowControl({ flows: [flow] });
     const created = await control.createRun('f');
@@ -43,7 +43,7 @@ describe('flowcontrol runs on a AutomationStorage (memory)', () => {
 describe('flowcontrol definitions changed under a waiting run', () => {
   it('fails a run whose position no longer exists, naming the flow, run and action', async () => {
     const run = storedRun('r1', { flow: 'f', status: 'waiting', position: [2], resume: 'repeat', continueAfter: T0 });
-    const next = await stepFlowRun({ name: 'f', actions: [action('only', () => undefined)] }, run, T0);
+    const next = await stepFlowRun({ name: 'f', actions: [flowAction('only', () => undefined)] }, run, T0);
     expect(next).toMatchObject({ status: 'failed', finishedAt: T0 });
     expect(next.error).toBe(new FlowActionMissingError('f', 'r1', [2]).message);
   });
@@ -56,7 +56,7 @@ describe('flowcontrol runs stored in an inconsistent state', () => {
   });
 
   it('the pure stepFlowRun, executeFlowRun and flowEngine refuse them too', async () => {
-    const flow = { name: 'pipeline', actions: [action('a', () => undefined)] };
+    const flow = { name: 'pipeline', actions: [flowAction('a', () => undefined)] };
     const broken = storedRun('r1', { status: 'waiting', position: [0], continueAfter: null });
     await expect(stepFlowRun(flow, broken, T0)).rejects.toBeInstanceOf(FlowRunStateError);
     await expect(executeFlowRun(flow, broken, T0)).rejects.toBeInstanceOf(FlowRunStateError);
@@ -66,7 +66,7 @@ describe('flowcontrol runs stored in an inconsistent state', () => {
   });
 
   it('a run waiting for a trigger, with no time, is consistent: not refused, just not runnable', async () => {
-    const flow = { name: 'pipeline', actions: [action('a', () => undefined)] };
+    const flow = { name: 'pipeline', actions: [flowAction('a', () => undefined)] };
     const waiting = storedRun('r1', { status: 'waiting', position: [0], continueAfter: null, waitingTrigger: 'paid' });
     expect(await stepFlowRun(flow, waiting, T0)).toEqual(waiting);
   });

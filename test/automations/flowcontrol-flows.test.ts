@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  action,
+  flowAction,
   FlowActionNameError,
   type FlowDefinition,
   FlowInactiveError,
@@ -35,7 +35,7 @@ describe('flow activation (active_at)', () => {
 
   it('an action starting a run of an inactive flow fails its run with the typed error', async () => {
     const { control } = manualFlowControl([
-      { name: 'parent', actions: [action('spawn', async (ctx) => void (await ctx.startChild('draft')))] },
+      { name: 'parent', actions: [flowAction('spawn', async (ctx) => void (await ctx.startChild('draft')))] },
       { name: 'draft', activeAt: null, actions: [mark('a')] },
     ]);
     const run = await control.startRun('parent');
@@ -44,7 +44,7 @@ describe('flow activation (active_at)', () => {
   });
 
   it('runs that exist go on after their flow is deactivated', async () => {
-    const flow = (activeAt: number | null): FlowDefinition => ({ name: 'f', activeAt, actions: [action('wait', (ctx) => suspend(ctx.now + hours(1))), mark('after')] });
+    const flow = (activeAt: number | null): FlowDefinition => ({ name: 'f', activeAt, actions: [flowAction('wait', (ctx) => suspend(ctx.now + hours(1))), mark('after')] });
     const { control, clock } = manualFlowControl([flow(T0)]);
     const run = await control.startRun('f');
     control.registerFlow(flow(null));
@@ -57,7 +57,7 @@ describe('flow conditions', () => {
   const stillOpen: FlowDefinition = {
     name: 'dunning',
     condition: (ctx) => ctx.state.paid !== true,
-    actions: [mark('remind'), action('wait', (ctx) => suspend(ctx.now + hours(24))), mark('remind again')],
+    actions: [mark('remind'), flowAction('wait', (ctx) => suspend(ctx.now + hours(24))), mark('remind again')],
   };
 
   it('a run whose flow condition does not hold is discarded (obsolete) before any action runs', async () => {
@@ -92,7 +92,7 @@ describe('flow conditions', () => {
 });
 
 describe('resetting a run (reset_flowrun)', () => {
-  const flow: FlowDefinition = { name: 'f', actions: [mark('a'), mark('b'), action('wait', (ctx) => suspend(ctx.now + hours(1))), mark('c')] };
+  const flow: FlowDefinition = { name: 'f', actions: [mark('a'), mark('b'), flowAction('wait', (ctx) => suspend(ctx.now + hours(1))), mark('c')] };
 
   it('resets a run to an action: it waits, due now, and runs that action on the next continue pass', async () => {
     const { control, clock } = manualFlowControl([flow]);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { action, hours, MemoryAutomationStorage, startFlow, suspend, waitForTrigger } from '../../src/automations/index.ts';
+import { flowAction, hours, MemoryAutomationStorage, startFlow, suspend, waitForTrigger } from '../../src/automations/index.ts';
 import { manualFlowControl, objectBoundRuns } from './flowcontrol-scenarios.ts';
 
-const wait = action('wait', (ctx) => suspend(ctx.now + hours(1)));
+const wait = flowAction('wait', (ctx) => suspend(ctx.now + hours(1)));
 
 describe('flows bound to an object type and object', () => {
   it('binds runs to the flow’s object type, refuses other types, and holds the per-object limits (memory)', async () => {
@@ -47,7 +47,7 @@ describe('flows bound to an object type and object', () => {
   it('gives actions the object type, and Start new flow passes it on with the object', async () => {
     const { control } = manualFlowControl([
       { name: 'order', objectType: 'order', actions: [startFlow('invoice', 'invoice')] },
-      { name: 'invoice', actions: [action('see', (ctx) => {
+      { name: 'invoice', actions: [flowAction('see', (ctx) => {
           ctx.state.object = `${ctx.objectType}/${ctx.objectId}`;
         })] },
     ]);

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import {
-  action,
+  flowAction,
   FlowControl,
   type FlowDefinition,
   FlowDirective,
@@ -19,7 +19,7 @@ import { T0 } from './harness.ts';
 
 /** An action that appends its name (and the loop counter `i`, when set) to `state.trail`. */
 export const mark = (name: string) =>
-  action(name, (ctx) => {
+  flowAction(name, (ctx) => {
     const entry = ctx.state.i === undefined ? name : `${name}${ctx.state.i as number}`;
     ctx.state.trail = [...((ctx.state.trail as string[]) ?? []), entry];
   });
@@ -59,11 +59,11 @@ export async function suspendAcrossRestart(open: () => Promise<AutomationStorage
       triggers: ['user_created'],
       maxConcurrentPerObject: 1,
       actions: [
-        action('welcome', (ctx) => {
+        flowAction('welcome', (ctx) => {
           ctx.state.welcomed = ctx.objectId;
         }),
-        action('wait a day', () => suspend(T0 + hours(24))),
-        action('follow up', (ctx) => {
+        flowAction('wait a day', () => suspend(T0 + hours(24))),
+        flowAction('follow up', (ctx) => {
           ctx.state.followedUp = true;
         }),
       ],
@@ -88,14 +88,14 @@ export async function suspendAcrossRestart(open: () => Promise<AutomationStorage
 export async function crashBetweenActions(open: () => Promise<AutomationStorage>): Promise<void> {
   const calls: string[] = [];
   const counted = (name: string) =>
-    action(name, (ctx) => {
+    flowAction(name, (ctx) => {
       calls.push(name);
       ctx.state[name] = ((ctx.state[name] as number) ?? 0) + 1;
     });
   const crash = { armed: false };
   const clock = new ManualClock(T0);
   const store = await open();
-  const arm = action('arm', () => {
+  const arm = flowAction('arm', () => {
     crash.armed = true;
   });
   const flows = [{ name: 'pipeline', actions: [counted('a'), arm, counted('b'), counted('c')] }];
@@ -122,7 +122,7 @@ export async function parentAndChild(open: () => Promise<AutomationStorage>): Pr
       name: 'invoice',
       maxConcurrent: 1,
       actions: [
-        action('bill', (ctx) => {
+        flowAction('bill', (ctx) => {
           ctx.state.total = (ctx.state.items as number) * 10;
         }),
       ],
@@ -130,15 +130,15 @@ export async function parentAndChild(open: () => Promise<AutomationStorage>): Pr
     {
       name: 'order',
       actions: [
-        action('start invoice', async (ctx) => {
+        flowAction('start invoice', async (ctx) => {
           const child = await ctx.startChild('invoice', { objectId: ctx.objectId ?? undefined, state: { items: 3 } });
           ctx.state.invoice = child?.id ?? null;
         }),
-        action('pack', (ctx) => {
+        flowAction('pack', (ctx) => {
           // The parent is not blocked: it runs while the child is still pending.
           ctx.state.childWhilePacking = ctx.children.map((c) => c.status);
         }),
-        action('await invoice', (ctx) => {
+        flowAction('await invoice', (ctx) => {
           const child = ctx.children.find((c) => c.id === ctx.state.invoice);
           if (child?.status !== 'done') return suspendAndRepeat(ctx.now + hours(1));
           ctx.state.total = child.state.total;
@@ -179,11 +179,11 @@ export async function waitForTriggerAcrossRestart(open: () => Promise<Automation
     {
       name: 'checkout',
       actions: [
-        action('order', (ctx) => {
+        flowAction('order', (ctx) => {
           ctx.state.ordered = true;
         }),
         waitForTrigger('wait for payment', 'order_paid'),
-        action('ship', (ctx) => {
+        flowAction('ship', (ctx) => {
           ctx.state.shipped = true;
         }),
       ],
@@ -209,7 +209,7 @@ export async function waitForTriggerAcrossRestart(open: () => Promise<Automation
  */
 export async function objectBoundRuns(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0);
-  const wait = action('wait a day', (ctx) => suspend(ctx.now + hours(24)));
+  const wait = flowAction('wait a day', (ctx) => suspend(ctx.now + hours(24)));
   const flows = [
     { name: 'onboarding', objectType: 'user', maxPerObject: 2, actions: [wait] },
     { name: 'audit', maxConcurrentPerObject: 0, actions: [wait] },
@@ -256,7 +256,7 @@ export async function immediateChild(open: () => Promise<AutomationStorage>): Pr
     {
       name: 'invoice',
       actions: [
-        action('total', (ctx) => {
+        flowAction('total', (ctx) => {
           ctx.state.total = (ctx.state.items as number) * 10;
         }),
       ],
@@ -265,7 +265,7 @@ export async function immediateChild(open: () => Promise<AutomationStorage>): Pr
       name: 'order',
       actions: [
         startFlow('start invoice', 'invoice', { passState: true, immediate: true }),
-        action('read invoice', (ctx) => {
+        flowAction('read invoice', (ctx) => {
           ctx.state.invoice = ctx.children.map((child) => [child.status, child.state.total]);
         }),
       ],
@@ -314,7 +314,7 @@ export function storedRun(id: string, fields: Partial<FlowRun>): FlowRun {
 export async function inconsistentRunsRefused(open: () => Promise<AutomationStorage>): Promise<void> {
   const clock = new ManualClock(T0 + minutes(1));
   const store = await open();
-  const flows = [{ name: 'pipeline', actions: [action('a', () => undefined), action('b', () => undefined)] }];
+  const flows = [{ name: 'pipeline', actions: [flowAction('a', () => undefined), flowAction('b', () => undefined)] }];
   const control = new FlowControl({ flows, store, clock });
   const noTime = storedRun('no-time', { status: 'waiting', position: [0], continueAfter: null });
   const noAction = storedRun('no-action', { status: 'waiting', position: [], continueAfter: T0 });

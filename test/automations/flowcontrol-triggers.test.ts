@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  action,
+  flowAction,
   FlowActionNameError,
   type FlowDefinition,
   FlowDirective,
@@ -83,7 +83,7 @@ describe('Wait for trigger', () => {
   });
 
   it('a parent waiting for a trigger keeps waiting when its child finishes', async () => {
-    const parent = { name: 'parent', actions: [action('spawn', async (ctx) => void (await ctx.startChild('child'))), waitForTrigger('wait', 'go'), mark('after')] };
+    const parent = { name: 'parent', actions: [flowAction('spawn', async (ctx) => void (await ctx.startChild('child'))), waitForTrigger('wait', 'go'), mark('after')] };
     const { control } = manualFlowControl([parent, { name: 'child', actions: [mark('child')] }]);
     const run = await control.startRun('parent');
     await control.continueFlowRuns();
@@ -100,7 +100,7 @@ describe('triggers that reset a run to an action', () => {
   const reminders: FlowDefinition = {
     name: 'reminders',
     triggers: ['signed_up', { name: 'profile_changed', resetTo: 'remind' }],
-    actions: [mark('welcome'), action('remind', (ctx) => {
+    actions: [mark('welcome'), flowAction('remind', (ctx) => {
       ctx.state.reminded = ((ctx.state.reminded as number) ?? 0) + 1;
       return suspend(ctx.now + hours(24));
     }), mark('done')],
@@ -206,7 +206,7 @@ describe('trigger names', () => {
   });
 
   it('fails a run whose action waits for a trigger name that is not one', async () => {
-    const { control } = manualFlowControl([{ name: 'f', actions: [action('bad', () => ({ directive: FlowDirective.SUSPEND, trigger: '' }))] }]);
+    const { control } = manualFlowControl([{ name: 'f', actions: [flowAction('bad', () => ({ directive: FlowDirective.SUSPEND, trigger: '' }))] }]);
     const run = await control.startRun('f');
     expect(run?.status).toBe('failed');
     expect(run?.error).toMatch(/action "bad" returned a wait for trigger "" \(string\), not a trigger name of 1 to 100 characters/);

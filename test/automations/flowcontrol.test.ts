@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ActionContext,
-  action,
+  flowAction,
   type FlowAction,
   FlowDirective,
   FlowNotFoundError,
@@ -14,7 +14,7 @@ import { T0 } from './harness.ts';
 
 /** An action that records its name in `state.trail` and returns `result`. */
 const step = (name: string, result?: ReturnType<FlowAction['run']>, children?: FlowAction[]) =>
-  action(
+  flowAction(
     name,
     (ctx) => {
       ctx.state.trail = [...((ctx.state.trail as string[]) ?? []), name];
@@ -52,7 +52,7 @@ describe('flowcontrol directives', () => {
       ctx.state.rounds = ((ctx.state.rounds as number) ?? 0) + 1;
       return (ctx.state.rounds as number) <= 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE;
     };
-    const loop = action('while', rounds, { children: [step('body', FlowDirective.LEAVE), step('skipped by leave')], returnFromChildren: rounds });
+    const loop = flowAction('while', rounds, { children: [step('body', FlowDirective.LEAVE), step('skipped by leave')], returnFromChildren: rounds });
     const { trail, run } = await trailOf([loop, step('after')]);
     expect(trail).toEqual(['body', 'body', 'body', 'after']);
     expect(run?.state.rounds).toBe(4);
@@ -60,7 +60,7 @@ describe('flowcontrol directives', () => {
 
   it('LEAVE inside an if-like action goes on after it, without running the action again', async () => {
     let entered = 0;
-    const when = action(
+    const when = flowAction(
       'if',
       () => {
         entered++;
@@ -77,7 +77,7 @@ describe('flowcontrol directives', () => {
 
   it('BREAK goes on after the parent without calling its returnFromChildren', async () => {
     const returned: string[] = [];
-    const parent = action('parent', () => FlowDirective.ENTER, {
+    const parent = flowAction('parent', () => FlowDirective.ENTER, {
       children: [step('stop', FlowDirective.BREAK)],
       returnFromChildren: () => {
         returned.push('parent');
@@ -99,7 +99,7 @@ describe('flowcontrol directives', () => {
   });
 
   it('returnFromChildren decides what the parent does when its children are done', async () => {
-    const parent = action('repeat-twice', () => FlowDirective.ENTER, {
+    const parent = flowAction('repeat-twice', () => FlowDirective.ENTER, {
       children: [step('work')],
       returnFromChildren: (ctx) => {
         ctx.state.returns = ((ctx.state.returns as number) ?? 0) + 1;
@@ -129,7 +129,7 @@ describe('flowcontrol directives', () => {
   });
 
   it('SUSPEND_AND_REPEAT pauses, then runs the same action again', async () => {
-    const poll = action('poll', (ctx) => {
+    const poll = flowAction('poll', (ctx) => {
       ctx.state.polls = ((ctx.state.polls as number) ?? 0) + 1;
       return (ctx.state.polls as number) < 3 ? suspendAndRepeat(ctx.now + hours(1)) : FlowDirective.CONTINUE;
     });
@@ -152,7 +152,7 @@ describe('flowcontrol directives', () => {
   });
 
   it('a bare SUSPEND_AND_REPEAT runs the action again on the next continue pass', async () => {
-    const poll = action('poll', (ctx) => {
+    const poll = flowAction('poll', (ctx) => {
       ctx.state.polls = ((ctx.state.polls as number) ?? 0) + 1;
       return (ctx.state.polls as number) < 2 ? FlowDirective.SUSPEND_AND_REPEAT : FlowDirective.CONTINUE;
     });
@@ -172,7 +172,7 @@ describe('flowcontrol directives', () => {
   it('fails the run with the error when an action throws', async () => {
     const { run } = await trailOf([
       step('a'),
-      action('broken', () => {
+      flowAction('broken', () => {
         throw new RangeError('out of stock');
       }),
       step('never'),
@@ -181,7 +181,7 @@ describe('flowcontrol directives', () => {
   });
 
   it('stops a hot loop after maxHotLoop runs of one action', async () => {
-    const spin = action('spin', () => FlowDirective.ENTER, { children: [step('again', FlowDirective.LEAVE)], returnFromChildren: () => FlowDirective.ENTER });
+    const spin = flowAction('spin', () => FlowDirective.ENTER, { children: [step('again', FlowDirective.LEAVE)], returnFromChildren: () => FlowDirective.ENTER });
     const { control } = manualFlowControl([{ name: 'f', actions: [spin] }], 5);
     const run = await control.startRun('f');
     expect(run?.status).toBe('failed');
@@ -193,10 +193,10 @@ describe('flowcontrol directives', () => {
 describe('flowcontrol runs', () => {
   it('runs the loop example of docs/automations.md', async () => {
     const below3 = (ctx: ActionContext) => (((ctx.state.n as number) ?? 0) < 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE);
-    const loop = action('loop', below3, {
+    const loop = flowAction('loop', below3, {
       returnFromChildren: below3,
       children: [
-        action('work', (ctx) => {
+        flowAction('work', (ctx) => {
           ctx.state.n = ((ctx.state.n as number) ?? 0) + 1;
           return FlowDirective.LEAVE;
         }),

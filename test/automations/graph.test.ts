@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { action, automationGraph, defineAutomation, FlowDirective, flow, flowcontrolGraph, instanceNodeCounts } from '../../src/automations/index.ts';
+import { flowAction, automationGraph, defineAutomation, FlowDirective, flow, flowcontrolGraph, instanceNodeCounts } from '../../src/automations/index.ts';
 import { harness } from './harness.ts';
 import { layoutGraph } from '../../src/react/map/layout.ts';
 import { orderFulfilment } from '../../flows/fulfilment/automation.ts';
@@ -71,7 +71,7 @@ describe('flowcontrolGraph', () => {
     const noop = () => FlowDirective.CONTINUE;
     const graph = flowcontrolGraph({
       name: 'Loop',
-      actions: [action('init', noop), action('loop', noop, { children: [action('work', noop), action('check', noop)] }), action('done', noop)],
+      actions: [flowAction('init', noop), flowAction('loop', noop, { children: [flowAction('work', noop), flowAction('check', noop)] }), flowAction('done', noop)],
     });
     expect(graph.nodes.map((n) => `${n.id}:${n.label}:${n.kind}`)).toEqual(['0:init:action', '1:loop:container', '1.0:work:action', '1.1:check:action', '2:done:action']);
     expect(graph.edges).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { action, FlowControl, ManualClock, MemoryAutomationStorage } from '../../src/automations/index.ts';
+import { flowAction, FlowControl, ManualClock, MemoryAutomationStorage } from '../../src/automations/index.ts';
 import { automationStorageContract, record } from './storage-contract.ts';
 
 automationStorageContract('memory', () => new MemoryAutomationStorage());
@@ -25,7 +25,7 @@ describe('MemoryAutomationStorage', () => {
 
   it('keeps flowcontrol runs beside automation instances, and rolls both back together', async () => {
     const storage = new MemoryAutomationStorage();
-    const control = new FlowControl({ store: storage, clock: new ManualClock(0), newId: () => 'run-1', flows: [{ name: 'f', actions: [action('a', () => undefined)] }] });
+    const control = new FlowControl({ store: storage, clock: new ManualClock(0), newId: () => 'run-1', flows: [{ name: 'f', actions: [flowAction('a', () => undefined)] }] });
     const run = await control.createRun('f');
     await expect(
       storage.transaction(async (tx) => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AnyNode,
-  action,
+  flowAction,
   defineAutomation,
   type FlowAction,
   FlowControl,
@@ -189,7 +189,7 @@ describe('flowcontrol properties', () => {
             const name = `a${counter++}`;
             names.add(name);
             let calls = 0;
-            return action(
+            return flowAction(
               name,
               (ctx) => {
                 const d = t.directives[calls++ % Math.max(1, t.directives.length)] ?? 'continue';

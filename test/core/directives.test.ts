@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { executeFlowRun, type FlowAction, type FlowRun, action as flowAction } from '../../src/automations/index.ts';
+import { executeFlowRun, type FlowAction, type FlowRun, flowAction } from '../../src/automations/index.ts';
 import { directiveMove, type TreeNode } from '../../src/core/directives.ts';
 import { action, defineFlow, type FlowNode, type Outcome, startTask } from '../../src/core/index.ts';
 

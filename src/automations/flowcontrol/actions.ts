@@ -1,6 +1,6 @@
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import { describeValue } from '../errors.ts';
-import { type ActionContext, type ActionResult, action, type FlowAction, type FlowCondition, FlowDirective, suspend } from './flow.ts';
+import { type ActionContext, type ActionResult, flowAction, type FlowAction, type FlowCondition, FlowDirective, suspend } from './flow.ts';
 import { checkTriggerName } from './triggers.ts';
 
 /**
@@ -36,14 +36,14 @@ export class FlowActionStateError extends WayflowError {
  */
 export function ifCondition(name: string, condition: FlowCondition, children: FlowAction[], otherwise?: FlowAction[]): FlowAction {
   if (!otherwise) {
-    return action(name, (ctx) => (condition(ctx) ? FlowDirective.ENTER : FlowDirective.CONTINUE), {
+    return flowAction(name, (ctx) => (condition(ctx) ? FlowDirective.ENTER : FlowDirective.CONTINUE), {
       children,
       returnFromChildren: () => FlowDirective.CONTINUE,
     });
   }
   const key = `_if_${name}`;
   const branch = (label: string, when: boolean, children: FlowAction[]) =>
-    action(`${name}: ${label}`, (ctx) => (ctx.state[key] === when ? FlowDirective.ENTER : FlowDirective.CONTINUE), {
+    flowAction(`${name}: ${label}`, (ctx) => (ctx.state[key] === when ? FlowDirective.ENTER : FlowDirective.CONTINUE), {
       children,
       returnFromChildren: () => FlowDirective.CONTINUE,
     });
@@ -51,7 +51,7 @@ export function ifCondition(name: string, condition: FlowCondition, children: Fl
     delete ctx.state[key];
     return FlowDirective.CONTINUE;
   };
-  return action(
+  return flowAction(
     name,
     (ctx) => {
       ctx.state[key] = condition(ctx);
@@ -68,7 +68,7 @@ export function ifCondition(name: string, condition: FlowCondition, children: Fl
  */
 export function whileLoop(name: string, condition: FlowCondition, children: FlowAction[]): FlowAction {
   const check = (ctx: ActionContext) => (condition(ctx) ? FlowDirective.ENTER : FlowDirective.CONTINUE);
-  return action(name, check, { children, returnFromChildren: check });
+  return flowAction(name, check, { children, returnFromChildren: check });
 }
 
 /** Options of `forLoop`: django-flowcontrol's For Loop (start, end exclusive, step, variable name). */
@@ -90,7 +90,7 @@ export interface ForLoopOptions {
  * the counter in the state, and a later run of the loop goes on from it; clear it with
  * `setState`/`updateState` when the loop should start over.
  * @example
- * forLoop('three reminders', { end: 3, varName: 'round' }, [remind, action('wait', (ctx) => suspend(ctx.now + days(1)))])
+ * forLoop('three reminders', { end: 3, varName: 'round' }, [remind, flowAction('wait', (ctx) => suspend(ctx.now + days(1)))])
  */
 export function forLoop(name: string, options: ForLoopOptions, children: FlowAction[]): FlowAction {
   const { start = 0, end, step = 1 } = options;
@@ -109,7 +109,7 @@ export function forLoop(name: string, options: ForLoopOptions, children: FlowAct
     }
     return FlowDirective.ENTER;
   };
-  return action(
+  return flowAction(
     name,
     (ctx) => {
       if (!(key in ctx.state)) ctx.state[key] = start;
@@ -131,7 +131,7 @@ export function forLoop(name: string, options: ForLoopOptions, children: FlowAct
 
 /** The directive when `condition` is absent or holds, else CONTINUE (django-flowcontrol's conditional directives). */
 function conditional(name: string, directive: typeof FlowDirective.LEAVE | typeof FlowDirective.BREAK, condition?: FlowCondition): FlowAction {
-  return action(name, (ctx) => (!condition || condition(ctx) ? directive : FlowDirective.CONTINUE));
+  return flowAction(name, (ctx) => (!condition || condition(ctx) ? directive : FlowDirective.CONTINUE));
 }
 
 /** Return to parent action: goes back to the parent (its `returnFromChildren` decides; a loop starts its next round). At the top level the run ends. With a condition, only when it holds. */
@@ -146,7 +146,7 @@ export function leaveBranch(name: string, condition?: FlowCondition): FlowAction
 
 /** Stop Flow: ends the run (status `aborted`). */
 export function stopFlow(name: string): FlowAction {
-  return action(name, () => FlowDirective.ABORT);
+  return flowAction(name, () => FlowDirective.ABORT);
 }
 
 /** The state a state action writes: fixed JSON, or computed from the context (the seed's "evaluate as expressions"). */
@@ -158,7 +158,7 @@ function valuesOf(values: StateValues, ctx: ActionContext): Record<string, unkno
 
 /** Set state: replaces the run's state with `values`, keeping the internal keys (those starting with `_`, such as loop counters). */
 export function setState(name: string, values: StateValues): FlowAction {
-  return action(name, (ctx) => {
+  return flowAction(name, (ctx) => {
     const next = valuesOf(values, ctx);
     for (const key of Object.keys(ctx.state)) {
       if (key.startsWith('_')) next[key] = ctx.state[key];
@@ -170,7 +170,7 @@ export function setState(name: string, values: StateValues): FlowAction {
 
 /** Update state: sets the keys of `values` in the run's state, leaving the others. */
 export function updateState(name: string, values: StateValues): FlowAction {
-  return action(name, (ctx) => {
+  return flowAction(name, (ctx) => {
     Object.assign(ctx.state, valuesOf(values, ctx));
   });
 }
@@ -192,7 +192,7 @@ export interface StartFlowOptions {
  */
 export function startFlow(name: string, flow: string, options: StartFlowOptions = {}): FlowAction {
   const { passObject = true, passState = false, immediate = false } = options;
-  return action(name, async (ctx) => {
+  return flowAction(name, async (ctx) => {
     await ctx.startChild(flow, {
       ...(passObject && ctx.objectId !== null ? { objectId: ctx.objectId, ...(ctx.objectType !== null ? { objectType: ctx.objectType } : {}) } : {}),
       ...(passState ? { state: structuredClone(ctx.state) } : {}),
@@ -243,7 +243,7 @@ export function delay(name: string, options: DelayOptions): FlowAction {
   if (time && !(isIn(time.hour, 23) && isIn(time.minute ?? 0, 59) && isIn(time.second ?? 0, 59))) {
     throw new FlowActionConfigError(name, 'time', `is ${describeValue(time)}, not a time of day { hour 0-23, minute? 0-59, second? 0-59 }`);
   }
-  return action(name, (ctx) => {
+  return flowAction(name, (ctx) => {
     const at = delayUntil(baseTime(name, ctx, options.from), options);
     if (at >= ctx.now) return suspend(at);
     const ifPast = options.ifPast ?? 'continue';
@@ -295,5 +295,5 @@ export function delayUntil(base: number, options: Pick<DelayOptions, 'months' | 
 export function waitForTrigger(name: string, trigger: string, options: { requireObject?: boolean } = {}): FlowAction {
   checkTriggerName(trigger, `Action "${name}"`);
   const requireObject = options.requireObject ?? true;
-  return action(name, () => ({ directive: FlowDirective.SUSPEND, trigger, requireObject }));
+  return flowAction(name, () => ({ directive: FlowDirective.SUSPEND, trigger, requireObject }));
 }

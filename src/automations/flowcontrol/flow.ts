@@ -1,5 +1,5 @@
-import { type DirectiveMove, directiveMove, MAX_HOT_LOOPS, type TreeNode } from '../../core/directives.ts';
-import { WayflowError } from '../../core/errors.ts';
+import { type DirectiveMove, directiveMove, MAX_HOT_LOOPS, type TreeNode } from '../../core/shared.ts';
+import { WayflowError } from '../../core/index.ts';
 import { describeError, describeValue } from '../errors.ts';
 import { assertFlowRunConsistent } from './run-state.ts';
 import { type FlowTrigger, MAX_TRIGGER_NAME_LENGTH } from './triggers.ts';
@@ -89,9 +89,9 @@ export interface FlowAction {
 /**
  * Builds an action.
  * @example
- * action('loop', (ctx) => ((ctx.state.n as number) < 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE), { children: [increment] })
+ * flowAction('loop', (ctx) => ((ctx.state.n as number) < 3 ? FlowDirective.ENTER : FlowDirective.CONTINUE), { children: [increment] })
  */
-export function action(
+export function flowAction(
   name: string,
   run: FlowAction['run'],
   options: { children?: FlowAction[]; returnFromChildren?: FlowAction['returnFromChildren'] } = {},

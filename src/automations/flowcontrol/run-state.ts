@@ -1,5 +1,5 @@
 import { describeValue } from '../errors.ts';
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import type { FlowRun } from './flow.ts';
 
 /**

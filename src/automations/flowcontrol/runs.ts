@@ -1,4 +1,4 @@
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import type { Engine } from '../engine.ts';
 import type { AutomationStorageTx, FlowRunQuery } from '../storage.ts';
 import type { Clock } from '../time.ts';

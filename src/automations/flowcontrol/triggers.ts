@@ -1,4 +1,4 @@
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import type { FlowDefinition } from './flow.ts';
 
 /** The longest trigger name (django-flowcontrol's `MAX_TRIGGER_NAME_LENGTH`). */

@@ -1,4 +1,4 @@
-import { validateInput } from '../../core/schema.ts';
+import { validateInput } from '../../core/index.ts';
 import { type AutomationDefinition, nodeAfter, nodeOf } from '../definition.ts';
 import { StepDraft, toJson } from '../draft.ts';
 import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';

@@ -1,4 +1,4 @@
-import type { StandardSchemaV1 } from '../../core/schema.ts';
+import type { StandardSchemaV1 } from '../../core/index.ts';
 
 /** The JSON data object every automation instance carries, shared by all its nodes. */
 export type AutomationData = Record<string, unknown>;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { WayflowError } from '../../core/errors.ts';
-import { validateInput } from '../../core/schema.ts';
+import { WayflowError, validateInput } from '../../core/index.ts';
 import type { AutomationDefinition } from '../definition.ts';
 import { StepDraft, toJson } from '../draft.ts';
 import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';

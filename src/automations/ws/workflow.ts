@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import { AutomationDefinitionError, type AutomationProblem, describeError } from '../errors.ts';
 import type { Actor } from '../engine.ts';
 

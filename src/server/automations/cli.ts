@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createAutomationRunner, systemClock } from '../../automations/index.ts';
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../log.ts';
 import { type OutageMonitor, outageMonitor } from '../outage.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from '../postgres.ts';
@@ -151,7 +151,7 @@ async function runtimeFor(command: string, values: Values, io: AutomationCommand
 }
 
 /** What `wayflow step` did: automation instances moved, messages delivered, flow runs continued and flow actions run. */
-export interface StepResult {
+export interface StepCommandResult {
   advanced: number;
   delivered: number;
   flowRuns: number;
@@ -165,7 +165,7 @@ export interface StepResult {
  * Resolves to how many instances moved, messages were delivered, flow runs were continued
  * and flow actions ran.
  */
-export async function stepCommand(args: readonly string[], io: AutomationCommandIo = {}): Promise<StepResult> {
+export async function stepCommand(args: readonly string[], io: AutomationCommandIo = {}): Promise<StepCommandResult> {
   const { values, positionals } = parse('step', args, [
     'automations',
     'data',
@@ -182,7 +182,7 @@ export async function stepCommand(args: readonly string[], io: AutomationCommand
   try {
     // One pass of the one runner: instances and flow runs due now, claimed together, a group per transaction.
     const pass = await runtime.automations.runner.schedulerPass();
-    const result: StepResult = { advanced: pass.advanced, delivered: pass.delivered, flowRuns: new Set(pass.runs.map((run) => run.id)).size, flowActions: pass.actions };
+    const result: StepCommandResult = { advanced: pass.advanced, delivered: pass.delivered, flowRuns: new Set(pass.runs.map((run) => run.id)).size, flowActions: pass.actions };
     log({ level: 'info', msg: 'wayflow step', ...result });
     return result;
   } finally {
@@ -291,7 +291,7 @@ export async function deleteHistoryCommand(args: readonly string[] = [], io: Aut
 export async function automationCli(
   args: readonly string[],
   io: AutomationCommandIo = {},
-): Promise<StepResult | RunningAutomationScheduler | { deleted: number; automations: number; tasks: number } | null> {
+): Promise<StepCommandResult | RunningAutomationScheduler | { deleted: number; automations: number; tasks: number } | null> {
   const [command, ...rest] = args;
   if (command === undefined || command === '--help' || rest.includes('--help')) {
     (io.write ?? ((line: string) => process.stdout.write(`${line}\n`)))(USAGE);

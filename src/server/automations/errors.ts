@@ -1,4 +1,4 @@
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 
 /**
  * A step tried to write an instance whose stored version is not the one it read: some

@@ -8,7 +8,7 @@ export {
   automationCli,
   deleteHistoryCommand,
   type RunningAutomationScheduler,
-  type StepResult,
+  type StepCommandResult,
   schedulerCommand,
   stepCommand,
 } from './cli.ts';

@@ -3,7 +3,7 @@
  * Program entry for the automation commands alone (`node main.js step --automations …`),
  * e.g. bundled for a scheduler process; `wayflow` dispatches to the same functions.
  */
-import { WayflowError } from '../../core/errors.ts';
+import { WayflowError } from '../../core/index.ts';
 import { AutomationUsageError, automationCli } from './cli.ts';
 
 automationCli(process.argv.slice(2)).then(

@@ -1,4 +1,4 @@
-import type { PathStatus } from '../../automations/state.ts';
+import type { PathStatus } from '../../automations/index.ts';
 import type { SqlClient } from '../sql.ts';
 
 /** What happened at one node of an automation (`nodeCounts`). */

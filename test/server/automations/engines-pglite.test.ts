@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { action, createAutomationRunner, FlowControl, ManualClock } from '../../../src/automations/index.ts';
+import { flowAction, createAutomationRunner, FlowControl, ManualClock } from '../../../src/automations/index.ts';
 import { automationTransaction } from '../../../src/server/automations/index.ts';
 import { crashBetweenActions, immediateChild, inconsistentRunsRefused, objectBoundRuns, parentAndChild, suspendAcrossRestart, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { T0 } from '../../automations/harness.ts';
@@ -103,10 +103,10 @@ describe('flowcontrol runs on the SQL AutomationStorage (PGlite)', () => {
         {
           name: 'effects',
           actions: [
-            action('record', async (ctx) => {
+            flowAction('record', async (ctx) => {
               await automationTransaction().query('INSERT INTO flow_effects (key) VALUES ($1)', [`${ctx.runId}:record`]);
             }),
-            action('fail', () => {
+            flowAction('fail', () => {
               throw new Error('payment declined');
             }),
           ],

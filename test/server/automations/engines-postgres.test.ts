@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { action, FlowControl, type FlowDefinition, suspend, systemClock } from '../../../src/automations/index.ts';
+import { flowAction, FlowControl, type FlowDefinition, suspend, systemClock } from '../../../src/automations/index.ts';
 import { automationTransaction, type SqlAutomationStorage } from '../../../src/server/automations/index.ts';
 import { objectBoundRuns, parentAndChild, waitForTriggerAcrossRestart } from '../../automations/flowcontrol-scenarios.ts';
 import { runConferenceOnRunner } from '../../automations/ws-scenarios.ts';
@@ -55,13 +55,13 @@ describe('workflow engines on PostgreSQL', () => {
     const invocations = new Map<string, number>();
     const flows = (runner: string): FlowDefinition[] => {
       const record = (name: string) =>
-        action(name, async (ctx) => {
+        flowAction(name, async (ctx) => {
           const key = `${ctx.runId}:${name}`;
           invocations.set(key, (invocations.get(key) ?? 0) + 1);
           await sleep(1);
           await automationTransaction().query('INSERT INTO action_runs (key, runner) VALUES ($1, $2)', [key, runner]);
         });
-      return [{ name: 'batch', actions: [record('a'), action('pause', (ctx) => suspend(ctx.now)), record('b'), record('c')] }];
+      return [{ name: 'batch', actions: [record('a'), flowAction('pause', (ctx) => suspend(ctx.now)), record('b'), record('c')] }];
     };
     const one = new FlowControl({ flows: flows('one'), store: await flowStore(), clock: systemClock });
     const two = new FlowControl({ flows: flows('two'), store: await flowStore(), clock: systemClock });
@@ -86,7 +86,7 @@ describe('workflow engines on PostgreSQL', () => {
 
   it('holds a flow’s concurrency limit when two processes create runs at the same time', async () => {
     await database.reset();
-    const flows: FlowDefinition[] = [{ name: 'nightly', maxConcurrent: 3, actions: [action('work', (ctx) => suspend(ctx.now + 60_000))] }];
+    const flows: FlowDefinition[] = [{ name: 'nightly', maxConcurrent: 3, actions: [flowAction('work', (ctx) => suspend(ctx.now + 60_000))] }];
     const one = new FlowControl({ flows, store: await flowStore() });
     const two = new FlowControl({ flows, store: await flowStore() });
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).createRun('nightly')));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { action, createAutomationRunner, FlowControl, type FlowRun, systemClock } from '../../../src/automations/index.ts';
+import { flowAction, createAutomationRunner, FlowControl, type FlowRun, systemClock } from '../../../src/automations/index.ts';
 import { type RunningAutomationScheduler, type SqlAutomationStorage, schedulerCommand, stepCommand } from '../../../src/server/automations/index.ts';
 import { type AutomationDb, DATABASE_URL, postgresAutomationDb, FLOW_RUNS } from './db.ts';
 import { quick } from './fixtures/quick-automations.ts';
@@ -66,7 +66,7 @@ describe('flowcontrol runs scheduled on PostgreSQL', () => {
   });
 
   it('wayflow step works through more runs than one claim holds, and leaves runs of flows the module does not export', async () => {
-    const other = new FlowControl({ flows: [{ name: 'Other', actions: [action('work', () => undefined)] }], store, clock: systemClock });
+    const other = new FlowControl({ flows: [{ name: 'Other', actions: [flowAction('work', () => undefined)] }], store, clock: systemClock });
     const foreign = (await other.createRun('Other'))!;
     await Promise.all(Array.from({ length: 230 }, () => control.createRun('Reminder', { state: { delayMs: 60_000 } })));
     expect(await stepCommand(['--automations', FLOWS, ...schemaArgs], io)).toEqual({ advanced: 0, delivered: 0, flowRuns: 230, flowActions: 460 });

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { action, FlowControl, type FlowRun, hours, ManualClock, suspend, waitForTrigger } from '../../../src/automations/index.ts';
+import { flowAction, FlowControl, type FlowRun, hours, ManualClock, suspend, waitForTrigger } from '../../../src/automations/index.ts';
 import { automationMigrations, sqlAutomationStorage } from '../../../src/server/automations/index.ts';
 import { migrate } from '../../../src/server/migrations.ts';
 import { pgliteDatabase } from '../../../src/server/pglite.ts';
@@ -40,8 +40,8 @@ async function emptyPostgres(): Promise<SqlDatabase> {
 
 const clock = () => new ManualClock(T0 + hours(1));
 const flows = [
-  { name: 'pipeline', actions: [action('a', () => undefined), action('b', () => undefined)] },
-  { name: 'onboarding', objectType: 'user', actions: [action('wait', (ctx) => suspend(ctx.now + hours(24))), waitForTrigger('paid', 'order_paid'), action('ship', () => undefined)] },
+  { name: 'pipeline', actions: [flowAction('a', () => undefined), flowAction('b', () => undefined)] },
+  { name: 'onboarding', objectType: 'user', actions: [flowAction('wait', (ctx) => suspend(ctx.now + hours(24))), waitForTrigger('paid', 'order_paid'), flowAction('ship', () => undefined)] },
 ];
 
 describe.each([
