@@ -21,7 +21,7 @@
  *   409 `instance-finished` or `idempotency-key-reused`, 422 `invalid-input` with `fields` named `payload.<name>`.
  * - `GET  /automations/dashboard` → `{ dashboard: DashboardView }`; 403 without the `automations.view` permission.
  * - `GET  /automations/dashboard/instances/:id` → `InstanceInspection` (`{ instance, history, graph, counts }`); 403 / 404.
- * - `GET  /automations/map/:automation` → `{ map: ProcessMapView }`; 403 without `automations.view`, 404 `automation-not-found`.
+ * - `GET  /automations/map/:automation` → `{ map: ProcessMapView }` (an automation's, or a flowcontrol flow's by its name); 403 without `automations.view`, 404 `automation-not-found`.
  * - `GET  /automations/map/:automation/nodes/:node` → `{ instances: NodeInstanceView[] }` (the longest waiting first, at most 100); 403 / 404 (`node-not-found`).
  * - `GET  /automations/map/:automation/events` → `text/event-stream`: `status` events (data: ProcessMapView, id: its `version`) when a
  *   count changes, then `idle` as for an instance's stream; 403 / 404 / 429 as above.

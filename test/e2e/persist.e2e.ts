@@ -92,7 +92,7 @@ describe('persistence in real Chromium with real IndexedDB', () => {
     // Still open past the timeout: the change is refused, not saved into the expired task.
     await page.fill('#value', 'Vienna');
     await page.click('#next');
-    await expect.poll(() => page.textContent('#message')).toMatch(/expired after 1 s without activity, so this change was not saved\. Start over/);
+    await expect.poll(() => page.textContent('#message')).toMatch(/expired after 1 s without activity, so this change was not saved; start a new task to go on/);
     await page.reload();
     await opened(page, 'expired');
     expect(await page.textContent('#problem')).toBe('This task expired. Start over to begin a new one.');

@@ -162,8 +162,8 @@ export interface FlowRun {
   createdAt: number;
   finishedAt: number | null;
   error: string | null;
-  /** Every action run with its directive, in order. */
-  log: { action: string; directive: FlowDirectiveValue; at: number }[];
+  /** Every action run with its directive, in order; `node` is the action's index path (`0.1`, as `flowcontrolGraph` names it; absent on entries written before it). */
+  log: { action: string; directive: FlowDirectiveValue; at: number; node?: string }[];
   /** The run that started this one (`parent_run`); null for runs started directly or by a trigger. */
   parentId: string | null;
   /** How often each action (by index path) ran in the current execution: the hot-loop guard, kept across steps. */
@@ -334,7 +334,7 @@ export async function stepFlowRun(flow: FlowDefinition, input: FlowRun, now: num
     const directive = typeof result === 'object' && result !== null ? result.directive : (result ?? FlowDirective.CONTINUE);
     const refuse = (detail: string): Landing => ({ to: 'failed', error: describeError(new FlowDirectiveError(flow.name, run.id, act.name, detail)) });
     if (!DIRECTIVES.has(directive)) return refuse(`returned unknown directive "${String(directive)}"`);
-    run.log.push({ action: act.name, directive, at: now });
+    run.log.push({ action: act.name, directive, at: now, node: at.position.join('.') });
     if (directive === FlowDirective.ABORT) return { to: 'aborted' };
     if (directive === FlowDirective.SUSPEND && typeof result === 'object' && result !== null && 'trigger' in result) {
       const trigger = result.trigger;

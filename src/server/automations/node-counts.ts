@@ -78,3 +78,50 @@ export async function instancesAtNode(sql: SqlClient, automation: string, node: 
   );
   return rows.map((row) => ({ id: row.id, createdAt: row.created_at, since: row.since, status: row.status, error: row.error }));
 }
+
+/** A flow run's action as `flowcontrolGraph` names it (its index path, `0.1`); a run not started yet counts at its first action. */
+const RUN_NODE = `coalesce(nullif(array_to_string(ARRAY(SELECT jsonb_array_elements_text(i.state::jsonb->'position')), '.'), ''), '0')`;
+
+/**
+ * The figures of each action of the flowcontrol flow `flow` (node ids as `flowcontrolGraph`
+ * gives them), counted in the database: `waiting` runs pending or suspended at the action,
+ * `passed` times it ran (log entries; entries written before they named their action are not
+ * counted), `errors` runs that failed there. One statement; actions with nothing to count are absent.
+ */
+export async function flowNodeCounts(sql: SqlClient, flow: string): Promise<Map<string, NodeFigures>> {
+  const rows = await sql.query<{ node: string; kind: keyof NodeFigures; count: number }>(
+    `SELECT ${RUN_NODE} AS node, CASE WHEN i.state::jsonb->>'status' = 'failed' THEN 'errors' ELSE 'waiting' END AS kind, count(*)::integer AS count
+     FROM wayflow_automation_instances i
+     WHERE i.kind = 'flow' AND i.automation = $1 AND i.state::jsonb->>'status' IN ('pending', 'waiting', 'failed')
+     GROUP BY 1, 2
+     UNION ALL
+     SELECT e.value->>'node', 'passed', count(*)::integer
+     FROM wayflow_automation_instances i CROSS JOIN LATERAL jsonb_array_elements(i.state::jsonb->'log') AS e(value)
+     WHERE i.kind = 'flow' AND i.automation = $1 AND e.value ? 'node'
+     GROUP BY 1, 2`,
+    [flow],
+  );
+  const counts = new Map<string, NodeFigures>();
+  for (const row of rows) {
+    const figures = counts.get(row.node) ?? { waiting: 0, passed: 0, errors: 0 };
+    figures[row.kind] += row.count;
+    counts.set(row.node, figures);
+  }
+  return counts;
+}
+
+/**
+ * The unfinished runs of `flow` at the action `node` (its index path), the longest there first,
+ * at most `limit`; `since` is when the run last ran an action (its creation before the first).
+ */
+export async function flowRunsAtNode(sql: SqlClient, flow: string, node: string, limit: number): Promise<InstanceAtNode[]> {
+  const rows = await sql.query<{ id: string; created_at: number; since: number }>(
+    `SELECT * FROM (
+       SELECT i.id, i.created_at, coalesce((i.state::jsonb->'log'->-1->>'at')::double precision, i.created_at) AS since
+       FROM wayflow_automation_instances i
+       WHERE i.kind = 'flow' AND i.automation = $1 AND NOT i.finished AND ${RUN_NODE} = $2
+     ) at_node ORDER BY since, id LIMIT $3`,
+    [flow, node, limit],
+  );
+  return rows.map((row) => ({ id: row.id, createdAt: row.created_at, since: row.since, status: 'active', error: null }));
+}

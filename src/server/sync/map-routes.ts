@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { validator } from 'hono/validator';
-import { type AutomationDefinition, automationGraph } from '../../automations/index.ts';
+import { automationGraph, flowcontrolGraph } from '../../automations/index.ts';
 import type { NodeCountsView, ProcessMapView } from '../../sync/index.ts';
-import { instancesAtNode, nodeCounts } from '../automations/node-counts.ts';
+import { flowNodeCounts, flowRunsAtNode, type InstanceAtNode, instancesAtNode, type NodeFigures, nodeCounts } from '../automations/node-counts.ts';
 import type { AppEnv } from '../env.ts';
 import type { Logger } from '../log.ts';
 import type { ServerAutomations } from '../server-automations.ts';
@@ -27,7 +27,7 @@ export const MAP_EFFECT_DELAY_MS = 250;
 
 /** What `mapRoutes` needs: most of it is the sync API's own (its reader, stream slots and options). */
 export interface MapRoutesDeps {
-  automations: Pick<ServerAutomations, 'db' | 'onEffect'>;
+  automations: Pick<ServerAutomations, 'db' | 'onEffect' | 'runner'>;
   reader: InstanceReader;
   /** The dashboard's guard: 403 unless the caller may view every instance. */
   viewersOnly: MiddlewareHandler<AppEnv>;
@@ -51,21 +51,50 @@ export interface MapRoutesDeps {
  */
 export function mapRoutes(deps: MapRoutesDeps) {
   const { automations, reader, viewersOnly, slots, sync } = deps;
-  const graphs = new Map<string, ProcessMapView['graph']>();
-  const definitionOf = (name: string): AutomationDefinition => {
+  /** What a map needs of a process: an automation (nodes or django-ws) or a flowcontrol flow (its actions by index path). */
+  interface Process {
+    verboseName: string;
+    graph: ProcessMapView['graph'];
+    counts(): Promise<Map<string, NodeFigures>>;
+    at(node: string): Promise<InstanceAtNode[]>;
+  }
+  const processes = new Map<string, Process>();
+  const processOf = (name: string): Process | null => {
+    const known = processes.get(name);
+    if (known) return known;
     const definition = reader.definition(name);
-    if (!definition) throw new SyncAutomationNotFoundError(name);
-    return definition;
+    const flows = automations.runner.flows;
+    let process: Process | null = null;
+    if (definition) {
+      process = {
+        verboseName: definition.verboseName,
+        graph: automationGraph(definition),
+        counts: () => nodeCounts(automations.db, name),
+        at: (node) => instancesAtNode(automations.db, name, node, MAP_INSTANCES_LIMIT),
+      };
+    } else if (flows.has(name)) {
+      process = {
+        verboseName: name,
+        graph: flowcontrolGraph(flows.flow(name)),
+        counts: () => flowNodeCounts(automations.db, name),
+        at: (node) => flowRunsAtNode(automations.db, name, node, MAP_INSTANCES_LIMIT),
+      };
+    }
+    if (process) processes.set(name, process);
+    return process;
+  };
+  const existing = (name: string): Process => {
+    const process = processOf(name);
+    if (!process) throw new SyncAutomationNotFoundError(name);
+    return process;
   };
   const readMap = async (name: string): Promise<ProcessMapView | null> => {
-    const definition = reader.definition(name);
-    if (!definition) return null;
-    const graph = graphs.get(name) ?? automationGraph(definition);
-    graphs.set(name, graph);
+    const process = processOf(name);
+    if (!process) return null;
     const counts: Record<string, NodeCountsView> = {};
-    for (const [node, figures] of [...(await nodeCounts(automations.db, name))].sort(([a], [b]) => (a < b ? -1 : 1))) counts[node] = figures;
+    for (const [node, figures] of [...(await process.counts())].sort(([a], [b]) => (a < b ? -1 : 1))) counts[node] = figures;
     const version = createHash('sha256').update(JSON.stringify(counts)).digest('base64url').slice(0, 22);
-    return { name, verboseName: definition.verboseName, graph, counts, version };
+    return { name, verboseName: process.verboseName, graph: process.graph, counts, version };
   };
   const hub = new SyncHub<ProcessMapView>(readMap, timerMs(sync.pollMs ?? syncDefaults.pollMs), deps.logger);
   const streams = new InstanceStreams<ProcessMapView>(hub, readMap, {
@@ -77,7 +106,7 @@ export function mapRoutes(deps: MapRoutesDeps) {
   const unsubscribe = automations.onEffect(() => {
     gathering ??= setTimeout(() => {
       gathering = undefined;
-      for (const definition of reader.definitions()) hub.notify(definition.name);
+      for (const name of [...[...reader.definitions()].map((definition) => definition.name), ...automations.runner.flows.names()]) hub.notify(name);
     }, MAP_EFFECT_DELAY_MS);
     gathering.unref?.();
   });
@@ -93,13 +122,13 @@ export function mapRoutes(deps: MapRoutesDeps) {
   );
   const automationParam = validator('param', (value: Record<string, string>) => {
     const automation = String(value.automation);
-    definitionOf(automation);
+    existing(automation);
     return { automation };
   });
   const nodeParam = validator('param', (value: Record<string, string>) => {
     const automation = String(value.automation);
     const node = String(value.node);
-    if (!definitionOf(automation).order.includes(node)) throw new SyncNodeNotFoundError(automation, node);
+    if (!existing(automation).graph.nodes.some((known) => known.id === node)) throw new SyncNodeNotFoundError(automation, node);
     return { automation, node };
   });
   return new Hono<AppEnv>()
@@ -110,7 +139,7 @@ export function mapRoutes(deps: MapRoutesDeps) {
     })
     .get('/:automation/nodes/:node', viewersOnly, nodeParam, async (c) => {
       const { automation, node } = c.req.valid('param');
-      const instances = await instancesAtNode(automations.db, automation, node, MAP_INSTANCES_LIMIT);
+      const instances = await existing(automation).at(node);
       return c.json({ instances }, 200);
     })
     .get('/:automation/events', viewersOnly, automationParam, async (c) => {

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { z } from 'zod';
-import { type AutomationDefinition, defineAutomation, flow, requireDataParameters } from '../../../src/automations/index.ts';
+import { type AutomationDefinition, defineAutomation, flow, type FlowDefinition, requireDataParameters } from '../../../src/automations/index.ts';
 import { type AppOptions, createApp } from '../../../src/server/app.ts';
 import { silentLogger } from '../../../src/server/log.ts';
 import { pgliteStorage } from '../../../src/server/pglite.ts';
@@ -92,10 +92,10 @@ export function syncApp(storage: TaskStorage, running: ServerAutomations, sync: 
 }
 
 /** One in-memory PGlite with the task storage, the automations (scheduler running) and the sync links table. */
-async function pgliteSyncEnv(automations: AutomationDefinition[]) {
+async function pgliteSyncEnv(automations: AutomationDefinition[], flows: readonly FlowDefinition[]) {
   const pg = await PGlite.create();
   const storage = await pgliteStorage({ db: pg });
-  const running = await startServerAutomations({ definitions: automations, database: { kind: 'pglite', pg }, logger: silentLogger });
+  const running = await startServerAutomations({ definitions: automations, flows, database: { kind: 'pglite', pg }, logger: silentLogger });
   await syncLinks(running.db);
   return { pg, storage, running };
 }
@@ -103,14 +103,14 @@ async function pgliteSyncEnv(automations: AutomationDefinition[]) {
 /**
  * The sync server of one test file, in process on one PGlite database: created before its tests,
  * emptied before each, closed after them. `apps` names the apps to serve on it (overrides of `syncOptions`);
- * the automations are `definitions` unless `automations` says otherwise.
+ * the automations are `definitions` unless `automations` says otherwise, beside flowcontrol `flows`.
  */
-export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<SyncOptions>>, automations: AutomationDefinition[] = definitions) {
+export function syncTestEnv<Name extends string>(apps: Record<Name, Partial<SyncOptions>>, automations: AutomationDefinition[] = definitions, flows: readonly FlowDefinition[] = []) {
   const shutdown = new AbortController();
   let live: Awaited<ReturnType<typeof pgliteSyncEnv>> | undefined;
   const served = new Map<Name, ReturnType<typeof syncApp>>();
   beforeAll(async () => {
-    live = await pgliteSyncEnv(automations);
+    live = await pgliteSyncEnv(automations, flows);
     for (const name of Object.keys(apps) as Name[]) {
       served.set(name, syncApp(live.storage, live.running, { ...syncOptions, ...apps[name] }, { signal: shutdown.signal }));
     }
