@@ -17,7 +17,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, postgresStorage }
 import { type RunningServer, serveTasks } from './serve.ts';
 import { type ServerAutomations, startServerAutomations } from './server-automations.ts';
 import type { TaskStorage } from './storage.ts';
-import { DEFAULT_IDEMPOTENCY_RETENTION_MS } from './sweeper.ts';
+import { DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_OUTCOME_RETENTION_MS } from './sweeper.ts';
 import { MAX_TIMER_MS } from './timers.ts';
 
 const USAGE = `Usage: wayflow serve [options]
@@ -52,6 +52,8 @@ Options:
   --idempotency-retention <ms>  with --automations: how long an Idempotency-Key
                          is remembered (default 604800000 = 7 days; the start
                          key of an unfinished instance is kept until it ends)
+  --outcome-retention <ms>  how long the outcome of a deleted task is kept for
+                         funnels (default 34560000000 = 400 days)
   --db-connect-timeout <ms>  PostgreSQL: most to wait for a connection before
                          answering 503 (default 5000)
   --db-query-timeout <ms>  PostgreSQL: most to wait for a statement's answer
@@ -134,6 +136,7 @@ export async function main(
       'idle-timeout': { type: 'string' },
       'sweep-interval': { type: 'string' },
       'idempotency-retention': { type: 'string' },
+      'outcome-retention': { type: 'string' },
       'db-connect-timeout': { type: 'string' },
       'db-query-timeout': { type: 'string' },
       'body-limit': { type: 'string' },
@@ -191,6 +194,7 @@ export async function main(
     idleTimeoutMs: int('idle-timeout', DEFAULT_IDLE_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
     sweepIntervalMs: int('sweep-interval', 60_000, { min: 1, max: MAX_TIMER_MS, note: '24.8 days' }),
     idempotencyRetentionMs: int('idempotency-retention', DEFAULT_IDEMPOTENCY_RETENTION_MS, { min: 1, max: MAX_IDLE_TIMEOUT_MS, note: '365 days' }),
+    outcomeRetentionMs: int('outcome-retention', DEFAULT_OUTCOME_RETENTION_MS, { min: 1, max: 10 * MAX_IDLE_TIMEOUT_MS, note: '3650 days' }),
     limits,
     ...(values.static ? { staticDir: values.static as string } : {}),
   };

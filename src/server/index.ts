@@ -15,7 +15,7 @@ export { EmptyUserIdError, sessionBinder } from './session.ts';
 export { SERVER_INSTALL, SERVER_PACKAGES, ServerPackagesMissingError } from './requirements.ts';
 export { type SqlClient, type SqlDatabase, sqlStorage } from './sql.ts';
 export type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
-export { type Sweeper, startSweeper } from './sweeper.ts';
+export { DEFAULT_OUTCOME_RETENTION_MS, type Sweeper, startSweeper } from './sweeper.ts';
 export * from './automations/index.ts';
 export { type ServerAutomations, type ServerAutomationsDatabase, startServerAutomations } from './server-automations.ts';
 export * from './sync/index.ts';

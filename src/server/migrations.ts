@@ -65,6 +65,12 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX wayflow_task_outcomes_by_flow ON wayflow_task_outcomes (flow_id, created_at);
     `,
   },
+  {
+    // The sweep forgets outcomes past their retention (`DEFAULT_OUTCOME_RETENTION_MS`).
+    id: 4,
+    name: 'task outcome retention',
+    sql: 'CREATE INDEX wayflow_task_outcomes_by_end ON wayflow_task_outcomes (ended_at)',
+  },
 ];
 
 /** Advisory lock key that serialises migrators: several server processes may start at once. */

@@ -25,6 +25,8 @@ export interface ServeOptions extends AppOptions {
    * an unfinished instance.
    */
   idempotencyRetentionMs?: number;
+  /** How long the outcome of a deleted task is kept for funnels (default 400 days, `DEFAULT_OUTCOME_RETENTION_MS`); the sweep forgets older ones. */
+  outcomeRetentionMs?: number;
   /**
    * A folder of static files (e.g. the built demo) served beside the API; other GET requests for
    * HTML get its `index.html`, so a single-page app's deep links load. Dotfiles are never served.
@@ -81,6 +83,7 @@ export async function serveTasks(options: ServeOptions): Promise<RunningServer> 
     intervalMs: options.sweepIntervalMs ?? 60_000,
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.outcomeRetentionMs !== undefined ? { outcomeRetentionMs: options.outcomeRetentionMs } : {}),
     ...(options.automations ? { keys: keySweep(options.automations.running.db, options.idempotencyRetentionMs) } : {}),
   });
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;

@@ -260,6 +260,7 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     },
     sweepOwner: (owner, at) => deleteKeepingOutcomes(db, 'owner = $1 AND (idle_until <= $2 OR expires_at <= $3)', [owner, at.server, at.client], at.server, 'expired'),
     sweepExpired: (serverNow) => deleteKeepingOutcomes(db, 'idle_until <= $1', [serverNow], serverNow, 'expired'),
+    forgetOutcomes: async (before) => (await db.query('DELETE FROM wayflow_task_outcomes WHERE ended_at < $1 RETURNING flow_id', [before])).length,
     funnels: (flowId, window, serverNow) => readFunnels(db, flowId, window, serverNow),
     async ping() {
       await db.query('SELECT 1');

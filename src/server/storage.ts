@@ -45,6 +45,8 @@ export interface TaskStorage {
   sweepOwner(owner: string, at: ReadInstant): Promise<number>;
   /** Deletes every task whose idle deadline is at or before `serverNow` (the periodic sweep), keeping their outcomes for funnels. */
   sweepExpired(serverNow: number): Promise<number>;
+  /** Deletes the outcomes (what funnels count of deleted tasks) of tasks that ended before `before`; resolves to how many. */
+  forgetOutcomes(before: number): Promise<number>;
   /**
    * The funnels of flow `flowId` (one per flow version, newest first) over the tasks created in `window`, live and
    * ended (see `readFunnels`); `serverNow` decides which live tasks have expired.

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../../src/core/store.ts';
 import { type FunnelTask, funnelsOf } from '../../../src/server/funnel/model.ts';
+import { silentLogger } from '../../../src/server/log.ts';
+import { startSweeper } from '../../../src/server/sweeper.ts';
 import { pgliteHarness, postgresHarness, type StorageHarness } from '../harness.ts';
 
 const STEPS = ['cart', 'address', 'pay', 'card', 'paypal', 'review'];
@@ -115,5 +117,17 @@ describe.each([
       { owner: 'owner-1', id: 'task-1', flow_id: 'checkout', flow_version: 3, created_at: 100, ended_at: expect.any(Number), ended_by: 'deleted', last_step: 'pay', history },
     ]);
     expect(await harness.sql('SELECT id FROM wayflow_tasks')).toEqual([]);
+  });
+
+  it('forgets the outcomes that ended before the retention, and only those, in the periodic sweep', async () => {
+    const history = historyOf([{ wait: 0, event: 'start', from: null, to: 'cart', fields: [] }], 100);
+    const task = { flowId: 'checkout', flowVersion: 1, createdAt: 100, history, idleUntil: 500, expiresAt: 500 };
+    await store(harness, [task, { ...task, idleUntil: 1500, expiresAt: 1500 }]);
+    expect(await harness.storage.sweepExpired(1000)).toBe(1);
+    expect(await harness.storage.sweepExpired(2000)).toBe(1);
+    const sweeper = startSweeper({ storage: harness.storage, intervalMs: 60_000, logger: silentLogger, clock: () => 2500, outcomeRetentionMs: 1000 });
+    await sweeper.sweepNow();
+    await sweeper.stop();
+    expect(await harness.sql('SELECT ended_at FROM wayflow_task_outcomes')).toEqual([{ ended_at: 2000 }]);
   });
 });
