@@ -23,6 +23,17 @@ export interface InstanceAtNode {
   error: string | null;
 }
 
+/** Counted rows (node, which figure, how many) gathered per node. */
+function figuresByNode(rows: readonly { node: string; kind: keyof NodeFigures; count: number }[]): Map<string, NodeFigures> {
+  const counts = new Map<string, NodeFigures>();
+  for (const row of rows) {
+    const figures = counts.get(row.node) ?? { waiting: 0, passed: 0, errors: 0 };
+    figures[row.kind] += row.count;
+    counts.set(row.node, figures);
+  }
+  return counts;
+}
+
 /** History messages that close a visit without an error: the node ran, was skipped, or another path ended or stopped the instance. */
 const NOT_ERRORS = `('OK', 'skipped', 'ended', 'stopped')`;
 
@@ -53,13 +64,7 @@ export async function nodeCounts(sql: SqlClient, automation: string): Promise<Ma
      GROUP BY p.node`,
     [automation],
   );
-  const counts = new Map<string, NodeFigures>();
-  for (const row of rows) {
-    const figures = counts.get(row.node) ?? { waiting: 0, passed: 0, errors: 0 };
-    figures[row.kind] += row.count;
-    counts.set(row.node, figures);
-  }
-  return counts;
+  return figuresByNode(rows);
 }
 
 /**
@@ -101,13 +106,7 @@ export async function flowNodeCounts(sql: SqlClient, flow: string): Promise<Map<
      GROUP BY 1, 2`,
     [flow],
   );
-  const counts = new Map<string, NodeFigures>();
-  for (const row of rows) {
-    const figures = counts.get(row.node) ?? { waiting: 0, passed: 0, errors: 0 };
-    figures[row.kind] += row.count;
-    counts.set(row.node, figures);
-  }
-  return counts;
+  return figuresByNode(rows);
 }
 
 /**
