@@ -30,7 +30,7 @@ describe('the live process map of a flowcontrol flow', () => {
   it('draws the action tree with the runs waiting at each action, the times each ran, and the runs failed there', async () => {
     const control = env.running.flowControl!;
     const waiting = await control.startRun('Onboarding');
-    await control.startRun('Onboarding');
+    const alsoWaiting = await control.startRun('Onboarding');
     const failed = await control.startRun('Onboarding', { state: { reviewed: true, broken: true } });
     const notStarted = await control.createRun('Onboarding');
     expect([waiting?.status, failed?.status, notStarted?.status]).toEqual(['waiting', 'failed', 'pending']);
@@ -48,8 +48,7 @@ describe('the live process map of a flowcontrol flow', () => {
     });
 
     const { instances } = await body<{ instances: NodeInstanceView[] }>(await viewer().get('/automations/map/Onboarding/nodes/1.1'));
-    expect(instances.map((run) => run.id).sort()).toEqual([waiting!.id, expect.any(String)].sort());
-    expect(instances).toHaveLength(2);
+    expect(instances.map((run) => run.id).sort()).toEqual([waiting!.id, alsoWaiting!.id].sort());
     expect(instances.every((run) => run.status === 'active' && run.error === null)).toBe(true);
     const first = await body<{ instances: NodeInstanceView[] }>(await viewer().get('/automations/map/Onboarding/nodes/0'));
     expect(first.instances.map((run) => run.id)).toEqual([notStarted!.id]);
