@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { remoteStore } from '../../src/persist/remote.ts';
 import { makeRecord, storeContract } from '../persist/contract.ts';
 import { storeProperties } from '../persist/properties.ts';
+import { migrations } from '../../src/server/migrations.ts';
 import { postgresDatabase, postgresStorage } from '../../src/server/postgres.ts';
 import type { TaskStorage } from '../../src/server/storage.ts';
 import { browserFetch, DATABASE_URL, postgresHarness, type StorageHarness, testApp } from './harness.ts';
@@ -41,7 +42,7 @@ describe('PostgreSQL with several server processes', () => {
     const more = await Promise.all([1, 2, 3].map(() => postgresStorage({ connectionString: DATABASE_URL, schema: harness.schema })));
     await Promise.all(more.map((storage) => storage.close()));
     const rows = await harness.sql<{ id: number }>('SELECT id FROM wayflow_migrations ORDER BY id');
-    expect(rows.map((row) => row.id)).toEqual([1, 2, 3]);
+    expect(rows.map((row) => row.id)).toEqual(migrations.map((migration) => migration.id));
   });
 
   it('lets exactly one of two processes win each version of a task, over 50 rounds', async () => {
