@@ -3,7 +3,8 @@
 // Per scenario: WAITING instances (default 10 000) wait far in the future all along. Then
 // PROBES instances (default 1000) fall due spread over WINDOW_MS (default 10 000): timer
 // lateness = when the node ran − its due time (p50/p99). Then BACKLOG instances (default
-// 3000) fall due at the same moment: automation steps per second while they drain
+// 20 000: long enough that a drain lasts seconds and start-up costs do not decide how
+// processes scale) fall due at the same moment: automation steps per second while they drain
 // (two steps per instance: the timed node, then the end). Scenarios (SCENARIOS, comma-separated):
 // sql (baseline in the same run: the least SQL a step needs, sent straight from one
 // connection, no engine), pglite (one in-process scheduler), pg1, pg2 and pg4 (one, two and four
@@ -87,7 +88,7 @@ try {
     waiting: int('WAITING', 10_000, 100_000),
     probes: int('PROBES', 1000, 10_000),
     windowMs: int('WINDOW_MS', 10_000, 60_000),
-    backlog: int('BACKLOG', 3000, 100_000),
+    backlog: int('BACKLOG', 20_000, 100_000),
     scenarios,
     log: (line) => console.error(line),
   });
@@ -95,7 +96,7 @@ try {
   if (scenarios.includes('pgboss')) {
     const { pgBossDrain } = await import('./pgboss-baseline.mjs');
     for (const workers of [1, 2, 4]) {
-      const r = await pgBossDrain({ databaseUrl: database.url, workers, jobs: int('BACKLOG', 3000, 100_000) });
+      const r = await pgBossDrain({ databaseUrl: database.url, workers, jobs: int('BACKLOG', 20_000, 100_000) });
       console.error(`pg-boss 12, ${workers} worker${workers > 1 ? 's' : ''}: ${r.jobs} jobs drained in ${r.drainMs} ms = ${r.jobsPerSecond} jobs/s (sent one by one at ${r.sendPerSecond}/s)`);
       pgBoss.push(r);
     }

@@ -83,7 +83,7 @@ ${plots.join('\n') || 'None yet: run `npm run bench`.'}
   API and against a bare \`node:http\` server doing the same conditional SQL without Hono,
   sessions, validation, rate limits or logs, in as many processes.
 - **automations**: 10,000 instances wait far in the future; 1,000 probes fall due over 10 s
-  (timer lateness = when the node ran − its due time); then a backlog of 3,000 instances falls
+  (timer lateness = when the node ran − its due time); then a backlog of 20,000 instances falls
   due at once (steps per second while it drains). The yardstick is pg-boss 12 draining the
   same number of jobs with as many workers, each its own PgBoss instance and pool, fetching
   and completing in batches of 20 (its fast path), in the same run on the same PostgreSQL.
