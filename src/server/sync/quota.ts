@@ -1,18 +1,13 @@
-import type { SqlClient } from '../sql.ts';
-
 /** First key of the advisory lock that serialises the starts of one owner (the second is a hash of the owner). */
 const START_LOCK = 0x7761_7973;
 
 /**
- * The condition "a start of `$1` (the owner) that has not finished", on `wayflow_sync_links l`:
- * a link left without an instance by an older version counts as a start; instances linked to
- * the owner by server code (`SyncLinks.link`, keys `link:…`) are not its starts and do not count.
+ * The condition "a start of `p_owner` that has not finished", on `wayflow_sync_links l`: a link
+ * left without an instance by an older version counts as a start; instances linked to the owner
+ * by server code (`SyncLinks.link`, keys `link:…`) are not its starts and do not count.
  */
-const UNFINISHED_START = `l.owner = $1 AND l.idempotency_key NOT LIKE 'link:%'
+const UNFINISHED_START = `l.owner = p_owner AND l.idempotency_key NOT LIKE 'link:%'
   AND (l.instance_id IS NULL OR EXISTS (SELECT 1 FROM wayflow_automation_instances i WHERE i.id = l.instance_id AND NOT i.finished))`;
-
-/** SQL counting the unfinished starts of the owner `$1`, for a statement's condition. */
-export const unfinishedStartsSql = `(SELECT count(*) FROM wayflow_sync_links l WHERE ${UNFINISHED_START})`;
 
 /**
  * The function that records a start's key in one round trip: `wayflow_record_start(owner, key,
@@ -33,7 +28,7 @@ export const recordStartFunction = `
     END IF;
     INSERT INTO wayflow_sync_links AS s (owner, idempotency_key, automation, instance_id, created_at)
     SELECT p_owner, p_key, p_automation, p_instance, p_now
-    WHERE p_max IS NULL OR (SELECT count(*) FROM wayflow_sync_links l WHERE ${UNFINISHED_START.replaceAll('$1', 'p_owner')}) < p_max
+    WHERE p_max IS NULL OR (SELECT count(*) FROM wayflow_sync_links l WHERE ${UNFINISHED_START}) < p_max
     ON CONFLICT (owner, idempotency_key) DO UPDATE SET automation = EXCLUDED.automation, instance_id = EXCLUDED.instance_id, created_at = EXCLUDED.created_at
     WHERE s.instance_id IS NULL;
     IF FOUND THEN
@@ -48,9 +43,3 @@ export const recordStartFunction = `
   END
   $body$
 `;
-
-/** How many instances `owner` started from the browser that have not finished (see `unfinishedStartsSql`). */
-export async function unfinishedStarts(db: SqlClient, owner: string): Promise<number> {
-  const [row] = await db.query<{ n: number }>(`SELECT ${unfinishedStartsSql}::integer AS n`, [owner]);
-  return row?.n ?? 0;
-}
