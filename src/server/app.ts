@@ -10,7 +10,8 @@ import { callerRateLimit, clientRateLimit, resolveLimits, retryAfterHeader, type
 import { jsonLogger, type Logger } from './log.ts';
 import { sessionWithPages } from './page-session.ts';
 import { hostCheck, requestPeer } from './proxy.ts';
-import { loggedPath, requestLog } from './request-log.ts';
+import { requestLog } from './request-log.ts';
+import { RouteNotFoundError } from './errors.ts';
 import { jsonDepthLimit, originCheck, requestBodyLimit } from './security.ts';
 import { type Authenticate, sessionBinder, type SessionOptions } from './session.ts';
 import type { TaskStorage } from './storage.ts';
@@ -80,8 +81,10 @@ export const appDefaults = {
 } as const;
 
 /** The JSON 404 of every unknown route, also for the static-file server beside the API. */
-export const notFoundJson = (c: Context) =>
-  c.json({ error: { code: 'not-found', message: `No route ${c.req.method} ${loggedPath(c.req.path)}. The tasks API lives under /tasks.` } }, 404);
+export const notFoundJson = (c: Context) => {
+  const error = new RouteNotFoundError(c.req.method, c.req.path);
+  return c.json({ error: { code: error.code, message: error.message } }, error.status);
+};
 
 /**
  * The wayflow tasks API as a Hono app: create, read, update (`If-Match`),

@@ -1,4 +1,5 @@
 import { WayflowError } from '../core/index.ts';
+import { loggedPath } from './request-log.ts';
 
 /** HTTP status codes the tasks API answers errors with. */
 export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 415 | 422 | 428 | 429 | 500 | 503;
@@ -17,6 +18,14 @@ export class HttpError extends WayflowError {
     super(code, message);
     this.status = status;
     this.details = details;
+  }
+}
+
+/** No route answers the request: the 404 of every unknown route, and of a route that hides itself from a caller. */
+export class RouteNotFoundError extends HttpError {
+  override readonly name: string = 'RouteNotFoundError';
+  constructor(method: string, path: string) {
+    super(404, 'not-found', `No route ${method} ${loggedPath(path)}. The tasks API lives under /tasks.`);
   }
 }
 

@@ -3,8 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { validator } from 'hono/validator';
 import type { FunnelView } from '../../sync/index.ts';
 import type { AppEnv } from '../env.ts';
-import { HttpError } from '../errors.ts';
-import { loggedPath } from '../request-log.ts';
+import { HttpError, RouteNotFoundError } from '../errors.ts';
 import type { TaskStorage } from '../storage.ts';
 import { VIEW_PERMISSION } from '../sync/options.ts';
 import { isViewer } from '../sync/visibility.ts';
@@ -35,7 +34,7 @@ export interface FunnelRoutesOptions {
  */
 const viewersOnly = createMiddleware<AppEnv>(async (c, next) => {
   const { owner, actor } = c.get('caller');
-  if (!owner.startsWith('user:')) throw new HttpError(404, 'not-found', `No route ${c.req.method} ${loggedPath(c.req.path)}. The tasks API lives under /tasks.`);
+  if (!owner.startsWith('user:')) throw new RouteNotFoundError(c.req.method, c.req.path);
   if (!isViewer(actor)) throw new FunnelForbiddenError(c.req.param('flow') ?? '');
   await next();
 });
