@@ -91,6 +91,14 @@ interface GroupResult {
   refused: FlowRunStateError[];
 }
 
+/** Adds the instances, runs and refusals of `group` to `total` (a pass, or a group run again one by one). */
+function addGroup(total: Pick<GroupResult, 'advanced' | 'runs' | 'actions' | 'refused'>, group: GroupResult): void {
+  total.advanced += group.advanced;
+  total.runs.push(...group.runs);
+  total.actions += group.actions;
+  total.refused.push(...group.refused);
+}
+
 /** An open form a user may process, for task lists. */
 export interface OpenForm {
   automation: string;
@@ -325,10 +333,7 @@ export class AutomationRunner {
     while (claimed < limit) {
       const size = Math.min(this.groupSize, limit - claimed);
       const group = await this.stepGroup(now, size);
-      pass.advanced += group.advanced;
-      pass.runs.push(...group.runs);
-      pass.actions += group.actions;
-      pass.refused.push(...group.refused);
+      addGroup(pass, group);
       claimed += group.claimed;
       sent += group.sent;
       if (group.claimed < size) break;
@@ -388,10 +393,7 @@ export class AutomationRunner {
             await this.stepDue(tx, id, effects, group);
             return group;
           });
-          total.advanced += ran.advanced;
-          total.runs.push(...ran.runs);
-          total.actions += ran.actions;
-          total.refused.push(...ran.refused);
+          addGroup(total, ran);
           total.sent += ran.sent;
         } catch (failure) {
           first ??= { error: failure };

@@ -106,7 +106,8 @@ export function mapRoutes(deps: MapRoutesDeps) {
   const unsubscribe = automations.onEffect(() => {
     gathering ??= setTimeout(() => {
       gathering = undefined;
-      for (const name of [...[...reader.definitions()].map((definition) => definition.name), ...automations.runner.flows.names()]) hub.notify(name);
+      for (const definition of reader.definitions()) hub.notify(definition.name);
+      for (const flow of automations.runner.flows.names()) hub.notify(flow);
     }, MAP_EFFECT_DELAY_MS);
     gathering.unref?.();
   });
