@@ -8,6 +8,7 @@ import { createRoot } from 'react-dom/client';
 import { compile, startTask, validateInput } from '../../src/core/index.ts';
 import { inert, outcomeEvent } from '../../src/core/compile.ts';
 import { indexedDbStore, parseTaskRecord, type StateStore } from '../../src/persist/index.ts';
+import { WayflowCheckout as BeforeCheckout, indexedDbStore as beforeStore } from './before.ts';
 import { checkoutSteps, DONE_TITLE, typed } from './checkout.ts';
 import { type PeerStore, peerStore } from './peer-store.tsx';
 import { RswCheckout } from './rsw.tsx';
@@ -39,6 +40,7 @@ function timedStore(store: StateStore): StateStore {
 }
 
 const wayflowStore = indexedDbStore({ name: 'peers-wayflow' });
+const beforeWayflowStore = beforeStore({ name: 'peers-wayflow-before' });
 const stores = {
   xstate: peerStore('peers-xstate'),
   rsw: peerStore('peers-rsw'),
@@ -57,10 +59,11 @@ function timedPeer(store: PeerStore): PeerStore {
   };
 }
 
-type Name = 'wayflow' | 'xstate' | 'rsw' | 'stepperize';
+type Name = 'wayflow' | 'before' | 'xstate' | 'rsw' | 'stepperize';
 const peer = (store: PeerStore, profiled: boolean) => (profiled ? timedPeer(store) : store);
 const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   wayflow: async (profiled) => <WayflowCheckout store={profiled ? timedStore(wayflowStore) : wayflowStore} />,
+  before: async (profiled) => <BeforeCheckout store={profiled ? timedStore(beforeWayflowStore) : beforeWayflowStore} />,
   xstate: async (profiled) => <XStateCheckout store={peer(await stores.xstate, profiled)} id={crypto.randomUUID()} />,
   rsw: async (profiled) => <RswCheckout store={peer(await stores.rsw, profiled)} id={crypto.randomUUID()} />,
   stepperize: async (profiled) => <StepperizeCheckout store={peer(await stores.stepperize, profiled)} id={crypto.randomUUID()} />,
