@@ -1,7 +1,7 @@
 import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
+import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
 export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
@@ -39,32 +39,54 @@ function notifyLate(notify: () => void) {
   late.add(notify);
 }
 
+/** Nothing to subscribe to: `useBinding` without a task of its own. */
+const unsubscribed = () => () => undefined;
+
 /**
- * Subscribes to a task (the one given, or the nearest provided one) and returns its
- * state and actions. Refused moves are reported in `error`, never thrown at render.
+ * The binding of `task` (null for none): one subscription, one binding object per state.
+ * A `TaskProvider` holds the one of its task; `useTask()` below it reads that, so a step's
+ * components share one subscription and are drawn together.
+ */
+export function useBinding<F extends Flow>(task: Task<F> | null): TaskBinding<F> | null {
+  // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
+  const subscribe = useMemo(
+    () =>
+      task
+        ? (notify: () => void) => {
+            const unsubscribe = task.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
+            // An unmounted component is told nothing more, not even of a move it saw queued.
+            return () => {
+              unsubscribe();
+              late?.delete(notify);
+            };
+          }
+        : unsubscribed,
+    [task],
+  );
+  const read = () => task?.state ?? null;
+  const state = useSyncExternalStore(subscribe, read, read);
+  return useMemo(() => {
+    if (!task || !state) return null;
+    const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
+    for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
+    return binding as unknown as TaskBinding<F>;
+  }, [task, state]);
+}
+
+/**
+ * The state and actions of a task: the one given (subscribed to here), or else the nearest
+ * provided one (whose provider holds the one subscription). Refused moves are reported in
+ * `error`, never thrown at render.
  * Name the flow to type `data` and the step ids: `useTask<typeof signup>()`
  * (a task given as argument brings its flow's type along).
  * @example
  * const { step, errors, pending, submit, back } = useTask();
  */
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
-  const task = useCurrentTask(given) as Task<F>;
-  // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
-  const subscribe = useMemo(
-    () => (notify: () => void) => {
-      const unsubscribe = task.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
-      // An unmounted component is told nothing more, not even of a move it saw queued.
-      return () => {
-        unsubscribe();
-        late?.delete(notify);
-      };
-    },
-    [task],
-  );
-  const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
-  const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
-  for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
-  return binding as unknown as TaskBinding<F>;
+  const provided = useContext(TaskContext);
+  const binding = useBinding(given && given !== provided?.task ? given : null) ?? provided;
+  if (!binding) throw noTask();
+  return binding as TaskBinding<F>;
 }
 
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */

@@ -1,9 +1,9 @@
 import { type ComponentType, type ReactNode, useEffect, useId, useRef } from 'react';
-import { progressOf } from '../core/graph.ts';
 import type { Flow, StepId, StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
 import { type TaskBinding, useTask } from './hooks.ts';
 import { useMessages } from './messages.ts';
+import { progressOfBinding } from './progress.tsx';
 import { AutoStepView, ChoiceView } from './views.tsx';
 
 /** What a step's view receives; `F` (the flow) types `task.data`, e.g. `StepViewProps<typeof signup>`. */
@@ -50,7 +50,7 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
       h1.focus();
     });
   }, [key]);
-  const progress = progressOf(task.task.flow, task);
+  const progress = progressOfBinding(task);
   const View = step && ((views as Partial<Record<string, ComponentType<StepViewProps<F>>>>)[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
   return (
     <>
