@@ -8,7 +8,7 @@ export type WayflowConfig = Partial<Omit<OpenTaskOptions, 'data'>>;
 
 export const ConfigContext = createContext<WayflowConfig | null>(null);
 /** The binding of the nearest `TaskProvider`'s task: its one subscription, shared by the components below. */
-export const TaskContext = createContext<TaskBinding | null>(null);
+export const TaskContext = createContext<TaskBinding | undefined>(undefined);
 
 /** What a component outside any task is told. */
 export const noTask = () => new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>, or pass the task.');

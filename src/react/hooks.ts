@@ -1,4 +1,5 @@
 import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
 import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './context.ts';
@@ -6,6 +7,8 @@ import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './contex
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
 export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
   task: Task<F>;
+  /** Where the task stands along its current branch (`progressOf`), drawn once per state for every component below the provider. */
+  progress: Progress;
   submit(input?: unknown): Promise<SubmitOutcome>;
   back(): Promise<void>;
   goTo(step: StepId<F>): Promise<void>;
@@ -39,43 +42,38 @@ function notifyLate(notify: () => void) {
   late.add(notify);
 }
 
-/** Nothing to subscribe to: `useBinding` without a task of its own. */
-const unsubscribed = () => () => undefined;
-
 /**
- * The binding of `task` (null for none): one subscription, one binding object per state.
+ * The binding of `task` (none without one): one subscription, one binding object per state.
  * A `TaskProvider` holds the one of its task; `useTask()` below it reads that, so a step's
  * components share one subscription and are drawn together.
  */
-export function useBinding<F extends Flow>(task: Task<F> | null): TaskBinding<F> | null {
+export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | undefined {
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
   const subscribe = useMemo(
-    () =>
-      task
-        ? (notify: () => void) => {
-            const unsubscribe = task.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
-            // An unmounted component is told nothing more, not even of a move it saw queued.
-            return () => {
-              unsubscribe();
-              late?.delete(notify);
-            };
-          }
-        : unsubscribed,
+    () => (notify: () => void) => {
+      const unsubscribe = task?.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
+      // An unmounted component is told nothing more, not even of a move it saw queued.
+      return () => {
+        unsubscribe?.();
+        late?.delete(notify);
+      };
+    },
     [task],
   );
-  const read = () => task?.state ?? null;
+  const read = () => task?.state;
   const state = useSyncExternalStore(subscribe, read, read);
   return useMemo(() => {
-    if (!task || !state) return null;
-    const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
-    for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
+    // No state without a task.
+    if (!state) return;
+    const binding: Record<string, unknown> = { ...state, task, progress: progressOf(task!.flow, state), submit: (input?: unknown) => task!.submit(input) };
+    for (const move of MOVES) binding[move] = (arg?: unknown) => (task![move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
     return binding as unknown as TaskBinding<F>;
   }, [task, state]);
 }
 
 /**
  * The state and actions of a task: the one given (subscribed to here), or else the nearest
- * provided one (whose provider holds the one subscription). Refused moves are reported in
+ * provided one (whose provider holds the one subscription the components below it share). Refused moves are reported in
  * `error`, never thrown at render.
  * Name the flow to type `data` and the step ids: `useTask<typeof signup>()`
  * (a task given as argument brings its flow's type along).
@@ -84,7 +82,7 @@ export function useBinding<F extends Flow>(task: Task<F> | null): TaskBinding<F>
  */
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const provided = useContext(TaskContext);
-  const binding = useBinding(given && given !== provided?.task ? given : null) ?? provided;
+  const binding = useBinding(given) ?? provided;
   if (!binding) throw noTask();
   return binding as TaskBinding<F>;
 }

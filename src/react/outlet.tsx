@@ -3,7 +3,6 @@ import type { Flow, StepId, StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
 import { type TaskBinding, useTask } from './hooks.ts';
 import { useMessages } from './messages.ts';
-import { progressOfBinding } from './progress.tsx';
 import { AutoStepView, ChoiceView } from './views.tsx';
 
 /** What a step's view receives; `F` (the flow) types `task.data`, e.g. `StepViewProps<typeof signup>`. */
@@ -52,12 +51,11 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
       h1.focus();
     });
   }, [key]);
-  const progress = progressOfBinding(task);
   const View = step && ((views as Partial<Record<string, ComponentType<StepViewProps<F>>>>)[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
   return (
     <>
       <p role="status" aria-live="polite" style={hidden}>
-        {step ? m.announce(progress.current, progress.total, step.title) : (status === 'completed' ? m.done : m.stopped)(title)}
+        {step ? m.announce(task.progress.current, task.progress.total, step.title) : (status === 'completed' ? m.done : m.stopped)(title)}
       </p>
       {step && View ? (
         <section ref={region} aria-labelledby={headingId} className="wayflow-step">

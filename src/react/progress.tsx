@@ -1,15 +1,5 @@
-import { type Progress, progressOf } from '../core/graph.ts';
-import { type TaskBinding, useTask } from './hooks.ts';
+import { useTask } from './hooks.ts';
 import { useMessages } from './messages.ts';
-
-const progresses = new WeakMap<TaskBinding, Progress>();
-
-/** `progressOf` the binding's state, drawn once for the components sharing the binding (the progress and the outlet's announcement). */
-export function progressOfBinding(task: TaskBinding): Progress {
-  let progress = progresses.get(task);
-  if (!progress) progresses.set(task, (progress = progressOf(task.task.flow, task)));
-  return progress;
-}
 
 /**
  * "Step k of n" and the list of steps along the current branch; the current one is marked `aria-current="step"`.
@@ -17,9 +7,8 @@ export function progressOfBinding(task: TaskBinding): Progress {
  * <FlowProgress />
  */
 export function FlowProgress() {
-  const task = useTask();
   const m = useMessages();
-  const { current, total, steps } = progressOfBinding(task);
+  const { current, total, steps } = useTask().progress;
   return (
     <nav aria-label={m.progress} className="wayflow-progress">
       <p>{m.stepOf(current, total)}</p>
