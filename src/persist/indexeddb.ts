@@ -2,7 +2,7 @@ import { type DBSchema, type IDBPDatabase, openDB, unwrap } from 'idb';
 import { type TaskRecordError, VersionConflictError } from '../core/index.ts';
 import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { summaryOf } from '../core/shared.ts';
-import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore, requireBinder } from './record.ts';
+import { assertWritable, binderOf, CorruptRecordError, ownedRecord, parseTaskRecord, type QuarantinedRecord, type QuarantineStore, requireBinder, taskRecordProblems } from './record.ts';
 
 /** The typed layout of wayflow's one IndexedDB database. */
 export interface WayflowDatabase extends DBSchema {
@@ -103,15 +103,8 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     const tasks = tx.objectStore('tasks');
     const raw = await tasks.get(id);
     const owner = binderOf(raw);
-    let corrupt = true;
-    if (onlyIfCorrupt) {
-      try {
-        parseTaskRecord(raw, id);
-        corrupt = false;
-      } catch {
-        corrupt = true;
-      }
-    }
+    // The key path is the id: a stored record's id always matches, so its other problems decide.
+    const corrupt = !onlyIfCorrupt || taskRecordProblems(raw).length > 0;
     if (raw !== undefined && (owner === null || owner === binder) && corrupt) {
       await tx.objectStore('quarantine').add({ taskId: id, code, reason, at: now, raw });
       await tasks.delete(id);
@@ -150,9 +143,8 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
       reading.onsuccess = () => {
         const raw = reading.result;
         try {
-          if (raw !== undefined && binderOf(raw) !== record.binder) throw new VersionConflictError(record.id, expectedVersion, null);
-          // Never overwrite a corrupt record (parseTaskRecord throws): roll back, set it aside, report it.
-          const actual = raw === undefined ? 0 : parseTaskRecord(raw, record.id).version;
+          // Another binder's record is a conflict (null); a corrupt one (parseTaskRecord throws) is never overwritten: rolled back, set aside, reported.
+          const actual = raw === undefined ? 0 : binderOf(raw) === record.binder ? parseTaskRecord(raw, record.id).version : null;
           if (actual !== expectedVersion || record.version !== expectedVersion + 1) throw new VersionConflictError(record.id, expectedVersion, raw === undefined ? null : actual);
         } catch (error) {
           refused = error as Error;
@@ -180,7 +172,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     async list(binder, now = clock()) {
       requireBinder(binder, 'Listing tasks');
       const database = await db();
-      const range = IDBKeyRange.bound([binder, Number.NEGATIVE_INFINITY], [binder, Number.POSITIVE_INFINITY]);
+      const range = IDBKeyRange.bound([binder, -Infinity], [binder, Infinity]);
       const [raws, keys] = await Promise.all([
         database.getAllFromIndex('tasks', 'binderActivity', range),
         database.getAllKeysFromIndex('tasks', 'binderActivity', range),

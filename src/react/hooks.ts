@@ -2,7 +2,7 @@ import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore 
 import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './context.ts';
+import { ConfigContext, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
 export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
@@ -83,7 +83,7 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const provided = useContext(TaskContext);
   const binding = useBinding(given) ?? provided;
-  if (!binding) throw noTask();
+  if (!binding) throw new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
   return binding as TaskBinding<F>;
 }
 
