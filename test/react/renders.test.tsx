@@ -125,6 +125,51 @@ describe('renders per step', () => {
     expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(false);
   });
 
+  it('gives a step one subscription, held by the provider, whatever its progress, form, message and fields read', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    const subscribe = task.subscribe.bind(task);
+    let live = 0;
+    task.subscribe = (listener) => {
+      live++;
+      const stop = subscribe(listener);
+      return () => {
+        live--;
+        return stop();
+      };
+    };
+    render(
+      <TaskProvider task={task}>
+        <FlowProgress />
+        <FlowOutlet views={views} completed={<h1>Done</h1>} />
+      </TaskProvider>,
+    );
+    for (const [i, id] of steps.entries()) {
+      await screen.findByRole('heading', { level: 1, name: `Your ${id}` });
+      expect(live).toBe(1);
+      fireEvent.change(screen.getByLabelText(`${id} value`), { target: { value: `v${i}` } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    }
+    await screen.findByRole('heading', { level: 1, name: 'Done' });
+    expect(live).toBe(1);
+  });
+
+  it('keeps the heading in the page from step to step and focuses it, with the view and its inputs mounted anew', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={views} />
+      </TaskProvider>,
+    );
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    const input = screen.getByLabelText('contact value');
+    fireEvent.change(input, { target: { value: 'v0' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Your shipping' })).toBe(heading);
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    expect(input.isConnected).toBe(false);
+    expect((screen.getByLabelText('shipping value') as HTMLInputElement).value).toBe('');
+  });
+
   it('keeps one subscription per task however often a component re-renders', async () => {
     const task = await startTask(flow, { store: memoryStore() });
     const subscribe = task.subscribe.bind(task);
