@@ -2,7 +2,7 @@ import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore 
 import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, TaskContext, type WayflowConfig } from './context.ts';
+import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
 export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
@@ -27,21 +27,6 @@ const MOVES = ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const;
  */
 export const BUSY_AFTER_MS = 100;
 
-let late: Set<() => void> | null = null;
-
-/** Tells `notify` of a queued move BUSY_AFTER_MS later, in one call with every other component told of it, so React draws them in one commit. */
-function notifyLate(notify: () => void) {
-  if (!late) {
-    const all = new Set<() => void>();
-    late = all;
-    setTimeout(() => {
-      late = null;
-      for (const told of all) told();
-    }, BUSY_AFTER_MS);
-  }
-  late.add(notify);
-}
-
 /**
  * The binding of `task` (none without one): one subscription, one binding object per state.
  * A `TaskProvider` holds the one of its task; `useTask()` below it reads that, so a step's
@@ -51,11 +36,25 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
   const subscribe = useMemo(
     () => (notify: () => void) => {
-      const unsubscribe = task?.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
+      // A move is told BUSY_AFTER_MS after it is queued, and only if it still runs then: one that is over sooner
+      // (a step's IndexedDB write) cancels it, so its busy picture never lands in a later move's time.
+      let late: ReturnType<typeof setTimeout> | undefined;
+      const unsubscribe = task?.subscribe((state) => {
+        if (state.pending) {
+          late ??= setTimeout(() => {
+            late = undefined;
+            notify();
+          }, BUSY_AFTER_MS);
+        } else {
+          clearTimeout(late);
+          late = undefined;
+          notify();
+        }
+      });
       // An unmounted component is told nothing more, not even of a move it saw queued.
       return () => {
         unsubscribe?.();
-        late?.delete(notify);
+        clearTimeout(late);
       };
     },
     [task],
@@ -83,7 +82,7 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const provided = useContext(TaskContext);
   const binding = useBinding(given) ?? provided;
-  if (!binding) throw new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
+  if (!binding) throw noTask();
   return binding as TaskBinding<F>;
 }
 

@@ -1,3 +1,4 @@
+export { useCurrentTask } from './context.ts';
 export type { WayflowConfig } from './context.ts';
 export { TaskProvider, WayflowProvider } from './provider.tsx';
 export { useOpenTask, useTask } from './hooks.ts';

@@ -105,6 +105,44 @@ describe('renders per step', () => {
     expect(commits).toEqual(['Your contact (busy)', 'Your shipping']);
   });
 
+  it('never shows a later step busy because of an earlier one: a move over within 100 ms cancels its busy notice', async () => {
+    const store = memoryStore();
+    const put = store.put.bind(store);
+    const releases: (() => void)[] = [];
+    let held = false;
+    store.put = async (record, expected) => {
+      if (held) await new Promise<void>((release) => releases.push(release));
+      return put(record, expected);
+    };
+    const task = await startTask(flow, { store });
+    held = true;
+    const commits: string[] = [];
+    const picture = () => {
+      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
+      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
+    };
+    render(
+      <Profiler id="flow" onRender={() => commits.push(picture())}>
+        <TaskProvider task={task}>
+          <FlowProgress />
+          <FlowOutlet views={views} completed={<h1>Done</h1>} />
+        </TaskProvider>
+      </Profiler>,
+    );
+    await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    commits.length = 0;
+    // Each step's write takes 60 ms: the second one is still running 100 ms after the first was queued.
+    for (const [i, id] of steps.slice(0, 2).entries()) {
+      fireEvent.change(screen.getByLabelText(`${id} value`), { target: { value: `v${i}` } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      releases.shift()!();
+      await screen.findByRole('heading', { level: 1, name: `Your ${steps[i + 1]}` });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(commits).toEqual(['Your shipping', 'Your payment']);
+  });
+
   it('saves a draft in one commit, never showing the form busy', async () => {
     const task = await startTask(flow, { store: memoryStore() });
     let commits = 0;
