@@ -107,6 +107,8 @@ const idle = () =>
 /** What one step cost: click to heading, click to the last React commit of the step, commits and render time. */
 interface StepSample {
   step: number;
+  /** performance.now() at the click (bench/peers/profile.mjs cuts the step out of a CPU profile with it). */
+  at: number;
   shown: number;
   settled: number;
   commits: number;
@@ -160,7 +162,7 @@ async function passes(name: Name, count: number, profiled = false): Promise<Step
       const shown = await headingShown(container, titles[i + 1]!);
       await idle();
       await idle();
-      const sample: StepSample = { step: i, shown: shown - started, settled: Math.max(shown, lastCommit) - started, commits: commits - c0, renderMs: renderMs - r0 };
+      const sample: StepSample = { step: i, at: started, shown: shown - started, settled: Math.max(shown, lastCommit) - started, commits: commits - c0, renderMs: renderMs - r0 };
       if (profiled) {
         Object.assign(sample, {
           clicked: clicked - started,
@@ -233,4 +235,11 @@ async function phases(samples: number) {
   };
 }
 
-Object.assign(globalThis, { peersBench: { race, passes, phases } });
+/** Keeps the main thread busy for `ms` and returns when it started: bench/peers/profile.mjs finds it in a CPU profile to line the profile's clock up with performance.now(). */
+function clockMark(ms: number): number {
+  const started = performance.now();
+  while (performance.now() - started < ms);
+  return started;
+}
+
+Object.assign(globalThis, { peersBench: { race, passes, phases, clockMark } });
