@@ -8,6 +8,7 @@ import { createRoot } from 'react-dom/client';
 import { compile, startTask, validateInput } from '../../src/core/index.ts';
 import { inert, outcomeEvent } from '../../src/core/compile.ts';
 import { indexedDbStore, parseTaskRecord, type StateStore } from '../../src/persist/index.ts';
+import { WayflowCheckout as BeforeCheckout, indexedDbStore as beforeStore } from './before.ts';
 import { checkoutSteps, DONE_TITLE, typed } from './checkout.ts';
 import { type PeerStore, peerStore } from './peer-store.tsx';
 import { RswCheckout } from './rsw.tsx';
@@ -39,6 +40,7 @@ function timedStore(store: StateStore): StateStore {
 }
 
 const wayflowStore = indexedDbStore({ name: 'peers-wayflow' });
+const beforeWayflowStore = beforeStore({ name: 'peers-wayflow-before' });
 const stores = {
   xstate: peerStore('peers-xstate'),
   rsw: peerStore('peers-rsw'),
@@ -57,10 +59,11 @@ function timedPeer(store: PeerStore): PeerStore {
   };
 }
 
-type Name = 'wayflow' | 'xstate' | 'rsw' | 'stepperize';
+type Name = 'wayflow' | 'before' | 'xstate' | 'rsw' | 'stepperize';
 const peer = (store: PeerStore, profiled: boolean) => (profiled ? timedPeer(store) : store);
 const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   wayflow: async (profiled) => <WayflowCheckout store={profiled ? timedStore(wayflowStore) : wayflowStore} />,
+  before: async (profiled) => <BeforeCheckout store={profiled ? timedStore(beforeWayflowStore) : beforeWayflowStore} />,
   xstate: async (profiled) => <XStateCheckout store={peer(await stores.xstate, profiled)} id={crypto.randomUUID()} />,
   rsw: async (profiled) => <RswCheckout store={peer(await stores.rsw, profiled)} id={crypto.randomUUID()} />,
   stepperize: async (profiled) => <StepperizeCheckout store={peer(await stores.stepperize, profiled)} id={crypto.randomUUID()} />,
@@ -104,6 +107,8 @@ const idle = () =>
 /** What one step cost: click to heading, click to the last React commit of the step, commits and render time. */
 interface StepSample {
   step: number;
+  /** performance.now() at the click (bench/peers/profile.mjs cuts the step out of a CPU profile with it). */
+  at: number;
   shown: number;
   settled: number;
   commits: number;
@@ -157,7 +162,7 @@ async function passes(name: Name, count: number, profiled = false): Promise<Step
       const shown = await headingShown(container, titles[i + 1]!);
       await idle();
       await idle();
-      const sample: StepSample = { step: i, shown: shown - started, settled: Math.max(shown, lastCommit) - started, commits: commits - c0, renderMs: renderMs - r0 };
+      const sample: StepSample = { step: i, at: started, shown: shown - started, settled: Math.max(shown, lastCommit) - started, commits: commits - c0, renderMs: renderMs - r0 };
       if (profiled) {
         Object.assign(sample, {
           clicked: clicked - started,
@@ -230,4 +235,11 @@ async function phases(samples: number) {
   };
 }
 
-Object.assign(globalThis, { peersBench: { race, passes, phases } });
+/** Keeps the main thread busy for `ms` and returns when it started: bench/peers/profile.mjs finds it in a CPU profile to line the profile's clock up with performance.now(). */
+function clockMark(ms: number): number {
+  const started = performance.now();
+  while (performance.now() - started < ms);
+  return started;
+}
+
+Object.assign(globalThis, { peersBench: { race, passes, phases, clockMark } });

@@ -8,12 +8,15 @@
 // A step is timed from the click on "Continue" to the next heading in the DOM. Then the same run
 // profiles wayflow's steps (where the time goes) and races the React-free submit cycle of
 // bench/persist-page.ts (wayflow vs a hand-written XState + idb wizard), strict and relaxed.
+// BASELINE=<root of another checkout> (e.g. a clean clone of main) adds wayflow as that checkout
+// builds it ("before", bench/peers/before.ts) to the same rounds, so a change is measured against
+// its baseline in the same run; its ratio to this checkout is printed, and kept in the detail only.
 // Prints the figures and writes them with the detail (phases, commits per step) to bench/peers/results.json, or to
 // BENCH_JSON (as `npm run bench -- peers` does, which publishes peers.* in bench/results.json and BENCHMARKS.md).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
@@ -23,14 +26,30 @@ const rounds = Number(process.env.ROUNDS ?? 10);
 const perRound = Number(process.env.PASSES ?? 12);
 const cycleSamples = Number(process.env.CYCLE_SAMPLES ?? 300);
 const output = process.env.BENCH_JSON ?? fileURLToPath(new URL('./results.json', import.meta.url));
-const names = ['wayflow', 'xstate', 'rsw', 'stepperize'];
+const baseline = process.env.BASELINE ? resolve(process.env.BASELINE) : null;
+const names = ['wayflow', ...(baseline ? ['before'] : []), 'xstate', 'rsw', 'stepperize'];
 const labels = {
   wayflow: 'wayflow (FlowView, StepForm, indexedDbStore)',
+  before: `wayflow before (${baseline})`,
   xstate: 'XState 5 + @xstate/react + idb by hand',
   rsw: 'react-use-wizard + idb by hand',
   stepperize: '@stepperize/react + idb by hand',
 };
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Builds before.ts from the BASELINE checkout: its two imports from that root, and that root's imports of packages from this one (one React in the page). */
+const fromBaseline = {
+  name: 'from-baseline',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (!baseline || args.pluginData === 'redirected') return undefined;
+      const redirect = (resolveDir) => b.resolve(args.path, { resolveDir, kind: args.kind, importer: args.importer, pluginData: 'redirected' });
+      if (args.importer.endsWith('/bench/peers/before.ts') && args.path.startsWith('.')) return redirect(join(baseline, 'bench/peers'));
+      if (args.importer.startsWith(`${baseline}/`) && !args.path.startsWith('.')) return redirect(root);
+      return undefined;
+    });
+  },
+};
 const bundle = (entry, alias = {}) =>
   build({
     entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
@@ -42,6 +61,7 @@ const bundle = (entry, alias = {}) =>
     jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"production"' },
     alias,
+    plugins: [fromBaseline],
     write: false,
     logLevel: 'silent',
   }).then((built) => built.outputFiles[0].contents);
@@ -105,7 +125,7 @@ try {
     stats[name].renderMsPerStep = round3(quantile(samples.map((s) => s.renderMs), 0.5));
     stats[name].toLastCommitMedian = round3(quantile(samples.map((s) => s.settled), 0.5));
   }
-  const peers = names.filter((n) => n !== 'wayflow');
+  const peers = names.filter((n) => n !== 'wayflow' && n !== 'before');
   const fastest = peers.reduce((a, b) => (stats[a].median <= stats[b].median ? a : b));
   const fastestP95 = peers.reduce((a, b) => (stats[a].p95 <= stats[b].p95 ? a : b));
   console.log(`\nclick on Continue → next heading shown (step committed first); ${rounds} rounds × ${perRound} checkouts × 5 steps per contender`);
@@ -115,10 +135,16 @@ try {
     const s = stats[name];
     const ratio = (stats.wayflow.median / s.median).toFixed(2);
     const ratioP95 = (stats.wayflow.p95 / s.p95).toFixed(2);
-    console.log(`| ${s.label} | ${ms(s.median)} | ${ms(s.p95)} | ${s.commitsPerStep.median}, ${s.commitsPerStep.max} | ${s.renderMsPerStep.toFixed(2)} | ${name === 'wayflow' ? '' : `${ratio}x`} | ${name === 'wayflow' ? '' : `${ratioP95}x`} |`);
+    const own = name === 'wayflow';
+    console.log(`| ${s.label} | ${ms(s.median)} | ${ms(s.p95)} | ${s.commitsPerStep.median}, ${s.commitsPerStep.max} | ${s.renderMsPerStep.toFixed(2)} | ${own ? '' : `${ratio}x`} | ${own ? '' : `${ratioP95}x`} |`);
   }
   const medianRatio = stats.wayflow.median / stats[fastest].median;
   const p95Ratio = stats.wayflow.p95 / stats[fastestP95].p95;
+  if (baseline) {
+    const before = stats.before;
+    const fastestBefore = before.median / stats[fastest].median;
+    console.log(`wayflow before (${baseline}) vs the fastest peer: median ${fastestBefore.toFixed(2)}x, p95 ${(before.p95 / stats[fastestP95].p95).toFixed(2)}x; wayflow now / before: median ${(stats.wayflow.median / before.median).toFixed(2)}x, p95 ${(stats.wayflow.p95 / before.p95).toFixed(2)}x`);
+  }
   console.log(`wayflow vs the fastest peer: median ${medianRatio.toFixed(2)}x (${fastest}; goal ≤ 1.10x) ${medianRatio <= 1.1 ? 'ok' : 'OVER'}, p95 ${p95Ratio.toFixed(2)}x (${fastestP95}; goal ≤ 1.20x) ${p95Ratio <= 1.2 ? 'ok' : 'OVER'}`);
 
   // Where a step's time goes, for wayflow and for the fastest peer: marks around the store write and the focus move

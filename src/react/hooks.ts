@@ -1,11 +1,14 @@
 import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, useCurrentTask, type WayflowConfig } from './context.ts';
+import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
 export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
   task: Task<F>;
+  /** Where the task stands along its current branch (`progressOf`), drawn once per state for every component below the provider. */
+  progress: Progress;
   submit(input?: unknown): Promise<SubmitOutcome>;
   back(): Promise<void>;
   goTo(step: StepId<F>): Promise<void>;
@@ -24,47 +27,63 @@ const MOVES = ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const;
  */
 export const BUSY_AFTER_MS = 100;
 
-let late: Set<() => void> | null = null;
-
-/** Tells `notify` of a queued move BUSY_AFTER_MS later, in one call with every other component told of it, so React draws them in one commit. */
-function notifyLate(notify: () => void) {
-  if (!late) {
-    const all = new Set<() => void>();
-    late = all;
-    setTimeout(() => {
-      late = null;
-      for (const told of all) told();
-    }, BUSY_AFTER_MS);
-  }
-  late.add(notify);
+/**
+ * The binding of `task` (none without one): one subscription, one binding object per state.
+ * A `TaskProvider` holds the one of its task; `useTask()` below it reads that, so a step's
+ * components share one subscription and are drawn together.
+ */
+export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | undefined {
+  // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
+  const subscribe = useMemo(
+    () => (notify: () => void) => {
+      // A move is told BUSY_AFTER_MS after it is queued, and only if it still runs then: one that is over sooner
+      // (a step's IndexedDB write) cancels it, so its busy picture never lands in a later move's time.
+      let late: ReturnType<typeof setTimeout> | undefined;
+      const unsubscribe = task?.subscribe((state) => {
+        if (state.pending) {
+          late ??= setTimeout(() => {
+            late = undefined;
+            notify();
+          }, BUSY_AFTER_MS);
+        } else {
+          clearTimeout(late);
+          late = undefined;
+          notify();
+        }
+      });
+      // An unmounted component is told nothing more, not even of a move it saw queued.
+      return () => {
+        unsubscribe?.();
+        clearTimeout(late);
+      };
+    },
+    [task],
+  );
+  const read = () => task?.state;
+  const state = useSyncExternalStore(subscribe, read, read);
+  return useMemo(() => {
+    // No state without a task.
+    if (!state) return;
+    const binding: Record<string, unknown> = { ...state, task, progress: progressOf(task!.flow, state), submit: (input?: unknown) => task!.submit(input) };
+    for (const move of MOVES) binding[move] = (arg?: unknown) => (task![move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
+    return binding as unknown as TaskBinding<F>;
+  }, [task, state]);
 }
 
 /**
- * Subscribes to a task (the one given, or the nearest provided one) and returns its
- * state and actions. Refused moves are reported in `error`, never thrown at render.
+ * The state and actions of a task: the one given (subscribed to here), or else the nearest
+ * provided one (whose provider holds the one subscription the components below it share). Refused moves are reported in
+ * `error`, never thrown at render.
  * Name the flow to type `data` and the step ids: `useTask<typeof signup>()`
  * (a task given as argument brings its flow's type along).
  * @example
  * const { step, errors, pending, submit, back } = useTask();
  */
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
-  const task = useCurrentTask(given) as Task<F>;
-  // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
-  const subscribe = useMemo(
-    () => (notify: () => void) => {
-      const unsubscribe = task.subscribe((state) => (state.pending ? notifyLate(notify) : notify()));
-      // An unmounted component is told nothing more, not even of a move it saw queued.
-      return () => {
-        unsubscribe();
-        late?.delete(notify);
-      };
-    },
-    [task],
-  );
-  const state = useSyncExternalStore(subscribe, () => task.state, () => task.state);
-  const binding: Record<string, unknown> = { ...state, task, submit: (input?: unknown) => task.submit(input) };
-  for (const move of MOVES) binding[move] = (arg?: unknown) => (task[move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
-  return binding as unknown as TaskBinding<F>;
+  const provided = useContext(TaskContext);
+  const binding = useBinding(given) ?? provided;
+  if (!binding) throw noTask();
+  return binding as TaskBinding<F>;
 }
 
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */

@@ -1,5 +1,4 @@
 import { type ComponentType, type ReactNode, useEffect, useId, useRef } from 'react';
-import { progressOf } from '../core/graph.ts';
 import type { Flow, StepId, StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
 import { type TaskBinding, useTask } from './hooks.ts';
@@ -26,6 +25,8 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
  * When the step changes focus moves to that heading (in the frame that draws it) and a polite live region
  * announces "Step k of n: title"; an automatic step that runs again (a waiting
  * step repeated by SUSPEND_AND_REPEAT) keeps its view mounted and focus where it is.
+ * The heading stays in the page from step to step (only the view is mounted anew): a focused
+ * element taken out of the page costs the browser a style pass in the middle of the step's commit.
  * @example
  * <FlowOutlet views={{ login: LoginView }} completed={<h1>Thank you!</h1>} />
  */
@@ -50,19 +51,18 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
       h1.focus();
     });
   }, [key]);
-  const progress = progressOf(task.task.flow, task);
   const View = step && ((views as Partial<Record<string, ComponentType<StepViewProps<F>>>>)[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
   return (
     <>
       <p role="status" aria-live="polite" style={hidden}>
-        {step ? m.announce(progress.current, progress.total, step.title) : (status === 'completed' ? m.done : m.stopped)(title)}
+        {step ? m.announce(task.progress.current, task.progress.total, step.title) : (status === 'completed' ? m.done : m.stopped)(title)}
       </p>
       {step && View ? (
-        <section key={key} ref={region} aria-labelledby={headingId} className="wayflow-step">
+        <section ref={region} aria-labelledby={headingId} className="wayflow-step">
           <h1 id={headingId} tabIndex={-1}>
             {step.title}
           </h1>
-          <View step={step} task={task} />
+          <View key={key} step={step} task={task} />
         </section>
       ) : (
         <section ref={region} className="wayflow-end">{status === 'completed' ? (completed ?? <h1>{m.done(title)}</h1>) : (aborted ?? <h1>{m.stopped(title)}</h1>)}</section>

@@ -1,4 +1,3 @@
-import { progressOf } from '../core/graph.ts';
 import { useTask } from './hooks.ts';
 import { useMessages } from './messages.ts';
 
@@ -8,9 +7,8 @@ import { useMessages } from './messages.ts';
  * <FlowProgress />
  */
 export function FlowProgress() {
-  const task = useTask();
   const m = useMessages();
-  const { current, total, steps } = progressOf(task.task.flow, task);
+  const { current, total, steps } = useTask().progress;
   return (
     <nav aria-label={m.progress} className="wayflow-progress">
       <p>{m.stepOf(current, total)}</p>

@@ -1,6 +1,7 @@
 import { type ReactNode, useContext } from 'react';
 import type { Task } from '../core/index.ts';
 import { ConfigContext, TaskContext, type WayflowConfig } from './context.ts';
+import { useBinding } from './hooks.ts';
 import { MessagesContext, type WayflowMessages } from './messages.ts';
 
 /**
@@ -22,10 +23,11 @@ export function WayflowProvider({ children, messages, ...config }: WayflowConfig
 }
 
 /**
- * Makes an already opened task available to the hooks and components below.
+ * Makes an already opened task available to the hooks and components below, through one
+ * subscription: a change of the task draws them all in one render.
  * @example
  * <TaskProvider task={task}><FlowOutlet views={views} /></TaskProvider>
  */
 export function TaskProvider({ task, children }: { task: Task; children: ReactNode }) {
-  return <TaskContext.Provider value={task}>{children}</TaskContext.Provider>;
+  return <TaskContext.Provider value={useBinding(task)}>{children}</TaskContext.Provider>;
 }

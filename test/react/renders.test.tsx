@@ -105,6 +105,44 @@ describe('renders per step', () => {
     expect(commits).toEqual(['Your contact (busy)', 'Your shipping']);
   });
 
+  it('never shows a later step busy because of an earlier one: a move over within 100 ms cancels its busy notice', async () => {
+    const store = memoryStore();
+    const put = store.put.bind(store);
+    const releases: (() => void)[] = [];
+    let held = false;
+    store.put = async (record, expected) => {
+      if (held) await new Promise<void>((release) => releases.push(release));
+      return put(record, expected);
+    };
+    const task = await startTask(flow, { store });
+    held = true;
+    const commits: string[] = [];
+    const picture = () => {
+      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
+      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
+    };
+    render(
+      <Profiler id="flow" onRender={() => commits.push(picture())}>
+        <TaskProvider task={task}>
+          <FlowProgress />
+          <FlowOutlet views={views} completed={<h1>Done</h1>} />
+        </TaskProvider>
+      </Profiler>,
+    );
+    await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    commits.length = 0;
+    // Each step's write takes 60 ms: the second one is still running 100 ms after the first was queued.
+    for (const [i, id] of steps.slice(0, 2).entries()) {
+      fireEvent.change(screen.getByLabelText(`${id} value`), { target: { value: `v${i}` } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      releases.shift()!();
+      await screen.findByRole('heading', { level: 1, name: `Your ${steps[i + 1]}` });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(commits).toEqual(['Your shipping', 'Your payment']);
+  });
+
   it('saves a draft in one commit, never showing the form busy', async () => {
     const task = await startTask(flow, { store: memoryStore() });
     let commits = 0;
@@ -123,6 +161,51 @@ describe('renders per step', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(commits).toBe(1);
     expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('gives a step one subscription, held by the provider, whatever its progress, form, message and fields read', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    const subscribe = task.subscribe.bind(task);
+    let live = 0;
+    task.subscribe = (listener) => {
+      live++;
+      const stop = subscribe(listener);
+      return () => {
+        live--;
+        return stop();
+      };
+    };
+    render(
+      <TaskProvider task={task}>
+        <FlowProgress />
+        <FlowOutlet views={views} completed={<h1>Done</h1>} />
+      </TaskProvider>,
+    );
+    for (const [i, id] of steps.entries()) {
+      await screen.findByRole('heading', { level: 1, name: `Your ${id}` });
+      expect(live).toBe(1);
+      fireEvent.change(screen.getByLabelText(`${id} value`), { target: { value: `v${i}` } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    }
+    await screen.findByRole('heading', { level: 1, name: 'Done' });
+    expect(live).toBe(1);
+  });
+
+  it('keeps the heading in the page from step to step and focuses it, with the view and its inputs mounted anew', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={views} />
+      </TaskProvider>,
+    );
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    const input = screen.getByLabelText('contact value');
+    fireEvent.change(input, { target: { value: 'v0' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Your shipping' })).toBe(heading);
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    expect(input.isConnected).toBe(false);
+    expect((screen.getByLabelText('shipping value') as HTMLInputElement).value).toBe('');
   });
 
   it('keeps one subscription per task however often a component re-renders', async () => {

@@ -319,7 +319,7 @@ function RefusalWords({ children }: { children: ReactNode }) {
  */
 export function useFollowAutomations(client: Pick<AutomationClient, 'watch'>, task?: Task): void {
   const provided = useContext(TaskContext);
-  const followed = task ?? provided;
+  const followed = task ?? provided?.task;
   useEffect(() => (followed ? followAutomations(followed, client) : undefined), [followed, client]);
 }
 

@@ -1,0 +1,139 @@
+// Where the CPU of a step of the peers race goes (not part of the test run):
+//   node bench/peers/profile.mjs        (BASELINE=<root> adds wayflow as that checkout builds it, as run.mjs does)
+// Bundles bench/peers/page.tsx unminified (function names kept), runs ROUNDS (default 12) rounds of 5
+// checkouts per contender (NAMES, default wayflow, [before,] stepperize; the order rotated each round) under
+// V8's sampling profiler (40 µs), and keeps the samples taken between each step's click and its heading.
+// Prints, per step and contender, the mean time in: the click's submit handler (React's dispatch of it, with
+// wayflow's validation, transition and the start of its write), the store's write as called in it, the
+// IndexedDB read result (wayflow's compare-and-set check), the next step's React render and commit (in the
+// transaction's complete event for wayflow, in a scheduler task for a peer) and the removal of the last step's
+// DOM in it, focus calls, the browser's own work (style, layout, paint, IndexedDB glue: V8's "program"),
+// garbage collection and idle time (waiting for IndexedDB). Samples are not timings: use it to compare
+// contenders in one run, and bench/peers/run.mjs for the race's step times.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { resolveChromium } from '../../test/helpers/chromium.mjs';
+
+const rounds = Number(process.env.ROUNDS ?? 12);
+const baseline = process.env.BASELINE ? resolve(process.env.BASELINE) : null;
+const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepperize`).split(',');
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const fromBaseline = {
+  name: 'from-baseline',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (!baseline || args.pluginData === 'redirected') return undefined;
+      const redirect = (resolveDir) => b.resolve(args.path, { resolveDir, kind: args.kind, importer: args.importer, pluginData: 'redirected' });
+      if (args.importer.endsWith('/bench/peers/before.ts') && args.path.startsWith('.')) return redirect(join(baseline, 'bench/peers'));
+      if (args.importer.startsWith(`${baseline}/`) && !args.path.startsWith('.')) return redirect(root);
+      return undefined;
+    });
+  },
+};
+const built = await build({
+  entryPoints: [fileURLToPath(new URL('./page.tsx', import.meta.url))],
+  bundle: true,
+  keepNames: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'chrome120',
+  jsx: 'automatic',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  plugins: [fromBaseline],
+  write: false,
+  logLevel: 'silent',
+});
+const script = built.outputFiles[0].contents;
+const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+const server = createServer((request, response) => {
+  if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
+  else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><title>peers</title><script type="module" src="/page.js"></script>');
+});
+await new Promise((done) => server.listen(0, '127.0.0.1', done));
+const resolved = await resolveChromium();
+const profileDir = await mkdtemp(join(tmpdir(), 'wayflow-profile-'));
+const context = await chromium.launchPersistentContext(profileDir, { executablePath: resolved.executablePath, args: resolved.args, headless: true });
+
+/** What a row adds up: the samples whose stack holds a frame `named` (the outermost one counts once), or whose own frame is `leaf`. */
+const rows = [
+  ['submit handler (click dispatch)', { named: 'dispatchDiscreteEvent' }],
+  ['  of which the transition (wayflow)', { named: '#apply' }],
+  ["  of which the store's write, as called", { named: 'put', or: 'save' }],
+  ['IndexedDB read result, compare-and-set check (wayflow now)', { named: 'reading.onsuccess' }],
+  ['next render and commit', { named: 'processRootScheduleInMicrotask', or: 'performWorkUntilDeadline' }],
+  ["  of which removing the last step's DOM", { named: 'commitDeletionEffectsOnFiber' }],
+  ['focus()', { leaf: 'focus' }],
+  ['browser work (style, layout, paint, IndexedDB glue)', { leaf: '(program)' }],
+  ['garbage collection', { leaf: '(garbage collector)' }],
+  ['idle (waiting for IndexedDB)', { leaf: '(idle)' }],
+];
+
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
+  await page.evaluate((n) => globalThis.peersBench.race(n, 3, 3), names);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 40 });
+  await cdp.send('Profiler.start');
+  const marked = await page.evaluate(() => globalThis.peersBench.clockMark(30));
+  const steps = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length];
+      steps[name].push(...(await page.evaluate((n) => globalThis.peersBench.passes(n, 5), name)));
+    }
+  }
+  const { profile } = await cdp.send('Profiler.stop');
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
+  const stackOf = (id) => {
+    const frames = [];
+    for (let at = id; at !== undefined; at = parents.get(at)) frames.push(nodes.get(at).callFrame.functionName);
+    return frames;
+  };
+  const times = [];
+  let t = profile.startTime;
+  for (const d of profile.timeDeltas) {
+    t += d;
+    times.push(t / 1000);
+  }
+  const first = profile.samples.findIndex((id) => stackOf(id).includes('clockMark'));
+  const offset = times[first] - marked;
+  const table = {};
+  for (const name of names) {
+    const windows = steps[name].map((s) => [s.at + offset, s.at + s.shown + offset]).sort((a, b) => a[0] - b[0]);
+    const sums = Object.fromEntries(rows.map(([label]) => [label, 0]));
+    let sampled = 0;
+    let w = 0;
+    for (let i = 0; i < profile.samples.length; i++) {
+      while (w < windows.length && windows[w][1] < times[i]) w++;
+      if (w === windows.length || times[i] < windows[w][0]) continue;
+      const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+      sampled += dt;
+      const stack = stackOf(profile.samples[i]);
+      for (const [label, { named, or, leaf }] of rows) {
+        if (leaf ? stack[0] === leaf : stack.includes(named) || (or !== undefined && stack.includes(or))) sums[label] += dt;
+      }
+    }
+    const n = steps[name].length;
+    const median = steps[name].map((s) => s.shown).sort((a, b) => a - b)[n >> 1];
+    table[name] = { 'step, median': median, ...Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n])), 'all sampled': sampled / n };
+  }
+  console.log(`ms per step, click to heading (${rounds * 5 * 5} steps each, interleaved, sampled every 40 µs): the median step, then means`);
+  console.log(`| | ${names.join(' | ')} |`);
+  console.log(`| --- | ${names.map(() => '---:').join(' | ')} |`);
+  for (const key of Object.keys(table[names[0]])) console.log(`| ${key} | ${names.map((n) => table[n][key].toFixed(2)).join(' | ')} |`);
+} finally {
+  await context.close();
+  server.close();
+  await rm(profileDir, { recursive: true, force: true });
+}
