@@ -123,14 +123,26 @@ const enterStep = (step: string, interactive: boolean) =>
 /** The states of a node's phases (see `Phase`); a misspelt phase is a type error. */
 type PhaseStates = Partial<Record<Phase, StateConfig>>;
 
-const gate = (preconditions: readonly Precondition[] = [], passed: Phase | string): Transition[] => [
-  ...preconditions.map((p) => ({
-    // The context holds the data and the user a precondition looks at.
-    guard: ({ context }: { context: FlowContext }) => !p.test(context),
-    target: p.fallback ? ref(p.fallback) : ('$blocked' satisfies Phase),
-  })),
-  { target: passed },
-];
+/**
+ * A node's state, with the phases that check its preconditions on entry: `$gate`, where it
+ * starts, and `$blocked`. A node without preconditions has neither and starts where `$gate`
+ * would lead (`passed`): 1,000 steps make 2,000 state nodes and 1,000 transitions fewer.
+ */
+function gated(id: string, preconditions: readonly Precondition[] = [], passed: string, states: PhaseStates & Record<string, StateConfig>): StateConfig {
+  if (preconditions.length) {
+    states.$gate = {
+      always: preconditions
+        .map((p): Transition => ({
+          // The context holds the data and the user a precondition looks at.
+          guard: ({ context }) => !p.test(context),
+          target: p.fallback ? ref(p.fallback) : ('$blocked' satisfies Phase),
+        }))
+        .concat({ target: passed }),
+    };
+    states.$blocked = {};
+  }
+  return { id, initial: states.$gate ? '$gate' : passed, states };
+}
 
 function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const node = info.node as AnyAction;
@@ -142,7 +154,7 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     'suspend-and-repeat': { target: '$suspendedRepeat', actions: effects },
   };
   const go = (type: OutcomeEventType, destination: Destination | undefined) => {
-    if (destination !== undefined) outcomes[type] = { target: ref(destination), reenter: true, actions: effects };
+    if (destination) outcomes[type] = { target: ref(destination), reenter: true, actions: effects };
   };
   go('complete', next);
   for (const target of (node.targets ?? []).concat(node.onError ?? [])) go(`goto.${target}`, target);
@@ -153,8 +165,6 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   go('enter', destinationOf(info, 'enter'));
   go('abort', ABORTED);
   const states: Record<string, StateConfig> = {
-    $gate: { always: gate(node.preconditions, '$ready') },
-    $blocked: {},
     $ready: { entry: enterStep(step, !node.auto), on: outcomes },
     $suspended: { on: { RESUME: ref(next!) } },
     $suspendedRepeat: { on: { RESUME: { target: ref(step), reenter: true } } },
@@ -163,17 +173,13 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     states.$returned = { on: outcomes };
     Object.assign(states, childStates(node.children, nodes));
   }
-  return { id: step, initial: '$gate', states };
+  return gated(step, node.preconditions, '$ready', states);
 }
 
 function scaffoldState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const node = info.node as Scaffold;
   const choice = node.transitions === 'choice';
-  const states: Record<string, StateConfig> = {
-    $gate: { always: gate(node.preconditions, choice ? '$choose' : node.children[0]!.id) },
-    $blocked: {},
-    ...childStates(node.children, nodes),
-  };
+  const states = childStates(node.children, nodes);
   if (choice) {
     const effects = applyOutcome(info.id);
     states.$choose = {
@@ -181,7 +187,7 @@ function scaffoldState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
       on: Object.fromEntries(node.children.map((c) => [`goto.${c.id}`, { target: c.id, actions: effects }])),
     };
   }
-  return { id: info.id, initial: '$gate', states };
+  return gated(info.id, node.preconditions, choice ? '$choose' : node.children[0]!.id, states);
 }
 
 function childStates(children: readonly FlowNode[], nodes: FlowModel['nodes']): Record<string, StateConfig> {

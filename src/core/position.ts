@@ -2,7 +2,7 @@ import type { ABORTED, COMPLETED } from './model.ts';
 
 /**
  * Where a node's state stands, the leaf of a machine state value: passing its preconditions
- * (`$gate`, a moment only), refused by them (`$blocked`), waiting for input (`$ready`, or
+ * (`$gate`, a moment only), refused by them (`$blocked`; both only on nodes with preconditions), waiting for input (`$ready`, or
  * `$choose` for a choice), deciding after its children (`$returned`), suspended (`$suspended`,
  * `$suspendedRepeat` to run again on resume); or the flow's end (`$completed`, `$aborted`).
  */
