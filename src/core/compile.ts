@@ -130,6 +130,7 @@ type PhaseStates = Partial<Record<Phase, StateConfig>>;
  */
 function gated(id: string, preconditions: readonly Precondition[] = [], passed: string, states: PhaseStates & Record<string, StateConfig>): StateConfig {
   if (preconditions.length) {
+    states.$blocked = {};
     states.$gate = {
       always: preconditions
         .map((p): Transition => ({
@@ -139,7 +140,6 @@ function gated(id: string, preconditions: readonly Precondition[] = [], passed: 
         }))
         .concat({ target: passed }),
     };
-    states.$blocked = {};
   }
   return { id, initial: states.$gate ? '$gate' : passed, states };
 }
@@ -157,12 +157,11 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     if (destination) outcomes[type] = { target: ref(destination), reenter: true, actions: effects };
   };
   go('complete', next);
-  for (const target of (node.targets ?? []).concat(node.onError ?? [])) go(`goto.${target}`, target);
+  // `go` passes over an action without `onError`.
+  for (const target of [...(node.targets ?? []), node.onError]) go(`goto.${target}`, target);
   // In an explicit scaffold the children name their targets: CONTINUE has no meaning there.
   if ((info.parent?.node as Scaffold | undefined)?.transitions !== 'explicit') go('continue', next);
-  go('leave', destinationOf(info, 'leave'));
-  go('break', destinationOf(info, 'break'));
-  go('enter', destinationOf(info, 'enter'));
+  for (const directive of ['leave', 'break', 'enter'] as const) go(directive, destinationOf(info, directive));
   go('abort', ABORTED);
   const states: Record<string, StateConfig> = {
     $ready: { entry: enterStep(step, !node.auto), on: outcomes },
