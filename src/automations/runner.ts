@@ -217,7 +217,8 @@ export class AutomationRunner {
     id: string = this.newId(),
   ): Promise<{ record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }> {
     const now = this.clock.now();
-    const started = await startInstance(definition, { id, key: this.newKey(), data: structuredClone(data), now });
+    // The engine starts from its own copy of `data` (every engine's draft copies the state it is given).
+    const started = await startInstance(definition, { id, key: this.newKey(), data, now });
     const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
     const insert = async (tx: AutomationStorageTx) => {
       const holder = await tx.insertInstance(record);
@@ -685,8 +686,20 @@ function delivery(incoming: IncomingMessage, reply: (result: unknown) => void) {
   };
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Random bytes drawn 4 KB at a time: one `getRandomValues` call costs as much as encoding hundreds of keys. */
+const randomPool = { bytes: new Uint8Array(4096), used: 4096 };
+
+/** 128 random bits, hex-encoded. */
 function randomKey(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  if (randomPool.used + 16 > randomPool.bytes.length) {
+    crypto.getRandomValues(randomPool.bytes);
+    randomPool.used = 0;
+  }
+  let key = '';
+  for (let i = randomPool.used; i < randomPool.used + 16; i++) key += HEX[randomPool.bytes[i] as number];
+  randomPool.used += 16;
+  return key;
 }
 
 function withToken<T extends object>(value: T, token: string | undefined): T & { token?: string } {
