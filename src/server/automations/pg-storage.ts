@@ -10,7 +10,7 @@ import type {
   InstanceRecord,
   QueuedMessage,
 } from '../../automations/index.ts';
-import type { SqlClient, SqlDatabase } from '../sql.ts';
+import type { SqlDatabase, SqlStatement, SqlTransaction } from '../sql.ts';
 import { HistoryWrites, MessageWrites, WriteStatement } from './batch-sql.ts';
 import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
 import { HAS_CHILDREN, RunWrites } from './run-sql.ts';
@@ -70,6 +70,13 @@ interface HistoryDbRow {
   message: string | null;
   result: string;
   completed_by: string | null;
+}
+
+/** A row of the write statement: an updated instance's new version and its due time before. */
+interface WrittenRow {
+  id: string;
+  version: number;
+  before: number | null;
 }
 
 interface MessageRow {
@@ -157,9 +164,7 @@ export class SqlAutomationStorage implements AutomationStorage {
     const result = await this.db.transaction(async (client) => {
       const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, flows: this.flows, token: crypto.randomUUID() });
       const value = await withAutomationTransaction(client, () => work(tx));
-      await tx.flush();
-      earliest = tx.earliestNewDue;
-      if (earliest !== null && this.notify) await client.query('SELECT pg_notify($1, $2)', [this.channel, String(earliest)]);
+      earliest = await tx.finish(this.notify ? this.channel : null);
       return value;
     });
     if (earliest !== null) for (const listener of this.listeners) listener(earliest);
@@ -288,7 +293,7 @@ class SqlTx implements SqlStorageTx {
   private readonly runs: RunWrites;
 
   constructor(
-    private readonly sql: SqlClient,
+    private readonly sql: SqlTransaction,
     private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; flows: readonly string[] | null; token: string },
   ) {
     this.runs = new RunWrites(sql, options, (dueAt, before) => this.dueMovedTo(dueAt, before));
@@ -304,7 +309,40 @@ class SqlTx implements SqlStorageTx {
    * (version-checked), their open forms, history rows, messages and flow runs.
    */
   async flush(): Promise<void> {
-    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size === 0) return;
+    const write = this.takeWrites();
+    if (write) write.check(await this.sql.query(write.text, write.params));
+  }
+
+  /**
+   * The transaction's last writes: the held-back ones and, when a due time moved earlier and
+   * `channel` is given, a NOTIFY on it. Without instance updates (a start, say) they travel
+   * with the COMMIT in one round trip where the client can (`commitWith`); updates are checked
+   * against the versions read once their rows are back, so they commit after that check.
+   * Resolves to the earliest due time moved earlier.
+   */
+  async finish(channel: string | null): Promise<number | null> {
+    const { commitWith } = this.sql;
+    if (!commitWith || this.puts.size > 0) {
+      await this.flush();
+      if (this.earliestNewDue !== null && channel !== null) await this.sql.query('SELECT pg_notify($1, $2)', [channel, String(this.earliestNewDue)]);
+      return this.earliestNewDue;
+    }
+    const write = this.takeWrites();
+    const statements: SqlStatement[] = write ? [write] : [];
+    if (this.earliestNewDue !== null && channel !== null) statements.push({ text: 'SELECT pg_notify($1, $2)', params: [channel, String(this.earliestNewDue)] });
+    const results = await commitWith.call(this.sql, statements);
+    write?.check(results[0] as WrittenRow[]);
+    return this.earliestNewDue;
+  }
+
+  /**
+   * The statement of the held-back writes (null when there are none), forgetting them; the due
+   * times they move earlier are counted at once where known (new instances, instances read
+   * here, flow runs). `check` takes its rows: it throws when a changed instance's version moved
+   * since it was read (or the instance is gone), and records the new versions.
+   */
+  private takeWrites(): (SqlStatement & { params: unknown[]; check(rows: readonly WrittenRow[]): void }) | null {
+    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size === 0) return null;
     const statement = new WriteStatement();
     const inserted = [...this.inserts.values()];
     const updated = [...this.puts.values()];
@@ -337,25 +375,30 @@ class SqlTx implements SqlStorageTx {
     this.historyWrites.addTo(statement);
     this.messageWrites.addTo(statement, (id) => this.locked.get(id)?.automation ?? null);
     this.runs.addTo(statement, Date.now(), DB_NOW);
-    const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
-      statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
-      statement.params,
-    );
-    for (const record of inserted) {
-      this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
-      this.dueMovedTo(record.dueAt, null);
-    }
-    const written = new Map(rows.map((row) => [row.id, row]));
-    for (const record of updated) {
-      const read = this.versions.get(record.id);
-      const row = written.get(record.id);
-      if (!row) {
-        if (read) throw new AutomationVersionConflictError(record.automation, record.id, read.version);
-        throw new AutomationInstanceGoneError(record.automation, record.id);
-      }
-      this.dueMovedTo(record.dueAt, read ? read.dueAt : row.before);
-      this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms: formsKey(record) });
-    }
+    const reads = updated.map((record) => this.versions.get(record.id));
+    for (const record of inserted) this.dueMovedTo(record.dueAt, null);
+    updated.forEach((record, i) => {
+      const read = reads[i];
+      if (read) this.dueMovedTo(record.dueAt, read.dueAt);
+    });
+    return {
+      text: statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
+      params: statement.params,
+      check: (rows) => {
+        for (const record of inserted) this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
+        const written = new Map(rows.map((row) => [row.id, row]));
+        updated.forEach((record, i) => {
+          const read = reads[i];
+          const row = written.get(record.id);
+          if (!row) {
+            if (read) throw new AutomationVersionConflictError(record.automation, record.id, read.version);
+            throw new AutomationInstanceGoneError(record.automation, record.id);
+          }
+          if (!read) this.dueMovedTo(record.dueAt, row.before);
+          this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms: formsKey(record) });
+        });
+      },
+    };
   }
 
   /**
