@@ -147,8 +147,17 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
             for (const { text, params } of texts) results.push(await run(client, text, params));
             return results.slice(0, statements.length);
           }
-          // Sent at once, awaited together: a failed statement's rejection is never left unhandled.
-          const results = await Promise.all(texts.map(({ text, params }) => run(client, text, params)));
+          // Written at once (one write to the socket: pg writes each statement as it is queried, to a corked stream
+          // here), awaited together: a failed statement's rejection is never left unhandled.
+          const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+          stream?.cork?.();
+          let answers: Promise<unknown[]>[];
+          try {
+            answers = texts.map(({ text, params }) => run(client, text, params));
+          } finally {
+            stream?.uncork?.();
+          }
+          const results = await Promise.all(answers);
           return results.slice(first, first + statements.length);
         };
         const sql: SqlTransaction = {
