@@ -12,7 +12,7 @@ import type {
 } from '../../automations/index.ts';
 import type { SqlDatabase, SqlStatement, SqlTransaction } from '../sql.ts';
 import { HistoryWrites, MessageWrites, WriteStatement } from './batch-sql.ts';
-import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
+import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError, NoAutomationTransactionError } from './errors.ts';
 import { HAS_CHILDREN, RunWrites } from './run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
 import { withAutomationTransaction } from './transaction.ts';
@@ -158,12 +158,12 @@ export class SqlAutomationStorage implements AutomationStorage {
     this.flows = options.flows ?? null;
   }
 
-  /** Runs `work` in one database transaction; node functions and flow actions reach it through `automationTransaction()`. */
+  /** Runs `work` in one database transaction; node functions and flow actions (`runCode`) reach it through `automationTransaction()`. */
   async transaction<T>(work: (tx: SqlStorageTx) => Promise<T>): Promise<T> {
     let earliest: number | null = null;
     const result = await this.db.transaction(async (client) => {
       const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, flows: this.flows, token: crypto.randomUUID() });
-      const value = await withAutomationTransaction(client, () => work(tx));
+      const value = await work(tx);
       earliest = await tx.finish(this.notify ? this.channel : null);
       return value;
     });
@@ -297,6 +297,15 @@ class SqlTx implements SqlStorageTx {
     private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; flows: readonly string[] | null; token: string },
   ) {
     this.runs = new RunWrites(sql, options, (dueAt, before) => this.dueMovedTo(dueAt, before));
+  }
+
+  /** The database client of this transaction (`sqlTransactionOf`). */
+  get client(): SqlTransaction {
+    return this.sql;
+  }
+
+  runCode<T>(work: () => Promise<T>): Promise<T> {
+    return withAutomationTransaction(this.sql, work);
   }
 
   private dueMovedTo(dueAt: number | null, before: number | null | undefined): void {
@@ -648,6 +657,19 @@ class SqlTx implements SqlStorageTx {
     );
     return { automations: row?.automations ?? 0, tasks: row?.tasks ?? 0 };
   }
+}
+
+/**
+ * The database client of a transaction of the SQL automation storage, as the transaction's
+ * callbacks receive it (`CreateOptions.inTransaction`, `SendOptions.inTransaction`): what is
+ * written through it commits with the transaction. Throws `NoAutomationTransactionError` for a
+ * transaction of another storage.
+ * @example
+ * await runner.create(order, data, { inTransaction: (instance, tx) => sqlTransactionOf(tx).query('INSERT INTO audit (id) VALUES ($1)', [instance.id]).then(() => undefined) });
+ */
+export function sqlTransactionOf(tx: AutomationStorageTx): SqlTransaction {
+  if (!(tx instanceof SqlTx)) throw new NoAutomationTransactionError('sqlTransactionOf() was given a transaction of another storage: it only reads the client of a transaction of the SQL automation storage (sqlAutomationStorage).');
+  return tx.client;
 }
 
 /** The names both filters allow (null: no filter). */

@@ -71,7 +71,7 @@ export interface SentMessage {
 /** Instance ownership and idempotent starts and message sends, on PGlite or PostgreSQL. */
 export interface SyncLinks {
   /**
-   * Inside the transaction that creates `instanceId` (`sql`: `automationTransaction()`),
+   * Inside the transaction that creates `instanceId` (`sql`: `sqlTransactionOf(tx)`),
    * records that (owner, key) started it. Resolves to null when this start holds the key, to
    * what an earlier start with the key made (roll this creation back and answer with that),
    * or, with `maxUnfinished`, to `full` when the owner already has that many unfinished starts
