@@ -111,8 +111,11 @@ type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPat
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
 
 const INSTANCE_COLUMNS = 'id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version';
-/** The types of the columns `instanceParams` gives, in its order (all of INSTANCE_COLUMNS but `version`). */
-const INSTANCE_TYPES = ['text', 'text', 'text', 'text', 'boolean', 'double precision', 'double precision', 'text', 'double precision', 'double precision'];
+/** The columns of `instanceRow` with their types, for `json_to_recordset` (`state` as JSON, stored as its text). */
+const INSTANCE_RECORD =
+  'id text, automation text, key text, state json, finished boolean, created_at double precision, finished_at double precision, unique_key text, due_at double precision, updated_at double precision';
+/** INSTANCE_COLUMNS but `version`, from `INSTANCE_RECORD`'s columns. */
+const INSTANCE_VALUES = 'v.id, v.automation, v.key, v.state::text, v.finished, v.created_at, v.finished_at, v.unique_key, v.due_at, v.updated_at';
 /** The database clock in epoch milliseconds; claims use it so all scheduler processes agree. */
 const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::double precision';
 
@@ -357,23 +360,23 @@ class SqlTx implements SqlStorageTx {
     const updated = [...this.puts.values()];
     this.inserts.clear();
     this.puts.clear();
-    const columns = (records: readonly InstanceRecord[]) => {
-      const params = records.map(instanceParams);
-      return INSTANCE_TYPES.map((type, i) => [params.map((p) => p[i]), type] as const);
-    };
     if (inserted.length > 0) {
-      statement.add('inserted', `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS}) SELECT *, 1 FROM ${statement.unnest(columns(inserted))}`);
+      statement.add(
+        'inserted',
+        `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS})
+         SELECT ${INSTANCE_VALUES}, 1 FROM ${statement.records(inserted.map(instanceRow), 'v', INSTANCE_RECORD)}`,
+      );
     }
     if (updated.length > 0) {
-      const read = statement.unnest([...columns(updated), [updated.map((r) => this.versions.get(r.id)?.version ?? null), 'integer']]);
+      const rows = updated.map((record) => ({ ...instanceRow(record), read_version: this.versions.get(record.id)?.version ?? null }));
       // Writing releases the scheduler claim: the instance is due again only by its new due time.
       statement.add(
         'updated',
-        `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state, finished = v.finished,
+        `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state::text, finished = v.finished,
            created_at = v.created_at, finished_at = v.finished_at, unique_key = v.unique_key, due_at = v.due_at, updated_at = v.updated_at,
            version = i.version + 1, claimed_by = NULL, claimed_until = NULL
          FROM (SELECT v.*, old.due_at AS before
-               FROM ${read} AS v(${INSTANCE_COLUMNS.replace(', version', '')}, read_version)
+               FROM ${statement.records(rows, 'v', `${INSTANCE_RECORD}, read_version integer`)}
                JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v
          WHERE i.id = v.id AND (v.read_version IS NULL OR i.version = v.read_version)
          RETURNING i.id, i.version, v.before`,
@@ -434,13 +437,11 @@ class SqlTx implements SqlStorageTx {
     statement.add(
       'forms_open',
       `INSERT INTO wayflow_automation_open_forms (instance_id, task_id, automation, node, since)
-       SELECT * FROM ${statement.unnest([
-         [forms.map((f) => f.instanceId), 'text'],
-         [forms.map((f) => f.taskId), 'integer'],
-         [forms.map((f) => f.automation), 'text'],
-         [forms.map((f) => f.node), 'text'],
-         [forms.map((f) => f.since), 'double precision'],
-       ])}
+       SELECT * FROM ${statement.records(
+         forms.map((f) => ({ instance_id: f.instanceId, task_id: f.taskId, automation: f.automation, node: f.node, since: f.since })),
+         'f',
+         'instance_id text, task_id integer, automation text, node text, since double precision',
+       )}
        ON CONFLICT (instance_id, task_id) DO UPDATE SET automation = EXCLUDED.automation, node = EXCLUDED.node, since = EXCLUDED.since`,
     );
   }
@@ -678,9 +679,31 @@ function within(fixed: readonly string[] | null, wanted: readonly string[] | und
   return fixed ? wanted.filter((name) => fixed.includes(name)) : [...wanted];
 }
 
-function instanceParams(record: InstanceRecord): unknown[] {
+/** The part of a record kept in the `state` column. */
+function stateJson(record: InstanceRecord): StateJson {
   const state: StateJson = { data: record.data, paths: record.paths, nextTaskId: record.nextTaskId, nextPathId: record.nextPathId, repeatAnchors: record.repeatAnchors };
   if (record.parent) state.parent = record.parent;
+  return state;
+}
+
+/** A record as a row of `INSTANCE_RECORD` (its state as JSON within the row's JSON, not a string in it: escaped once). */
+function instanceRow(record: InstanceRecord) {
+  return {
+    id: record.id,
+    automation: record.automation,
+    key: record.key,
+    state: stateJson(record),
+    finished: record.finished,
+    created_at: record.createdAt,
+    finished_at: record.finishedAt,
+    unique_key: record.uniqueKey,
+    due_at: record.dueAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function instanceParams(record: InstanceRecord): unknown[] {
+  const state = stateJson(record);
   return [
     record.id,
     record.automation,
