@@ -12,7 +12,7 @@ export { toJson } from './draft.ts';
  * from calling the definition's own functions: `next` never touches its input state.
  */
 export interface Engine<State, Event, Effect> {
-  /** The next state after `event`, with the effects the runner performs in (or after) the step's transaction. */
+  /** The next state after `event`, with the effects the runner performs in (or after) the step's transaction (unchanged: possibly `state` itself). */
   next(state: State, event: Event): Promise<Transition<State, Effect>>;
   /** The earliest time a `tick` could move `state` (null: only an outside event can move it). */
   nextDueAt(state: State): number | null;
@@ -38,6 +38,7 @@ export interface Actor {
 export interface StartOptions {
   id: string;
   key: string;
+  /** The instance data; an engine starts from its own copy and never changes or keeps this object. */
   data: AutomationData;
   now: number;
 }

@@ -51,20 +51,21 @@ export interface CreateOptions {
   autorun?: boolean;
   /**
    * Runs inside the transaction that stores the new instance (or finds the running instance of
-   * a unique automation, which `create` then returns), with that instance: what it writes in
-   * the transaction (on the SQL storage: `automationTransaction()`) commits with the instance or
-   * not at all, and throwing undoes the creation.
+   * a unique automation, which `create` then returns), with that instance and the transaction:
+   * what it writes in `tx` (on the SQL storage: its client, `sqlTransactionOf(tx)`) commits with
+   * the instance or not at all, and throwing undoes the creation.
    */
-  inTransaction?: (instance: InstanceRecord) => Promise<void>;
+  inTransaction?: (instance: InstanceRecord, tx: AutomationStorageTx) => Promise<void>;
 }
 
 /** Options of `sendMessage`. */
 export interface SendOptions {
   /**
-   * Runs inside the transaction that delivers the message, with the receiver's result: what it
-   * writes in the transaction commits with the delivery or not at all, and throwing undoes it.
+   * Runs inside the transaction that delivers the message, with the receiver's result and the
+   * transaction: what it writes in `tx` (on the SQL storage: `sqlTransactionOf(tx)`) commits with
+   * the delivery or not at all, and throwing undoes it.
    */
-  inTransaction?: (result: unknown) => Promise<void>;
+  inTransaction?: (result: unknown, tx: AutomationStorageTx) => Promise<void>;
 }
 
 /** What one scheduler pass (`schedulerPass`) did, flow runs included. */
@@ -197,7 +198,7 @@ export class AutomationRunner {
     const autorun = options.autorun ?? true;
     const created = await this.transactAll(async (tx, effects) => {
       const holder = await insert(tx);
-      await options.inTransaction?.(holder ?? record);
+      await options.inTransaction?.(holder ?? record, tx);
       if (holder) return { holder, record: holder };
       if (autorun) await this.runIn(tx, record.id, effects);
       return { holder, record: (await tx.getInstance(record.id)) ?? record };
@@ -217,7 +218,8 @@ export class AutomationRunner {
     id: string = this.newId(),
   ): Promise<{ record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }> {
     const now = this.clock.now();
-    const started = await startInstance(definition, { id, key: this.newKey(), data: structuredClone(data), now });
+    // The engine starts from its own copy of `data` (every engine's draft copies the state it is given).
+    const started = await startInstance(definition, { id, key: this.newKey(), data, now });
     const record: InstanceRecord = { ...started.state, uniqueKey: uniqueKeyOf(definition, data), dueAt: nextDueAt(definition, started.state), updatedAt: now };
     const insert = async (tx: AutomationStorageTx) => {
       const holder = await tx.insertInstance(record);
@@ -453,7 +455,7 @@ export class AutomationRunner {
         id,
         async (definition, state, now) => {
           const delivered = await deliver(definition, state, now);
-          await options.inTransaction?.(result);
+          await options.inTransaction?.(result, tx);
           return delivered;
         },
         false,
@@ -588,7 +590,8 @@ export class AutomationRunner {
     }
     const definition = this.definition(record.automation);
     const now = this.clock.now();
-    const result = await compute(definition, stateOf(record), now);
+    const state = stateOf(record);
+    const result = await (tx.runCode ? tx.runCode(() => compute(definition, state, now)) : compute(definition, state, now));
     const dueAt = nextDueAt(definition, result.state);
     if (!result.changed) {
       if (dueAt !== record.dueAt) await tx.putInstance({ ...record, dueAt });
@@ -685,8 +688,20 @@ function delivery(incoming: IncomingMessage, reply: (result: unknown) => void) {
   };
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** Random bytes drawn 4 KB at a time: one `getRandomValues` call costs as much as encoding hundreds of keys. */
+const randomPool = { bytes: new Uint8Array(4096), used: 4096 };
+
+/** 128 random bits, hex-encoded. */
 function randomKey(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  if (randomPool.used + 16 > randomPool.bytes.length) {
+    crypto.getRandomValues(randomPool.bytes);
+    randomPool.used = 0;
+  }
+  let key = '';
+  for (let i = randomPool.used; i < randomPool.used + 16; i++) key += HEX[randomPool.bytes[i] as number];
+  randomPool.used += 16;
+  return key;
 }
 
 function withToken<T extends object>(value: T, token: string | undefined): T & { token?: string } {

@@ -99,6 +99,12 @@ export interface AutomationStorageTx {
    * advisory lock on SQL; nothing in memory, where transactions already run one at a time).
    */
   lockFlow(flow: string): Promise<void>;
+  /**
+   * Runs `work`, code of the automation's author (node functions, receivers, flow actions), in
+   * this transaction: the SQL storage makes its database transaction reachable from it
+   * (`automationTransaction()`) while it runs. Absent where there is nothing to reach.
+   */
+  runCode?<T>(work: () => Promise<T>): Promise<T>;
   /** Opens and closes history rows. */
   applyHistory(changes: readonly HistoryChange[]): Promise<void>;
   /** The instance's history rows in task order. */

@@ -4,7 +4,7 @@ export { jsonLogger, type LogEntry, type Logger, type LogLevel, silentLogger } f
 export { type Migration, migrate, migrations } from './migrations.ts';
 export { isDatabaseUnavailable, type OutageMonitor, outageMonitor } from './outage.ts';
 export { type PgliteStorageOptions, pgliteDatabase, pgliteStorage } from './pglite.ts';
-export { type PostgresStorageOptions, type PostgresTimeouts, postgresDatabase, postgresStorage } from './postgres.ts';
+export { type PostgresStorageOptions, type PostgresTimeouts, postgresDatabase, postgresStorage, TransactionEndedError } from './postgres.ts';
 export { FolderInUseError } from './folder-lock.ts';
 export { limitDefaults, type Rate, type ServerLimits, TooManyRequestsError } from './limits.ts';
 export type { RequestPeer } from './proxy.ts';
@@ -13,7 +13,7 @@ export { type RunningServer, type ServeOptions, serveTasks } from './serve.ts';
 export type { AuthenticatedUser, Authenticate, Caller, SessionOptions } from './session.ts';
 export { EmptyUserIdError, sessionBinder } from './session.ts';
 export { SERVER_INSTALL, SERVER_PACKAGES, ServerPackagesMissingError } from './requirements.ts';
-export { type SqlClient, type SqlDatabase, sqlStorage } from './sql.ts';
+export { type SqlClient, type SqlDatabase, type SqlStatement, type SqlTransaction, sqlStorage } from './sql.ts';
 export type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
 export { DEFAULT_OUTCOME_RETENTION_MS, type Sweeper, startSweeper } from './sweeper.ts';
 export * from './automations/index.ts';

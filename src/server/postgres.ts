@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { StorageError } from './errors.ts';
 import { isDatabaseUnavailable, type OutageMonitor } from './outage.ts';
-import type { SqlDatabase } from './sql.ts';
+import type { SqlDatabase, SqlTransaction } from './sql.ts';
 import { sqlStorage } from './sql.ts';
 import type { TaskStorage } from './storage.ts';
 
@@ -75,11 +75,22 @@ function preparedStatements(): (text: string, params?: unknown[]) => pg.QueryCon
   };
 }
 
+/** Thrown when a transaction is queried after `commitWith` ended it: the statement would run outside it. */
+export class TransactionEndedError extends StorageError {
+  override readonly name: string = 'TransactionEndedError';
+  constructor() {
+    super('A statement was sent after commitWith() committed the transaction: send it among the statements given to commitWith(), or in a new transaction.');
+  }
+}
+
 /**
  * Adapts a pg pool to `SqlDatabase`; a transaction holds one pooled connection. Statements with
  * parameters are prepared once per connection (see `preparedStatements`). A connection
  * lost meanwhile fails the operation (and is dropped from the pool), never the process;
- * `outage` is told about every operation, to log outages.
+ * `outage` is told about every operation, to log outages. On a pool whose clients pipeline
+ * (`new pg.Pool({ pipeline: true })`) a transaction's BEGIN travels with its first statement (a
+ * transaction that sends none costs no round trip) and `commitWith` sends its last statements
+ * with the COMMIT, each in one round trip.
  */
 export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlDatabase {
   const prepared = preparedStatements();
@@ -118,16 +129,55 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
           lost ??= error;
         };
         client.on('error', onError);
+        // Queries sent before the answers of earlier ones share their round trip (pg's pipeline mode).
+        const pipelined = (client as { pipeline?: boolean }).pipeline === true;
+        const tx = { phase: 'unopened' as 'unopened' | 'open' | 'committed' };
+        /** Sends `statements` in the transaction (pipelined: opening it first if no statement did); with `commit`, commits after them. */
+        const send = async (statements: readonly { text: string; params?: unknown[] | undefined }[], commit: boolean): Promise<unknown[][]> => {
+          if (tx.phase === 'committed') throw new TransactionEndedError();
+          const first = tx.phase === 'unopened' ? 1 : 0;
+          if (first && commit && statements.length === 0) {
+            tx.phase = 'committed';
+            return [];
+          }
+          const texts = [...(first ? [{ text: 'BEGIN' }] : []), ...statements, ...(commit ? [{ text: 'COMMIT' }] : [])];
+          tx.phase = commit ? 'committed' : 'open';
+          if (!pipelined) {
+            const results: unknown[][] = [];
+            for (const { text, params } of texts) results.push(await run(client, text, params));
+            return results.slice(0, statements.length);
+          }
+          // Written at once (one write to the socket: pg writes each statement as it is queried, to a corked stream
+          // here), awaited together: a failed statement's rejection is never left unhandled.
+          const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+          stream?.cork?.();
+          let answers: Promise<unknown[]>[];
+          try {
+            answers = texts.map(({ text, params }) => run(client, text, params));
+          } finally {
+            stream?.uncork?.();
+          }
+          const results = await Promise.all(answers);
+          return results.slice(first, first + statements.length);
+        };
+        const sql: SqlTransaction = {
+          query: async <Row>(text: string, params?: unknown[]) => (await send([{ text, params }], false))[0] as Row[],
+          commitWith: (statements) => send(statements, true),
+        };
         try {
-          await client.query('BEGIN');
-          const result = await work({ query: <Row>(text: string, params?: unknown[]) => run<Row>(client, text, params) });
-          await client.query('COMMIT');
+          // Without pipelining nothing is gained by waiting: BEGIN first, as always.
+          if (!pipelined) {
+            await client.query('BEGIN');
+            tx.phase = 'open';
+          }
+          const result = await work(sql);
+          if (tx.phase === 'open') await client.query('COMMIT');
           return result;
         } catch (error) {
           if (lost) throw lost;
           // A timed-out statement leaves the connection waiting for an answer: drop it, don't reuse it.
           if (isDatabaseUnavailable(error)) lost = error as Error;
-          else await client.query('ROLLBACK').catch(() => undefined);
+          else if (tx.phase !== 'unopened') await client.query('ROLLBACK').catch(() => undefined);
           throw error;
         } finally {
           // Synchronous with release, which puts the pool's listener back: no moment without one.

@@ -11,10 +11,27 @@ export interface SqlClient {
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
 }
 
+/** One statement and its parameters. */
+export interface SqlStatement {
+  text: string;
+  params?: unknown[];
+}
+
+/** The client of one transaction (`SqlDatabase.transaction`). */
+export interface SqlTransaction extends SqlClient {
+  /**
+   * Where the database can send several statements in one round trip (PostgreSQL on a pool in
+   * pipeline mode): runs `statements`, the last ones of the transaction, and commits with them.
+   * Resolves to the rows of each; a statement that fails rolls the transaction back. Nothing may
+   * be queried in the transaction afterwards. Absent elsewhere: query them in turn.
+   */
+  commitWith?(statements: readonly SqlStatement[]): Promise<unknown[][]>;
+}
+
 /** A database connection the storage runs on: statements, transactions, and closing. */
 export interface SqlDatabase extends SqlClient {
   /** Runs `work` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: SqlClient) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

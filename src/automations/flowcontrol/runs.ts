@@ -135,18 +135,21 @@ export class FlowRunSteps {
     if (!isFlowRunRunnable(run, now)) return { run, moved: false, logged: 0 };
     const entry = this.flows.get(run.flow);
     if (!entry) throw new FlowNotFoundError('flow', run.flow);
-    const { state: next, effects } = await entry.engine.next(run, {
-      type: 'tick',
-      now,
-      fresh,
-      children: await tx.listRuns({ parentId: run.id }),
-      startChild: async (flow, { immediate: atOnce, ...options } = {}) => {
-        this.activeFlow(flow);
-        const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null, atOnce === true);
-        if (child && atOnce) immediate.push(child.id);
-        return child;
-      },
-    });
+    const children = await tx.listRuns({ parentId: run.id });
+    const tick = () =>
+      entry.engine.next(run, {
+        type: 'tick',
+        now,
+        fresh,
+        children,
+        startChild: async (flow, { immediate: atOnce, ...options } = {}) => {
+          this.activeFlow(flow);
+          const child = await this.insertRun(tx, flow, { ...options, parentId: run.id }, null, atOnce === true);
+          if (child && atOnce) immediate.push(child.id);
+          return child;
+        },
+      });
+    const { state: next, effects } = await (tx.runCode ? tx.runCode(tick) : tick());
     await tx.putRun(next, { executing: executing && next.status === 'pending' });
     for (const effect of effects) if (effect.type === 'finished') await this.wakeParent(tx, next, now);
     return { run: next, moved: true, logged: next.log.length - run.log.length };

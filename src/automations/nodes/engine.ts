@@ -1,6 +1,6 @@
 import { validateInput } from '../../core/index.ts';
 import { type AutomationDefinition, nodeAfter, nodeOf } from '../definition.ts';
-import { StepDraft, toJson } from '../draft.ts';
+import { copyState, StepDraft, toJson } from '../draft.ts';
 import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
 import {
   describeError,
@@ -133,12 +133,26 @@ async function start(definition: AutomationDefinition, options: StartOptions): P
 }
 
 async function tick(definition: AutomationDefinition, state: InstanceState, now: number): Promise<StepResult> {
+  // Nothing can move and no node code would run: the state as it is, without the draft's copy.
+  if (state.finished || state.paths.every((path) => waitsWithoutWork(definition, path, now))) return { state, history: [], effects: [], changed: false };
   const draft = new Draft(definition, state, now);
-  if (state.finished) return draft.result(false);
   for (const path of draft.state.paths) {
     if (await advancePath(draft, path)) return draft.result(true);
   }
   return draft.result(false);
+}
+
+/**
+ * Whether `path` stays where it is at `now` without running any node code: it failed or joined,
+ * or it waits at its form or for its time with no SkipIf or due SkipAfter to look at
+ * (`advancePath` answers false for it before anything else).
+ */
+function waitsWithoutWork(definition: AutomationDefinition, path: PathState, now: number): boolean {
+  if (path.status === 'error' || path.status === 'joined') return true;
+  const node = nodeOf(definition, path.node);
+  if (!node || node.skipIfCondition !== undefined || (node.skipAfterMs !== undefined && now >= path.enteredAt + node.skipAfterMs)) return false;
+  if (path.status === 'form' && node.kind === 'form') return true;
+  return hasWait(node) && path.waitUntil !== null && now < path.waitUntil;
 }
 
 async function advancePath(draft: Draft, path: PathState): Promise<boolean> {
@@ -152,7 +166,7 @@ async function advancePath(draft: Draft, path: PathState): Promise<boolean> {
     return true;
   }
   const ctx = draft.context(path);
-  const dataBefore = structuredClone(state.data);
+  const dataBefore = copyState(state.data);
   try {
     // SkipIf / SkipAfter take precedence over every kind of waiting.
     const skipDue = node.skipAfterMs !== undefined && now >= path.enteredAt + node.skipAfterMs;

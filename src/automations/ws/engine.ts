@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { WayflowError, validateInput } from '../../core/index.ts';
 import type { AutomationDefinition } from '../definition.ts';
-import { StepDraft, toJson } from '../draft.ts';
+import { copyState, StepDraft, toJson } from '../draft.ts';
 import { type AutomationEngine, type AutomationEvent, emptyInstanceState, formPermissionProblem, type StartOptions } from '../engine.ts';
 import { describeError, FormPermissionError, FormValidationError, InstanceFinishedError, NoOpenFormError } from '../errors.ts';
 import { type AnyNode, ExecuteNode, FormNode } from '../nodes/nodes.ts';
@@ -204,7 +204,7 @@ class WsDraft extends StepDraft {
       if (completedBy !== undefined) this.history.push({ type: 'close', instanceId: state.id, taskId: path.taskId, finished: this.now, message: 'started', result: null, completedBy });
       return;
     }
-    const dataBefore = structuredClone(state.data);
+    const dataBefore = copyState(state.data);
     let result: unknown;
     try {
       const fn = node.task === undefined ? undefined : workflow.tasks[node.task];

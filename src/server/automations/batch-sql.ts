@@ -24,6 +24,15 @@ export class WriteStatement {
     return `unnest(${columns.map(([values, type]) => this.param(values, `${type}[]`)).join(', ')})`;
   }
 
+  /**
+   * `json_to_recordset(…) AS alias(columns)` over `rows`, objects keyed by column name: one JSON
+   * parameter however many columns, which costs the driver and the database less than an array
+   * per column. `columns` declares each column and its type (`id text, due_at double precision`).
+   */
+  records(rows: readonly object[], alias: string, columns: string): string {
+    return `json_to_recordset(${this.param(JSON.stringify(rows), 'json')}) AS ${alias}(${columns})`;
+  }
+
   add(name: string, sql: string): void {
     this.parts.push(`${name} AS (${sql})`);
   }
@@ -79,17 +88,21 @@ export class HistoryWrites {
       statement.add(
         'history_opened',
         `INSERT INTO wayflow_automation_history (instance_id, task_id, path, status, created, finished, message, result, completed_by)
-         SELECT * FROM ${statement.unnest([
-           [rows.map((r) => r.instanceId), 'text'],
-           [rows.map((r) => r.taskId), 'integer'],
-           [rows.map((r) => r.path), 'text'],
-           [rows.map((r) => r.status), 'text'],
-           [rows.map((r) => r.created), 'double precision'],
-           [rows.map((r) => r.finished), 'double precision'],
-           [rows.map((r) => r.message), 'text'],
-           [rows.map((r) => json(r.result)), 'text'],
-           [rows.map((r) => r.completedBy ?? null), 'text'],
-         ])}`,
+         SELECT * FROM ${statement.records(
+           rows.map((r) => ({
+             instance_id: r.instanceId,
+             task_id: r.taskId,
+             path: r.path,
+             status: r.status,
+             created: r.created,
+             finished: r.finished,
+             message: r.message,
+             result: json(r.result),
+             completed_by: r.completedBy ?? null,
+           })),
+           'h',
+           'instance_id text, task_id integer, path text, status text, created double precision, finished double precision, message text, result text, completed_by text',
+         )}`,
       );
     }
     if (closes.length > 0) {

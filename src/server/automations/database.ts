@@ -47,7 +47,14 @@ export async function openAutomationDatabase(options: AutomationDatabaseOptions)
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new StorageError(`"${schema}" is not a usable schema name: use lower-case letters, digits and underscores.`);
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10, ...connectionSettings(options), ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // Pipeline mode: a transaction's BEGIN travels with its first statement and its COMMIT with its last writes (`postgresDatabase`).
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.maxConnections ?? 10,
+    pipeline: true,
+    ...connectionSettings(options),
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
   // An idle client that loses its connection emits 'error'; the next query reconnects.
   pool.on('error', (error) => void options.outage?.failed(error));
   try {

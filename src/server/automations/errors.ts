@@ -46,14 +46,13 @@ export class AutomationInstanceGoneError extends WayflowError {
   }
 }
 
-/** `automationTransaction()` was called outside a step of the SQL automation storage. */
+/** `automationTransaction()` was called outside a step of the SQL automation storage, or `sqlTransactionOf` given a transaction of another storage. */
 export class NoAutomationTransactionError extends WayflowError {
   override readonly name: string = 'NoAutomationTransactionError';
-  constructor() {
-    super(
-      'automation-no-transaction',
-      'automationTransaction() was called outside an automation step. Call it inside a node function (flow.execute, a receiver) run by a runner on the SQL automation storage.',
-    );
+  constructor(
+    message = 'automationTransaction() was called outside an automation step. Call it inside a node function (flow.execute, a receiver) run by a runner on the SQL automation storage.',
+  ) {
+    super('automation-no-transaction', message);
   }
 }
 

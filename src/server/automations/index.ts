@@ -36,6 +36,7 @@ export {
   type SqlAutomationStorageOptions,
   type SqlStorageTx,
   sqlAutomationStorage,
+  sqlTransactionOf,
 } from './pg-storage.ts';
 export {
   type AutomationRuntime,

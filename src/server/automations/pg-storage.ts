@@ -10,9 +10,9 @@ import type {
   InstanceRecord,
   QueuedMessage,
 } from '../../automations/index.ts';
-import type { SqlClient, SqlDatabase } from '../sql.ts';
+import type { SqlDatabase, SqlStatement, SqlTransaction } from '../sql.ts';
 import { HistoryWrites, MessageWrites, WriteStatement } from './batch-sql.ts';
-import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError } from './errors.ts';
+import { AutomationInstanceGoneError, AutomationUniqueKeyRaceError, AutomationVersionConflictError, NoAutomationTransactionError } from './errors.ts';
 import { HAS_CHILDREN, RunWrites } from './run-sql.ts';
 import { migrateAutomations } from './migrations.ts';
 import { withAutomationTransaction } from './transaction.ts';
@@ -72,6 +72,13 @@ interface HistoryDbRow {
   completed_by: string | null;
 }
 
+/** A row of the write statement: an updated instance's new version and its due time before. */
+interface WrittenRow {
+  id: string;
+  version: number;
+  before: number | null;
+}
+
 interface MessageRow {
   id: string;
   created_at: number;
@@ -104,8 +111,11 @@ type StateJson = Pick<InstanceRecord, 'data' | 'paths' | 'nextTaskId' | 'nextPat
 type MessageBody = Omit<QueuedMessage, 'id' | 'createdAt' | 'error'>;
 
 const INSTANCE_COLUMNS = 'id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version';
-/** The types of the columns `instanceParams` gives, in its order (all of INSTANCE_COLUMNS but `version`). */
-const INSTANCE_TYPES = ['text', 'text', 'text', 'text', 'boolean', 'double precision', 'double precision', 'text', 'double precision', 'double precision'];
+/** The columns of `instanceRow` with their types, for `json_to_recordset` (`state` as JSON, stored as its text). */
+const INSTANCE_RECORD =
+  'id text, automation text, key text, state json, finished boolean, created_at double precision, finished_at double precision, unique_key text, due_at double precision, updated_at double precision';
+/** INSTANCE_COLUMNS but `version`, from `INSTANCE_RECORD`'s columns. */
+const INSTANCE_VALUES = 'v.id, v.automation, v.key, v.state::text, v.finished, v.created_at, v.finished_at, v.unique_key, v.due_at, v.updated_at';
 /** The database clock in epoch milliseconds; claims use it so all scheduler processes agree. */
 const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::double precision';
 
@@ -151,15 +161,13 @@ export class SqlAutomationStorage implements AutomationStorage {
     this.flows = options.flows ?? null;
   }
 
-  /** Runs `work` in one database transaction; node functions and flow actions reach it through `automationTransaction()`. */
+  /** Runs `work` in one database transaction; node functions and flow actions (`runCode`) reach it through `automationTransaction()`. */
   async transaction<T>(work: (tx: SqlStorageTx) => Promise<T>): Promise<T> {
     let earliest: number | null = null;
     const result = await this.db.transaction(async (client) => {
       const tx = new SqlTx(client, { claimTimeoutMs: this.claimTimeoutMs, automations: this.automations, flows: this.flows, token: crypto.randomUUID() });
-      const value = await withAutomationTransaction(client, () => work(tx));
-      await tx.flush();
-      earliest = tx.earliestNewDue;
-      if (earliest !== null && this.notify) await client.query('SELECT pg_notify($1, $2)', [this.channel, String(earliest)]);
+      const value = await work(tx);
+      earliest = await tx.finish(this.notify ? this.channel : null);
       return value;
     });
     if (earliest !== null) for (const listener of this.listeners) listener(earliest);
@@ -288,10 +296,19 @@ class SqlTx implements SqlStorageTx {
   private readonly runs: RunWrites;
 
   constructor(
-    private readonly sql: SqlClient,
+    private readonly sql: SqlTransaction,
     private readonly options: { claimTimeoutMs: number; automations: readonly string[] | null; flows: readonly string[] | null; token: string },
   ) {
     this.runs = new RunWrites(sql, options, (dueAt, before) => this.dueMovedTo(dueAt, before));
+  }
+
+  /** The database client of this transaction (`sqlTransactionOf`). */
+  get client(): SqlTransaction {
+    return this.sql;
+  }
+
+  runCode<T>(work: () => Promise<T>): Promise<T> {
+    return withAutomationTransaction(this.sql, work);
   }
 
   private dueMovedTo(dueAt: number | null, before: number | null | undefined): void {
@@ -304,29 +321,62 @@ class SqlTx implements SqlStorageTx {
    * (version-checked), their open forms, history rows, messages and flow runs.
    */
   async flush(): Promise<void> {
-    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size === 0) return;
+    const write = this.takeWrites();
+    if (write) write.check(await this.sql.query(write.text, write.params));
+  }
+
+  /**
+   * The transaction's last writes: the held-back ones and, when a due time moved earlier and
+   * `channel` is given, a NOTIFY on it. Without instance updates (a start, say) they travel
+   * with the COMMIT in one round trip where the client can (`commitWith`); updates are checked
+   * against the versions read once their rows are back, so they commit after that check.
+   * Resolves to the earliest due time moved earlier.
+   */
+  async finish(channel: string | null): Promise<number | null> {
+    const { commitWith } = this.sql;
+    if (!commitWith || this.puts.size > 0) {
+      await this.flush();
+      if (this.earliestNewDue !== null && channel !== null) await this.sql.query('SELECT pg_notify($1, $2)', [channel, String(this.earliestNewDue)]);
+      return this.earliestNewDue;
+    }
+    const write = this.takeWrites();
+    const statements: SqlStatement[] = write ? [write] : [];
+    if (this.earliestNewDue !== null && channel !== null) statements.push({ text: 'SELECT pg_notify($1, $2)', params: [channel, String(this.earliestNewDue)] });
+    const results = await commitWith.call(this.sql, statements);
+    write?.check(results[0] as WrittenRow[]);
+    return this.earliestNewDue;
+  }
+
+  /**
+   * The statement of the held-back writes (null when there are none), forgetting them; the due
+   * times they move earlier are counted at once where known (new instances, instances read
+   * here, flow runs). `check` takes its rows: it throws when a changed instance's version moved
+   * since it was read (or the instance is gone), and records the new versions.
+   */
+  private takeWrites(): (SqlStatement & { params: unknown[]; check(rows: readonly WrittenRow[]): void }) | null {
+    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size === 0) return null;
     const statement = new WriteStatement();
     const inserted = [...this.inserts.values()];
     const updated = [...this.puts.values()];
     this.inserts.clear();
     this.puts.clear();
-    const columns = (records: readonly InstanceRecord[]) => {
-      const params = records.map(instanceParams);
-      return INSTANCE_TYPES.map((type, i) => [params.map((p) => p[i]), type] as const);
-    };
     if (inserted.length > 0) {
-      statement.add('inserted', `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS}) SELECT *, 1 FROM ${statement.unnest(columns(inserted))}`);
+      statement.add(
+        'inserted',
+        `INSERT INTO wayflow_automation_instances (${INSTANCE_COLUMNS})
+         SELECT ${INSTANCE_VALUES}, 1 FROM ${statement.records(inserted.map(instanceRow), 'v', INSTANCE_RECORD)}`,
+      );
     }
     if (updated.length > 0) {
-      const read = statement.unnest([...columns(updated), [updated.map((r) => this.versions.get(r.id)?.version ?? null), 'integer']]);
+      const rows = updated.map((record) => ({ ...instanceRow(record), read_version: this.versions.get(record.id)?.version ?? null }));
       // Writing releases the scheduler claim: the instance is due again only by its new due time.
       statement.add(
         'updated',
-        `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state, finished = v.finished,
+        `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state::text, finished = v.finished,
            created_at = v.created_at, finished_at = v.finished_at, unique_key = v.unique_key, due_at = v.due_at, updated_at = v.updated_at,
            version = i.version + 1, claimed_by = NULL, claimed_until = NULL
          FROM (SELECT v.*, old.due_at AS before
-               FROM ${read} AS v(${INSTANCE_COLUMNS.replace(', version', '')}, read_version)
+               FROM ${statement.records(rows, 'v', `${INSTANCE_RECORD}, read_version integer`)}
                JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v
          WHERE i.id = v.id AND (v.read_version IS NULL OR i.version = v.read_version)
          RETURNING i.id, i.version, v.before`,
@@ -337,25 +387,30 @@ class SqlTx implements SqlStorageTx {
     this.historyWrites.addTo(statement);
     this.messageWrites.addTo(statement, (id) => this.locked.get(id)?.automation ?? null);
     this.runs.addTo(statement, Date.now(), DB_NOW);
-    const rows = await this.sql.query<{ id: string; version: number; before: number | null }>(
-      statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
-      statement.params,
-    );
-    for (const record of inserted) {
-      this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
-      this.dueMovedTo(record.dueAt, null);
-    }
-    const written = new Map(rows.map((row) => [row.id, row]));
-    for (const record of updated) {
-      const read = this.versions.get(record.id);
-      const row = written.get(record.id);
-      if (!row) {
-        if (read) throw new AutomationVersionConflictError(record.automation, record.id, read.version);
-        throw new AutomationInstanceGoneError(record.automation, record.id);
-      }
-      this.dueMovedTo(record.dueAt, read ? read.dueAt : row.before);
-      this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms: formsKey(record) });
-    }
+    const reads = updated.map((record) => this.versions.get(record.id));
+    for (const record of inserted) this.dueMovedTo(record.dueAt, null);
+    updated.forEach((record, i) => {
+      const read = reads[i];
+      if (read) this.dueMovedTo(record.dueAt, read.dueAt);
+    });
+    return {
+      text: statement.text(updated.length > 0 ? 'SELECT id, version, before FROM updated' : 'SELECT 1 WHERE false'),
+      params: statement.params,
+      check: (rows) => {
+        for (const record of inserted) this.versions.set(record.id, { version: 1, dueAt: record.dueAt, forms: formsKey(record) });
+        const written = new Map(rows.map((row) => [row.id, row]));
+        updated.forEach((record, i) => {
+          const read = reads[i];
+          const row = written.get(record.id);
+          if (!row) {
+            if (read) throw new AutomationVersionConflictError(record.automation, record.id, read.version);
+            throw new AutomationInstanceGoneError(record.automation, record.id);
+          }
+          if (!read) this.dueMovedTo(record.dueAt, row.before);
+          this.versions.set(record.id, { version: row.version, dueAt: record.dueAt, forms: formsKey(record) });
+        });
+      },
+    };
   }
 
   /**
@@ -382,13 +437,11 @@ class SqlTx implements SqlStorageTx {
     statement.add(
       'forms_open',
       `INSERT INTO wayflow_automation_open_forms (instance_id, task_id, automation, node, since)
-       SELECT * FROM ${statement.unnest([
-         [forms.map((f) => f.instanceId), 'text'],
-         [forms.map((f) => f.taskId), 'integer'],
-         [forms.map((f) => f.automation), 'text'],
-         [forms.map((f) => f.node), 'text'],
-         [forms.map((f) => f.since), 'double precision'],
-       ])}
+       SELECT * FROM ${statement.records(
+         forms.map((f) => ({ instance_id: f.instanceId, task_id: f.taskId, automation: f.automation, node: f.node, since: f.since })),
+         'f',
+         'instance_id text, task_id integer, automation text, node text, since double precision',
+       )}
        ON CONFLICT (instance_id, task_id) DO UPDATE SET automation = EXCLUDED.automation, node = EXCLUDED.node, since = EXCLUDED.since`,
     );
   }
@@ -607,15 +660,50 @@ class SqlTx implements SqlStorageTx {
   }
 }
 
+/**
+ * The database client of a transaction of the SQL automation storage, as the transaction's
+ * callbacks receive it (`CreateOptions.inTransaction`, `SendOptions.inTransaction`): what is
+ * written through it commits with the transaction. Throws `NoAutomationTransactionError` for a
+ * transaction of another storage.
+ * @example
+ * await runner.create(order, data, { inTransaction: (instance, tx) => sqlTransactionOf(tx).query('INSERT INTO audit (id) VALUES ($1)', [instance.id]).then(() => undefined) });
+ */
+export function sqlTransactionOf(tx: AutomationStorageTx): SqlTransaction {
+  if (!(tx instanceof SqlTx)) throw new NoAutomationTransactionError('sqlTransactionOf() was given a transaction of another storage: it only reads the client of a transaction of the SQL automation storage (sqlAutomationStorage).');
+  return tx.client;
+}
+
 /** The names both filters allow (null: no filter). */
 function within(fixed: readonly string[] | null, wanted: readonly string[] | undefined): string[] | null {
   if (!wanted) return fixed ? [...fixed] : null;
   return fixed ? wanted.filter((name) => fixed.includes(name)) : [...wanted];
 }
 
-function instanceParams(record: InstanceRecord): unknown[] {
+/** The part of a record kept in the `state` column. */
+function stateJson(record: InstanceRecord): StateJson {
   const state: StateJson = { data: record.data, paths: record.paths, nextTaskId: record.nextTaskId, nextPathId: record.nextPathId, repeatAnchors: record.repeatAnchors };
   if (record.parent) state.parent = record.parent;
+  return state;
+}
+
+/** A record as a row of `INSTANCE_RECORD` (its state as JSON within the row's JSON, not a string in it: escaped once). */
+function instanceRow(record: InstanceRecord) {
+  return {
+    id: record.id,
+    automation: record.automation,
+    key: record.key,
+    state: stateJson(record),
+    finished: record.finished,
+    created_at: record.createdAt,
+    finished_at: record.finishedAt,
+    unique_key: record.uniqueKey,
+    due_at: record.dueAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function instanceParams(record: InstanceRecord): unknown[] {
+  const state = stateJson(record);
   return [
     record.id,
     record.automation,

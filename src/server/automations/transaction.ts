@@ -8,9 +8,26 @@ const holder = globalThis as { [KEY]?: AsyncLocalStorage<SqlClient> };
 const current: AsyncLocalStorage<SqlClient> = holder[KEY] ?? new AsyncLocalStorage<SqlClient>();
 holder[KEY] = current;
 
-/** Runs `work` with `client` as the transaction `automationTransaction()` returns. */
-export function withAutomationTransaction<T>(client: SqlClient, work: () => Promise<T>): Promise<T> {
-  return current.run(client, work);
+// How many `withAutomationTransaction` calls are running, shared the same way: one bundle must not disable it under another's.
+const RUNNING = Symbol.for('wayflow.automationTransaction.running');
+const counter = globalThis as { [RUNNING]?: { count: number } };
+const running: { count: number } = counter[RUNNING] ?? { count: 0 };
+counter[RUNNING] = running;
+
+/**
+ * Runs `work` with `client` as the transaction `automationTransaction()` returns. On Node 20 an
+ * `AsyncLocalStorage` once used keeps promise hooks on for the whole process, taxing every
+ * promise of every request: it is disabled again as soon as no such call runs, so they are on
+ * only while automation code runs (a node function, not a start's database round trips).
+ */
+export async function withAutomationTransaction<T>(client: SqlClient, work: () => Promise<T>): Promise<T> {
+  running.count += 1;
+  try {
+    return await current.run(client, work);
+  } finally {
+    running.count -= 1;
+    if (running.count === 0) current.disable();
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type Migration, migrate } from '../migrations.ts';
-import { recordStartFunction } from './quota.ts';
+import { OPEN_STARTS_BACKFILL, openStartTriggers, recordStartFunction, recordStartFunction1104 } from './quota.ts';
 import type { SqlClient, SqlDatabase } from '../sql.ts';
 
 /**
@@ -10,7 +10,10 @@ import type { SqlClient, SqlDatabase } from '../sql.ts';
  * by the next start). `wayflow_sync_messages`: the messages sent with an `Idempotency-Key` and
  * what their receivers returned, so a retried send is answered without delivering again.
  * `created_at` is indexed for `forgetKeys`, which the server's sweep runs. 1104 adds
- * `wayflow_record_start`, which records a start's key in one statement (see `recordStartFunction`).
+ * `wayflow_record_start`, which records a start's key in one statement (see `recordStartFunction`);
+ * 1105 flags the links that count toward the owner's cap (`open`, kept by triggers on the
+ * instances, see `openStartTriggers`), so a start counts the open ones on an index instead of
+ * reading every link of the owner and its instance.
  * Ids 1101+: after the automation migrations (1001+), sharing `wayflow_migrations` and its lock.
  */
 export const syncMigrations: readonly Migration[] = [
@@ -52,7 +55,18 @@ export const syncMigrations: readonly Migration[] = [
       CREATE INDEX wayflow_sync_messages_created ON wayflow_sync_messages (created_at)
     `,
   },
-  { id: 1104, name: 'record start in one statement', sql: [recordStartFunction] },
+  { id: 1104, name: 'record start in one statement', sql: [recordStartFunction1104] },
+  {
+    id: 1105,
+    name: 'open starts flagged and indexed for the cap',
+    sql: [
+      'ALTER TABLE wayflow_sync_links ADD COLUMN open boolean NOT NULL DEFAULT false',
+      OPEN_STARTS_BACKFILL,
+      'CREATE INDEX wayflow_sync_links_open ON wayflow_sync_links (owner) WHERE open',
+      ...openStartTriggers,
+      recordStartFunction,
+    ],
+  },
 ];
 
 /** The instance a start with an `Idempotency-Key` made. */
@@ -71,7 +85,7 @@ export interface SentMessage {
 /** Instance ownership and idempotent starts and message sends, on PGlite or PostgreSQL. */
 export interface SyncLinks {
   /**
-   * Inside the transaction that creates `instanceId` (`sql`: `automationTransaction()`),
+   * Inside the transaction that creates `instanceId` (`sql`: `sqlTransactionOf(tx)`),
    * records that (owner, key) started it. Resolves to null when this start holds the key, to
    * what an earlier start with the key made (roll this creation back and answer with that),
    * or, with `maxUnfinished`, to `full` when the owner already has that many unfinished starts

@@ -3,11 +3,10 @@ import { createMiddleware } from 'hono/factory';
 import { streamSSE } from 'hono/streaming';
 import { validator } from 'hono/validator';
 import { z } from 'zod';
-import { type AutomationData, type AutomationDefinition, type AutomationEffect, automationGraph, type AutomationRunner, FormPermissionError, formPermissionProblem, FormValidationError, InstanceFinishedError, instanceNodeCounts, MissingMessageDataError, nodeOf, NoOpenFormError, openForms, toJson } from '../../automations/index.ts';
+import { type AutomationData, type AutomationDefinition, type AutomationEffect, automationGraph, type AutomationRunner, type AutomationStorageTx, FormPermissionError, formPermissionProblem, FormValidationError, InstanceFinishedError, instanceNodeCounts, MissingMessageDataError, nodeOf, NoOpenFormError, openForms, toJson } from '../../automations/index.ts';
 import { validateInput } from '../../core/index.ts';
 import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/index.ts';
-import type { SqlAutomationStorage } from '../automations/pg-storage.ts';
-import { automationTransaction } from '../automations/transaction.ts';
+import { type SqlAutomationStorage, sqlTransactionOf } from '../automations/pg-storage.ts';
 import type { AppEnv } from '../env.ts';
 import type { HttpError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
@@ -333,8 +332,8 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
       // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
       const created = await runner.create(definition, data, {
-        inTransaction: async (instance) => {
-          const earlier = await links.recordStart(automationTransaction(), caller.owner, key, name, instance.id, clock(), maxInstances);
+        inTransaction: async (instance, tx) => {
+          const earlier = await links.recordStart(sqlTransactionOf(tx), caller.owner, key, name, instance.id, clock(), maxInstances);
           if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
           if (earlier) throw new AnsweredBefore(earlier);
         },
@@ -402,8 +401,8 @@ function instanceRoutes(deps: {
       const keyed =
         links && key !== undefined
           ? {
-              inTransaction: async (value: unknown) => {
-                const earlier = await links.recordMessage(automationTransaction(), caller.owner, key, { instanceId: id, message, result: toJson(value) ?? null }, clock());
+              inTransaction: async (value: unknown, tx: AutomationStorageTx) => {
+                const earlier = await links.recordMessage(sqlTransactionOf(tx), caller.owner, key, { instanceId: id, message, result: toJson(value) ?? null }, clock());
                 if (earlier) throw new AnsweredBefore(earlier);
               },
             }

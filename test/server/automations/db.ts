@@ -49,7 +49,8 @@ export async function postgresAutomationDb(): Promise<AutomationDb> {
   await admin.query(`CREATE SCHEMA ${schema}`);
   const pools: pg.Pool[] = [];
   const open = () => {
-    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, options: `-c search_path=${schema}` });
+    // Pipelining, as `openAutomationDatabase` opens the server's pool.
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, pipeline: true, options: `-c search_path=${schema}` });
     pool.on('error', () => undefined);
     pools.push(pool);
     return postgresDatabase(pool);

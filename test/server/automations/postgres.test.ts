@@ -4,7 +4,9 @@ import {
   type AutomationScheduler,
   automationTransaction,
   listenForDueTimes,
+  NoAutomationTransactionError,
   type SqlAutomationStorage,
+  sqlTransactionOf,
   startAutomationScheduler,
 } from '../../../src/server/automations/index.ts';
 import { automationStorageContract, record } from '../../automations/storage-contract.ts';
@@ -110,11 +112,45 @@ describe('SQL automation storage on PostgreSQL', () => {
       storage.transaction(async (tx) => {
         const read = (await tx.getInstance('v'))!;
         // Someone bypassing the row lock (here: the same transaction writing behind the storage's back).
-        await automationTransaction().query('UPDATE wayflow_automation_instances SET version = version + 1 WHERE id = $1', ['v']);
+        await sqlTransactionOf(tx).query('UPDATE wayflow_automation_instances SET version = version + 1 WHERE id = $1', ['v']);
         await tx.putInstance({ ...read, data: { n: 1 } });
       }),
     ).rejects.toMatchObject({ code: 'automation-version-conflict' });
     expect((await storage.transaction((tx) => tx.getInstance('v')))!.data).toEqual({ n: 0 });
+  });
+
+  it("gives each of two node functions running at once its own step's transaction, also after the other's step committed", async () => {
+    await database.reset(['executions']);
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const entered: string[] = [];
+    const def = defineAutomation('Overlap', {
+      nodes: {
+        work: flow.execute(async (ctx) => {
+          entered.push(ctx.data.name as string);
+          if (ctx.data.name === 'slow') await gate;
+          await automationTransaction().query('INSERT INTO executions (key, node, by_scheduler) VALUES ($1, $2, $3)', [ctx.idempotencyKey, ctx.data.name, 'none']);
+        }),
+        end: flow.end(),
+      },
+    });
+    const runner = createAutomationRunner({ storage: await open(), clock: systemClock, automations: [def] });
+    const slow = runner.create(def, { name: 'slow' });
+    await until(async () => entered.includes('slow'), 5000, 'the slow node function to start');
+    // The fast one runs and commits while the slow one waits: the slow one still reaches its own transaction afterwards.
+    const fast = await runner.create(def, { name: 'fast' });
+    expect(fast.finished).toBe(true);
+    release();
+    const done = await slow;
+    expect(done.finished).toBe(true);
+    const rows = await database.sql<{ key: string; node: string }>('SELECT key, node FROM executions ORDER BY node');
+    expect(rows).toEqual([
+      { key: `${fast.id}:1`, node: 'fast' },
+      { key: `${done.id}:1`, node: 'slow' },
+    ]);
+    expect(() => automationTransaction()).toThrow(NoAutomationTransactionError);
   });
 
   it('notifies other processes when a commit sets an earlier due time', async () => {
