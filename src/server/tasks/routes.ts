@@ -1,6 +1,8 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { validator } from 'hono/validator';
 import type { z } from 'zod';
+import type { TaskRecord } from '../../core/index.ts';
+import { jsonAnswer } from '../answer-headers.ts';
 import type { AppEnv } from '../env.ts';
 import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
@@ -68,8 +70,7 @@ export function tasksRoutes(options: TasksRoutesOptions) {
       const { id } = c.req.valid('param');
       const task = await storage.read(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
       if (!task) throw new TaskNotFoundError(id);
-      c.header('ETag', `"${task.version}"`);
-      return c.json({ task }, 200);
+      return jsonAnswer<{ task: TaskRecord }, 200>(c, JSON.stringify({ task }), 200, { etag: `"${task.version}"` });
     })
     .put('/:id', writeRequest, async (c) => {
       const { id } = c.req.valid('param');
@@ -92,8 +93,7 @@ export function tasksRoutes(options: TasksRoutesOptions) {
         if (expected > 0 && result.current === null) throw new TaskNotFoundError(id);
         throw new ConflictError(id, expected, result.current);
       }
-      c.header('ETag', `"${record.version}"`);
-      return c.json({ version: record.version }, expected === 0 ? 201 : 200);
+      return jsonAnswer<{ version: number }, 200 | 201>(c, `{"version":${record.version}}`, expected === 0 ? 201 : 200, { etag: `"${record.version}"` });
     })
     .delete('/:id', removeRequest, async (c) => {
       const { id } = c.req.valid('param');
