@@ -54,6 +54,9 @@ function joined(messages: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The prepared statements of each PGlite instance, shared by every adapter of it (statement names are per database session). */
+const preparedOf = new WeakMap<PGlite, ReturnType<typeof preparedStatements>>();
+
 /**
  * Runs statements with parameters as named prepared statements: the database parses and plans
  * each text once, then every run is one exchange (Bind, Describe, Execute, Sync) where
@@ -107,9 +110,14 @@ function preparedStatements(pg: PGlite) {
  * the server's statements are a small fixed set run again and again.
  */
 export function pgliteDatabase(pg: PGlite): SqlDatabase {
-  const prepared = preparedStatements(pg);
+  let prepared = preparedOf.get(pg);
+  if (prepared === undefined) {
+    prepared = preparedStatements(pg);
+    preparedOf.set(pg, prepared);
+  }
+  const run = prepared;
   return {
-    query: async <Row>(text: string, params?: unknown[]) => (params?.length ? prepared<Row>(text, params) : (await pg.query<Row>(text, params)).rows),
+    query: async <Row>(text: string, params?: unknown[]) => (params?.length ? run<Row>(text, params) : (await pg.query<Row>(text, params)).rows),
     transaction: (work) => pg.transaction((tx) => work({ query: async <Row>(text: string, params?: unknown[]) => (await tx.query<Row>(text, params)).rows })),
     async close() {
       try {

@@ -78,6 +78,22 @@ describe('pgliteDatabase', () => {
     }
   });
 
+  it('shares the prepared statements of one PGlite between its adapters (the tasks and the automations use one database)', async () => {
+    const pg = await PGlite.create();
+    const tasks = pgliteDatabase(pg);
+    const automations = pgliteDatabase(pg);
+    try {
+      await tasks.query('CREATE TABLE t (id integer PRIMARY KEY, v text)');
+      await tasks.query('INSERT INTO t VALUES ($1, $2)', [1, 'a']);
+      await automations.query('INSERT INTO t VALUES ($1, $2)', [2, 'b']);
+      expect(await automations.query('SELECT v FROM t WHERE id = $1', [1])).toEqual([{ v: 'a' }]);
+      expect(await tasks.query('SELECT v FROM t WHERE id = $1', [2])).toEqual([{ v: 'b' }]);
+      expect(await tasks.query('SELECT count(*)::integer AS n FROM t WHERE id > $1', [0])).toEqual([{ n: 2 }]);
+    } finally {
+      await tasks.close();
+    }
+  });
+
   it('never runs a statement inside another caller’s open transaction', async () => {
     const pg = await PGlite.create();
     const db = pgliteDatabase(pg);
