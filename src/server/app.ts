@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { secureHeaders } from 'hono/secure-headers';
 import { DEFAULT_IDLE_MS } from '../core/shared.ts';
+import { answerHeaders } from './answer-headers.ts';
 import { corsForOrigins } from './cors.ts';
 import type { AppEnv } from './env.ts';
 import { errorResponse } from './error-response.ts';
@@ -119,8 +119,8 @@ export function createApp(options: AppOptions) {
   const tasks = tasksRoutes({ storage, middleware, idleTimeoutMs, tasksPerCaller: limits.tasksPerCaller, clock });
 
   const app = new Hono<AppEnv>();
+  app.use(answerHeaders());
   app.use(requestLog(logger));
-  app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
   app.use(requestPeer({ trustProxy: options.trustProxy ?? appDefaults.trustProxy, logger }));
   app.use(hostCheck(options.allowedHosts ?? null));
   app.use(corsForOrigins(options.allowedOrigins ?? []));

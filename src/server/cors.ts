@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { AnswerHeaders } from './answer-headers.ts';
 import { HttpError } from './errors.ts';
 
 /** Request headers the browser clients send (the remote store, the sync client, a bearer token); a preflight naming others gets those too. */
@@ -18,7 +19,7 @@ export const normalizeOrigin = (origin: string) => origin.replace(/\/+$/, '');
  * which flag to set. Requests of unlisted origins get no CORS headers, so the browser keeps
  * their answers from the page.
  */
-export function corsForOrigins(allowedOrigins: readonly string[]): MiddlewareHandler {
+export function corsForOrigins(allowedOrigins: readonly string[]): MiddlewareHandler<{ Variables: { answerHeaders: AnswerHeaders } }> {
   const allowed = new Set(allowedOrigins.map(normalizeOrigin));
   return async (c, next) => {
     const origin = c.req.header('origin');
@@ -44,14 +45,14 @@ export function corsForOrigins(allowedOrigins: readonly string[]): MiddlewareHan
       if (c.req.header('access-control-request-private-network') === 'true') headers.set('Access-Control-Allow-Private-Network', 'true');
       return new Response(null, { status: 204, headers });
     }
-    await next();
-    // On the answer's own headers: `c.header` now would copy the answer into a new web Response.
-    const headers = c.res.headers;
-    if (allowed.size > 0) headers.append('Vary', 'Origin');
+    // Into the headers of the answer, whatever it is (`answerHeaders` puts them on it).
+    const gathered = c.get('answerHeaders');
+    if (allowed.size > 0) gathered.vary = 'Origin';
     if (listed) {
-      headers.set('Access-Control-Allow-Origin', origin);
-      headers.set('Access-Control-Allow-Credentials', 'true');
-      headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+      gathered['access-control-allow-origin'] = origin;
+      gathered['access-control-allow-credentials'] = 'true';
+      gathered['access-control-expose-headers'] = EXPOSED_HEADERS;
     }
+    return next();
   };
 }

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, parse, protocol } from '@electric-sql/pglite';
 import { StorageError } from './errors.ts';
 import { FolderInUseError, type FolderLock, lockFolder } from './folder-lock.ts';
 import type { SqlDatabase } from './sql.ts';
@@ -38,10 +38,86 @@ export async function openPglite(dataDir?: string): Promise<PGlite> {
   }
 }
 
-/** Adapts a PGlite instance (one connection; its statements run one at a time) to `SqlDatabase`. */
+/** At most this many distinct statements are prepared; any further ones run through `pg.query` (statements built from data must not grow it unbounded). */
+const MAX_PREPARED = 500;
+/** SQLSTATEs after which a prepared statement is dropped and run once through `pg.query`: its plan must not change result type (a table changed), or it is gone (`DEALLOCATE`). */
+const STALE_STATEMENT = new Set(['0A000', '26000']);
+
+/** Joins protocol messages into one buffer, so the database gets them in one call. */
+function joined(messages: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(messages.reduce((size, message) => size + message.length, 0));
+  let at = 0;
+  for (const message of messages) {
+    out.set(message, at);
+    at += message.length;
+  }
+  return out;
+}
+
+/** The prepared statements of each PGlite instance, shared by every adapter of it (statement names are per database session). */
+const preparedOf = new WeakMap<PGlite, ReturnType<typeof preparedStatements>>();
+
+/**
+ * Runs statements with parameters as named prepared statements: the database parses and plans
+ * each text once, then every run is one exchange (Bind, Describe, Execute, Sync) where
+ * `pg.query` makes six and parses the text again. Same locks as `pg.query` (never inside
+ * another caller's transaction), same parameter serializers and row parsers, same errors.
+ */
+function preparedStatements(pg: PGlite) {
+  const statements = new Map<string, { name: string; types: number[] }>();
+  let named = 0;
+  const prepare = async (text: string) => {
+    const name = `wayflow_${++named}`;
+    const messages = await pg.execProtocolStream(joined([protocol.serialize.parse({ name, text }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]), {
+      syncToFs: false,
+    });
+    const description = messages.find((message): message is typeof message & { dataTypeIDs: number[] } => message.name === 'parameterDescription');
+    const statement = { name, types: description?.dataTypeIDs ?? [] };
+    statements.set(text, statement);
+    return statement;
+  };
+  const execute = async <Row>(text: string, params: unknown[]): Promise<Row[]> => {
+    const statement = statements.get(text) ?? (await prepare(text));
+    const values = params.map((value, i) => (value === null || value === undefined ? null : (pg.serializers[statement.types[i]!] ?? String)(value)));
+    const messages = await pg.execProtocolStream(
+      joined([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.describe({ type: 'P' }), protocol.serialize.execute({}), protocol.serialize.sync()]),
+    );
+    return parse.parseResults(messages, pg.parsers)[0]!.rows as Row[];
+  };
+  return async <Row>(text: string, params: unknown[]): Promise<Row[]> => {
+    if (!statements.has(text) && statements.size >= MAX_PREPARED) return (await pg.query<Row>(text, params)).rows;
+    await pg._checkReady();
+    const rows = await pg._runExclusiveTransaction(() =>
+      pg._runExclusiveQuery(async () => {
+        try {
+          return await execute<Row>(text, params);
+        } catch (error) {
+          if (!STALE_STATEMENT.has((error as { code?: string }).code ?? '')) throw Object.assign(error as Error, { query: text, params });
+          const stale = statements.get(text);
+          statements.delete(text);
+          if (stale) await pg.execProtocolStream(joined([protocol.serialize.close({ type: 'S', name: stale.name }), protocol.serialize.sync()]), { syncToFs: false });
+          return null;
+        }
+      }),
+    );
+    return rows ?? (await pg.query<Row>(text, params)).rows;
+  };
+}
+
+/**
+ * Adapts a PGlite instance (one connection; its statements run one at a time) to `SqlDatabase`.
+ * Statements with parameters outside a transaction run prepared (see `preparedStatements`):
+ * the server's statements are a small fixed set run again and again.
+ */
 export function pgliteDatabase(pg: PGlite): SqlDatabase {
+  let prepared = preparedOf.get(pg);
+  if (prepared === undefined) {
+    prepared = preparedStatements(pg);
+    preparedOf.set(pg, prepared);
+  }
+  const run = prepared;
   return {
-    query: async <Row>(text: string, params?: unknown[]) => (await pg.query<Row>(text, params)).rows,
+    query: async <Row>(text: string, params?: unknown[]) => (params?.length ? run<Row>(text, params) : (await pg.query<Row>(text, params)).rows),
     transaction: (work) => pg.transaction((tx) => work({ query: async <Row>(text: string, params?: unknown[]) => (await tx.query<Row>(text, params)).rows })),
     async close() {
       try {

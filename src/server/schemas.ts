@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { isTaskId } from '../core/shared.ts';
 import type { TaskRecord } from '../core/index.ts';
 import { taskRecordProblems } from '../persist/index.ts';
 import { HttpError } from './errors.ts';
@@ -7,13 +6,10 @@ import { HttpError } from './errors.ts';
 /** Largest version PostgreSQL's `integer` column holds. */
 export const MAX_VERSION = 2_147_483_647;
 
-/** A task id as made by `newTaskId`. */
-export const taskIdSchema = z.string().refine(isTaskId, 'not a task id (22 URL-safe base64 characters)');
-
 const BINDER = /^[\x21-\x7e]{1,256}$/;
 
-/** The `Wayflow-Binder` header: the client-side binder (browser secret), printable ASCII. */
-export const binderSchema = z.string().regex(BINDER, 'must be 1 to 256 printable ASCII characters');
+/** Whether `value` is a binder as the `Wayflow-Binder` header carries it (the browser secret): 1 to 256 printable ASCII characters. */
+export const isBinder = (value: unknown): value is string => typeof value === 'string' && BINDER.test(value);
 
 const time = z.number().min(0);
 
@@ -32,22 +28,22 @@ export function taskBodyProblems(value: unknown): string[] {
   const unknown = Object.keys(record).filter((key) => !RECORD_FIELDS.has(key));
   if (unknown.length > 0) problems.push(`${unknown.slice(0, 3).join(', ')}: not a field of a task record`);
   if (record.version > MAX_VERSION) problems.push(`version: expected at most ${MAX_VERSION}`);
-  if (!BINDER.test(record.binder)) problems.push('binder: expected 1 to 256 printable ASCII characters');
+  if (!isBinder(record.binder)) problems.push('binder: expected 1 to 256 printable ASCII characters');
   return problems;
 }
 
 /** The body of `POST /tasks/sweep`. */
 export const sweepBodySchema = z.strictObject({ now: time.optional() });
 
-/** The `now` query parameter: the caller's clock, which can only hide more tasks. */
-export const nowQuerySchema = z.object({ now: z.string().regex(/^\d{1,16}$/).optional() });
+const VERSION_TAG = /^(?:W\/)?"?(\d{1,10})"?$/;
 
-/** An `If-Match` value: a version in optional quotes. */
-export const ifMatchSchema = z
-  .string()
-  .regex(/^(W\/)?"?\d{1,10}"?$/)
-  .transform((value) => Number(value.replace(/\D/g, '')))
-  .pipe(z.number().int().min(0).max(MAX_VERSION));
+/** The version an `If-Match` value names (a version in optional quotes, e.g. `"3"`), or null when it names none a task can have. */
+export function parseVersionTag(value: string): number | null {
+  const digits = VERSION_TAG.exec(value)?.[1];
+  if (digits === undefined) return null;
+  const version = Number(digits);
+  return version <= MAX_VERSION ? version : null;
+}
 
 /** Formats the first few problems zod found as `path: message`, without echoing values. */
 export function describeIssues(error: z.ZodError): string {

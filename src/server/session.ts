@@ -1,7 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
+import { generateCookie, getCookie } from 'hono/cookie';
 import type { Actor } from '../automations/index.ts';
+import type { AnswerHeaders } from './answer-headers.ts';
 import { WayflowError } from '../core/index.ts';
 import type { RequestPeer } from './proxy.ts';
 
@@ -83,8 +84,10 @@ function verifiedSessionId(value: string | undefined, key: string): string | nul
   return given.length === expected.length && timingSafeEqual(given, expected) ? sessionId : null;
 }
 
-/** How many verified session cookies `sessionBinder` remembers, so a known cookie costs no HMAC nor hash. */
+/** How many verified `Cookie` headers `sessionBinder` remembers, so a known one costs no parsing, HMAC nor hash. */
 const KNOWN_SESSIONS = 10_000;
+/** Longer `Cookie` headers are parsed every time rather than remembered (bounds the memory of the cache to about 10 MB). */
+const KNOWN_HEADER_CHARS = 1024;
 
 /**
  * The binder middleware: sets `caller` from `authenticate(request)` when it
@@ -99,35 +102,40 @@ export function sessionBinder(
     /** Called before a new session is issued; throws to refuse the request (e.g. `sessionRateLimit`). */
     admitNewSession?: ((peer: RequestPeer) => void) | undefined;
   },
-): MiddlewareHandler<{ Variables: { caller: Caller; peer: RequestPeer } }> {
+): MiddlewareHandler<{ Variables: { caller: Caller; peer: RequestPeer; answerHeaders?: AnswerHeaders } }> {
   const name = options.cookieName ?? 'wayflow_session';
   const secure = (peer: RequestPeer) => (options.secure === undefined || options.secure === 'auto' ? peer.secure : options.secure);
-  // Cookie value -> owner, for cookies verified with `knownKey`; least recently used forgotten first.
+  // `Cookie` header -> owner, for headers whose session cookie verified with `knownKey`; least recently used forgotten first.
   const known = new Map<string, string>();
   let knownKey: string | undefined;
-  const recall = (cookie: string | undefined) => {
-    const owner = cookie === undefined ? undefined : known.get(cookie);
+  const recall = (header: string | undefined) => {
+    const owner = header === undefined ? undefined : known.get(header);
     if (owner !== undefined) {
-      known.delete(cookie!);
-      known.set(cookie!, owner);
+      known.delete(header!);
+      known.set(header!, owner);
     }
     return owner;
   };
-  const remember = (cookie: string, owner: string) => {
-    known.set(cookie, owner);
+  const remember = (header: string, owner: string) => {
+    if (header.length > KNOWN_HEADER_CHARS) return;
+    known.set(header, owner);
     if (known.size > KNOWN_SESSIONS) known.delete(known.keys().next().value as string);
   };
   /** A new session for a request without a valid cookie, once `admitNewSession` lets it in; resolves to its id. */
-  const issue = (c: Context<{ Variables: { caller: Caller; peer: RequestPeer } }>, key: string) => {
+  const issue = (c: Context<{ Variables: { caller: Caller; peer: RequestPeer; answerHeaders?: AnswerHeaders } }>, key: string) => {
     options.admitNewSession?.(c.get('peer'));
     const sessionId = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
-    setCookie(c, name, `${sessionId}.${signature(sessionId, key).toString('base64url')}`, {
+    const cookie = generateCookie(name, `${sessionId}.${signature(sessionId, key).toString('base64url')}`, {
       httpOnly: true,
       sameSite: options.sameSite ?? 'Lax',
       secure: secure(c.get('peer')),
       path: '/',
       maxAge: options.maxAgeSeconds ?? 30 * 24 * 3600,
     });
+    // Behind the app's `answerHeaders`, with the other headers of the answer; in another app, on the answer to come.
+    const gathered = c.get('answerHeaders');
+    if (gathered) gathered['set-cookie'] = cookie;
+    else c.header('Set-Cookie', cookie, { append: true });
     return sessionId;
   };
   return async (c, next) => {
@@ -146,13 +154,13 @@ export function sessionBinder(
       known.clear();
       knownKey = key;
     }
-    const cookie = getCookie(c, name);
-    let owner = recall(cookie);
+    const header = c.req.header('cookie');
+    let owner = recall(header);
     if (owner === undefined) {
-      const verified = verifiedSessionId(cookie, key);
+      const verified = header === undefined ? null : verifiedSessionId(getCookie(c, name), key);
       const sessionId = verified ?? issue(c, key);
       owner = ownerOf(sessionId);
-      if (verified && cookie !== undefined) remember(cookie, owner);
+      if (verified) remember(header!, owner);
     }
     c.set('caller', { owner, cookieAuthenticated: true, actor: { id: owner } });
     return next();

@@ -60,6 +60,37 @@ describe('tasks API', () => {
     expect((await get()).status).toBe(404);
   });
 
+  it('answers task reads and writes with the headers every answer carries: security, request id, no-store, CORS of a listed origin, the new session cookie', async () => {
+    const app = testApp(harness.storage);
+    const send = (path: string, init: RequestInit = {}, cookie?: string) =>
+      app.fetch(new Request(`${BASE}${path}`, { ...init, headers: { origin: ORIGIN, 'wayflow-binder': 'binder-a', ...(cookie ? { cookie } : {}), ...init.headers } }));
+    const record = live();
+    const created = await send(`/tasks/${ID}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': '"0"' }, body: JSON.stringify(record) });
+    expect(created.status).toBe(201);
+    const cookie = created.headers.get('set-cookie');
+    expect(cookie).toMatch(/^wayflow_session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/);
+    const session = cookie!.split(';')[0]!;
+    const read = await send(`/tasks/${ID}`, {}, session);
+    const list = await send('/tasks', {}, session);
+    const missing = await send('/tasks/ZZZZZZZZZZZZZZZZZZZZZZ', {}, session);
+    expect([read.status, list.status, missing.status]).toEqual([200, 200, 404]);
+    const names = (response: Response) => [...response.headers.keys()].filter((name) => !['etag', 'set-cookie', 'content-length'].includes(name));
+    for (const response of [created, read, missing]) expect(names(response)).toEqual(names(list));
+    for (const response of [created, read, list, missing]) {
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=15552000; includeSubDomains');
+      expect(response.headers.get('cross-origin-resource-policy')).toBe('same-site');
+      expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(response.headers.get('vary')).toBe('Origin');
+    }
+    expect(new Set([created, read, list, missing].map((response) => response.headers.get('x-request-id'))).size).toBe(4);
+    expect(read.headers.get('set-cookie')).toBeNull();
+    expect(await read.json()).toEqual({ task: record });
+  });
+
   it('issues an HttpOnly, SameSite session cookie, Secure on https', async () => {
     const app = testApp(harness.storage);
     const plain = await app.request('http://wayflow.test/tasks', { headers: { 'wayflow-binder': 'b' } });

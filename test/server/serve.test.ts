@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, serveTasks } from '../../src/server/serve.ts';
 import type { LogEntry } from '../../src/server/log.ts';
+import { makeRecord } from '../persist/contract.ts';
 import { postgresHarness, type StorageHarness } from './harness.ts';
 
 /** Files a deployment may leave in the static folder by mistake. */
@@ -42,6 +43,30 @@ describe('serveTasks', () => {
     const api = await fetch(`${server.url}/tasks/not-an-id`, { headers: { 'wayflow-binder': 'b' } });
     expect(api.status).toBe(400);
     expect(logs.find((entry) => entry.msg === 'listening')).toMatchObject({ level: 'info', url: server.url });
+  });
+
+  it('sends task reads and writes over HTTP with the headers every answer carries, the new session cookie included', async () => {
+    const record = makeRecord({ binder: 'b', lastActiveAt: Date.now(), expiresAt: Date.now() + 60_000 });
+    const send = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: { origin: server.url, 'wayflow-binder': 'b', ...init.headers } });
+    const created = await send(`/tasks/${record.id}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': '"0"' }, body: JSON.stringify(record) });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('set-cookie')).toMatch(/^wayflow_session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/);
+    const cookie = created.headers.get('set-cookie')!.split(';')[0]!;
+    const read = await send(`/tasks/${record.id}`, { headers: { cookie } });
+    const list = await send('/tasks', { headers: { cookie } });
+    expect([read.status, list.status]).toEqual([200, 200]);
+    expect(await read.json()).toEqual({ task: record });
+    expect(read.headers.get('etag')).toBe('"1"');
+    const names = (response: Response) => [...response.headers.keys()].filter((name) => !['etag', 'set-cookie', 'content-length'].includes(name));
+    expect(names(created)).toEqual(names(list));
+    expect(names(read)).toEqual(names(list));
+    for (const response of [created, read]) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(Number(response.headers.get('content-length'))).toBeGreaterThan(0);
+    }
   });
 
   it('serves index.html for deep links of the single-page app, but not for API or asset requests', async () => {

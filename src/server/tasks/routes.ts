@@ -2,11 +2,13 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { validator } from 'hono/validator';
 import type { z } from 'zod';
 import type { TaskRecord } from '../../core/index.ts';
+import { jsonAnswer } from '../answer-headers.ts';
 import type { AppEnv } from '../env.ts';
 import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
-import { binderSchema, checkedBody, ifMatchSchema, nowQuerySchema, refuseBody, requireJsonContentType, sweepBodySchema, taskBodyProblems, taskIdSchema } from '../schemas.ts';
+import { checkedBody, requireJsonContentType, sweepBodySchema } from '../schemas.ts';
 import type { ReadInstant, TaskStorage } from '../storage.ts';
+import { expectedVersion, listRequest, readRequest, removeRequest, writeRequest } from './requests.ts';
 
 /** What `tasksRoutes` needs. */
 export interface TasksRoutesOptions {
@@ -42,48 +44,6 @@ function jsonBody<Body>(schema: z.ZodType) {
   });
 }
 
-/** Validates a task record body with `taskBodyProblems`; the handler gets it exactly as sent. */
-const taskBody = validator('json', (value, c): TaskRecord => {
-  requireJsonContentType(c.req.header('content-type'));
-  refuseBody(taskBodyProblems(value));
-  return value as TaskRecord;
-});
-
-const taskParam = validator('param', (value: Record<string, string>) => {
-  const parsed = taskIdSchema.safeParse(value.id);
-  if (!parsed.success) throw new HttpError(400, 'invalid-task-id', `"${String(value.id).slice(0, 40)}" is not a task id (22 URL-safe base64 characters). Check the link.`);
-  return { id: parsed.data };
-});
-
-/** The headers of a task request, named as sent so a typed client sends them. */
-interface TaskHeaders {
-  'wayflow-binder': string;
-  'if-match'?: string;
-}
-
-const binderHeader = validator('header', (value: Record<string, string>): TaskHeaders => {
-  const parsed = binderSchema.safeParse(value['wayflow-binder']);
-  if (!parsed.success) throw new HttpError(400, 'invalid-binder', 'Send the task binder in the "Wayflow-Binder" header (1 to 256 printable ASCII characters).');
-  const ifMatch = value['if-match'];
-  return ifMatch === undefined ? { 'wayflow-binder': parsed.data } : { 'wayflow-binder': parsed.data, 'if-match': ifMatch };
-});
-
-const nowQuery = validator('query', (value: Record<string, string | string[]>): { now?: string } => {
-  const parsed = nowQuerySchema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid-query', 'The "now" query parameter must be epoch milliseconds.');
-  return parsed.data.now === undefined ? {} : { now: parsed.data.now };
-});
-
-function parseIfMatch(header: string | undefined, required: boolean): number | undefined {
-  if (header === undefined) {
-    if (required) throw new HttpError(428, 'if-match-required', 'Send "If-Match: <version>" with the version the change is based on (0 to create the task).');
-    return undefined;
-  }
-  const parsed = ifMatchSchema.safeParse(header.trim());
-  if (!parsed.success) throw new HttpError(400, 'invalid-if-match', `"If-Match: ${header.slice(0, 20)}" is not a version; send the task version, e.g. If-Match: "3".`);
-  return parsed.data;
-}
-
 /**
  * The tasks API as a Hono app to mount at `/tasks` behind the app's middleware: create, read,
  * update (`If-Match`), delete, list and sweep the caller's tasks. `createApp` mounts it.
@@ -97,7 +57,7 @@ export function tasksRoutes(options: TasksRoutesOptions) {
   const app = new Hono<AppEnv>();
   for (const middleware of options.middleware) app.use(middleware);
   return app
-    .get('/', binderHeader, nowQuery, async (c) => {
+    .get('/', listRequest, async (c) => {
       const binder = c.req.valid('header')['wayflow-binder'];
       const tasks = await storage.list(c.get('caller').owner, binder, instant(c.req.valid('query').now));
       return c.json({ tasks }, 200);
@@ -106,17 +66,16 @@ export function tasksRoutes(options: TasksRoutesOptions) {
       const swept = await storage.sweepOwner(c.get('caller').owner, instant(c.req.valid('json').now));
       return c.json({ swept }, 200);
     })
-    .get('/:id', taskParam, binderHeader, nowQuery, async (c) => {
+    .get('/:id', readRequest, async (c) => {
       const { id } = c.req.valid('param');
       const task = await storage.read(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
       if (!task) throw new TaskNotFoundError(id);
-      c.header('ETag', `"${task.version}"`);
-      return c.json({ task }, 200);
+      return jsonAnswer<{ task: TaskRecord }, 200>(c, JSON.stringify({ task }), 200, { etag: `"${task.version}"` });
     })
-    .put('/:id', taskParam, binderHeader, taskBody, async (c) => {
+    .put('/:id', writeRequest, async (c) => {
       const { id } = c.req.valid('param');
       const { 'wayflow-binder': binder, 'if-match': ifMatch } = c.req.valid('header');
-      const expected = parseIfMatch(ifMatch, true)!;
+      const expected = expectedVersion(ifMatch, true)!;
       const record = c.req.valid('json');
       if (record.id !== id) throw new HttpError(400, 'invalid-body', `The body is task ${record.id}, but the URL names task ${id}.`);
       if (record.binder !== binder) throw new HttpError(400, 'invalid-body', `Task ${id}: the body's binder differs from the Wayflow-Binder header.`);
@@ -134,13 +93,12 @@ export function tasksRoutes(options: TasksRoutesOptions) {
         if (expected > 0 && result.current === null) throw new TaskNotFoundError(id);
         throw new ConflictError(id, expected, result.current);
       }
-      c.header('ETag', `"${record.version}"`);
-      return c.json({ version: record.version }, expected === 0 ? 201 : 200);
+      return jsonAnswer<{ version: number }, 200 | 201>(c, `{"version":${record.version}}`, expected === 0 ? 201 : 200, { etag: `"${record.version}"` });
     })
-    .delete('/:id', taskParam, binderHeader, async (c) => {
+    .delete('/:id', removeRequest, async (c) => {
       const { id } = c.req.valid('param');
       const { 'wayflow-binder': binder, 'if-match': ifMatch } = c.req.valid('header');
-      const expected = parseIfMatch(ifMatch, false);
+      const expected = expectedVersion(ifMatch, false);
       const owner = c.get('caller').owner;
       const removed = await storage.remove(owner, id, binder, expected);
       if (!removed && expected !== undefined) {
