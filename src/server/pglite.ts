@@ -57,6 +57,14 @@ function joined(messages: readonly Uint8Array[]): Uint8Array {
 /** The prepared statements of each PGlite instance, shared by every adapter of it (statement names are per database session). */
 const preparedOf = new WeakMap<PGlite, ReturnType<typeof preparedStatements>>();
 
+/** What the prepared path needs of PGlite beyond its documented API: its exclusive-query locks and raw protocol. */
+const INTERNALS = ['_checkReady', '_runExclusiveTransaction', '_runExclusiveQuery', 'execProtocolStream'] as const;
+
+/** Whether this PGlite has `INTERNALS`; a version without them runs every statement through `pg.query`, unprepared. */
+function canPrepare(pg: PGlite): boolean {
+  return INTERNALS.every((method) => typeof (pg as unknown as Record<string, unknown>)[method] === 'function');
+}
+
 /**
  * Runs statements with parameters as named prepared statements: the database parses and plans
  * each text once, then every run is one exchange (Bind, Describe, Execute, Sync) where
@@ -111,13 +119,13 @@ function preparedStatements(pg: PGlite) {
  */
 export function pgliteDatabase(pg: PGlite): SqlDatabase {
   let prepared = preparedOf.get(pg);
-  if (prepared === undefined) {
+  if (prepared === undefined && canPrepare(pg)) {
     prepared = preparedStatements(pg);
     preparedOf.set(pg, prepared);
   }
   const run = prepared;
   return {
-    query: async <Row>(text: string, params?: unknown[]) => (params?.length ? run<Row>(text, params) : (await pg.query<Row>(text, params)).rows),
+    query: async <Row>(text: string, params?: unknown[]) => (run && params?.length ? run<Row>(text, params) : (await pg.query<Row>(text, params)).rows),
     transaction: (work) => pg.transaction((tx) => work({ query: async <Row>(text: string, params?: unknown[]) => (await tx.query<Row>(text, params)).rows })),
     async close() {
       try {

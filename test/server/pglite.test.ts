@@ -94,6 +94,28 @@ describe('pgliteDatabase', () => {
     }
   });
 
+  it('runs statements unprepared on a PGlite without the internals the prepared path uses', async () => {
+    const pg = await PGlite.create();
+    // As a PGlite version that renamed its exclusive-query lock would look from outside.
+    const renamed = new Proxy(pg, {
+      get: (target, key) => {
+        if (key === '_runExclusiveQuery') return undefined;
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const db = pgliteDatabase(renamed);
+    try {
+      await db.query('CREATE TABLE t (id integer PRIMARY KEY, v text)');
+      await db.query('INSERT INTO t VALUES ($1, $2)', [1, 'a']);
+      expect(await db.query('SELECT v FROM t WHERE id = $1', [1])).toEqual([{ v: 'a' }]);
+      const prepared = await pg.query<{ n: number }>('SELECT count(*)::integer AS n FROM pg_prepared_statements');
+      expect(prepared.rows).toEqual([{ n: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('never runs a statement inside another caller’s open transaction', async () => {
     const pg = await PGlite.create();
     const db = pgliteDatabase(pg);
