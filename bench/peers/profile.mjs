@@ -13,43 +13,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { resolveChromium } from '../../test/helpers/chromium.mjs';
+import { baseline, bundlePage, isolated } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 12);
-const baseline = process.env.BASELINE ? resolve(process.env.BASELINE) : null;
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepperize`).split(',');
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const fromBaseline = {
-  name: 'from-baseline',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => {
-      if (!baseline || args.pluginData === 'redirected') return undefined;
-      const redirect = (resolveDir) => b.resolve(args.path, { resolveDir, kind: args.kind, importer: args.importer, pluginData: 'redirected' });
-      if (args.importer.endsWith('/bench/peers/before.ts') && args.path.startsWith('.')) return redirect(join(baseline, 'bench/peers'));
-      if (args.importer.startsWith(`${baseline}/`) && !args.path.startsWith('.')) return redirect(root);
-      return undefined;
-    });
-  },
-};
-const built = await build({
-  entryPoints: [fileURLToPath(new URL('./page.tsx', import.meta.url))],
-  bundle: true,
-  keepNames: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'chrome120',
-  jsx: 'automatic',
-  define: { 'process.env.NODE_ENV': '"production"' },
-  plugins: [fromBaseline],
-  write: false,
-  logLevel: 'silent',
-});
-const script = built.outputFiles[0].contents;
-const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+const script = await bundlePage('./page.tsx', { profile: true });
 const server = createServer((request, response) => {
   if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
   else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><title>peers</title><script type="module" src="/page.js"></script>');

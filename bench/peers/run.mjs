@@ -16,17 +16,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { describeChromium, resolveChromium } from '../../test/helpers/chromium.mjs';
+import { baseline, bundlePage, isolated } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 10);
 const perRound = Number(process.env.PASSES ?? 12);
 const cycleSamples = Number(process.env.CYCLE_SAMPLES ?? 300);
 const output = process.env.BENCH_JSON ?? fileURLToPath(new URL('./results.json', import.meta.url));
-const baseline = process.env.BASELINE ? resolve(process.env.BASELINE) : null;
 const names = ['wayflow', ...(baseline ? ['before'] : []), 'xstate', 'rsw', 'stepperize'];
 const labels = {
   wayflow: 'wayflow (FlowView, StepForm, indexedDbStore)',
@@ -36,43 +35,13 @@ const labels = {
   stepperize: '@stepperize/react + idb by hand',
 };
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-/** Builds before.ts from the BASELINE checkout: its two imports from that root, and that root's imports of packages from this one (one React in the page). */
-const fromBaseline = {
-  name: 'from-baseline',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => {
-      if (!baseline || args.pluginData === 'redirected') return undefined;
-      const redirect = (resolveDir) => b.resolve(args.path, { resolveDir, kind: args.kind, importer: args.importer, pluginData: 'redirected' });
-      if (args.importer.endsWith('/bench/peers/before.ts') && args.path.startsWith('.')) return redirect(join(baseline, 'bench/peers'));
-      if (args.importer.startsWith(`${baseline}/`) && !args.path.startsWith('.')) return redirect(root);
-      return undefined;
-    });
-  },
-};
-const bundle = (entry, alias = {}) =>
-  build({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    alias,
-    plugins: [fromBaseline],
-    write: false,
-    logLevel: 'silent',
-  }).then((built) => built.outputFiles[0].contents);
 // The race runs React's production build; commits are counted in a second page with its profiling build (Profiler works there only).
 const scripts = {
-  '/page.js': await bundle('./page.tsx'),
-  '/profiling.js': await bundle('./page.tsx', { 'react-dom/client': 'react-dom/profiling' }),
-  '/persist.js': await bundle('../persist-page.ts'),
+  '/page.js': await bundlePage('./page.tsx'),
+  '/profiling.js': await bundlePage('./page.tsx', { 'react-dom/client': 'react-dom/profiling' }),
+  '/persist.js': await bundlePage('../persist-page.ts'),
 };
 const html = (main) => `<!doctype html><html lang="en"><meta charset="utf-8"><title>peers</title><script type="module" src="${main}"></script><script type="module" src="/persist.js"></script>`;
-const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const script = scripts[url.pathname];
