@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { Profiler, useState } from 'react';
+import { type ComponentProps, Profiler, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { action, defineFlow, startTask } from '../../src/core/index.ts';
+import { action, defineFlow, startTask, type Task } from '../../src/core/index.ts';
 import { memoryStore } from '../../src/persist/index.ts';
 import { Field, FlowOutlet, FlowProgress, StepForm, TaskProvider, useTask } from '../../src/react/index.ts';
 
@@ -30,26 +30,32 @@ const views = Object.fromEntries(
 );
 
 /**
- * React commits are counted with a Profiler: its onRender runs once per commit of the tree.
- * StrictMode (on in every test, see test/setup.ts) calls render functions twice but commits
- * once, so these counts are what a production build does.
+ * Renders the task's progress and outlet under a Profiler, and returns what each React commit
+ * showed: the heading, with " (busy)" while Continue is disabled. Its onRender runs once per
+ * commit of the tree; StrictMode (on in every test, see test/setup.ts) calls render functions
+ * twice but commits once, so these are what a production build does.
  */
+function renderCommits(task: Task, outlet: ComponentProps<typeof FlowOutlet>): string[] {
+  const commits: string[] = [];
+  const picture = () => {
+    const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
+    return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
+  };
+  render(
+    <Profiler id="flow" onRender={() => commits.push(picture())}>
+      <TaskProvider task={task}>
+        <FlowProgress />
+        <FlowOutlet {...outlet} />
+      </TaskProvider>
+    </Profiler>,
+  );
+  return commits;
+}
+
 describe('renders per step', () => {
   it('draws a submitted step in one commit when it commits within 100 ms (never showing the form busy)', async () => {
     const task = await startTask(flow, { store: memoryStore() });
-    const commits: string[] = [];
-    const picture = () => {
-      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
-      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
-    };
-    render(
-      <Profiler id="flow" onRender={() => commits.push(picture())}>
-        <TaskProvider task={task}>
-          <FlowProgress />
-          <FlowOutlet views={views} completed={<h1>Done</h1>} />
-        </TaskProvider>
-      </Profiler>,
-    );
+    const commits = renderCommits(task, { views, completed: <h1>Done</h1> });
     for (const [i, id] of steps.entries()) {
       await screen.findByRole('heading', { level: 1, name: `Your ${id}` });
       await waitFor(() => expect(task.state.pending).toBe(false));
@@ -80,19 +86,7 @@ describe('renders per step', () => {
     // as it does after each timer: without frames, each component told in its own callback would commit on its own.
     vi.stubGlobal('requestAnimationFrame', undefined);
     const task = await startTask(slow, { store: memoryStore() });
-    const commits: string[] = [];
-    const picture = () => {
-      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
-      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
-    };
-    render(
-      <Profiler id="flow" onRender={() => commits.push(picture())}>
-        <TaskProvider task={task}>
-          <FlowProgress />
-          <FlowOutlet views={{ contact: views.contact }} />
-        </TaskProvider>
-      </Profiler>,
-    );
+    const commits = renderCommits(task, { views: { contact: views.contact } });
     await screen.findByRole('heading', { level: 1, name: 'Your contact' });
     commits.length = 0;
     fireEvent.change(screen.getByLabelText('contact value'), { target: { value: 'v' } });
@@ -116,19 +110,7 @@ describe('renders per step', () => {
     };
     const task = await startTask(flow, { store });
     held = true;
-    const commits: string[] = [];
-    const picture = () => {
-      const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
-      return `${screen.queryByRole('heading', { level: 1 })?.textContent}${button?.disabled ? ' (busy)' : ''}`;
-    };
-    render(
-      <Profiler id="flow" onRender={() => commits.push(picture())}>
-        <TaskProvider task={task}>
-          <FlowProgress />
-          <FlowOutlet views={views} completed={<h1>Done</h1>} />
-        </TaskProvider>
-      </Profiler>,
-    );
+    const commits = renderCommits(task, { views, completed: <h1>Done</h1> });
     await screen.findByRole('heading', { level: 1, name: 'Your contact' });
     commits.length = 0;
     // Each step's write takes 60 ms: the second one is still running 100 ms after the first was queued.
