@@ -37,10 +37,10 @@ export interface FlowContext {
  * `leave`, …), or `goto.<target>`.
  */
 export type FlowMachineEvent =
-  | { type: OutcomeEventType; outcome: MovingOutcome; input?: unknown }
+  /** `step`: the step the outcome comes from (`task.abort()` names none). */
+  | { type: OutcomeEventType; outcome: MovingOutcome; input?: unknown; step?: string }
   | { type: 'BACK' }
   | { type: 'GOTO'; step: string }
-  | { type: 'ABORT'; reason?: string }
   | { type: 'DRAFT'; input: unknown }
   | { type: 'ENV'; user: User | null }
   /** Ends a suspension (the task sends it when the time has come, or when `resume()` is called early). */
@@ -94,14 +94,14 @@ const ref = (destination: Destination) => `#${destination}`;
 /** The event a handler receives is the one it is registered for (handlers narrow it with this type, at no runtime cost). */
 type EventOf<T extends FlowMachineEvent['type']> = Extract<FlowMachineEvent, { type: T }>;
 
-const applyOutcome = (step: string) =>
-  assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
-    const { outcome, input } = event as EventOf<OutcomeEventType>;
+/** Applies an outcome to the context: one action for every transition that carries one. */
+const effects = assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
+    const { outcome, input, step } = event as EventOf<OutcomeEventType>;
     return {
       trail: context.trail.slice(0, context.at + 1),
       data: outcome.data ? { ...context.data, ...outcome.data } : context.data,
       user: outcome.user !== undefined ? outcome.user : context.user,
-      inputs: input === undefined ? context.inputs : { ...context.inputs, [step]: input },
+      inputs: input === undefined ? context.inputs : { ...context.inputs, [step!]: input },
       // Only the suspensions carry `until`.
       until: (outcome as { until?: number }).until ?? null,
       // Only an abort carries a reason.
@@ -127,8 +127,18 @@ type PhaseStates = Partial<Record<Phase, StateConfig>>;
  * A node's state, with the phases that check its preconditions on entry: `$gate`, where it
  * starts, and `$blocked`. A node without preconditions has neither and starts where `$gate`
  * would lead (`passed`): 1,000 steps make 2,000 state nodes and 1,000 transitions fewer.
+ * LEAVE and BREAK lead every child of a node to the same place (see `directiveMove`), so the node
+ * takes them for its children: one transition per node rather than one per child. An action at
+ * `$returned` sends its own, which its parent takes; the target may be the node's own `$returned`,
+ * which it is not left for (no `reenter`).
  */
-function gated(id: string, preconditions: readonly Precondition[] = [], passed: string, states: PhaseStates & Record<string, StateConfig>): StateConfig {
+function gated(info: NodeInfo, passed: string, states: PhaseStates & Record<string, StateConfig>): StateConfig {
+  const preconditions: readonly Precondition[] = info.node.preconditions ?? [];
+  const on: Record<string, Transition> = {};
+  const child = info.children[0];
+  if (child)
+    for (const directive of ['leave', 'break'] as const)
+      on[directive] = { guard: ({ event }) => (event as EventOf<OutcomeEventType>).step !== info.id, target: ref(destinationOf(child, directive)!), actions: effects };
   if (preconditions.length) {
     states.$blocked = {};
     states.$gate = {
@@ -141,13 +151,12 @@ function gated(id: string, preconditions: readonly Precondition[] = [], passed: 
         .concat({ target: passed }),
     };
   }
-  return { id, initial: states.$gate ? '$gate' : passed, states };
+  return { id: info.id, initial: states.$gate ? '$gate' : passed, states, on };
 }
 
 function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const node = info.node as AnyAction;
   const step = info.id;
-  const effects = applyOutcome(step);
   const next = destinationOf(info, 'continue');
   const outcomes: Record<string, Transition> = {
     suspend: { target: '$suspended', actions: effects },
@@ -161,8 +170,7 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   for (const target of [...(node.targets ?? []), node.onError]) go(`goto.${target}`, target);
   // In an explicit scaffold the children name their targets: CONTINUE has no meaning there.
   if ((info.parent?.node as Scaffold | undefined)?.transitions !== 'explicit') go('continue', next);
-  for (const directive of ['leave', 'break', 'enter'] as const) go(directive, destinationOf(info, directive));
-  go('abort', ABORTED);
+  go('enter', destinationOf(info, 'enter'));
   const states: Record<string, StateConfig> = {
     $ready: { entry: enterStep(step, !node.auto), on: outcomes },
     $suspended: { on: { RESUME: ref(next!) } },
@@ -172,7 +180,7 @@ function actionState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
     states.$returned = { on: outcomes };
     Object.assign(states, childStates(node.children, nodes));
   }
-  return gated(step, node.preconditions, '$ready', states);
+  return gated(info, '$ready', states);
 }
 
 function scaffoldState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
@@ -180,13 +188,12 @@ function scaffoldState(info: NodeInfo, nodes: FlowModel['nodes']): StateConfig {
   const choice = node.transitions === 'choice';
   const states = childStates(node.children, nodes);
   if (choice) {
-    const effects = applyOutcome(info.id);
     states.$choose = {
       entry: enterStep(info.id, true),
       on: Object.fromEntries(node.children.map((c) => [`goto.${c.id}`, { target: c.id, actions: effects }])),
     };
   }
-  return gated(info.id, node.preconditions, choice ? '$choose' : node.children[0]!.id, states);
+  return gated(info, choice ? '$choose' : node.children[0]!.id, states);
 }
 
 function childStates(children: readonly FlowNode[], nodes: FlowModel['nodes']): Record<string, StateConfig> {
@@ -253,10 +260,8 @@ export function compile(flow: Flow): CompiledFlow {
     on: {
       BACK: revisit(model, (context) => context.at - 1),
       GOTO: revisit(model, otherVisit),
-      ABORT: {
-        target: ref(ABORTED),
-        actions: assign(({ event }: { event: FlowMachineEvent }) => ({ reason: (event as EventOf<'ABORT'>).reason ?? null })),
-      },
+      // Every action's ABORT ends the flow, and so does `task.abort()`, from any step or phase: one transition for all.
+      abort: { target: ref(ABORTED), actions: effects },
       DRAFT: {
         actions: assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
           const step = context.trail[context.at]?.step;

@@ -198,7 +198,7 @@ export class Task<F extends Flow = Flow> {
 
   /** Stops the task for good. */
   abort(reason?: string): Promise<void> {
-    return this.#move({ type: 'ABORT', reason }, 'abort', () => this.#notActive());
+    return this.#move({ type: 'abort', outcome: outcome.abort(reason) as MovingOutcome }, 'abort', () => this.#notActive());
   }
 
   /** Resumes a suspended task now, even before its time (a timer calls this when the time comes); a move like `back`, refused (`not-suspended`) for a task that is not suspended. */
@@ -347,7 +347,7 @@ export class Task<F extends Flow = Flow> {
 
   /** Moves by `moving` from `from`, or throws `InvalidOutcomeError` when the step's definition does not allow it. */
   #apply(step: string, moving: MovingOutcome, input: unknown, from: Snapshot = this.#snapshot): Snapshot {
-    const next = this.#next({ type: outcomeEvent(moving), outcome: moving, input }, from);
+    const next = this.#next({ type: outcomeEvent(moving), outcome: moving, input, step }, from);
     if (next !== from) return next;
     const detail =
       moving.type === 'goto'
@@ -378,7 +378,7 @@ export class Task<F extends Flow = Flow> {
       const count = (runs.get(step) ?? 0) + 1;
       runs.set(step, count);
       if (count > limit) {
-        const aborted = this.#next({ type: 'ABORT', reason: 'hot-loop' }, current);
+        const aborted = this.#next({ type: 'abort', outcome: outcome.abort('hot-loop') as MovingOutcome }, current);
         entries.push(this.#entry(step, aborted, 'abort'));
         await this.#commit(aborted, entries);
         this.#feedback = { ...NO_FEEDBACK, error: new HotLoopError(this.flow.id, step, limit) };
