@@ -41,7 +41,7 @@ const scripts = {
   '/profiling.js': await bundlePage('./page.tsx', { 'react-dom/client': 'react-dom/profiling' }),
   '/persist.js': await bundlePage('../persist-page.ts'),
 };
-const html = (main) => `<!doctype html><html lang="en"><meta charset="utf-8"><title>peers</title><script type="module" src="${main}"></script><script type="module" src="/persist.js"></script>`;
+const html = (main) => `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="${main}"></script><script type="module" src="/persist.js"></script>`;
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const script = scripts[url.pathname];
