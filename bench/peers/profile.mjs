@@ -23,7 +23,7 @@ const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepper
 const script = await bundlePage('./page.tsx', { profile: true });
 const server = createServer((request, response) => {
   if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
-  else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><title>peers</title><script type="module" src="/page.js"></script>');
+  else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="/page.js"></script>');
 });
 await new Promise((done) => server.listen(0, '127.0.0.1', done));
 const resolved = await resolveChromium();

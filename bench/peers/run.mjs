@@ -38,10 +38,10 @@ const labels = {
 // The race runs React's production build; commits are counted in a second page with its profiling build (Profiler works there only).
 const scripts = {
   '/page.js': await bundlePage('./page.tsx'),
-  '/profiling.js': await bundlePage('./page.tsx', { 'react-dom/client': 'react-dom/profiling' }),
+  '/profiling.js': await bundlePage('./page.tsx', { alias: { 'react-dom/client': 'react-dom/profiling' } }),
   '/persist.js': await bundlePage('../persist-page.ts'),
 };
-const html = (main) => `<!doctype html><html lang="en"><meta charset="utf-8"><title>peers</title><script type="module" src="${main}"></script><script type="module" src="/persist.js"></script>`;
+const html = (main) => `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="${main}"></script><script type="module" src="/persist.js"></script>`;
 const server = createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const script = scripts[url.pathname];

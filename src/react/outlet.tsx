@@ -34,7 +34,6 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
   const task = useTask<F>();
   const m = useMessages();
   const { step, status } = task;
-  const title = task.task.flow.title;
   const headingId = useId();
   const region = useRef<HTMLElement>(null);
   // A new visit of a form starts with fresh inputs; an automatic step running again (a waiting step) stays as it is.
@@ -51,11 +50,13 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
       h1.focus();
     });
   }, [key]);
+  const ended = status === 'completed';
+  const said = (ended ? m.done : m.stopped)(task.task.flow.title);
   const View = step && ((views as Partial<Record<string, ComponentType<StepViewProps<F>>>>)[step.id] ?? (step.kind === 'choice' ? ChoiceView : step.kind === 'auto' ? AutoStepView : StepForm));
   return (
     <>
       <p role="status" aria-live="polite" style={hidden}>
-        {step ? m.announce(task.progress.current, task.progress.total, step.title) : (status === 'completed' ? m.done : m.stopped)(title)}
+        {step ? m.announce(task.progress.current, task.progress.total, step.title) : said}
       </p>
       {step && View ? (
         <section ref={region} aria-labelledby={headingId} className="wayflow-step">
@@ -65,7 +66,10 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
           <View key={key} step={step} task={task} />
         </section>
       ) : (
-        <section ref={region} className="wayflow-end">{status === 'completed' ? (completed ?? <h1>{m.done(title)}</h1>) : (aborted ?? <h1>{m.stopped(title)}</h1>)}</section>
+        // Its own section (keyed): reusing the step's focused heading would take its tabindex away, which makes the browser lay the page out in the middle of the commit.
+        <section key="end" ref={region} className="wayflow-end">
+          {(ended ? completed : aborted) ?? <h1>{said}</h1>}
+        </section>
       )}
     </>
   );

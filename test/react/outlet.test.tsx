@@ -207,8 +207,12 @@ describe('focus at the end of a flow', () => {
         <FlowOutlet completed={<h1>All done</h1>} />
       </TaskProvider>,
     );
+    const stepHeading = screen.getByRole('heading', { level: 1, name: 'Only step' });
     fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
     const done = await screen.findByRole('heading', { level: 1, name: 'All done' });
+    // A heading of its own: the step's (focused) heading is not reused and stripped of its tabindex.
+    expect(done).not.toBe(stepHeading);
+    expect(stepHeading.isConnected).toBe(false);
     await waitFor(() => expect(document.activeElement).toBe(done));
     expect(screen.getByRole('status').textContent).toBe('F: done');
   });
