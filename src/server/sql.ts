@@ -2,6 +2,7 @@ import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { CorruptTaskError } from './errors.ts';
 import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
+import { jsonbText } from './jsonb.ts';
 import { migrate } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
@@ -121,7 +122,7 @@ async function deleteKeepingOutcomes(db: SqlDatabase, where: string, params: unk
       await tx.query(
         `INSERT INTO wayflow_task_outcomes (${OUTCOME_COLUMNS}, ended_at, ended_by)
          SELECT ${OUTCOME_COLUMNS}, $2::float8, $3::text FROM jsonb_to_recordset($1::jsonb) AS kept (${OUTCOME_TYPES})`,
-        [JSON.stringify(kept), endedAt, endedBy],
+        [jsonbText(kept), endedAt, endedBy],
       );
     }
     return gone.length;

@@ -1,6 +1,7 @@
 import type { TaskRecord } from '../../core/index.ts';
 import type { FunnelView } from '../../sync/index.ts';
 import type { SqlDatabase } from '../sql.ts';
+import { jsonbOf, jsonbText } from '../jsonb.ts';
 import { add, emptyFigures, type FunnelFigures, type FunnelWindow, shapeFunnel, splitPair, TAG_KINDS, tagsOf, taskFacts } from './model.ts';
 
 /** One row of the funnel query: a count of tasks (`task`), of a tag (`tag`, see `tagsOf`), or the times spent on a step (`time`), for flow version `v`. */
@@ -47,7 +48,7 @@ SELECT 'time', v, a COLLATE "C", NULL, NULL, count(*)::integer, percentile_disc(
 /** The facts of the live tasks of `flowId` created in `window` (a few: they are the tasks active within the idle timeout), as the funnel query reads them. */
 async function liveFacts(db: Pick<SqlDatabase, 'query'>, flowId: string, window: FunnelWindow, serverNow: number) {
   const rows = await db.query<{ record: string; ended: boolean }>(
-    "SELECT record, idle_until <= $2 OR expires_at <= $2 AS ended FROM wayflow_tasks WHERE summary::jsonb->>'flowId' = $1",
+    `SELECT record, idle_until <= $2 OR expires_at <= $2 AS ended FROM wayflow_tasks WHERE ${jsonbOf('summary')}->>'flowId' = $1`,
     [flowId, serverNow],
   );
   return rows.flatMap((row) => {
@@ -73,7 +74,7 @@ export async function readFunnels(db: SqlDatabase, flowId: string, window: Funne
     // The planner's guess of the cost of unnest is far above its price: JIT would spend more compiling the query than running it.
     await tx.query('SET LOCAL jit = off');
     const live = await liveFacts(tx, flowId, window, serverNow);
-    return tx.query<FigureRow>(FUNNEL_SQL, [flowId, window.since, window.until, JSON.stringify(live)]);
+    return tx.query<FigureRow>(FUNNEL_SQL, [flowId, window.since, window.until, jsonbText(live)]);
   });
   const versions = new Map<number, FunnelFigures>();
   for (const row of rows) {

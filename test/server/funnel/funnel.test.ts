@@ -119,6 +119,28 @@ describe.each([
     expect(await harness.sql('SELECT id FROM wayflow_tasks')).toEqual([]);
   });
 
+  it('counts, sweeps and deletes tasks whose flow, steps and actor hold a NUL (no PostgreSQL text can), keeping U+FFFD in their outcomes', async () => {
+    const history = historyOf([{ wait: 0, event: 'start', from: null, to: 'ca\0rt', fields: [] }, { wait: 5, event: 'submit', from: 'ca\0rt', to: 'pay', fields: [] }], 100);
+    history[0]!.actor = 'u\0';
+    const odd = { flowId: 'check\0out', flowVersion: 1, createdAt: 100, history, idleUntil: 500, expiresAt: 500 };
+    const plain = { ...odd, flowId: 'checkout', history: historyOf([{ wait: 0, event: 'start', from: null, to: 'cart', fields: [] }], 100), idleUntil: 2000, expiresAt: 2000 };
+    await store(harness, [odd, { ...odd, idleUntil: 2000, expiresAt: 2000 }, plain]);
+    const window = { since: 0, until: 1000 };
+    expect(await harness.storage.funnels('checkout', window, 300)).toEqual(funnelsOf('checkout', modelTasks([plain], 'checkout', 300), window));
+    // The funnel of the flow as PostgreSQL can name it counts both tasks, their steps named with U+FFFD.
+    const named = { ...odd, flowId: 'check\uFFFDout', history: JSON.parse(JSON.stringify(history).replaceAll('\\u0000', '\\ufffd')) as HistoryEntry[] };
+    const asNamed = [named, { ...named, idleUntil: 2000, expiresAt: 2000 }];
+    expect(await harness.storage.funnels(named.flowId, window, 300)).toEqual(funnelsOf(named.flowId, modelTasks(asNamed, named.flowId, 300), window));
+    expect(await harness.storage.sweepExpired(1000)).toBe(1);
+    expect(await harness.storage.remove('owner-1', 'task-1', 'b')).toBe(true);
+    const kept = await harness.sql<Record<string, unknown>>('SELECT id, flow_id, last_step, history FROM wayflow_task_outcomes ORDER BY id');
+    const written = [{ at: 100, event: 'start', from: null, to: 'ca\uFFFDrt', actor: 'u\uFFFD' }, { at: 105, event: 'submit', from: 'ca\uFFFDrt', to: 'pay', actor: null }];
+    expect(kept).toEqual([
+      { id: 'task-0', flow_id: 'check\uFFFDout', last_step: 'pay', history: written },
+      { id: 'task-1', flow_id: 'check\uFFFDout', last_step: 'pay', history: written },
+    ]);
+  });
+
   it('forgets the outcomes that ended before the retention, and only those, in the periodic sweep', async () => {
     const history = historyOf([{ wait: 0, event: 'start', from: null, to: 'cart', fields: [] }], 100);
     const task = { flowId: 'checkout', flowVersion: 1, createdAt: 100, history, idleUntil: 500, expiresAt: 500 };
