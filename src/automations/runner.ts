@@ -58,6 +58,13 @@ export interface CreateOptions {
   inTransaction?: (instance: InstanceRecord, tx: AutomationStorageTx) => Promise<void>;
 }
 
+/** One start of `createGroup`: what `create` takes. */
+export interface GroupStart {
+  automation: AutomationDefinition | string;
+  data?: AutomationData;
+  options?: CreateOptions;
+}
+
 /** Options of `sendMessage`. */
 export interface SendOptions {
   /**
@@ -205,6 +212,71 @@ export class AutomationRunner {
     });
     if (created.holder || !autorun) return created.record;
     return this.afterRun(record.id, created);
+  }
+
+  /**
+   * Starts several instances in one transaction: each is inserted, its `inTransaction` run and
+   * its nodes run as `create` does, the starts side by side (their statements share round trips
+   * where the storage pipelines them), and all commit together. If that transaction fails and
+   * held several, each runs again alone in its own transaction, as `create` (the scheduler's
+   * groups do the same): a failing start fails alone, and nothing commits twice. An instance of
+   * a unique automation is started alone (its insert may wait for another transaction).
+   * Resolves to each start's outcome, in order.
+   */
+  async createGroup(starts: readonly GroupStart[]): Promise<PromiseSettledResult<InstanceRecord>[]> {
+    const outcomes: PromiseSettledResult<InstanceRecord>[] = [];
+    const settle = async (index: number, work: () => Promise<InstanceRecord>) => {
+      try {
+        outcomes[index] = { status: 'fulfilled', value: await work() };
+      } catch (reason) {
+        outcomes[index] = { status: 'rejected', reason };
+      }
+    };
+    const alone = (index: number) => {
+      const start = starts[index]!;
+      return settle(index, () => this.create(start.automation, start.data ?? {}, start.options ?? {}));
+    };
+    const members: { index: number; options: CreateOptions; record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }[] = [];
+    const apart: number[] = [];
+    await Promise.all(
+      starts.map((start, index) =>
+        settle(index, async () => {
+          const definition = this.definition(typeof start.automation === 'string' ? start.automation : start.automation.name);
+          if (definition.unique) apart.push(index);
+          else members.push({ index, options: start.options ?? {}, ...(await this.newInstance(definition, start.data ?? {})) });
+          return undefined as unknown as InstanceRecord;
+        }),
+      ),
+    );
+    // The members in the order given (which decides the order of their statements in the transaction).
+    members.sort((a, b) => a.index - b.index);
+    const grouped = async () => {
+      if (members.length <= 1) return Promise.all(members.map(({ index }) => alone(index)));
+      let created: { records: InstanceRecord[]; sent: number };
+      try {
+        created = await this.transactAll(async (tx, effects) => {
+          const ran = await Promise.allSettled(
+            members.map(async ({ options, record, insert }) => {
+              await insert(tx);
+              await options.inTransaction?.(record, tx);
+              if (options.autorun ?? true) await this.runIn(tx, record.id, effects);
+              return (await tx.getInstance(record.id)) ?? record;
+            }),
+          );
+          const failed = ran.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+          return { records: ran.map((r) => (r as PromiseFulfilledResult<InstanceRecord>).value) };
+        });
+      } catch {
+        // Nothing of the group committed: each start runs again, alone.
+        return Promise.all(members.map(({ index }) => alone(index)));
+      }
+      // As `create` does after its commit: the messages sent are delivered, then an instance a delivery may have moved is read again.
+      const moved = created.sent > 0 ? this.deliverPending().then((delivered) => delivered > 0) : Promise.resolve(false);
+      return Promise.all(members.map(({ index, record }, i) => settle(index, async () => ((await moved) ? this.get(record.id) : created.records[i]!))));
+    };
+    await Promise.all([grouped(), ...apart.map(alone)]);
+    return outcomes;
   }
 
   /**
