@@ -217,13 +217,16 @@ export class AutomationRunner {
   /**
    * Starts several instances in one transaction: each is inserted, its `inTransaction` run and
    * its nodes run as `create` does, the starts side by side (their statements share round trips
-   * where the storage pipelines them), and all commit together. If that transaction fails and
-   * held several, each runs again alone in its own transaction, as `create` (the scheduler's
-   * groups do the same): a failing start fails alone, and nothing commits twice. An instance of
-   * a unique automation is started alone (its insert may wait for another transaction).
+   * where the storage pipelines them), and all commit together. When a start fails before the
+   * commit, the transaction is rolled back and each start runs again alone in its own
+   * transaction, as `create` (the scheduler's groups do the same): a failing start fails alone.
+   * When the commit itself fails, its outcome may be unknown (the connection died before the
+   * answer): every start fails with that error, unless `runAgain(error)` says the database
+   * refused the commit (nothing committed), and then each runs again alone. An instance of a
+   * unique automation is started alone (its insert may wait for another transaction).
    * Resolves to each start's outcome, in order.
    */
-  async createGroup(starts: readonly GroupStart[]): Promise<PromiseSettledResult<InstanceRecord>[]> {
+  async createGroup(starts: readonly GroupStart[], options: { runAgain?: (error: unknown) => boolean } = {}): Promise<PromiseSettledResult<InstanceRecord>[]> {
     const outcomes: PromiseSettledResult<InstanceRecord>[] = [];
     const settle = async (index: number, work: () => Promise<InstanceRecord>) => {
       try {
@@ -253,6 +256,7 @@ export class AutomationRunner {
     const grouped = async () => {
       if (members.length <= 1) return Promise.all(members.map(({ index }) => alone(index)));
       let created: { records: InstanceRecord[]; sent: number };
+      let committing = false;
       try {
         created = await this.transactAll(async (tx, effects) => {
           const ran = await Promise.allSettled(
@@ -265,9 +269,11 @@ export class AutomationRunner {
           );
           const failed = ran.find((r) => r.status === 'rejected');
           if (failed) throw failed.reason;
+          committing = true;
           return { records: ran.map((r) => (r as PromiseFulfilledResult<InstanceRecord>).value) };
         });
-      } catch {
+      } catch (error) {
+        if (committing && !options.runAgain?.(error)) return Promise.all(members.map(({ index }) => settle(index, () => Promise.reject(error))));
         // Nothing of the group committed: each start runs again, alone.
         return Promise.all(members.map(({ index }) => alone(index)));
       }

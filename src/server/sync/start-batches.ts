@@ -1,4 +1,5 @@
 import type { AutomationRunner, GroupStart, InstanceRecord } from '../../automations/index.ts';
+import { isDatabaseUnavailable } from '../outage.ts';
 
 /** Most starts one transaction holds. */
 const MAX_GROUP = 64;
@@ -17,7 +18,8 @@ interface Waiting {
  * turn run in one transaction (`runner.createGroup`), so their statements share round trips and
  * one COMMIT. Each start keeps what it has alone: its key is recorded (and its caller's lock
  * held) before its nodes run, its answer waits for the commit, and when the group's
- * transaction fails each start runs again alone, so a failing start fails only itself.
+ * transaction fails (but for a lost database) each start runs again alone, so a failing start
+ * fails only itself.
  * Starts are ordered by `order` (the caller) within a group, so concurrent groups take their
  * callers' locks in one order.
  */
@@ -53,7 +55,11 @@ export class StartBatches {
     }
     group.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
     this.runner
-      .createGroup(group.map((w) => w.start))
+      .createGroup(
+        group.map((w) => w.start),
+        // A refused commit committed nothing; a lost connection may have: then every start fails, as alone (a retry with its key finds its instance).
+        { runAgain: (error) => !isDatabaseUnavailable(error) },
+      )
       .then(
         (outcomes) =>
           outcomes.forEach((outcome, i) => {
