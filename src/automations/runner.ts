@@ -222,11 +222,17 @@ export class AutomationRunner {
    * transaction, as `create` (the scheduler's groups do the same): a failing start fails alone.
    * When the commit itself fails, its outcome may be unknown (the connection died before the
    * answer): every start fails with that error, unless `runAgain(error)` says the database
-   * refused the commit (nothing committed), and then each runs again alone. An instance of a
+   * refused the commit (nothing committed), and then each runs again alone. An error for which
+   * `failsAlone(error)` holds, thrown by a start's `inTransaction` (which runs before its
+   * instance is inserted, so that it has then written nothing), leaves that start out and the
+   * group goes on; its error is its outcome once the group has committed. An instance of a
    * unique automation is started alone (its insert may wait for another transaction).
    * Resolves to each start's outcome, in order.
    */
-  async createGroup(starts: readonly GroupStart[], options: { runAgain?: (error: unknown) => boolean } = {}): Promise<PromiseSettledResult<InstanceRecord>[]> {
+  async createGroup(
+    starts: readonly GroupStart[],
+    options: { runAgain?: (error: unknown) => boolean; failsAlone?: (error: unknown) => boolean } = {},
+  ): Promise<PromiseSettledResult<InstanceRecord>[]> {
     const outcomes: PromiseSettledResult<InstanceRecord>[] = [];
     const settle = async (index: number, work: () => Promise<InstanceRecord>) => {
       try {
@@ -255,22 +261,27 @@ export class AutomationRunner {
     members.sort((a, b) => a.index - b.index);
     const grouped = async () => {
       if (members.length <= 1) return Promise.all(members.map(({ index }) => alone(index)));
-      let created: { records: InstanceRecord[]; sent: number };
+      let created: { records: ({ left: unknown } | InstanceRecord)[]; sent: number };
       let committing = false;
       try {
         created = await this.transactAll(async (tx, effects) => {
           const ran = await Promise.allSettled(
-            members.map(async ({ options, record, insert }) => {
+            members.map(async ({ options: start, record, insert }) => {
+              try {
+                await start.inTransaction?.(record, tx);
+              } catch (error) {
+                if (options.failsAlone?.(error)) return { left: error };
+                throw error;
+              }
               await insert(tx);
-              await options.inTransaction?.(record, tx);
-              if (options.autorun ?? true) await this.runIn(tx, record.id, effects);
+              if (start.autorun ?? true) await this.runIn(tx, record.id, effects);
               return (await tx.getInstance(record.id)) ?? record;
             }),
           );
           const failed = ran.find((r) => r.status === 'rejected');
           if (failed) throw failed.reason;
           committing = true;
-          return { records: ran.map((r) => (r as PromiseFulfilledResult<InstanceRecord>).value) };
+          return { records: ran.map((r) => (r as PromiseFulfilledResult<{ left: unknown } | InstanceRecord>).value) };
         });
       } catch (error) {
         if (committing && !options.runAgain?.(error)) return Promise.all(members.map(({ index }) => settle(index, () => Promise.reject(error))));
@@ -279,7 +290,15 @@ export class AutomationRunner {
       }
       // As `create` does after its commit: the messages sent are delivered, then an instance a delivery may have moved is read again.
       const moved = created.sent > 0 ? this.deliverPending().then((delivered) => delivered > 0) : Promise.resolve(false);
-      return Promise.all(members.map(({ index, record }, i) => settle(index, async () => ((await moved) ? this.get(record.id) : created.records[i]!))));
+      return Promise.all(
+        members.map(({ index, record }, i) =>
+          settle(index, async () => {
+            const ran = created.records[i]!;
+            if ('left' in ran) throw ran.left;
+            return (await moved) ? this.get(record.id) : ran;
+          }),
+        ),
+      );
     };
     await Promise.all([grouped(), ...apart.map(alone)]);
     return outcomes;

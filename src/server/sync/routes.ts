@@ -281,7 +281,8 @@ function formRoutes(deps: {
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
 function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; sync: SyncOptions; maxInstances: number; clock: () => number }) {
   const { reader, runner, sync, maxInstances, clock } = deps;
-  const batches = new StartBatches(runner);
+  // wayflow_record_start writes nothing when it answers `earlier` or `full`: such a start leaves its group, which goes on.
+  const batches = new StartBatches(runner, (error) => error instanceof AnsweredBefore || error instanceof SyncTooManyInstancesError);
   /** How browsers may start the automation, and its definition; 404 unless they may. */
   const startable = (automation: string) => {
     const start = sync.automations?.[automation]?.start;

@@ -27,7 +27,15 @@ export class StartBatches {
   private waiting: Waiting[] = [];
   private inFlight = 0;
 
-  constructor(private readonly runner: AutomationRunner) {}
+  /**
+   * `failsAlone`: the errors a start's `inTransaction` throws having written nothing (the key
+   * held by an earlier start, the caller at its cap): that start is left out of its group, which
+   * goes on without it (`runner.createGroup`).
+   */
+  constructor(
+    private readonly runner: AutomationRunner,
+    private readonly failsAlone: (error: unknown) => boolean = () => false,
+  ) {}
 
   /** Starts an instance as `runner.create(start.automation, start.data, start.options)` would, in the group of this turn. */
   create(start: GroupStart, order: string): Promise<InstanceRecord> {
@@ -57,8 +65,11 @@ export class StartBatches {
     this.runner
       .createGroup(
         group.map((w) => w.start),
-        // A refused commit committed nothing; a lost connection may have: then every start fails, as alone (a retry with its key finds its instance).
-        { runAgain: (error) => !isDatabaseUnavailable(error) },
+        {
+          // A refused commit committed nothing; a lost connection may have: then every start fails, as alone (a retry with its key finds its instance).
+          runAgain: (error) => !isDatabaseUnavailable(error),
+          failsAlone: this.failsAlone,
+        },
       )
       .then(
         (outcomes) =>

@@ -20,12 +20,13 @@ class RefusedStart extends Error {
   override readonly name = 'RefusedStart';
 }
 
-/** A start of Keyed whose transaction records `key`, then fails as `fail` says (before its nodes run). */
-const start = (key: string, fail?: 'throw' | 'sql'): GroupStart => ({
+/** A start of Keyed whose transaction records `key`, then fails as `fail` says (before its nodes run; `leave`: before it records the key). */
+const start = (key: string, fail?: 'throw' | 'sql' | 'leave'): GroupStart => ({
   automation: keyed,
   data: { key },
   options: {
     inTransaction: async (instance, tx) => {
+      if (fail === 'leave') throw new RefusedStart(`start ${key} refused`);
       await sqlTransactionOf(tx).query('INSERT INTO start_keys (key, instance_id) VALUES ($1, $2)', [key, instance.id]);
       if (fail === 'throw') throw new RefusedStart(`start ${key} refused`);
       if (fail === 'sql') await sqlTransactionOf(tx).query('SELECT 1 / (length($1) - length($1))', [key]);
@@ -85,6 +86,23 @@ describe.each([
       const record = (outcome as PromiseFulfilledResult<Awaited<ReturnType<AutomationRunner['create']>>>).value;
       expect(record.data.keySeen).toBe(1);
     }
+  });
+
+  it('leaves a start out of its group when failsAlone says its error wrote nothing: the others commit without running again', async () => {
+    const transactions = vi.spyOn(storage, 'transaction');
+    const failsAlone = (error: unknown) => error instanceof RefusedStart;
+    const outcomes = await runner.createGroup([start('a'), start('b', 'leave'), start('c')], { failsAlone });
+    expect(transactions).toHaveBeenCalledTimes(1);
+    transactions.mockRestore();
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(RefusedStart);
+    expect(await stored()).toEqual(['a', 'c']);
+    // A group that fails all the same runs every start again alone, the one left out too.
+    await database.reset(['start_keys']);
+    const again = await runner.createGroup([start('a'), start('b', 'leave'), start('c', 'sql')], { failsAlone });
+    expect(again.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((again[1] as PromiseRejectedResult).reason).toBeInstanceOf(RefusedStart);
+    expect(await stored()).toEqual(['a']);
   });
 
   it('runs the starts of a refused commit again alone when runAgain says so, else fails them all (the outcome of a failed commit may be unknown)', async () => {

@@ -48,22 +48,26 @@ describe.each([
   beforeEach(() => server.running.db.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_open_forms, wayflow_sync_links'));
 
   const post = (client: ReturnType<typeof asSession>, key: string, item = 'book') => client.post('/automations/start/SyncOrder', { input: { item, qty: 1 } }, { 'idempotency-key': key });
-  /** Calls of `runner.createGroup` while `work` runs, by how many starts each held. */
-  const groupSizes = async <T>(work: () => Promise<T>): Promise<{ result: T; sizes: number[] }> => {
-    const spy = vi.spyOn(server.running.runner, 'createGroup');
+  /** Calls of `runner.createGroup` while `work` runs, by how many starts each held, and the calls of `runner.create` (a start alone, or again alone). */
+  const groupSizes = async <T>(work: () => Promise<T>): Promise<{ result: T; sizes: number[]; alone: number }> => {
+    const groups = vi.spyOn(server.running.runner, 'createGroup');
+    const creates = vi.spyOn(server.running.runner, 'create');
     try {
       const result = await work();
-      return { result, sizes: spy.mock.calls.map(([starts]) => starts.length) };
+      return { result, sizes: groups.mock.calls.map(([starts]) => starts.length), alone: creates.mock.calls.length };
     } finally {
-      spy.mockRestore();
+      groups.mockRestore();
+      creates.mockRestore();
     }
   };
 
   it('keeps the per-session cap exact among concurrent starts of one session in one group', async () => {
     const shopper = asSession(fetcher);
     await startOrder(shopper);
-    const { result, sizes } = await groupSizes(() => Promise.all(Array.from({ length: 6 }, (_, i) => post(shopper, `race-${i}`))));
+    const { result, sizes, alone } = await groupSizes(() => Promise.all(Array.from({ length: 6 }, (_, i) => post(shopper, `race-${i}`))));
     expect(Math.max(...sizes)).toBeGreaterThan(1);
+    // The starts refused at the cap wrote nothing: they leave their group, which commits the others without running any again.
+    expect(sizes.reduce((a, b) => a + b, 0) + alone).toBe(6);
     expect(result.map((r) => r.status).sort()).toEqual([201, 201, 429, 429, 429, 429]);
     const [row] = await server.running.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM wayflow_automation_instances');
     expect(row?.n).toBe(CAP);
