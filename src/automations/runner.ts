@@ -58,6 +58,13 @@ export interface CreateOptions {
   inTransaction?: (instance: InstanceRecord, tx: AutomationStorageTx) => Promise<void>;
 }
 
+/** One start of `createGroup`: what `create` takes. */
+export interface GroupStart {
+  automation: AutomationDefinition | string;
+  data?: AutomationData;
+  options?: CreateOptions;
+}
+
 /** Options of `sendMessage`. */
 export interface SendOptions {
   /**
@@ -205,6 +212,96 @@ export class AutomationRunner {
     });
     if (created.holder || !autorun) return created.record;
     return this.afterRun(record.id, created);
+  }
+
+  /**
+   * Starts several instances in one transaction: each is inserted, its `inTransaction` run and
+   * its nodes run as `create` does, the starts side by side (their statements share round trips
+   * where the storage pipelines them), and all commit together. When a start fails before the
+   * commit, the transaction is rolled back and each start runs again alone in its own
+   * transaction, as `create` (the scheduler's groups do the same): a failing start fails alone.
+   * When the commit itself fails, its outcome may be unknown (the connection died before the
+   * answer): every start fails with that error, unless `runAgain(error)` says the database
+   * refused the commit (nothing committed), and then each runs again alone. An error for which
+   * `failsAlone(error)` holds, thrown by a start's `inTransaction` (which runs before its
+   * instance is inserted, so that it has then written nothing), leaves that start out and the
+   * group goes on; its error is its outcome once the group has committed. An instance of a
+   * unique automation is started alone (its insert may wait for another transaction).
+   * Resolves to each start's outcome, in order.
+   */
+  async createGroup(
+    starts: readonly GroupStart[],
+    options: { runAgain?: (error: unknown) => boolean; failsAlone?: (error: unknown) => boolean } = {},
+  ): Promise<PromiseSettledResult<InstanceRecord>[]> {
+    const outcomes: PromiseSettledResult<InstanceRecord>[] = [];
+    const settle = async (index: number, work: () => Promise<InstanceRecord>) => {
+      try {
+        outcomes[index] = { status: 'fulfilled', value: await work() };
+      } catch (reason) {
+        outcomes[index] = { status: 'rejected', reason };
+      }
+    };
+    const alone = (index: number) => {
+      const start = starts[index]!;
+      return settle(index, () => this.create(start.automation, start.data ?? {}, start.options ?? {}));
+    };
+    const members: { index: number; options: CreateOptions; record: InstanceRecord; insert: (tx: AutomationStorageTx) => Promise<InstanceRecord | null> }[] = [];
+    const apart: number[] = [];
+    await Promise.all(
+      starts.map((start, index) =>
+        settle(index, async () => {
+          const definition = this.definition(typeof start.automation === 'string' ? start.automation : start.automation.name);
+          if (definition.unique) apart.push(index);
+          else members.push({ index, options: start.options ?? {}, ...(await this.newInstance(definition, start.data ?? {})) });
+          return undefined as unknown as InstanceRecord;
+        }),
+      ),
+    );
+    // The members in the order given (which decides the order of their statements in the transaction).
+    members.sort((a, b) => a.index - b.index);
+    const grouped = async () => {
+      if (members.length <= 1) return Promise.all(members.map(({ index }) => alone(index)));
+      let created: { records: ({ left: unknown } | InstanceRecord)[]; sent: number };
+      let committing = false;
+      try {
+        created = await this.transactAll(async (tx, effects) => {
+          const ran = await Promise.allSettled(
+            members.map(async ({ options: start, record, insert }) => {
+              try {
+                await start.inTransaction?.(record, tx);
+              } catch (error) {
+                if (options.failsAlone?.(error)) return { left: error };
+                throw error;
+              }
+              await insert(tx);
+              if (start.autorun ?? true) await this.runIn(tx, record.id, effects);
+              return (await tx.getInstance(record.id)) ?? record;
+            }),
+          );
+          const failed = ran.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+          committing = true;
+          return { records: ran.map((r) => (r as PromiseFulfilledResult<{ left: unknown } | InstanceRecord>).value) };
+        });
+      } catch (error) {
+        if (committing && !options.runAgain?.(error)) return Promise.all(members.map(({ index }) => settle(index, () => Promise.reject(error))));
+        // Nothing of the group committed: each start runs again, alone.
+        return Promise.all(members.map(({ index }) => alone(index)));
+      }
+      // As `create` does after its commit: the messages sent are delivered, then an instance a delivery may have moved is read again.
+      const moved = created.sent > 0 ? this.deliverPending().then((delivered) => delivered > 0) : Promise.resolve(false);
+      return Promise.all(
+        members.map(({ index, record }, i) =>
+          settle(index, async () => {
+            const ran = created.records[i]!;
+            if ('left' in ran) throw ran.left;
+            return (await moved) ? this.get(record.id) : ran;
+          }),
+        ),
+      );
+    };
+    await Promise.all([grouped(), ...apart.map(alone)]);
+    return outcomes;
   }
 
   /**

@@ -132,6 +132,18 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
         // Queries sent before the answers of earlier ones share their round trip (pg's pipeline mode).
         const pipelined = (client as { pipeline?: boolean }).pipeline === true;
         const tx = { phase: 'unopened' as 'unopened' | 'open' | 'committed' };
+        const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+        let corked = false;
+        const corkUntilTurnEnds = () => {
+          if (corked || !stream?.cork || !stream.uncork) return;
+          corked = true;
+          stream.cork();
+          // After the promise jobs of this turn: the callers that run on meanwhile add their statements to the write.
+          process.nextTick(() => {
+            corked = false;
+            stream.uncork?.();
+          });
+        };
         /** Sends `statements` in the transaction (pipelined: opening it first if no statement did); with `commit`, commits after them. */
         const send = async (statements: readonly { text: string; params?: unknown[] | undefined }[], commit: boolean): Promise<unknown[][]> => {
           if (tx.phase === 'committed') throw new TransactionEndedError();
@@ -147,16 +159,11 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
             for (const { text, params } of texts) results.push(await run(client, text, params));
             return results.slice(0, statements.length);
           }
-          // Written at once (one write to the socket: pg writes each statement as it is queried, to a corked stream
-          // here), awaited together: a failed statement's rejection is never left unhandled.
-          const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-          stream?.cork?.();
-          let answers: Promise<unknown[]>[];
-          try {
-            answers = texts.map(({ text, params }) => run(client, text, params));
-          } finally {
-            stream?.uncork?.();
-          }
+          // Written at once (pg writes each statement as it is queried, to a stream corked until the end of this
+          // turn: statements several callers send in one turn share one write), awaited together: a failed
+          // statement's rejection is never left unhandled.
+          corkUntilTurnEnds();
+          const answers = texts.map(({ text, params }) => run(client, text, params));
           const results = await Promise.all(answers);
           return results.slice(first, first + statements.length);
         };

@@ -36,6 +36,7 @@ import { type SentMessage, type StartRecord, type SyncLinks, syncLinks } from '.
 import { mapRoutes } from './map-routes.ts';
 import { syncDefaults, type SyncOptions } from './options.ts';
 import { exposedData, historyView, hoursSince } from './status.ts';
+import { StartBatches } from './start-batches.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { InstanceStreams } from './streams.ts';
 import { instanceVisibility, isViewer, type Visibility } from './visibility.ts';
@@ -280,6 +281,8 @@ function formRoutes(deps: {
 /** `/start/:automation`: starts an instance of a startable automation, once per `Idempotency-Key`. */
 function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner: AutomationRunner; sync: SyncOptions; maxInstances: number; clock: () => number }) {
   const { reader, runner, sync, maxInstances, clock } = deps;
+  // wayflow_record_start writes nothing when it answers `earlier` or `full`: such a start leaves its group, which goes on.
+  const batches = new StartBatches(runner, (error) => error instanceof AnsweredBefore || error instanceof SyncTooManyInstancesError);
   /** How browsers may start the automation, and its definition; 404 unless they may. */
   const startable = (automation: string) => {
     const start = sync.automations?.[automation]?.start;
@@ -331,13 +334,21 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     try {
       // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
-      const created = await runner.create(definition, data, {
-        inTransaction: async (instance, tx) => {
-          const earlier = await links.recordStart(sqlTransactionOf(tx), caller.owner, key, name, instance.id, clock(), maxInstances);
-          if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
-          if (earlier) throw new AnsweredBefore(earlier);
+      // Starts of the same turn share the transaction (`StartBatches`); a failing one runs again alone.
+      const created = await batches.create(
+        {
+          automation: definition,
+          data,
+          options: {
+            inTransaction: async (instance, tx) => {
+              const earlier = await links.recordStart(sqlTransactionOf(tx), caller.owner, key, name, instance.id, clock(), maxInstances);
+              if (earlier === 'full') throw new SyncTooManyInstancesError(name, maxInstances);
+              if (earlier) throw new AnsweredBefore(earlier);
+            },
+          },
         },
-      });
+        caller.owner,
+      );
       // Nobody can watch an instance before this answer names it: its status goes to no one else.
       return c.json({ instance: await reader.statusOfRecord(created) }, 201);
     } catch (error) {

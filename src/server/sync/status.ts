@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type AutomationDefinition, type HistoryRow, type InstanceRecord, nodeOf, openForms, toJson } from '../../automations/index.ts';
 import type { BrowserMessage, HistoryEntryView, InstanceStatus, OpenFormRef } from '../../sync/index.ts';
 import type { SyncOptions } from './options.ts';
@@ -50,7 +50,8 @@ export function instanceStatus(
     createdAt: record.createdAt,
     finishedAt: record.finishedAt,
   };
-  const version = createHash('sha256').update(JSON.stringify(status)).digest('base64url').slice(0, 22);
+  // One-shot: no Hash object per status (the same digest as before, so versions stay comparable across an upgrade).
+  const version = hash('sha256', JSON.stringify(status), 'base64url').slice(0, 22);
   return { ...status, version };
 }
 
