@@ -4,7 +4,7 @@ import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
 import { migrate } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
-import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
+import type { ReadInstant, StoredJson, TaskStorage, WriteResult } from './storage.ts';
 
 /** Something that runs one parameterised SQL statement: a PGlite database, a pg pool, a transaction. */
 export interface SqlClient {
@@ -184,6 +184,20 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     );
     return rows[0]?.version ?? null;
   };
+  /** The live row of the task, or null. */
+  const stored = async (owner: string, id: string, binder: string, at: ReadInstant) => {
+    const rows = await db.query<{ version: number; record: string }>(
+      `SELECT version, record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`,
+      [owner, id, binder, at.server, at.client],
+    );
+    return rows[0] ?? null;
+  };
+  /** The record stored as `text`, validated (`CorruptTaskError` when it is not a task record), and remembered as checked. */
+  const checkedRecord = (owner: string, id: string, text: string) => {
+    const record = parseStored(id, text);
+    checked.remember(owner, id, text);
+    return record;
+  };
   const columns = (record: TaskRecord, text: string) => [
     record.binder,
     record.version,
@@ -194,19 +208,18 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
   ];
   return {
     async read(owner, id, binder, at) {
-      const rows = await db.query<{ record: string }>(
-        `SELECT record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`,
-        [owner, id, binder, at.server, at.client],
-      );
-      const text = rows[0]?.record;
-      if (text === undefined) return null;
-      if (checked.has(owner, id, text)) return JSON.parse(text) as TaskRecord;
-      const record = parseStored(id, text);
-      checked.remember(owner, id, text);
-      return record;
+      const row = await stored(owner, id, binder, at);
+      if (row === null) return null;
+      return checked.has(owner, id, row.record) ? (JSON.parse(row.record) as TaskRecord) : checkedRecord(owner, id, row.record);
     },
-    async create(owner, record, idleUntil, serverNow, maxLive): Promise<WriteResult> {
-      const text = JSON.stringify(record);
+    async readJson(owner, id, binder, at): Promise<StoredJson | null> {
+      const row = await stored(owner, id, binder, at);
+      if (row === null) return null;
+      if (!checked.has(owner, id, row.record)) checkedRecord(owner, id, row.record);
+      return { version: row.version, json: row.record };
+    },
+    async create(owner, record, idleUntil, serverNow, maxLive, json): Promise<WriteResult> {
+      const text = json ?? JSON.stringify(record);
       // A row whose idle deadline passed is dead: a create may take its place, atomically.
       const insert = (client: SqlClient) =>
         client.query(
@@ -238,8 +251,8 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       }
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
-    async update(owner, record, expected, idleUntil, serverNow): Promise<WriteResult> {
-      const text = JSON.stringify(record);
+    async update(owner, record, expected, idleUntil, serverNow, json): Promise<WriteResult> {
+      const text = json ?? JSON.stringify(record);
       const rows = await db.query(
         `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9
          WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11

@@ -349,7 +349,8 @@ describe('HTTP error paths', () => {
 
   it('answers a storage failure with 500 and a request id, logging the stack but not returning it', async () => {
     const logs: LogEntry[] = [];
-    const broken: TaskStorage = { ...harness.storage, read: async () => Promise.reject(new Error('disk on fire')) };
+    const fail = async () => Promise.reject(new Error('disk on fire'));
+    const broken: TaskStorage = { ...harness.storage, read: fail, readJson: fail };
     const app = testApp(broken, { logger: (entry) => logs.push(entry) });
     const response = await app.request(`${BASE}/tasks/${ID}`, { headers: { 'wayflow-binder': 'binder-a' } });
     expect(response.status).toBe(500);

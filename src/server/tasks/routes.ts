@@ -8,7 +8,7 @@ import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
 import { checkedBody, requireJsonContentType, sweepBodySchema } from '../schemas.ts';
 import type { ReadInstant, TaskStorage } from '../storage.ts';
-import { expectedVersion, listRequest, readRequest, removeRequest, writeRequest } from './requests.ts';
+import { bodyTextOf, expectedVersion, listRequest, readRequest, removeRequest, writeRequest } from './requests.ts';
 
 /** What `tasksRoutes` needs. */
 export interface TasksRoutesOptions {
@@ -68,9 +68,9 @@ export function tasksRoutes(options: TasksRoutesOptions) {
     })
     .get('/:id', readRequest, async (c) => {
       const { id } = c.req.valid('param');
-      const task = await storage.read(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
+      const task = await storage.readJson(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
       if (!task) throw new TaskNotFoundError(id);
-      return jsonAnswer<{ task: TaskRecord }, 200>(c, JSON.stringify({ task }), 200, { etag: `"${task.version}"` });
+      return jsonAnswer<{ task: TaskRecord }, 200>(c, `{"task":${task.json}}`, 200, { etag: `"${task.version}"` });
     })
     .put('/:id', writeRequest, async (c) => {
       const { id } = c.req.valid('param');
@@ -84,10 +84,11 @@ export function tasksRoutes(options: TasksRoutesOptions) {
       }
       const owner = c.get('caller').owner;
       const now = clock();
+      const json = bodyTextOf(record);
       const result =
         expected === 0
-          ? await storage.create(owner, record, now + idleTimeoutMs, now, tasksPerCaller)
-          : await storage.update(owner, record, expected, now + idleTimeoutMs, now);
+          ? await storage.create(owner, record, now + idleTimeoutMs, now, tasksPerCaller, json)
+          : await storage.update(owner, record, expected, now + idleTimeoutMs, now, json);
       if (!result.ok && 'full' in result) throw new TooManyTasksError(id, tasksPerCaller);
       if (!result.ok) {
         if (expected > 0 && result.current === null) throw new TaskNotFoundError(id);
