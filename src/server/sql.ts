@@ -53,8 +53,9 @@ function parseStored(id: string, text: string): TaskRecord {
 const CHECKED = { records: 1000, chars: 16 * 1024 };
 
 /**
- * The stored text of records known to be valid (written by this process, or read and checked),
- * by owner and id, least recently used forgotten first: a row read back unchanged is not checked again.
+ * The stored text of records known to be valid and written as `JSON.stringify` writes them (by this process, or read,
+ * checked and found so), by owner and id, least recently used forgotten first: a row read back unchanged is not
+ * checked again, and is answered as stored.
  */
 function checkedRecords() {
   const texts = new Map<string, string>();
@@ -170,6 +171,9 @@ const CREATE_LOCK = 0x7761_7974;
 /** The liveness condition, given the placeholders of the server time and the caller's time. */
 const live = (server: string, client: string) => `idle_until > ${server} AND expires_at > ${client}`;
 
+/** The statement of a read: the live row of a task, by owner, id and binder, at a server and a caller time. */
+const READ_LIVE = `SELECT version, record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`;
+
 /**
  * The `TaskStorage` both databases share: the same SQL runs on PGlite and on
  * PostgreSQL. Migrations are applied before the storage is returned.
@@ -186,17 +190,8 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
   };
   /** The live row of the task, or null. */
   const stored = async (owner: string, id: string, binder: string, at: ReadInstant) => {
-    const rows = await db.query<{ version: number; record: string }>(
-      `SELECT version, record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`,
-      [owner, id, binder, at.server, at.client],
-    );
+    const rows = await db.query<{ version: number; record: string }>(READ_LIVE, [owner, id, binder, at.server, at.client]);
     return rows[0] ?? null;
-  };
-  /** The record stored as `text`, validated (`CorruptTaskError` when it is not a task record), and remembered as checked. */
-  const checkedRecord = (owner: string, id: string, text: string) => {
-    const record = parseStored(id, text);
-    checked.remember(owner, id, text);
-    return record;
   };
   const columns = (record: TaskRecord, text: string) => [
     record.binder,
@@ -210,16 +205,19 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     async read(owner, id, binder, at) {
       const row = await stored(owner, id, binder, at);
       if (row === null) return null;
-      return checked.has(owner, id, row.record) ? (JSON.parse(row.record) as TaskRecord) : checkedRecord(owner, id, row.record);
+      return checked.has(owner, id, row.record) ? (JSON.parse(row.record) as TaskRecord) : parseStored(id, row.record);
     },
     async readJson(owner, id, binder, at): Promise<StoredJson | null> {
       const row = await stored(owner, id, binder, at);
       if (row === null) return null;
-      if (!checked.has(owner, id, row.record)) checkedRecord(owner, id, row.record);
-      return { version: row.version, json: row.record };
+      if (checked.has(owner, id, row.record)) return { version: row.version, json: row.record };
+      // Written by another process, or edited outside the server: answered as JSON.stringify writes the record it holds.
+      const json = JSON.stringify(parseStored(id, row.record));
+      if (json === row.record) checked.remember(owner, id, json);
+      return { version: row.version, json };
     },
-    async create(owner, record, idleUntil, serverNow, maxLive, json): Promise<WriteResult> {
-      const text = json ?? JSON.stringify(record);
+    async create(owner, record, idleUntil, serverNow, maxLive): Promise<WriteResult> {
+      const text = JSON.stringify(record);
       // A row whose idle deadline passed is dead: a create may take its place, atomically.
       const insert = (client: SqlClient) =>
         client.query(
@@ -251,8 +249,8 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       }
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
-    async update(owner, record, expected, idleUntil, serverNow, json): Promise<WriteResult> {
-      const text = json ?? JSON.stringify(record);
+    async update(owner, record, expected, idleUntil, serverNow): Promise<WriteResult> {
+      const text = JSON.stringify(record);
       const rows = await db.query(
         `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9
          WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11

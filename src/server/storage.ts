@@ -34,18 +34,20 @@ export interface StoredJson {
 export interface TaskStorage {
   /** The live record, or null when missing, expired, or bound elsewhere; throws `CorruptTaskError` for a damaged row. */
   read(owner: string, id: string, binder: string, at: ReadInstant): Promise<TaskRecord | null>;
-  /** As `read`, but the record as its stored JSON text, checked like `read`'s, with its version: an answer sends it as it is. */
+  /**
+   * As `read`, but the record as JSON text (as `JSON.stringify` writes the record `read` gives), with its version: an
+   * answer sends it as it is. A row the storage wrote itself is answered as stored, without parsing it.
+   */
   readJson(owner: string, id: string, binder: string, at: ReadInstant): Promise<StoredJson | null>;
   /**
    * Inserts a new task unless a live row with its id exists for this owner (a row idle at
    * `serverNow` is replaced). `idleUntil` is the server's idle deadline for the new row.
    * With `maxLive`, refuses (`full`) when the owner already has that many live tasks; the
    * count and the insert are serialised per owner, so concurrent creates cannot pass it.
-   * `json`, when given, is the JSON text `record` was parsed from: it is stored as it is instead of serializing `record` again.
    */
-  create(owner: string, record: TaskRecord, idleUntil: number, serverNow: number, maxLive?: number, json?: string): Promise<WriteResult>;
-  /** Replaces the live record at version `expected` (same binder) with `record` (stored as `json`, the text it was parsed from, when given); refuses otherwise. */
-  update(owner: string, record: TaskRecord, expected: number, idleUntil: number, serverNow: number, json?: string): Promise<WriteResult>;
+  create(owner: string, record: TaskRecord, idleUntil: number, serverNow: number, maxLive?: number): Promise<WriteResult>;
+  /** Replaces the live record at version `expected` (same binder) with `record`; refuses otherwise. */
+  update(owner: string, record: TaskRecord, expected: number, idleUntil: number, serverNow: number): Promise<WriteResult>;
   /** Deletes the task (only at version `expected` when given), keeping its outcome for funnels; resolves to false when nothing matched. */
   remove(owner: string, id: string, binder: string, expected?: number): Promise<boolean>;
   /** The owner's live tasks bound to `binder`, most recently active first. */

@@ -52,24 +52,16 @@ function nowOf(c: Context<AppEnv>): { now?: string } {
   return { now: values[0]! };
 }
 
-/** The JSON text of each record body `writeRequest` checked, by the record parsed from it. */
-const bodyTexts = new WeakMap<TaskRecord, string>();
-
-/** The JSON text a record body `writeRequest` checked was parsed from (to store it as sent, not serialized again). */
-export const bodyTextOf = (record: TaskRecord): string | undefined => bodyTexts.get(record);
-
 /** A task record body, checked with `taskBodyProblems`: the handler gets it exactly as sent. */
 async function recordOf(c: Context<AppEnv>): Promise<TaskRecord> {
   requireJsonContentType(c.req.header('content-type'));
-  const text = await c.req.text();
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(await c.req.text());
   } catch {
     throw new HTTPException(400, { message: 'Malformed JSON in request body' });
   }
   refuseBody(taskBodyProblems(value));
-  bodyTexts.set(value as TaskRecord, text);
   return value as TaskRecord;
 }
 

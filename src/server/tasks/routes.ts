@@ -8,7 +8,7 @@ import { ConflictError, HttpError, TaskNotFoundError } from '../errors.ts';
 import { TooManyRequestsError } from '../limits.ts';
 import { checkedBody, requireJsonContentType, sweepBodySchema } from '../schemas.ts';
 import type { ReadInstant, TaskStorage } from '../storage.ts';
-import { bodyTextOf, expectedVersion, listRequest, readRequest, removeRequest, writeRequest } from './requests.ts';
+import { expectedVersion, listRequest, readRequest, removeRequest, writeRequest } from './requests.ts';
 
 /** What `tasksRoutes` needs. */
 export interface TasksRoutesOptions {
@@ -84,11 +84,10 @@ export function tasksRoutes(options: TasksRoutesOptions) {
       }
       const owner = c.get('caller').owner;
       const now = clock();
-      const json = bodyTextOf(record);
       const result =
         expected === 0
-          ? await storage.create(owner, record, now + idleTimeoutMs, now, tasksPerCaller, json)
-          : await storage.update(owner, record, expected, now + idleTimeoutMs, now, json);
+          ? await storage.create(owner, record, now + idleTimeoutMs, now, tasksPerCaller)
+          : await storage.update(owner, record, expected, now + idleTimeoutMs, now);
       if (!result.ok && 'full' in result) throw new TooManyTasksError(id, tasksPerCaller);
       if (!result.ok) {
         if (expected > 0 && result.current === null) throw new TaskNotFoundError(id);
