@@ -5,7 +5,7 @@ import { readFunnels } from './funnel/sql.ts';
 import { jsonbText } from './jsonb.ts';
 import { migrate } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
-import type { ReadInstant, TaskStorage, WriteResult } from './storage.ts';
+import type { ReadInstant, StoredJson, TaskStorage, WriteResult } from './storage.ts';
 
 /** Something that runs one parameterised SQL statement: a PGlite database, a pg pool, a transaction. */
 export interface SqlClient {
@@ -54,8 +54,9 @@ function parseStored(id: string, text: string): TaskRecord {
 const CHECKED = { records: 1000, chars: 16 * 1024 };
 
 /**
- * The stored text of records known to be valid (written by this process, or read and checked),
- * by owner and id, least recently used forgotten first: a row read back unchanged is not checked again.
+ * The stored text of records known to be valid and written as `JSON.stringify` writes them (by this process, or read,
+ * checked and found so), by owner and id, least recently used forgotten first: a row read back unchanged is not
+ * checked again, and is answered as stored.
  */
 function checkedRecords() {
   const texts = new Map<string, string>();
@@ -171,6 +172,9 @@ const CREATE_LOCK = 0x7761_7974;
 /** The liveness condition, given the placeholders of the server time and the caller's time. */
 const live = (server: string, client: string) => `idle_until > ${server} AND expires_at > ${client}`;
 
+/** The statement of a read: the live row of a task, by owner, id and binder, at a server and a caller time. */
+const READ_LIVE = `SELECT version, record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`;
+
 /**
  * The `TaskStorage` both databases share: the same SQL runs on PGlite and on
  * PostgreSQL. Migrations are applied before the storage is returned.
@@ -185,6 +189,11 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     );
     return rows[0]?.version ?? null;
   };
+  /** The live row of the task, or null. */
+  const stored = async (owner: string, id: string, binder: string, at: ReadInstant) => {
+    const rows = await db.query<{ version: number; record: string }>(READ_LIVE, [owner, id, binder, at.server, at.client]);
+    return rows[0] ?? null;
+  };
   const columns = (record: TaskRecord, text: string) => [
     record.binder,
     record.version,
@@ -195,16 +204,18 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
   ];
   return {
     async read(owner, id, binder, at) {
-      const rows = await db.query<{ record: string }>(
-        `SELECT record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`,
-        [owner, id, binder, at.server, at.client],
-      );
-      const text = rows[0]?.record;
-      if (text === undefined) return null;
-      if (checked.has(owner, id, text)) return JSON.parse(text) as TaskRecord;
-      const record = parseStored(id, text);
-      checked.remember(owner, id, text);
-      return record;
+      const row = await stored(owner, id, binder, at);
+      if (row === null) return null;
+      return checked.has(owner, id, row.record) ? (JSON.parse(row.record) as TaskRecord) : parseStored(id, row.record);
+    },
+    async readJson(owner, id, binder, at): Promise<StoredJson | null> {
+      const row = await stored(owner, id, binder, at);
+      if (row === null) return null;
+      if (checked.has(owner, id, row.record)) return { version: row.version, json: row.record };
+      // Written by another process, or edited outside the server: answered as JSON.stringify writes the record it holds.
+      const json = JSON.stringify(parseStored(id, row.record));
+      if (json === row.record) checked.remember(owner, id, json);
+      return { version: row.version, json };
     },
     async create(owner, record, idleUntil, serverNow, maxLive): Promise<WriteResult> {
       const text = JSON.stringify(record);

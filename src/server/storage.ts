@@ -18,6 +18,12 @@ export interface ReadInstant {
  */
 export type WriteResult = { ok: true } | { ok: false; current: number | null } | { ok: false; full: true };
 
+/** A stored record as its JSON text (`TaskStorage.readJson`), and its version. */
+export interface StoredJson {
+  version: number;
+  json: string;
+}
+
 /**
  * Where the server keeps task records. Rows are scoped by `owner` (the session
  * or user the server bound the caller to) and, inside it, by the record's
@@ -28,6 +34,11 @@ export type WriteResult = { ok: true } | { ok: false; current: number | null } |
 export interface TaskStorage {
   /** The live record, or null when missing, expired, or bound elsewhere; throws `CorruptTaskError` for a damaged row. */
   read(owner: string, id: string, binder: string, at: ReadInstant): Promise<TaskRecord | null>;
+  /**
+   * As `read`, but the record as JSON text (as `JSON.stringify` writes the record `read` gives), with its version: an
+   * answer sends it as it is. A row the storage wrote itself is answered as stored, without parsing it.
+   */
+  readJson(owner: string, id: string, binder: string, at: ReadInstant): Promise<StoredJson | null>;
   /**
    * Inserts a new task unless a live row with its id exists for this owner (a row idle at
    * `serverNow` is replaced). `idleUntil` is the server's idle deadline for the new row.

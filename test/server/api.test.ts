@@ -335,6 +335,22 @@ describe('HTTP error paths', () => {
     expect((await errorOf(nowhere)).code).toBe('not-found');
   });
 
+  it('answers a record as stored when the server wrote it, and one edited in the database as JSON.stringify writes what JSON.parse reads', async () => {
+    const { put, get } = session(testApp(harness.storage));
+    const record = live();
+    await put(record);
+    const read = await get();
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect(await read.text()).toBe(JSON.stringify({ task: record }));
+    // Valid, but not as JSON.stringify writes it: spaces, a key given twice (the last one counts, as for JSON.parse).
+    const edited = JSON.stringify({ ...record, flowId: 'first' }, null, 2).replace('"flowId": "first"', `"flowId": "first", "flowId": ${JSON.stringify(record.flowId)}`);
+    await harness.sql('UPDATE wayflow_tasks SET record = $1', [edited]);
+    for (const answer of [await get(), await get()]) {
+      expect(answer.headers.get('etag')).toBe('"1"');
+      expect(await answer.text()).toBe(JSON.stringify({ task: record }));
+    }
+  });
+
   it('answers a record damaged in the database with 500 corrupt-record naming the task, and leaves the row for inspection', async () => {
     const { put, get } = session(testApp(harness.storage));
     await put(live());
@@ -349,7 +365,8 @@ describe('HTTP error paths', () => {
 
   it('answers a storage failure with 500 and a request id, logging the stack but not returning it', async () => {
     const logs: LogEntry[] = [];
-    const broken: TaskStorage = { ...harness.storage, read: async () => Promise.reject(new Error('disk on fire')) };
+    const fail = async () => Promise.reject(new Error('disk on fire'));
+    const broken: TaskStorage = { ...harness.storage, read: fail, readJson: fail };
     const app = testApp(broken, { logger: (entry) => logs.push(entry) });
     const response = await app.request(`${BASE}/tasks/${ID}`, { headers: { 'wayflow-binder': 'binder-a' } });
     expect(response.status).toBe(500);

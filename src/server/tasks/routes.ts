@@ -68,9 +68,9 @@ export function tasksRoutes(options: TasksRoutesOptions) {
     })
     .get('/:id', readRequest, async (c) => {
       const { id } = c.req.valid('param');
-      const task = await storage.read(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
+      const task = await storage.readJson(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
       if (!task) throw new TaskNotFoundError(id);
-      return jsonAnswer<{ task: TaskRecord }, 200>(c, JSON.stringify({ task }), 200, { etag: `"${task.version}"` });
+      return jsonAnswer<{ task: TaskRecord }, 200>(c, `{"task":${task.json}}`, 200, { etag: `"${task.version}"` });
     })
     .put('/:id', writeRequest, async (c) => {
       const { id } = c.req.valid('param');
