@@ -22,15 +22,14 @@ describe('SyncHub', () => {
     const stopA = hub.watch('i1', (s) => a.push(s!.version));
     const stopB = hub.watch('i1', (s) => b.push(s!.version));
     expect(hub.watched).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 110));
-    // About one read per poll interval for both watchers together, not one per watcher.
-    expect(reads).toBeGreaterThanOrEqual(3);
-    expect(reads).toBeLessThanOrEqual(7);
+    const started = performance.now();
+    await vi.waitFor(() => expect(reads).toBeGreaterThanOrEqual(3));
+    // At most one read per poll interval for both watchers together, not one per watcher (a busy machine fires timers late: fewer, never more).
+    expect(reads).toBeLessThanOrEqual(Math.ceil((performance.now() - started) / 20) + 1);
     expect(a).toEqual(['v1']);
     version = 'v2';
     hub.notify('i1');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(a).toEqual(['v1', 'v2']);
+    await vi.waitFor(() => expect(a).toEqual(['v1', 'v2']));
     expect(b).toEqual(['v1', 'v2']);
     stopA();
     stopB();
