@@ -36,9 +36,10 @@ export interface TaskStorage {
   read(owner: string, id: string, binder: string, at: ReadInstant): Promise<TaskRecord | null>;
   /**
    * As `read`, but the record as JSON text (as `JSON.stringify` writes the record `read` gives), with its version: an
-   * answer sends it as it is. A row the storage wrote itself is answered as stored, without parsing it.
+   * answer sends it as it is. A row the storage wrote itself is answered as stored, without parsing it. Optional: a
+   * storage without it is read with `read`, and the record serialized.
    */
-  readJson(owner: string, id: string, binder: string, at: ReadInstant): Promise<StoredJson | null>;
+  readJson?(owner: string, id: string, binder: string, at: ReadInstant): Promise<StoredJson | null>;
   /**
    * Inserts a new task unless a live row with its id exists for this owner (a row idle at
    * `serverNow` is replaced). `idleUntil` is the server's idle deadline for the new row.

@@ -363,6 +363,16 @@ describe('HTTP error paths', () => {
     expect(await harness.sql('SELECT id FROM wayflow_tasks')).toEqual([{ id: ID }]);
   });
 
+  it('reads a task through `read` from a storage of its own without `readJson`, answering the same record and ETag', async () => {
+    const { readJson: _, ...withoutJson } = harness.storage;
+    const { put, get } = session(testApp(withoutJson as TaskStorage));
+    const record = live();
+    expect((await put(record)).status).toBe(201);
+    const read = await get();
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect(await read.json()).toEqual({ task: record });
+  });
+
   it('answers a storage failure with 500 and a request id, logging the stack but not returning it', async () => {
     const logs: LogEntry[] = [];
     const fail = async () => Promise.reject(new Error('disk on fire'));

@@ -68,7 +68,8 @@ export function tasksRoutes(options: TasksRoutesOptions) {
     })
     .get('/:id', readRequest, async (c) => {
       const { id } = c.req.valid('param');
-      const task = await storage.readJson(c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now));
+      const args = [c.get('caller').owner, id, c.req.valid('header')['wayflow-binder'], instant(c.req.valid('query').now)] as const;
+      const task = storage.readJson ? await storage.readJson(...args) : await storage.read(...args).then((record) => record && { version: record.version, json: JSON.stringify(record) });
       if (!task) throw new TaskNotFoundError(id);
       return jsonAnswer<{ task: TaskRecord }, 200>(c, `{"task":${task.json}}`, 200, { etag: `"${task.version}"` });
     })
