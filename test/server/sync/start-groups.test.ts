@@ -78,8 +78,8 @@ describe.each([
     for (let i = 0; i < CAP; i++) await startOrder(full);
     const retried = asSession(fetcher);
     const earlier = await startOrder(retried, 'first');
+    // Below its cap whatever the order: when the group runs again alone, its starts race for the caller's lock, and one at the cap would make the answers depend on that order.
     const plain = asSession(fetcher);
-    await startOrder(plain);
     // Alone, a start whose data PostgreSQL cannot store (\u0000 in text) fails with this status.
     const unstorableAlone = (await post(plain, 'nul-alone', 'nul \u0000 here')).status;
     expect(unstorableAlone).toBeGreaterThanOrEqual(500);
@@ -94,6 +94,6 @@ describe.each([
       expect((await (i === 4 ? retried : plain).get(`/automations/instances/${instance.id}`)).status).toBe(200);
     }
     const [row] = await server.running.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM wayflow_automation_instances');
-    expect(row?.n).toBe(CAP + 2 + 3);
+    expect(row?.n).toBe(CAP + 2 + 2);
   });
 });
