@@ -96,18 +96,18 @@ type EventOf<T extends FlowMachineEvent['type']> = Extract<FlowMachineEvent, { t
 
 /** Applies an outcome to the context: one action for every transition that carries one. */
 const effects = assign(({ context, event }: { context: FlowContext; event: FlowMachineEvent }) => {
-    const { outcome, input, step } = event as EventOf<OutcomeEventType>;
-    return {
-      trail: context.trail.slice(0, context.at + 1),
-      data: outcome.data ? { ...context.data, ...outcome.data } : context.data,
-      user: outcome.user !== undefined ? outcome.user : context.user,
-      inputs: input === undefined ? context.inputs : { ...context.inputs, [step!]: input },
-      // Only the suspensions carry `until`.
-      until: (outcome as { until?: number }).until ?? null,
-      // Only an abort carries a reason.
-      reason: (outcome as { reason?: string }).reason ?? context.reason,
-    };
-  });
+  const { outcome, input, step } = event as EventOf<OutcomeEventType>;
+  return {
+    trail: context.trail.slice(0, context.at + 1),
+    data: outcome.data ? { ...context.data, ...outcome.data } : context.data,
+    user: outcome.user !== undefined ? outcome.user : context.user,
+    inputs: input === undefined ? context.inputs : { ...context.inputs, [step!]: input },
+    // Only the suspensions carry `until`.
+    until: (outcome as { until?: number }).until ?? null,
+    // Only an abort carries a reason.
+    reason: (outcome as { reason?: string }).reason ?? context.reason,
+  };
+});
 
 const enterStep = (step: string, interactive: boolean) =>
   assign(({ context }: { context: FlowContext }) => {
