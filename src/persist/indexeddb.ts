@@ -146,6 +146,8 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
           // Another binder's record is a conflict (null); a corrupt one (parseTaskRecord throws) is never overwritten: rolled back, set aside, reported.
           const actual = raw === undefined ? 0 : binderOf(raw) === record.binder ? parseTaskRecord(raw, record.id).version : null;
           if (actual !== expectedVersion || record.version !== expectedVersion + 1) throw new VersionConflictError(record.id, expectedVersion, raw === undefined ? null : actual);
+          // Checked: commit now, not once the write's own result has come back to this (busy) thread.
+          tx.commit?.();
         } catch (error) {
           refused = error as Error;
           tx.abort();
@@ -171,17 +173,13 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
 
     async list(binder, now = clock()) {
       requireBinder(binder, 'Listing tasks');
-      const database = await db();
-      const range = IDBKeyRange.bound([binder, -Infinity], [binder, Infinity]);
-      const [raws, keys] = await Promise.all([
-        database.getAllFromIndex('tasks', 'binderActivity', range),
-        database.getAllKeysFromIndex('tasks', 'binderActivity', range),
-      ]);
+      // The key path is the id: each value's id is the key it is stored under.
+      const raws = await (await db()).getAllFromIndex('tasks', 'binderActivity', IDBKeyRange.bound([binder, -Infinity], [binder, Infinity]));
       const summaries: TaskSummary[] = [];
       for (let i = raws.length - 1; i >= 0; i--) {
         let record: TaskRecord | null;
         try {
-          record = await check(raws[i], keys[i]!, binder);
+          record = await check(raws[i], (raws[i] as TaskRecord).id, binder);
         } catch {
           continue;
         }

@@ -41,6 +41,24 @@ describe('indexedDbStore', () => {
     expect(await store.get(makeRecord().id, makeRecord().binder, 0)).toMatchObject({ version: 3 });
   });
 
+  it('commits a write as soon as its compare-and-set read passes, and never a refused one', async () => {
+    const store = create();
+    const commit = vi.spyOn(IDBTransaction.prototype, 'commit');
+    try {
+      await store.put(makeRecord({ version: 1 }), 0);
+      expect(commit).toHaveBeenCalledTimes(1);
+      await expect(store.put(makeRecord({ version: 2 }), 0)).rejects.toMatchObject({ code: 'version-conflict' });
+      await expect(store.put(makeRecord({ version: 2, binder: 'binder-b' }), 1)).rejects.toMatchObject({ code: 'version-conflict' });
+      expect(commit).toHaveBeenCalledTimes(1);
+      // Resolved once committed: a read afterwards finds the write.
+      await store.put(makeRecord({ version: 2, data: { step: 2 } }), 1);
+      expect(commit).toHaveBeenCalledTimes(2);
+      expect(await store.get(makeRecord().id, 'binder-a', 0)).toMatchObject({ version: 2, data: { step: 2 } });
+    } finally {
+      commit.mockRestore();
+    }
+  });
+
   it('keeps records across connections: a reopened database still has them', async () => {
     const store = create();
     await store.put(makeRecord(), 0);
