@@ -13,7 +13,9 @@
 // what a checkout does) on PostgreSQL, against 1 and 2 `wayflow serve --automations`
 // processes; each user takes a new session every 50 starts, as the per-session instance cap
 // counts a session's unfinished instances. Its baseline: the bare node:http server writing the
-// same rows (key, instance, history) in one transaction.
+// same rows (key, instance, history) in one transaction. With BASELINE_ROOT=<an older checkout>
+// (its node_modules are not needed), the starts part also runs that checkout's servers, 1 and 2
+// processes, their rounds interleaved with this code's: the older code in the same run.
 // Env: VUS (default 16, at most 64), DURATION_MS (default 5000, at most 30000), ROUNDS (default 3, at most 10),
 // WARMUP_MS (default 1000), PARTS (default tasks,starts: which of the two to run), BENCH_JSON=file to also
 // write the figures as JSON.
@@ -37,6 +39,7 @@ const VUS = Math.min(64, Number(process.env.VUS ?? 16));
 const DURATION_MS = Math.min(30_000, Number(process.env.DURATION_MS ?? 5000));
 const WARMUP_MS = Math.min(10_000, Number(process.env.WARMUP_MS ?? 1000));
 const PARTS = (process.env.PARTS ?? 'tasks,starts').split(',');
+const BASELINE_ROOT = process.env.BASELINE_ROOT || null;
 const database = await resolveTestDatabase({ durable: true, loopbackOnly: true });
 const DATABASE_URL = database.url;
 const ORIGIN = 'http://bench.test';
@@ -240,12 +243,18 @@ const cli = join(work, 'cli.mjs');
 await build({ entryPoints: [join(ROOT, 'src/server/cli.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: cli, logLevel: 'silent' });
 const automationsModule = join(work, 'automations.mjs');
 await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: automationsModule, logLevel: 'silent' });
+// The older checkout's CLI and automations module (bare imports resolve from this checkout's node_modules at run time).
+const baseline = BASELINE_ROOT && PARTS.includes('starts') ? { cli: join(work, 'baseline-cli.mjs'), automationsModule: join(work, 'baseline-automations.mjs') } : null;
+if (baseline) {
+  await build({ entryPoints: [join(BASELINE_ROOT, 'src/server/cli.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: baseline.cli, logLevel: 'silent' });
+  await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: BASELINE_ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: baseline.automationsModule, logLevel: 'silent' });
+}
 const children = new Set();
 /** The process id of each started server, by its URL. */
 const pidOf = new Map();
 
-function startServer(args, env = {}) {
-  return startProcess([cli, 'serve', '--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--read-rate', '1000000', '--client-rate', '1000000', '--session-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn', ...args], env);
+function startServer(args, env = {}, cliPath = cli) {
+  return startProcess([cliPath, 'serve', '--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--read-rate', '1000000', '--client-rate', '1000000', '--session-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn', ...args], env);
 }
 
 const startBaseline = (...args) => startProcess([fileURLToPath(new URL('./server-baseline.mjs', import.meta.url)), ...args]);
@@ -321,6 +330,7 @@ try {
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bare CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_auto CASCADE`);
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_autobase CASCADE`);
   await admin.end();
   await rm(work, { recursive: true, force: true });
   await database.stop();
@@ -380,9 +390,14 @@ async function startsPart(env, postgresBare) {
   const automationArgs = ['--schema', `${SCHEMA}_auto`, '--automations', automationsModule, '--max-instances', '1000'];
   const startApi = [await startServer(automationArgs, env), await startServer(automationArgs, env)];
   const startBare = postgresBare;
+  // The older checkout's servers, on a schema of their own (its migrations may differ).
+  const baseArgs = baseline && ['--schema', `${SCHEMA}_autobase`, '--automations', baseline.automationsModule, '--max-instances', '1000'];
+  const startBase = baseline ? [await startServer(baseArgs, env, baseline.cli), await startServer(baseArgs, env, baseline.cli)] : null;
   const startScenarios = [
     ['startApi1', 'starts through the API on PostgreSQL, 1 server process', startApi.slice(0, 1)],
+    ...(startBase ? [['startOlder1', `  the same, ${BASELINE_ROOT}, 1 server process`, startBase.slice(0, 1)]] : []),
     ['startApi2', 'starts through the API on PostgreSQL, 2 server processes', startApi],
+    ...(startBase ? [['startOlder2', `  the same, ${BASELINE_ROOT}, 2 server processes`, startBase]] : []),
     ['startBare2', '  baseline: bare node:http, same rows in one transaction, 2 processes', startBare],
   ];
   const startRuns = Object.fromEntries(startScenarios.map(([key]) => [key, []]));
@@ -403,4 +418,5 @@ async function startsPart(env, postgresBare) {
       `${label.padEnd(72)} ${r.startsPerSecond.toFixed(0).padStart(5)} starts/s [rounds ${r.roundsStartsPerSecond.join(', ')}]  p50 ${ms(r.p50)} p99 ${ms(r.p99)}${r.serverCpuMsPerStart === null ? '' : `  server CPU ${r.serverCpuMsPerStart.toFixed(2)} ms/start`}`,
     );
   }
+  for (const key of ['startApi2', 'startOlder2'].filter((k) => results[k])) console.log(`${key} / startBare2: ${(results[key].startsPerSecond / results.startBare2.startsPerSecond).toFixed(2)}x starts/s`);
 }

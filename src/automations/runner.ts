@@ -199,7 +199,12 @@ export class AutomationRunner {
    * Starts an instance with `data`. A singleton with a running instance, or a data-unique
    * automation with an instance for the same key values, returns that instance instead.
    */
-  async create(automation: AutomationDefinition | string, data: AutomationData = {}, options: CreateOptions = {}): Promise<InstanceRecord> {
+  create(automation: AutomationDefinition | string, data: AutomationData = {}, options: CreateOptions = {}): Promise<InstanceRecord> {
+    return this.createAlone(automation, data, options);
+  }
+
+  /** `create`'s work, which `createGroup` does for a group of one. */
+  private async createAlone(automation: AutomationDefinition | string, data: AutomationData, options: CreateOptions): Promise<InstanceRecord> {
     const definition = this.definition(typeof automation === 'string' ? automation : automation.name);
     const { record, insert } = await this.newInstance(definition, data);
     const autorun = options.autorun ?? true;
@@ -226,13 +231,22 @@ export class AutomationRunner {
    * `failsAlone(error)` holds, thrown by a start's `inTransaction` (which runs before its
    * instance is inserted, so that it has then written nothing), leaves that start out and the
    * group goes on; its error is its outcome once the group has committed. An instance of a
-   * unique automation is started alone (its insert may wait for another transaction).
+   * unique automation is started alone (its insert may wait for another transaction), and so is
+   * a group of one start: as `create`, without a group's work.
    * Resolves to each start's outcome, in order.
    */
   async createGroup(
     starts: readonly GroupStart[],
     options: { runAgain?: (error: unknown) => boolean; failsAlone?: (error: unknown) => boolean } = {},
   ): Promise<PromiseSettledResult<InstanceRecord>[]> {
+    if (starts.length === 1) {
+      const [start] = starts as [GroupStart];
+      const outcome = this.createAlone(start.automation, start.data ?? {}, start.options ?? {}).then(
+        (value): PromiseSettledResult<InstanceRecord> => ({ status: 'fulfilled', value }),
+        (reason: unknown): PromiseSettledResult<InstanceRecord> => ({ status: 'rejected', reason }),
+      );
+      return [await outcome];
+    }
     const outcomes: PromiseSettledResult<InstanceRecord>[] = [];
     const settle = async (index: number, work: () => Promise<InstanceRecord>) => {
       try {

@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { Task } from '../core/index.ts';
+import type { Flow, Task } from '../core/index.ts';
 import type { OpenTaskOptions } from '../persist/index.ts';
 import type { TaskBinding } from './hooks.ts';
 
@@ -10,13 +10,22 @@ export const ConfigContext = createContext<WayflowConfig | null>(null);
 /** The binding of the nearest `TaskProvider`'s task: its one subscription, shared by the components below. */
 export const TaskContext = createContext<TaskBinding | undefined>(undefined);
 
-/** What a component outside any task is told. */
-export const noTask = () => new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
+/** `found`, or else the error a component outside any task is told. */
+export function needTask<T>(found: T | null | undefined): T {
+  if (!found) throw new Error('wayflow: this component needs a task; render it inside <FlowView> or <TaskProvider task={…}>, or pass the task.');
+  return found;
+}
+
+/**
+ * The binding of the nearest `TaskProvider` or `FlowView`, as this package's own components and hooks read it
+ * (`useTask()` with no task): a context read, without a subscription of their own nor its effects on every mount.
+ */
+export function useProvided<F extends Flow = Flow>(): TaskBinding<F> {
+  return needTask(useContext(TaskContext)) as TaskBinding<F>;
+}
 
 /** The task given, or else the one of the nearest `TaskProvider` or `FlowView`, without subscribing to it; throws a clear error when there is neither. */
 export function useCurrentTask(given?: Task | null): Task {
   const provided = useContext(TaskContext);
-  const task = given ?? provided?.task;
-  if (!task) throw noTask();
-  return task;
+  return needTask(given ?? provided?.task);
 }

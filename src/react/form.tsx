@@ -1,5 +1,5 @@
 import { type InputHTMLAttributes, type ReactNode, useEffect, useRef } from 'react';
-import { useTask } from './hooks.ts';
+import { useProvided } from './context.ts';
 import { useMessages, useStepMessage } from './messages.ts';
 
 /**
@@ -39,7 +39,7 @@ export const valueAt = (value: unknown, name: string): unknown =>
  * return <><input type="email" {...input} />{error && <p {...error.props}>{error.text}</p>}</>;
  */
 export function useField(name: string) {
-  const { step, errors } = useTask();
+  const { step, errors } = useProvided();
   const id = `wf-${step?.id}-${name.replace(/\./g, '-')}`;
   const messages = errors[name];
   const draft = valueAt(step?.draft, name);
@@ -49,8 +49,8 @@ export function useField(name: string) {
       id,
       name,
       defaultValue: draft == null ? undefined : String(draft),
-      'aria-invalid': messages ? true : undefined,
-      'aria-describedby': messages ? `${id}-error` : undefined,
+      'aria-invalid': messages && true,
+      'aria-describedby': messages && `${id}-error`,
     },
     error: messages ? { text: messages.join(' '), props: { id: `${id}-error`, role: 'alert', className: 'wayflow-error' } } : null,
   };
@@ -91,7 +91,7 @@ export function StepForm({
   toInput?: (values: Record<string, unknown>) => unknown;
   draftDelayMs?: number;
 }) {
-  const { pending, canGoBack, back, submit, saveDraft } = useTask();
+  const { pending, canGoBack, back, submit, saveDraft } = useProvided();
   const m = useMessages();
   const text = useStepMessage();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);

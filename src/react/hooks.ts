@@ -2,7 +2,7 @@ import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore 
 import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask } from '../persist/index.ts';
-import { ConfigContext, noTask, TaskContext, type WayflowConfig } from './context.ts';
+import { ConfigContext, needTask, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
 export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F>> {
@@ -17,16 +17,6 @@ export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F
   saveDraft(input: unknown): Promise<void>;
 }
 
-/** The task's moves a binding offers, reporting a refusal in `error` only: their promises never reject. */
-const MOVES = ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const;
-
-/**
- * How long a move runs before the components show it busy (`pending`): a step that commits
- * sooner (an IndexedDB write takes 2 to 20 ms) is drawn in one React commit, never busy;
- * under a tenth of a second feels instant, with no busy flash.
- */
-export const BUSY_AFTER_MS = 100;
-
 /**
  * The binding of `task` (none without one): one subscription, one binding object per state.
  * A `TaskProvider` holds the one of its task; `useTask()` below it reads that, so a step's
@@ -36,15 +26,17 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
   const subscribe = useMemo(
     () => (notify: () => void) => {
-      // A move is told BUSY_AFTER_MS after it is queued, and only if it still runs then: one that is over sooner
+      // A move is told 100 ms after it is queued, and only if it still runs then: one that is over sooner
       // (a step's IndexedDB write) cancels it, so its busy picture never lands in a later move's time.
+      // How long a move runs before the components show it busy (`pending`): a step that commits sooner (an IndexedDB
+      // write takes 2 to 20 ms) is drawn in one React commit, never busy; under a tenth of a second feels instant, with no busy flash.
       let late: ReturnType<typeof setTimeout> | undefined;
       const unsubscribe = task?.subscribe((state) => {
         if (state.pending) {
           late ??= setTimeout(() => {
             late = undefined;
             notify();
-          }, BUSY_AFTER_MS);
+          }, 100);
         } else {
           clearTimeout(late);
           late = undefined;
@@ -65,7 +57,8 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
     // No state without a task.
     if (!state) return;
     const binding: Record<string, unknown> = { ...state, task, progress: progressOf(task!.flow, state), submit: (input?: unknown) => task!.submit(input) };
-    for (const move of MOVES) binding[move] = (arg?: unknown) => (task![move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
+    // The task's moves a binding offers, reporting a refusal in `error` only: their promises never reject.
+    for (const move of ['back', 'goTo', 'abort', 'retry', 'saveDraft'] as const) binding[move] = (arg?: unknown) => (task![move] as (arg?: unknown) => Promise<void>)(arg).catch(() => undefined);
     return binding as unknown as TaskBinding<F>;
   }, [task, state]);
 }
@@ -81,9 +74,7 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
  */
 export function useTask<F extends Flow = Flow>(given?: Task<F>): TaskBinding<F> {
   const provided = useContext(TaskContext);
-  const binding = useBinding(given) ?? provided;
-  if (!binding) throw noTask();
-  return binding as TaskBinding<F>;
+  return needTask(useBinding(given) ?? provided) as TaskBinding<F>;
 }
 
 /** `openTask`'s outcome, or `opening` while it runs; `restart()` drops the task in the URL and starts a new one. */

@@ -1,7 +1,7 @@
 import { createContext, useContext, useEffect } from 'react';
 import type { WayflowError } from '../core/index.ts';
 import type { AutomationMessages } from './automations/messages.ts';
-import { useTask } from './hooks.ts';
+import { useProvided } from './context.ts';
 
 /**
  * Every string the components of `wayflow/react` and `wayflow/router` show, in English.
@@ -106,7 +106,7 @@ export function useErrorMessage(error: WayflowError | null | undefined): string 
  * return message && <div role="alert">{message}</div>;
  */
 export function useStepMessage(): string | null {
-  const { step, message, error } = useTask();
+  const { step, message, error } = useProvided();
   const m = useMessages();
   // The core says invalid input in English (the default); a choice step's only message is a choice not taken.
   return useErrorMessage(error) ?? (message === defaultMessages.invalidInput || step?.kind === 'choice' ? m.invalidInput : message);

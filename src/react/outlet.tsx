@@ -1,7 +1,8 @@
 import { type ComponentType, type ReactNode, useEffect, useId, useRef } from 'react';
 import type { Flow, StepId, StepView } from '../core/index.ts';
 import { StepForm } from './form.tsx';
-import { type TaskBinding, useTask } from './hooks.ts';
+import { useProvided } from './context.ts';
+import type { TaskBinding } from './hooks.ts';
 import { useMessages } from './messages.ts';
 import { AutoStepView, ChoiceView } from './views.tsx';
 
@@ -31,7 +32,7 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
  * <FlowOutlet views={{ login: LoginView }} completed={<h1>Thank you!</h1>} />
  */
 export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, aborted }: { views?: StepViews<F>; completed?: ReactNode; aborted?: ReactNode }) {
-  const task = useTask<F>();
+  const task = useProvided<F>();
   const m = useMessages();
   const { step, status } = task;
   const headingId = useId();
@@ -42,13 +43,14 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
   useEffect(() => {
     if (shown.current === key) return;
     shown.current = key;
+    const h1 = region.current?.querySelector('h1');
+    // The heading stays from step to step: when it still has focus there is nothing to move (nor a frame callback to ask for).
     // Focusing lays the page out: done in the frame that draws the step (a timer where there are no frames), not before the step is in the page.
-    (globalThis.requestAnimationFrame ?? setTimeout)(() => {
-      const h1 = region.current?.querySelector('h1');
-      if (!h1) return;
-      if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
-      h1.focus();
-    });
+    if (h1 && !h1.matches(':focus'))
+      (globalThis.requestAnimationFrame ?? setTimeout)(() => {
+        if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
+        h1.focus();
+      });
   }, [key]);
   const ended = status === 'completed';
   const said = (ended ? m.done : m.stopped)(task.task.flow.title);

@@ -1,4 +1,4 @@
-import { useTask } from './hooks.ts';
+import { useProvided } from './context.ts';
 import { useMessages } from './messages.ts';
 
 /**
@@ -8,7 +8,7 @@ import { useMessages } from './messages.ts';
  */
 export function FlowProgress() {
   const m = useMessages();
-  const { current, total, steps } = useTask().progress;
+  const { current, total, steps } = useProvided().progress;
   return (
     <nav aria-label={m.progress} className="wayflow-progress">
       <p>{m.stepOf(current, total)}</p>

@@ -16,9 +16,9 @@ import { MessagesContext, type WayflowMessages } from './messages.ts';
 export function WayflowProvider({ children, messages, ...config }: WayflowConfig & { messages?: Partial<WayflowMessages>; children: ReactNode }) {
   const outer = useContext(MessagesContext);
   return (
-    <ConfigContext.Provider value={config}>
-      <MessagesContext.Provider value={messages ? { ...outer, ...messages } : outer}>{children}</MessagesContext.Provider>
-    </ConfigContext.Provider>
+    <ConfigContext value={config}>
+      <MessagesContext value={messages ? { ...outer, ...messages } : outer}>{children}</MessagesContext>
+    </ConfigContext>
   );
 }
 
@@ -29,5 +29,5 @@ export function WayflowProvider({ children, messages, ...config }: WayflowConfig
  * <TaskProvider task={task}><FlowOutlet views={views} /></TaskProvider>
  */
 export function TaskProvider({ task, children }: { task: Task; children: ReactNode }) {
-  return <TaskContext.Provider value={useBinding(task)}>{children}</TaskContext.Provider>;
+  return <TaskContext value={useBinding(task)}>{children}</TaskContext>;
 }

@@ -1,16 +1,16 @@
 import { StepForm } from './form.tsx';
-import { useTask } from './hooks.ts';
+import { useProvided } from './context.ts';
 import { useErrorMessage, useMessages } from './messages.ts';
 
 /** The default view of a choice step: one radio button per option the user may take. */
 export function ChoiceView() {
-  const { step, errors } = useTask();
+  const { step, errors } = useProvided();
   const m = useMessages();
   const chosen = (step?.draft as { choice?: string } | undefined)?.choice;
   const error = errors.choice;
   return (
     <StepForm>
-      <fieldset className="wayflow-choice" aria-describedby={error ? 'wf-choice-error' : undefined}>
+      <fieldset className="wayflow-choice" aria-describedby={error && 'wf-choice-error'}>
         <legend>{m.chooseOne}</legend>
         {step?.options.map((option) => (
           <label key={option.id}>
@@ -29,7 +29,7 @@ export function ChoiceView() {
 
 /** The default view of an automatic step that failed: that it failed (in the user's words), and a retry button. */
 export function AutoStepView() {
-  const { error, pending, retry } = useTask();
+  const { error, pending, retry } = useProvided();
   const m = useMessages();
   const text = useErrorMessage(error);
   return (

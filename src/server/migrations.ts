@@ -1,5 +1,8 @@
 import type { SqlDatabase } from './sql.ts';
 
+/** The width of the buckets of idle deadlines the sweep finds rows by (`wayflow_tasks.idle_minute`); migration 5 writes it into the column, so it never changes. */
+export const IDLE_MINUTE_MS = 60_000;
+
 /** One schema change, applied once, in `id` order, and recorded in `wayflow_migrations`. */
 export interface Migration {
   /** Unique across every list applied to one database (the tasks API uses 1 to 999). */
@@ -70,6 +73,22 @@ export const migrations: readonly Migration[] = [
     id: 4,
     name: 'task outcome retention',
     sql: 'CREATE INDEX wayflow_task_outcomes_by_end ON wayflow_task_outcomes (ended_at)',
+  },
+  {
+    // Every put moved idle_until and last_active_at, both indexed, so no update could be HOT (rewritten in place, its
+    // indexes untouched). The sweep now finds rows by the minute their idle deadline falls in, which a put changes about
+    // once a minute; a binder's list is sorted without an index (it holds one user's tasks); and pages keep room for
+    // the new version of a row.
+    id: 5,
+    name: 'task updates in place',
+    sql: `
+      ALTER TABLE wayflow_tasks ADD COLUMN idle_minute double precision GENERATED ALWAYS AS (floor(idle_until / ${IDLE_MINUTE_MS})) STORED;
+      DROP INDEX wayflow_tasks_by_idle;
+      CREATE INDEX wayflow_tasks_by_idle_minute ON wayflow_tasks (idle_minute);
+      DROP INDEX wayflow_tasks_by_binder;
+      CREATE INDEX wayflow_tasks_by_binder ON wayflow_tasks (owner, binder);
+      ALTER TABLE wayflow_tasks SET (fillfactor = 80)
+    `,
   },
 ];
 

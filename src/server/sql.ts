@@ -3,7 +3,7 @@ import { CorruptTaskError } from './errors.ts';
 import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
 import { jsonbText } from './jsonb.ts';
-import { migrate } from './migrations.ts';
+import { IDLE_MINUTE_MS, migrate } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, StoredJson, TaskStorage, WriteResult } from './storage.ts';
 
@@ -288,7 +288,8 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       });
     },
     sweepOwner: (owner, at) => deleteKeepingOutcomes(db, 'owner = $1 AND (idle_until <= $2 OR expires_at <= $3)', [owner, at.server, at.client], at.server, 'expired'),
-    sweepExpired: (serverNow) => deleteKeepingOutcomes(db, 'idle_until <= $1', [serverNow], serverNow, 'expired'),
+    sweepExpired: (serverNow) =>
+      deleteKeepingOutcomes(db, `idle_minute <= floor($1::float8 / ${IDLE_MINUTE_MS}) AND idle_until <= $1::float8`, [serverNow], serverNow, 'expired'),
     forgetOutcomes: async (before) => (await db.query('DELETE FROM wayflow_task_outcomes WHERE ended_at < $1 RETURNING flow_id', [before])).length,
     funnels: (flowId, window, serverNow) => readFunnels(db, flowId, window, serverNow),
     async ping() {

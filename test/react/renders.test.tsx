@@ -190,6 +190,61 @@ describe('renders per step', () => {
     expect((screen.getByLabelText('shipping value') as HTMLInputElement).value).toBe('');
   });
 
+  it('asks for a frame to move focus only when the heading does not have it: a heading focused since the last step keeps it', async () => {
+    const frames = vi.fn((run: FrameRequestCallback) => setTimeout(() => run(performance.now()), 0));
+    vi.stubGlobal('requestAnimationFrame', frames);
+    const task = await startTask(flow, { store: memoryStore() });
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={views} completed={<h1>Done</h1>} />
+      </TaskProvider>,
+    );
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    const submit = async (id: string, value: string, focusInput: boolean, next: string) => {
+      const input = screen.getByLabelText(`${id} value`);
+      if (focusInput) input.focus();
+      fireEvent.change(input, { target: { value } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+      const shown = await screen.findByRole('heading', { level: 1, name: next });
+      await waitFor(() => expect(document.activeElement).toBe(shown));
+      await waitFor(() => expect(task.state.pending).toBe(false));
+      return shown;
+    };
+    // The first step shown: focus moves to its heading, in a frame.
+    expect(await submit('contact', 'v0', false, 'Your shipping')).toBe(heading);
+    expect(frames).toHaveBeenCalledTimes(1);
+    // The heading still has focus (the click did not take it): it keeps it, with no frame asked for.
+    expect(await submit('shipping', 'v1', false, 'Your payment')).toBe(heading);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(frames).toHaveBeenCalledTimes(1);
+    expect(document.activeElement).toBe(heading);
+    // The user typed in the form: its input goes with the step, and focus moves to the new heading of the end.
+    const end = await submit('payment', 'v2', true, 'Done');
+    expect(end).not.toBe(heading);
+    expect(frames).toHaveBeenCalledTimes(2);
+  });
+
+  it('moves focus back to the heading after the user focused an input of the step', async () => {
+    const frames = vi.fn((run: FrameRequestCallback) => setTimeout(() => run(performance.now()), 0));
+    vi.stubGlobal('requestAnimationFrame', frames);
+    const task = await startTask(flow, { store: memoryStore() });
+    render(
+      <TaskProvider task={task}>
+        <FlowOutlet views={views} />
+      </TaskProvider>,
+    );
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Your contact' });
+    for (const [i, id] of steps.slice(0, 2).entries()) {
+      const input = screen.getByLabelText(`${id} value`);
+      input.focus();
+      fireEvent.change(input, { target: { value: `v${i}` } });
+      fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+      await screen.findByRole('heading', { level: 1, name: `Your ${steps[i + 1]}` });
+      await waitFor(() => expect(document.activeElement).toBe(heading));
+      expect(frames).toHaveBeenCalledTimes(i + 1);
+    }
+  });
+
   it('keeps one subscription per task however often a component re-renders', async () => {
     const task = await startTask(flow, { store: memoryStore() });
     const subscribe = task.subscribe.bind(task);

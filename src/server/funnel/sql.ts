@@ -26,7 +26,10 @@ const FACT_COLUMNS = 'v integer, ended boolean, finished text, last_step text, t
  * The funnel query: the facts (`TaskFacts`) of every task of flow `$1` created in [`$2`, `$3`): those the sweeper kept
  * with the outcomes of the tasks it deleted (`wayflow_task_outcomes`), and those of the live tasks (`$4`, read from their
  * histories by `readFunnels`), counted by version in three passes: tasks by how they finished and where they were
- * last, tags (steps reached, moves, refusals) in one unnest, and the times spent per step (one sort per step, byte order).
+ * last; tags (steps reached, moves, refusals), counted once per distinct list of tags (tasks that went the same way
+ * share one: a few hundred lists for 100,000 tasks) and then unnested; and the times spent per step, gathered per step
+ * (byte order) by hashing and sorted per step. Unnesting in the select list zips the two arrays as `unnest(a, b)` does,
+ * without a function scan per row. Serial backend CPU over 100,000 tasks: 765 ms against 1,250 for one unnest per row.
  */
 const FUNNEL_SQL = `
 WITH facts AS NOT MATERIALIZED (
@@ -39,10 +42,12 @@ SELECT 'task' AS kind, v, finished AS a, CASE WHEN finished IS NULL THEN ended E
   count(*)::integer AS n, NULL::float8[] AS spent
   FROM facts GROUP BY 2, 3, 4, 5
 UNION ALL
-SELECT 'tag', v, a, NULL, NULL, count(*)::integer, NULL FROM facts, unnest(tags) AS a GROUP BY v, a
+SELECT 'tag', v, a, NULL, NULL, sum(n)::integer, NULL
+  FROM (SELECT v, unnest(tags) AS a, n FROM (SELECT v, tags, count(*) AS n FROM facts GROUP BY v, tags) AS paths) AS tagged GROUP BY v, a
 UNION ALL
-SELECT 'time', v, a COLLATE "C", NULL, NULL, count(*)::integer, percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ms)
-  FROM facts, unnest(spent_steps, spent_ms) AS spent (a, ms) GROUP BY v, a COLLATE "C"
+SELECT 'time', v, a, NULL, NULL, n, (SELECT percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY ms) FROM unnest(spent) AS ms)
+  FROM (SELECT v, a COLLATE "C" AS a, count(*)::integer AS n, array_agg(ms) AS spent
+    FROM (SELECT v, unnest(spent_steps) AS a, unnest(spent_ms) AS ms FROM facts) AS visits GROUP BY v, a COLLATE "C") AS steps
 `;
 
 /** The facts of the live tasks of `flowId` created in `window` (a few: they are the tasks active within the idle timeout), as the funnel query reads them. */

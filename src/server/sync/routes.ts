@@ -7,6 +7,7 @@ import { type AutomationData, type AutomationDefinition, type AutomationEffect, 
 import { validateInput } from '../../core/index.ts';
 import type { DashboardView, InstanceInspection, InstanceStatus, OpenFormDetail, OpenFormSummary } from '../../sync/index.ts';
 import { type SqlAutomationStorage, sqlTransactionOf } from '../automations/pg-storage.ts';
+import { jsonAnswer } from '../answer-headers.ts';
 import type { AppEnv } from '../env.ts';
 import type { HttpError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
@@ -334,7 +335,7 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     try {
       // The key, the instance, its link and its first steps commit together: a retry finds the one instance, whenever this process or the database dies.
       // The cap is counted in the same transaction, after the caller's other starts committed: concurrent starts cannot pass it.
-      // Starts of the same turn share the transaction (`StartBatches`); a failing one runs again alone.
+      // Starts arriving together share the transaction (`StartBatches`); a failing one runs again alone.
       const created = await batches.create(
         {
           automation: definition,
@@ -350,7 +351,8 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
         caller.owner,
       );
       // Nobody can watch an instance before this answer names it: its status goes to no one else.
-      return c.json({ instance: await reader.statusOfRecord(created) }, 201);
+      // Built with the gathered headers in (`jsonAnswer`): no web `Headers` is made on the way to the socket.
+      return jsonAnswer<{ instance: InstanceStatus }, 201>(c, JSON.stringify({ instance: await reader.statusOfRecord(created) }), 201);
     } catch (error) {
       if (error instanceof AnsweredBefore) return respondEarlier(error.earlier as StartRecord);
       throw error;

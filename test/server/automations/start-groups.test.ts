@@ -117,6 +117,19 @@ describe.each([
     expect(await stored()).toEqual([]);
   });
 
+  it('starts a group of one as create does: one transaction, its error its outcome', async () => {
+    const transactions = vi.spyOn(storage, 'transaction');
+    const [started] = await runner.createGroup([start('a')]);
+    const [refused] = await runner.createGroup([start('b', 'throw')], { runAgain: () => true, failsAlone: () => false });
+    expect(transactions).toHaveBeenCalledTimes(2);
+    transactions.mockRestore();
+    expect(started?.status).toBe('fulfilled');
+    expect((started as PromiseFulfilledResult<Awaited<ReturnType<AutomationRunner['create']>>>).value.data.keySeen).toBe(1);
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(RefusedStart);
+    expect(await stored()).toEqual(['a']);
+    expect(await keys()).toEqual(['a']);
+  });
+
   it('answers an unknown automation with its error, beside the starts of the group', async () => {
     const outcomes = await runner.createGroup([start('a'), { automation: 'Nope' }, start('c')]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary, SyncResponses } from '../../../src/sync/protocol.ts';
+import { ORIGIN } from '../harness.ts';
 import { asSession, asUser, body, errorOf, startOrder, syncTestEnv } from './helpers.ts';
 
 const env = syncTestEnv({ app: {} });
@@ -34,6 +35,34 @@ describe('POST /automations/start/:automation', () => {
     const other = await asSession(fetcher).post('/automations/start/SyncOrder', { input: { item: 'pen', qty: 1 } }, { 'idempotency-key': 'key-1' });
     expect(other.status).toBe(201);
     expect((await body<{ instance: InstanceStatus }>(other)).instance.id).not.toBe(instance.id);
+  });
+
+  it("answers a start (201) with every header of the app's answers: security headers, no-store, the request id, CORS and a new session's cookie", async () => {
+    const first = await fetcher(
+      new Request('http://app.test/automations/start/SyncOrder', {
+        method: 'POST',
+        body: JSON.stringify({ input: { item: 'book', qty: 2 } }),
+        headers: { origin: ORIGIN, 'content-type': 'application/json', 'idempotency-key': 'key-headers' },
+      }),
+    );
+    expect(first.status).toBe(201);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    for (const [name, value] of [
+      ['cross-origin-resource-policy', 'same-site'],
+      ['x-content-type-options', 'nosniff'],
+      ['x-frame-options', 'SAMEORIGIN'],
+      ['referrer-policy', 'no-referrer'],
+      ['strict-transport-security', 'max-age=15552000; includeSubDomains'],
+      ['cache-control', 'no-store'],
+      ['access-control-allow-origin', ORIGIN],
+      ['access-control-allow-credentials', 'true'],
+    ]) {
+      expect([name, first.headers.get(name!)]).toEqual([name, value]);
+    }
+    expect(first.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+    expect(first.headers.get('x-powered-by')).toBeNull();
+    expect((await body<{ instance: InstanceStatus }>(first)).instance.automation).toBe('SyncOrder');
   });
 
   it('answers a retry with the first instance whatever its body: a changed input, an invalid one, or none', async () => {

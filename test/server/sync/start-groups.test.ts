@@ -48,7 +48,7 @@ describe.each([
   beforeEach(() => server.running.db.query('TRUNCATE wayflow_automation_instances, wayflow_automation_history, wayflow_automation_open_forms, wayflow_sync_links'));
 
   const post = (client: ReturnType<typeof asSession>, key: string, item = 'book') => client.post('/automations/start/SyncOrder', { input: { item, qty: 1 } }, { 'idempotency-key': key });
-  /** Calls of `runner.createGroup` while `work` runs, by how many starts each held, and the calls of `runner.create` (a start alone, or again alone). */
+  /** Calls of `runner.createGroup` while `work` runs, by how many starts each held, and the calls of `runner.create` (a start run again alone; a group of one is a `createGroup` call). */
   const groupSizes = async <T>(work: () => Promise<T>): Promise<{ result: T; sizes: number[]; alone: number }> => {
     const groups = vi.spyOn(server.running.runner, 'createGroup');
     const creates = vi.spyOn(server.running.runner, 'create');

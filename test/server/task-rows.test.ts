@@ -1,0 +1,123 @@
+import { PGlite } from '@electric-sql/pglite';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDLE_MINUTE_MS, migrate, migrations } from '../../src/server/migrations.ts';
+import { pgliteDatabase } from '../../src/server/pglite.ts';
+import { sqlStorage } from '../../src/server/sql.ts';
+import { makeRecord } from '../persist/contract.ts';
+import { pgliteHarness, postgresHarness, type StorageHarness } from './harness.ts';
+
+const MINUTE = IDLE_MINUTE_MS;
+/** An idle deadline near a few minute boundaries, or far from any. */
+const deadlineArb = fc.oneof(
+  fc.integer({ min: 0, max: 4 }).chain((minute) => fc.integer({ min: -2, max: 2 }).map((off) => Math.max(0, 1_700_000_000_000 + minute * MINUTE + off))),
+  fc.integer({ min: 1_700_000_000_000 - 10 * MINUTE, max: 1_700_000_000_000 + 10 * MINUTE }),
+  fc.constant(Number.MAX_SAFE_INTEGER),
+);
+
+async function storeRows(harness: StorageHarness, deadlines: number[]) {
+  await harness.reset();
+  for (const [i, idleUntil] of deadlines.entries()) {
+    const record = makeRecord({ id: `task-${i}` });
+    await harness.sql(
+      `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
+       VALUES ('owner', $1, 'binder-a', 1, $2, '{"flowId":"flow","step":null}', 0, $3, $4)`,
+      [record.id, JSON.stringify(record), Number.MAX_SAFE_INTEGER, idleUntil],
+    );
+  }
+}
+
+/**
+ * Makes the storage's update counts visible to `pg_stat_user_tables`: PGlite's one backend flushes them on request
+ * (`updates` does), PostgreSQL's pool backends when they exit, so the storage is closed (last test of the file).
+ */
+const closeStorage = (harness: StorageHarness) => harness.storage.close();
+
+describe.each([
+  ['PGlite', pgliteHarness, async () => undefined],
+  ['PostgreSQL', () => postgresHarness(), closeStorage],
+] as [string, () => Promise<StorageHarness>, (harness: StorageHarness) => Promise<void>][])('task rows on %s', (name, open, report) => {
+  let harness: StorageHarness;
+  beforeAll(async () => {
+    harness = await open();
+  }, 60_000);
+  afterAll(() => harness.close());
+
+  it('sweeps exactly the tasks whose idle deadline has passed, on either side of a minute boundary', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(deadlineArb, { maxLength: 12 }), deadlineArb, async (deadlines, now) => {
+        await storeRows(harness, deadlines);
+        const swept = await harness.storage.sweepExpired(now);
+        const left = (await harness.sql<{ idle_until: number }>('SELECT idle_until FROM wayflow_tasks')).map((row) => row.idle_until);
+        expect(swept).toBe(deadlines.filter((at) => at <= now).length);
+        expect(left.sort()).toEqual(deadlines.filter((at) => at > now).sort());
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+
+  it('lists a binder’s tasks most recently active first, then by id', async () => {
+    await harness.reset();
+    const at = { server: 1000, client: 1000 };
+    for (const [id, lastActiveAt] of [['c', 30], ['a', 50], ['b', 30], ['d', 10]] as const) {
+      const record = makeRecord({ id, lastActiveAt, expiresAt: 1e15 });
+      expect(await harness.storage.create('owner', record, 1e15, 0)).toEqual({ ok: true });
+    }
+    expect((await harness.storage.list('owner', 'binder-a', at)).map((task) => task.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('rewrites a task in place on every put within its idle minute, leaving its indexes untouched (HOT)', async () => {
+    await harness.reset();
+    const idleUntil = 1_700_000_000_000 + MINUTE / 2;
+    let record = makeRecord({ id: 'hot', expiresAt: 1e15 });
+    expect(await harness.storage.create('owner', record, idleUntil, 0)).toEqual({ ok: true });
+    const before = await updates(harness);
+    for (let i = 0; i < 20; i++) {
+      const next = makeRecord({ id: 'hot', version: record.version + 1, lastActiveAt: record.lastActiveAt + 1, expiresAt: 1e15, data: { item: `item ${i}` } });
+      expect(await harness.storage.update('owner', next, record.version, idleUntil + i, 0)).toEqual({ ok: true });
+      record = next;
+    }
+    await report(harness);
+    await expect.poll(async () => (await updates(harness)).all - before.all, { timeout: 10_000, interval: 100 }).toBe(20);
+    const after = await updates(harness);
+    expect(after.hot - before.hot, `${name}: HOT updates of 20`).toBeGreaterThanOrEqual(18);
+  }, 20_000);
+});
+
+/** The table's update counts as the statistics collector has them (its own pending counts flushed first). */
+async function updates(harness: StorageHarness): Promise<{ all: number; hot: number }> {
+  await harness.sql('SELECT pg_stat_force_next_flush()');
+  await harness.sql('SELECT pg_stat_clear_snapshot()');
+  const [row] = await harness.sql<{ all: string; hot: string }>(
+    "SELECT n_tup_upd AS all, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'wayflow_tasks' AND schemaname = current_schema()",
+  );
+  return { all: Number(row?.all ?? 0), hot: Number(row?.hot ?? 0) };
+}
+
+describe('migration 5 on a database written before it', () => {
+  it('buckets the idle deadlines of the rows it finds, so the sweep finds them', async () => {
+    const pg = await PGlite.create();
+    try {
+      const db = pgliteDatabase(pg);
+      await migrate(db, migrations.filter((migration) => migration.id < 5));
+      const old = 1_700_000_000_000;
+      for (const [id, idleUntil] of [['gone', old], ['kept', old + 5 * MINUTE]] as const) {
+        const record = makeRecord({ id });
+        await db.query(
+          `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
+           VALUES ('owner', $1, 'binder-a', 1, $2, '{"flowId":"flow","step":null}', 0, 1e15, $3)`,
+          [id, JSON.stringify(record), idleUntil],
+        );
+      }
+      const storage = await sqlStorage(db);
+      expect(await db.query('SELECT id, idle_minute FROM wayflow_tasks ORDER BY id')).toEqual([
+        { id: 'gone', idle_minute: Math.floor(old / MINUTE) },
+        { id: 'kept', idle_minute: Math.floor(old / MINUTE) + 5 },
+      ]);
+      expect(await storage.sweepExpired(old + MINUTE)).toBe(1);
+      expect((await db.query<{ id: string }>('SELECT id FROM wayflow_tasks')).map((row) => row.id)).toEqual(['kept']);
+    } finally {
+      await pg.close();
+    }
+  }, 30_000);
+});
