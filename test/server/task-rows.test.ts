@@ -15,16 +15,16 @@ const deadlineArb = fc.oneof(
   fc.constant(Number.MAX_SAFE_INTEGER),
 );
 
+/** A task row of `owner`, bound to `binder-a`, that never expires on the caller's clock; its parameters: the record and its idle deadline. */
+const insertRow = (record: ReturnType<typeof makeRecord>, idleUntil: number): [string, unknown[]] => [
+  `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
+   VALUES ('owner', $1, 'binder-a', 1, $2, '{"flowId":"flow","step":null}', 0, $3, $4)`,
+  [record.id, JSON.stringify(record), Number.MAX_SAFE_INTEGER, idleUntil],
+];
+
 async function storeRows(harness: StorageHarness, deadlines: number[]) {
   await harness.reset();
-  for (const [i, idleUntil] of deadlines.entries()) {
-    const record = makeRecord({ id: `task-${i}` });
-    await harness.sql(
-      `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
-       VALUES ('owner', $1, 'binder-a', 1, $2, '{"flowId":"flow","step":null}', 0, $3, $4)`,
-      [record.id, JSON.stringify(record), Number.MAX_SAFE_INTEGER, idleUntil],
-    );
-  }
+  for (const [i, idleUntil] of deadlines.entries()) await harness.sql(...insertRow(makeRecord({ id: `task-${i}` }), idleUntil));
 }
 
 /**
@@ -101,14 +101,7 @@ describe('migration 5 on a database written before it', () => {
       const db = pgliteDatabase(pg);
       await migrate(db, migrations.filter((migration) => migration.id < 5));
       const old = 1_700_000_000_000;
-      for (const [id, idleUntil] of [['gone', old], ['kept', old + 5 * MINUTE]] as const) {
-        const record = makeRecord({ id });
-        await db.query(
-          `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
-           VALUES ('owner', $1, 'binder-a', 1, $2, '{"flowId":"flow","step":null}', 0, 1e15, $3)`,
-          [id, JSON.stringify(record), idleUntil],
-        );
-      }
+      for (const [id, idleUntil] of [['gone', old], ['kept', old + 5 * MINUTE]] as const) await db.query(...insertRow(makeRecord({ id }), idleUntil));
       const storage = await sqlStorage(db);
       expect(await db.query('SELECT id, idle_minute FROM wayflow_tasks ORDER BY id')).toEqual([
         { id: 'gone', idle_minute: Math.floor(old / MINUTE) },
