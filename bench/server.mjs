@@ -40,6 +40,8 @@ const DURATION_MS = Math.min(30_000, Number(process.env.DURATION_MS ?? 5000));
 const WARMUP_MS = Math.min(10_000, Number(process.env.WARMUP_MS ?? 1000));
 const PARTS = (process.env.PARTS ?? 'tasks,starts').split(',');
 const BASELINE_ROOT = process.env.BASELINE_ROOT || null;
+// Node flags for every server process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: NODE_OPTIONS refuses --cpu-prof).
+const SERVER_NODE_ARGS = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const database = await resolveTestDatabase({ durable: true, loopbackOnly: true });
 const DATABASE_URL = database.url;
 const ORIGIN = 'http://bench.test';
@@ -85,15 +87,43 @@ function cpuSeconds(pid) {
   }
 }
 
-/** Runs `step(vu)` (one put+get, timing each) for every virtual user until the time is up; `pids`: the server processes whose CPU time is counted. */
-async function drive(users, step, pids = []) {
+/**
+ * CPU seconds so far of the PostgreSQL backends serving connections named `apps`
+ * (`application_name`), by backend pid; null where their /proc is not readable (a database in
+ * another container or machine) or there are none.
+ */
+async function backendCpu(apps) {
+  if (!apps.length || !probe) return null;
+  const { rows } = await probe.query('SELECT pid FROM pg_stat_activity WHERE application_name = ANY($1)', [apps]);
+  const cpu = new Map(rows.map(({ pid }) => [pid, cpuSeconds(pid)]));
+  return [...cpu.values()].every((v) => v !== null) ? cpu : null;
+}
+
+/**
+ * CPU seconds the backends of `after` spent since `before` (a backend opened meanwhile counts in
+ * full, its connection set-up too; one closed meanwhile is missed: the pools keep theirs 10 s idle).
+ */
+function backendCpuSpent(before, after) {
+  if (before === null || after === null || after.size === 0) return null;
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
+}
+
+/**
+ * Runs `step(vu)` (one put+get, timing each) for every virtual user until the time is up;
+ * `pids`: the server processes whose CPU time is counted; `apps`: the application names of
+ * their database connections, whose PostgreSQL backends' CPU time is counted too.
+ */
+async function drive(users, step, pids = [], apps = []) {
   const timings = { put: [], get: [] };
   let pairs = 0;
   let allPairs = 0;
   const cpuBefore = pids.map(cpuSeconds);
+  const backendsBefore = await backendCpu(apps);
   // Judged by the clock, not a timer: an in-process database may never yield to timers.
   const measureFrom = performance.now() + WARMUP_MS;
-  const stopAt = measureFrom + DURATION_MS;
+  const stopAt = measureFrom + TASK_DURATION_MS;
   await Promise.all(
     users.map(async (user) => {
       while (performance.now() < stopAt) {
@@ -117,12 +147,14 @@ async function drive(users, step, pids = []) {
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   };
   const cpu = pids.length && cpuBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0) : null;
+  const backends = backendCpuSpent(backendsBefore, await backendCpu(apps));
   return {
     pairsPerSecond: pairs / seconds,
     requestsPerSecond: (2 * pairs) / seconds,
     put: summary(timings.put),
     get: summary(timings.get),
     serverCpuMsPerPair: cpu === null || allPairs === 0 ? null : (1000 * cpu) / allPairs,
+    databaseCpuMsPerPair: backends === null || allPairs === 0 ? null : (1000 * backends) / allPairs,
   };
 }
 
@@ -180,13 +212,14 @@ function sqlStep(query) {
   };
 }
 
-/** Starts instances over HTTP, requests alternating between `urls`, for every virtual user until the time is up; `pids` as for `drive`. */
-async function driveStarts(urls, pids) {
+/** Starts instances over HTTP, requests alternating between `urls`, for every virtual user until the time is up; `pids` and `apps` as for `drive`. */
+async function driveStarts(urls, pids, apps) {
   let turn = 0;
   let starts = 0;
   let allStarts = 0;
   const latencies = [];
   const cpuBefore = pids.map(cpuSeconds);
+  const backendsBefore = await backendCpu(apps);
   const measureFrom = performance.now() + WARMUP_MS;
   const stopAt = measureFrom + DURATION_MS;
   await Promise.all(
@@ -216,7 +249,14 @@ async function driveStarts(urls, pids) {
   const seconds = (Math.max(stopAt, performance.now()) - measureFrom) / 1000;
   const sorted = latencies.sort((a, b) => a - b);
   const cpu = cpuBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0) : null;
-  return { startsPerSecond: starts / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), serverCpuMsPerStart: cpu === null ? null : (1000 * cpu) / allStarts };
+  const backends = backendCpuSpent(backendsBefore, await backendCpu(apps));
+  return {
+    startsPerSecond: starts / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    serverCpuMsPerStart: cpu === null ? null : (1000 * cpu) / allStarts,
+    databaseCpuMsPerStart: backends === null ? null : (1000 * backends) / allStarts,
+  };
 }
 
 /** The automations module of the instance-creation servers: an order that runs one node, then waits at a form. */
@@ -252,15 +292,35 @@ if (baseline) {
 const children = new Set();
 /** The process id of each started server, by its URL. */
 const pidOf = new Map();
+/** The `application_name` of each PostgreSQL-backed server's connections, by its URL. */
+const appOf = new Map();
+let servers = 0;
+
+/** `url` with `application_name=<app>`: the backends serving that server's connections are found by it. */
+const named = (url, app) => {
+  const named = new URL(url);
+  named.searchParams.set('application_name', app);
+  return named.href;
+};
 
 function startServer(args, env = {}, cliPath = cli) {
-  return startProcess([cliPath, 'serve', '--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--read-rate', '1000000', '--client-rate', '1000000', '--session-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn', ...args], env);
+  if (env.DATABASE_URL) {
+    const app = `wayflow_bench_${process.pid}_${++servers}`;
+    return startProcess([cliPath, 'serve', ...SERVE_ARGS, ...args], { ...env, DATABASE_URL: named(env.DATABASE_URL, app) }, app);
+  }
+  return startProcess([cliPath, 'serve', ...SERVE_ARGS, ...args], env);
+}
+const SERVE_ARGS = ['--host', '127.0.0.1', '--port', '0', '--write-rate', '1000000', '--read-rate', '1000000', '--client-rate', '1000000', '--session-rate', '1000000', '--origin', ORIGIN, '--log-level', 'warn'];
+
+function startBaseline(target, ...args) {
+  const script = fileURLToPath(new URL('./server-baseline.mjs', import.meta.url));
+  if (!target.startsWith('postgres')) return startProcess([script, target, ...args]);
+  const app = `wayflow_bench_${process.pid}_${++servers}`;
+  return startProcess([script, named(target, app), ...args], {}, app);
 }
 
-const startBaseline = (...args) => startProcess([fileURLToPath(new URL('./server-baseline.mjs', import.meta.url)), ...args]);
-
-function startProcess(argv, env = {}) {
-  const child = spawn(process.execPath, argv, {
+function startProcess(argv, env = {}, app = null) {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...argv], {
     env: { ...process.env, DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -276,6 +336,7 @@ function startProcess(argv, env = {}) {
         if (!line.includes('"msg":"wayflow serve started"')) continue;
         const { url } = JSON.parse(line);
         pidOf.set(url, child.pid);
+        if (app) appOf.set(url, app);
         resolve(url);
       }
     });
@@ -298,9 +359,14 @@ async function stopAll() {
 
 const os = await import('node:os');
 const ROUNDS = Math.min(10, Number(process.env.ROUNDS ?? 3));
+// The tasks part: more and shorter rounds, as its figure is a ratio of two scenarios run back to back per round.
+const TASK_ROUNDS = Math.min(15, Number(process.env.TASK_ROUNDS ?? 7));
+const TASK_DURATION_MS = Math.min(30_000, Number(process.env.TASK_DURATION_MS ?? 2500));
 const results = {
   vus: VUS,
   durationMs: DURATION_MS,
+  taskRounds: TASK_ROUNDS,
+  taskDurationMs: TASK_DURATION_MS,
   rounds: ROUNDS,
   node: process.version,
   postgres: { source: database.source, version: database.version, description: database.description },
@@ -309,12 +375,18 @@ const results = {
 };
 const ms = (v) => `${v.toFixed(1)} ms`;
 const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const round3 = (v) => Math.round(v * 1000) / 1000;
+/** `median [lowest–highest]` of per-round values, 2 decimals. */
+const spread = (values) => `${middle(values).toFixed(2)} [${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}]`;
 
 const admin = new pg.Client({ connectionString: DATABASE_URL });
+/** Finds the backends of the servers' connections (`backendCpu`). */
+const probe = new pg.Client({ connectionString: DATABASE_URL });
+await probe.connect();
 try {
   console.log(`measured on ${database.description}`);
   console.log(
-    `${VUS} virtual users; ${ROUNDS} rounds of ${DURATION_MS} ms per scenario after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
+    `${VUS} virtual users; tasks: ${TASK_ROUNDS} rounds of ${TASK_DURATION_MS} ms per scenario, starts: ${ROUNDS} rounds of ${DURATION_MS} ms, each after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
   );
   // Every server runs for the whole benchmark (idle while others are measured); PGlite: one process per data folder.
   const env = { DATABASE_URL };
@@ -332,6 +404,7 @@ try {
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_auto CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_autobase CASCADE`);
   await admin.end();
+  await probe.end();
   await rm(work, { recursive: true, force: true });
   await database.stop();
 }
@@ -345,7 +418,8 @@ async function tasksPart(env, postgresBare) {
   const embedded = await PGlite.create(join(work, 'pglite-direct'));
   await embedded.exec(`CREATE TABLE wayflow_tasks (owner text NOT NULL, id text NOT NULL, binder text NOT NULL, version integer NOT NULL, record text NOT NULL,
     summary text NOT NULL, last_active_at double precision NOT NULL, expires_at double precision NOT NULL, idle_until double precision NOT NULL, PRIMARY KEY (owner, id))`);
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options: `-c search_path=${SCHEMA}` });
+  const directApp = `wayflow_bench_${process.pid}_direct`;
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options: `-c search_path=${SCHEMA}`, application_name: directApp });
 
   const scenarios = [
     ['pgliteApi', 'API on PGlite, 1 server process', [pgliteApi]],
@@ -356,12 +430,36 @@ async function tasksPart(env, postgresBare) {
     ['postgresBareHttp2', '  baseline: bare node:http + same SQL, PG, 2 processes', postgresBare],
     ['postgresDirect', '  baseline: same SQL, pg pool, no HTTP', async (text, params) => (await pool.query(text, params)).rows],
   ];
-  // Rounds in turn, so slow phases of a busy machine hit every scenario alike; each figure is the median round.
+  const byKey = new Map(scenarios.map((scenario) => [scenario[0], scenario]));
+  /** The API scenarios held to a ratio, each with its baseline: the two run back to back in every round. */
+  const pairs = [
+    ['pgliteApi', 'pgliteBareHttp'],
+    ['postgresApi2', 'postgresBareHttp2'],
+  ];
+  const paired = new Set(pairs.flat());
+  const measure = async (key) => {
+    const target = byKey.get(key)[2];
+    if (!Array.isArray(target)) return drive(users(), sqlStep(target), [], key === 'postgresDirect' ? [directApp] : []);
+    return drive(
+      users(),
+      httpStep(target),
+      target.map((url) => pidOf.get(url)),
+      target.map((url) => appOf.get(url)).filter(Boolean),
+    );
+  };
+  // Rounds in turn, so slow phases of a busy machine hit every scenario alike. Each API scenario and
+  // its baseline run back to back, in the other order every other round (A B, B A, ...), and the
+  // ratio is the median of the rounds' own ratios: the load of the machine drifts over a run, much
+  // less over the two halves of one round. Each other figure is the median round.
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [key, , target] of scenarios) {
-      runs[key].push(Array.isArray(target) ? await drive(users(), httpStep(target), target.map((url) => pidOf.get(url))) : await drive(users(), sqlStep(target)));
+  const roundRatios = Object.fromEntries(pairs.map(([api]) => [api, []]));
+  for (let round = 0; round < TASK_ROUNDS; round++) {
+    for (const [api, base] of pairs) {
+      const order = round % 2 === 0 ? [api, base] : [base, api];
+      for (const key of order) runs[key].push(await measure(key));
+      roundRatios[api].push(runs[api].at(-1).pairsPerSecond / runs[base].at(-1).pairsPerSecond);
     }
+    for (const [key] of scenarios) if (!paired.has(key)) runs[key].push(await measure(key));
   }
   for (const [key, label] of scenarios) {
     const all = runs[key];
@@ -371,15 +469,21 @@ async function tasksPart(env, postgresBare) {
       get: { p50: middle(all.map((x) => x.get.p50)), p99: middle(all.map((x) => x.get.p99)) },
       roundsPairsPerSecond: all.map((x) => Math.round(x.pairsPerSecond)),
       serverCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : middle(all.map((x) => x.serverCpuMsPerPair)),
+      roundsServerCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : all.map((x) => round3(x.serverCpuMsPerPair)),
+      databaseCpuMsPerPair: all.some((x) => x.databaseCpuMsPerPair === null) ? null : middle(all.map((x) => x.databaseCpuMsPerPair)),
     };
     results[key] = r;
     console.log(
-      `${label.padEnd(56)} ${r.pairsPerSecond.toFixed(0).padStart(5)} put+get/s [rounds ${r.roundsPairsPerSecond.join(', ')}]  put p50 ${ms(r.put.p50)} p99 ${ms(r.put.p99)}  get p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}${r.serverCpuMsPerPair === null ? '' : `  server CPU ${r.serverCpuMsPerPair.toFixed(2)} ms/put+get`}`,
+      `${label.padEnd(56)} ${r.pairsPerSecond.toFixed(0).padStart(5)} put+get/s [rounds ${r.roundsPairsPerSecond.join(', ')}]  put p50 ${ms(r.put.p50)} p99 ${ms(r.put.p99)}  get p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}${
+        r.serverCpuMsPerPair === null ? '' : `  server CPU ${spread(all.map((x) => x.serverCpuMsPerPair))} ms/put+get`
+      }${r.databaseCpuMsPerPair === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerPair))} ms/put+get`}`,
     );
   }
-  for (const [api, baseline] of [['pgliteApi', 'pgliteBareHttp'], ['postgresApi2', 'postgresBareHttp2']]) {
-    results[`${api}Ratio`] = results[api].pairsPerSecond / results[baseline].pairsPerSecond;
-    console.log(`${api} / ${baseline}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s`);
+  for (const [api, baseline] of pairs) {
+    const ratios = roundRatios[api];
+    results[`${api}Ratio`] = middle(ratios);
+    results[`${api}RoundRatios`] = ratios.map(round3);
+    console.log(`${api} / ${baseline}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s (median of the rounds' ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
   }
   await pool.end();
   await embedded.close();
@@ -402,7 +506,15 @@ async function startsPart(env, postgresBare) {
   ];
   const startRuns = Object.fromEntries(startScenarios.map(([key]) => [key, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [key, , urls] of startScenarios) startRuns[key].push(await driveStarts(urls, urls.map((url) => pidOf.get(url))));
+    for (const [key, , urls] of startScenarios) {
+      startRuns[key].push(
+        await driveStarts(
+          urls,
+          urls.map((url) => pidOf.get(url)),
+          urls.map((url) => appOf.get(url)),
+        ),
+      );
+    }
   }
   for (const [key, label] of startScenarios) {
     const all = startRuns[key];
@@ -412,10 +524,15 @@ async function startsPart(env, postgresBare) {
       p99: middle(all.map((x) => x.p99)),
       roundsStartsPerSecond: all.map((x) => Math.round(x.startsPerSecond)),
       serverCpuMsPerStart: all[0].serverCpuMsPerStart === null ? null : middle(all.map((x) => x.serverCpuMsPerStart)),
+      roundsServerCpuMsPerStart: all[0].serverCpuMsPerStart === null ? null : all.map((x) => round3(x.serverCpuMsPerStart)),
+      databaseCpuMsPerStart: all.some((x) => x.databaseCpuMsPerStart === null) ? null : middle(all.map((x) => x.databaseCpuMsPerStart)),
+      roundsDatabaseCpuMsPerStart: all.some((x) => x.databaseCpuMsPerStart === null) ? null : all.map((x) => round3(x.databaseCpuMsPerStart)),
     };
     results[key] = r;
     console.log(
-      `${label.padEnd(72)} ${r.startsPerSecond.toFixed(0).padStart(5)} starts/s [rounds ${r.roundsStartsPerSecond.join(', ')}]  p50 ${ms(r.p50)} p99 ${ms(r.p99)}${r.serverCpuMsPerStart === null ? '' : `  server CPU ${r.serverCpuMsPerStart.toFixed(2)} ms/start`}`,
+      `${label.padEnd(72)} ${r.startsPerSecond.toFixed(0).padStart(5)} starts/s [rounds ${r.roundsStartsPerSecond.join(', ')}]  p50 ${ms(r.p50)} p99 ${ms(r.p99)}${
+        r.serverCpuMsPerStart === null ? '' : `  server CPU ${spread(all.map((x) => x.serverCpuMsPerStart))} ms/start`
+      }${r.databaseCpuMsPerStart === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerStart))} ms/start`}`,
     );
   }
   for (const key of ['startApi2', 'startOlder2'].filter((k) => results[k])) console.log(`${key} / startBare2: ${(results[key].startsPerSecond / results.startBare2.startsPerSecond).toFixed(2)}x starts/s`);
