@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 import type { ServerAutomations } from '../server-automations.ts';
 import type { Caller } from '../session.ts';
 import { timerMs } from '../timers.ts';
+import { validated } from '../validated.ts';
 import {
   SyncDashboardForbiddenError,
   SyncFormClosedError,
@@ -78,11 +79,11 @@ const formParam = validator('param', (value: Record<string, string>) => {
 });
 
 /** The optional `Idempotency-Key` of a message: 400 when it is not 1 to 200 printable ASCII characters. */
-const messageKeyHeader = validator('header', (value: Record<string, string>, c): { 'idempotency-key'?: string } => {
-  const key = value['idempotency-key'];
-  if (key === undefined) return {};
+const messageKeyHeader = validated((c): { header: { 'idempotency-key'?: string } } => {
+  const key = c.req.header('idempotency-key');
+  if (key === undefined) return { header: {} };
   if (!IDEMPOTENCY_KEY.test(key)) throw new SyncIdempotencyKeyError(`Sending message "${c.req.param('message')}" to instance ${c.req.param('id')}`);
-  return { 'idempotency-key': key };
+  return { header: { 'idempotency-key': key } };
 });
 
 /** The dashboard's guard: 403 unless the caller may view every instance. */
@@ -297,10 +298,10 @@ function startRoutes(deps: { reader: InstanceReader; links: LinksSource; runner:
     return { automation };
   });
   /** The required `Idempotency-Key` of a start: 400 when missing or not 1 to 200 printable ASCII characters (`link:` is reserved). */
-  const startKeyHeader = validator('header', (value: Record<string, string>, c): { 'idempotency-key': string } => {
-    const key = value['idempotency-key'];
+  const startKeyHeader = validated((c): { header: { 'idempotency-key': string } } => {
+    const key = c.req.header('idempotency-key');
     if (key === undefined || !IDEMPOTENCY_KEY.test(key) || key.startsWith('link:')) throw new SyncIdempotencyKeyError(`Starting automation "${c.req.param('automation')}"`);
-    return { 'idempotency-key': key };
+    return { header: { 'idempotency-key': key } };
   });
   // A retry gets the first answer whatever its body: the key is looked up when the body fails, and recorded with the instance.
   return new Hono<AppEnv>().post('/:automation', startableParam, startKeyHeader, jsonBody(inputBody), async (c) => {

@@ -1,32 +1,16 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ValidationTargets } from 'hono/types';
 import type { TaskRecord } from '../../core/index.ts';
 import { isTaskId } from '../../core/shared.ts';
 import type { AppEnv } from '../env.ts';
 import { HttpError } from '../errors.ts';
 import { isBinder, parseVersionTag, refuseBody, requireJsonContentType, taskBodyProblems } from '../schemas.ts';
+import { validated } from '../validated.ts';
 
 /** The headers of a task request, named as sent so a typed client sends them. */
 export interface TaskHeaders {
   'wayflow-binder': string;
   'if-match'?: string;
-}
-
-/** What a request validator hands its route, by target (`param`, `header`, `query`, `json`). */
-type Targets = Partial<Record<keyof ValidationTargets, object>>;
-
-/**
- * A validator of several targets at once, typed like Hono's `validator` (so the typed client
- * sends each target), that reads only what `check` asks for: Hono's reads every header of the
- * request first. `check` throws an `HttpError` to refuse the request.
- */
-function validated<V extends Targets>(check: (c: Context<AppEnv>) => V | Promise<V>): MiddlewareHandler<AppEnv, string, { in: V; out: V }> {
-  return async (c, next) => {
-    const data = await check(c);
-    for (const target in data) c.req.addValidatedData(target as keyof ValidationTargets, data[target as keyof V] as object);
-    await next();
-  };
 }
 
 function taskIdOf(c: Context<AppEnv>): { id: string } {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DashboardView, InstanceStatus, OpenFormDetail, OpenFormSummary, SyncResponses } from '../../../src/sync/protocol.ts';
 import { ORIGIN } from '../harness.ts';
 import { asSession, asUser, body, errorOf, startOrder, syncTestEnv } from './helpers.ts';
@@ -351,5 +351,26 @@ describe('the order of the checks of a request', () => {
     const retryWithOtherBody = await shopper.post('/automations/start/SyncOrder', { nonsense: true }, { 'idempotency-key': orderKey });
     expect(retryWithOtherBody.status).toBe(200);
     expect((await body<{ instance: InstanceStatus }>(retryWithOtherBody)).instance.id).toBe(instance.id);
+  });
+});
+
+describe('request headers', () => {
+  it('a start and a message read the headers they check, never every header of the request', async () => {
+    // Iterating a request's headers turns @hono/node-server's lightweight headers into a web Headers: the start route must not.
+    const shopper = asSession(fetcher);
+    const started = await shopper.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 1 } }, { 'idempotency-key': 'headers-1' });
+    const { instance } = await body<{ instance: InstanceStatus }>(started);
+    const forEach = vi.spyOn(Headers.prototype, 'forEach');
+    try {
+      const start = await shopper.post('/automations/start/SyncOrder', { input: { item: 'book', qty: 2 } }, { 'idempotency-key': 'headers-2' });
+      expect(start.status).toBe(201);
+      const sent = await shopper.post(`/automations/instances/${instance.id}/messages/note`, { payload: { note: 'x' } }, { 'idempotency-key': 'headers-3' });
+      expect(sent.status).toBe(200);
+      expect(forEach).not.toHaveBeenCalled();
+    } finally {
+      forEach.mockRestore();
+    }
+    const malformed = await shopper.post(`/automations/instances/${instance.id}/messages/note`, { payload: { note: 'x' } }, { 'idempotency-key': 'a b' });
+    expect((await errorOf(malformed)).error.code).toBe('invalid-idempotency-key');
   });
 });
