@@ -81,7 +81,17 @@ ${plots.join('\n') || 'None yet: run `npm run bench`.'}
   heap per live task of that flow, five steps in, over 1,000 tasks (\`--expose-gc\`).
 - **server.tasks**: virtual users loop PUT (If-Match) then GET of their own task against the
   API and against a bare \`node:http\` server doing the same conditional SQL without Hono,
-  sessions, validation, rate limits or logs, in as many processes.
+  sessions, validation, rate limits or logs, in as many processes. Every server is warmed up
+  once before the rounds; then 7 rounds of 2.5 s in which the API and its baseline run back to
+  back, in the other order every other round; the ratio is the median of the rounds' own
+  ratios (the machine's load drifts over a run, much less over one round), the put+get/s the
+  median round. Each scenario also gives the CPU time of its server processes and, on
+  PostgreSQL, of the database backends serving them, per put+get.
+- **automations.create**: 16 users \`POST /automations/start\` (an execute node, then a form)
+  against 1 and 2 \`wayflow serve --automations\` processes on PostgreSQL, a new session every 50
+  starts; the baseline is the bare \`node:http\` server writing the same rows (key, instance,
+  history) in one transaction. Every server is warmed up once before the interleaved rounds;
+  server and database CPU per start are reported beside the starts per second.
 - **automations**: 10,000 instances wait far in the future; 1,000 probes fall due over 10 s
   (timer lateness = when the node ran − its due time); then a backlog of 20,000 instances falls
   due at once (steps per second while it drains). The yardstick is pg-boss 12 draining the

@@ -1,14 +1,21 @@
 // Tasks API benchmark (not part of the test run), loopback only and bounded:
 //   node bench/server.mjs
 // Each virtual user has its own session and task and loops PUT (If-Match) then GET,
-// for DURATION_MS after a WARMUP_MS warm-up. Scenarios: PGlite behind one server
+// for TASK_DURATION_MS after a WARMUP_MS warm-up. Scenarios: PGlite behind one server
 // process; PostgreSQL behind one and two server processes (users alternate between
 // them on every request). Baselines in the same run: a bare node:http server
 // (bench/server-baseline.mjs) doing the same conditional SQL without Hono, sessions,
 // validation, rate limit or logs, in as many processes; and the same SQL sent
 // straight to the database from the load process, without HTTP.
+// Method: every server is warmed up once before the rounds (not counted), so no round meets a
+// cold process. Then TASK_ROUNDS short rounds; in each, the API scenario and its bare baseline
+// run back to back, in the other order every other round (A B, B A, ...), and the published
+// ratio is the median of the rounds' own ratios (each round's two halves share the machine's
+// load of the moment, which drifts over a run); every other figure is the median round.
 // Every HTTP scenario also reports the CPU time its server processes spent per put+get (from
 // /proc, Linux only): unlike throughput, it hardly depends on what else runs on the machine.
+// On PostgreSQL it also reports the CPU time of the database backends serving those servers
+// (found by the application_name each server's connections carry), median [lowest–highest] round.
 // Then instance creation: VUS users POST /automations/start (an execute node, then a form:
 // what a checkout does) on PostgreSQL, against 1 and 2 `wayflow serve --automations`
 // processes; each user takes a new session every 50 starts, as the per-session instance cap
@@ -16,9 +23,11 @@
 // same rows (key, instance, history) in one transaction. With BASELINE_ROOT=<an older checkout>
 // (its node_modules are not needed), the starts part also runs that checkout's servers, 1 and 2
 // processes, their rounds interleaved with this code's: the older code in the same run.
-// Env: VUS (default 16, at most 64), DURATION_MS (default 5000, at most 30000), ROUNDS (default 3, at most 10),
-// WARMUP_MS (default 1000), PARTS (default tasks,starts: which of the two to run), BENCH_JSON=file to also
-// write the figures as JSON.
+// Env: VUS (default 16, at most 64), TASK_ROUNDS (default 7, at most 15) and TASK_DURATION_MS
+// (default 2500) for the tasks part, ROUNDS (default 3, at most 10) and DURATION_MS (default 5000,
+// at most 30000) for the starts part, WARMUP_MS (default 1000), PARTS (default tasks,starts: which
+// of the two to run), SERVER_NODE_ARGS (node flags for every server process, e.g. --cpu-prof),
+// BENCH_JSON=file to also write the figures as JSON.
 // PostgreSQL is found as for the tests (test/helpers/test-database.mjs): DATABASE_URL if set,
 // else 127.0.0.1:5432/test if it answers, else a throwaway embedded cluster (with fsync on, like
 // a real server); the first line and the JSON say which, since their figures differ.
@@ -451,6 +460,9 @@ async function tasksPart(env, postgresBare) {
   // its baseline run back to back, in the other order every other round (A B, B A, ...), and the
   // ratio is the median of the rounds' own ratios: the load of the machine drifts over a run, much
   // less over the two halves of one round. Each other figure is the median round.
+  // Every server warmed up first (its JIT compiles the hot paths over thousands of requests): the
+  // second process of a pair is otherwise cold in its first round, which no scenario of one process sees.
+  for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
   const roundRatios = Object.fromEntries(pairs.map(([api]) => [api, []]));
   for (let round = 0; round < TASK_ROUNDS; round++) {
@@ -504,6 +516,8 @@ async function startsPart(env, postgresBare) {
     ...(startBase ? [['startOlder2', `  the same, ${BASELINE_ROOT}, 2 server processes`, startBase]] : []),
     ['startBare2', '  baseline: bare node:http, same rows in one transaction, 2 processes', startBare],
   ];
+  // Every server warmed up first, as in the tasks part: a round of each set of servers, not counted.
+  for (const urls of [startApi, ...(startBase ? [startBase] : []), startBare]) await driveStarts(urls, [], []);
   const startRuns = Object.fromEntries(startScenarios.map(([key]) => [key, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const [key, , urls] of startScenarios) {
