@@ -28,7 +28,8 @@ const transaction = IDBDatabase.prototype.transaction;
 IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
   note('tx.open');
   const tx = transaction.apply(this, args);
-  if (args[1] === 'readwrite') {
+  if (args[1] !== 'readwrite') tx.addEventListener('complete', () => note('read.complete'));
+  else {
     tx.addEventListener('complete', () => {
       // Only the transactions that wrote (a step's), not a sweep's.
       if (!written.has(tx)) return note('other.complete');

@@ -73,32 +73,37 @@ try {
       }
     }
   }
-  if (process.env.STEP) for (const n of names) steps[n] = steps[n].filter((s) => String(s.step) === process.env.STEP || (process.env.STEP === 'later' && s.step > 0));
-  const keys = ['other.complete', ...phases.filter((p) => p !== 'focus' && p !== 'frame'), 'focus (in step)', 'focus (after heading)', 'frame (in step)', 'frame.cb', 'longtask'];
-  console.log(`ms after the click, median / p95 (how many steps had it), ${rounds * perRound * 5} steps each, interleaved`);
-  console.log(`| phase | ${names.join(' | ')} |`);
-  console.log(`| --- | ${names.map(() => '---').join(' | ')} |`);
-  for (const key of keys) {
-    const cells = names.map((n) => {
-      const values = steps[n].map((s) => s.first[key]);
-      const seen = values.filter((v) => v !== undefined).length;
-      if (!seen) return '';
-      return `${quantile(values, 0.5).toFixed(2)} / ${quantile(values, 0.95).toFixed(2)} (${seen})`;
-    });
-    console.log(`| ${key} | ${cells.join(' | ')} |`);
-  }
-  if (process.env.SLOW) for (const n of names) for (const s of steps[n]) if (s.first.shown > Number(process.env.SLOW)) console.log(n, s.step, s.seq);
-  // Gaps between consecutive phases (medians of per-step differences).
-  const gaps = [['click', 'tx.open'], ['validate.end', 'tx.open'], ['tx.open', 'put.issued'], ['put.issued', 'complete.fired'], ['complete.fired', 'render.start'], ['render.start', 'commit'], ['commit', 'shown'], ['complete.fired', 'shown'], ['shown', 'complete.task-after']];
-  console.log('\n| gap (median / p95 of per-step differences) | ' + names.join(' | ') + ' |');
-  console.log(`| --- | ${names.map(() => '---').join(' | ')} |`);
-  for (const [a, b] of gaps) {
-    const cells = names.map((n) => {
-      const d = steps[n].map((s) => (s.first[a] !== undefined && s.first[b] !== undefined ? s.first[b] - s.first[a] : undefined));
-      const q = quantile(d, 0.5);
-      return q === undefined ? '' : `${q.toFixed(2)} / ${quantile(d, 0.95).toFixed(2)}`;
-    });
-    console.log(`| ${a} → ${b} | ${cells.join(' | ')} |`);
+  const all = steps;
+  // Every step, then the first step of a checkout alone (the task just opened), then the others.
+  for (const which of (process.env.STEPS ?? 'all,first,later').split(',')) {
+    const steps = Object.fromEntries(names.map((n) => [n, all[n].filter((s) => which === 'all' || (which === 'first') === (s.step === 0))]));
+    console.log(`\n## ${which} steps`);
+    const keys = ['other.complete', ...phases.filter((p) => p !== 'focus' && p !== 'frame'), 'focus (in step)', 'focus (after heading)', 'frame (in step)', 'frame.cb', 'longtask'];
+    console.log(`ms after the click, median / p95 (how many steps had it), ${steps[names[0]].length} steps each, interleaved`);
+    console.log(`| phase | ${names.join(' | ')} |`);
+    console.log(`| --- | ${names.map(() => '---').join(' | ')} |`);
+    for (const key of keys) {
+      const cells = names.map((n) => {
+        const values = steps[n].map((s) => s.first[key]);
+        const seen = values.filter((v) => v !== undefined).length;
+        if (!seen) return '';
+        return `${quantile(values, 0.5).toFixed(2)} / ${quantile(values, 0.95).toFixed(2)} (${seen})`;
+      });
+      console.log(`| ${key} | ${cells.join(' | ')} |`);
+    }
+    if (process.env.SLOW && which === (process.env.SLOW_STEPS ?? 'all')) for (const n of names) for (const s of steps[n]) if (s.first.shown > Number(process.env.SLOW)) console.log(n, s.step, s.seq);
+    // Gaps between consecutive phases (medians of per-step differences).
+    const gaps = [['click', 'tx.open'], ['validate.end', 'tx.open'], ['tx.open', 'put.issued'], ['put.issued', 'complete.fired'], ['complete.fired', 'render.start'], ['render.start', 'commit'], ['commit', 'shown'], ['complete.fired', 'shown'], ['shown', 'complete.task-after']];
+    console.log('\n| gap (median / p95 of per-step differences) | ' + names.join(' | ') + ' |');
+    console.log(`| --- | ${names.map(() => '---').join(' | ')} |`);
+    for (const [a, b] of gaps) {
+      const cells = names.map((n) => {
+        const d = steps[n].map((s) => (s.first[a] !== undefined && s.first[b] !== undefined ? s.first[b] - s.first[a] : undefined));
+        const q = quantile(d, 0.5);
+        return q === undefined ? '' : `${q.toFixed(2)} / ${quantile(d, 0.95).toFixed(2)}`;
+      });
+      console.log(`| ${a} → ${b} | ${cells.join(' | ')} |`);
+    }
   }
 } finally {
   await context.close();

@@ -190,19 +190,16 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     },
 
     async sweep(now = clock()) {
-      const expired = IDBKeyRange.upperBound(now);
-      // Counted first, in a read committed at once: the common sweep (nothing expired) holds no write lock on the tasks,
-      // nor one that waits for this (busy) thread to read a result, so a step's write made meanwhile does not queue behind it.
-      const probe = (await db()).transaction('tasks');
-      const counted = probe.store.index('expiresAt').count(expired);
-      probe.commit();
-      if (!(await counted)) return 0;
-      // Read again in the write: a task written since the count is still live, and stays.
       const tx = (await db()).transaction('tasks', 'readwrite', { durability: 'relaxed' });
-      const ids = await tx.store.index('expiresAt').getAllKeys(expired);
-      for (const id of ids) tx.store.delete(id);
+      let swept = 0;
+      let cursor = await tx.store.index('expiresAt').openCursor(IDBKeyRange.upperBound(now));
+      while (cursor) {
+        await cursor.delete();
+        swept++;
+        cursor = await cursor.continue();
+      }
       await tx.done;
-      return ids.length;
+      return swept;
     },
 
     async quarantine(id: string, binder: string, error: TaskRecordError, now = clock()) {

@@ -76,19 +76,4 @@ describe('indexedDbStore', () => {
     const db = await openWayflowDatabase(names.get(store)!);
     expect(await db.getAllKeys('tasks')).toEqual(['CCCCCCCCCCCCCCCCCCCCCC']);
   });
-
-  it('sweeps with a read alone when nothing expired: no write transaction for a step’s write to queue behind', async () => {
-    const store = create();
-    await store.put(makeRecord({ expiresAt: 30 }), 0);
-    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
-    try {
-      expect(await store.sweep(20)).toBe(0);
-      expect(transaction.mock.calls.map((call) => call[1] ?? 'readonly')).toEqual(['readonly']);
-      expect(await store.sweep(30)).toBe(1);
-      expect(transaction.mock.calls.map((call) => call[1] ?? 'readonly')).toEqual(['readonly', 'readonly', 'readwrite']);
-    } finally {
-      transaction.mockRestore();
-    }
-    expect(await (await openWayflowDatabase(names.get(store)!)).getAllKeys('tasks')).toEqual([]);
-  });
 });
