@@ -107,6 +107,9 @@ try {
     const own = name === 'wayflow';
     console.log(`| ${s.label} | ${ms(s.median)} | ${ms(s.p95)} | ${s.commitsPerStep.median}, ${s.commitsPerStep.max} | ${s.renderMsPerStep.toFixed(2)} | ${own ? '' : `${ratio}x`} | ${own ? '' : `${ratioP95}x`} |`);
   }
+  // By step: the first step of a checkout (its task just opened) apart from the four others.
+  const byStep = (name, first) => raced[name].filter((s) => (s.step === 0) === first).map((s) => s.shown);
+  console.log(`by step, median / p95: ${names.map((n) => `${n} first ${ms(quantile(byStep(n, true), 0.5))} / ${ms(quantile(byStep(n, true), 0.95))}, later ${ms(quantile(byStep(n, false), 0.5))} / ${ms(quantile(byStep(n, false), 0.95))}`).join('; ')}`);
   const medianRatio = stats.wayflow.median / stats[fastest].median;
   const p95Ratio = stats.wayflow.p95 / stats[fastestP95].p95;
   if (baseline) {
