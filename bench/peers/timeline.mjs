@@ -94,7 +94,7 @@ try {
     if (process.env.SLOW && which === (process.env.SLOW_STEPS ?? 'all')) for (const n of names) for (const s of steps[n]) if (s.first.shown > Number(process.env.SLOW)) console.log(n, s.step, s.seq);
     // Gaps between consecutive phases (medians of per-step differences).
     const gaps = [['click', 'tx.open'], ['validate.end', 'tx.open'], ['tx.open', 'put.issued'], ['put.issued', 'complete.fired'], ['complete.fired', 'render.start'], ['render.start', 'commit'], ['commit', 'shown'], ['complete.fired', 'shown'], ['shown', 'complete.task-after']];
-    console.log('\n| gap (median / p95 of per-step differences) | ' + names.join(' | ') + ' |');
+    console.log(`\n| gap (median / p95 of per-step differences) | ${names.join(' | ')} |`);
     console.log(`| --- | ${names.map(() => '---').join(' | ')} |`);
     for (const [a, b] of gaps) {
       const cells = names.map((n) => {

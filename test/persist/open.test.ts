@@ -144,12 +144,13 @@ describe('openTask', () => {
   it('sweeps before a new task’s first write (the first step never queues behind the sweep), after a restored task’s read', async () => {
     const inner = memoryStore(() => time);
     const calls: string[] = [];
-    const store: StateStore = {
-      ...inner,
-      get: (...args) => (calls.push('get'), inner.get(...args)),
-      put: (...args) => (calls.push('put'), inner.put(...args)),
-      sweep: (...args) => (calls.push('sweep'), inner.sweep(...args)),
-    };
+    const noted =
+      <A extends unknown[], R>(name: string, call: (...args: A) => R) =>
+      (...args: A) => {
+        calls.push(name);
+        return call(...args);
+      };
+    const store: StateStore = { ...inner, get: noted('get', inner.get), put: noted('put', inner.put), sweep: noted('sweep', inner.sweep) };
     const started = ready(await profile(store).tab().open());
     expect(await started.swept).toBe(0);
     expect(calls).toEqual(['sweep', 'put']);
