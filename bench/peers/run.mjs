@@ -10,7 +10,9 @@
 // bench/persist-page.ts (wayflow vs a hand-written XState + idb wizard), strict and relaxed.
 // BASELINE=<root of another checkout> (e.g. a clean clone of main) adds wayflow as that checkout
 // builds it ("before", bench/peers/before.ts) to the same rounds, so a change is measured against
-// its baseline in the same run; its ratio to this checkout is printed, and kept in the detail only.
+// its baseline in the same run; its ratio to this checkout is printed, and kept in the detail only. The one listed
+// first tends to be the slower: BEFORE_FIRST=1 lists the baseline first, and a change is measured in both orders.
+// Step times are also printed by step (a checkout's first step, right after its task opened, apart from the others).
 // Prints the figures and writes them with the detail (phases, commits per step) to bench/peers/results.json, or to
 // BENCH_JSON (as `npm run bench -- peers` does, which publishes peers.* in bench/results.json and BENCHMARKS.md).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +28,7 @@ const rounds = Number(process.env.ROUNDS ?? 10);
 const perRound = Number(process.env.PASSES ?? 12);
 const cycleSamples = Number(process.env.CYCLE_SAMPLES ?? 300);
 const output = process.env.BENCH_JSON ?? fileURLToPath(new URL('./results.json', import.meta.url));
-const names = ['wayflow', ...(baseline ? ['before'] : []), 'xstate', 'rsw', 'stepperize'];
+const names = [...(baseline && process.env.BEFORE_FIRST ? ['before', 'wayflow'] : ['wayflow', ...(baseline ? ['before'] : [])]), 'xstate', 'rsw', 'stepperize'];
 const labels = {
   wayflow: 'wayflow (FlowView, StepForm, indexedDbStore)',
   before: `wayflow before (${baseline})`,
@@ -107,6 +109,9 @@ try {
     const own = name === 'wayflow';
     console.log(`| ${s.label} | ${ms(s.median)} | ${ms(s.p95)} | ${s.commitsPerStep.median}, ${s.commitsPerStep.max} | ${s.renderMsPerStep.toFixed(2)} | ${own ? '' : `${ratio}x`} | ${own ? '' : `${ratioP95}x`} |`);
   }
+  // By step: the first step of a checkout (its task just opened) apart from the four others.
+  const byStep = (name, first) => raced[name].filter((s) => (s.step === 0) === first).map((s) => s.shown);
+  console.log(`by step, median / p95: ${names.map((n) => `${n} first ${ms(quantile(byStep(n, true), 0.5))} / ${ms(quantile(byStep(n, true), 0.95))}, later ${ms(quantile(byStep(n, false), 0.5))} / ${ms(quantile(byStep(n, false), 0.95))}`).join('; ')}`);
   const medianRatio = stats.wayflow.median / stats[fastest].median;
   const p95Ratio = stats.wayflow.p95 / stats[fastestP95].p95;
   if (baseline) {

@@ -81,7 +81,7 @@ export type OpenedTask<F extends Flow = Flow> =
  * tab is forked into a new task with a copy of the state), loads it (an
  * expired task yields `expired`), migrates it to the current flow version, and
  * restores it; with no id in the URL it starts a new task and writes its id
- * there. Expired tasks are swept afterwards. Never throws for bad input: every
+ * there. Expired tasks are swept afterwards (for a new task, as it starts). Never throws for bad input: every
  * problem is an outcome the UI can show, with `startOver()`. A task left open
  * past its idle timeout refuses further changes with `TaskExpiredError`
  * (`task-expired`, in `submit`'s result and `task.state.error`).
@@ -121,9 +121,9 @@ export async function openTask<F extends Flow>(flow: F, options: OpenTaskOptions
     // The task writes through a guard, so a page left open past the idle timeout cannot revive its expired task.
     const expiries = new Map<string, number>();
     const taskOptions: TaskOptions = { ...options, store: refuseExpiredWrites(store, flow.id, expiries), binder, clock, idleTimeoutMs };
-    const ready = (task: Task<F>, origin: ReadyTask['origin'], forkedFrom: string | null, relocated: ReadyTask['relocated']): ReadyTask<F> => {
+    const sweep = () => (options.sweep === false ? Promise.resolve(0) : store.sweep(clock.now()).catch(() => 0));
+    const ready = (task: Task<F>, origin: ReadyTask['origin'], forkedFrom: string | null, relocated: ReadyTask['relocated'], swept = sweep()): ReadyTask<F> => {
       const held = claim;
-      const swept = options.sweep === false ? Promise.resolve(0) : store.sweep(clock.now()).catch(() => 0);
       const close = () => {
         task.dispose();
         held?.release();
@@ -137,11 +137,14 @@ export async function openTask<F extends Flow>(flow: F, options: OpenTaskOptions
 
     if (id === null) {
       id = newTaskId();
+      // Swept first, before the task's first write: the sweep is over before the first step shows, so the user's
+      // first step never queues its write behind it (nothing of a task made now can be expired).
+      const swept = sweep();
       // Nobody else can hold an id made just now: no need to ask the other tabs.
       if (tabs) claim = await claimTask(id, { ...tabs, probeMs: 0 });
       const task = await startTask(flow, { ...taskOptions, id, data });
       location.replace(withTaskId(location.read(), id, param).href);
-      return ready(task, 'new', null, null);
+      return ready(task, 'new', null, null, swept);
     }
 
     if (tabs) claim = await claimTask(id, tabs);

@@ -141,6 +141,26 @@ describe('openTask', () => {
     expect(await store.get(old.id, 'someone', 0)).toBeNull();
   });
 
+  it('sweeps before a new task’s first write (the first step never queues behind the sweep), after a restored task’s read', async () => {
+    const inner = memoryStore(() => time);
+    const calls: string[] = [];
+    const noted =
+      <A extends unknown[], R>(name: string, call: (...args: A) => R) =>
+      (...args: A) => {
+        calls.push(name);
+        return call(...args);
+      };
+    const store: StateStore = { ...inner, get: noted('get', inner.get), put: noted('put', inner.put), sweep: noted('sweep', inner.sweep) };
+    const started = ready(await profile(store).tab().open());
+    expect(await started.swept).toBe(0);
+    expect(calls).toEqual(['sweep', 'put']);
+    calls.length = 0;
+    started.close();
+    const restored = ready(await profile(store).tab(withTaskId('https://shop.test/signup', started.task.id).href).open());
+    expect(await restored.swept).toBe(0);
+    expect(calls).toEqual(['get', 'sweep']);
+  });
+
   it('reads a task of another binder, or an unknown id, as not found', async () => {
     const { store, tab } = profile();
     const theirs = await startTask(signupV1, { store, binder: 'browser-2', clock });
