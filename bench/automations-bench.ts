@@ -88,7 +88,9 @@ async function startProcesses(settings: BenchSettings, schema: string, n: number
       const child = spawn(
         process.execPath,
         [settings.mainPath, 'scheduler', '--automations', settings.defsPath, '--schema', schema, '--batch', '100', '--log-level', 'warn'],
-        { env: { ...process.env, DATABASE_URL: settings.databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'] },
+        // A session of its own, as a service has (see bench/own-session.mjs): Linux's autogroup scheduler
+        // shares the CPU between sessions, so schedulers left in the bench's session would share one session's CPU.
+        { env: { ...process.env, DATABASE_URL: settings.databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
       );
       started.add(child);
       child.once('exit', () => started.delete(child));

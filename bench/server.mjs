@@ -40,6 +40,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { build } from 'esbuild';
 import pg from 'pg';
 import { resolveTestDatabase } from '../test/helpers/test-database.mjs';
+import { ownSession } from './own-session.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Exit through process.exit on a signal, so a throwaway cluster is stopped on the way out.
@@ -299,6 +300,10 @@ if (baseline) {
   await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: BASELINE_ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: baseline.automationsModule, logLevel: 'silent' });
 }
 const children = new Set();
+// Servers run in sessions of their own (`ownSession`): a signal to the bench does not reach them, so they go with it.
+process.once('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
 /** The process id of each started server, by its URL. */
 const pidOf = new Map();
 /** The `application_name` of each PostgreSQL-backed server's connections, by its URL. */
@@ -332,6 +337,7 @@ function startProcess(argv, env = {}, app = null) {
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...argv], {
     env: { ...process.env, DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...ownSession,
   });
   children.add(child);
   return new Promise((resolve, reject) => {
