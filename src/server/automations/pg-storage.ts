@@ -185,6 +185,18 @@ export class SqlAutomationStorage implements AutomationStorage {
   }
 
   /**
+   * Whether a message this process may deliver waits in the outbox: one statement on the
+   * pending index, no transaction (the scheduler pass opens one only when this says yes).
+   */
+  async mayHavePendingMessages(): Promise<boolean> {
+    const [row] = await this.db.query<{ pending: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE error IS NULL AND ($1::text[] IS NULL OR automation IS NULL OR automation = ANY($1::text[]))) AS pending',
+      [this.automations ? [...this.automations] : null],
+    );
+    return row?.pending !== false;
+  }
+
+  /**
    * When a scheduler should look next (epoch ms): now if messages wait in the outbox, else the
    * earliest due time of an unclaimed instance or flow run (of the automations and flows this
    * storage handles), or the end of the earliest claim (taken over when it times out). Null
