@@ -134,6 +134,8 @@ async function databaseScenario(
   for (let i = 0; i < settings.probes; i++) {
     probeIds.push((await runner.create(benchTimer, { dueAt: windowStart + Math.floor((i * settings.windowMs) / settings.probes) })).id);
   }
+  // A probe created after it fell due ran late in its own creation: the window began too soon for this machine's load.
+  if (Date.now() > windowStart) settings.log(`${name}: warning, the probes were still being created ${Date.now() - windowStart} ms into their window`);
   // Cheap polls (primary key), so that watching does not slow the schedulers down.
   const probesDone = async () => {
     const [row] = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM wayflow_automation_instances WHERE id = ANY($1::text[]) AND finished', [probeIds]);
@@ -143,11 +145,14 @@ async function databaseScenario(
   const late = (
     await db.query<{ state: string }>('SELECT state FROM wayflow_automation_instances WHERE id = ANY($1::text[]) AND finished', [probeIds])
   ).map((row) => {
-    const data = (JSON.parse(row.state) as { data: { ranAt: number; dueAt: number } }).data;
-    return data.ranAt - data.dueAt;
+    const data = (JSON.parse(row.state) as { data: { ranAt: number; dueAt: number; pid: number } }).data;
+    return { late: data.ranAt - data.dueAt, at: data.dueAt - windowStart, pid: data.pid };
   });
-  late.sort((a, b) => a - b);
-  settings.log(`${name}: lateness of ${late.length}/${settings.probes} probes p50 ${percentile(late, 50)} ms, p99 ${percentile(late, 99)} ms`);
+  late.sort((a, b) => a.late - b.late);
+  // The latest probes, with when in the window they fell due and which process ran them: a stall shows as neighbours.
+  const worst = late.slice(-12).map((p) => `${p.late} ms at +${p.at} ms by ${p.pid}`);
+  const lateness = late.map((p) => p.late);
+  settings.log(`${name}: lateness of ${late.length}/${settings.probes} probes p50 ${percentile(lateness, 50)} ms, p99 ${percentile(lateness, 99)} ms; latest: ${worst.join(', ')}`);
 
   // Backlog: one template due at D, cloned; every scheduler sleeps until D (told by NOTIFY or locally).
   const dueAt = Date.now() + 1500;
@@ -172,8 +177,8 @@ async function databaseScenario(
     stepsPerSecond: Math.round((2 * drained) / (drainMs / 1000)),
     drainMs,
     backlog: drained,
-    lateness: { p50: percentile(late, 50), p99: percentile(late, 99), max: late.at(-1) ?? Number.NaN, probes: late.length },
-    latenessSamples: late,
+    lateness: { p50: percentile(lateness, 50), p99: percentile(lateness, 99), max: lateness.at(-1) ?? Number.NaN, probes: lateness.length },
+    latenessSamples: lateness,
     perProcess,
   };
   settings.log(`${name}: ${drained} instances drained in ${drainMs} ms = ${result.stepsPerSecond} steps/s ${JSON.stringify(perProcess)}`);

@@ -742,6 +742,7 @@ export class AutomationRunner {
    */
   private async deliverPending(): Promise<number> {
     let delivered = 0;
+    if (this.storage.mayHavePendingMessages && !(await this.storage.mayHavePendingMessages())) return 0;
     for (let round = 0; round < this.maxStepsPerRun * 10; round++) {
       const outcome = await this.storage.transaction(async (tx) => {
         const [queued] = await tx.pendingMessages(1);

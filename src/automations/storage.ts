@@ -130,4 +130,11 @@ export interface AutomationStorageTx {
  */
 export interface AutomationStorage {
   transaction<T>(work: (tx: AutomationStorageTx) => Promise<T>): Promise<T>;
+  /**
+   * Optional: whether messages may wait in the outbox, read outside a transaction. `false` must
+   * mean that `pendingMessages` would have found none at that moment; `true` may be wrong (the
+   * message is held by another scheduler). The scheduler pass skips its outbox transaction on
+   * `false`: where a transaction costs round trips, a pass with an empty outbox saves them.
+   */
+  mayHavePendingMessages?(): Promise<boolean>;
 }

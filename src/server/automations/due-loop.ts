@@ -30,6 +30,9 @@ export interface DueLoopOptions {
   onError?(error: unknown): void;
 }
 
+/** The longest pause between looks at work that is due but held by another transaction. */
+export const HELD_RETRY_MS = 20;
+
 /** A running due-time loop. */
 export interface DueLoop {
   /** Wakes the loop at `at` (default: now) if it would sleep longer. */
@@ -53,6 +56,8 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
   const logger = options.logger ?? silentLogger;
   /** Passes failed in a row because the database is unavailable. */
   let unavailable = 0;
+  /** Looks in a row that found work due but none claimable (another transaction holds it). */
+  let held = 0;
   let stopping = false;
   /** The earliest wake-up asked for since the current pass began. */
   let hint = Number.POSITIVE_INFINITY;
@@ -74,6 +79,8 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
     });
   const wake = (at: number = now()) => {
     hint = Math.min(hint, at);
+    // News (a commit that made something due): the next look is a fresh one, not a retry of a held row.
+    held = 0;
     if (!sleeping || at >= sleeping.until) return;
     clearTimeout(sleeping.timer);
     sleeping.until = at;
@@ -90,6 +97,7 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
         // Work was found: look again at once (a backlog drains without a wake-up query per pass).
         if (moved > 0) {
           unavailable = 0;
+          held = 0;
           continue;
         }
         const next = await options.nextWakeAt(now());
@@ -97,8 +105,14 @@ export function startDueLoop(options: DueLoopOptions): DueLoop {
         const t = now();
         let until = Math.min(next ?? Number.POSITIVE_INFINITY, hint, t + maxSleepMs);
         if (until <= t) {
-          // Due but not claimable yet (a step of another process holds the row): look again shortly.
-          until = t + 5;
+          // Due but not claimable yet (a step of another process holds the row): look again shortly,
+          // after 5 ms, then 10, then every HELD_RETRY_MS while it stays held. Two schedulers wake
+          // for the same due time and one of them wins; the other need not look every 5 ms (four
+          // statements each) until the winner commits, which a slow WAL flush can make 100 ms.
+          until = t + Math.min(HELD_RETRY_MS, 5 * 2 ** held);
+          held += 1;
+        } else {
+          held = 0;
         }
         await sleepUntil(until);
       } catch (error) {

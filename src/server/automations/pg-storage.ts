@@ -185,6 +185,18 @@ export class SqlAutomationStorage implements AutomationStorage {
   }
 
   /**
+   * Whether a message this process may deliver waits in the outbox: one statement on the
+   * pending index, no transaction (the scheduler pass opens one only when this says yes).
+   */
+  async mayHavePendingMessages(): Promise<boolean> {
+    const [row] = await this.db.query<{ pending: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE error IS NULL AND ($1::text[] IS NULL OR automation IS NULL OR automation = ANY($1::text[]))) AS pending',
+      [this.automations ? [...this.automations] : null],
+    );
+    return row?.pending !== false;
+  }
+
+  /**
    * When a scheduler should look next (epoch ms): now if messages wait in the outbox, else the
    * earliest due time of an unclaimed instance or flow run (of the automations and flows this
    * storage handles), or the end of the earliest claim (taken over when it times out). Null
@@ -291,6 +303,10 @@ class SqlTx implements SqlStorageTx {
   private readonly inserts = new Map<string, InstanceRecord>();
   private readonly historyWrites = new HistoryWrites();
   private readonly messageWrites = new MessageWrites();
+  /** Due rows this transaction locked as a scheduler's claim (`dueInstances`). */
+  private readonly claimed = new Set<string>();
+  /** Rows this transaction wrote (sent or held back), which releases their claim. */
+  private readonly written = new Set<string>();
   /** The earliest due time this transaction moved earlier (an instance, a flow run). */
   earliestNewDue: number | null = null;
   private readonly runs: RunWrites;
@@ -320,8 +336,8 @@ class SqlTx implements SqlStorageTx {
    * Sends the held-back writes in one statement (batch-sql.ts): new instances, changed ones
    * (version-checked), their open forms, history rows, messages and flow runs.
    */
-  async flush(): Promise<void> {
-    const write = this.takeWrites();
+  async flush(final = false): Promise<void> {
+    const write = this.takeWrites(final);
     if (write) write.check(await this.sql.query(write.text, write.params));
   }
 
@@ -335,11 +351,11 @@ class SqlTx implements SqlStorageTx {
   async finish(channel: string | null): Promise<number | null> {
     const { commitWith } = this.sql;
     if (!commitWith || this.puts.size > 0) {
-      await this.flush();
+      await this.flush(true);
       if (this.earliestNewDue !== null && channel !== null) await this.sql.query('SELECT pg_notify($1, $2)', [channel, String(this.earliestNewDue)]);
       return this.earliestNewDue;
     }
-    const write = this.takeWrites();
+    const write = this.takeWrites(true);
     const statements: SqlStatement[] = write ? [write] : [];
     if (this.earliestNewDue !== null && channel !== null) statements.push({ text: 'SELECT pg_notify($1, $2)', params: [channel, String(this.earliestNewDue)] });
     const results = await commitWith.call(this.sql, statements);
@@ -351,10 +367,14 @@ class SqlTx implements SqlStorageTx {
    * The statement of the held-back writes (null when there are none), forgetting them; the due
    * times they move earlier are counted at once where known (new instances, instances read
    * here, flow runs). `check` takes its rows: it throws when a changed instance's version moved
-   * since it was read (or the instance is gone), and records the new versions.
+   * since it was read (or the instance is gone), and records the new versions. `final` (the
+   * transaction's last statement) adds the claims of the due rows it locked and never wrote.
    */
-  private takeWrites(): (SqlStatement & { params: unknown[]; check(rows: readonly WrittenRow[]): void }) | null {
-    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size === 0) return null;
+  private takeWrites(final = false): (SqlStatement & { params: unknown[]; check(rows: readonly WrittenRow[]): void }) | null {
+    for (const id of this.puts.keys()) this.written.add(id);
+    for (const id of this.runs.pendingIds()) this.written.add(id);
+    const kept = final ? [...this.claimed].filter((id) => !this.written.has(id)) : [];
+    if (this.inserts.size + this.puts.size + this.historyWrites.size + this.messageWrites.size + this.runs.size + kept.length === 0) return null;
     const statement = new WriteStatement();
     const inserted = [...this.inserts.values()];
     const updated = [...this.puts.values()];
@@ -387,6 +407,15 @@ class SqlTx implements SqlStorageTx {
     this.historyWrites.addTo(statement);
     this.messageWrites.addTo(statement, (id) => this.locked.get(id)?.automation ?? null);
     this.runs.addTo(statement, Date.now(), DB_NOW);
+    if (kept.length > 0) {
+      // Due rows left as they were (an `asSoonAs` that does not hold, a refused run): claimed for the claim time, looked at again after it.
+      statement.add(
+        'claims_kept',
+        `UPDATE wayflow_automation_instances SET claimed_by = ${statement.param(this.options.token, 'text')},
+           claimed_until = ${DB_NOW} + ${statement.param(this.options.claimTimeoutMs, 'double precision')}
+         WHERE id = ANY(${statement.param(kept, 'text[]')})`,
+      );
+    }
     const reads = updated.map((record) => this.versions.get(record.id));
     for (const record of inserted) this.dueMovedTo(record.dueAt, null);
     updated.forEach((record, i) => {
@@ -537,6 +566,7 @@ class SqlTx implements SqlStorageTx {
   async deleteInstance(id: string): Promise<boolean> {
     await this.flush();
     this.locked.delete(id);
+    this.claimed.delete(id);
     const rows = await this.sql.query("DELETE FROM wayflow_automation_instances WHERE id = $1 AND kind = 'automation' RETURNING id", [id]);
     await this.sql.query('DELETE FROM wayflow_automation_history WHERE instance_id = $1', [id]);
     await this.sql.query('DELETE FROM wayflow_automation_open_forms WHERE instance_id = $1', [id]);
@@ -557,29 +587,30 @@ class SqlTx implements SqlStorageTx {
 
   async dueInstances(now: number, limit: number, scope?: DueScope): Promise<string[]> {
     await this.flush();
-    const { token, claimTimeoutMs } = this.options;
+    const { token } = this.options;
     const automations = within(this.options.automations, scope?.automations);
     const flows = within(this.options.flows, scope?.flows);
-    // Claims the due rows nobody else holds (a claim of this very transaction counts as free),
-    // reading them: the steps this transaction runs on them need no further read.
+    // Locks the due rows nobody else holds (a claim of this very transaction counts as free),
+    // reading them: the steps this transaction runs on them need no further read. The lock is
+    // the claim while the transaction runs (other schedulers skip locked rows); the claim
+    // columns are written at commit only for the rows it leaves unwritten (`finish`), since
+    // writing a row releases its claim: a claim column written here would be a second version of
+    // every row, with its index entries, written again in the same transaction.
     const rows = await this.sql.query<InstanceRow & { kind: string; seq: string | number; has_children: boolean }>(
-      `WITH due AS (
-         SELECT id FROM wayflow_automation_instances
-         WHERE NOT finished AND due_at <= $1
-           AND (claimed_until IS NULL OR claimed_by = $3 OR claimed_until <= ${DB_NOW})
-           AND ($5::text[] IS NULL OR kind <> 'automation' OR automation = ANY($5::text[]))
-           AND ($6::text[] IS NULL OR kind <> 'flow' OR automation = ANY($6::text[]))
-         ORDER BY due_at, seq
-         LIMIT $2
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE wayflow_automation_instances AS i SET claimed_by = $3, claimed_until = ${DB_NOW} + $4
-       FROM due WHERE i.id = due.id
-       RETURNING ${INSTANCE_COLUMNS.split(', ')
-         .map((c) => `i.${c}`)
-         .join(', ')}, i.kind, i.seq, ${HAS_CHILDREN}`,
-      [now, limit, token, claimTimeoutMs, automations, flows],
+      `SELECT ${INSTANCE_COLUMNS.split(', ')
+        .map((c) => `i.${c}`)
+        .join(', ')}, i.kind, i.seq, ${HAS_CHILDREN}
+       FROM wayflow_automation_instances AS i
+       WHERE NOT i.finished AND i.due_at <= $1
+         AND (i.claimed_until IS NULL OR i.claimed_by = $3 OR i.claimed_until <= ${DB_NOW})
+         AND ($4::text[] IS NULL OR i.kind <> 'automation' OR i.automation = ANY($4::text[]))
+         AND ($5::text[] IS NULL OR i.kind <> 'flow' OR i.automation = ANY($5::text[]))
+       ORDER BY i.due_at, i.seq
+       LIMIT $2
+       FOR UPDATE OF i SKIP LOCKED`,
+      [now, limit, token, automations, flows],
     );
+    for (const row of rows) this.claimed.add(row.id);
     for (const row of rows) {
       if (row.kind === 'flow') {
         if (!this.runs.holds(row.id)) this.runs.hold(row);

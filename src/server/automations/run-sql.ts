@@ -48,6 +48,11 @@ export class RunWrites {
     return this.pending.size;
   }
 
+  /** The runs with writes not sent yet. */
+  pendingIds(): IterableIterator<string> {
+    return this.pending.keys();
+  }
+
   /** Whether this transaction holds the run. */
   holds(id: string): boolean {
     return this.held.has(id);

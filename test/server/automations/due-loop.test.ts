@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { LogEntry } from '../../../src/server/log.ts';
-import { startDueLoop } from '../../../src/server/automations/due-loop.ts';
+import { HELD_RETRY_MS, startDueLoop } from '../../../src/server/automations/due-loop.ts';
 
 describe('startDueLoop', () => {
   it('stops at once when stop() lands while the next due time is being read, not after the long sleep', async () => {
@@ -46,6 +46,41 @@ describe('startDueLoop', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await loop.stop();
     expect(passes).toBe(1);
+  });
+});
+
+describe('startDueLoop when work is due but held by another transaction', () => {
+  it('looks again after 5 ms, then backs off to HELD_RETRY_MS, and looks at once again when woken', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const passes: number[] = [];
+      const loop = startDueLoop({
+        name: 'test',
+        pass: async () => {
+          passes.push(Date.now());
+          return 0;
+        },
+        // Always due now, never claimable: another scheduler's transaction holds the row.
+        nextWakeAt: async (now) => now,
+        maxSleepMs: 5000,
+        errorBackoffMs: 1000,
+        now: Date.now,
+      });
+      await vi.advanceTimersByTimeAsync(100);
+      // 5 ms, 10 ms, then HELD_RETRY_MS (each +1 ms: a timer may fire a little early), not every 5 ms.
+      const gaps = passes.slice(1).map((at, i) => at - passes[i]!);
+      expect(gaps.slice(0, 5)).toEqual([6, 11, HELD_RETRY_MS + 1, HELD_RETRY_MS + 1, HELD_RETRY_MS + 1]);
+      // A wake-up (a NOTIFY, a commit of this process) is news: a look at once (+1 ms), then 5 ms after it again.
+      const wokenAt = Date.now();
+      loop.wake();
+      await vi.advanceTimersByTimeAsync(8);
+      expect(passes.filter((at) => at >= wokenAt).map((at) => at - wokenAt)).toEqual([1, 7]);
+      const stopping = loop.stop();
+      await vi.advanceTimersByTimeAsync(50);
+      await stopping;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

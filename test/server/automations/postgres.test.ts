@@ -80,6 +80,37 @@ describe('SQL automation storage on PostgreSQL', () => {
     expect(await two.transaction((tx) => tx.dueInstances(100, 10))).toEqual(['x']);
   });
 
+  it('claims by row lock while the transaction runs, and writes a claim at commit only for the due instances it left as they were', async () => {
+    await database.reset();
+    const one = await open({ claimTimeoutMs: 400 });
+    const two = await open({ claimTimeoutMs: 400 });
+    await one.transaction(async (tx) => {
+      await tx.insertInstance(record({ id: 'moves', dueAt: 10 }));
+      await tx.insertInstance(record({ id: 'stays', dueAt: 20 }));
+    });
+    const claims = () => database.sql<{ id: string; claimed: boolean; left: number | null }>(
+      `SELECT id, claimed_by IS NOT NULL AS claimed, claimed_until - (extract(epoch FROM clock_timestamp()) * 1000) AS left
+       FROM wayflow_automation_instances ORDER BY id`,
+    );
+    let during: { seen: string[]; claims: { id: string; claimed: boolean }[] } | null = null;
+    await one.transaction(async (tx) => {
+      expect(await tx.dueInstances(100, 10)).toEqual(['moves', 'stays']);
+      // Held by this transaction's row locks: another scheduler skips both, and nothing is written yet.
+      during = { seen: await two.transaction((other) => other.dueInstances(100, 10)), claims: (await claims()).map(({ id, claimed }) => ({ id, claimed })) };
+      await tx.putInstance({ ...(await tx.getInstance('moves'))!, dueAt: 10 ** 15 });
+    });
+    expect(during).toEqual({ seen: [], claims: [{ id: 'moves', claimed: false }, { id: 'stays', claimed: false }] });
+    // The written instance is free (due again by its new time); the other stays claimed for the claim time.
+    const [moves, stays] = await claims();
+    expect(moves).toEqual({ id: 'moves', claimed: false, left: null });
+    expect(stays).toMatchObject({ id: 'stays', claimed: true });
+    expect(stays!.left).toBeGreaterThan(0);
+    expect(stays!.left).toBeLessThanOrEqual(400);
+    expect(await two.transaction((tx) => tx.dueInstances(100, 10))).toEqual([]);
+    await sleep(450);
+    expect(await two.transaction((tx) => tx.dueInstances(100, 10))).toEqual(['stays']);
+  });
+
   it('lists as due, and delivers messages to, only the automations the process runs', async () => {
     await database.reset();
     const storage = await open();

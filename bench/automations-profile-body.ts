@@ -1,0 +1,159 @@
+// The body of bench/automations-profile.mjs, bundled by it (see there for what is measured).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { createAutomationRunner, systemClock } from '../src/automations/index.ts';
+import { sqlAutomationStorage } from '../src/server/automations/index.ts';
+import { postgresDatabase } from '../src/server/postgres.ts';
+import { benchTimer } from './automations-defs.ts';
+
+/** One scheduler build: its bundled entry and automations module. */
+export interface ProfileVariant {
+  label: string;
+  mainPath: string;
+  defsPath: string;
+}
+
+/** One drain's figures. */
+export interface ProfileResult {
+  variant: string;
+  processes: number;
+  drainMs: number;
+  stepsPerSecond: number;
+  /** CPU (user + system) of the scheduler processes and of the database backends of this database, per automation step, µs. */
+  nodeCpuPerStep: number;
+  databaseCpuPerStep: number;
+  /** Wait events of the scheduler backends sampled during the drain (`type:event` or `cpu`), with counts. */
+  waits: Record<string, number>;
+  perProcess: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const TICKS = 100;
+
+/** utime + stime of a process in ms (0 once it is gone). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+function startProcesses(variant: ProfileVariant, databaseUrl: string, schema: string, n: number): Promise<ChildProcess[]> {
+  return Promise.all(
+    Array.from({ length: n }, () => {
+      const child = spawn(process.execPath, [...(process.env.SCHEDULER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), variant.mainPath, 'scheduler', '--automations', variant.defsPath, '--schema', schema, '--batch', '100', '--log-level', 'warn'], {
+        env: { ...process.env, DATABASE_URL: databaseUrl },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return new Promise<ChildProcess>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('wayflow scheduler started')) resolve(child);
+        });
+        child.once('exit', (code) => reject(new Error(`A scheduler process exited with code ${code} before it started.`)));
+      });
+    }),
+  );
+}
+
+/**
+ * Drains `backlog` instances of the benchmark automation (two steps each) with `n` scheduler
+ * processes of `variant`, `waiting` more waiting far in the future, and measures the CPU the
+ * scheduler processes and the database backends spent on it, and the backends' wait events.
+ */
+export async function profileDrain(databaseUrl: string, variant: ProfileVariant, n: number, backlog: number, waiting: number): Promise<ProfileResult> {
+  const schema = `wayflow_prof_${process.pid}_${n}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c search_path=${schema}` });
+  const db = postgresDatabase(pool);
+  const children: ChildProcess[] = [];
+  try {
+    const storage = await sqlAutomationStorage(db);
+    const runner = createAutomationRunner({ storage, clock: systemClock, automations: [benchTimer] });
+    const clone = async (template: string, prefix: string, count: number) => {
+      await db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO wayflow_automation_instances (id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version)
+           SELECT $2 || g, automation, $2 || 'key' || g, state, finished, created_at, finished_at, unique_key, due_at, updated_at, 1
+           FROM wayflow_automation_instances, generate_series(1, $3::integer) AS g WHERE id = $1`,
+          [template, prefix, count],
+        );
+        await tx.query(
+          `INSERT INTO wayflow_automation_history (instance_id, task_id, path, status, created, finished, message, result, completed_by)
+           SELECT $2 || g, task_id, path, status, created, finished, message, result, completed_by
+           FROM wayflow_automation_history, generate_series(1, $3::integer) AS g WHERE instance_id = $1`,
+          [template, prefix, count],
+        );
+      });
+      await runner.kill(template);
+    };
+    await clone((await runner.create(benchTimer, { dueAt: Date.now() + 3_600_000 })).id, 'waiting-', waiting);
+    await admin.query(`VACUUM ANALYZE ${schema}.wayflow_automation_instances`);
+    children.push(...(await startProcesses(variant, databaseUrl, schema, n)));
+    const dueAt = Date.now() + 2500;
+    await clone((await runner.create(benchTimer, { dueAt, backlog: true })).id, 'backlog-', backlog);
+    const monitorPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const backends = async () =>
+      (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> $1", [monitorPid])).rows.map((r) => r.pid);
+    // The bench's own pool is idle from here on; its backends count with the others (idle: no CPU).
+    while (Date.now() < dueAt - 30) await sleep(10);
+    const pids = await backends();
+    const nodeBefore = children.map((c) => cpuMs(c.pid!));
+    const dbBefore = pids.map(cpuMs);
+    const waits: Record<string, number> = {};
+    const far = dueAt + 1_000_000;
+    let doneAt = 0;
+    for (;;) {
+      const { rows } = await admin.query<{ left: number; waits: { t: string | null; e: string | null; s: string }[] | null }>(
+        `SELECT (SELECT count(*)::integer FROM ${schema}.wayflow_automation_instances WHERE NOT finished AND due_at < $1) AS left,
+                (SELECT json_agg(json_build_object('t', wait_event_type, 'e', wait_event, 's', state)) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> $2) AS waits`,
+        [far, monitorPid],
+      );
+      const row = rows[0]!;
+      for (const w of row.waits ?? []) {
+        if (w.s !== 'active') continue;
+        const key = w.t ? `${w.t}:${w.e}` : 'cpu';
+        waits[key] = (waits[key] ?? 0) + 1;
+      }
+      if (Date.now() > dueAt && row.left === 0) {
+        doneAt = Date.now();
+        break;
+      }
+      if (Date.now() > dueAt + 120_000) throw new Error('the drain did not end in 120 s');
+      await sleep(5);
+    }
+    const nodeCpu = children.reduce((sum, c, i) => sum + cpuMs(c.pid!) - nodeBefore[i]!, 0);
+    // Backends opened during the drain count whole.
+    const dbCpu = (await backends()).reduce((sum, pid) => sum + cpuMs(pid) - (dbBefore[pids.indexOf(pid)] ?? 0), 0);
+    const steps = 2 * backlog;
+    const perProcess: Record<string, number> = {};
+    for (const row of (await admin.query<{ state: string }>(`SELECT state FROM ${schema}.wayflow_automation_instances WHERE finished AND id LIKE 'backlog-%'`)).rows) {
+      const pid = String((JSON.parse(row.state) as { data: { pid: number } }).data.pid);
+      perProcess[pid] = (perProcess[pid] ?? 0) + 1;
+    }
+    const drainMs = doneAt - dueAt;
+    return {
+      variant: variant.label,
+      processes: n,
+      drainMs,
+      stepsPerSecond: Math.round(steps / (drainMs / 1000)),
+      nodeCpuPerStep: Math.round((nodeCpu * 1000) / steps),
+      databaseCpuPerStep: Math.round((dbCpu * 1000) / steps),
+      waits,
+      perProcess,
+    };
+  } finally {
+    const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(exits);
+    await pool.end();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+}
