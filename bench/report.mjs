@@ -95,11 +95,14 @@ ${plots.join('\n') || 'None yet: run `npm run bench`.'}
 - **automations**: 10,000 instances wait far in the future; 1,000 probes fall due over 10 s
   (timer lateness = when the node ran − its due time); then a backlog of 20,000 instances falls
   due at once (steps per second while it drains). The yardstick is pg-boss 12 draining the
-  same number of jobs with as many workers, each its own PgBoss instance and pool, fetching
-  and completing in batches of 20 (its fast path), in the same run on the same PostgreSQL.
+  same number of jobs with as many worker processes, each its own PgBoss instance and pool,
+  started and connected before the clock starts, fetching and completing in batches of 20 (its
+  fast path), in the same run on the same PostgreSQL.
 - **sync.push**: from a back-office form submit to the watching browser's status event,
   with 50 watchers on event streams; the baseline is the client's fallback of polling.
 - The load generator, servers and databases share the machine's CPUs; the machine line says
-  how many, and the load average at the start.
+  how many, and the load average at the start. Every server, scheduler process and pg-boss
+  worker runs in a session of its own, as a service does (Linux's autogroup scheduler shares the
+  CPU between sessions, and every PostgreSQL backend is one).
 `;
 }
