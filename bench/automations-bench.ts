@@ -47,7 +47,7 @@ async function count(db: SqlDatabase, where: string): Promise<number> {
 }
 
 /** Copies instance `template` (and its open history row) `n` times with ids `prefix1…prefixN`, then deletes the template. */
-async function cloneInstances(db: SqlDatabase, runner: AutomationRunner, template: string, prefix: string, n: number): Promise<void> {
+export async function cloneInstances(db: SqlDatabase, runner: AutomationRunner, template: string, prefix: string, n: number): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO wayflow_automation_instances (id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version)

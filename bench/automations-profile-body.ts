@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createAutomationRunner, systemClock } from '../src/automations/index.ts';
 import { sqlAutomationStorage } from '../src/server/automations/index.ts';
 import { postgresDatabase } from '../src/server/postgres.ts';
+import { cloneInstances } from './automations-bench.ts';
 import { benchTimer } from './automations-defs.ts';
 
 /** One scheduler build: its bundled entry and automations module. */
@@ -76,28 +77,11 @@ export async function profileDrain(databaseUrl: string, variant: ProfileVariant,
   try {
     const storage = await sqlAutomationStorage(db);
     const runner = createAutomationRunner({ storage, clock: systemClock, automations: [benchTimer] });
-    const clone = async (template: string, prefix: string, count: number) => {
-      await db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO wayflow_automation_instances (id, automation, key, state, finished, created_at, finished_at, unique_key, due_at, updated_at, version)
-           SELECT $2 || g, automation, $2 || 'key' || g, state, finished, created_at, finished_at, unique_key, due_at, updated_at, 1
-           FROM wayflow_automation_instances, generate_series(1, $3::integer) AS g WHERE id = $1`,
-          [template, prefix, count],
-        );
-        await tx.query(
-          `INSERT INTO wayflow_automation_history (instance_id, task_id, path, status, created, finished, message, result, completed_by)
-           SELECT $2 || g, task_id, path, status, created, finished, message, result, completed_by
-           FROM wayflow_automation_history, generate_series(1, $3::integer) AS g WHERE instance_id = $1`,
-          [template, prefix, count],
-        );
-      });
-      await runner.kill(template);
-    };
-    await clone((await runner.create(benchTimer, { dueAt: Date.now() + 3_600_000 })).id, 'waiting-', waiting);
+    await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt: Date.now() + 3_600_000 })).id, 'waiting-', waiting);
     await admin.query(`VACUUM ANALYZE ${schema}.wayflow_automation_instances`);
     children.push(...(await startProcesses(variant, databaseUrl, schema, n)));
     const dueAt = Date.now() + 2500;
-    await clone((await runner.create(benchTimer, { dueAt, backlog: true })).id, 'backlog-', backlog);
+    await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt, backlog: true })).id, 'backlog-', backlog);
     const monitorPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const backends = async () =>
       (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> $1", [monitorPid])).rows.map((r) => r.pid);
