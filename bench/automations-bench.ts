@@ -81,16 +81,23 @@ process.once('exit', () => {
   for (const child of started) child.kill('SIGKILL');
 });
 
-/** Starts `wayflow scheduler` processes on the schema; resolves once each announced itself. */
-async function startProcesses(settings: BenchSettings, schema: string, n: number): Promise<ChildProcess[]> {
+/** One scheduler build to start: its bundled entry and automations module, and the database it runs on. */
+export interface SchedulerBuild {
+  mainPath: string;
+  defsPath: string;
+  databaseUrl: string;
+}
+
+/** Starts `n` `wayflow scheduler` processes of `build` on the schema (node run with `nodeArgs`); resolves once each announced itself. */
+export async function startProcesses(build: SchedulerBuild, schema: string, n: number, nodeArgs: readonly string[] = []): Promise<ChildProcess[]> {
   return Promise.all(
     Array.from({ length: n }, () => {
       const child = spawn(
         process.execPath,
-        [settings.mainPath, 'scheduler', '--automations', settings.defsPath, '--schema', schema, '--batch', '100', '--log-level', 'warn'],
+        [...nodeArgs, build.mainPath, 'scheduler', '--automations', build.defsPath, '--schema', schema, '--batch', '100', '--log-level', 'warn'],
         // A session of its own, as a service has (see bench/own-session.mjs): Linux's autogroup scheduler
         // shares the CPU between sessions, so schedulers left in the bench's session would share one session's CPU.
-        { env: { ...process.env, DATABASE_URL: settings.databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+        { env: { ...process.env, DATABASE_URL: build.databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
       );
       started.add(child);
       child.once('exit', () => started.delete(child));
@@ -102,6 +109,13 @@ async function startProcesses(settings: BenchSettings, schema: string, n: number
       });
     }),
   );
+}
+
+/** Stops scheduler processes: SIGTERM to each, then resolves once every one has exited. */
+export async function stopProcesses(children: readonly ChildProcess[]): Promise<void> {
+  const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(exits);
 }
 
 /**
@@ -269,9 +283,7 @@ async function flowScenario(settings: BenchSettings, name: string, paths: { main
     settings.log(`${name}: ${drained} flow runs (2 actions each) continued in ${drainMs} ms = ${result.stepsPerSecond} runs/s`);
     return result;
   } finally {
-    const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(exits);
+    await stopProcesses(children);
     await pool.end();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
@@ -321,11 +333,7 @@ export async function runBench(settings: BenchSettings): Promise<BenchResult[]> 
             start: async () => {
               children = await startProcesses({ ...settings, ...variant }, schema, processes);
             },
-            stop: async () => {
-              const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-              for (const child of children) child.kill('SIGTERM');
-              await Promise.all(exits);
-            },
+            stop: () => stopProcesses(children),
           }),
         );
       } finally {

@@ -1,11 +1,11 @@
 // The body of bench/automations-profile.mjs, bundled by it (see there for what is measured).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createAutomationRunner, systemClock } from '../src/automations/index.ts';
 import { sqlAutomationStorage } from '../src/server/automations/index.ts';
 import { postgresDatabase } from '../src/server/postgres.ts';
-import { cloneInstances } from './automations-bench.ts';
+import { cloneInstances, startProcesses, stopProcesses } from './automations-bench.ts';
 import { benchTimer } from './automations-defs.ts';
 
 /** One scheduler build: its bundled entry and automations module. */
@@ -43,23 +43,6 @@ function cpuMs(pid: number): number {
   }
 }
 
-function startProcesses(variant: ProfileVariant, databaseUrl: string, schema: string, n: number): Promise<ChildProcess[]> {
-  return Promise.all(
-    Array.from({ length: n }, () => {
-      const child = spawn(process.execPath, [...(process.env.SCHEDULER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), variant.mainPath, 'scheduler', '--automations', variant.defsPath, '--schema', schema, '--batch', '100', '--log-level', 'warn'], {
-        env: { ...process.env, DATABASE_URL: databaseUrl },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      return new Promise<ChildProcess>((resolve, reject) => {
-        child.stdout!.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('wayflow scheduler started')) resolve(child);
-        });
-        child.once('exit', (code) => reject(new Error(`A scheduler process exited with code ${code} before it started.`)));
-      });
-    }),
-  );
-}
-
 /**
  * Drains `backlog` instances of the benchmark automation (two steps each) with `n` scheduler
  * processes of `variant`, `waiting` more waiting far in the future, and measures the CPU the
@@ -79,7 +62,7 @@ export async function profileDrain(databaseUrl: string, variant: ProfileVariant,
     const runner = createAutomationRunner({ storage, clock: systemClock, automations: [benchTimer] });
     await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt: Date.now() + 3_600_000 })).id, 'waiting-', waiting);
     await admin.query(`VACUUM ANALYZE ${schema}.wayflow_automation_instances`);
-    children.push(...(await startProcesses(variant, databaseUrl, schema, n)));
+    children.push(...(await startProcesses({ ...variant, databaseUrl }, schema, n, process.env.SCHEDULER_NODE_ARGS?.split(' ').filter(Boolean))));
     const dueAt = Date.now() + 2500;
     await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt, backlog: true })).id, 'backlog-', backlog);
     const monitorPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
@@ -133,9 +116,7 @@ export async function profileDrain(databaseUrl: string, variant: ProfileVariant,
       perProcess,
     };
   } finally {
-    const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(exits);
+    await stopProcesses(children);
     await pool.end();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
