@@ -1,7 +1,13 @@
-// How the peers race and its profiler build their pages (bench/peers/run.mjs, bench/peers/profile.mjs).
+// How the peers race and its profilers build their pages (bench/peers/run.mjs, bench/peers/profile.mjs,
+// bench/peers/timeline.mjs), and how the profilers open one.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { resolveChromium } from '../../test/helpers/chromium.mjs';
 
 /** The root of the checkout whose wayflow races as "before" (env BASELINE), or null. */
 export const baseline = process.env.BASELINE ? resolve(process.env.BASELINE) : null;
@@ -41,3 +47,31 @@ export const bundlePage = (entry, { alias = {}, profile = false } = {}) =>
 
 /** The headers of a cross-origin isolated page (microsecond timers). */
 export const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/**
+ * Serves `script` (a bundled page) on a cross-origin isolated page at 127.0.0.1 and opens a
+ * persistent Chromium context (IndexedDB on disk) in a temporary directory named from `prefix`.
+ * The page is not loaded yet: attach its handlers, then `page.goto(url)`. `close` closes the
+ * context and the server and removes the directory.
+ */
+export async function openPage(script, prefix) {
+  const server = createServer((request, response) => {
+    if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
+    else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="/page.js"></script>');
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const resolved = await resolveChromium();
+  const profileDir = await mkdtemp(join(tmpdir(), prefix));
+  const context = await chromium.launchPersistentContext(profileDir, { executablePath: resolved.executablePath, args: resolved.args, headless: true });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    page,
+    context,
+    url: `http://127.0.0.1:${server.address().port}/`,
+    async close() {
+      await context.close();
+      server.close();
+      await rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -10,25 +10,12 @@
 // DOM in it, focus calls, the browser's own work (style, layout, paint, IndexedDB glue: V8's "program"),
 // garbage collection and idle time (waiting for IndexedDB). Samples are not timings: use it to compare
 // contenders in one run, and bench/peers/run.mjs for the race's step times.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { resolveChromium } from '../../test/helpers/chromium.mjs';
-import { baseline, bundlePage, isolated } from './page-bundle.mjs';
+import { baseline, bundlePage, openPage } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 12);
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepperize`).split(',');
 const script = await bundlePage('./page.tsx', { profile: true });
-const server = createServer((request, response) => {
-  if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
-  else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="/page.js"></script>');
-});
-await new Promise((done) => server.listen(0, '127.0.0.1', done));
-const resolved = await resolveChromium();
-const profileDir = await mkdtemp(join(tmpdir(), 'wayflow-profile-'));
-const context = await chromium.launchPersistentContext(profileDir, { executablePath: resolved.executablePath, args: resolved.args, headless: true });
+const { page, context, url, close } = await openPage(script, 'wayflow-profile-');
 
 /** What a row adds up: the samples whose stack holds a frame `named` (the outermost one counts once), or whose own frame is `leaf`. */
 const rows = [
@@ -45,9 +32,8 @@ const rows = [
 ];
 
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(url);
   await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
   await page.evaluate((n) => globalThis.peersBench.race(n, 3, 3), names);
   const cdp = await context.newCDPSession(page);
@@ -104,7 +90,5 @@ try {
   console.log(`| --- | ${names.map(() => '---:').join(' | ')} |`);
   for (const key of Object.keys(table[names[0]])) console.log(`| ${key} | ${names.map((n) => table[n][key].toFixed(2)).join(' | ')} |`);
 } finally {
-  await context.close();
-  server.close();
-  await rm(profileDir, { recursive: true, force: true });
+  await close();
 }

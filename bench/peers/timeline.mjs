@@ -5,26 +5,13 @@
 // and frames) for NAMES (default wayflow,xstate; with BASELINE=<root>, `before` too) interleaved, ROUNDS
 // (default 8) rounds of PASSES (default 6) checkouts each. Prints, per phase, when it happened after the
 // click (median and p95 over the steps, ms) and how often it happened within the step (click to heading).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { resolveChromium } from '../../test/helpers/chromium.mjs';
-import { baseline, bundlePage, isolated } from './page-bundle.mjs';
+import { baseline, bundlePage, openPage } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
 const perRound = Number(process.env.PASSES ?? 6);
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}xstate`).split(',');
 const script = await bundlePage('./timeline-page.tsx', { alias: { 'react-dom/client': 'react-dom/profiling' } });
-const server = createServer((request, response) => {
-  if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
-  else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="/page.js"></script>');
-});
-await new Promise((done) => server.listen(0, '127.0.0.1', done));
-const resolved = await resolveChromium();
-const profileDir = await mkdtemp(join(tmpdir(), 'wayflow-timeline-'));
-const context = await chromium.launchPersistentContext(profileDir, { executablePath: resolved.executablePath, args: resolved.args, headless: true });
+const { page, url, close } = await openPage(script, 'wayflow-timeline-');
 const quantile = (values, q) => {
   const s = values.filter((v) => v !== undefined).sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * q))] : undefined;
@@ -32,9 +19,8 @@ const quantile = (values, q) => {
 const phases = ['click', 'submit', 'validate.start', 'validate.end', 'tx.open', 'get.issued', 'put.issued', 'commit.requested', 'request.result-read', 'complete.fired', 'render.start', 'commit', 'shown', 'complete.task-after', 'focus', 'frame'];
 
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => console.error('page error:', error.stack));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(url);
   await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
   await page.evaluate((n) => globalThis.peersBench.race(n, 2, 3), names);
   await page.evaluate(() => globalThis.peersBench.drain());
@@ -106,7 +92,5 @@ try {
     }
   }
 } finally {
-  await context.close();
-  server.close();
-  await rm(profileDir, { recursive: true, force: true });
+  await close();
 }
