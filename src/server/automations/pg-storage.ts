@@ -118,6 +118,11 @@ const INSTANCE_RECORD =
 const INSTANCE_VALUES = 'v.id, v.automation, v.key, v.state::text, v.finished, v.created_at, v.finished_at, v.unique_key, v.due_at, v.updated_at';
 /** The database clock in epoch milliseconds; claims use it so all scheduler processes agree. */
 const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::double precision';
+/**
+ * The outbox messages a process may deliver: not failed, and to one of its automations (the
+ * parameter `automations`, a `text[]`, null for all) or to a vanished instance (no automation).
+ */
+const deliverable = (automations: string) => `error IS NULL AND (${automations}::text[] IS NULL OR automation IS NULL OR automation = ANY(${automations}::text[]))`;
 
 /**
  * Opens the automation storage on a database (PGlite or PostgreSQL through `SqlDatabase`),
@@ -190,7 +195,7 @@ export class SqlAutomationStorage implements AutomationStorage {
    */
   async mayHavePendingMessages(): Promise<boolean> {
     const [row] = await this.db.query<{ pending: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE error IS NULL AND ($1::text[] IS NULL OR automation IS NULL OR automation = ANY($1::text[]))) AS pending',
+      `SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE ${deliverable('$1')}) AS pending`,
       [this.automations ? [...this.automations] : null],
     );
     return row?.pending !== false;
@@ -206,7 +211,7 @@ export class SqlAutomationStorage implements AutomationStorage {
     const filter = 'AND ($1::text[] IS NULL OR kind = $3 OR automation = ANY($1::text[])) AND ($2::text[] IS NULL OR kind <> $3 OR automation = ANY($2::text[]))';
     const params = [this.automations ? [...this.automations] : null, this.flows ? [...this.flows] : null, 'flow'];
     const [row] = await this.db.query<{ message: boolean; due: number | null; claim: number | null }>(
-      `SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE error IS NULL AND ($1::text[] IS NULL OR automation IS NULL OR automation = ANY($1::text[]))) AS message,
+      `SELECT EXISTS (SELECT 1 FROM wayflow_automation_messages WHERE ${deliverable('$1')}) AS message,
          (SELECT min(due_at) FROM wayflow_automation_instances
            WHERE NOT finished AND due_at IS NOT NULL AND (claimed_until IS NULL OR claimed_until <= ${DB_NOW}) ${filter}) AS due,
          (SELECT min(claimed_until) FROM wayflow_automation_instances
@@ -653,7 +658,7 @@ class SqlTx implements SqlStorageTx {
     // vanished instance has no automation: any process records it as undeliverable).
     const rows = await this.sql.query<MessageRow>(
       `SELECT id, created_at, body, error FROM wayflow_automation_messages
-       WHERE error IS NULL AND ($2::text[] IS NULL OR automation IS NULL OR automation = ANY($2::text[]))
+       WHERE ${deliverable('$2')}
        ORDER BY created_at, seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [limit, this.options.automations ? [...this.options.automations] : null],
     );
