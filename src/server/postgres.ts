@@ -113,7 +113,7 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
       outage?.succeeded(startedAt);
       return result;
     } catch (error) {
-      outage?.failed(error);
+      outage?.failed(error, startedAt);
       throw error;
     }
   };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/server/app.ts';
 import { StorageError } from '../../src/server/errors.ts';
 import type { LogEntry } from '../../src/server/log.ts';
@@ -41,24 +41,92 @@ describe('isDatabaseUnavailable', () => {
 });
 
 describe('outageMonitor', () => {
-  it('logs one line when an outage begins and one when an operation begun after it succeeds', () => {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
+  afterEach(() => void vi.useRealTimers());
+  const refused = withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED');
+  const monitor = () => {
     const log: LogEntry[] = [];
-    const outage = outageMonitor((entry) => void log.push(entry));
+    return { log, outage: outageMonitor((entry) => void log.push(entry)), msgs: () => log.map((entry) => entry.msg) };
+  };
+
+  it('logs one line when an outage begins and one once operations begun after it have gone on succeeding for 250 ms', () => {
+    const { log, outage } = monitor();
     const before = performance.now();
+    vi.advanceTimersByTime(10);
     expect(outage.failed(new TypeError('a bug'))).toBe(false);
     expect(outage.down).toBe(false);
-    for (let i = 0; i < 5; i++) expect(outage.failed(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'))).toBe(true);
+    for (let i = 0; i < 5; i++) expect(outage.failed(refused)).toBe(true);
     expect(outage.down).toBe(true);
     // An answer to a request sent before the outage says nothing about now.
     outage.succeeded(before);
     expect(outage.down).toBe(true);
+    vi.advanceTimersByTime(840);
     outage.succeeded(performance.now());
     expect(outage.down).toBe(false);
+    vi.advanceTimersByTime(249);
     outage.succeeded(performance.now());
+    expect(log).toHaveLength(1);
+    vi.advanceTimersByTime(1);
     expect(log).toEqual([
       { level: 'warn', msg: expect.stringMatching(/^database unavailable/), error: 'connect ECONNREFUSED 127.0.0.1:5432', code: 'ECONNREFUSED' },
-      { level: 'info', msg: 'database available again', downMs: expect.any(Number) },
+      { level: 'info', msg: 'database available again', downMs: 840 },
     ]);
+  });
+
+  it('keeps the outage going when a connection answers while the database crashes and the next one fails', () => {
+    const { outage, msgs } = monitor();
+    outage.failed(new Error('Connection terminated unexpectedly'), performance.now());
+    // One backend is gone; another, not yet stopped, answers a statement sent after that.
+    vi.advanceTimersByTime(7);
+    outage.succeeded(performance.now());
+    vi.advanceTimersByTime(26);
+    expect(outage.failed(new Error('Connection terminated unexpectedly'), performance.now())).toBe(true);
+    expect(outage.down).toBe(true);
+    vi.advanceTimersByTime(1500);
+    outage.succeeded(performance.now());
+    vi.advanceTimersByTime(250);
+    expect(msgs()).toEqual([expect.stringMatching(/^database unavailable/), 'database available again']);
+  });
+
+  it('counts a failure read after the database came back, of an operation begun before, in the outage that ended', () => {
+    const { log, outage, msgs } = monitor();
+    outage.failed(refused, performance.now());
+    vi.advanceTimersByTime(500);
+    // A connection attempt made while the database was starting up, its refusal read after the outage was over.
+    const straggler = performance.now();
+    vi.advanceTimersByTime(5);
+    outage.succeeded(performance.now());
+    vi.advanceTimersByTime(300);
+    expect(outage.failed(withCode('the database system is starting up', '57P03'), straggler)).toBe(true);
+    expect(outage.down).toBe(false);
+    expect(msgs()).toEqual([expect.stringMatching(/^database unavailable/), 'database available again']);
+    expect(log[1]).toMatchObject({ downMs: 505 });
+    // An operation begun after the outage ended that fails is a new outage; so is a failure with no start (a lost idle connection).
+    expect(outage.failed(withCode('read ECONNRESET', 'ECONNRESET'), performance.now())).toBe(true);
+    expect(outage.down).toBe(true);
+    vi.advanceTimersByTime(100);
+    outage.succeeded(performance.now());
+    vi.advanceTimersByTime(250);
+    expect(outage.failed(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(msgs()).toEqual([
+      expect.stringMatching(/^database unavailable/),
+      'database available again',
+      expect.stringMatching(/^database unavailable/),
+      'database available again',
+      expect.stringMatching(/^database unavailable/),
+    ]);
+  });
+
+  it('waits as long as settleMs says', () => {
+    const log: LogEntry[] = [];
+    const outage = outageMonitor((entry) => void log.push(entry), { settleMs: 1000 });
+    outage.failed(refused);
+    vi.advanceTimersByTime(1);
+    outage.succeeded(performance.now());
+    vi.advanceTimersByTime(999);
+    expect(log).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(log.map((entry) => entry.msg)).toEqual([expect.stringMatching(/^database unavailable/), 'database available again']);
   });
 });
 

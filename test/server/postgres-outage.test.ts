@@ -136,7 +136,10 @@ describe('the server during a database outage', () => {
       const retried = await user.post('/automations/start/Ticker', { input: {} }, { 'idempotency-key': 'during' });
       expect(retried.status).toBe(201);
       expect(messages(log, /^database unavailable/)).toHaveLength(1);
+      // Called over once requests have gone on succeeding for 250 ms.
+      await until(async () => messages(log, /^database available again/).length > 0, 2000, 'the outage to be over');
       expect(messages(log, /^database available again/)).toHaveLength(1);
+      expect(messages(log, /^database unavailable/)).toHaveLength(1);
     } finally {
       await proxy.restore();
       await running.stop();
@@ -222,6 +225,8 @@ describe('a scheduler through database outages', () => {
           'a first step after the database came back',
         );
         recoveries.push(first - back);
+        // An outage is over once operations have gone on succeeding for 250 ms: the next one is a new one after that.
+        await until(async () => messages(log, /^database available again/).length === round + 1, 5000, 'the outage to be over');
       }
       await until(finished, 15_000, 'every instance to finish');
       const effects = await database.sql<{ key: string }>('SELECT key FROM effects');
