@@ -73,6 +73,16 @@ const frame = (at: number) => {
   requestAnimationFrame(frame);
 };
 requestAnimationFrame(frame);
+// Frames asked for by the page (not the timeline's own), and every DOM change, by kind.
+const raf = globalThis.requestAnimationFrame;
+globalThis.requestAnimationFrame = (callback) => {
+  if (callback !== frame) note('raf.request');
+  return raf(callback);
+};
+const describe = (node: Node) => (node instanceof Element ? `${node.localName}${node.id ? '' : ''}` : node.nodeName);
+new MutationObserver((records) => {
+  for (const r of records) note(`mut:${r.type}:${describe(r.target)}${r.attributeName ? `[${r.attributeName}]` : ''}`);
+}).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) notes.push([`longtask(${e.duration.toFixed(1)})`, e.startTime]);
 }).observe({ type: 'longtask' });

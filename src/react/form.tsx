@@ -95,19 +95,22 @@ export function StepForm({
   const m = useMessages();
   const text = useStepMessage();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => () => clearTimeout(timer.current), []);
+  // The draft waiting to be saved is dropped on submit, on the next change and on unmount.
+  const drop = () => clearTimeout(timer.current);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: drop reads the ref, whichever render made it
+  useEffect(() => drop, []);
   return (
     <form
       noValidate
       aria-busy={pending}
       onSubmit={(event) => {
         event.preventDefault();
-        clearTimeout(timer.current);
+        drop();
         submit(toInput(formValues(event.currentTarget)));
       }}
       onChange={(event) => {
         const form = event.currentTarget;
-        clearTimeout(timer.current);
+        drop();
         timer.current = setTimeout(() => saveDraft(draftOf(toInput(formValues(form)))), draftDelayMs);
       }}
     >
