@@ -95,22 +95,19 @@ export function StepForm({
   const m = useMessages();
   const text = useStepMessage();
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  // The draft waiting to be saved is dropped on submit, on the next change and on unmount.
-  const drop = () => clearTimeout(timer.current);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: drop reads the ref, whichever render made it
-  useEffect(() => drop, []);
+  useEffect(() => () => clearTimeout(timer.current), []);
   return (
     <form
       noValidate
       aria-busy={pending}
       onSubmit={(event) => {
         event.preventDefault();
-        drop();
+        clearTimeout(timer.current);
         submit(toInput(formValues(event.currentTarget)));
       }}
       onChange={(event) => {
         const form = event.currentTarget;
-        drop();
+        clearTimeout(timer.current);
         timer.current = setTimeout(() => saveDraft(draftOf(toInput(formValues(form)))), draftDelayMs);
       }}
     >

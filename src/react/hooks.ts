@@ -1,7 +1,7 @@
 import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
-import { type OpenedTask, openTask } from '../persist/index.ts';
+import { type OpenedTask, openTask, type StateStore } from '../persist/index.ts';
 import { ConfigContext, needTask, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
@@ -109,9 +109,9 @@ export function useOpenTask<F extends Flow>(flow: F, options: WayflowConfig & { 
     // Marked mounted just below, a new open as one kept across StrictMode's second mount.
     let current = held.current as Opening;
     if (current?.flow !== flow) {
-      const { store, ...rest } = { ...config, ...options };
-      if (!store) throw new Error(`wayflow: flow "${flow.id}" has no store; pass one to <WayflowProvider store={…}> or useOpenTask(flow, { store }).`);
-      current = held.current = { flow, result: openTask(flow, { ...rest, store }) };
+      const settings = { ...config, ...options };
+      if (!settings.store) throw new Error(`wayflow: flow "${flow.id}" has no store; pass one to <WayflowProvider store={…}> or useOpenTask(flow, { store }).`);
+      current = held.current = { flow, result: openTask(flow, settings as typeof settings & { store: StateStore }) };
     }
     current.mounted = true;
     follow(current, current.result);
