@@ -5,6 +5,9 @@
 // and frames) for NAMES (default wayflow,xstate; with BASELINE=<root>, `before` too) interleaved, ROUNDS
 // (default 8) rounds of PASSES (default 6) checkouts each. Prints, per phase, when it happened after the
 // click (median and p95 over the steps, ms) and how often it happened within the step (click to heading).
+// MUTS=1 also prints what the page changed around each step, per step (mean): DOM mutations by kind (the
+// element and attribute) and frames asked for by the page, in the 20 ms before the click, from the click to the
+// write's `complete` event, and after it; SLOW=<ms> then prints those of the 20 ms before the click too (PRE).
 import { baseline, bundlePage, openPage } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
@@ -22,6 +25,7 @@ try {
   page.on('pageerror', (error) => console.error('page error:', error.stack));
   await page.goto(url);
   await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
+  if (process.env.MUTS) await page.evaluate(() => globalThis.peersBench.observeMutations());
   await page.evaluate((n) => globalThis.peersBench.race(n, 2, 3), names);
   await page.evaluate(() => globalThis.peersBench.drain());
   const steps = Object.fromEntries(names.map((n) => [n, []]));
