@@ -53,6 +53,20 @@ function renderCommits(task: Task, outlet: ComponentProps<typeof FlowOutlet>, ch
   return commits;
 }
 
+/** A two-step flow whose first step's `submit` runs until `release()` is called (a step slower than 100 ms). */
+function slowFlow() {
+  let done: (value: undefined) => void = () => undefined;
+  const slow = defineFlow({
+    id: 'slow',
+    title: 'Slow',
+    children: [
+      action({ id: 'contact', title: 'Your contact', schema: z.object({ value: z.string().min(1) }), submit: () => new Promise<undefined>((resolve) => (done = resolve)) }),
+      action({ id: 'shipping', title: 'Your shipping' }),
+    ],
+  });
+  return { slow, release: () => done(undefined) };
+}
+
 /** Submits `input` to the task in the commit that first draws it, before React subscribes (a click before the mount's effects ran). */
 function SubmitBeforeSubscribe({ task, input }: { task: Task; input: unknown }) {
   useLayoutEffect(() => void task.submit(input), [task, input]);
@@ -80,15 +94,7 @@ describe('renders per step', () => {
   });
 
   it('shows the form busy in one commit (progress and step together) when the step takes longer than 100 ms, then the next step in one', async () => {
-    let release: () => void = () => undefined;
-    const slow = defineFlow({
-      id: 'slow',
-      title: 'Slow',
-      children: [
-        action({ id: 'contact', title: 'Your contact', schema: z.object({ value: z.string().min(1) }), submit: () => new Promise<undefined>((done) => (release = () => done(undefined))) }),
-        action({ id: 'shipping', title: 'Your shipping' }),
-      ],
-    });
+    const { slow, release } = slowFlow();
     // jsdom runs all frame callbacks of a frame in one go; a browser checks microtasks (where React renders) after each,
     // as it does after each timer: without frames, each component told in its own callback would commit on its own.
     vi.stubGlobal('requestAnimationFrame', undefined);
@@ -143,17 +149,9 @@ describe('renders per step', () => {
   });
 
   it('shows a step submitted before React subscribed busy once it has run 100 ms, then the next step', async () => {
-    let release: () => void = () => undefined;
-    const slow = defineFlow({
-      id: 'slow',
-      title: 'Slow',
-      children: [
-        action({ id: 'contact', title: 'Your contact', submit: () => new Promise<undefined>((done) => (release = () => done(undefined))) }),
-        action({ id: 'shipping', title: 'Your shipping' }),
-      ],
-    });
+    const { slow, release } = slowFlow();
     const task = await startTask(slow, { store: memoryStore() });
-    const input = {};
+    const input = { value: 'v' };
     const queued = Date.now();
     const commits = renderCommits(task, {}, <SubmitBeforeSubscribe task={task} input={input} />);
     await waitFor(() => expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(true));
