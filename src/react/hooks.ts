@@ -33,6 +33,8 @@ export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | und
     return [
       (notify: () => void) => {
         let late: ReturnType<typeof setTimeout> | undefined;
+        // Called with the task's state (by the task on every change, and at subscribe), or with none by the timer
+        // once a move has run 100 ms: anything but a running move draws the task's state as it is now.
         const tell = (state?: TaskState) => {
           if (state?.pending) late ??= setTimeout(tell, 100);
           else {
@@ -106,7 +108,8 @@ export function useOpenTask<F extends Flow>(flow: F, options: WayflowConfig & { 
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: a task is opened once per flow; options are read when it opens
   useEffect(() => {
-    // Marked mounted just below, a new open as one kept across StrictMode's second mount.
+    // The open kept across StrictMode's second mount (null when there is none: read with `?.`), or a new one,
+    // marked mounted below as a kept one is.
     let current = held.current as Opening;
     if (current?.flow !== flow) {
       const settings = { ...config, ...options };
