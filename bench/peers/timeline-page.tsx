@@ -2,7 +2,8 @@
 // build) with every phase of a step noted as it happens, the same way for every contender: the platform's
 // IndexedDB calls and events (patched on their prototypes), the click and submit (listeners on the window,
 // capturing), validation (the schemas' entry points), React's renders and commits (the Profiler), frames
-// (requestAnimationFrame), focus moves and the heading's arrival (a MutationObserver).
+// (requestAnimationFrame), focus moves and the heading's arrival (a MutationObserver); on request, every DOM
+// mutation and the page's own frame requests.
 import { peersBench } from './page.tsx';
 import { checkoutSteps } from './checkout.ts';
 
@@ -73,6 +74,18 @@ const frame = (at: number) => {
   requestAnimationFrame(frame);
 };
 requestAnimationFrame(frame);
+/** Notes, from now on, the frames the page asks for (not the timeline's own) and every DOM change, by kind (timeline.mjs with MUTS=1). */
+function observeMutations() {
+  const raf = globalThis.requestAnimationFrame;
+  globalThis.requestAnimationFrame = (callback) => {
+    if (callback !== frame) note('raf.request');
+    return raf(callback);
+  };
+  const describe = (node: Node) => (node instanceof Element ? node.localName : node.nodeName);
+  new MutationObserver((records) => {
+    for (const r of records) note(`mut:${r.type}:${describe(r.target)}${r.attributeName ? `[${r.attributeName}]` : ''}`);
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+}
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) notes.push([`longtask(${e.duration.toFixed(1)})`, e.startTime]);
 }).observe({ type: 'longtask' });
@@ -86,3 +99,4 @@ function drain() {
 }
 
 peersBench.drain = drain;
+peersBench.observeMutations = observeMutations;

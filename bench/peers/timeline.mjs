@@ -5,6 +5,9 @@
 // and frames) for NAMES (default wayflow,xstate; with BASELINE=<root>, `before` too) interleaved, ROUNDS
 // (default 8) rounds of PASSES (default 6) checkouts each. Prints, per phase, when it happened after the
 // click (median and p95 over the steps, ms) and how often it happened within the step (click to heading).
+// MUTS=1 also prints what the page changed around each step, per step (mean): DOM mutations by kind (the
+// element and attribute) and frames asked for by the page, in the 20 ms before the click, from the click to the
+// write's `complete` event, and after it; SLOW=<ms> then prints those of the 20 ms before the click too (PRE).
 import { baseline, bundlePage, openPage } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
@@ -22,6 +25,7 @@ try {
   page.on('pageerror', (error) => console.error('page error:', error.stack));
   await page.goto(url);
   await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
+  if (process.env.MUTS) await page.evaluate(() => globalThis.peersBench.observeMutations());
   await page.evaluate((n) => globalThis.peersBench.race(n, 2, 3), names);
   await page.evaluate(() => globalThis.peersBench.drain());
   const steps = Object.fromEntries(names.map((n) => [n, []]));
@@ -55,7 +59,8 @@ try {
           first[key] = after ? after[1] - s.at : undefined;
         }
         first.shown = s.shown;
-        steps[name].push({ first, counts, seq: within.map(([w, t]) => `${w}@${(t - s.at).toFixed(2)}`).join(' '), step: s.step });
+        const pre = notes.filter(([w, t]) => t >= s.at - 20 && t < s.at - 0.05 && (w.startsWith('mut:') || w === 'raf.request' || w === 'frame' || w === 'focus' || w === 'shown'));
+        steps[name].push({ pre: pre.map(([w, t]) => `${w}@${(t - s.at).toFixed(2)}`).join(' '), first, counts, seq: within.map(([w, t]) => `${w}@${(t - s.at).toFixed(2)}`).join(' '), step: s.step });
       }
     }
   }
@@ -77,7 +82,24 @@ try {
       });
       console.log(`| ${key} | ${cells.join(' | ')} |`);
     }
-    if (process.env.SLOW && which === (process.env.SLOW_STEPS ?? 'all')) for (const n of names) for (const s of steps[n]) if (s.first.shown > Number(process.env.SLOW)) console.log(n, s.step, s.seq);
+    if (process.env.MUTS) {
+      // What the page changes in the step window, by phase: DOM mutations and frame requests per step (mean).
+      for (const n of names) {
+        const tally = {};
+        for (const s of steps[n]) {
+          const done = s.first['complete.fired'] ?? Infinity;
+          for (const item of `${s.pre} ${s.seq}`.trim().split(' ')) {
+            const [what, t] = item.split('@');
+            if (!what.startsWith('mut:') && what !== 'raf.request' && what !== 'frame') continue;
+            const key = `${Number(t) < 0 ? '0 last 20 ms before click' : Number(t) < done ? '1 before complete' : '2 after complete'} ${what}`;
+            tally[key] = (tally[key] ?? 0) + 1 / steps[n].length;
+          }
+        }
+        console.log(`\n${n}: per step (mean), click to heading + 6 ms`);
+        for (const [k, v] of Object.entries(tally).sort()) console.log(`  ${k}: ${v.toFixed(2)}`);
+      }
+    }
+    if (process.env.SLOW && which === (process.env.SLOW_STEPS ?? 'all')) for (const n of names) for (const s of steps[n]) if (s.first.shown > Number(process.env.SLOW)) console.log(n, s.step, `PRE ${s.pre} | ${s.seq}`);
     // Gaps between consecutive phases (medians of per-step differences).
     const gaps = [['click', 'tx.open'], ['validate.end', 'tx.open'], ['tx.open', 'put.issued'], ['put.issued', 'complete.fired'], ['complete.fired', 'render.start'], ['render.start', 'commit'], ['commit', 'shown'], ['complete.fired', 'shown'], ['shown', 'complete.task-after']];
     console.log(`\n| gap (median / p95 of per-step differences) | ${names.join(' | ')} |`);

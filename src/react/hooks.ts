@@ -1,7 +1,7 @@
 import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
-import { type OpenedTask, openTask } from '../persist/index.ts';
+import { type OpenedTask, openTask, type StateStore } from '../persist/index.ts';
 import { ConfigContext, needTask, TaskContext, type WayflowConfig } from './context.ts';
 
 /** A task's state, re-rendering on every change, plus its actions; `F` (the flow) types `data` and the step ids. */
@@ -24,34 +24,36 @@ export interface TaskBinding<F extends Flow = Flow> extends TaskState<FlowData<F
  */
 export function useBinding<F extends Flow>(task?: Task<F>): TaskBinding<F> | undefined {
   // One subscribe function per task: a new one each render would make React unsubscribe and subscribe again.
-  const subscribe = useMemo(
-    () => (notify: () => void) => {
-      // A move is told 100 ms after it is queued, and only if it still runs then: one that is over sooner
-      // (a step's IndexedDB write) cancels it, so its busy picture never lands in a later move's time.
-      // How long a move runs before the components show it busy (`pending`): a step that commits sooner (an IndexedDB
-      // write takes 2 to 20 ms) is drawn in one React commit, never busy; under a tenth of a second feels instant, with no busy flash.
-      let late: ReturnType<typeof setTimeout> | undefined;
-      const unsubscribe = task?.subscribe((state) => {
-        if (state.pending) {
-          late ??= setTimeout(() => {
-            late = undefined;
+  // The components are drawn with `shown`, the state last told: a move is told 100 ms after it is queued, and only if
+  // it still runs then; one that is over sooner (a step's IndexedDB write takes 2 to 20 ms) cancels it, so it is drawn
+  // in one React commit, never busy (under a tenth of a second feels instant), and its busy picture never lands in a
+  // later move's time. A move already running when React subscribes (a click before the mount's effects) is timed the same.
+  const [subscribe, read] = useMemo(() => {
+    let shown = task?.state;
+    return [
+      (notify: () => void) => {
+        let late: ReturnType<typeof setTimeout> | undefined;
+        // Called with the task's state (by the task on every change, and at subscribe), or with none by the timer
+        // once a move has run 100 ms: anything but a running move draws the task's state as it is now.
+        const tell = (state?: TaskState) => {
+          if (state?.pending) late ??= setTimeout(tell, 100);
+          else {
+            late = clearTimeout(late) as undefined;
+            shown = task?.state;
             notify();
-          }, 100);
-        } else {
+          }
+        };
+        const unsubscribe = task?.subscribe(tell);
+        tell(task?.state);
+        // An unmounted component is told nothing more, not even of a move it saw queued.
+        return () => {
+          unsubscribe?.();
           clearTimeout(late);
-          late = undefined;
-          notify();
-        }
-      });
-      // An unmounted component is told nothing more, not even of a move it saw queued.
-      return () => {
-        unsubscribe?.();
-        clearTimeout(late);
-      };
-    },
-    [task],
-  );
-  const read = () => task?.state;
+        };
+      },
+      () => shown,
+    ];
+  }, [task]);
   const state = useSyncExternalStore(subscribe, read, read);
   return useMemo(() => {
     // No state without a task.
@@ -84,7 +86,7 @@ export type OpeningTask<F extends Flow = Flow> = (OpenedTask<F> | { status: 'ope
 interface Opening {
   flow: Flow;
   result: Promise<OpenedTask>;
-  mounted: boolean;
+  mounted?: boolean;
 }
 
 /**
@@ -106,13 +108,14 @@ export function useOpenTask<F extends Flow>(flow: F, options: WayflowConfig & { 
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: a task is opened once per flow; options are read when it opens
   useEffect(() => {
-    let opening = held.current;
-    if (opening?.flow !== flow) {
-      const { store, ...rest } = { ...config, ...options };
-      if (!store) throw new Error(`wayflow: flow "${flow.id}" has no store; pass one to <WayflowProvider store={…}> or useOpenTask(flow, { store }).`);
-      opening = held.current = { flow, result: openTask(flow, { ...rest, store }), mounted: true };
+    // The open kept across StrictMode's second mount (null when there is none: read with `?.`), or a new one,
+    // marked mounted below as a kept one is.
+    let current = held.current as Opening;
+    if (current?.flow !== flow) {
+      const settings = { ...config, ...options };
+      if (!settings.store) throw new Error(`wayflow: flow "${flow.id}" has no store; pass one to <WayflowProvider store={…}> or useOpenTask(flow, { store }).`);
+      current = held.current = { flow, result: openTask(flow, settings as typeof settings & { store: StateStore }) };
     }
-    const current = opening;
     current.mounted = true;
     follow(current, current.result);
     return () => {

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { type ComponentProps, Profiler, useState } from 'react';
+import { type ComponentProps, Profiler, type ReactNode, useLayoutEffect, useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { action, defineFlow, startTask, type Task } from '../../src/core/index.ts';
@@ -35,7 +35,7 @@ const views = Object.fromEntries(
  * commit of the tree; StrictMode (on in every test, see test/setup.ts) calls render functions
  * twice but commits once, so these are what a production build does.
  */
-function renderCommits(task: Task, outlet: ComponentProps<typeof FlowOutlet>): string[] {
+function renderCommits(task: Task, outlet: ComponentProps<typeof FlowOutlet>, children?: ReactNode): string[] {
   const commits: string[] = [];
   const picture = () => {
     const button = screen.queryByRole('button', { name: 'Continue' }) as HTMLButtonElement | null;
@@ -46,10 +46,31 @@ function renderCommits(task: Task, outlet: ComponentProps<typeof FlowOutlet>): s
       <TaskProvider task={task}>
         <FlowProgress />
         <FlowOutlet {...outlet} />
+        {children}
       </TaskProvider>
     </Profiler>,
   );
   return commits;
+}
+
+/** A two-step flow whose first step's `submit` runs until `release()` is called (a step slower than 100 ms). */
+function slowFlow() {
+  let done: (value: undefined) => void = () => undefined;
+  const slow = defineFlow({
+    id: 'slow',
+    title: 'Slow',
+    children: [
+      action({ id: 'contact', title: 'Your contact', schema: z.object({ value: z.string().min(1) }), submit: () => new Promise<undefined>((resolve) => (done = resolve)) }),
+      action({ id: 'shipping', title: 'Your shipping' }),
+    ],
+  });
+  return { slow, release: () => done(undefined) };
+}
+
+/** Submits `input` to the task in the commit that first draws it, before React subscribes (a click before the mount's effects ran). */
+function SubmitBeforeSubscribe({ task, input }: { task: Task; input: unknown }) {
+  useLayoutEffect(() => void task.submit(input), [task, input]);
+  return null;
 }
 
 describe('renders per step', () => {
@@ -73,15 +94,7 @@ describe('renders per step', () => {
   });
 
   it('shows the form busy in one commit (progress and step together) when the step takes longer than 100 ms, then the next step in one', async () => {
-    let release: () => void = () => undefined;
-    const slow = defineFlow({
-      id: 'slow',
-      title: 'Slow',
-      children: [
-        action({ id: 'contact', title: 'Your contact', schema: z.object({ value: z.string().min(1) }), submit: () => new Promise<undefined>((done) => (release = () => done(undefined))) }),
-        action({ id: 'shipping', title: 'Your shipping' }),
-      ],
-    });
+    const { slow, release } = slowFlow();
     // jsdom runs all frame callbacks of a frame in one go; a browser checks microtasks (where React renders) after each,
     // as it does after each timer: without frames, each component told in its own callback would commit on its own.
     vi.stubGlobal('requestAnimationFrame', undefined);
@@ -123,6 +136,30 @@ describe('renders per step', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(commits).toEqual(['Your shipping', 'Your payment']);
+  });
+
+  it('draws a step submitted before React subscribed in one commit, never busy, when it commits within 100 ms', async () => {
+    const task = await startTask(flow, { store: memoryStore() });
+    const input = { value: 'v0' };
+    const commits = renderCommits(task, { views }, <SubmitBeforeSubscribe task={task} input={input} />);
+    await screen.findByRole('heading', { level: 1, name: 'Your shipping' });
+    await waitFor(() => expect(task.state.pending).toBe(false));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(commits).toEqual(['Your contact', 'Your shipping']);
+  });
+
+  it('shows a step submitted before React subscribed busy once it has run 100 ms, then the next step', async () => {
+    const { slow, release } = slowFlow();
+    const task = await startTask(slow, { store: memoryStore() });
+    const input = { value: 'v' };
+    const queued = Date.now();
+    const commits = renderCommits(task, {}, <SubmitBeforeSubscribe task={task} input={input} />);
+    await waitFor(() => expect((screen.getByRole('button', { name: 'Continue' }) as HTMLButtonElement).disabled).toBe(true));
+    expect(Date.now() - queued).toBeGreaterThanOrEqual(95);
+    release();
+    await screen.findByRole('heading', { level: 1, name: 'Your shipping' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commits).toEqual(['Your contact', 'Your contact (busy)', 'Your shipping']);
   });
 
   it('saves a draft in one commit, never showing the form busy', async () => {
