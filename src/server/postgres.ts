@@ -95,17 +95,18 @@ export class TransactionEndedError extends StorageError {
 export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlDatabase {
   const prepared = preparedStatements();
   /** Runs one statement on `client`, prepared once per connection when it has parameters. */
-  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: unknown[]): Promise<Row[]> => {
+  const run = async <Row>(client: pg.Pool | pg.ClientBase, text: string, params?: unknown[]): Promise<Row[]> => {
     const config = prepared(text, params);
     try {
       return (await client.query(config)).rows as Row[];
     } catch (error) {
       // A table changed under a prepared statement whose result it shapes (a migration of another process): run it unprepared
       // (outside a transaction only: inside one the error has aborted it, and the caller's retry starts a new one).
-      if ((error as { code?: unknown }).code !== STALE_PLAN || !('name' in config) || client !== pool) throw error;
+      if ((error as { code?: unknown }).code !== STALE_PLAN || !('name' in config) || (client !== pool && !shared.has(client))) throw error;
       return (await client.query(text, params)).rows as Row[];
     }
   };
+  const shared = sharedConnections(pool);
   const observed = async <T>(work: () => Promise<T>): Promise<T> => {
     const startedAt = performance.now();
     try {
@@ -119,6 +120,17 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
   };
   return {
     query: <Row>(text: string, params?: unknown[]) => observed(() => run<Row>(pool, text, params)),
+    queryShort: <Row>(text: string, params: unknown[]) =>
+      observed(async () => {
+        const client = await shared.client();
+        try {
+          return await run<Row>(client, text, params);
+        } catch (error) {
+          // A lost or timed-out connection fails every statement in flight on it: the next one opens another.
+          if (isDatabaseUnavailable(error)) shared.drop(client);
+          throw error;
+        }
+      }),
     transaction: (work) =>
       observed(async () => {
         const client = await pool.connect();
@@ -192,7 +204,90 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
           client.release(lost);
         }
       }),
-    close: () => pool.end(),
+    close: async () => {
+      await shared.close();
+      await pool.end();
+    },
+  };
+}
+
+/** How many connections `queryShort` statements share (each turn's statements go to the next one): at most the pool's size. */
+const SHORT_CONNECTIONS = 4;
+
+/**
+ * The connections `queryShort` statements share: pipelined clients with the pool's settings (not the pool's:
+ * the pool keeps its connections for the other statements and transactions), each opened on first use and
+ * again after it is lost. The statements sent in one turn of the event loop go to one of them, its socket
+ * corked until the turn ends, so they are written together; the next turn's go to the next one, so several
+ * database processes share the work.
+ */
+function sharedConnections(pool: pg.Pool) {
+  const options = (pool as unknown as { options: pg.ClientConfig & { max?: number } }).options;
+  const slots: { opening: Promise<pg.Client> | null; current: pg.Client | null }[] = Array.from({ length: Math.max(1, Math.min(SHORT_CONNECTIONS, options.max ?? 10)) }, () => ({
+    opening: null,
+    current: null,
+  }));
+  let turn = 0;
+  let corked: pg.Client | null = null;
+  const dropped = new WeakSet<pg.Client>();
+  /** Forgets `client` and closes it: the statements in flight on it have failed, the next one opens another connection. */
+  const drop = (client: pg.Client) => {
+    if (dropped.has(client)) return;
+    dropped.add(client);
+    for (const slot of slots) {
+      if (slot.current !== client) continue;
+      slot.current = null;
+      slot.opening = null;
+    }
+    client.end().catch(() => undefined);
+  };
+  const open = async (slot: (typeof slots)[number]) => {
+    const client = new pg.Client({ ...options, pipeline: true } as pg.ClientConfig);
+    // A connection lost while idle emits 'error': forget it, the next statement opens another.
+    client.on('error', () => drop(client));
+    client.on('end', () => drop(client));
+    try {
+      await client.connect();
+    } catch (error) {
+      slot.opening = null;
+      client.end().catch(() => undefined);
+      throw error;
+    }
+    slot.current = client;
+    return client;
+  };
+  const cork = (client: pg.Client) => {
+    const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    if (corked === client || !stream?.cork || !stream.uncork) return;
+    corked = client;
+    stream.cork();
+    // After the promise jobs of this turn: the requests handled meanwhile add their statements to the write.
+    process.nextTick(() => {
+      corked = null;
+      stream.uncork?.();
+    });
+  };
+  return {
+    /** Whether `client` is one of these connections. */
+    has: (client: unknown) => slots.some((slot) => slot.current === client),
+    /** The connection for a statement sent now: this turn's. */
+    async client(): Promise<pg.Client> {
+      if (corked === null) turn = (turn + 1) % slots.length;
+      const slot = slots[turn]!;
+      slot.opening ??= open(slot);
+      const client = await slot.opening;
+      cork(client);
+      return client;
+    },
+    drop,
+    async close() {
+      const clients = await Promise.all(slots.map((slot) => slot.current ?? slot.opening?.catch(() => null) ?? null));
+      for (const slot of slots) {
+        slot.opening = null;
+        slot.current = null;
+      }
+      await Promise.all(clients.map((client) => client?.end().catch(() => undefined)));
+    },
   };
 }
 
