@@ -228,7 +228,9 @@ function sharedConnections(pool: pg.Pool) {
     current: null,
   }));
   let turn = 0;
-  let corked: pg.Client | null = null;
+  /** Whether the connection of this turn was chosen (until the promise jobs of the turn are done). */
+  let chosen = false;
+  const corked = new WeakSet<pg.Client>();
   const dropped = new WeakSet<pg.Client>();
   /** Forgets `client` and closes it: the statements in flight on it have failed, the next one opens another connection. */
   const drop = (client: pg.Client) => {
@@ -258,12 +260,12 @@ function sharedConnections(pool: pg.Pool) {
   };
   const cork = (client: pg.Client) => {
     const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-    if (corked === client || !stream?.cork || !stream.uncork) return;
-    corked = client;
+    if (corked.has(client) || !stream?.cork || !stream.uncork) return;
+    corked.add(client);
     stream.cork();
     // After the promise jobs of this turn: the requests handled meanwhile add their statements to the write.
     process.nextTick(() => {
-      corked = null;
+      corked.delete(client);
       stream.uncork?.();
     });
   };
@@ -272,7 +274,13 @@ function sharedConnections(pool: pg.Pool) {
     has: (client: unknown) => slots.some((slot) => slot.current === client),
     /** The connection for a statement sent now: this turn's. */
     async client(): Promise<pg.Client> {
-      if (corked === null) turn = (turn + 1) % slots.length;
+      if (!chosen) {
+        chosen = true;
+        turn = (turn + 1) % slots.length;
+        process.nextTick(() => {
+          chosen = false;
+        });
+      }
       const slot = slots[turn]!;
       slot.opening ??= open(slot);
       const client = await slot.opening;

@@ -109,4 +109,36 @@ describe('postgresDatabase', () => {
       await db.close();
     }
   });
+
+  it('sends the short statements of one turn on one shared connection, each answered alone, and opens another when it is lost', async () => {
+    const app = `short_probe_${process.pid}`;
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4, application_name: app, options: `-c search_path=${harness.schema}` });
+    const db = postgresDatabase(pool);
+    const backend = 'SELECT pg_backend_pid() AS pid, $1::integer AS n';
+    try {
+      // Ten statements sent in one turn, one of them failing: all on one backend, the others answered.
+      const sent = Array.from({ length: 10 }, (_, n) => db.queryShort!<{ pid: number; n: number }>(n === 4 ? 'SELECT 1 / ($1::integer - 4) AS pid' : backend, [n]).then((rows) => rows[0]!, (error: Error) => error));
+      const answers = await Promise.all(sent);
+      expect(answers[4]).toBeInstanceOf(Error);
+      const rows = answers.filter((answer): answer is { pid: number; n: number } => !(answer instanceof Error));
+      expect(rows.map((row) => row.n)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+      expect(new Set(rows.map((row) => row.pid)).size).toBe(1);
+      // Its backend killed: the next statements open another connection and are answered.
+      await harness.sql(`SELECT pg_terminate_backend(${rows[0]!.pid})`);
+      let after: { pid: number }[] = [];
+      for (let attempt = 0; attempt < 20 && after.length === 0; attempt++) after = await db.queryShort!<{ pid: number }>(backend, [1]).catch(() => []);
+      expect(after[0]!.pid).not.toBe(rows[0]!.pid);
+      // The pool's own connections are not taken by them.
+      expect(pool.totalCount).toBe(0);
+    } finally {
+      await db.close();
+    }
+    // Closed with the database: no connection of it is left (a backend takes a moment to go once its client left).
+    let left = -1;
+    for (let attempt = 0; attempt < 50 && left !== 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      left = (await harness.sql<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = '${app}'`))[0]!.n;
+    }
+    expect(left).toBe(0);
+  });
 });
