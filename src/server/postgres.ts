@@ -90,7 +90,8 @@ export class TransactionEndedError extends StorageError {
  * `outage` is told about every operation, to log outages. On a pool whose clients pipeline
  * (`new pg.Pool({ pipeline: true })`) a transaction's BEGIN travels with its first statement (a
  * transaction that sends none costs no round trip) and `commitWith` sends its last statements
- * with the COMMIT, each in one round trip.
+ * with the COMMIT, each in one round trip. `queryShort` statements go over a few pipelined
+ * connections of their own, those of one turn of the event loop in one write (`sharedConnections`).
  */
 export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlDatabase {
   const prepared = preparedStatements();
