@@ -83,6 +83,24 @@ export class TransactionEndedError extends StorageError {
   }
 }
 
+/** The connections whose socket is corked until the current turn of the event loop ends. */
+const corked = new WeakSet<pg.ClientBase>();
+
+/**
+ * Corks `client`'s socket until the promise jobs of this turn are done: pg writes each statement as
+ * it is queried, so the statements queried meanwhile (by this caller or others) leave in one write.
+ */
+function corkUntilTurnEnds(client: pg.ClientBase): void {
+  const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  if (corked.has(client) || !stream?.cork || !stream.uncork) return;
+  corked.add(client);
+  stream.cork();
+  process.nextTick(() => {
+    corked.delete(client);
+    stream.uncork?.();
+  });
+}
+
 /**
  * Adapts a pg pool to `SqlDatabase`; a transaction holds one pooled connection. Statements with
  * parameters are prepared once per connection (see `preparedStatements`). A connection
@@ -145,18 +163,6 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
         // Queries sent before the answers of earlier ones share their round trip (pg's pipeline mode).
         const pipelined = (client as { pipeline?: boolean }).pipeline === true;
         const tx = { phase: 'unopened' as 'unopened' | 'open' | 'committed' };
-        const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-        let corked = false;
-        const corkUntilTurnEnds = () => {
-          if (corked || !stream?.cork || !stream.uncork) return;
-          corked = true;
-          stream.cork();
-          // After the promise jobs of this turn: the callers that run on meanwhile add their statements to the write.
-          process.nextTick(() => {
-            corked = false;
-            stream.uncork?.();
-          });
-        };
         /** Sends `statements` in the transaction (pipelined: opening it first if no statement did); with `commit`, commits after them. */
         const send = async (statements: readonly { text: string; params?: unknown[] | undefined }[], commit: boolean): Promise<unknown[][]> => {
           if (tx.phase === 'committed') throw new TransactionEndedError();
@@ -175,7 +181,7 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
           // Written at once (pg writes each statement as it is queried, to a stream corked until the end of this
           // turn: statements several callers send in one turn share one write), awaited together: a failed
           // statement's rejection is never left unhandled.
-          corkUntilTurnEnds();
+          corkUntilTurnEnds(client);
           const answers = texts.map(({ text, params }) => run(client, text, params));
           const results = await Promise.all(answers);
           return results.slice(first, first + statements.length);
@@ -231,7 +237,6 @@ function sharedConnections(pool: pg.Pool) {
   let turn = 0;
   /** Whether the connection of this turn was chosen (until the promise jobs of the turn are done). */
   let chosen = false;
-  const corked = new WeakSet<pg.Client>();
   const dropped = new WeakSet<pg.Client>();
   /** Forgets `client` and closes it: the statements in flight on it have failed, the next one opens another connection. */
   const drop = (client: pg.Client) => {
@@ -259,17 +264,6 @@ function sharedConnections(pool: pg.Pool) {
     slot.current = client;
     return client;
   };
-  const cork = (client: pg.Client) => {
-    const stream = (client as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
-    if (corked.has(client) || !stream?.cork || !stream.uncork) return;
-    corked.add(client);
-    stream.cork();
-    // After the promise jobs of this turn: the requests handled meanwhile add their statements to the write.
-    process.nextTick(() => {
-      corked.delete(client);
-      stream.uncork?.();
-    });
-  };
   return {
     /** Whether `client` is one of these connections. */
     has: (client: unknown) => slots.some((slot) => slot.current === client),
@@ -285,7 +279,7 @@ function sharedConnections(pool: pg.Pool) {
       const slot = slots[turn]!;
       slot.opening ??= open(slot);
       const client = await slot.opening;
-      cork(client);
+      corkUntilTurnEnds(client);
       return client;
     },
     drop,
