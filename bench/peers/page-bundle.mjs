@@ -51,13 +51,16 @@ export const isolated = { 'cross-origin-opener-policy': 'same-origin', 'cross-or
 /**
  * Serves `script` (a bundled page) on a cross-origin isolated page at 127.0.0.1 and opens a
  * persistent Chromium context (IndexedDB on disk) in a temporary directory named from `prefix`.
- * The page is not loaded yet: attach its handlers, then `page.goto(url)`. `close` closes the
- * context and the server and removes the directory.
+ * `scripts` (path -> bundle) and `html` (the request's URL -> the page's HTML) serve several
+ * scripts instead. The page is not loaded yet: attach its handlers, then `page.goto(url)`.
+ * `close` closes the context and the server and removes the directory.
  */
-export async function openPage(script, prefix) {
+export async function openPage(script, prefix, { scripts = { '/page.js': script }, html = () => pageHtml('/page.js') } = {}) {
   const server = createServer((request, response) => {
-    if (request.url === '/page.js') response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
-    else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end('<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="/page.js"></script>');
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const body = scripts[url.pathname];
+    if (body) response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(body);
+    else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end(html(url));
   });
   await new Promise((done) => server.listen(0, '127.0.0.1', done));
   const resolved = await resolveChromium();
@@ -67,6 +70,7 @@ export async function openPage(script, prefix) {
   return {
     page,
     context,
+    resolved,
     url: `http://127.0.0.1:${server.address().port}/`,
     async close() {
       await context.close();
@@ -75,3 +79,7 @@ export async function openPage(script, prefix) {
     },
   };
 }
+
+/** The HTML of a page that loads the module scripts at `paths`. */
+export const pageHtml = (...paths) =>
+  `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title>${paths.map((path) => `<script type="module" src="${path}"></script>`).join('')}`;

@@ -15,14 +15,11 @@
 // Step times are also printed by step (a checkout's first step, right after its task opened, apart from the others).
 // Prints the figures and writes them with the detail (phases, commits per step) to bench/peers/results.json, or to
 // BENCH_JSON (as `npm run bench -- peers` does, which publishes peers.* in bench/results.json and BENCHMARKS.md).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { describeChromium, resolveChromium } from '../../test/helpers/chromium.mjs';
-import { baseline, bundlePage, isolated } from './page-bundle.mjs';
+import { describeChromium } from '../../test/helpers/chromium.mjs';
+import { baseline, bundlePage, openPage, pageHtml } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 10);
 const perRound = Number(process.env.PASSES ?? 12);
@@ -43,17 +40,10 @@ const scripts = {
   '/profiling.js': await bundlePage('./page.tsx', { alias: { 'react-dom/client': 'react-dom/profiling' } }),
   '/persist.js': await bundlePage('../persist-page.ts'),
 };
-const html = (main) => `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title><script type="module" src="${main}"></script><script type="module" src="/persist.js"></script>`;
-const server = createServer((request, response) => {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  const script = scripts[url.pathname];
-  if (script) response.writeHead(200, { 'content-type': 'text/javascript', ...isolated }).end(script);
-  else response.writeHead(200, { 'content-type': 'text/html', ...isolated }).end(html(url.searchParams.has('profiling') ? '/profiling.js' : '/page.js'));
+const { page, context, resolved, url, close } = await openPage(null, 'wayflow-peers-', {
+  scripts,
+  html: (request) => pageHtml(request.searchParams.has('profiling') ? '/profiling.js' : '/page.js', '/persist.js'),
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const resolved = await resolveChromium();
-const profile = await mkdtemp(join(tmpdir(), 'wayflow-peers-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: resolved.executablePath, args: resolved.args, headless: true });
 const version = context.browser()?.version() ?? (await context.newPage().then((p) => p.evaluate(() => navigator.userAgent)));
 
 const sorted = (values) => [...values].sort((a, b) => a - b);
@@ -62,9 +52,8 @@ const round3 = (v) => (v === undefined || v === null ? v : Number(v.toFixed(3)))
 const ms = (v) => `${v.toFixed(2)} ms`;
 
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(url);
   await page.waitForFunction(() => 'peersBench' in globalThis && 'wayflowBench' in globalThis && globalThis.crossOriginIsolated);
   const caller = (p) => (name, ...args) => p.evaluate(([n, a]) => globalThis.peersBench[n](...a), [name, args]);
   const call = caller(page);
@@ -86,7 +75,7 @@ try {
   // React commits per step, counted by a Profiler in a page running React's profiling build.
   const counting = await context.newPage();
   counting.on('pageerror', (error) => console.error('page error:', error.message));
-  await counting.goto(`http://127.0.0.1:${server.address().port}/?profiling`);
+  await counting.goto(`${url}?profiling`);
   await counting.waitForFunction(() => 'peersBench' in globalThis);
   const counted = await caller(counting)('race', names, 2, 3);
   await counting.close();
@@ -185,7 +174,5 @@ try {
   await writeFile(output, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${output}`);
 } finally {
-  await context.close();
-  server.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }
