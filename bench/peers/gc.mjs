@@ -1,0 +1,119 @@
+// What garbage collection a step of the peers race costs (not part of the test run):  node bench/peers/gc.mjs
+// Runs NAMES (default wayflow,[before,]xstate,rsw) interleaved, ROUNDS (default 8) rounds of PASSES (default 6)
+// checkouts each, with Chromium's GC trace events (devtools.timeline, v8.gc, blink_gc) recorded per batch on the
+// renderer's main thread, and (ALLOC=1) V8's sampling heap profiler (every 128 B, collected objects included) over the same
+// batches. Prints per step and contender: scavenges and mark-compacts (count, main-thread ms), Oilpan's (Blink's C++
+// heap) collections, the bytes allocated, and what is left on the JS heap after a full collection after each round
+// (a leak grows it). Neither by default (they change when collections run): ALLOC=1 samples the allocations,
+// LEAK=1 collects all garbage after each batch and notes the heap left. TOP=<n> prints the n functions allocating most per step for each contender.
+import { baseline, bundlePage, openPage } from './page-bundle.mjs';
+
+const rounds = Number(process.env.ROUNDS ?? 8);
+const perRound = Number(process.env.PASSES ?? 6);
+const top = Number(process.env.TOP ?? 0);
+const alloc = Boolean(process.env.ALLOC || top);
+const leak = Boolean(process.env.LEAK);
+const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}xstate,rsw`).split(',');
+const script = await bundlePage('./page.tsx', { profile: top > 0 });
+const { page, context, url, close } = await openPage(script, 'wayflow-gc-');
+const categories = ['blink.user_timing', 'devtools.timeline', 'v8', 'v8.gc', 'disabled-by-default-v8.gc', 'blink_gc', 'disabled-by-default-blink_gc'];
+
+/** Trace events of one batch. */
+async function traced(cdp, run) {
+  const events = [];
+  const onData = ({ value }) => events.push(...value);
+  cdp.on('Tracing.dataCollected', onData);
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories, excludedCategories: ['*'] }, transferMode: 'ReportEvents' });
+  const result = await run();
+  const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.end');
+  await done;
+  cdp.off('Tracing.dataCollected', onData);
+  return { events, result };
+}
+
+try {
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(url);
+  await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
+  await page.evaluate((n) => globalThis.peersBench.race(n, 2, 3), names);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('HeapProfiler.enable');
+  let lastUsed;
+  if (leak) {
+    await cdp.send('HeapProfiler.collectGarbage');
+    lastUsed = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  }
+  const sums = Object.fromEntries(names.map((n) => [n, { steps: 0, checkouts: 0, kinds: {}, allocated: 0, functions: new Map(), retained: [] }]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length];
+      const s = sums[name];
+      if (alloc) await cdp.send('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      const { events, result: [synced, samples] } = await traced(cdp, () =>
+        page.evaluate(async ([n, c]) => {
+          performance.mark('gc-sync');
+          return [performance.now(), await globalThis.peersBench.passes(n, c)];
+        }, [name, perRound]),
+      );
+      if (leak) {
+        await cdp.send('HeapProfiler.collectGarbage');
+        const used = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+        if (lastUsed !== undefined) s.grown = (s.grown ?? 0) + used - lastUsed;
+        s.retained.push(used);
+        lastUsed = used;
+      }
+      s.steps += samples.length;
+      s.checkouts += perRound;
+      const walk = (node) => {
+        const f = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber}`;
+        s.allocated += node.selfSize;
+        s.functions.set(f, (s.functions.get(f) ?? 0) + node.selfSize);
+        for (const c of node.children) walk(c);
+      };
+      if (alloc) walk((await cdp.send('HeapProfiler.stopSampling')).profile.head);
+      const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+      const sync = events.find((e) => e.name === 'gc-sync');
+      // Main-thread GC pauses (V8's scavenges and mark-compact finalization, Oilpan's atomic pause) inside each step's window.
+      const pauses = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && ['V8.GCScavenger', 'V8.GCFinalizeMC', 'V8.GCIncrementalMarking', 'BlinkGC.AtomicPauseMarkTransitiveClosure', 'BlinkGC.AtomicPauseSweepAndCompact', 'CppGC.AtomicMark', 'CppGC.AtomicSweep'].includes(e.name));
+      s.pauseNames ??= new Set();
+      for (const step of samples) {
+        const from = sync.ts + (step.at - synced) * 1000;
+        const to = from + step.shown * 1000;
+        const inside = pauses.filter((e) => e.ts < to && e.ts + e.dur > from);
+        for (const e of inside) s.pauseNames.add(e.name);
+        const ms = inside.reduce((sum, e) => sum + (Math.min(to, e.ts + e.dur) - Math.max(from, e.ts)) / 1000, 0);
+        s.inWindow = (s.inWindow ?? 0) + ms;
+        if (ms > 0) s.stepsWithGc = (s.stepsWithGc ?? 0) + 1;
+      }
+      for (const e of events) {
+        if (e.ph !== 'X' && e.ph !== 'B') continue;
+        const where = main && e.pid === main.pid && e.tid === main.tid ? 'main' : 'other';
+        const key = `${where} ${e.name}`;
+        const kind = (s.kinds[key] ??= { count: 0, ms: 0 });
+        kind.count++;
+        kind.ms += (e.dur ?? 0) / 1000;
+      }
+    }
+  }
+  console.log(`per step (${rounds} rounds x ${perRound} checkouts of 5 steps each, interleaved): GC trace events (count, ms), sampled allocation`);
+  const keys = [...new Set(names.flatMap((n) => Object.keys(sums[n].kinds)))].filter((k) => /gc|GC|Scaveng|Sweep|Mark|Compact|Oilpan|Blink/i.test(k)).sort();
+  console.log(`| event | ${names.join(' | ')} |`);
+  console.log(`| --- | ${names.map(() => '---:').join(' | ')} |`);
+  for (const key of keys) {
+    console.log(`| ${key} | ${names.map((n) => { const k = sums[n].kinds[key]; return k ? `${(k.count / sums[n].steps).toFixed(3)} / ${(k.ms / sums[n].steps).toFixed(3)} ms (${(k.ms / k.count).toFixed(2)} each)` : '-'; }).join(' | ')} |`);
+  }
+  console.log(`| steps with a GC pause in the window | ${names.map((n) => `${(((sums[n].stepsWithGc ?? 0) / sums[n].steps) * 100).toFixed(1)}%`).join(' | ')} |`);
+  console.log(`| GC pause in the window, ms per step | ${names.map((n) => ((sums[n].inWindow ?? 0) / sums[n].steps).toFixed(3)).join(' | ')} |`);
+  console.log(`| allocated per step (sampled) | ${names.map((n) => `${(sums[n].allocated / sums[n].steps / 1024).toFixed(1)} KB`).join(' | ')} |`);
+  console.log(`| JS heap after a full GC, per round | ${names.map((n) => sums[n].retained.map((b) => (b / 1e6).toFixed(2)).join(' ')).join(' | ')} |`);
+  if (leak) console.log(`| JS heap grown over its batches (after a full GC), per checkout | ${names.map((n) => `${((sums[n].grown ?? 0) / sums[n].checkouts / 1024).toFixed(2)} KB`).join(' | ')} |`);
+  if (top) {
+    for (const n of names) {
+      console.log(`\n${n}: top ${top} allocating functions, KB per step`);
+      for (const [f, b] of [...sums[n].functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${(b / sums[n].steps / 1024).toFixed(2)}  ${f}`);
+    }
+  }
+} finally {
+  await close();
+}
