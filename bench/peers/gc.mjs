@@ -90,7 +90,8 @@ try {
         if (e.ph !== 'X' && e.ph !== 'B') continue;
         const where = main && e.pid === main.pid && e.tid === main.tid ? 'main' : 'other';
         const key = `${where} ${e.name}`;
-        const kind = (s.kinds[key] ??= { count: 0, ms: 0 });
+        s.kinds[key] ??= { count: 0, ms: 0 };
+        const kind = s.kinds[key];
         kind.count++;
         kind.ms += (e.dur ?? 0) / 1000;
       }

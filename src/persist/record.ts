@@ -3,21 +3,27 @@ import { isTaskId } from '../core/shared.ts';
 import type { StateStore, TaskRecord } from '../core/index.ts';
 import { UNBOUND } from '../core/shared.ts';
 
-/** Checks the value at `path`, adding `path: what was expected` to `problems` for each fault. */
-type Check = (value: unknown, path: string, problems: string[]) => void;
+/**
+ * Checks the value at `path` (the keys from the record down to it: one array the checks of a record share, a key pushed
+ * on the way down and popped on the way up), adding `path: what was expected` to `problems` for each fault. The path
+ * is joined into a string only for a fault: a valid record's check builds none.
+ */
+type Check = (value: unknown, path: (string | number)[], problems: string[]) => void;
 
 /** Problems reported per record; enough to find the fault, short enough for a message. */
 const MAX_PROBLEMS = 3;
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
+/** Notes "<path>: expected <expected>, got <kind>" (values are never echoed; the record itself is `record`). */
+const fault = (value: unknown, path: (string | number)[], problems: string[], expected: string) =>
+  void problems.push(`${path.join('.') || 'record'}: expected ${expected}, got ${kindOf(value)}`);
 
-/** A leaf check: `test` passes or the problem is "expected <expected>, got <kind>" (values are never echoed). */
+/** A leaf check: `test` passes or the problem is "expected <expected>, got <kind>". */
 const is =
   (test: (value: unknown) => boolean, expected: string): Check =>
-  (value, path, problems) => {
-    if (!test(value)) problems.push(`${path}: expected ${expected}, got ${kindOf(value)}`);
-  };
+  (value, path, problems) =>
+    test(value) || fault(value, path, problems, expected);
 const nullable =
   (check: Check): Check =>
   (value, path, problems) =>
@@ -26,8 +32,14 @@ const nullable =
 const shape =
   (fields: Record<string, Check>): Check =>
   (value, path, problems) => {
-    if (!isObject(value)) return void problems.push(`${path || 'record'}: expected an object, got ${kindOf(value)}`);
-    for (const key in fields) if (problems.length < MAX_PROBLEMS) fields[key]!(value[key], path ? `${path}.${key}` : key, problems);
+    if (!isObject(value)) return fault(value, path, problems, 'an object');
+    for (const key in fields) {
+      if (problems.length < MAX_PROBLEMS) {
+        path.push(key);
+        fields[key]!(value[key], path, problems);
+        path.pop();
+      }
+    }
   };
 /** Absent, or passing `check` (records written before a field existed lack it). */
 const optional =
@@ -37,8 +49,12 @@ const optional =
 const list =
   (item: Check): Check =>
   (value, path, problems) => {
-    if (!Array.isArray(value)) return void problems.push(`${path}: expected an array, got ${kindOf(value)}`);
-    for (let i = 0; i < value.length && problems.length < MAX_PROBLEMS; i++) item(value[i], `${path}.${i}`, problems);
+    if (!Array.isArray(value)) return fault(value, path, problems, 'an array');
+    for (let i = 0; i < value.length && problems.length < MAX_PROBLEMS; i++) {
+      path.push(i);
+      item(value[i], path, problems);
+      path.pop();
+    }
   };
 
 const object = is(isObject, 'an object');
@@ -101,7 +117,7 @@ const outside = shape(envelope);
  */
 export function taskRecordProblems(raw: unknown): string[] {
   const problems: string[] = [];
-  whole(raw, '', problems);
+  whole(raw, [], problems);
   const context = (raw as Partial<TaskRecord> | null)?.snapshot?.context;
   if (problems.length === 0 && context!.at >= context!.trail.length) problems.push('snapshot.context.at: points past the end of the trail');
   return problems;
@@ -204,7 +220,7 @@ export function requireBinder(binder: unknown, where: string): asserts binder is
 export function assertWritable(record: TaskRecord, deep = false): void {
   requireBinder(record?.binder, `Refused to store task ${String(record?.id)}`);
   const problems: string[] = [];
-  (deep ? whole : outside)(record, '', problems);
+  (deep ? whole : outside)(record, [], problems);
   if (problems.length > 0) throw new InvalidRecordError(String(record?.id), flowIdOf(record), problems.join('; '));
 }
 
