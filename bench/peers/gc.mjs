@@ -1,11 +1,13 @@
 // What garbage collection a step of the peers race costs (not part of the test run):  node bench/peers/gc.mjs
-// Runs NAMES (default wayflow,[before,]xstate,rsw) interleaved, ROUNDS (default 8) rounds of PASSES (default 6)
-// checkouts each, with Chromium's GC trace events (devtools.timeline, v8.gc, blink_gc) recorded per batch on the
-// renderer's main thread, and (ALLOC=1) V8's sampling heap profiler (every 128 B, collected objects included) over the same
-// batches. Prints per step and contender: scavenges and mark-compacts (count, main-thread ms), Oilpan's (Blink's C++
-// heap) collections, the bytes allocated, and what is left on the JS heap after a full collection after each round
-// (a leak grows it). Neither by default (they change when collections run): ALLOC=1 samples the allocations,
-// LEAK=1 collects all garbage after each batch and notes the heap left. TOP=<n> prints the n functions allocating most per step for each contender.
+// Runs NAMES (default wayflow,[before,]xstate,rsw; BASELINE=<root> as in run.mjs) interleaved, ROUNDS (default 8) rounds
+// of PASSES (default 6) checkouts each, with Chromium's GC trace events (devtools.timeline, v8.gc, blink_gc, cppgc)
+// recorded per batch. Prints per step and contender: each GC event (count per step, main-thread ms per step and per
+// event; "other" is any other thread), the steps with a GC pause on the main thread between the click and the heading,
+// that pause per step, and the median step with and without such a pause. Off by default, as they change when
+// collections run: ALLOC=1 samples the allocations with V8's heap profiler (every 128 B, collected objects included)
+// and prints the bytes allocated per step; TOP=<n> (with ALLOC) also the n functions allocating most (a build with
+// function names kept); LEAK=1 collects all garbage after each batch and prints the JS heap left (a leak grows it);
+// CPU=1 runs V8's sampling CPU profiler (40 µs) over the batches, as bench/peers/profile.mjs does.
 import { baseline, bundlePage, openPage } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
@@ -13,10 +15,11 @@ const perRound = Number(process.env.PASSES ?? 6);
 const top = Number(process.env.TOP ?? 0);
 const alloc = Boolean(process.env.ALLOC || top);
 const leak = Boolean(process.env.LEAK);
+const cpu = Boolean(process.env.CPU);
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}xstate,rsw`).split(',');
 const script = await bundlePage('./page.tsx', { profile: top > 0 });
 const { page, context, url, close } = await openPage(script, 'wayflow-gc-');
-const categories = ['blink.user_timing', 'devtools.timeline', 'v8', 'v8.gc', 'disabled-by-default-v8.gc', 'blink_gc', 'disabled-by-default-blink_gc'];
+const categories = ['blink.user_timing', 'devtools.timeline', 'v8', 'v8.gc', 'disabled-by-default-v8.gc', 'blink_gc', 'disabled-by-default-blink_gc', 'cppgc', 'disabled-by-default-cppgc'];
 
 /** Trace events of one batch. */
 async function traced(cdp, run) {
@@ -39,6 +42,10 @@ try {
   await page.evaluate((n) => globalThis.peersBench.race(n, 2, 3), names);
   const cdp = await context.newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
+  if (cpu) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 40 });
+  }
   let lastUsed;
   if (leak) {
     await cdp.send('HeapProfiler.collectGarbage');
@@ -49,6 +56,7 @@ try {
     for (let k = 0; k < names.length; k++) {
       const name = names[(r + k) % names.length];
       const s = sums[name];
+      if (cpu) await cdp.send('Profiler.start');
       if (alloc) await cdp.send('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       const { events, result: [synced, samples] } = await traced(cdp, () =>
         page.evaluate(async ([n, c]) => {
@@ -56,6 +64,7 @@ try {
           return [performance.now(), await globalThis.peersBench.passes(n, c)];
         }, [name, perRound]),
       );
+      if (cpu) await cdp.send('Profiler.stop');
       if (leak) {
         await cdp.send('HeapProfiler.collectGarbage');
         const used = (await cdp.send('Runtime.getHeapUsage')).usedSize;
@@ -85,6 +94,10 @@ try {
         const ms = inside.reduce((sum, e) => sum + (Math.min(to, e.ts + e.dur) - Math.max(from, e.ts)) / 1000, 0);
         s.inWindow = (s.inWindow ?? 0) + ms;
         if (ms > 0) s.stepsWithGc = (s.stepsWithGc ?? 0) + 1;
+        s.shown ??= [];
+        s.shownWithoutGc ??= [];
+        s.shown.push(step.shown);
+        if (ms === 0) s.shownWithoutGc.push(step.shown);
       }
       for (const e of events) {
         if (e.ph !== 'X' && e.ph !== 'B') continue;
@@ -106,6 +119,8 @@ try {
   }
   console.log(`| steps with a GC pause in the window | ${names.map((n) => `${(((sums[n].stepsWithGc ?? 0) / sums[n].steps) * 100).toFixed(1)}%`).join(' | ')} |`);
   console.log(`| GC pause in the window, ms per step | ${names.map((n) => ((sums[n].inWindow ?? 0) / sums[n].steps).toFixed(3)).join(' | ')} |`);
+  const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  console.log(`| median step: all, without a GC pause (ms) | ${names.map((n) => `${median(sums[n].shown).toFixed(2)}, ${median(sums[n].shownWithoutGc).toFixed(2)}`).join(' | ')} |`);
   console.log(`| allocated per step (sampled) | ${names.map((n) => `${(sums[n].allocated / sums[n].steps / 1024).toFixed(1)} KB`).join(' | ')} |`);
   console.log(`| JS heap after a full GC, per round | ${names.map((n) => sums[n].retained.map((b) => (b / 1e6).toFixed(2)).join(' ')).join(' | ')} |`);
   if (leak) console.log(`| JS heap grown over its batches (after a full GC), per checkout | ${names.map((n) => `${((sums[n].grown ?? 0) / sums[n].checkouts / 1024).toFixed(2)} KB`).join(' | ')} |`);

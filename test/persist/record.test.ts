@@ -91,6 +91,20 @@ describe('taskRecordProblems', () => {
     );
   });
 
+  it('names the field it finds wrong: the one changed, or the field holding it, or one inside it', () => {
+    // The checks share one array of keys down the record: a key left on it would name a field off that line in every later problem.
+    fc.assert(
+      fc.property(fc.constantFrom(...pathsOf(valid).filter((path) => path.length > 0)), values, (path, value) => {
+        const changed = `${path.join('.')}.`;
+        for (const problem of taskRecordProblems(withValue(valid, path, value))) {
+          const named = `${problem.split(': ')[0]}.`;
+          if (!problem.startsWith('snapshot.context.at: points past')) expect(changed.startsWith(named) || named.startsWith(changed)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('names the path, what was expected and what was found, without the value', () => {
     const problems = taskRecordProblems(withValue(withValue(valid, ['snapshot', 'context', 'trail', 0, 'visit'], 'secret'), ['history'], 'none'));
     expect(problems).toEqual(['snapshot.context.trail.0.visit: expected an integer, got string', 'history: expected an array, got string']);
