@@ -8,7 +8,7 @@
 // and prints the bytes allocated per step; TOP=<n> (with ALLOC) also the n functions allocating most (a build with
 // function names kept); LEAK=1 collects all garbage after each batch and prints the JS heap left (a leak grows it);
 // CPU=1 runs V8's sampling CPU profiler (40 µs) over the batches, as bench/peers/profile.mjs does.
-import { baseline, bundlePage, openPage } from './page-bundle.mjs';
+import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
 const perRound = Number(process.env.PASSES ?? 6);
@@ -36,10 +36,7 @@ async function traced(cdp, run) {
 }
 
 try {
-  page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(url);
-  await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
-  await page.evaluate((n) => globalThis.peersBench.race(n, 2, 3), names);
+  await warmedUp(page, url, names, 2, 3);
   const cdp = await context.newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
   if (cpu) {
@@ -110,7 +107,7 @@ try {
       }
     }
   }
-  console.log(`per step (${rounds} rounds x ${perRound} checkouts of 5 steps each, interleaved): GC trace events (count, ms), sampled allocation`);
+  console.log(`per step (${rounds} rounds x ${perRound} checkouts of 5 steps each, interleaved): GC trace events (count, ms)`);
   const keys = [...new Set(names.flatMap((n) => Object.keys(sums[n].kinds)))].filter((k) => /gc|GC|Scaveng|Sweep|Mark|Compact|Oilpan|Blink/i.test(k)).sort();
   console.log(`| event | ${names.join(' | ')} |`);
   console.log(`| --- | ${names.map(() => '---:').join(' | ')} |`);
@@ -121,8 +118,8 @@ try {
   console.log(`| GC pause in the window, ms per step | ${names.map((n) => ((sums[n].inWindow ?? 0) / sums[n].steps).toFixed(3)).join(' | ')} |`);
   const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
   console.log(`| median step: all, without a GC pause (ms) | ${names.map((n) => `${median(sums[n].shown).toFixed(2)}, ${median(sums[n].shownWithoutGc).toFixed(2)}`).join(' | ')} |`);
-  console.log(`| allocated per step (sampled) | ${names.map((n) => `${(sums[n].allocated / sums[n].steps / 1024).toFixed(1)} KB`).join(' | ')} |`);
-  console.log(`| JS heap after a full GC, per round | ${names.map((n) => sums[n].retained.map((b) => (b / 1e6).toFixed(2)).join(' ')).join(' | ')} |`);
+  if (alloc) console.log(`| allocated per step (sampled) | ${names.map((n) => `${(sums[n].allocated / sums[n].steps / 1024).toFixed(1)} KB`).join(' | ')} |`);
+  if (leak) console.log(`| JS heap after a full GC, per round | ${names.map((n) => sums[n].retained.map((b) => (b / 1e6).toFixed(2)).join(' ')).join(' | ')} |`);
   if (leak) console.log(`| JS heap grown over its batches (after a full GC), per checkout | ${names.map((n) => `${((sums[n].grown ?? 0) / sums[n].checkouts / 1024).toFixed(2)} KB`).join(' | ')} |`);
   if (top) {
     for (const n of names) {

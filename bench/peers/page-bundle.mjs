@@ -83,3 +83,11 @@ export async function openPage(script, prefix, { scripts = { '/page.js': script 
 /** The HTML of a page that loads the module scripts at `paths`. */
 export const pageHtml = (...paths) =>
   `<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>peers</title>${paths.map((path) => `<script type="module" src="${path}"></script>`).join('')}`;
+
+/** Loads the race page at `url` in `page` (page errors printed), waits for it, and warms `names` up with `rounds` rounds of `perRound` checkouts. */
+export async function warmedUp(page, url, names, rounds, perRound) {
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(url);
+  await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
+  await page.evaluate(([n, r, p]) => globalThis.peersBench.race(n, r, p), [names, rounds, perRound]);
+}

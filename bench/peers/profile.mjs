@@ -10,7 +10,7 @@
 // DOM in it, focus calls, the browser's own work (style, layout, paint, IndexedDB glue: V8's "program"),
 // garbage collection and idle time (waiting for IndexedDB). Samples are not timings: use it to compare
 // contenders in one run, and bench/peers/run.mjs for the race's step times.
-import { baseline, bundlePage, openPage } from './page-bundle.mjs';
+import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 12);
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepperize`).split(',');
@@ -32,10 +32,7 @@ const rows = [
 ];
 
 try {
-  page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(url);
-  await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
-  await page.evaluate((n) => globalThis.peersBench.race(n, 3, 3), names);
+  await warmedUp(page, url, names, 3, 3);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 40 });
