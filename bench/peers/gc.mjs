@@ -1,7 +1,7 @@
 // What garbage collection a step of the peers race costs (not part of the test run):  node bench/peers/gc.mjs
 // Runs NAMES (default wayflow,[before,]xstate,rsw; BASELINE=<root> as in run.mjs) interleaved, ROUNDS (default 8) rounds
-// of PASSES (default 6) checkouts each, with Chromium's GC trace events (devtools.timeline, v8.gc, blink_gc, cppgc)
-// recorded per batch. Prints per step and contender: each GC event (count per step, main-thread ms per step and per
+// of PASSES (default 6) checkouts each, with Chromium's GC trace events (devtools.timeline, v8.gc, blink_gc, cppgc:
+// Oilpan, Blink's heap, is marked and swept within V8's mark-compact) recorded per batch. Prints per step and contender: each GC event (count per step, main-thread ms per step and per
 // event; "other" is any other thread), the steps with a GC pause on the main thread between the click and the heading,
 // that pause per step, and the median step with and without such a pause. Off by default, as they change when
 // collections run: ALLOC=1 samples the allocations with V8's heap profiler (every 128 B, collected objects included)
@@ -82,13 +82,18 @@ try {
       const sync = events.find((e) => e.name === 'gc-sync');
       // Main-thread GC pauses (V8's scavenges and mark-compact finalization, Oilpan's atomic pause) inside each step's window.
       const pauses = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && ['V8.GCScavenger', 'V8.GCFinalizeMC', 'V8.GCIncrementalMarking', 'BlinkGC.AtomicPauseMarkTransitiveClosure', 'BlinkGC.AtomicPauseSweepAndCompact', 'CppGC.AtomicMark', 'CppGC.AtomicSweep'].includes(e.name));
-      s.pauseNames ??= new Set();
       for (const step of samples) {
         const from = sync.ts + (step.at - synced) * 1000;
         const to = from + step.shown * 1000;
         const inside = pauses.filter((e) => e.ts < to && e.ts + e.dur > from);
-        for (const e of inside) s.pauseNames.add(e.name);
-        const ms = inside.reduce((sum, e) => sum + (Math.min(to, e.ts + e.dur) - Math.max(from, e.ts)) / 1000, 0);
+        // Nested pauses (Oilpan's atomic pause inside V8's mark-compact) count once: the union of the intervals.
+        let ms = 0;
+        let reached = from;
+        for (const e of inside.sort((a, b) => a.ts - b.ts)) {
+          const end = Math.min(to, e.ts + e.dur);
+          if (end > reached) ms += (end - Math.max(reached, e.ts)) / 1000;
+          reached = Math.max(reached, end);
+        }
         s.inWindow = (s.inWindow ?? 0) + ms;
         if (ms > 0) s.stepsWithGc = (s.stepsWithGc ?? 0) + 1;
         s.shown ??= [];
