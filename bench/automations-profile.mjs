@@ -60,8 +60,8 @@ try {
     }
   }
   console.log(`\nmeasured on ${database.description}; median (min-max) over rounds`);
-  console.log('| scheduler | processes | steps/s | node CPU µs/step | database CPU µs/step |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log('| scheduler | processes | steps/s | node CPU µs/step | database CPU µs/step | bench monitor backend µs/step |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   const stat = (values) => {
     const sorted = [...values].sort((a, b) => a - b);
     return `${sorted[Math.floor(sorted.length / 2)]} (${sorted[0]}-${sorted.at(-1)})`;
@@ -69,7 +69,7 @@ try {
   for (const variant of variants) {
     for (const n of processes) {
       const rs = results.filter((r) => r.variant === variant.label && r.processes === n);
-      console.log(`| ${variant.label} | ${n} | ${stat(rs.map((r) => r.stepsPerSecond))} | ${stat(rs.map((r) => r.nodeCpuPerStep))} | ${stat(rs.map((r) => r.databaseCpuPerStep))} |`);
+      console.log(`| ${variant.label} | ${n} | ${stat(rs.map((r) => r.stepsPerSecond))} | ${stat(rs.map((r) => r.nodeCpuPerStep))} | ${stat(rs.map((r) => r.databaseCpuPerStep))} | ${stat(rs.map((r) => r.monitorCpuPerStep))} |`);
     }
   }
 } finally {

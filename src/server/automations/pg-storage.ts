@@ -394,15 +394,19 @@ class SqlTx implements SqlStorageTx {
     }
     if (updated.length > 0) {
       const rows = updated.map((record) => ({ ...instanceRow(record), read_version: this.versions.get(record.id)?.version ?? null }));
+      const records = statement.records(rows, 'v', `${INSTANCE_RECORD}, read_version integer`);
+      // The due time before the write is known of every instance read here (a scheduler's group:
+      // all of them); only for the others is it read back, a second look at each row by its key.
+      const source = updated.every((record) => this.versions.has(record.id))
+        ? `(SELECT v.*, NULL::double precision AS before FROM ${records}) AS v`
+        : `(SELECT v.*, old.due_at AS before FROM ${records} JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v`;
       // Writing releases the scheduler claim: the instance is due again only by its new due time.
       statement.add(
         'updated',
         `UPDATE wayflow_automation_instances AS i SET automation = v.automation, key = v.key, state = v.state::text, finished = v.finished,
            created_at = v.created_at, finished_at = v.finished_at, unique_key = v.unique_key, due_at = v.due_at, updated_at = v.updated_at,
            version = i.version + 1, claimed_by = NULL, claimed_until = NULL
-         FROM (SELECT v.*, old.due_at AS before
-               FROM ${statement.records(rows, 'v', `${INSTANCE_RECORD}, read_version integer`)}
-               JOIN wayflow_automation_instances AS old ON old.id = v.id) AS v
+         FROM ${source}
          WHERE i.id = v.id AND (v.read_version IS NULL OR i.version = v.read_version)
          RETURNING i.id, i.version, v.before`,
       );
