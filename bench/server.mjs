@@ -13,7 +13,9 @@
 // ratio is the median of the rounds' own ratios (each round's two halves share the machine's
 // load of the moment, which drifts over a run); every other figure is the median round.
 // Every HTTP scenario also reports the CPU time its server processes spent per put+get (from
-// /proc, Linux only): unlike throughput, it hardly depends on what else runs on the machine.
+// /proc, Linux only): unlike throughput, it hardly depends on what else runs on the machine. Of
+// it, the main threads' (the rest is V8's compiler and GC helper threads, which a server whose
+// hot paths are still being optimized keeps busy).
 // On PostgreSQL it also reports the CPU time of the database backends serving those servers
 // (found by the application_name each server's connections carry), median [lowest–highest] round.
 // Then instance creation: VUS users POST /automations/start (an execute node, then a form:
@@ -87,15 +89,18 @@ function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 }
 
-/** CPU seconds (user + system) the process `pid` used so far, from /proc (null where there is none). */
-function cpuSeconds(pid) {
+/** CPU seconds (user + system) the process `pid` used so far, from /proc (null where there is none); with `thread`, that thread's alone. */
+function cpuSeconds(pid, thread) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
 }
+
+/** CPU seconds so far of the main thread of `pid` (JavaScript, the event loop), without V8's compiler and GC helper threads. */
+const mainThreadSeconds = (pid) => cpuSeconds(pid, pid);
 
 /**
  * CPU seconds so far of the PostgreSQL backends serving connections named `apps`
@@ -129,7 +134,8 @@ async function drive(users, step, pids = [], apps = []) {
   const timings = { put: [], get: [] };
   let pairs = 0;
   let allPairs = 0;
-  const cpuBefore = pids.map(cpuSeconds);
+  const cpuBefore = pids.map((pid) => cpuSeconds(pid));
+  const mainBefore = pids.map(mainThreadSeconds);
   const backendsBefore = await backendCpu(apps);
   // Judged by the clock, not a timer: an in-process database may never yield to timers.
   const measureFrom = performance.now() + WARMUP_MS;
@@ -157,6 +163,7 @@ async function drive(users, step, pids = [], apps = []) {
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   };
   const cpu = pids.length && cpuBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0) : null;
+  const main = cpu !== null && mainBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + mainThreadSeconds(pid) - mainBefore[i], 0) : null;
   const backends = backendCpuSpent(backendsBefore, await backendCpu(apps));
   return {
     pairsPerSecond: pairs / seconds,
@@ -164,6 +171,7 @@ async function drive(users, step, pids = [], apps = []) {
     put: summary(timings.put),
     get: summary(timings.get),
     serverCpuMsPerPair: cpu === null || allPairs === 0 ? null : (1000 * cpu) / allPairs,
+    serverMainThreadCpuMsPerPair: main === null || allPairs === 0 ? null : (1000 * main) / allPairs,
     databaseCpuMsPerPair: backends === null || allPairs === 0 ? null : (1000 * backends) / allPairs,
   };
 }
@@ -228,7 +236,7 @@ async function driveStarts(urls, pids, apps) {
   let starts = 0;
   let allStarts = 0;
   const latencies = [];
-  const cpuBefore = pids.map(cpuSeconds);
+  const cpuBefore = pids.map((pid) => cpuSeconds(pid));
   const backendsBefore = await backendCpu(apps);
   const measureFrom = performance.now() + WARMUP_MS;
   const stopAt = measureFrom + DURATION_MS;
@@ -488,13 +496,14 @@ async function tasksPart(env, postgresBare) {
       roundsPairsPerSecond: all.map((x) => Math.round(x.pairsPerSecond)),
       serverCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : middle(all.map((x) => x.serverCpuMsPerPair)),
       roundsServerCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : all.map((x) => round3(x.serverCpuMsPerPair)),
+      serverMainThreadCpuMsPerPair: all.some((x) => x.serverMainThreadCpuMsPerPair == null) ? null : middle(all.map((x) => x.serverMainThreadCpuMsPerPair)),
       databaseCpuMsPerPair: all.some((x) => x.databaseCpuMsPerPair === null) ? null : middle(all.map((x) => x.databaseCpuMsPerPair)),
     };
     results[key] = r;
     console.log(
       `${label.padEnd(56)} ${r.pairsPerSecond.toFixed(0).padStart(5)} put+get/s [rounds ${r.roundsPairsPerSecond.join(', ')}]  put p50 ${ms(r.put.p50)} p99 ${ms(r.put.p99)}  get p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}${
         r.serverCpuMsPerPair === null ? '' : `  server CPU ${spread(all.map((x) => x.serverCpuMsPerPair))} ms/put+get`
-      }${r.databaseCpuMsPerPair === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerPair))} ms/put+get`}`,
+      }${r.serverMainThreadCpuMsPerPair === null ? '' : ` (main thread ${spread(all.map((x) => x.serverMainThreadCpuMsPerPair))})`}${r.databaseCpuMsPerPair === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerPair))} ms/put+get`}`,
     );
   }
   for (const [api, baseline] of pairs) {
