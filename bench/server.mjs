@@ -25,8 +25,8 @@
 // same rows (key, instance, history) in one transaction. With BASELINE_ROOT=<an older checkout>
 // (its node_modules are not needed), the starts part also runs that checkout's servers, 1 and 2
 // processes, their rounds interleaved with this code's: the older code in the same run.
-// Env: VUS (default 16, at most 64), TASK_ROUNDS (default 7, at most 15) and TASK_DURATION_MS
-// (default 2500) for the tasks part, ROUNDS (default 3, at most 10) and DURATION_MS (default 5000,
+// Env: VUS (default 16, at most 64), TASK_ROUNDS (default 7, at most 15), TASK_DURATION_MS
+// (default 2500) and TASK_WARMUP_ROUNDS (uncounted rounds first, default 1, at most 10) for the tasks part, ROUNDS (default 3, at most 10) and DURATION_MS (default 5000,
 // at most 30000) for the starts part, WARMUP_MS (default 1000), PARTS (default tasks,starts: which
 // of the two to run), SERVER_NODE_ARGS (node flags for every server process, e.g. --cpu-prof),
 // BENCH_JSON=file to also write the figures as JSON.
@@ -385,10 +385,13 @@ const ROUNDS = Math.min(10, Number(process.env.ROUNDS ?? 3));
 // The tasks part: more and shorter rounds, as its figure is a ratio of two scenarios run back to back per round.
 const TASK_ROUNDS = Math.min(15, Number(process.env.TASK_ROUNDS ?? 7));
 const TASK_DURATION_MS = Math.min(30_000, Number(process.env.TASK_DURATION_MS ?? 2500));
+// Uncounted rounds of every HTTP scenario before the counted ones (V8 goes on optimizing a server's hot paths for tens of thousands of requests).
+const TASK_WARMUP_ROUNDS = Math.max(1, Math.min(10, Number(process.env.TASK_WARMUP_ROUNDS ?? 1)));
 const results = {
   vus: VUS,
   durationMs: DURATION_MS,
   taskRounds: TASK_ROUNDS,
+  taskWarmupRounds: TASK_WARMUP_ROUNDS,
   taskDurationMs: TASK_DURATION_MS,
   rounds: ROUNDS,
   node: process.version,
@@ -409,7 +412,7 @@ await probe.connect();
 try {
   console.log(`measured on ${database.description}`);
   console.log(
-    `${VUS} virtual users; tasks: ${TASK_ROUNDS} rounds of ${TASK_DURATION_MS} ms per scenario, starts: ${ROUNDS} rounds of ${DURATION_MS} ms, each after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
+    `${VUS} virtual users; tasks: ${TASK_ROUNDS} rounds of ${TASK_DURATION_MS} ms per scenario after ${TASK_WARMUP_ROUNDS} uncounted, starts: ${ROUNDS} rounds of ${DURATION_MS} ms, each after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
   );
   // Every server runs for the whole benchmark (idle while others are measured); PGlite: one process per data folder.
   const env = { DATABASE_URL };
@@ -476,7 +479,7 @@ async function tasksPart(env, postgresBare) {
   // less over the two halves of one round. Each other figure is the median round.
   // Every server warmed up first (its JIT compiles the hot paths over thousands of requests): the
   // second process of a pair is otherwise cold in its first round, which no scenario of one process sees.
-  for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
+  for (let warm = 0; warm < TASK_WARMUP_ROUNDS; warm++) for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
   const roundRatios = Object.fromEntries(pairs.map(([api]) => [api, []]));
   for (let round = 0; round < TASK_ROUNDS; round++) {
