@@ -13,7 +13,9 @@
 // ratio is the median of the rounds' own ratios (each round's two halves share the machine's
 // load of the moment, which drifts over a run); every other figure is the median round.
 // Every HTTP scenario also reports the CPU time its server processes spent per put+get (from
-// /proc, Linux only): unlike throughput, it hardly depends on what else runs on the machine.
+// /proc, Linux only): unlike throughput, it hardly depends on what else runs on the machine. Of
+// it, the main threads' (the rest is V8's compiler and GC helper threads, which a server whose
+// hot paths are still being optimized keeps busy).
 // On PostgreSQL it also reports the CPU time of the database backends serving those servers
 // (found by the application_name each server's connections carry), median [lowest–highest] round.
 // Then instance creation: VUS users POST /automations/start (an execute node, then a form:
@@ -23,8 +25,8 @@
 // same rows (key, instance, history) in one transaction. With BASELINE_ROOT=<an older checkout>
 // (its node_modules are not needed), the starts part also runs that checkout's servers, 1 and 2
 // processes, their rounds interleaved with this code's: the older code in the same run.
-// Env: VUS (default 16, at most 64), TASK_ROUNDS (default 7, at most 15) and TASK_DURATION_MS
-// (default 2500) for the tasks part, ROUNDS (default 3, at most 10) and DURATION_MS (default 5000,
+// Env: VUS (default 16, at most 64), TASK_ROUNDS (default 7, at most 15), TASK_DURATION_MS
+// (default 2500) and TASK_WARMUP_ROUNDS (uncounted rounds first, default 1, at most 10) for the tasks part, ROUNDS (default 3, at most 10) and DURATION_MS (default 5000,
 // at most 30000) for the starts part, WARMUP_MS (default 1000), PARTS (default tasks,starts: which
 // of the two to run), SERVER_NODE_ARGS (node flags for every server process, e.g. --cpu-prof),
 // BENCH_JSON=file to also write the figures as JSON.
@@ -87,15 +89,18 @@ function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 }
 
-/** CPU seconds (user + system) the process `pid` used so far, from /proc (null where there is none). */
-function cpuSeconds(pid) {
+/** CPU seconds (user + system) the process `pid` used so far, from /proc (null where there is none); with `thread`, that thread's alone. */
+function cpuSeconds(pid, thread) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
 }
+
+/** CPU seconds so far of the main thread of `pid` (JavaScript, the event loop), without V8's compiler and GC helper threads. */
+const mainThreadSeconds = (pid) => cpuSeconds(pid, pid);
 
 /**
  * CPU seconds so far of the PostgreSQL backends serving connections named `apps`
@@ -129,7 +134,8 @@ async function drive(users, step, pids = [], apps = []) {
   const timings = { put: [], get: [] };
   let pairs = 0;
   let allPairs = 0;
-  const cpuBefore = pids.map(cpuSeconds);
+  const cpuBefore = pids.map((pid) => cpuSeconds(pid));
+  const mainBefore = pids.map(mainThreadSeconds);
   const backendsBefore = await backendCpu(apps);
   // Judged by the clock, not a timer: an in-process database may never yield to timers.
   const measureFrom = performance.now() + WARMUP_MS;
@@ -157,6 +163,7 @@ async function drive(users, step, pids = [], apps = []) {
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   };
   const cpu = pids.length && cpuBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i], 0) : null;
+  const main = cpu !== null && mainBefore.every((v) => v !== null) ? pids.reduce((sum, pid, i) => sum + mainThreadSeconds(pid) - mainBefore[i], 0) : null;
   const backends = backendCpuSpent(backendsBefore, await backendCpu(apps));
   return {
     pairsPerSecond: pairs / seconds,
@@ -164,6 +171,7 @@ async function drive(users, step, pids = [], apps = []) {
     put: summary(timings.put),
     get: summary(timings.get),
     serverCpuMsPerPair: cpu === null || allPairs === 0 ? null : (1000 * cpu) / allPairs,
+    serverMainThreadCpuMsPerPair: main === null || allPairs === 0 ? null : (1000 * main) / allPairs,
     databaseCpuMsPerPair: backends === null || allPairs === 0 ? null : (1000 * backends) / allPairs,
   };
 }
@@ -228,7 +236,7 @@ async function driveStarts(urls, pids, apps) {
   let starts = 0;
   let allStarts = 0;
   const latencies = [];
-  const cpuBefore = pids.map(cpuSeconds);
+  const cpuBefore = pids.map((pid) => cpuSeconds(pid));
   const backendsBefore = await backendCpu(apps);
   const measureFrom = performance.now() + WARMUP_MS;
   const stopAt = measureFrom + DURATION_MS;
@@ -377,10 +385,13 @@ const ROUNDS = Math.min(10, Number(process.env.ROUNDS ?? 3));
 // The tasks part: more and shorter rounds, as its figure is a ratio of two scenarios run back to back per round.
 const TASK_ROUNDS = Math.min(15, Number(process.env.TASK_ROUNDS ?? 7));
 const TASK_DURATION_MS = Math.min(30_000, Number(process.env.TASK_DURATION_MS ?? 2500));
+// Uncounted rounds of every HTTP scenario before the counted ones (V8 goes on optimizing a server's hot paths for tens of thousands of requests).
+const TASK_WARMUP_ROUNDS = Math.max(1, Math.min(10, Number(process.env.TASK_WARMUP_ROUNDS ?? 1)));
 const results = {
   vus: VUS,
   durationMs: DURATION_MS,
   taskRounds: TASK_ROUNDS,
+  taskWarmupRounds: TASK_WARMUP_ROUNDS,
   taskDurationMs: TASK_DURATION_MS,
   rounds: ROUNDS,
   node: process.version,
@@ -401,7 +412,7 @@ await probe.connect();
 try {
   console.log(`measured on ${database.description}`);
   console.log(
-    `${VUS} virtual users; tasks: ${TASK_ROUNDS} rounds of ${TASK_DURATION_MS} ms per scenario, starts: ${ROUNDS} rounds of ${DURATION_MS} ms, each after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
+    `${VUS} virtual users; tasks: ${TASK_ROUNDS} rounds of ${TASK_DURATION_MS} ms per scenario after ${TASK_WARMUP_ROUNDS} uncounted, starts: ${ROUNDS} rounds of ${DURATION_MS} ms, each after ${WARMUP_MS} ms warm-up; ${results.cpus} CPUs (load average ${results.loadAverageAtStart.toFixed(1)}); Node ${process.version}`,
   );
   // Every server runs for the whole benchmark (idle while others are measured); PGlite: one process per data folder.
   const env = { DATABASE_URL };
@@ -468,7 +479,7 @@ async function tasksPart(env, postgresBare) {
   // less over the two halves of one round. Each other figure is the median round.
   // Every server warmed up first (its JIT compiles the hot paths over thousands of requests): the
   // second process of a pair is otherwise cold in its first round, which no scenario of one process sees.
-  for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
+  for (let warm = 0; warm < TASK_WARMUP_ROUNDS; warm++) for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
   const roundRatios = Object.fromEntries(pairs.map(([api]) => [api, []]));
   for (let round = 0; round < TASK_ROUNDS; round++) {
@@ -488,13 +499,14 @@ async function tasksPart(env, postgresBare) {
       roundsPairsPerSecond: all.map((x) => Math.round(x.pairsPerSecond)),
       serverCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : middle(all.map((x) => x.serverCpuMsPerPair)),
       roundsServerCpuMsPerPair: all[0].serverCpuMsPerPair === null ? null : all.map((x) => round3(x.serverCpuMsPerPair)),
+      serverMainThreadCpuMsPerPair: all.some((x) => x.serverMainThreadCpuMsPerPair == null) ? null : middle(all.map((x) => x.serverMainThreadCpuMsPerPair)),
       databaseCpuMsPerPair: all.some((x) => x.databaseCpuMsPerPair === null) ? null : middle(all.map((x) => x.databaseCpuMsPerPair)),
     };
     results[key] = r;
     console.log(
       `${label.padEnd(56)} ${r.pairsPerSecond.toFixed(0).padStart(5)} put+get/s [rounds ${r.roundsPairsPerSecond.join(', ')}]  put p50 ${ms(r.put.p50)} p99 ${ms(r.put.p99)}  get p50 ${ms(r.get.p50)} p99 ${ms(r.get.p99)}${
         r.serverCpuMsPerPair === null ? '' : `  server CPU ${spread(all.map((x) => x.serverCpuMsPerPair))} ms/put+get`
-      }${r.databaseCpuMsPerPair === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerPair))} ms/put+get`}`,
+      }${r.serverMainThreadCpuMsPerPair === null ? '' : ` (main thread ${spread(all.map((x) => x.serverMainThreadCpuMsPerPair))})`}${r.databaseCpuMsPerPair === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerPair))} ms/put+get`}`,
     );
   }
   for (const [api, baseline] of pairs) {

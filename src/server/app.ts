@@ -1,12 +1,13 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { DEFAULT_IDLE_MS } from '../core/shared.ts';
 import { answerHeaders } from './answer-headers.ts';
+import { chained } from './chained.ts';
 import { corsForOrigins } from './cors.ts';
 import type { AppEnv } from './env.ts';
 import { errorResponse } from './error-response.ts';
 import { funnelRoutes } from './funnel/routes.ts';
 import { healthRoutes } from './health.ts';
-import { callerRateLimit, clientRateLimit, resolveLimits, retryAfterHeader, type ServerLimits, sessionRateLimit } from './limits.ts';
+import { callerRateLimit, clientRateLimit, resolveLimits, type ServerLimits, sessionRateLimit } from './limits.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { sessionWithPages } from './page-session.ts';
 import { hostCheck, requestPeer } from './proxy.ts';
@@ -115,16 +116,17 @@ export function createApp(options: AppOptions) {
   const rate = callerRateLimit({ read: limits.readRate, write: limits.writeRate }, clock);
   const size = requestBodyLimit(limits.bodyBytes);
   const depth = jsonDepthLimit(limits.jsonDepth);
-  const middleware: MiddlewareHandler[] = [client, binder, origins, rate, size, depth];
+  // One step of the chain for the six checks (`chained`), run before every route of the sub-apps.
+  const middleware: MiddlewareHandler[] = [chained([client, binder, origins, rate, size, depth])];
   const tasks = tasksRoutes({ storage, middleware, idleTimeoutMs, tasksPerCaller: limits.tasksPerCaller, clock });
 
   const app = new Hono<AppEnv>();
   app.use(answerHeaders());
   app.use(requestLog(logger));
-  app.use(requestPeer({ trustProxy: options.trustProxy ?? appDefaults.trustProxy, logger }));
-  app.use(hostCheck(options.allowedHosts ?? null));
-  app.use(corsForOrigins(options.allowedOrigins ?? []));
-  app.use(retryAfterHeader());
+  const peer: MiddlewareHandler = requestPeer({ trustProxy: options.trustProxy ?? appDefaults.trustProxy, logger });
+  const host: MiddlewareHandler = hostCheck(options.allowedHosts ?? null);
+  const cors: MiddlewareHandler = corsForOrigins(options.allowedOrigins ?? []);
+  app.use(chained([peer, host, cors]));
   if (options.sessionOnPages) app.use(sessionWithPages(binder));
   app.onError(errorResponse(logger));
   app.notFound(notFoundJson);

@@ -63,7 +63,7 @@ export function resolveLimits(limits: Partial<ServerLimits> = {}): ServerLimits 
 
 /**
  * A refusal because a limit was reached: `429` with a `Retry-After` header of
- * `retryAfterSeconds` (set by `retryAfterHeader`, whichever route threw it).
+ * `retryAfterSeconds` (set by the app's error handler, `errorResponse`, whichever middleware or route threw it).
  */
 export class TooManyRequestsError extends HttpError {
   override readonly name: string = 'TooManyRequestsError';
@@ -73,14 +73,6 @@ export class TooManyRequestsError extends HttpError {
     super(429, code, message, details);
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
-}
-
-/** Puts `Retry-After` on every answer to a `TooManyRequestsError`, whichever middleware or route threw it. */
-export function retryAfterHeader(): MiddlewareHandler {
-  return async (c, next) => {
-    await next();
-    if (c.error instanceof TooManyRequestsError) c.header('Retry-After', String(c.error.retryAfterSeconds));
-  };
 }
 
 /**
