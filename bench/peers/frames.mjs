@@ -1,11 +1,15 @@
 // What the browser's frames cost in a step of the peers race (not part of the test run):  node bench/peers/frames.mjs
-// Runs NAMES (default wayflow,wf-noprog,wf-nolive,wf-bare,xstate: wayflow's variants are bench/peers/frame-variants.tsx;
-// BASELINE=<root> adds `before` as in run.mjs) interleaved, ROUNDS (default 8) rounds of PASSES (default 6) checkouts
-// each, with Chromium's trace events (devtools.timeline, toplevel, accessibility) recorded per batch and cut to each
-// step's window (click to heading). Prints per contender the median step, and per step (mean) the main thread's
-// events of a frame (BeginMainThreadFrame, style, layout, pre-paint, paint, layerize, commit...) and the rest of the
-// main thread's busy time: count per step, ms per step, ms each (wall, and the main thread's CPU time of it). STEPS=later leaves out a checkout's first step.
-import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
+// Runs NAMES (default wayflow,wf-noprog,wf-nolive,wf-bare,xstate; wayflow's variants, wf-*, are in
+// bench/peers/frame-variants.tsx; BASELINE=<root> adds `before` as in run.mjs) interleaved, ROUNDS (default 8) rounds of
+// PASSES (default 6) checkouts each, with Chromium's trace events (devtools.timeline, toplevel, cc, accessibility)
+// recorded per batch and cut to each step's window (click to heading). Prints per contender the median step (with and
+// without a frame in it), a frame's work per step (the style and layout the click forces, then cc's BeginMainFrame),
+// and per step the main thread's events of a frame (style, layout, pre-paint, paint, layerize, commit...), the rest of
+// its busy time and the tasks of the renderer's other threads (compositor, raster workers): count per step, ms per
+// step (ms each, wall, and CPU: the thread's own time in it, which the wall time exceeds by its waits for other
+// threads and for a core). STEPS=later leaves out a checkout's first step; TOP=<n> the n other events listed;
+// ARGS=<event> prints what the main thread's <event> (e.g. "Layout (forced)") was called from (a build with names).
+import { baseline, bundlePage, openPage, traced, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
 const perRound = Number(process.env.PASSES ?? 6);
@@ -17,19 +21,6 @@ const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline'
 // The events of a frame on the main thread, in the order a frame runs them, and what else a step runs there.
 const shownKeys = ['ProxyMain::BeginMainFrame', 'UpdateLayoutTree (forced)', 'Layout (forced)', 'BeginMainThreadFrame', 'FireAnimationFrame', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'UpdateLayer', 'Commit', 'HitTest', 'ScheduleStyleRecalculation', 'InvalidateLayout', 'RunTask', 'ThreadControllerImpl::RunTask', 'FunctionCall', 'EventDispatch', 'v8.callFunction'];
 
-async function traced(cdp, run) {
-  const events = [];
-  const onData = ({ value }) => events.push(...value);
-  cdp.on('Tracing.dataCollected', onData);
-  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories, excludedCategories: ['*'] }, transferMode: 'ReportEvents' });
-  const result = await run();
-  const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.end');
-  await done;
-  cdp.off('Tracing.dataCollected', onData);
-  return { events, result };
-}
-
 try {
   await warmedUp(page, url, names, 2, 3);
   const cdp = await context.newCDPSession(page);
@@ -38,7 +29,7 @@ try {
     for (let k = 0; k < names.length; k++) {
       const name = names[(r + k) % names.length];
       const s = sums[name];
-      const { events, result: [synced, samples] } = await traced(cdp, () =>
+      const { events, result: [synced, samples] } = await traced(cdp, categories, () =>
         page.evaluate(async ([n, c]) => {
           performance.mark('frames-sync');
           return [performance.now(), await globalThis.peersBench.passes(n, c)];
