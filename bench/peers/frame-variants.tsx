@@ -3,7 +3,8 @@
 // that paints a step dearer. `wf-noprog`: no FlowProgress (FlowOutlet alone). `wf-nolive`: FlowProgress and
 // a bare outlet (the section, its heading and the step's view, keyed as FlowOutlet keys it: no live region,
 // no focus move). `wf-bare`: the bare outlet alone, the DOM the peers draw (a section, a heading, the form);
-// `wf-live` with FlowOutlet's live region, `wf-focus` with its heading focused (once, as FlowOutlet does), `wf-noring` that without a focus ring (`outline: none`);
+// `wf-live` with FlowOutlet's live region, `wf-focus` with its heading focused (once, as FlowOutlet does), `wf-noring` that without a focus ring (`outline: none`), `wf-narrow` with it
+// around the heading's text only (`width: fit-content`);
 // `wf-full-noring`: FlowView's own layout with the heading's focus ring off.
 import { type ComponentType, useEffect, useRef } from 'react';
 import { FlowOutlet, FlowProgress, FlowView, type StepViewProps, useTask, WayflowProvider } from '../../src/react/index.ts';
@@ -14,7 +15,7 @@ import { checkoutFlow, views } from './wayflow.tsx';
 const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)', whiteSpace: 'nowrap' } as const;
 
 /** A step's section, heading and view, keyed by step and visit as FlowOutlet keys its view; nothing else, or with FlowOutlet's live region (`live`) or its heading focused once as FlowOutlet focuses it (`focus`). */
-function BareOutlet({ live, focus, ring = true }: { live?: boolean; focus?: boolean; ring?: boolean }) {
+function BareOutlet({ live, focus, ring = true, narrow }: { live?: boolean; focus?: boolean; ring?: boolean; narrow?: boolean }) {
   const task = useTask<typeof checkoutFlow>();
   const { step } = task;
   const heading = useRef<HTMLHeadingElement>(null);
@@ -31,7 +32,7 @@ function BareOutlet({ live, focus, ring = true }: { live?: boolean; focus?: bool
           Step {task.progress.current} of {task.progress.total}: {step.title}
         </p>
       )}
-      <h1 ref={heading} tabIndex={focus ? -1 : undefined} style={ring ? undefined : { outline: 'none' }}>
+      <h1 ref={heading} tabIndex={focus ? -1 : undefined} style={ring ? (narrow ? { width: 'fit-content' } : undefined) : { outline: 'none' }}>
         {step.title}
       </h1>
       <View key={`${step.id}:${step.visit}`} step={step} task={task} />
@@ -66,6 +67,7 @@ const layouts = {
   'wf-live': () => <BareOutlet live />,
   'wf-focus': () => <BareOutlet focus />,
   'wf-noring': () => <BareOutlet focus ring={false} />,
+  'wf-narrow': () => <BareOutlet focus narrow />,
   'wf-full-noring': () => <NoRing />,
 };
 

@@ -75,6 +75,7 @@ const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   'wf-live': async () => <VariantCheckout store={wayflowStore} variant="wf-live" />,
   'wf-focus': async () => <VariantCheckout store={wayflowStore} variant="wf-focus" />,
   'wf-noring': async () => <VariantCheckout store={wayflowStore} variant="wf-noring" />,
+  'wf-narrow': async () => <VariantCheckout store={wayflowStore} variant="wf-narrow" />,
   'wf-full-noring': async () => <VariantCheckout store={wayflowStore} variant="wf-full-noring" />,
 };
 
