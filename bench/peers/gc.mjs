@@ -8,7 +8,7 @@
 // and prints the bytes allocated per step; TOP=<n> (with ALLOC) also the n functions allocating most (a build with
 // function names kept); LEAK=1 collects all garbage after each batch and prints the JS heap left (a leak grows it);
 // CPU=1 runs V8's sampling CPU profiler (40 µs) over the batches, as bench/peers/profile.mjs does.
-import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
+import { baseline, bundlePage, openPage, traced, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 8);
 const perRound = Number(process.env.PASSES ?? 6);
@@ -20,20 +20,6 @@ const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}xstate,
 const script = await bundlePage('./page.tsx', { profile: top > 0 });
 const { page, context, url, close } = await openPage(script, 'wayflow-gc-');
 const categories = ['blink.user_timing', 'devtools.timeline', 'v8', 'v8.gc', 'disabled-by-default-v8.gc', 'blink_gc', 'disabled-by-default-blink_gc', 'cppgc', 'disabled-by-default-cppgc'];
-
-/** Trace events of one batch. */
-async function traced(cdp, run) {
-  const events = [];
-  const onData = ({ value }) => events.push(...value);
-  cdp.on('Tracing.dataCollected', onData);
-  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories, excludedCategories: ['*'] }, transferMode: 'ReportEvents' });
-  const result = await run();
-  const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.end');
-  await done;
-  cdp.off('Tracing.dataCollected', onData);
-  return { events, result };
-}
 
 try {
   await warmedUp(page, url, names, 2, 3);
@@ -55,7 +41,7 @@ try {
       const s = sums[name];
       if (cpu) await cdp.send('Profiler.start');
       if (alloc) await cdp.send('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-      const { events, result: [synced, samples] } = await traced(cdp, () =>
+      const { events, result: [synced, samples] } = await traced(cdp, categories, () =>
         page.evaluate(async ([n, c]) => {
           performance.mark('gc-sync');
           return [performance.now(), await globalThis.peersBench.passes(n, c)];

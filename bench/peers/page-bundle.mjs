@@ -1,5 +1,5 @@
 // How the peers race and its profilers build their pages (bench/peers/run.mjs, bench/peers/profile.mjs,
-// bench/peers/timeline.mjs), and how the profilers open one.
+// bench/peers/timeline.mjs), and how the profilers open one and trace it (gc.mjs, frames.mjs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -90,4 +90,18 @@ export async function warmedUp(page, url, names, rounds, perRound) {
   await page.goto(url);
   await page.waitForFunction(() => 'peersBench' in globalThis && globalThis.crossOriginIsolated);
   await page.evaluate(([n, r, p]) => globalThis.peersBench.race(n, r, p), [names, rounds, perRound]);
+}
+
+/** Runs `run` with Chromium's tracing of `categories` on through `cdp` (a CDP session of the page); resolves with the trace events and what `run` resolved with. */
+export async function traced(cdp, categories, run) {
+  const events = [];
+  const onData = ({ value }) => events.push(...value);
+  cdp.on('Tracing.dataCollected', onData);
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: categories, excludedCategories: ['*'] }, transferMode: 'ReportEvents' });
+  const result = await run();
+  const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.end');
+  await done;
+  cdp.off('Tracing.dataCollected', onData);
+  return { events, result };
 }

@@ -15,6 +15,7 @@ import { RswCheckout } from './rsw.tsx';
 import { StepperizeCheckout } from './stepperize.tsx';
 import { checkoutFlow, WayflowCheckout } from './wayflow.tsx';
 import { XStateCheckout } from './xstate.tsx';
+import { type Variant, VariantCheckout } from './frame-variants.tsx';
 
 /** When each phase of a wayflow step happened, filled by the timed store and the focus listener. */
 interface Marks {
@@ -59,7 +60,7 @@ function timedPeer(store: PeerStore): PeerStore {
   };
 }
 
-type Name = 'wayflow' | 'before' | 'xstate' | 'rsw' | 'stepperize';
+type Name = 'wayflow' | 'before' | 'xstate' | 'rsw' | 'stepperize' | Variant;
 const peer = (store: PeerStore, profiled: boolean) => (profiled ? timedPeer(store) : store);
 const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   wayflow: async (profiled) => <WayflowCheckout store={profiled ? timedStore(wayflowStore) : wayflowStore} />,
@@ -67,6 +68,15 @@ const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   xstate: async (profiled) => <XStateCheckout store={peer(await stores.xstate, profiled)} id={crypto.randomUUID()} />,
   rsw: async (profiled) => <RswCheckout store={peer(await stores.rsw, profiled)} id={crypto.randomUUID()} />,
   stepperize: async (profiled) => <StepperizeCheckout store={peer(await stores.stepperize, profiled)} id={crypto.randomUUID()} />,
+  // bench/peers/frames.mjs: wayflow with less of FlowView's page (same store as wayflow's).
+  'wf-noprog': async () => <VariantCheckout store={wayflowStore} variant="wf-noprog" />,
+  'wf-nolive': async () => <VariantCheckout store={wayflowStore} variant="wf-nolive" />,
+  'wf-bare': async () => <VariantCheckout store={wayflowStore} variant="wf-bare" />,
+  'wf-live': async () => <VariantCheckout store={wayflowStore} variant="wf-live" />,
+  'wf-focus': async () => <VariantCheckout store={wayflowStore} variant="wf-focus" />,
+  'wf-noring': async () => <VariantCheckout store={wayflowStore} variant="wf-noring" />,
+  'wf-narrow': async () => <VariantCheckout store={wayflowStore} variant="wf-narrow" />,
+  'wf-full-noring': async () => <VariantCheckout store={wayflowStore} variant="wf-full-noring" />,
 };
 
 const heading = (container: HTMLElement) => container.querySelector('h1')?.textContent ?? null;

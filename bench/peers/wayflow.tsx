@@ -14,7 +14,8 @@ export const checkoutFlow = defineFlow({
   children: checkoutSteps.map((s) => action({ id: s.id, title: s.title, schema: s.schema })),
 });
 
-const views: Record<string, ComponentType<StepViewProps<typeof checkoutFlow>>> = Object.fromEntries(
+/** The step views (bench/peers/frame-variants.tsx draws them too). */
+export const views: Record<string, ComponentType<StepViewProps<typeof checkoutFlow>>> = Object.fromEntries(
   checkoutSteps.map((step) => [
     step.id,
     () => (
