@@ -30,9 +30,10 @@ export interface Progress {
 export function progressOf(flow: Flow, state: TaskState): Progress {
   const { model } = compile(flow);
   const title = (id: string) => model.nodes.get(id)?.node.title ?? id;
-  const done = state.visited.slice(0, -1).map((id): ProgressStep => ({ id, title: title(id), state: 'done' }));
+  const passed = (id: string): ProgressStep => ({ id, title: title(id), state: 'done' });
+  const done = state.visited.slice(0, -1).map(passed);
   if (!state.step) {
-    const steps = state.visited.map((id): ProgressStep => ({ id, title: title(id), state: 'done' }));
+    const steps = state.visited.map(passed);
     return { current: steps.length, total: steps.length, steps };
   }
   const steps = [...done, { id: state.step.id, title: state.step.title, state: 'current' as const }];

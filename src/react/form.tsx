@@ -11,12 +11,12 @@ export function formValues(form: HTMLFormElement): Record<string, unknown> {
   for (const [name, value] of new FormData(form)) {
     if (typeof value !== 'string' && !value.name && !value.size) continue;
     const path = name.split('.');
+    const last = path.pop()!;
     let target = values;
-    for (const key of path.slice(0, -1)) {
+    for (const key of path) {
       target[key] ??= {};
       target = target[key] as Record<string, unknown>;
     }
-    const last = path.at(-1)!;
     target[last] = last in target ? [target[last], value].flat() : value;
   }
   return values;

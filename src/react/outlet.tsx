@@ -23,7 +23,8 @@ const hidden = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', 
 /**
  * Renders the current step: exactly one `h1` with the step's title, then its view
  * (or, once the task ends, the `completed` / `aborted` content, which should hold an `h1`).
- * When the step changes focus moves to that heading (in the frame that draws it) and a polite live region
+ * When the step changes focus moves to that heading (in the frame that draws it; without the focus ring,
+ * `focusVisible: false`: the heading is no control, the next Tab rings the step's first field) and a polite live region
  * announces "Step k of n: title"; an automatic step that runs again (a waiting
  * step repeated by SUSPEND_AND_REPEAT) keeps its view mounted and focus where it is.
  * The heading stays in the page from step to step (only the view is mounted anew): a focused
@@ -49,7 +50,7 @@ export function FlowOutlet<F extends Flow = Flow>({ views = {}, completed, abort
     if (h1 && !h1.matches(':focus'))
       (globalThis.requestAnimationFrame ?? setTimeout)(() => {
         if (!h1.hasAttribute('tabindex')) h1.tabIndex = -1;
-        h1.focus();
+        h1.focus({ focusVisible: false });
       });
   }, [key]);
   const ended = status === 'completed';

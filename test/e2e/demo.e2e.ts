@@ -165,7 +165,11 @@ describe('the demo checkout, driven like a person would', () => {
     const tabTo = async (name: string) => {
       for (let i = 0; i < 25; i++) {
         await page.keyboard.press('Tab');
-        if ((await focused()) === name) return;
+        if ((await focused()) === name) {
+          // A control reached by the keyboard shows its focus ring.
+          expect(await page.evaluate(() => document.activeElement?.matches(':focus-visible'))).toBe(true);
+          return;
+        }
       }
       throw new Error(`keyboard focus never reached "${name}"`);
     };
@@ -174,6 +178,8 @@ describe('the demo checkout, driven like a person would', () => {
       await page.keyboard.press('Enter');
       await heading(page, title);
       await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe(title);
+      // The heading takes focus (where a screen reader reads on, and the next Tab starts) without a focus ring: it is no control.
+      expect(await page.evaluate(() => document.activeElement?.matches(':focus-visible'))).toBe(false);
     };
     await tabTo('Quantity');
     await page.keyboard.press('Control+A');
