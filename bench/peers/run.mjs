@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeChromium } from '../../test/helpers/chromium.mjs';
-import { baseline, bundlePage, openPage, pageHtml } from './page-bundle.mjs';
+import { baseline, bundlePage, openPage, pageHtml, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 10);
 const perRound = Number(process.env.PASSES ?? 12);
@@ -52,14 +52,13 @@ const round3 = (v) => (v === undefined || v === null ? v : Number(v.toFixed(3)))
 const ms = (v) => `${v.toFixed(2)} ms`;
 
 try {
-  page.on('pageerror', (error) => console.error('page error:', error.message));
-  await page.goto(url);
-  await page.waitForFunction(() => 'peersBench' in globalThis && 'wayflowBench' in globalThis && globalThis.crossOriginIsolated);
+  // Warm-up: JIT, database creation.
+  await warmedUp(page, url, names, 2, 3);
+  await page.waitForFunction(() => 'wayflowBench' in globalThis);
   const caller = (p) => (name, ...args) => p.evaluate(([n, a]) => globalThis.peersBench[n](...a), [name, args]);
   const call = caller(page);
   console.log(`measured in ${describeChromium(resolved, `Chromium ${version}`)}, on-disk profile, cross-origin isolated`);
 
-  await call('race', names, 2, 3); // warm-up: JIT, database creation
   const raced = await call('race', names, rounds, perRound);
   const stats = {};
   for (const name of names) {
