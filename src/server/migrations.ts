@@ -90,7 +90,19 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE wayflow_tasks SET (fillfactor = 80)
     `,
   },
+  {
+    // A read answered the stored text as is only in the process that wrote it (a cache of its own); every other process
+    // parsed and checked it again. Every write now keeps a hash of the row's id and record, computed by the database: a
+    // read whose row still matches it was written by a server as written, in any process. Rows written before (NULL) or
+    // by an older server (its writes leave the hash behind) are checked as before.
+    id: 6,
+    name: 'task record check',
+    sql: 'ALTER TABLE wayflow_tasks ADD COLUMN record_check bigint',
+  },
 ];
+
+/** The SQL expression of `wayflow_tasks.record_check`: a hash of a row's id and record (migration 6), given the two. */
+export const recordCheck = (id: string, record: string) => `hashtextextended(${id} || ${record}, 0)`;
 
 /** Advisory lock key that serialises migrators: several server processes may start at once. */
 const MIGRATION_LOCK = 0x7761_7966;

@@ -3,7 +3,7 @@ import { CorruptTaskError } from './errors.ts';
 import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
 import { jsonbText } from './jsonb.ts';
-import { IDLE_MINUTE_MS, migrate } from './migrations.ts';
+import { IDLE_MINUTE_MS, migrate, recordCheck } from './migrations.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, StoredJson, TaskStorage, WriteResult } from './storage.ts';
 
@@ -56,38 +56,6 @@ function parseStored(id: string, text: string): TaskRecord {
   if (problems.length > 0) throw new CorruptTaskError(id, problems.join('; '));
   if ((raw as TaskRecord).id !== id) throw new CorruptTaskError(id, 'it names another task');
   return raw as TaskRecord;
-}
-
-/** How many checked records `sqlStorage` remembers, and the largest it keeps (bounds its memory to about 16 MB). */
-const CHECKED = { records: 1000, chars: 16 * 1024 };
-
-/**
- * The stored text of records known to be valid and written as `JSON.stringify` writes them (by this process, or read,
- * checked and found so), by owner and id, least recently used forgotten first: a row read back unchanged is not
- * checked again, and is answered as stored.
- */
-function checkedRecords() {
-  const texts = new Map<string, string>();
-  const keyOf = (owner: string, id: string) => `${owner}\n${id}`;
-  return {
-    has(owner: string, id: string, text: string): boolean {
-      const key = keyOf(owner, id);
-      if (texts.get(key) !== text) return false;
-      texts.delete(key);
-      texts.set(key, text);
-      return true;
-    },
-    remember(owner: string, id: string, text: string): void {
-      const key = keyOf(owner, id);
-      texts.delete(key);
-      if (text.length > CHECKED.chars) return;
-      texts.set(key, text);
-      if (texts.size > CHECKED.records) texts.delete(texts.keys().next().value as string);
-    },
-    forget(owner: string, id: string): void {
-      texts.delete(keyOf(owner, id));
-    },
-  };
 }
 
 /** A deleted task row: its key and its record as stored. */
@@ -180,8 +148,22 @@ const CREATE_LOCK = 0x7761_7974;
 /** The liveness condition, given the placeholders of the server time and the caller's time. */
 const live = (server: string, client: string) => `idle_until > ${server} AND expires_at > ${client}`;
 
-/** The statement of a read: the live row of a task, by owner, id and binder, at a server and a caller time. */
-const READ_LIVE = `SELECT version, record FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`;
+/**
+ * The statement of a read: the live row of a task, by owner, id and binder, at a server and a caller time, and whether
+ * its record is intact (as a server wrote it for this id: migration 6).
+ */
+const READ_LIVE = `SELECT version, record, record_check IS NOT DISTINCT FROM ${recordCheck('id', 'record')} AS intact
+  FROM wayflow_tasks WHERE owner = $1 AND id = $2 AND binder = $3 AND ${live('$4', '$5')}`;
+
+/** A task's live row as a read finds it. */
+interface StoredRow {
+  version: number;
+  record: string;
+  intact: boolean;
+}
+
+/** The check every write stores beside the record, of its parameters `$2` (id) and `$5` (record). */
+const WRITTEN_CHECK = recordCheck('$2::text', '$5::text');
 
 /**
  * The `TaskStorage` both databases share: the same SQL runs on PGlite and on
@@ -189,7 +171,6 @@ const READ_LIVE = `SELECT version, record FROM wayflow_tasks WHERE owner = $1 AN
  */
 export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
   await migrate(db);
-  const checked = checkedRecords();
   /** The statements of a read and an update: one row by its key, on a shared connection where there is one. */
   const short = <Row>(text: string, params: unknown[]) => (db.queryShort ? db.queryShort<Row>(text, params) : db.query<Row>(text, params));
   const visibleVersion = async (owner: string, id: string, binder: string, serverNow: number) => {
@@ -201,13 +182,13 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
   };
   /** The live row of the task, or null. */
   const stored = async (owner: string, id: string, binder: string, at: ReadInstant) => {
-    const rows = await short<{ version: number; record: string }>(READ_LIVE, [owner, id, binder, at.server, at.client]);
+    const rows = await short<StoredRow>(READ_LIVE, [owner, id, binder, at.server, at.client]);
     return rows[0] ?? null;
   };
-  const columns = (record: TaskRecord, text: string) => [
+  const columns = (record: TaskRecord) => [
     record.binder,
     record.version,
-    text,
+    JSON.stringify(record),
     JSON.stringify({ flowId: record.flowId, step: stepOfRecord(record) }),
     record.lastActiveAt,
     record.expiresAt,
@@ -216,29 +197,27 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     async read(owner, id, binder, at) {
       const row = await stored(owner, id, binder, at);
       if (row === null) return null;
-      return checked.has(owner, id, row.record) ? (JSON.parse(row.record) as TaskRecord) : parseStored(id, row.record);
+      return row.intact ? (JSON.parse(row.record) as TaskRecord) : parseStored(id, row.record);
     },
     async readJson(owner, id, binder, at): Promise<StoredJson | null> {
       const row = await stored(owner, id, binder, at);
       if (row === null) return null;
-      if (checked.has(owner, id, row.record)) return { version: row.version, json: row.record };
-      // Written by another process, or edited outside the server: answered as JSON.stringify writes the record it holds.
-      const json = JSON.stringify(parseStored(id, row.record));
-      if (json === row.record) checked.remember(owner, id, json);
-      return { version: row.version, json };
+      if (row.intact) return { version: row.version, json: row.record };
+      // Edited outside the server, or written before migration 6: answered as JSON.stringify writes the record it holds.
+      return { version: row.version, json: JSON.stringify(parseStored(id, row.record)) };
     },
     async create(owner, record, idleUntil, serverNow, maxLive): Promise<WriteResult> {
-      const text = JSON.stringify(record);
       // A row whose idle deadline passed is dead: a create may take its place, atomically.
       const insert = (client: SqlClient) =>
         client.query(
-          `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          `INSERT INTO wayflow_tasks (owner, id, binder, version, record, summary, last_active_at, expires_at, idle_until, record_check)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${WRITTEN_CHECK})
            ON CONFLICT (owner, id) DO UPDATE SET binder = EXCLUDED.binder, version = EXCLUDED.version, record = EXCLUDED.record,
-             summary = EXCLUDED.summary, last_active_at = EXCLUDED.last_active_at, expires_at = EXCLUDED.expires_at, idle_until = EXCLUDED.idle_until
+             summary = EXCLUDED.summary, last_active_at = EXCLUDED.last_active_at, expires_at = EXCLUDED.expires_at, idle_until = EXCLUDED.idle_until,
+             record_check = EXCLUDED.record_check
            WHERE wayflow_tasks.idle_until <= $10
            RETURNING version`,
-          [owner, record.id, ...columns(record, text), idleUntil, serverNow],
+          [owner, record.id, ...columns(record), idleUntil, serverNow],
         );
       const rows =
         maxLive === undefined
@@ -254,36 +233,23 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
               return (live?.n ?? 0) >= maxLive ? null : insert(tx);
             });
       if (rows === null) return { ok: false, full: true };
-      if (rows.length === 1) {
-        checked.remember(owner, record.id, text);
-        return { ok: true };
-      }
+      if (rows.length === 1) return { ok: true };
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async update(owner, record, expected, idleUntil, serverNow): Promise<WriteResult> {
-      const text = JSON.stringify(record);
       const rows = await short(
-        `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9
+        `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9,
+           record_check = ${WRITTEN_CHECK}
          WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11
          RETURNING version`,
-        [owner, record.id, ...columns(record, text), idleUntil, expected, serverNow],
+        [owner, record.id, ...columns(record), idleUntil, expected, serverNow],
       );
-      if (rows.length === 1) {
-        checked.remember(owner, record.id, text);
-        return { ok: true };
-      }
+      if (rows.length === 1) return { ok: true };
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async remove(owner, id, binder, expected) {
-      const removed = await deleteKeepingOutcomes(
-        db,
-        'owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer)',
-        [owner, id, binder, expected ?? null],
-        Date.now(),
-        'deleted',
-      );
-      if (removed > 0) checked.forget(owner, id);
-      return removed > 0;
+      const where = 'owner = $1 AND id = $2 AND binder = $3 AND ($4::integer IS NULL OR version = $4::integer)';
+      return (await deleteKeepingOutcomes(db, where, [owner, id, binder, expected ?? null], Date.now(), 'deleted')) > 0;
     },
     async list(owner, binder, at: ReadInstant) {
       const rows = await db.query<{ id: string; summary: string; last_active_at: number; expires_at: number }>(

@@ -66,6 +66,36 @@ describe.each([
     expect((await harness.storage.list('owner', 'binder-a', at)).map((task) => task.id)).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('answers a record as stored while its row matches the check its write stored, and checks it again once edited', async () => {
+    await harness.reset();
+    const at = { server: 0, client: 0 };
+    const [id, other] = ['checkedAAAAAAAAAAAAAAA', 'movedAAAAAAAAAAAAAAAAA'];
+    const record = makeRecord({ id, expiresAt: 1e15 });
+    const stored = JSON.stringify(record);
+    expect(await harness.storage.create('owner', record, 1e15, 0)).toEqual({ ok: true });
+    const [written] = await harness.sql<{ matches: boolean }>(`SELECT record_check = hashtextextended(id || record, 0) AS matches FROM wayflow_tasks`);
+    expect(written?.matches).toBe(true);
+    expect(await harness.storage.readJson!('owner', id, 'binder-a', at)).toEqual({ version: 1, json: stored });
+
+    // Spaced out, with its check computed anew: trusted, so answered exactly as stored.
+    const spaced = JSON.stringify(record, null, 2);
+    await harness.sql('UPDATE wayflow_tasks SET record = $1, record_check = hashtextextended(id || $1, 0)', [spaced]);
+    expect((await harness.storage.readJson!('owner', id, 'binder-a', at))?.json).toBe(spaced);
+
+    // Edited without the check (by hand, or by a server from before migration 6): parsed, checked, answered as JSON.stringify writes it.
+    await harness.sql('UPDATE wayflow_tasks SET record = $1', [JSON.stringify({ ...record, data: { edited: true } }, null, 1)]);
+    expect((await harness.storage.readJson!('owner', id, 'binder-a', at))?.json).toBe(JSON.stringify({ ...record, data: { edited: true } }));
+    await harness.sql('UPDATE wayflow_tasks SET record = $1, record_check = NULL', [JSON.stringify({ ...record, history: 'none' })]);
+    await expect(harness.storage.readJson!('owner', id, 'binder-a', at)).rejects.toMatchObject({ code: 'corrupt-record' });
+    await expect(harness.storage.read('owner', id, 'binder-a', at)).rejects.toMatchObject({ code: 'corrupt-record' });
+
+    // The check covers the id: an intact record moved to another task's row is not answered as that task.
+    await harness.sql('UPDATE wayflow_tasks SET record = $1, record_check = hashtextextended(id || $1, 0)', [stored]);
+    expect((await harness.storage.readJson!('owner', id, 'binder-a', at))?.json).toBe(stored);
+    await harness.sql('UPDATE wayflow_tasks SET id = $1', [other]);
+    await expect(harness.storage.readJson!('owner', other, 'binder-a', at)).rejects.toThrow(/names another task/);
+  });
+
   it('rewrites a task in place on every put within its idle minute, leaving its indexes untouched (HOT)', async () => {
     await harness.reset();
     const idleUntil = 1_700_000_000_000 + MINUTE / 2;
@@ -77,6 +107,8 @@ describe.each([
       expect(await harness.storage.update('owner', next, record.version, idleUntil + i, 0)).toEqual({ ok: true });
       record = next;
     }
+    const [row] = await harness.sql<{ matches: boolean }>('SELECT record_check = hashtextextended(id || record, 0) AS matches FROM wayflow_tasks');
+    expect(row?.matches, 'an update stores the check of what it wrote').toBe(true);
     await report(harness);
     await expect.poll(async () => (await updates(harness)).all - before.all, { timeout: 10_000, interval: 100 }).toBe(20);
     const after = await updates(harness);
