@@ -121,7 +121,7 @@ export async function openTask<F extends Flow>(flow: F, options: OpenTaskOptions
     // The task writes through a guard, so a page left open past the idle timeout cannot revive its expired task.
     const expiries = new Map<string, number>();
     const taskOptions: TaskOptions = { ...options, store: refuseExpiredWrites(store, flow.id, expiries), binder, clock, idleTimeoutMs };
-    const sweep = () => (options.sweep === false ? Promise.resolve(0) : store.sweep(clock.now()).catch(() => 0));
+    const sweep = () => Promise.resolve(options.sweep === false ? 0 : store.sweep(clock.now())).catch(() => 0);
     const ready = (task: Task<F>, origin: ReadyTask['origin'], forkedFrom: string | null, relocated: ReadyTask['relocated'], swept = sweep()): ReadyTask<F> => {
       const held = claim;
       const close = () => {

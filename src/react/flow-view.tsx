@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { Flow, FlowData } from '../core/index.ts';
+import type { Flow, FlowData, WayflowError } from '../core/index.ts';
 import type { WayflowConfig } from './context.ts';
 import { useOpenTask } from './hooks.ts';
 import { useErrorMessage, useMessages } from './messages.ts';
@@ -35,7 +35,7 @@ export function FlowView<F extends Flow>({
 }) {
   const opened = useOpenTask(flow, { ...options, data });
   const m = useMessages();
-  const failure = useErrorMessage(opened.status === 'error' ? opened.error : null);
+  const failure = useErrorMessage((opened as { error?: WayflowError }).error);
   if (opened.status === 'opening') return <p role="status">{m.loading}</p>;
   if (opened.status === 'ready') {
     return (

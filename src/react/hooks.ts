@@ -1,4 +1,5 @@
 import { useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { flushSync } from 'react-dom';
 import { type Progress, progressOf } from '../core/graph.ts';
 import type { Flow, FlowData, StepId, SubmitOutcome, Task, TaskState } from '../core/index.ts';
 import { type OpenedTask, openTask, type StateStore } from '../persist/index.ts';
@@ -104,7 +105,9 @@ export function useOpenTask<F extends Flow>(flow: F, options: WayflowConfig & { 
   const held = useRef<Opening | null>(null);
   const follow = (opening: Opening, result: Promise<OpenedTask>) => {
     opening.result = result;
-    result.then((done) => opening.result === result && opening.mounted && setOpened(done));
+    // Drawn at once (not in a later task React schedules), so the provider below subscribes, and the first step is
+    // live, in the same task as the open resolves: a click on the first step never comes before the subscription.
+    result.then((done) => opening.result === result && opening.mounted && flushSync(() => setOpened(done)));
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: a task is opened once per flow; options are read when it opens
   useEffect(() => {
@@ -124,7 +127,7 @@ export function useOpenTask<F extends Flow>(flow: F, options: WayflowConfig & { 
       queueMicrotask(() => {
         if (current.mounted) return;
         if (held.current === current) held.current = null;
-        current.result.then((done) => done.status === 'ready' && done.close());
+        current.result.then((done) => (done as { close?(): void }).close?.());
       });
     };
   }, [flow]);

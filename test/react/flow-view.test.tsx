@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { action, defineFlow, startTask } from '../../src/core/index.ts';
+import { action, defineFlow, startTask, Task } from '../../src/core/index.ts';
 import { memoryLocation, memoryStore } from '../../src/persist/index.ts';
 import { FlowView, WayflowProvider } from '../../src/react/index.ts';
 import { manualClock } from '../helpers/clock.ts';
@@ -74,6 +74,22 @@ describe('FlowView', () => {
     const id = new URL(location.href).searchParams.get('_id')!;
     expect([...records.keys()]).toEqual([id]);
     expect((records.get(id) as { version: number }).version).toBe(2);
+  });
+
+  it('has subscribed to the task by the time its first step is on the page, so a click at once is drawn as it happens', async () => {
+    const subscribe = vi.spyOn(Task.prototype, 'subscribe');
+    const heading = new Promise<number>((resolve) => {
+      // Called in the microtask after the commit that puts the heading in the document: before any later task React schedules.
+      const watch = new MutationObserver(() => {
+        if (!document.querySelector('h1')?.textContent?.includes('Question one')) return;
+        watch.disconnect();
+        resolve(subscribe.mock.calls.length);
+      });
+      watch.observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    app(memoryLocation('https://shop.test/survey'));
+    expect(await heading, 'subscriptions when the first step appeared').toBeGreaterThan(0);
+    subscribe.mockRestore();
   });
 
   it('resumes the task in the URL after a reload with tab detection on, without forking it', async () => {
