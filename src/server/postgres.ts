@@ -140,16 +140,17 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
   return {
     query: <Row>(text: string, params?: unknown[]) => observed(() => run<Row>(pool, text, params)),
     queryShort: <Row>(text: string, params: unknown[]) =>
-      observed(async () => {
-        const client = await shared.client();
-        try {
-          return await run<Row>(client, text, params);
-        } catch (error) {
-          // A lost or timed-out connection fails every statement in flight on it: the next one opens another.
-          if (isDatabaseUnavailable(error)) shared.drop(client);
-          throw error;
-        }
-      }),
+      observed(() =>
+        shared.use(async (client) => {
+          try {
+            return await run<Row>(client, text, params);
+          } catch (error) {
+            // A lost or timed-out connection fails every statement in flight on it: the next one opens another.
+            if (isDatabaseUnavailable(error)) shared.drop(client);
+            throw error;
+          }
+        }),
+      ),
     transaction: (work) =>
       observed(async () => {
         const client = await pool.connect();
@@ -226,13 +227,24 @@ const SHORT_CONNECTIONS = 4;
  * the pool keeps its connections for the other statements and transactions), each opened on first use and
  * again after it is lost. The statements sent in one turn of the event loop go to one of them, its socket
  * corked until the turn ends, so they are written together; the next turn's go to the next one, so several
- * database processes share the work.
+ * database processes share the work. Like the pool's own, a connection unused for the pool's
+ * `idleTimeoutMillis` (pg's default: 10 s; 0: never) is closed, and opened again by the next statement.
  */
 function sharedConnections(pool: pg.Pool) {
-  const options = (pool as unknown as { options: pg.ClientConfig & { max?: number } }).options;
-  const slots: { opening: Promise<pg.Client> | null; current: pg.Client | null }[] = Array.from({ length: Math.max(1, Math.min(SHORT_CONNECTIONS, options.max ?? 10)) }, () => ({
+  const options = (pool as unknown as { options: pg.ClientConfig & { max?: number; idleTimeoutMillis?: number } }).options;
+  const idleMs = options.idleTimeoutMillis ?? 10_000;
+  /** A connection's place: the connection (or its opening), how many statements are in flight on it, and when the last one ended. */
+  interface Slot {
+    opening: Promise<pg.Client> | null;
+    current: pg.Client | null;
+    busy: number;
+    usedAt: number;
+  }
+  const slots: Slot[] = Array.from({ length: Math.max(1, Math.min(SHORT_CONNECTIONS, options.max ?? 10)) }, () => ({
     opening: null,
     current: null,
+    busy: 0,
+    usedAt: 0,
   }));
   let turn = 0;
   /** Whether the connection of this turn was chosen (until the promise jobs of the turn are done). */
@@ -249,7 +261,16 @@ function sharedConnections(pool: pg.Pool) {
     }
     client.end().catch(() => undefined);
   };
-  const open = async (slot: (typeof slots)[number]) => {
+  /** Looks for connections left idle, while any is open; it keeps no process alive. */
+  let idleCheck: ReturnType<typeof setInterval> | undefined;
+  const closeIdle = () => {
+    const now = performance.now();
+    for (const slot of slots) if (slot.current && slot.busy === 0 && now - slot.usedAt >= idleMs) drop(slot.current);
+    if (slots.some((slot) => slot.opening !== null)) return;
+    clearInterval(idleCheck);
+    idleCheck = undefined;
+  };
+  const open = async (slot: Slot) => {
     const client = new pg.Client({ ...options, pipeline: true } as pg.ClientConfig);
     // A connection lost while idle emits 'error': forget it, the next statement opens another.
     client.on('error', () => drop(client));
@@ -262,13 +283,14 @@ function sharedConnections(pool: pg.Pool) {
       throw error;
     }
     slot.current = client;
+    if (idleMs > 0) idleCheck ??= setInterval(closeIdle, Math.max(50, idleMs / 2)).unref();
     return client;
   };
   return {
     /** Whether `client` is one of these connections. */
     has: (client: unknown) => slots.some((slot) => slot.current === client),
-    /** The connection for a statement sent now: this turn's. */
-    async client(): Promise<pg.Client> {
+    /** Runs `work` on the connection for a statement sent now: this turn's. */
+    async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
       if (!chosen) {
         chosen = true;
         turn = (turn + 1) % slots.length;
@@ -277,13 +299,21 @@ function sharedConnections(pool: pg.Pool) {
         });
       }
       const slot = slots[turn]!;
-      slot.opening ??= open(slot);
-      const client = await slot.opening;
-      corkUntilTurnEnds(client);
-      return client;
+      slot.busy++;
+      try {
+        slot.opening ??= open(slot);
+        const client = await slot.opening;
+        corkUntilTurnEnds(client);
+        return await work(client);
+      } finally {
+        slot.busy--;
+        slot.usedAt = performance.now();
+      }
     },
     drop,
     async close() {
+      clearInterval(idleCheck);
+      idleCheck = undefined;
       const clients = await Promise.all(slots.map((slot) => slot.current ?? slot.opening?.catch(() => null) ?? null));
       for (const slot of slots) {
         slot.opening = null;

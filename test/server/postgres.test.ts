@@ -141,4 +141,30 @@ describe('postgresDatabase', () => {
     }
     expect(left).toBe(0);
   });
+
+  it('closes a shared connection left unused for the pool’s idleTimeoutMillis, and opens another for the next statement', async () => {
+    const app = `short_idle_${process.pid}`;
+    // One connection (max 1), so every statement takes it.
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, idleTimeoutMillis: 1000, application_name: app });
+    const db = postgresDatabase(pool);
+    const connected = async () => (await harness.sql<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = '${app}'`))[0]!.n;
+    const backend = 'SELECT pg_backend_pid() AS pid, $1::integer AS n';
+    try {
+      // Statements kept coming for longer than the idle timeout: the connection they use stays open.
+      const [first] = await db.queryShort!<{ pid: number }>(backend, [0]);
+      const pids = new Set<number>();
+      for (let n = 0; n < 25; n++) {
+        for (const row of await db.queryShort!<{ pid: number }>(backend, [n])) pids.add(row.pid);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect([...pids], 'one connection served every statement, 1.25 s on').toEqual([first!.pid]);
+      // Then unused: closed, the pool's idle connections too.
+      await expect.poll(connected, { timeout: 5_000, interval: 50 }).toBe(0);
+      const [again] = await db.queryShort!<{ pid: number }>(backend, [1]);
+      expect(pids.has(again!.pid)).toBe(false);
+      expect(await connected()).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
 });
