@@ -5,18 +5,25 @@ import { deepFlow } from './flow-of-size.ts';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** Median time (ms) to validate and compile a fresh 1,000-action, 10-deep flow (the cache is per flow object). */
-export function compileTime(samples: number, actions = 1000, depth = 10) {
+/**
+ * A sampler of the time (ms) to validate and compile a fresh 1,000-action, 10-deep flow (the cache is per flow object),
+ * warmed up: each call compiles once and returns its time, so two builds can be sampled in turn.
+ */
+export function compileSampler(actions = 1000, depth = 10) {
   const flow = deepFlow(actions, depth);
   for (let i = 0; i < 5; i++) compile({ ...flow } as Flow);
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
+  const sample = () => {
     const fresh = { ...flow } as Flow;
     const started = performance.now();
     compile(fresh);
-    times.push(performance.now() - started);
-  }
-  return { median: median(times), samples, actions, depth };
+    return performance.now() - started;
+  };
+  return { sample, actions, depth };
+}
+
+/** The median of `times` with what was sampled. */
+export function compileFigure(times: number[], sampler: { actions: number; depth: number }) {
+  return { median: median(times), samples: times.length, actions: sampler.actions, depth: sampler.depth };
 }
 
 /** Heap bytes per live task of that flow, each five steps in, measured over `count` tasks (needs --expose-gc). */
