@@ -23,8 +23,10 @@
 // processes; each user takes a new session every 50 starts, as the per-session instance cap
 // counts a session's unfinished instances. Its baseline: the bare node:http server writing the
 // same rows (key, instance, history) in one transaction. With BASELINE_ROOT=<an older checkout>
-// (its node_modules are not needed), the starts part also runs that checkout's servers, 1 and 2
-// processes, their rounds interleaved with this code's: the older code in the same run.
+// (its node_modules are not needed), both parts also run that checkout's servers, their rounds
+// interleaved with this code's: the older code in the same run. In the tasks part its 2 processes on
+// PostgreSQL run in the rounds of this code's 2 and the bare server's (the three in turn, the order
+// reversed every other round), and the median of the rounds' ratios of this code to the older is printed.
 // Env: VUS (default 16, at most 64), TASK_ROUNDS (default 7, at most 15), TASK_DURATION_MS
 // (default 2500) and TASK_WARMUP_ROUNDS (uncounted rounds first, default 1, at most 10) for the tasks part, ROUNDS (default 3, at most 10) and DURATION_MS (default 5000,
 // at most 30000) for the starts part, WARMUP_MS (default 1000), PARTS (default tasks,starts: which
@@ -302,10 +304,12 @@ await build({ entryPoints: [join(ROOT, 'src/server/cli.ts')], bundle: true, plat
 const automationsModule = join(work, 'automations.mjs');
 await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: automationsModule, logLevel: 'silent' });
 // The older checkout's CLI and automations module (bare imports resolve from this checkout's node_modules at run time).
-const baseline = BASELINE_ROOT && PARTS.includes('starts') ? { cli: join(work, 'baseline-cli.mjs'), automationsModule: join(work, 'baseline-automations.mjs') } : null;
+const baseline = BASELINE_ROOT ? { cli: join(work, 'baseline-cli.mjs'), automationsModule: join(work, 'baseline-automations.mjs') } : null;
 if (baseline) {
   await build({ entryPoints: [join(BASELINE_ROOT, 'src/server/cli.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: baseline.cli, logLevel: 'silent' });
-  await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: BASELINE_ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: baseline.automationsModule, logLevel: 'silent' });
+  if (PARTS.includes('starts')) {
+    await build({ stdin: { contents: AUTOMATIONS_MODULE, resolveDir: BASELINE_ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: baseline.automationsModule, logLevel: 'silent' });
+  }
 }
 const children = new Set();
 // Servers run in sessions of their own (`ownSession`): a signal to the bench does not reach them, so they go with it.
@@ -427,6 +431,7 @@ try {
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bare CASCADE`);
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_older CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_auto CASCADE`);
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_autobase CASCADE`);
   await admin.end();
@@ -440,6 +445,9 @@ async function tasksPart(env, postgresBare) {
   const pgliteApi = await startServer(['--data', join(work, 'pglite')]);
   const pgliteBare = await startBaseline(join(work, 'pglite-bare'));
   const postgresApi = [await startServer(['--schema', SCHEMA], env), await startServer(['--schema', SCHEMA], env)];
+  // The older checkout's servers, on a schema of their own (its migrations may differ).
+  const olderArgs = ['--schema', `${SCHEMA}_older`];
+  const postgresOlder = baseline ? [await startServer(olderArgs, env, baseline.cli), await startServer(olderArgs, env, baseline.cli)] : null;
   // Same kind of database as the server's: a data folder on disk.
   const embedded = await PGlite.create(join(work, 'pglite-direct'));
   await embedded.exec(`CREATE TABLE wayflow_tasks (owner text NOT NULL, id text NOT NULL, binder text NOT NULL, version integer NOT NULL, record text NOT NULL,
@@ -453,16 +461,20 @@ async function tasksPart(env, postgresBare) {
     ['pgliteDirect', '  baseline: same SQL, PGlite in-process, no HTTP', async (text, params) => (await embedded.query(text, params)).rows],
     ['postgresApi1', 'API on PostgreSQL, 1 server process', postgresApi.slice(0, 1)],
     ['postgresApi2', 'API on PostgreSQL, 2 server processes', postgresApi],
+    ...(postgresOlder ? [['postgresOlder2', `  the same, ${BASELINE_ROOT}, 2 server processes`, postgresOlder]] : []),
     ['postgresBareHttp2', '  baseline: bare node:http + same SQL, PG, 2 processes', postgresBare],
     ['postgresDirect', '  baseline: same SQL, pg pool, no HTTP', async (text, params) => (await pool.query(text, params)).rows],
   ];
   const byKey = new Map(scenarios.map((scenario) => [scenario[0], scenario]));
-  /** The API scenarios held to a ratio, each with its baseline: the two run back to back in every round. */
-  const pairs = [
+  /**
+   * The API scenarios held to a ratio, each group ending with their baseline: a group's scenarios run back to back in
+   * every round (the older code's servers beside this code's, with BASELINE_ROOT).
+   */
+  const groups = [
     ['pgliteApi', 'pgliteBareHttp'],
-    ['postgresApi2', 'postgresBareHttp2'],
+    ['postgresApi2', ...(postgresOlder ? ['postgresOlder2'] : []), 'postgresBareHttp2'],
   ];
-  const paired = new Set(pairs.flat());
+  const paired = new Set(groups.flat());
   const measure = async (key) => {
     const target = byKey.get(key)[2];
     if (!Array.isArray(target)) return drive(users(), sqlStep(target), [], key === 'postgresDirect' ? [directApp] : []);
@@ -481,12 +493,16 @@ async function tasksPart(env, postgresBare) {
   // second process of a pair is otherwise cold in its first round, which no scenario of one process sees.
   for (let warm = 0; warm < TASK_WARMUP_ROUNDS; warm++) for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
-  const roundRatios = Object.fromEntries(pairs.map(([api]) => [api, []]));
+  const roundRatios = Object.fromEntries(groups.flatMap((group) => group.slice(0, -1).map((api) => [api, []])));
+  /** This code's put+get/s over the older code's, per round (BASELINE_ROOT). */
+  const olderRatios = [];
   for (let round = 0; round < TASK_ROUNDS; round++) {
-    for (const [api, base] of pairs) {
-      const order = round % 2 === 0 ? [api, base] : [base, api];
+    for (const group of groups) {
+      const order = round % 2 === 0 ? group : [...group].reverse();
       for (const key of order) runs[key].push(await measure(key));
-      roundRatios[api].push(runs[api].at(-1).pairsPerSecond / runs[base].at(-1).pairsPerSecond);
+      const base = group.at(-1);
+      for (const api of group.slice(0, -1)) roundRatios[api].push(runs[api].at(-1).pairsPerSecond / runs[base].at(-1).pairsPerSecond);
+      if (group.includes('postgresOlder2')) olderRatios.push(runs.postgresApi2.at(-1).pairsPerSecond / runs.postgresOlder2.at(-1).pairsPerSecond);
     }
     for (const [key] of scenarios) if (!paired.has(key)) runs[key].push(await measure(key));
   }
@@ -509,11 +525,18 @@ async function tasksPart(env, postgresBare) {
       }${r.serverMainThreadCpuMsPerPair === null ? '' : ` (main thread ${spread(all.map((x) => x.serverMainThreadCpuMsPerPair))})`}${r.databaseCpuMsPerPair === null ? '' : `  database CPU ${spread(all.map((x) => x.databaseCpuMsPerPair))} ms/put+get`}`,
     );
   }
-  for (const [api, baseline] of pairs) {
-    const ratios = roundRatios[api];
-    results[`${api}Ratio`] = middle(ratios);
-    results[`${api}RoundRatios`] = ratios.map(round3);
-    console.log(`${api} / ${baseline}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s (median of the rounds' ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+  for (const group of groups) {
+    for (const api of group.slice(0, -1)) {
+      const ratios = roundRatios[api];
+      results[`${api}Ratio`] = middle(ratios);
+      results[`${api}RoundRatios`] = ratios.map(round3);
+      console.log(`${api} / ${group.at(-1)}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s (median of the rounds' ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    }
+  }
+  if (olderRatios.length > 0) {
+    results.postgresApi2VsOlder = middle(olderRatios);
+    results.postgresApi2VsOlderRoundRatios = olderRatios.map(round3);
+    console.log(`postgresApi2 / postgresOlder2 (${BASELINE_ROOT}): ${results.postgresApi2VsOlder.toFixed(2)}x put+get/s (median of the rounds' ratios ${olderRatios.map((x) => x.toFixed(2)).join(', ')})`);
   }
   await pool.end();
   await embedded.close();
