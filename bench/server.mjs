@@ -494,15 +494,12 @@ async function tasksPart(env, postgresBare) {
   for (let warm = 0; warm < TASK_WARMUP_ROUNDS; warm++) for (const [key, , target] of scenarios) if (Array.isArray(target)) await measure(key);
   const runs = Object.fromEntries(scenarios.map(([key]) => [key, []]));
   const roundRatios = Object.fromEntries(groups.flatMap((group) => group.slice(0, -1).map((api) => [api, []])));
-  /** This code's put+get/s over the older code's, per round (BASELINE_ROOT). */
-  const olderRatios = [];
   for (let round = 0; round < TASK_ROUNDS; round++) {
     for (const group of groups) {
       const order = round % 2 === 0 ? group : [...group].reverse();
       for (const key of order) runs[key].push(await measure(key));
       const base = group.at(-1);
       for (const api of group.slice(0, -1)) roundRatios[api].push(runs[api].at(-1).pairsPerSecond / runs[base].at(-1).pairsPerSecond);
-      if (group.includes('postgresOlder2')) olderRatios.push(runs.postgresApi2.at(-1).pairsPerSecond / runs.postgresOlder2.at(-1).pairsPerSecond);
     }
     for (const [key] of scenarios) if (!paired.has(key)) runs[key].push(await measure(key));
   }
@@ -533,7 +530,9 @@ async function tasksPart(env, postgresBare) {
       console.log(`${api} / ${group.at(-1)}: ${results[`${api}Ratio`].toFixed(2)}x put+get/s (median of the rounds' ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
     }
   }
-  if (olderRatios.length > 0) {
+  if (postgresOlder) {
+    // This code's put+get/s over the older code's in each round: their ratios to the same bare run, divided.
+    const olderRatios = roundRatios.postgresApi2.map((ratio, round) => ratio / roundRatios.postgresOlder2[round]);
     results.postgresApi2VsOlder = middle(olderRatios);
     results.postgresApi2VsOlderRoundRatios = olderRatios.map(round3);
     console.log(`postgresApi2 / postgresOlder2 (${BASELINE_ROOT}): ${results.postgresApi2VsOlder.toFixed(2)}x put+get/s (median of the rounds' ratios ${olderRatios.map((x) => x.toFixed(2)).join(', ')})`);
