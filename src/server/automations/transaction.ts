@@ -14,11 +14,26 @@ const counter = globalThis as { [RUNNING]?: { count: number } };
 const running: { count: number } = counter[RUNNING] ?? { count: 0 };
 counter[RUNNING] = running;
 
+/** Whether a check that no call runs any more (to disable the hooks) is queued, shared the same way. */
+const QUEUED = Symbol.for('wayflow.automationTransaction.disableQueued');
+const queue = globalThis as { [QUEUED]?: { queued: boolean } };
+const disabling: { queued: boolean } = queue[QUEUED] ?? { queued: false };
+queue[QUEUED] = disabling;
+
+/** Disables the hooks if no call runs now, after the promise jobs of this turn (a scheduler's group runs its instances in them). */
+function disableWhenIdle(): void {
+  disabling.queued = false;
+  if (running.count === 0) current.disable();
+}
+
 /**
  * Runs `work` with `client` as the transaction `automationTransaction()` returns. On Node 20 an
  * `AsyncLocalStorage` once used keeps promise hooks on for the whole process, taxing every
- * promise of every request: it is disabled again as soon as no such call runs, so they are on
- * only while automation code runs (a node function, not a start's database round trips).
+ * promise of every request: it is disabled again once no such call runs, so they are on only
+ * while automation code runs (node functions, not a start's database round trips). Disabled at
+ * the end of the turn, not as each call ends: the instances of a scheduler's group run one
+ * after another in one turn, and turning the hooks off and on between them cost more than
+ * leaving them on.
  */
 export async function withAutomationTransaction<T>(client: SqlClient, work: () => Promise<T>): Promise<T> {
   running.count += 1;
@@ -26,7 +41,10 @@ export async function withAutomationTransaction<T>(client: SqlClient, work: () =
     return await current.run(client, work);
   } finally {
     running.count -= 1;
-    if (running.count === 0) current.disable();
+    if (running.count === 0 && !disabling.queued) {
+      disabling.queued = true;
+      setImmediate(disableWhenIdle);
+    }
   }
 }
 
