@@ -9,10 +9,14 @@
 // transaction's complete event for wayflow, in a scheduler task for a peer) and the removal of the last step's
 // DOM in it, focus calls, the browser's own work (style, layout, paint, IndexedDB glue: V8's "program"),
 // garbage collection and idle time (waiting for IndexedDB). Samples are not timings: use it to compare
-// contenders in one run, and bench/peers/run.mjs for the race's step times.
+// contenders in one run, and bench/peers/run.mjs for the race's step times. STEPS=first keeps only each checkout's
+// first step (its task just opened), STEPS=later the four others; TOP=n also prints each contender's n functions with
+// the most self time per step.
 import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 12);
+/** STEPS=first keeps only each checkout's first step (its task just opened), STEPS=later the four others. */
+const only = process.env.STEPS ?? 'all';
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepperize`).split(',');
 const script = await bundlePage('./page.tsx', { profile: true });
 const { page, context, url, close } = await openPage(script, 'wayflow-profile-');
@@ -63,8 +67,10 @@ try {
   const first = profile.samples.findIndex((id) => stackOf(id).includes('clockMark'));
   const offset = times[first] - marked;
   const table = {};
+  const selfTimes = Object.fromEntries(names.map((n) => [n, new Map()]));
   for (const name of names) {
-    const windows = steps[name].map((s) => [s.at + offset, s.at + s.shown + offset]).sort((a, b) => a[0] - b[0]);
+    const kept = steps[name].filter((s) => (only === 'first' ? s.step === 0 : only === 'later' ? s.step !== 0 : true));
+    const windows = kept.map((s) => [s.at + offset, s.at + s.shown + offset]).sort((a, b) => a[0] - b[0]);
     const sums = Object.fromEntries(rows.map(([label]) => [label, 0]));
     let sampled = 0;
     let w = 0;
@@ -74,18 +80,24 @@ try {
       const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
       sampled += dt;
       const stack = stackOf(profile.samples[i]);
+      selfTimes[name].set(stack[0], (selfTimes[name].get(stack[0]) ?? 0) + dt);
       for (const [label, { named, or, leaf }] of rows) {
         if (leaf ? stack[0] === leaf : stack.includes(named) || (or !== undefined && stack.includes(or))) sums[label] += dt;
       }
     }
-    const n = steps[name].length;
-    const median = steps[name].map((s) => s.shown).sort((a, b) => a - b)[n >> 1];
+    const n = kept.length;
+    const median = kept.map((s) => s.shown).sort((a, b) => a - b)[n >> 1];
     table[name] = { 'step, median': median, ...Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n])), 'all sampled': sampled / n };
   }
   console.log(`ms per step, click to heading (${rounds * 5 * 5} steps each, interleaved, sampled every 40 µs): the median step, then means`);
   console.log(`| | ${names.join(' | ')} |`);
   console.log(`| --- | ${names.map(() => '---:').join(' | ')} |`);
   for (const key of Object.keys(table[names[0]])) console.log(`| ${key} | ${names.map((n) => table[n][key].toFixed(2)).join(' | ')} |`);
+  const count = (name) => steps[name].filter((s) => (only === 'first' ? s.step === 0 : only === 'later' ? s.step !== 0 : true)).length;
+  for (const name of names) {
+    const top = [...selfTimes[name]].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 0));
+    if (top.length) console.log(`${name}, self time per step (ms): ${top.map(([f, v]) => `${f || '(anonymous)'} ${(v / count(name)).toFixed(3)}`).join(', ')}`);
+  }
 } finally {
   await close();
 }
