@@ -11,12 +11,14 @@
 // garbage collection and idle time (waiting for IndexedDB). Samples are not timings: use it to compare
 // contenders in one run, and bench/peers/run.mjs for the race's step times. STEPS=first keeps only each checkout's
 // first step (its task just opened), STEPS=later the four others; TOP=n also prints each contender's n functions with
-// the most self time per step.
+// the most self time per step (UNDER=<function>: the time of every function in the samples under that one).
 import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 12);
 /** STEPS=first keeps only each checkout's first step (its task just opened), STEPS=later the four others. */
 const only = process.env.STEPS ?? 'all';
+/** UNDER=<function name>: TOP lists the time per step of every function in the samples under that frame (their callees included) instead of self time. */
+const under = process.env.UNDER;
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}stepperize`).split(',');
 const script = await bundlePage('./page.tsx', { profile: true });
 const { page, context, url, close } = await openPage(script, 'wayflow-profile-');
@@ -80,7 +82,8 @@ try {
       const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
       sampled += dt;
       const stack = stackOf(profile.samples[i]);
-      selfTimes[name].set(stack[0], (selfTimes[name].get(stack[0]) ?? 0) + dt);
+      if (!under) selfTimes[name].set(stack[0], (selfTimes[name].get(stack[0]) ?? 0) + dt);
+      else if (stack.includes(under)) for (const frame of new Set(stack)) selfTimes[name].set(frame, (selfTimes[name].get(frame) ?? 0) + dt);
       for (const [label, { named, or, leaf }] of rows) {
         if (leaf ? stack[0] === leaf : stack.includes(named) || (or !== undefined && stack.includes(or))) sums[label] += dt;
       }
@@ -96,7 +99,7 @@ try {
   const count = (name) => steps[name].filter((s) => (only === 'first' ? s.step === 0 : only === 'later' ? s.step !== 0 : true)).length;
   for (const name of names) {
     const top = [...selfTimes[name]].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 0));
-    if (top.length) console.log(`${name}, self time per step (ms): ${top.map(([f, v]) => `${f || '(anonymous)'} ${(v / count(name)).toFixed(3)}`).join(', ')}`);
+    if (top.length) console.log(`${name}, ${under ? `time under ${under}` : 'self time'} per step (ms): ${top.map(([f, v]) => `${f || '(anonymous)'} ${(v / count(name)).toFixed(3)}`).join(', ')}`);
   }
 } finally {
   await close();
