@@ -108,8 +108,8 @@ function corkUntilTurnEnds(client: pg.ClientBase): void {
  * `outage` is told about every operation, to log outages. On a pool whose clients pipeline
  * (`new pg.Pool({ pipeline: true })`) a transaction's BEGIN travels with its first statement (a
  * transaction that sends none costs no round trip) and `commitWith` sends its last statements
- * with the COMMIT, each in one round trip. `queryShort` statements go over a few pipelined
- * connections of their own, those of one turn of the event loop in one write (`sharedConnections`).
+ * with the COMMIT, each in one round trip. `queryShort` statements go over one pipelined
+ * connection of their own, those of one turn of the event loop in one write (`sharedConnection`).
  */
 export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlDatabase {
   const prepared = preparedStatements();
@@ -125,7 +125,7 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
       return (await client.query(text, params)).rows as Row[];
     }
   };
-  const shared = sharedConnections(pool);
+  const shared = sharedConnection(pool);
   const observed = async <T>(work: () => Promise<T>): Promise<T> => {
     const startedAt = performance.now();
     try {
@@ -219,58 +219,43 @@ export function postgresDatabase(pool: pg.Pool, outage?: OutageMonitor): SqlData
   };
 }
 
-/** How many connections `queryShort` statements share (each turn's statements go to the next one): at most the pool's size. */
-const SHORT_CONNECTIONS = 4;
-
 /**
- * The connections `queryShort` statements share: pipelined clients with the pool's settings (not the pool's:
- * the pool keeps its connections for the other statements and transactions), each opened on first use and
- * again after it is lost. The statements sent in one turn of the event loop go to one of them, its socket
- * corked until the turn ends, so they are written together; the next turn's go to the next one, so several
- * database processes share the work. Like the pool's own, a connection unused for the pool's
- * `idleTimeoutMillis` (pg's default: 10 s; 0: never) is closed, and opened again by the next statement.
+ * The connection `queryShort` statements share: a pipelined client with the pool's settings (not one of the
+ * pool's: the pool keeps its connections for the other statements and transactions), opened on first use and
+ * again after it is lost. The statements sent in one turn of the event loop leave in one write, its socket
+ * corked until the turn ends. One, not several: with two server processes on a two-core machine, two shared
+ * connections each cost the servers a third more CPU per request than one (bench/server.mjs), and the task
+ * updates that wait for each other already go as one statement (`batched`). Like the pool's own, it is closed
+ * once unused for the pool's `idleTimeoutMillis` (pg's default: 10 s; 0: never), and opened again by the next statement.
  */
-function sharedConnections(pool: pg.Pool) {
-  const options = (pool as unknown as { options: pg.ClientConfig & { max?: number; idleTimeoutMillis?: number } }).options;
+function sharedConnection(pool: pg.Pool) {
+  const options = (pool as unknown as { options: pg.ClientConfig & { idleTimeoutMillis?: number } }).options;
   const idleMs = options.idleTimeoutMillis ?? 10_000;
-  /** A connection's place: the connection (or its opening), how many statements are in flight on it, and when the last one ended. */
-  interface Slot {
-    opening: Promise<pg.Client> | null;
-    current: pg.Client | null;
-    busy: number;
-    usedAt: number;
-  }
-  const slots: Slot[] = Array.from({ length: Math.max(1, Math.min(SHORT_CONNECTIONS, options.max ?? 10)) }, () => ({
-    opening: null,
-    current: null,
-    busy: 0,
-    usedAt: 0,
-  }));
-  let turn = 0;
-  /** Whether the connection of this turn was chosen (until the promise jobs of the turn are done). */
-  let chosen = false;
+  /** The connection (or its opening), how many statements are in flight on it, and when the last one ended. */
+  let opening: Promise<pg.Client> | null = null;
+  let current: pg.Client | null = null;
+  let busy = 0;
+  let usedAt = 0;
   const dropped = new WeakSet<pg.Client>();
   /** Forgets `client` and closes it: the statements in flight on it have failed, the next one opens another connection. */
   const drop = (client: pg.Client) => {
     if (dropped.has(client)) return;
     dropped.add(client);
-    for (const slot of slots) {
-      if (slot.current !== client) continue;
-      slot.current = null;
-      slot.opening = null;
+    if (current === client) {
+      current = null;
+      opening = null;
     }
     client.end().catch(() => undefined);
   };
-  /** Looks for connections left idle, while any is open; it keeps no process alive. */
+  /** Looks for the connection left idle, while it is open; it keeps no process alive. */
   let idleCheck: ReturnType<typeof setInterval> | undefined;
   const closeIdle = () => {
-    const now = performance.now();
-    for (const slot of slots) if (slot.current && slot.busy === 0 && now - slot.usedAt >= idleMs) drop(slot.current);
-    if (slots.some((slot) => slot.opening !== null)) return;
+    if (current && busy === 0 && performance.now() - usedAt >= idleMs) drop(current);
+    if (opening !== null) return;
     clearInterval(idleCheck);
     idleCheck = undefined;
   };
-  const open = async (slot: Slot) => {
+  const open = async () => {
     const client = new pg.Client({ ...options, pipeline: true } as pg.ClientConfig);
     // A connection lost while idle emits 'error': forget it, the next statement opens another.
     client.on('error', () => drop(client));
@@ -278,48 +263,38 @@ function sharedConnections(pool: pg.Pool) {
     try {
       await client.connect();
     } catch (error) {
-      slot.opening = null;
+      opening = null;
       client.end().catch(() => undefined);
       throw error;
     }
-    slot.current = client;
+    current = client;
     if (idleMs > 0) idleCheck ??= setInterval(closeIdle, Math.max(50, idleMs / 2)).unref();
     return client;
   };
   return {
-    /** Whether `client` is one of these connections. */
-    has: (client: unknown) => slots.some((slot) => slot.current === client),
-    /** Runs `work` on the connection for a statement sent now: this turn's. */
+    /** Whether `client` is this connection. */
+    has: (client: unknown) => current !== null && current === client,
+    /** Runs `work` on the connection. */
     async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-      if (!chosen) {
-        chosen = true;
-        turn = (turn + 1) % slots.length;
-        process.nextTick(() => {
-          chosen = false;
-        });
-      }
-      const slot = slots[turn]!;
-      slot.busy++;
+      busy++;
       try {
-        slot.opening ??= open(slot);
-        const client = await slot.opening;
+        opening ??= open();
+        const client = await opening;
         corkUntilTurnEnds(client);
         return await work(client);
       } finally {
-        slot.busy--;
-        slot.usedAt = performance.now();
+        busy--;
+        usedAt = performance.now();
       }
     },
     drop,
     async close() {
       clearInterval(idleCheck);
       idleCheck = undefined;
-      const clients = await Promise.all(slots.map((slot) => slot.current ?? slot.opening?.catch(() => null) ?? null));
-      for (const slot of slots) {
-        slot.opening = null;
-        slot.current = null;
-      }
-      await Promise.all(clients.map((client) => client?.end().catch(() => undefined)));
+      const client = current ?? (await opening?.catch(() => null)) ?? null;
+      opening = null;
+      current = null;
+      await client?.end().catch(() => undefined);
     },
   };
 }

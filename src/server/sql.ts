@@ -2,8 +2,10 @@ import type { TaskRecord, TaskSummary } from '../core/index.ts';
 import { CorruptTaskError } from './errors.ts';
 import { tagsOf, taskFacts } from './funnel/model.ts';
 import { readFunnels } from './funnel/sql.ts';
+import { batched } from './batches.ts';
 import { jsonbText } from './jsonb.ts';
 import { IDLE_MINUTE_MS, migrate, recordCheck } from './migrations.ts';
+import { isDatabaseUnavailable } from './outage.ts';
 import { stepOfRecord, taskRecordProblems } from '../persist/index.ts';
 import type { ReadInstant, StoredJson, TaskStorage, WriteResult } from './storage.ts';
 
@@ -165,6 +167,39 @@ interface StoredRow {
 /** The check every write stores beside the record, of its parameters `$2` (id) and `$5` (record). */
 const WRITTEN_CHECK = recordCheck('$2::text', '$5::text');
 
+/** An update of one task at version `expected`; `text` is its record as JSON. */
+interface TaskUpdate {
+  owner: string;
+  record: TaskRecord;
+  expected: number;
+  idleUntil: number;
+  serverNow: number;
+  text: string;
+}
+
+/** The key of a task row. */
+const taskKey = (owner: string, id: string) => `${owner}\u0000${id}`;
+
+/** The update of one task: the live row at the expected version and binder, or nothing. */
+const UPDATE_ONE = `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9,
+    record_check = ${WRITTEN_CHECK}
+  WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11
+  RETURNING version`;
+
+/**
+ * `UPDATE_ONE` for several tasks in one statement (one commit): their rows as one JSON array, each record and summary
+ * as JSON within it (so stored as sent, escaped once); returns the key of each task written.
+ */
+const UPDATE_SEVERAL = `UPDATE wayflow_tasks AS t SET version = v.version, record = v.record::text, summary = v.summary::text,
+    last_active_at = v.last_active_at, expires_at = v.expires_at, idle_until = v.idle_until, record_check = ${recordCheck('v.id', 'v.record::text')}
+  FROM json_to_recordset($1::json) AS v(owner text, id text, binder text, version integer, record json, summary json,
+    last_active_at double precision, expires_at double precision, idle_until double precision, expected integer, server_now double precision)
+  WHERE t.owner = v.owner AND t.id = v.id AND t.binder = v.binder AND t.version = v.expected AND t.idle_until > v.server_now
+  RETURNING t.owner, t.id`;
+
+/** The most record bytes one `UPDATE_SEVERAL` carries (a record alone may be larger: it goes alone). */
+const BATCH_BYTES = 1 << 20;
+
 /**
  * The `TaskStorage` both databases share: the same SQL runs on PGlite and on
  * PostgreSQL. Migrations are applied before the storage is returned.
@@ -185,14 +220,25 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
     const rows = await short<StoredRow>(READ_LIVE, [owner, id, binder, at.server, at.client]);
     return rows[0] ?? null;
   };
-  const columns = (record: TaskRecord) => [
-    record.binder,
-    record.version,
-    JSON.stringify(record),
-    JSON.stringify({ flowId: record.flowId, step: stepOfRecord(record) }),
-    record.lastActiveAt,
-    record.expiresAt,
-  ];
+  const summaryOf = (record: TaskRecord) => JSON.stringify({ flowId: record.flowId, step: stepOfRecord(record) });
+  const columns = (record: TaskRecord, text = JSON.stringify(record)) => [record.binder, record.version, text, summaryOf(record), record.lastActiveAt, record.expiresAt];
+  /** The updates of the server's requests: one statement alone, several in one when they wait for each other (`batched`). */
+  const update = batched<TaskUpdate, boolean>({
+    single: async ({ owner, record, expected, idleUntil, serverNow, text }) =>
+      (await short(UPDATE_ONE, [owner, record.id, ...columns(record, text), idleUntil, expected, serverNow])).length === 1,
+    async several(updates) {
+      const rows = updates.map(({ owner, record, expected, idleUntil, serverNow, text }) => {
+        const json = JSON.stringify;
+        return `{"owner":${json(owner)},"id":${json(record.id)},"binder":${json(record.binder)},"version":${json(record.version)},"record":${text},"summary":${summaryOf(record)},"last_active_at":${json(record.lastActiveAt)},"expires_at":${json(record.expiresAt)},"idle_until":${json(idleUntil)},"expected":${json(expected)},"server_now":${json(serverNow)}}`;
+      });
+      const written = new Set((await short<{ owner: string; id: string }>(UPDATE_SEVERAL, [`[${rows.join(',')}]`])).map((row) => taskKey(row.owner, row.id)));
+      return updates.map(({ owner, record }) => written.has(taskKey(owner, record.id)));
+    },
+    key: ({ owner, record }) => taskKey(owner, record.id),
+    size: ({ text }) => text.length,
+    maxSize: BATCH_BYTES,
+    failsAll: isDatabaseUnavailable,
+  });
   return {
     async read(owner, id, binder, at) {
       const row = await stored(owner, id, binder, at);
@@ -237,14 +283,7 @@ export async function sqlStorage(db: SqlDatabase): Promise<TaskStorage> {
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async update(owner, record, expected, idleUntil, serverNow): Promise<WriteResult> {
-      const rows = await short(
-        `UPDATE wayflow_tasks SET version = $4, record = $5, summary = $6, last_active_at = $7, expires_at = $8, idle_until = $9,
-           record_check = ${WRITTEN_CHECK}
-         WHERE owner = $1 AND id = $2 AND binder = $3 AND version = $10 AND idle_until > $11
-         RETURNING version`,
-        [owner, record.id, ...columns(record), idleUntil, expected, serverNow],
-      );
-      if (rows.length === 1) return { ok: true };
+      if (await update({ owner, record, expected, idleUntil, serverNow, text: JSON.stringify(record) })) return { ok: true };
       return { ok: false, current: await visibleVersion(owner, record.id, record.binder, serverNow) };
     },
     async remove(owner, id, binder, expected) {

@@ -116,6 +116,48 @@ describe.each([
   }, 20_000);
 });
 
+// Apart from the rows above: the HOT test counts every update its storage's connections made.
+describe.each([
+  ['PGlite', pgliteHarness],
+  ['PostgreSQL', () => postgresHarness()],
+] as [string, () => Promise<StorageHarness>][])('task updates on %s', (_name, open) => {
+  let harness: StorageHarness;
+  beforeAll(async () => {
+    harness = await open();
+  }, 60_000);
+  afterAll(() => harness.close());
+
+  it('commits updates made while another is in flight together, each checked against its own version, stored as sent', async () => {
+    await harness.reset();
+    const ids = Array.from({ length: 8 }, (_, i) => `together${i}AAAAAAAAAAAAA`.slice(0, 22));
+    for (const id of ids) expect(await harness.storage.create('owner', makeRecord({ id, expiresAt: 1e15 }), 1e15, 0)).toEqual({ ok: true });
+    await harness.sql('UPDATE wayflow_tasks SET idle_until = 5 WHERE id = $1', [ids[7]]);
+    const next = (id: string, text: string) =>
+      makeRecord({ id, version: 2, lastActiveAt: 2_000_000, expiresAt: 1e15, data: { item: text }, history: [{ at: 1, event: 'submit', from: 'a', to: 'b', actor: null }] });
+    const texts = ['plain', 'a "quoted" \\ back', 'line\u2028separator', 'é ü 🚀', '{"looks":"like json"}', 'tab\there', 'second', 'late'];
+    const results = await Promise.all([
+      ...ids.map((id, i) => harness.storage.update('owner', next(id, texts[i]!), 1, 1e15, 10)),
+      // The same task twice, both based on version 1: the second is sent after the first and refused.
+      harness.storage.update('owner', next(ids[0]!, 'lost'), 1, 1e15, 10),
+      // Based on a version the task is not at; under another binder.
+      harness.storage.update('owner', { ...next(ids[1]!, 'stale'), version: 6 }, 5, 1e15, 10),
+      harness.storage.update('owner', { ...next(ids[2]!, 'other binder'), binder: 'binder-b' }, 1, 1e15, 10),
+    ]);
+    // The last of `ids` is idle past its deadline at server time 10: gone.
+    expect(results).toEqual([...ids.slice(0, 7).map(() => ({ ok: true })), { ok: false, current: null }, { ok: false, current: 2 }, { ok: false, current: 2 }, { ok: false, current: null }]);
+    const rows = await harness.sql<{ id: string; version: number; record: string; summary: string; intact: boolean; xmin: string }>(
+      'SELECT id, version, record, summary, record_check = hashtextextended(id || record, 0) AS intact, xmin::text AS xmin FROM wayflow_tasks ORDER BY id',
+    );
+    for (const [i, id] of ids.slice(0, 7).entries()) {
+      const row = rows.find((r) => r.id === id)!;
+      expect(row).toMatchObject({ version: 2, record: JSON.stringify(next(id, texts[i]!)), summary: JSON.stringify({ flowId: 'flow', step: 'step' }), intact: true });
+    }
+    expect(new Set(rows.slice(0, 7).map((row) => row.xmin)).size, 'the first alone, the others in one transaction').toBeLessThan(7);
+    const at = { server: 10, client: 10 };
+    expect(await harness.storage.readJson!('owner', ids[3]!, 'binder-a', at)).toEqual({ version: 2, json: JSON.stringify(next(ids[3]!, texts[3]!)) });
+  });
+});
+
 /** The table's update counts as the statistics collector has them (its own pending counts flushed first). */
 async function updates(harness: StorageHarness): Promise<{ all: number; hot: number }> {
   await harness.sql('SELECT pg_stat_force_next_flush()');
