@@ -38,7 +38,7 @@ export function batched<Item, Result>(options: BatchOptions<Item, Result>): (ite
     }
     try {
       const results = await options.several(batch.map((call) => call.item));
-      batch.forEach((call, i) => call.resolve(results[i]!));
+      for (const [i, call] of batch.entries()) call.resolve(results[i]!);
     } catch (error) {
       if (options.failsAll(error)) {
         for (const call of batch) call.reject(error);
