@@ -7,7 +7,7 @@
 // and per step the main thread's events of a frame (style, layout, pre-paint, paint, layerize, commit...), the rest of
 // its busy time and the tasks of the renderer's other threads (compositor, raster workers): count per step, ms per
 // step (ms each, wall, and CPU: the thread's own time in it, which the wall time exceeds by its waits for other
-// threads and for a core). STEPS=later leaves out a checkout's first step; TOP=<n> the n other events listed;
+// threads and for a core). STEPS=later leaves out a checkout's first step, STEPS=first keeps only it; TOP=<n> the n other events listed;
 // ARGS=<event> prints what the main thread's <event> (e.g. "Layout (forced)") was called from (a build with names).
 import { baseline, bundlePage, openPage, traced, warmedUp } from './page-bundle.mjs';
 
@@ -15,6 +15,7 @@ const rounds = Number(process.env.ROUNDS ?? 8);
 const perRound = Number(process.env.PASSES ?? 6);
 const names = (process.env.NAMES ?? `wayflow,${baseline ? 'before,' : ''}wf-noprog,wf-nolive,wf-bare,xstate`).split(',');
 const later = process.env.STEPS === 'later';
+const firstOnly = process.env.STEPS === 'first';
 const script = await bundlePage('./page.tsx', { profile: Boolean(process.env.ARGS) });
 const { page, context, url, close } = await openPage(script, 'wayflow-frames-');
 const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink.user_timing', 'accessibility', 'disabled-by-default-devtools.timeline.frame', 'cc', ...(process.env.ARGS ? ['disabled-by-default-devtools.timeline.stack'] : [])];
@@ -42,7 +43,7 @@ try {
       const offMain = events.filter((e) => main && e.pid === main.pid && e.tid !== main.tid && e.ph === 'X' && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'TaskGraphRunner::RunTask'));
       const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid && e.ph === 'X');
       for (const step of samples) {
-        if (later && step.step === 0) continue;
+        if ((later && step.step === 0) || (firstOnly && step.step !== 0)) continue;
         const from = sync.ts + (step.at - synced) * 1000;
         const to = from + step.shown * 1000;
         s.steps++;
@@ -81,7 +82,7 @@ try {
     }
   }
   const median = (values) => (values.length ? [...values].sort((a, b) => a - b)[values.length >> 1] : NaN);
-  console.log(`per step (${rounds} rounds x ${perRound} checkouts, ${later ? 'later steps' : 'all steps'}, interleaved): main-thread trace events in the step window, count / ms per step (ms each)`);
+  console.log(`per step (${rounds} rounds x ${perRound} checkouts, ${later ? 'later steps' : firstOnly ? 'first steps' : 'all steps'}, interleaved): main-thread trace events in the step window, count / ms per step (ms each)`);
   console.log(`| event | ${names.join(' | ')} |`);
   console.log(`| --- | ${names.map(() => '---:').join(' | ')} |`);
   console.log(`| median step (ms) | ${names.map((n) => median(sums[n].shown).toFixed(2)).join(' | ')} |`);

@@ -11,7 +11,9 @@
 // garbage collection and idle time (waiting for IndexedDB). Samples are not timings: use it to compare
 // contenders in one run, and bench/peers/run.mjs for the race's step times. STEPS=first keeps only each checkout's
 // first step (its task just opened), STEPS=later the four others; TOP=n also prints each contender's n functions with
-// the most self time per step (UNDER=<function>: the time of every function in the samples under that one).
+// the most self time per step (UNDER=<function>: the time of every function in the samples under that one); SAVE=<file>
+// writes the profile and the steps' windows as JSON.
+import { writeFile } from 'node:fs/promises';
 import { baseline, bundlePage, openPage, warmedUp } from './page-bundle.mjs';
 
 const rounds = Number(process.env.ROUNDS ?? 12);
@@ -68,6 +70,8 @@ try {
   }
   const first = profile.samples.findIndex((id) => stackOf(id).includes('clockMark'));
   const offset = times[first] - marked;
+  // SAVE=<file>: the profile and the steps (their windows on the profile's clock: at + offset, at + shown + offset), for a closer look.
+  if (process.env.SAVE) await writeFile(process.env.SAVE, JSON.stringify({ profile, steps, offset }));
   const table = {};
   const selfTimes = Object.fromEntries(names.map((n) => [n, new Map()]));
   for (const name of names) {
