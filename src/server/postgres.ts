@@ -236,6 +236,7 @@ function sharedConnection(pool: pg.Pool) {
   let current: pg.Client | null = null;
   let busy = 0;
   let usedAt = 0;
+  let closed = false;
   const dropped = new WeakSet<pg.Client>();
   /** Forgets `client` and closes it: the statements in flight on it have failed, the next one opens another connection. */
   const drop = (client: pg.Client) => {
@@ -276,6 +277,8 @@ function sharedConnection(pool: pg.Pool) {
     has: (client: unknown) => current !== null && current === client,
     /** Runs `work` on the connection. */
     async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+      // As the pool refuses a query once ended: a statement after close() must not open a connection nobody closes.
+      if (closed) throw new StorageError('The storage was closed: open it again to run statements.');
       busy++;
       try {
         opening ??= open();
@@ -289,6 +292,7 @@ function sharedConnection(pool: pg.Pool) {
     },
     drop,
     async close() {
+      closed = true;
       clearInterval(idleCheck);
       idleCheck = undefined;
       const client = current ?? (await opening?.catch(() => null)) ?? null;

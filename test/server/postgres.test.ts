@@ -140,6 +140,9 @@ describe('postgresDatabase', () => {
       left = (await harness.sql<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = '${app}'`))[0]!.n;
     }
     expect(left).toBe(0);
+    // A statement after close is refused, as the pool refuses one: it opens no connection that nobody would close.
+    await expect(db.queryShort!(backend, [2])).rejects.toThrow(/storage was closed/);
+    expect((await harness.sql<{ n: number }>(`SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = '${app}'`))[0]!.n).toBe(0);
   });
 
   it('closes a shared connection left unused for the pool’s idleTimeoutMillis, and opens another for the next statement', async () => {
