@@ -30,22 +30,29 @@ export function batched<Item, Result>(options: BatchOptions<Item, Result>): (ite
   let queue: Waiting<Item, Result>[] = [];
   let sending = false;
 
-  const settle = async (batch: Waiting<Item, Result>[]) => {
-    if (batch.length === 1) {
-      const [call] = batch as [Waiting<Item, Result>];
-      await options.single(call.item).then(call.resolve, call.reject);
-      return;
-    }
+  /** Sends one call alone and settles it (a `single` that throws at once fails its call, not the queue). */
+  const alone = async (call: Waiting<Item, Result>) => {
     try {
-      const results = await options.several(batch.map((call) => call.item));
-      for (const [i, call] of batch.entries()) call.resolve(results[i]!);
+      call.resolve(await options.single(call.item));
+    } catch (error) {
+      call.reject(error);
+    }
+  };
+
+  const settle = async (batch: Waiting<Item, Result>[]) => {
+    if (batch.length === 1) return alone(batch[0]!);
+    let results: Result[];
+    try {
+      results = await options.several(batch.map((call) => call.item));
     } catch (error) {
       if (options.failsAll(error)) {
         for (const call of batch) call.reject(error);
         return;
       }
-      for (const call of batch) await options.single(call.item).then(call.resolve, call.reject);
+      for (const call of batch) await alone(call);
+      return;
     }
+    for (const [i, call] of batch.entries()) call.resolve(results[i]!);
   };
 
   /** Takes the next batch off the queue: in order, up to `maxSize`, no two calls with one key, none ahead of an earlier call with its key. */

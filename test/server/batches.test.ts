@@ -133,6 +133,22 @@ describe('batched', () => {
     expect(await later).toBe(30);
   });
 
+  it('fails only its call when the send of one call throws before it returns a promise', async () => {
+    const send = batched<Call, number>({
+      single: (call) => {
+        if (call.bad) throw new Error(`thrown at once ${call.value}`);
+        return Promise.resolve(call.value * 10);
+      },
+      several: async (calls) => calls.map((call) => call.value * 10),
+      key: (call) => call.key,
+      size: () => 1,
+      maxSize: 100,
+      failsAll: () => false,
+    });
+    await expect(send({ key: 'a', value: 1, bad: true })).rejects.toThrow('thrown at once 1');
+    await expect(send({ key: 'b', value: 2 })).resolves.toBe(20);
+  });
+
   it('answers every call as if sent alone, whatever the batches (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
