@@ -711,8 +711,11 @@ export class AutomationRunner {
     const singletonDone = result.state.finished && definition.unique === true;
     await tx.putInstance({ ...result.state, uniqueKey: singletonDone ? null : record.uniqueKey, dueAt, updatedAt: now });
     await tx.applyHistory(result.history);
-    await this.queueMessages(tx, result.effects, now);
-    await this.startSubprocesses(tx, result.effects);
+    // Most steps have no effects: no calls (and promises) for them.
+    if (result.effects.length > 0) {
+      await this.queueMessages(tx, result.effects, now);
+      await this.startSubprocesses(tx, result.effects);
+    }
     return { changed: true, effects: result.effects };
   }
 
