@@ -63,14 +63,14 @@ export function batched<Item, Result>(options: BatchOptions<Item, Result>): (ite
     let size = 0;
     for (const call of queue) {
       const key = options.key(call.item);
-      const grows = options.size(call.item);
-      if (keys.has(key) || (batch.length > 0 && size + grows > options.maxSize)) {
-        // Its key is taken for this batch: a later call with it must not overtake it.
-        keys.add(key);
+      const taken = keys.has(key);
+      // A call left for later keeps its key taken too: a later call with it must not overtake it.
+      keys.add(key);
+      const grows = taken ? 0 : options.size(call.item);
+      if (taken || (batch.length > 0 && size + grows > options.maxSize)) {
         rest.push(call);
         continue;
       }
-      keys.add(key);
       size += grows;
       batch.push(call);
     }

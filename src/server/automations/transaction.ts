@@ -8,21 +8,16 @@ const holder = globalThis as { [KEY]?: AsyncLocalStorage<SqlClient> };
 const current: AsyncLocalStorage<SqlClient> = holder[KEY] ?? new AsyncLocalStorage<SqlClient>();
 holder[KEY] = current;
 
-// How many `withAutomationTransaction` calls are running, shared the same way: one bundle must not disable it under another's.
+// How many `withAutomationTransaction` calls are running, and whether a look at that count (to disable the hooks) is
+// queued, shared the same way: one bundle must not disable it under another's.
 const RUNNING = Symbol.for('wayflow.automationTransaction.running');
-const counter = globalThis as { [RUNNING]?: { count: number } };
-const running: { count: number } = counter[RUNNING] ?? { count: 0 };
+const counter = globalThis as { [RUNNING]?: { count: number; disableQueued?: boolean } };
+const running: { count: number; disableQueued?: boolean } = counter[RUNNING] ?? { count: 0 };
 counter[RUNNING] = running;
-
-/** Whether a check that no call runs any more (to disable the hooks) is queued, shared the same way. */
-const QUEUED = Symbol.for('wayflow.automationTransaction.disableQueued');
-const queue = globalThis as { [QUEUED]?: { queued: boolean } };
-const disabling: { queued: boolean } = queue[QUEUED] ?? { queued: false };
-queue[QUEUED] = disabling;
 
 /** Disables the hooks if no call runs now, after the promise jobs of this turn (a scheduler's group runs its instances in them). */
 function disableWhenIdle(): void {
-  disabling.queued = false;
+  running.disableQueued = false;
   if (running.count === 0) current.disable();
 }
 
@@ -41,8 +36,8 @@ export async function withAutomationTransaction<T>(client: SqlClient, work: () =
     return await current.run(client, work);
   } finally {
     running.count -= 1;
-    if (running.count === 0 && !disabling.queued) {
-      disabling.queued = true;
+    if (running.count === 0 && !running.disableQueued) {
+      running.disableQueued = true;
       setImmediate(disableWhenIdle);
     }
   }
