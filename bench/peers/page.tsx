@@ -16,6 +16,7 @@ import { StepperizeCheckout } from './stepperize.tsx';
 import { checkoutFlow, WayflowCheckout } from './wayflow.tsx';
 import { XStateCheckout } from './xstate.tsx';
 import { type Variant, VariantCheckout } from './frame-variants.tsx';
+import { slimStore } from './store-variants.ts';
 
 /** When each phase of a wayflow step happened, filled by the timed store and the focus listener. */
 interface Marks {
@@ -42,6 +43,7 @@ function timedStore(store: StateStore): StateStore {
 
 const wayflowStore = indexedDbStore({ name: 'peers-wayflow' });
 const beforeWayflowStore = beforeStore({ name: 'peers-wayflow-before' });
+const slimStores = { check: slimStore('peers-wf-slim', true), put: slimStore('peers-wf-peerstore', false) };
 const stores = {
   xstate: peerStore('peers-xstate'),
   rsw: peerStore('peers-rsw'),
@@ -60,7 +62,7 @@ function timedPeer(store: PeerStore): PeerStore {
   };
 }
 
-type Name = 'wayflow' | 'before' | 'xstate' | 'rsw' | 'stepperize' | Variant;
+type Name = 'wayflow' | 'before' | 'xstate' | 'rsw' | 'stepperize' | Variant | 'wf-slim' | 'wf-peerstore';
 const peer = (store: PeerStore, profiled: boolean) => (profiled ? timedPeer(store) : store);
 const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   wayflow: async (profiled) => <WayflowCheckout store={profiled ? timedStore(wayflowStore) : wayflowStore} />,
@@ -77,6 +79,9 @@ const apps: Record<Name, (profiled: boolean) => Promise<ReactElement>> = {
   'wf-noring': async () => <VariantCheckout store={wayflowStore} variant="wf-noring" />,
   'wf-narrow': async () => <VariantCheckout store={wayflowStore} variant="wf-narrow" />,
   'wf-full-noring': async () => <VariantCheckout store={wayflowStore} variant="wf-full-noring" />,
+  // bench/peers/run.mjs with VARIANTS: wayflow's page on a store writing what the peers write (bench/peers/store-variants.ts).
+  'wf-slim': async () => <WayflowCheckout store={slimStores.check} />,
+  'wf-peerstore': async () => <WayflowCheckout store={slimStores.put} />,
 };
 
 const heading = (container: HTMLElement) => container.querySelector('h1')?.textContent ?? null;

@@ -25,13 +25,17 @@ const rounds = Number(process.env.ROUNDS ?? 10);
 const perRound = Number(process.env.PASSES ?? 12);
 const cycleSamples = Number(process.env.CYCLE_SAMPLES ?? 300);
 const output = process.env.BENCH_JSON ?? fileURLToPath(new URL('./results.json', import.meta.url));
-const names = [...(baseline && process.env.BEFORE_FIRST ? ['before', 'wayflow'] : ['wayflow', ...(baseline ? ['before'] : [])]), 'xstate', 'rsw', 'stepperize'];
+/** VARIANTS=wf-slim,wf-peerstore (comma-separated) also races wayflow's page on bench-only stores (bench/peers/store-variants.ts) or with less of its page (bench/peers/frame-variants.tsx): each is compared with wayflow, never counted a peer. */
+const variants = process.env.VARIANTS ? process.env.VARIANTS.split(',') : [];
+const names = [...(baseline && process.env.BEFORE_FIRST ? ['before', 'wayflow'] : ['wayflow', ...(baseline ? ['before'] : [])]), ...variants, 'xstate', 'rsw', 'stepperize'];
 const labels = {
   wayflow: 'wayflow (FlowView, StepForm, indexedDbStore)',
   before: `wayflow before (${baseline})`,
   xstate: 'XState 5 + @xstate/react + idb by hand',
   rsw: 'react-use-wizard + idb by hand',
   stepperize: '@stepperize/react + idb by hand',
+  'wf-slim': "wayflow's page, store writing a peer's record with wayflow's compare-and-set",
+  'wf-peerstore': "wayflow's page, store writing a peer's record as the peers do (a put alone)",
 };
 
 // The race runs React's production build; commits are counted in a second page with its profiling build (Profiler works there only).
@@ -84,7 +88,7 @@ try {
     stats[name].renderMsPerStep = round3(quantile(samples.map((s) => s.renderMs), 0.5));
     stats[name].toLastCommitMedian = round3(quantile(samples.map((s) => s.settled), 0.5));
   }
-  const peers = names.filter((n) => n !== 'wayflow' && n !== 'before');
+  const peers = names.filter((n) => n !== 'wayflow' && n !== 'before' && !variants.includes(n));
   const fastest = peers.reduce((a, b) => (stats[a].median <= stats[b].median ? a : b));
   const fastestP95 = peers.reduce((a, b) => (stats[a].p95 <= stats[b].p95 ? a : b));
   console.log(`\nclick on Continue → next heading shown (step committed first); ${rounds} rounds × ${perRound} checkouts × 5 steps per contender`);
@@ -92,6 +96,7 @@ try {
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const name of names) {
     const s = stats[name];
+    s.label ??= name;
     const ratio = (stats.wayflow.median / s.median).toFixed(2);
     const ratioP95 = (stats.wayflow.p95 / s.p95).toFixed(2);
     const own = name === 'wayflow';
@@ -107,6 +112,8 @@ try {
     const fastestBefore = before.median / stats[fastest].median;
     console.log(`wayflow before (${baseline}) vs the fastest peer: median ${fastestBefore.toFixed(2)}x, p95 ${(before.p95 / stats[fastestP95].p95).toFixed(2)}x; wayflow now / before: median ${(stats.wayflow.median / before.median).toFixed(2)}x, p95 ${(stats.wayflow.p95 / before.p95).toFixed(2)}x`);
   }
+  for (const variant of variants)
+    console.log(`${variant} vs the fastest peer: median ${(stats[variant].median / stats[fastest].median).toFixed(2)}x, p95 ${(stats[variant].p95 / stats[fastestP95].p95).toFixed(2)}x; wayflow / ${variant}: median ${(stats.wayflow.median / stats[variant].median).toFixed(2)}x, p95 ${(stats.wayflow.p95 / stats[variant].p95).toFixed(2)}x`);
   console.log(`wayflow vs the fastest peer: median ${medianRatio.toFixed(2)}x (${fastest}; goal ≤ 1.10x) ${medianRatio <= 1.1 ? 'ok' : 'OVER'}, p95 ${p95Ratio.toFixed(2)}x (${fastestP95}; goal ≤ 1.20x) ${p95Ratio <= 1.2 ? 'ok' : 'OVER'}`);
 
   // Where a step's time goes, for wayflow and for the fastest peer: marks around the store write and the focus move
