@@ -4,10 +4,13 @@
 // scheduler processes' and the database backends' user + system time (/proc) per step, with the
 // backends' wait events sampled every few ms. With BASELINE_ROOT=<an older checkout> its
 // scheduler runs too, alternating with this one round by round (ROUNDS, default 3), so both
-// see the same machine load. Database: DATABASE_URL, else as for the tests.
+// see the same machine load. Prints the cores busy, and how far 2 processes could scale over one at most on this
+// machine: its cores over the CPU per step the two take, against one's steps/s in the same round. Database:
+// DATABASE_URL, else as for the tests.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/mine BASELINE_ROOT=../main node bench/automations-profile.mjs
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -54,14 +57,16 @@ try {
     for (const n of processes) {
       for (const variant of round % 2 ? variants : [...variants].reverse()) {
         const r = await profileDrain(database.url, variant, n, backlog, waiting);
-        results.push(r);
+        results.push({ round, ...r });
         console.log(JSON.stringify({ round, ...r }));
       }
     }
   }
   console.log(`\nmeasured on ${database.description}; median (min-max) over rounds`);
-  console.log('| scheduler | processes | steps/s | node CPU µs/step | database CPU µs/step | bench monitor backend µs/step |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| scheduler | processes | steps/s | node CPU µs/step | database CPU µs/step | bench monitor backend µs/step | cores busy |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const cpuPerStep = (r) => r.nodeCpuPerStep + r.databaseCpuPerStep + r.monitorCpuPerStep;
+  const coresBusy = (r) => ((r.stepsPerSecond * cpuPerStep(r)) / 1e6).toFixed(2);
   const stat = (values) => {
     const sorted = [...values].sort((a, b) => a - b);
     return `${sorted[Math.floor(sorted.length / 2)]} (${sorted[0]}-${sorted.at(-1)})`;
@@ -69,7 +74,19 @@ try {
   for (const variant of variants) {
     for (const n of processes) {
       const rs = results.filter((r) => r.variant === variant.label && r.processes === n);
-      console.log(`| ${variant.label} | ${n} | ${stat(rs.map((r) => r.stepsPerSecond))} | ${stat(rs.map((r) => r.nodeCpuPerStep))} | ${stat(rs.map((r) => r.databaseCpuPerStep))} | ${stat(rs.map((r) => r.monitorCpuPerStep))} |`);
+      console.log(`| ${variant.label} | ${n} | ${stat(rs.map((r) => r.stepsPerSecond))} | ${stat(rs.map((r) => r.nodeCpuPerStep))} | ${stat(rs.map((r) => r.databaseCpuPerStep))} | ${stat(rs.map((r) => r.monitorCpuPerStep))} | ${stat(rs.map(coresBusy))} |`);
+    }
+  }
+  // How far N processes could scale on this machine at most: its cores divided by the CPU the N take per step, in
+  // steps/s, over what one process drained in the same round. Past that bound, more throughput needs less CPU per step.
+  const single = (r) => results.find((o) => o.variant === r.variant && o.processes === 1 && o.round === r.round);
+  for (const variant of variants) {
+    for (const n of processes.filter((p) => p > 1)) {
+      const rs = results.filter((r) => r.variant === variant.label && r.processes === n && single(r));
+      if (rs.length === 0) continue;
+      const ratio = rs.map((r) => (r.stepsPerSecond / single(r).stepsPerSecond).toFixed(2));
+      const bound = rs.map((r) => (cpus().length / (cpuPerStep(r) * 1e-6) / single(r).stepsPerSecond).toFixed(2));
+      console.log(`${variant.label}: ${n} processes / 1, by round: ${stat(ratio)}; at most ${stat(bound)} with ${cpus().length} cores at the CPU per step the ${n} take`);
     }
   }
 } finally {
