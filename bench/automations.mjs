@@ -5,7 +5,8 @@
 // lateness = when the node ran − its due time (p50/p99). Then BACKLOG instances (default
 // 20 000: long enough that a drain lasts seconds and start-up costs do not decide how
 // processes scale) fall due at the same moment: automation steps per second while they drain
-// (two steps per instance: the timed node, then the end). Scenarios (SCENARIOS, comma-separated):
+// (two steps per instance: the timed node, then the end), DRAIN_ROUNDS times (default 3, a fresh backlog each on the
+// same processes; the figure is the median drain, all are printed). Scenarios (SCENARIOS, comma-separated):
 // sql (baseline in the same run: the least SQL a step needs, sent straight from one
 // connection, no engine), pglite (one in-process scheduler), pg1, pg2 and pg4 (one, two and four
 // `wayflow scheduler` processes on PostgreSQL), and pgboss (the yardstick in the same run: pg-boss 12
@@ -89,6 +90,7 @@ try {
     probes: int('PROBES', 1000, 10_000),
     windowMs: int('WINDOW_MS', 10_000, 60_000),
     backlog: int('BACKLOG', 20_000, 100_000),
+    drainRounds: int('DRAIN_ROUNDS', 3, 10),
     scenarios,
     log: (line) => console.error(line),
   });
