@@ -65,6 +65,20 @@ export async function profileDrain(databaseUrl: string, variant: ProfileVariant,
     await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt: Date.now() + 3_600_000 })).id, 'waiting-', waiting);
     await admin.query(`VACUUM ANALYZE ${schema}.wayflow_automation_instances`);
     children.push(...(await startProcesses({ ...variant, databaseUrl }, schema, n, process.env.SCHEDULER_NODE_ARGS?.split(' ').filter(Boolean))));
+    // A warm-up drain first (WARMUP instances, default 5 000; 0 for none): the processes' code compiled and their
+    // caches filled, as a running scheduler's are, so the CPU measured is a step's and not the processes' start.
+    const warmup = Number(process.env.WARMUP ?? 5_000);
+    if (warmup > 0) {
+      await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt: Date.now() + 1000 })).id, 'warmup-', warmup);
+      const started = Date.now();
+      while ((await admin.query(`SELECT 1 FROM ${schema}.wayflow_automation_instances WHERE id LIKE 'warmup-%' AND NOT finished LIMIT 1`)).rows.length > 0) {
+        if (Date.now() > started + 120_000) throw new Error('the warm-up drain did not end in 120 s');
+        await sleep(20);
+      }
+      await admin.query(`DELETE FROM ${schema}.wayflow_automation_history WHERE instance_id LIKE 'warmup-%'`);
+      await admin.query(`DELETE FROM ${schema}.wayflow_automation_instances WHERE id LIKE 'warmup-%'`);
+      await admin.query(`VACUUM ANALYZE ${schema}.wayflow_automation_instances, ${schema}.wayflow_automation_history`);
+    }
     const dueAt = Date.now() + 2500;
     await cloneInstances(db, runner, (await runner.create(benchTimer, { dueAt, backlog: true })).id, 'backlog-', backlog);
     const monitorPid = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;

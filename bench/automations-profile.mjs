@@ -5,7 +5,8 @@
 // backends' wait events sampled every few ms. With BASELINE_ROOT=<an older checkout> its
 // scheduler runs too, alternating with this one round by round (ROUNDS, default 3), so both
 // see the same machine load. Prints the cores busy, and how far 2 processes could scale over one at most on this
-// machine: its cores over the CPU per step the two take, against one's steps/s in the same round. Database:
+// machine: its cores over the CPU per step the two take, against one's steps/s in the same round. Each drain follows a
+// warm-up drain of WARMUP instances (default 5 000) on the same processes and vacuumed tables. Database:
 // DATABASE_URL, else as for the tests.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/mine BASELINE_ROOT=../main node bench/automations-profile.mjs
 import { rmSync } from 'node:fs';
