@@ -6,5 +6,7 @@ export interface BenchResults {
   chromium: string | null;
   figures: Record<string, Figure & { at: string }>;
   plots?: Record<string, { file: string; at: string }>;
+  /** Each area run: when, how long, what it measures and the machine it was measured on. */
+  areas?: Record<string, { at: string; seconds: number; what: string; machine?: string | null }>;
 }
 export function renderReport(results: BenchResults): string;

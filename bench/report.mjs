@@ -23,6 +23,17 @@ const num = (v) => (v === null || v === undefined ? '–' : Math.abs(v) >= 100 ?
 const met = (m) => (m === true ? 'met' : m === false ? '**not met**' : '–');
 
 /** The Markdown report of `results` (the shape bench/run.mjs writes). */
+/** The report's machine line: the one machine every area was measured on, or each machine with its areas (a partial run keeps the others' figures). */
+function machines(results) {
+  const byMachine = new Map();
+  for (const [area, { machine }] of Object.entries(results.areas ?? {})) {
+    const name = machine ?? results.machine;
+    byMachine.set(name, [...(byMachine.get(name) ?? []), area]);
+  }
+  if (byMachine.size <= 1) return `- Machine: ${[...byMachine.keys()][0] ?? results.machine}`;
+  return [...byMachine].map(([name, areas]) => `- Machine of ${areas.join(', ')}: ${name}`).join('\n');
+}
+
 export function renderReport(results) {
   const ids = [...ORDER.filter((id) => id in results.figures), ...Object.keys(results.figures).filter((id) => !ORDER.includes(id)).sort()];
   const rows = ids.map((id) => {
@@ -39,7 +50,7 @@ Measured by \`npm run bench\` (or \`npm run bench -- <area>\`) on ${results.at.s
 figures also live in [bench/results.json](bench/results.json) for other tools. Each figure has
 its baseline measured in the same run and the goal it is held to, met or not.
 
-- Machine: ${results.machine}
+${machines(results)}
 - Node ${results.node}${results.chromium ? `, Chromium ${results.chromium}` : ''}
 
 | figure | median | tail | baseline | ratio | goal | | measured | note |
@@ -100,8 +111,9 @@ ${plots.join('\n') || 'None yet: run `npm run bench`.'}
   fast path), in the same run on the same PostgreSQL.
 - **sync.push**: from a back-office form submit to the watching browser's status event,
   with 50 watchers on event streams; the baseline is the client's fallback of polling.
-- The load generator, servers and databases share the machine's CPUs; the machine line says
-  how many, and the load average at the start. Every server, scheduler process and pg-boss
+- The load generator, servers and databases share the machine's CPUs; the machine lines say
+  how many (for each area: a partial run keeps the figures of the areas it did not run), and the
+  load average at the start. Every server, scheduler process and pg-boss
   worker runs in a session of its own, as a service does (Linux's autogroup scheduler shares the
   CPU between sessions, and every PostgreSQL backend is one).
 `;

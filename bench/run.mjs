@@ -28,6 +28,9 @@ const machine = process.env.BENCH_MACHINE ?? `${cpus.length} × ${cpus[0]?.model
 const previous = existsSync(RESULTS) ? JSON.parse(await readFile(RESULTS, 'utf8')) : { figures: {}, plots: {} };
 const at = new Date().toISOString();
 const results = { at, machine, node: process.version, chromium: previous.chromium ?? null, figures: { ...previous.figures }, plots: { ...(previous.plots ?? {}) }, areas: { ...(previous.areas ?? {}) } };
+// Each area names the machine it was measured on: one kept from an earlier run keeps its machine (results written before
+// areas named theirs name one machine, the last run's, for all).
+for (const [area, kept] of Object.entries(results.areas)) results.areas[area] = { ...kept, machine: kept.machine ?? previous.machine ?? null };
 const work = await mkdtemp(join(os.tmpdir(), 'wayflow-bench-'));
 const failed = [];
 
@@ -62,7 +65,7 @@ try {
         results.plots[name] = { file: `bench/plots/${name}.svg`, at, area };
       }
       if (spec.chromium) results.chromium = spec.chromium(json) ?? results.chromium;
-      results.areas[area] = { at, seconds: Math.round((Date.now() - started) / 1000), what: spec.what };
+      results.areas[area] = { at, seconds: Math.round((Date.now() - started) / 1000), what: spec.what, machine };
     } catch (error) {
       failed.push(`${area}: ${error.message}`);
       console.error(`\n${area} failed: ${error.message}`);

@@ -29,6 +29,18 @@ describe('the benchmark report', () => {
     expect(rows[1]).toContain('**not met**');
     expect(report).toContain('![cycle-vs-flow-size](bench/plots/cycle-vs-flow-size.svg)');
     expect(report).toContain('Chromium 156.0');
+    expect(report).toContain('- Machine: 2 cores');
+  });
+
+  it('names the machine of each area when a partial run kept figures measured on another', () => {
+    const area = (at: string, machine?: string) => ({ at, seconds: 1, what: 'an area', ...(machine ? { machine } : {}) });
+    const base = { at: '2026-12-04T15:00:00.000Z', machine: 'AMD, 2 cores', node: 'v20.20.2', chromium: null, figures: {} };
+    const mixed = renderReport({ ...base, areas: { compile: area('2026-12-04T13:00:00.000Z', 'Xeon, 2 cores'), peers: area(base.at, 'AMD, 2 cores'), persist: area('2026-12-04T13:00:00.000Z', 'Xeon, 2 cores') } });
+    expect(mixed).toContain('- Machine of compile, persist: Xeon, 2 cores\n- Machine of peers: AMD, 2 cores\n');
+    expect(mixed).not.toContain('- Machine: ');
+    // Results written before areas named their machine: the run's machine stands for all.
+    const older = renderReport({ ...base, areas: { compile: area(base.at), peers: area(base.at) } });
+    expect(older).toContain('- Machine: AMD, 2 cores\n');
   });
 });
 
