@@ -69,6 +69,12 @@ export async function cloneInstances(db: SqlDatabase, runner: AutomationRunner, 
   await runner.kill(template);
 }
 
+/** Deletes the instances whose ids start with `prefix`, with their history (a drained backlog the next drain must not find). */
+export async function removeInstances(db: SqlDatabase, prefix: string): Promise<void> {
+  await db.query('DELETE FROM wayflow_automation_history WHERE instance_id LIKE $1', [`${prefix}%`]);
+  await db.query('DELETE FROM wayflow_automation_instances WHERE id LIKE $1', [`${prefix}%`]);
+}
+
 /** Waits until `check` holds, at most `timeoutMs`; resolves to when it first held. */
 async function until(check: () => Promise<boolean>, timeoutMs: number, stepMs = 20): Promise<number | null> {
   const deadline = Date.now() + timeoutMs;
@@ -225,8 +231,7 @@ async function drainBacklog(settings: BenchSettings, name: string, db: SqlDataba
     perProcess[pid] = (perProcess[pid] ?? 0) + 1;
   }
   // The next round starts as this one did: without this backlog (vacuumed away as it starts).
-  await db.query('DELETE FROM wayflow_automation_history WHERE instance_id LIKE $1', [`${prefix}%`]);
-  await db.query('DELETE FROM wayflow_automation_instances WHERE id LIKE $1', [`${prefix}%`]);
+  await removeInstances(db, prefix);
   const stepsPerSecond = Math.round((2 * drained) / (drainMs / 1000));
   settings.log(`${name}: ${drained} instances drained in ${drainMs} ms = ${stepsPerSecond} steps/s ${JSON.stringify(perProcess)}`);
   return { drained, drainMs, stepsPerSecond, perProcess };

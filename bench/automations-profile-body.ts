@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createAutomationRunner, systemClock } from '../src/automations/index.ts';
 import { sqlAutomationStorage } from '../src/server/automations/index.ts';
 import { postgresDatabase } from '../src/server/postgres.ts';
-import { cloneInstances, startProcesses, stopProcesses } from './automations-bench.ts';
+import { cloneInstances, removeInstances, startProcesses, stopProcesses } from './automations-bench.ts';
 import { benchTimer } from './automations-defs.ts';
 
 /** One scheduler build: its bundled entry and automations module. */
@@ -75,8 +75,7 @@ export async function profileDrain(databaseUrl: string, variant: ProfileVariant,
         if (Date.now() > started + 120_000) throw new Error('the warm-up drain did not end in 120 s');
         await sleep(20);
       }
-      await admin.query(`DELETE FROM ${schema}.wayflow_automation_history WHERE instance_id LIKE 'warmup-%'`);
-      await admin.query(`DELETE FROM ${schema}.wayflow_automation_instances WHERE id LIKE 'warmup-%'`);
+      await removeInstances(db, 'warmup-');
       await admin.query(`VACUUM ANALYZE ${schema}.wayflow_automation_instances, ${schema}.wayflow_automation_history`);
     }
     const dueAt = Date.now() + 2500;

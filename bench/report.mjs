@@ -22,7 +22,6 @@ const ORDER = [
 const num = (v) => (v === null || v === undefined ? '–' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : String(v));
 const met = (m) => (m === true ? 'met' : m === false ? '**not met**' : '–');
 
-/** The Markdown report of `results` (the shape bench/run.mjs writes). */
 /** The report's machine line: the one machine every area was measured on, or each machine with its areas (a partial run keeps the others' figures). */
 function machines(results) {
   const byMachine = new Map();
@@ -34,6 +33,7 @@ function machines(results) {
   return [...byMachine].map(([name, areas]) => `- Machine of ${areas.join(', ')}: ${name}`).join('\n');
 }
 
+/** The Markdown report of `results` (the shape bench/run.mjs writes). */
 export function renderReport(results) {
   const ids = [...ORDER.filter((id) => id in results.figures), ...Object.keys(results.figures).filter((id) => !ORDER.includes(id)).sort()];
   const rows = ids.map((id) => {
